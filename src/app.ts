@@ -1,0 +1,19 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { mountDocs } from "./docs/routes";
+import { healthRoutes } from "./health/routes";
+import type { AppEnv } from "./http/app-env";
+import { limitBody } from "./http/body-limit";
+import { handleError, handleNotFound } from "./http/error-handler";
+import { securityHeaders } from "./http/security-headers";
+import { recordRoutes } from "./records/routes";
+
+export const app = new OpenAPIHono<AppEnv>();
+
+app.onError(handleError);
+app.notFound(handleNotFound);
+app.use("*", securityHeaders());
+app.use("/v1/*", limitBody());
+
+app.route("/", healthRoutes);
+app.route("/v1/records", recordRoutes);
+mountDocs(app);

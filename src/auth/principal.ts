@@ -1,0 +1,30 @@
+export const SCOPES = ["records:write", "records:read", "records:delete", "reveal", "ops"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const ROLES = ["courier", "clerk", "supervisor"] as const;
+export type Role = (typeof ROLES)[number];
+
+interface PrincipalBase {
+	/** The token's `sub`: a service name, or the employee id that records' `courier` refers to. */
+	subject: string;
+	issuer: string;
+	scopes: ReadonlySet<string>;
+}
+
+/** A courier microservice or other machine caller. */
+export interface ServicePrincipal extends PrincipalBase {
+	kind: "service";
+}
+
+/** A depot employee at a terminal: the token carries `role` and `depot`. */
+export interface EmployeePrincipal extends PrincipalBase {
+	kind: "employee";
+	role: Role;
+	depot: string;
+}
+
+export type Principal = ServicePrincipal | EmployeePrincipal;
+
+export function hasScope(principal: Principal, scope: Scope): boolean {
+	return principal.scopes.has(scope);
+}

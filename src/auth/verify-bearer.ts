@@ -1,0 +1,70 @@
+import { decodeJwt, errors, jwtVerify } from "jose";
+import { IssuerUnavailableError, TokenRejectedError } from "./errors";
+import { type Principal, ROLES, type Role } from "./principal";
+import type { TrustedIssuer } from "./trusted-issuers";
+
+export const AUDIENCE = "contact-vault";
+/** Seconds of clock skew tolerated between the vault and an issuer. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+/** A bearer token older than this (by `iat`) is refused whatever its `exp` says. */
+export const MAX_TOKEN_AGE_SECONDS = 24 * 60 * 60;
+/** Real tokens are well under this; a longer header is refused before any parsing. */
+const MAX_TOKEN_LENGTH = 8 * 1024;
+
+/**
+ * Verifies a bearer JWT against the trusted issuers and returns who is calling. Every jose option
+ * is pinned (RFC 8725 §3.1, §3.8–3.10): algorithm allowlist from the issuer's keys, `iss`, `aud`,
+ * required claims, maximum age, a few seconds of tolerance.
+ */
+export async function verifyBearer(token: string, issuers: ReadonlyMap<string, TrustedIssuer>, now: Date): Promise<Principal> {
+	if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejectedError("too_large");
+	let unverifiedIssuer: unknown;
+	try {
+		unverifiedIssuer = decodeJwt(token).iss;
+	} catch {
+		throw new TokenRejectedError("malformed");
+	}
+	const issuer = typeof unverifiedIssuer === "string" ? issuers.get(unverifiedIssuer) : undefined;
+	if (!issuer) throw new TokenRejectedError("unknown_issuer");
+
+	let payload: Record<string, unknown>;
+	try {
+		({ payload } = await jwtVerify(token, issuer.keys, {
+			algorithms: issuer.algorithms,
+			issuer: issuer.iss,
+			audience: AUDIENCE,
+			requiredClaims: ["iss", "aud", "sub", "exp", "iat"],
+			maxTokenAge: MAX_TOKEN_AGE_SECONDS,
+			clockTolerance: CLOCK_TOLERANCE_SECONDS,
+			currentDate: now,
+		}));
+	} catch (error) {
+		throw rejection(error, issuer.iss);
+	}
+	return principalFrom(payload, issuer.iss);
+}
+
+function rejection(error: unknown, iss: string): Error {
+	if (error instanceof errors.JWTExpired) return new TokenRejectedError("expired", "exp");
+	if (error instanceof errors.JWTClaimValidationFailed) return new TokenRejectedError("claim_invalid", error.claim);
+	if (error instanceof errors.JOSEAlgNotAllowed) return new TokenRejectedError("algorithm_not_allowed");
+	if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+		return new TokenRejectedError("no_matching_key");
+	}
+	if (error instanceof errors.JWSSignatureVerificationFailed) return new TokenRejectedError("bad_signature");
+	if (error instanceof errors.JWKSTimeout) return new IssuerUnavailableError(iss, { cause: error });
+	if (error instanceof errors.JOSEError) return new TokenRejectedError("malformed");
+	// Anything else comes from fetching a remote key set (network, non-JSON answer): the issuer is down.
+	return new IssuerUnavailableError(iss, { cause: error });
+}
+
+function principalFrom(payload: Record<string, unknown>, iss: string): Principal {
+	const { sub, scope, role, depot } = payload;
+	if (typeof sub !== "string" || sub.length === 0 || sub.length > 128) throw new TokenRejectedError("principal_invalid", "sub");
+	if (scope !== undefined && typeof scope !== "string") throw new TokenRejectedError("principal_invalid", "scope");
+	const scopes = new Set((scope ?? "").split(" ").filter(Boolean));
+	if (role === undefined) return { kind: "service", subject: sub, issuer: iss, scopes };
+	if (typeof role !== "string" || !ROLES.includes(role as Role)) throw new TokenRejectedError("principal_invalid", "role");
+	if (typeof depot !== "string" || depot.length === 0 || depot.length > 64) throw new TokenRejectedError("principal_invalid", "depot");
+	return { kind: "employee", subject: sub, issuer: iss, scopes, role: role as Role, depot };
+}

@@ -1,0 +1,16 @@
+/** base64url without padding (RFC 4648 §5), the encoding of every binary value the vault stores. */
+export function encodeBase64url(bytes: Uint8Array): string {
+	let binary = "";
+	for (let i = 0; i < bytes.length; i += 0x8000) {
+		binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+	}
+	return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function decodeBase64url(text: string): Uint8Array<ArrayBuffer> {
+	if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError("not base64url");
+	const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+	const bytes = new Uint8Array(binary.length);
+	for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+	return bytes;
+}

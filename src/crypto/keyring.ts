@@ -1,0 +1,70 @@
+import type { KeyringConfig } from "../config";
+import { decodeBase64url } from "./base64url";
+import { UnknownKeyIdError } from "./errors";
+
+const encoder = new TextEncoder();
+
+/**
+ * The key-encryption keys, imported once per isolate. Each configured root key is never used
+ * directly: HKDF (RFC 5869) derives a wrapping key and a blind-index key from it under distinct
+ * labels, so the two uses stay cryptographically separate.
+ */
+export class Keyring {
+	private constructor(
+		readonly primaryKeyId: string,
+		private readonly wrappingKeys: ReadonlyMap<string, CryptoKey>,
+		private readonly indexKeys: ReadonlyMap<string, CryptoKey>,
+	) {}
+
+	static async import(config: KeyringConfig): Promise<Keyring> {
+		const wrapping = new Map<string, CryptoKey>();
+		const phoneIndex = new Map<string, CryptoKey>();
+		for (const [keyId, encoded] of Object.entries(config.keys)) {
+			const root = await crypto.subtle.importKey("raw", decodeBase64url(encoded), "HKDF", false, ["deriveKey"]);
+			wrapping.set(keyId, await crypto.subtle.deriveKey(hkdf("contact-vault/kek/v1"), root, { name: "AES-KW", length: 256 }, false, ["wrapKey", "unwrapKey"]));
+			phoneIndex.set(
+				keyId,
+				await crypto.subtle.deriveKey(hkdf("contact-vault/blind-index/phone/v1"), root, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]),
+			);
+		}
+		return new Keyring(config.primary, wrapping, phoneIndex);
+	}
+
+	get keyIds(): string[] {
+		return [...this.wrappingKeys.keys()];
+	}
+
+	wrappingKey(keyId: string): CryptoKey {
+		const key = this.wrappingKeys.get(keyId);
+		if (!key) throw new UnknownKeyIdError(keyId);
+		return key;
+	}
+
+	/** Every phone blind-index key, primary first: lookups search under all of them during rotation. */
+	phoneIndexKeys(): CryptoKey[] {
+		const others = [...this.indexKeys.entries()].filter(([id]) => id !== this.primaryKeyId).map(([, key]) => key);
+		return [this.primaryPhoneIndexKey(), ...others];
+	}
+
+	primaryPhoneIndexKey(): CryptoKey {
+		const key = this.indexKeys.get(this.primaryKeyId);
+		if (!key) throw new UnknownKeyIdError(this.primaryKeyId);
+		return key;
+	}
+}
+
+function hkdf(label: string) {
+	return { name: "HKDF", hash: "SHA-256", salt: encoder.encode("contact-vault"), info: encoder.encode(label) };
+}
+
+const imported = new WeakMap<KeyringConfig, Promise<Keyring>>();
+
+/** The imported keyring for a parsed configuration; config.ts hands out one object per raw value. */
+export function keyringFor(config: KeyringConfig): Promise<Keyring> {
+	let keyring = imported.get(config);
+	if (!keyring) {
+		keyring = Keyring.import(config);
+		imported.set(config, keyring);
+	}
+	return keyring;
+}

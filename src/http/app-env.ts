@@ -1,0 +1,10 @@
+import type { Principal } from "../auth/principal";
+import type { Env } from "../env";
+
+/** Hono's environment for every route: the worker bindings and what middleware learned. */
+export interface AppEnv {
+	Bindings: Env;
+	Variables: {
+		principal: Principal;
+	};
+}

@@ -1,0 +1,55 @@
+import type { MiddlewareHandler } from "hono";
+import { IssuerUnavailableError, TokenRejectedError } from "../auth/errors";
+import type { Principal, Scope } from "../auth/principal";
+import { trustedIssuers } from "../auth/trusted-issuers";
+import { verifyBearer } from "../auth/verify-bearer";
+import { trustedIssuersConfig } from "../config";
+import type { AppEnv } from "./app-env";
+import { ProblemError } from "./problem";
+
+const REALM = 'realm="contact-vault"';
+
+/**
+ * Which principal kinds a route admits, and with which scopes (any one of them suffices). A kind
+ * that is absent is refused whatever its token's scopes: an employee token that an issuer
+ * over-scoped with `records:read` still cannot search records.
+ */
+export type Admits = Partial<Record<Principal["kind"], Scope[]>>;
+
+/**
+ * Authenticates the bearer token and checks it against `admits`. The caller learns only 401
+ * (who are you) or 403 (not allowed), with RFC 6750 §3 challenges; the precise reason is logged.
+ */
+export function authorize(admits: Admits): MiddlewareHandler<AppEnv> {
+	return async (c, next) => {
+		const issuers = trustedIssuers(trustedIssuersConfig(c.env));
+		const header = c.req.header("Authorization");
+		const match = header ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header) : null;
+		let principal: AppEnv["Variables"]["principal"];
+		try {
+			if (!match?.[1]) throw new TokenRejectedError(header ? "malformed" : "missing");
+			principal = await verifyBearer(match[1], issuers, new Date());
+		} catch (error) {
+			if (error instanceof IssuerUnavailableError) {
+				console.error(JSON.stringify({ event: "issuer_unavailable", issuer: error.issuer }));
+				throw new ProblemError("dependency-unavailable", { detail: "The token issuer's keys could not be fetched." });
+			}
+			if (!(error instanceof TokenRejectedError)) throw error;
+			console.warn(JSON.stringify({ event: "auth_rejected", reason: error.reason, claim: error.claim, path: c.req.path }));
+			throw new ProblemError("unauthorized", {
+				detail: "A valid bearer token is required.",
+				headers: { "WWW-Authenticate": error.reason === "missing" ? `Bearer ${REALM}` : `Bearer ${REALM}, error="invalid_token"` },
+			});
+		}
+		const anyOf = admits[principal.kind] ?? [];
+		if (!anyOf.some((scope) => principal.scopes.has(scope))) {
+			console.warn(JSON.stringify({ event: "scope_refused", sub: principal.subject, kind: principal.kind, path: c.req.path }));
+			throw new ProblemError("forbidden", {
+				detail: anyOf.length ? `This call needs the scope ${anyOf.join(" or ")}.` : `This call is not open to ${principal.kind} principals.`,
+				headers: { "WWW-Authenticate": `Bearer ${REALM}, error="insufficient_scope"${anyOf.length ? `, scope="${anyOf.join(" ")}"` : ""}` },
+			});
+		}
+		c.set("principal", principal);
+		await next();
+	};
+}

@@ -1,0 +1,47 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { DecryptionFailedError, UnknownKeyIdError } from "../crypto/errors";
+import type { AppEnv } from "./app-env";
+import { ProblemError, problemResponse } from "./problem";
+import type { ProblemSlug } from "./problem-types";
+
+const STATUS_SLUGS: Record<number, ProblemSlug> = {
+	400: "bad-request",
+	401: "unauthorized",
+	403: "forbidden",
+	404: "not-found",
+	413: "payload-too-large",
+	415: "unsupported-media-type",
+};
+
+/**
+ * The one place errors become responses. Expected failures are ProblemErrors; anything else is
+ * logged by name and message (never request data) and answered with a bare 500.
+ */
+export function handleError(error: Error, c: Context<AppEnv>): Response {
+	if (error instanceof ProblemError) return problemResponse(error);
+	if (error instanceof HTTPException && STATUS_SLUGS[error.status]) {
+		return problemResponse(
+			new ProblemError(STATUS_SLUGS[error.status] as ProblemSlug, { detail: error.status === 400 ? "The request could not be read." : undefined }),
+		);
+	}
+	if (error instanceof UnknownKeyIdError) {
+		console.error(JSON.stringify({ event: "unknown_key_id", key_id: error.keyId, path: c.req.path }));
+		return problemResponse(
+			new ProblemError("internal-error", {
+				detail: `The record is encrypted under key id ${error.keyId}, which is not in VAULT_KEYRING.`,
+				extensions: { key_id: error.keyId },
+			}),
+		);
+	}
+	if (error instanceof DecryptionFailedError) {
+		console.error(JSON.stringify({ event: "decryption_failed", record_id: error.recordId, field: error.field }));
+		return problemResponse(new ProblemError("internal-error", { detail: "Stored record data failed to authenticate." }));
+	}
+	console.error(JSON.stringify({ event: "unhandled_error", name: error.name, message: error.message, path: c.req.path }));
+	return problemResponse(new ProblemError("internal-error"));
+}
+
+export function handleNotFound(): Response {
+	return problemResponse(new ProblemError("not-found"));
+}

@@ -1,0 +1,42 @@
+/**
+ * The catalogue of problem types (RFC 9457 §3.1.1). Each `type` URI is relative to the vault's own
+ * origin and dereferences to this description at `GET /problems/{slug}`, so clients can key on it.
+ * Slugs are a stable contract: add new ones, never rename.
+ */
+export const problemTypes = {
+	"bad-request": { status: 400, title: "Bad request", description: "The request could not be read: malformed JSON, or a malformed header." },
+	unauthorized: { status: 401, title: "Unauthorized", description: "A valid bearer token from a trusted issuer is required." },
+	forbidden: { status: 403, title: "Forbidden", description: "The token is valid but does not allow this call." },
+	"not-found": { status: 404, title: "Not found", description: "No such resource." },
+	conflict: { status: 409, title: "Conflict", description: "The request conflicts with the current state of the resource." },
+	"record-erased": { status: 410, title: "Record erased", description: "The record was erased; its contact data can never be decrypted again." },
+	"payload-too-large": { status: 413, title: "Payload too large", description: "The request body is larger than the configured limit." },
+	"unsupported-media-type": { status: 415, title: "Unsupported media type", description: "Request bodies must be application/json." },
+	"validation-failed": {
+		status: 422,
+		title: "Validation failed",
+		description: "The body or query does not match the schema; `errors` names each offending field.",
+	},
+	"idempotency-key-reused": {
+		status: 422,
+		title: "Idempotency key reused",
+		description: "This Idempotency-Key was already used with a different request body.",
+	},
+	"internal-error": { status: 500, title: "Internal error", description: "The vault failed unexpectedly; nothing about the request is echoed back." },
+	"configuration-unavailable": {
+		status: 503,
+		title: "Configuration unavailable",
+		description: "A required secret or variable is missing or malformed; `variable` names it.",
+	},
+	"dependency-unavailable": {
+		status: 503,
+		title: "Dependency unavailable",
+		description: "A storage or key dependency did not answer; the vault fails closed.",
+	},
+} as const satisfies Record<string, { status: number; title: string; description: string }>;
+
+export type ProblemSlug = keyof typeof problemTypes;
+
+export function problemTypeUri(slug: ProblemSlug): string {
+	return `/problems/${slug}`;
+}

@@ -1,0 +1,70 @@
+import { sha256 } from "../crypto/digest";
+import { ProblemError } from "../http/problem";
+import type { IdempotencyStore, IdempotentResponse } from "../idempotency/store";
+import type { NewRecord, RecordStore } from "./store";
+
+export interface CreateRequest {
+	/** Who is calling; idempotency keys are scoped to the principal. */
+	principal: string;
+	idempotencyKey: string | undefined;
+	/** The parsed body, fingerprinted to tell a retry from a different request under the same key. */
+	body: unknown;
+}
+
+export interface CreateResult {
+	status: number;
+	body: string;
+	replayed: boolean;
+}
+
+function replay(stored: IdempotentResponse, requestHash: string): CreateResult {
+	if (stored.requestHash !== requestHash) {
+		throw new ProblemError("idempotency-key-reused", { detail: "This Idempotency-Key was used with a different body; use a new key for a new request." });
+	}
+	return { status: stored.status, body: stored.body, replayed: true };
+}
+
+/**
+ * Writes records at most once per Idempotency-Key (draft-ietf-httpapi-idempotency-key-header):
+ * a retry with the same body returns the first response, a different body is refused, and two
+ * concurrent first attempts race on the key's row inside the records' own transaction, so exactly
+ * one writes and the other replays its answer.
+ */
+export async function createOnce(
+	stores: { records: RecordStore; idempotency: IdempotencyStore },
+	request: CreateRequest,
+	build: () => Promise<{ records: NewRecord[]; status: number; body: unknown }>,
+	now: number,
+): Promise<CreateResult> {
+	const { idempotencyKey: key, principal } = request;
+	const requestHash = key === undefined ? "" : await sha256(JSON.stringify(request.body));
+	if (key !== undefined) {
+		const stored = await stores.idempotency.find(principal, key, now);
+		if (stored) return replay(stored, requestHash);
+	}
+	const built = await build();
+	const response: IdempotentResponse = { requestHash, status: built.status, body: JSON.stringify(built.body) };
+	const companions = key === undefined ? [] : stores.idempotency.claim(principal, key, response, now);
+	const outcome = await stores.records.insert(built.records, companions);
+	if (outcome === "duplicate_record") {
+		throw new ProblemError("conflict", { detail: "A live record already exists for a shipment and party in this request; nothing was written." });
+	}
+	if (outcome === "companion_conflict" && key !== undefined) {
+		const stored = await stores.idempotency.find(principal, key, now);
+		if (stored) return replay(stored, requestHash);
+		throw new ProblemError("conflict", { detail: "A concurrent request with this Idempotency-Key did not complete; retry." });
+	}
+	if (outcome !== "inserted") throw new Error(`unexpected insert outcome ${outcome}`);
+	return { status: response.status, body: response.body, replayed: false };
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The Idempotency-Key header, if any: 1–255 visible ASCII characters. */
+export function idempotencyKeyFrom(header: string | undefined): string | undefined {
+	if (header === undefined) return undefined;
+	if (!IDEMPOTENCY_KEY.test(header)) {
+		throw new ProblemError("bad-request", { detail: "Idempotency-Key must be 1–255 visible ASCII characters." });
+	}
+	return header;
+}

@@ -1,0 +1,188 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { keyringConfig } from "../config";
+import { phoneIndexCandidates } from "../crypto/blind-index";
+import { keyringFor } from "../crypto/keyring";
+import { authorize } from "../http/auth";
+import { jsonBody } from "../http/json-body";
+import { authenticatedErrors, bodyErrors, conflict, gone, notFound, unprocessable } from "../http/openapi-responses";
+import { ProblemError } from "../http/problem";
+import { createRouter } from "../http/router";
+import { IdempotencyStore } from "../idempotency/store";
+import { isAssignedTo } from "./assignment";
+import { createOnce, idempotencyKeyFrom } from "./create";
+import { normalizePhone } from "./phone";
+import { prepareRecord } from "./prepare";
+import { recordStoreFor } from "./record-store-for";
+import { BatchCreated, BatchInput, LookupQuery, ReassignInput, RecordIdParam, RecordInput, RecordList, RecordView } from "./schemas";
+import type { StoredRecord } from "./store";
+import { recordView } from "./view";
+
+const PHONE_LOOKUP_LIMIT = 100;
+
+const IdempotencyHeader = z.object({
+	"idempotency-key": z.string().optional().openapi({ description: "Retries with the same key and body return the first response; a different body is 422." }),
+});
+const json = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const ok = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
+
+const writer = authorize({ service: ["records:write"] });
+const reader = authorize({ service: ["records:read"] });
+
+function live(record: StoredRecord | null): StoredRecord {
+	if (!record) throw new ProblemError("not-found", { detail: "No record with this id." });
+	if (record.erasedAt !== null) throw new ProblemError("record-erased");
+	return record;
+}
+
+export const recordRoutes = createRouter();
+
+recordRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/",
+		summary: "Create one record",
+		tags: ["records"],
+		middleware: [writer, jsonBody()] as const,
+		request: { headers: IdempotencyHeader, body: json(RecordInput) },
+		responses: {
+			201: ok("Created; the body shows the masked view only.", RecordView),
+			...bodyErrors,
+			...authenticatedErrors,
+			...conflict("A live record exists for this shipment and party."),
+			...unprocessable("Validation failed, or the Idempotency-Key was used with another body."),
+		},
+	}),
+	async (c) => {
+		const input = c.req.valid("json");
+		const principal = c.get("principal");
+		const keyring = await keyringFor(keyringConfig(c.env));
+		const now = Date.now();
+		const result = await createOnce(
+			{ records: recordStoreFor(c.env), idempotency: new IdempotencyStore(c.env.DB) },
+			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: input },
+			async () => {
+				const record = await prepareRecord(keyring, input, principal.subject, now);
+				const view = recordView({ ...record, courier: record.courier, updatedAt: now, erasedAt: null });
+				return { records: [record], status: 201, body: view };
+			},
+			now,
+		);
+		if (result.replayed) c.header("Idempotent-Replayed", "true");
+		return c.json(JSON.parse(result.body) as RecordView, 201);
+	},
+);
+
+recordRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/batch",
+		summary: "Create up to 1000 records, all or nothing",
+		tags: ["records"],
+		middleware: [writer, jsonBody()] as const,
+		request: { headers: IdempotencyHeader, body: json(BatchInput) },
+		responses: {
+			201: ok("All records created, ids in input order.", BatchCreated),
+			...bodyErrors,
+			...authenticatedErrors,
+			...conflict("A live record exists for a shipment and party of the batch; nothing was written."),
+		},
+	}),
+	async (c) => {
+		const { records: inputs } = c.req.valid("json");
+		const principal = c.get("principal");
+		const keyring = await keyringFor(keyringConfig(c.env));
+		const now = Date.now();
+		const result = await createOnce(
+			{ records: recordStoreFor(c.env), idempotency: new IdempotencyStore(c.env.DB) },
+			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: inputs },
+			async () => {
+				const records = await Promise.all(inputs.map((input) => prepareRecord(keyring, input, principal.subject, now)));
+				return { records, status: 201, body: { ids: records.map((record) => record.id) } };
+			},
+			now,
+		);
+		if (result.replayed) c.header("Idempotent-Replayed", "true");
+		return c.json(JSON.parse(result.body) as z.infer<typeof BatchCreated>, 201);
+	},
+);
+
+recordRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/",
+		summary: "Look records up by exact phone (services) or by shipment (services, and employees within their scope)",
+		tags: ["records"],
+		middleware: [authorize({ service: ["records:read"], employee: ["reveal"] })] as const,
+		request: { query: LookupQuery },
+		responses: { 200: ok("Matching live records, masked.", RecordList), ...authenticatedErrors, ...unprocessable("Give exactly one of phone or shipment_id.") },
+	}),
+	async (c) => {
+		const query = c.req.valid("query");
+		const principal = c.get("principal");
+		const store = recordStoreFor(c.env);
+		if (query.shipment_id !== undefined) {
+			const records = await store.findByShipment(query.shipment_id);
+			const visible = principal.kind === "employee" ? records.filter((record) => isAssignedTo(principal, record)) : records;
+			return c.json({ records: visible.map(recordView) }, 200);
+		}
+		// Searching by customer is for services only: an employee never lists records by phone.
+		if (principal.kind === "employee") throw new ProblemError("forbidden", { detail: "Employees look records up by shipment only." });
+		const phone = normalizePhone(query.phone ?? "");
+		if (phone === null) throw new Error("phone passed validation but does not normalize");
+		const keyring = await keyringFor(keyringConfig(c.env));
+		const records = await store.findByPhoneIndex(await phoneIndexCandidates(keyring, phone), PHONE_LOOKUP_LIMIT);
+		return c.json({ records: records.map(recordView) }, 200);
+	},
+);
+
+recordRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/{id}",
+		summary: "Masked view and metadata of one record",
+		tags: ["records"],
+		middleware: [reader] as const,
+		request: { params: RecordIdParam },
+		responses: { 200: ok("The record, masked.", RecordView), ...authenticatedErrors, ...notFound, ...gone, ...unprocessable("Not a record id.") },
+	}),
+	async (c) => {
+		const record = live(await recordStoreFor(c.env).get(c.req.valid("param").id));
+		return c.json(recordView(record), 200);
+	},
+);
+
+recordRoutes.openapi(
+	createRoute({
+		method: "patch",
+		path: "/{id}",
+		summary: "Reassign a record to another depot or courier as the parcel moves",
+		tags: ["records"],
+		middleware: [writer, jsonBody()] as const,
+		request: { params: RecordIdParam, body: json(ReassignInput) },
+		responses: { 200: ok("The record after reassignment.", RecordView), ...bodyErrors, ...authenticatedErrors, ...notFound, ...gone },
+	}),
+	async (c) => {
+		const { id } = c.req.valid("param");
+		const change = c.req.valid("json");
+		const store = recordStoreFor(c.env);
+		const updated = await store.reassign(id, change, Date.now());
+		return c.json(recordView(updated ?? live(await store.get(id))), 200);
+	},
+);
+
+recordRoutes.openapi(
+	createRoute({
+		method: "delete",
+		path: "/{id}",
+		summary: "Erase a record: its data key and ciphertext are destroyed",
+		tags: ["records"],
+		middleware: [authorize({ service: ["records:delete"] })] as const,
+		request: { params: RecordIdParam },
+		responses: { 204: { description: "Erased (or already erased); the data can never be decrypted again." }, ...authenticatedErrors, ...notFound },
+	}),
+	async (c) => {
+		const outcome = await recordStoreFor(c.env).erase(c.req.valid("param").id, Date.now());
+		if (outcome === "not_found") throw new ProblemError("not-found", { detail: "No record with this id." });
+		return c.body(null, 204);
+	},
+);

@@ -1,0 +1,118 @@
+import { z } from "@hono/zod-openapi";
+import { normalizePhone } from "./phone";
+import { RECORD_ID_PATTERN } from "./record-id";
+
+/** Names and addresses are free text, but never control characters (log and terminal injection). */
+const text = (max: number) =>
+	z
+		.string()
+		.max(max)
+		.refine((value) => value.trim().length > 0, "must not be blank")
+		.refine((value) => !/\p{Cc}/u.test(value), "must not contain control characters");
+
+const identifier = (description: string) =>
+	z
+		.string()
+		.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1–64 letters, digits, '-' or '_'")
+		.openapi({ description, example: "SF1234567890" });
+
+export const ContactInput = z
+	.strictObject({
+		name: text(100).openapi({ example: "张三" }),
+		phone: z
+			.string()
+			.max(32)
+			.refine((value) => normalizePhone(value) !== null, "is not a valid phone number")
+			.openapi({ description: "Mainland numbers may omit +86.", example: "13812341234" }),
+		address: text(300).openapi({ example: "广东省深圳市南山区科技园路1号" }),
+	})
+	.openapi("ContactInput");
+
+export const Party = z.enum(["sender", "recipient"]);
+
+export const RecordInput = z
+	.strictObject({
+		shipment_id: identifier("The carrier's shipment (waybill) number."),
+		party: Party,
+		contact: ContactInput,
+		depot: identifier("The depot the parcel is assigned to."),
+		courier: z.string().min(1).max(128).optional().openapi({ description: "The employee id (`sub`) of the assigned courier." }),
+	})
+	.openapi("RecordInput");
+
+export const BatchInput = z
+	.strictObject({
+		records: z
+			.array(RecordInput)
+			.min(1)
+			.max(1000)
+			.superRefine((records, ctx) => {
+				const seen = new Set<string>();
+				records.forEach((record, index) => {
+					const key = `${record.shipment_id}\u0000${record.party}`;
+					if (seen.has(key))
+						ctx.addIssue({ code: "custom", path: [index, "shipment_id"], message: "repeats the shipment and party of an earlier record in this batch" });
+					seen.add(key);
+				});
+			}),
+	})
+	.openapi("BatchInput");
+
+export const ReassignInput = z
+	.strictObject({
+		depot: identifier("The new depot.").optional(),
+		courier: z.string().min(1).max(128).nullable().optional().openapi({ description: "The new courier, or null to unassign." }),
+	})
+	.refine((patch) => patch.depot !== undefined || patch.courier !== undefined, "must change depot or courier")
+	.openapi("ReassignInput");
+
+export const RecordIdParam = z.object({
+	id: z
+		.string()
+		.regex(RECORD_ID_PATTERN, "is not a record id")
+		.openapi({ param: { name: "id", in: "path" }, example: "rec_01jdq3v9x2m4n5p6q7r8s9t0vw" }),
+});
+
+export const LookupQuery = z
+	.strictObject({
+		phone: z
+			.string()
+			.max(32)
+			.refine((value) => normalizePhone(value) !== null, "is not a valid phone number")
+			.optional()
+			.openapi({ description: "Exact phone number, in any format a record's phone is accepted in." }),
+		shipment_id: z
+			.string()
+			.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1–64 letters, digits, '-' or '_'")
+			.optional(),
+	})
+	.refine((query) => (query.phone === undefined) !== (query.shipment_id === undefined), "give exactly one of phone or shipment_id");
+
+export const MaskedContactView = z
+	.object({
+		name: z.string().openapi({ example: "张*" }),
+		phone: z.string().openapi({ example: "138****1234" }),
+		address: z.string().openapi({ example: "广东省深圳市南山区****" }),
+	})
+	.openapi("MaskedContact");
+
+export const RecordView = z
+	.object({
+		id: z.string(),
+		shipment_id: z.string(),
+		party: Party,
+		depot: z.string(),
+		courier: z.string().nullable(),
+		masked: MaskedContactView,
+		key_id: z.string().openapi({ description: "Key id the record's data key is wrapped under." }),
+		created_at: z.string().openapi({ format: "date-time" }),
+		updated_at: z.string().openapi({ format: "date-time" }),
+	})
+	.openapi("Record");
+
+export const RecordList = z.object({ records: z.array(RecordView) }).openapi("RecordList");
+export const BatchCreated = z.object({ ids: z.array(z.string()) }).openapi("BatchCreated");
+
+export type RecordInput = z.infer<typeof RecordInput>;
+export type ReassignInput = z.infer<typeof ReassignInput>;
+export type RecordView = z.infer<typeof RecordView>;

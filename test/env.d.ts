@@ -1,0 +1,15 @@
+import type { D1Migration } from "cloudflare:test";
+import type { Env as VaultEnv } from "../src/env";
+
+declare global {
+	namespace Cloudflare {
+		interface GlobalProps {
+			mainModule: typeof import("../src/index");
+		}
+		interface Env extends VaultEnv {
+			TEST_MIGRATIONS: D1Migration[];
+			/** Private JWKs of the test issuers and of keys nobody trusts (see test/support/secrets.ts). */
+			TEST_KEYS: string;
+		}
+	}
+}

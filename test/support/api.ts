@@ -1,0 +1,40 @@
+import { exports } from "cloudflare:workers";
+
+export interface CallOptions {
+	token?: string;
+	body?: unknown;
+	/** Sent as is, instead of JSON-encoding `body`. */
+	rawBody?: BodyInit;
+	headers?: Record<string, string>;
+}
+
+/** Calls the worker's own fetch handler in workerd, as a client over HTTP would. */
+export async function call(method: string, path: string, options: CallOptions = {}): Promise<Response> {
+	const headers = new Headers(options.headers);
+	if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
+	let body: BodyInit | undefined = options.rawBody;
+	if (options.body !== undefined) {
+		body = JSON.stringify(options.body);
+		if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+	}
+	return exports.default.fetch(new Request(`https://vault.test${path}`, { method, headers, body }));
+}
+
+export async function json<T = Record<string, unknown>>(response: Response): Promise<T> {
+	return (await response.json()) as T;
+}
+
+let sequence = 0;
+
+/** A valid record body; every call gets its own shipment id. */
+export function recordBody(overrides: Record<string, unknown> = {}) {
+	sequence += 1;
+	return {
+		shipment_id: `SF${String(Date.now()).slice(-6)}${String(sequence).padStart(5, "0")}`,
+		party: "recipient",
+		contact: { name: "张三", phone: "138 1234 5678", address: "广东省深圳市南山区科技园路1号" },
+		depot: "SZ-NS-01",
+		courier: "courier-0042",
+		...overrides,
+	};
+}
