@@ -41,6 +41,10 @@ export async function verifyBearer(token: string, issuers: ReadonlyMap<string, T
 	} catch (error) {
 		throw rejection(error, issuer.iss);
 	}
+	// RFC 7519 §4.1.4 allows leeway on `exp`, and jose applies clockTolerance to it. The leeway is
+	// meant for an issuer whose clock runs ahead (`iat`, `nbf`); a token past its own expiry is
+	// refused at once.
+	if (typeof payload.exp !== "number" || payload.exp * 1000 <= now.getTime()) throw new TokenRejectedError("expired", "exp");
 	return principalFrom(payload, issuer.iss);
 }
 

@@ -62,3 +62,13 @@ export function base64url(value: string | Uint8Array): string {
 		.replace(/\//g, "_")
 		.replace(/=+$/, "");
 }
+
+export function fromBase64url(text: string): Uint8Array {
+	const binary = atob(
+		text
+			.replace(/-/g, "+")
+			.replace(/_/g, "/")
+			.padEnd(Math.ceil(text.length / 4) * 4, "="),
+	);
+	return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+}

@@ -1,0 +1,110 @@
+/**
+ * Deterministic fake contacts for the demo seed and for tests: nothing here is a real person.
+ * A small PRNG (mulberry32) keeps every run identical, so seeds are idempotent.
+ */
+
+const SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "欧阳", "司马", "诸葛", "上官"];
+const GIVEN = [
+	"伟",
+	"芳",
+	"娜",
+	"秀英",
+	"敏",
+	"静",
+	"丽",
+	"强",
+	"磊",
+	"军",
+	"洋",
+	"勇",
+	"艳",
+	"杰",
+	"娟",
+	"涛",
+	"明",
+	"超",
+	"秀兰",
+	"霞",
+	"平",
+	"刚",
+	"桂英",
+	"子涵",
+	"浩然",
+	"雨桐",
+];
+const LATIN_FIRST = ["Olivia", "Liam", "Emma", "Noah", "Amelia", "Lucas", "Mia", "Ethan", "Sofia", "Mateo", "Chloe", "Arjun"];
+const LATIN_LAST = ["Smith", "García", "Müller", "Rossi", "Dubois", "Kowalski", "Silva", "Nguyen", "Okafor", "Johansson", "O'Brien", "Tanaka"];
+const PLACES = [
+	["广东省", "深圳市", "南山区"],
+	["广东省", "广州市", "天河区"],
+	["浙江省", "杭州市", "西湖区"],
+	["江苏省", "苏州市", "昆山市"],
+	["北京市", "", "朝阳区"],
+	["上海市", "", "浦东新区"],
+	["四川省", "成都市", "武侯区"],
+	["湖北省", "武汉市", "洪山区"],
+	["新疆维吾尔自治区", "乌鲁木齐市", "天山区"],
+	["内蒙古自治区", "呼和浩特市", "回民区"],
+] as const;
+const STREETS = ["科技园路", "建国路", "人民大道", "解放西路", "中山北路", "文一西路", "长江路", "滨江大道", "学府路", "光谷大道"];
+const LATIN_STREETS = ["Baker Street", "Main Street", "Rue de Rivoli", "Hauptstraße", "Via Roma", "Queen's Road"];
+const LATIN_CITIES = ["London, NW1 6XE, United Kingdom", "Springfield, IL 62704, USA", "Paris, 75001, France", "Berlin, 10115, Germany", "Hong Kong, China"];
+export const DEPOTS = ["SZ-NS-01", "SZ-FT-02", "GZ-TH-01", "HZ-XH-01", "SZ-KS-01", "BJ-CY-01", "SH-PD-01", "CD-WH-01", "WH-HS-01", "UR-TS-01"];
+
+export function prng(seed: number): () => number {
+	let state = seed >>> 0;
+	return () => {
+		state = (state + 0x6d2b79f5) >>> 0;
+		let t = state;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
+
+export interface DemoContact {
+	name: string;
+	phone: string;
+	address: string;
+}
+
+export interface DemoRecord {
+	shipment_id: string;
+	party: "sender" | "recipient";
+	contact: DemoContact;
+	depot: string;
+	courier?: string;
+}
+
+function pick<T>(random: () => number, list: readonly T[]): T {
+	return list[Math.floor(random() * list.length)] as T;
+}
+
+export function demoContact(random: () => number): DemoContact {
+	const latin = random() < 0.15;
+	const name = latin ? `${pick(random, LATIN_FIRST)} ${pick(random, LATIN_LAST)}` : `${pick(random, SURNAMES)}${pick(random, GIVEN)}`;
+	const mobile = `1${pick(random, ["3", "5", "7", "8", "9"])}${String(Math.floor(random() * 1e9)).padStart(9, "0")}`;
+	const phone = random() < 0.3 ? `+86 ${mobile.slice(0, 3)} ${mobile.slice(3, 7)} ${mobile.slice(7)}` : mobile;
+	let address: string;
+	if (latin) {
+		address = `${1 + Math.floor(random() * 220)} ${pick(random, LATIN_STREETS)}, ${pick(random, LATIN_CITIES)}`;
+	} else {
+		const [province, city, district] = pick(random, PLACES);
+		address = `${province}${city}${district}${pick(random, STREETS)}${1 + Math.floor(random() * 300)}号${1 + Math.floor(random() * 30)}栋${100 + Math.floor(random() * 2000)}室`;
+	}
+	return { name, phone, address };
+}
+
+/** `count` shipments, each with a sender and a recipient record, spread over the demo depots. */
+export function demoRecords(count: number, seed = 20261128): DemoRecord[] {
+	const random = prng(seed);
+	const records: DemoRecord[] = [];
+	for (let i = 1; i <= count; i++) {
+		const shipment_id = `DEMO${String(i).padStart(6, "0")}`;
+		const depot = pick(random, DEPOTS);
+		const courier = `courier-${depot.toLowerCase()}-${1 + Math.floor(random() * 5)}`;
+		records.push({ shipment_id, party: "sender", contact: demoContact(random), depot: pick(random, DEPOTS) });
+		records.push({ shipment_id, party: "recipient", contact: demoContact(random), depot, courier });
+	}
+	return records;
+}
