@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, json, recordBody } from "./support/api";
+import { call, recordBody } from "./support/api";
 import { rawDump } from "./support/db";
 import { serviceToken } from "./support/tokens";
 

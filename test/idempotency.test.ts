@@ -1,0 +1,79 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, json, recordBody } from "./support/api";
+import { countRecords } from "./support/db";
+import { serviceToken, token } from "./support/tokens";
+
+let service: string;
+beforeAll(async () => {
+	service = await serviceToken();
+});
+
+const post = (path: string, body: unknown, key: string, bearer = service) => call("POST", path, { token: bearer, body, headers: { "Idempotency-Key": key } });
+
+describe("Idempotency-Key", () => {
+	it("the same create sent twice concurrently makes one record, and both answers are the same", async () => {
+		const body = recordBody();
+		const before = await countRecords();
+		const responses = await Promise.all(Array.from({ length: 8 }, () => post("/v1/records", body, "create-concurrent-1")));
+		expect(responses.map((r) => r.status)).toEqual(Array(8).fill(201));
+		const bodies = await Promise.all(responses.map((r) => r.text()));
+		expect(new Set(bodies).size).toBe(1);
+		expect(await countRecords()).toBe(before + 1);
+		expect(responses.filter((r) => r.headers.get("Idempotent-Replayed") === "true")).toHaveLength(7);
+	});
+
+	it("a sequential retry returns the first response, marked as replayed", async () => {
+		const body = recordBody();
+		const first = await post("/v1/records", body, "create-retry-1");
+		const retry = await post("/v1/records", body, "create-retry-1");
+		expect(first.status).toBe(201);
+		expect(retry.status).toBe(201);
+		expect(first.headers.get("Idempotent-Replayed")).toBeNull();
+		expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+		expect(await retry.json()).toEqual(await first.json());
+	});
+
+	it("the same key with a different body is 422 and writes nothing", async () => {
+		await post("/v1/records", recordBody(), "create-reuse-1");
+		const before = await countRecords();
+		const reused = await post("/v1/records", recordBody(), "create-reuse-1");
+		expect(reused.status).toBe(422);
+		expect((await json(reused)).type).toBe("/problems/idempotency-key-reused");
+		expect(await countRecords()).toBe(before);
+	});
+
+	it("keys belong to the caller: another service may use the same key for its own request", async () => {
+		const other = await token({ sub: "billing-svc", scope: "records:write" });
+		const a = await post("/v1/records", recordBody(), "shared-key", service);
+		const b = await post("/v1/records", recordBody(), "shared-key", other);
+		expect([a.status, b.status]).toEqual([201, 201]);
+		expect((await json(a)).id).not.toBe((await json(b)).id);
+	});
+
+	it("a batch retried concurrently is written once", async () => {
+		const body = { records: Array.from({ length: 50 }, () => recordBody()) };
+		const before = await countRecords();
+		const responses = await Promise.all(Array.from({ length: 4 }, () => post("/v1/records/batch", body, "batch-concurrent-1")));
+		expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+		const ids = await Promise.all(responses.map(async (r) => (await json<{ ids: string[] }>(r)).ids.join()));
+		expect(new Set(ids).size).toBe(1);
+		expect(await countRecords()).toBe(before + 50);
+	});
+
+	it("a failed request does not claim its key: fixing the body and retrying works", async () => {
+		const existing = recordBody();
+		await call("POST", "/v1/records", { token: service, body: existing });
+		const clash = await post("/v1/records", existing, "after-conflict-1");
+		expect(clash.status).toBe(409);
+		const stored = await env.DB.prepare("SELECT count(*) AS n FROM idempotency_keys WHERE key = 'after-conflict-1'").first<{ n: number }>();
+		expect(stored?.n).toBe(0);
+	});
+
+	it("stored responses hold masked views and ids only", async () => {
+		await post("/v1/records", recordBody({ contact: { name: "孙悟空", phone: "13544445555", address: "江苏省苏州市昆山市长江路8号" } }), "masked-only-1");
+		const row = await env.DB.prepare("SELECT body FROM idempotency_keys WHERE key = 'masked-only-1'").first<{ body: string }>();
+		expect(row?.body).toContain("孙**");
+		for (const secret of ["孙悟空", "13544445555", "长江路8号"]) expect(row?.body).not.toContain(secret);
+	});
+});
