@@ -1,0 +1,54 @@
+/**
+ * `npm run dev`: dev secrets (only if absent), local D1 migrated, `wrangler dev` on 127.0.0.1,
+ * demo data seeded through the API once the vault answers, and how to get a token.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { DEV_ISSUER } from "./lib/dev-issuer.ts";
+import { ensureDevSecrets } from "./lib/dev-secrets.ts";
+import { describeDemo, seed } from "./seed.ts";
+
+const root = process.cwd();
+const port = process.env.PORT ?? "8787";
+const baseUrl = `http://127.0.0.1:${port}`;
+const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+
+const secrets = await ensureDevSecrets(root);
+console.log(secrets === "created" ? "✓ wrote .dev.vars with fresh development secrets" : "✓ using the existing .dev.vars");
+
+const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "contact-vault", "--local"], { stdio: "inherit", env: { ...wranglerEnv, CI: "true" } });
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"], { stdio: "inherit", env: wranglerEnv });
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => wrangler.kill(signal));
+wrangler.on("exit", (code) => process.exit(code ?? 0));
+
+async function waitForHealth(): Promise<boolean> {
+	for (let attempt = 0; attempt < 120; attempt++) {
+		try {
+			if ((await fetch(`${baseUrl}/healthz`)).ok) return true;
+		} catch {
+			// not listening yet
+		}
+		await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+	return false;
+}
+
+if (await waitForHealth()) {
+	try {
+		const outcome = await seed(baseUrl, root);
+		console.log(outcome === "seeded" ? "✓ seeded demo data" : "✓ demo data already present");
+	} catch (error) {
+		console.error(`! seeding failed: ${(error as Error).message}`);
+	}
+	console.log(`
+contact-vault is running at ${baseUrl}  (docs: ${baseUrl}/docs)
+${describeDemo()}
+
+Tokens come from the development issuer ${DEV_ISSUER}:
+  SVC=$(npm run -s token -- --sub courier-svc --scope "records:write records:read records:delete")
+  curl -s -H "Authorization: Bearer $SVC" "${baseUrl}/v1/records?shipment_id=DEMO000001"
+`);
+} else {
+	console.error(`! ${baseUrl}/healthz did not answer within a minute`);
+}

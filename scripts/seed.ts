@@ -1,0 +1,46 @@
+/**
+ * Puts demo shipments into the running local vault through the API (never straight into D1, so
+ * the data is encrypted exactly as production data is). Safe to run again: it stops if the demo
+ * data is there, and its batch carries an Idempotency-Key.
+ */
+import { DEPOTS, demoRecords } from "./lib/demo-data.ts";
+import { mintDevToken } from "./lib/dev-issuer.ts";
+
+export const DEMO_SHIPMENTS = 200;
+
+export async function seed(baseUrl: string, root: string): Promise<"seeded" | "present"> {
+	const token = await mintDevToken(root, { sub: "demo-seed", scope: "records:write records:read", ttlSeconds: 300 });
+	const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+	const probe = await fetch(`${baseUrl}/v1/records?shipment_id=DEMO000001`, { headers });
+	if (!probe.ok) throw new Error(`seed: probe failed with ${probe.status}: ${await probe.text()}`);
+	if (((await probe.json()) as { records: unknown[] }).records.length > 0) return "present";
+	const response = await fetch(`${baseUrl}/v1/records/batch`, {
+		method: "POST",
+		headers: { ...headers, "Idempotency-Key": "demo-seed-v1" },
+		body: JSON.stringify({ records: demoRecords(DEMO_SHIPMENTS) }),
+	});
+	if (response.status !== 201) throw new Error(`seed: batch failed with ${response.status}: ${await response.text()}`);
+	return "seeded";
+}
+
+export function describeDemo(): string {
+	const sample = demoRecords(3).filter((record) => record.courier);
+	return [
+		`demo data: ${DEMO_SHIPMENTS} shipments (DEMO000001…DEMO${String(DEMO_SHIPMENTS).padStart(6, "0")}), ${DEMO_SHIPMENTS * 2} contacts`,
+		`  depots: ${DEPOTS.join(", ")}`,
+		`  e.g. ${sample.map((record) => `${record.shipment_id} → ${record.depot} / ${record.courier}`).join("; ")}`,
+	].join("\n");
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+	const baseUrl = process.env.VAULT_URL ?? "http://127.0.0.1:8787";
+	try {
+		const outcome = await seed(baseUrl, process.cwd());
+		console.log(outcome === "seeded" ? `seeded ${baseUrl}` : `demo data already present at ${baseUrl}`);
+		console.log(describeDemo());
+	} catch (error) {
+		console.error((error as Error).message);
+		console.error(`Is the vault running? Start it with \`npm run dev\` (or set VAULT_URL).`);
+		process.exit(1);
+	}
+}
