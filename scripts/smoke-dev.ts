@@ -1,0 +1,68 @@
+/**
+ * The README's promise, checked: `npm run dev` serves /healthz, and a record created with a token
+ * from `npm run token` reads back. Runs `npm run dev` as a user would, on a free port.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+
+async function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.listen(0, "127.0.0.1", () => {
+			const address = server.address();
+			server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+		});
+	});
+}
+
+const port = await freePort();
+const baseUrl = `http://127.0.0.1:${port}`;
+const dev = spawn("npm", ["run", "dev"], { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+let output = "";
+dev.stdout.on("data", (chunk) => (output += chunk));
+dev.stderr.on("data", (chunk) => (output += chunk));
+
+function stop(code: number, message: string): never {
+	if (dev.pid) process.kill(-dev.pid, "SIGTERM");
+	if (code !== 0) console.error(output.slice(-4000));
+	console.log(message);
+	process.exit(code);
+}
+
+const token = (args: string[]) => {
+	const result = spawnSync("npm", ["run", "-s", "token", "--", ...args], { encoding: "utf8" });
+	if (result.status !== 0) stop(1, `npm run token failed: ${result.stderr}`);
+	return result.stdout.trim();
+};
+
+const deadline = Date.now() + 120_000;
+while (!output.includes("contact-vault is running")) {
+	if (Date.now() > deadline) stop(1, "npm run dev did not come up within two minutes");
+	await new Promise((resolve) => setTimeout(resolve, 500));
+}
+
+const health = await fetch(`${baseUrl}/healthz`);
+if (health.status !== 200) stop(1, `/healthz answered ${health.status}`);
+
+const service = token(["--sub", "smoke-svc", "--scope", "records:write records:read"]);
+const headers = { Authorization: `Bearer ${service}`, "Content-Type": "application/json" };
+const created = await fetch(`${baseUrl}/v1/records`, {
+	method: "POST",
+	headers,
+	body: JSON.stringify({
+		shipment_id: `SMOKE${Date.now()}`,
+		party: "recipient",
+		contact: { name: "张三", phone: "13812345678", address: "广东省深圳市南山区科技园路1号" },
+		depot: "SZ-NS-01",
+	}),
+});
+if (created.status !== 201) stop(1, `create answered ${created.status}: ${await created.text()}`);
+const { id } = (await created.json()) as { id: string };
+const read = await fetch(`${baseUrl}/v1/records/${id}`, { headers });
+const view = (await read.json()) as { masked?: { phone?: string } };
+if (read.status !== 200 || view.masked?.phone !== "138****5678") stop(1, `read back answered ${read.status}: ${JSON.stringify(view)}`);
+
+const demo = await fetch(`${baseUrl}/v1/records?shipment_id=DEMO000001`, { headers });
+if (((await demo.json()) as { records: unknown[] }).records.length !== 2) stop(1, "demo data is not there");
+
+stop(0, `dev smoke ok (healthz, token, create, read back, demo data at ${baseUrl})`);
