@@ -15,10 +15,16 @@ const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 const secrets = await ensureDevSecrets(root);
 console.log(secrets === "created" ? "✓ wrote .dev.vars with fresh development secrets" : "✓ using the existing .dev.vars");
 
-const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "contact-vault", "--local"], { stdio: "inherit", env: { ...wranglerEnv, CI: "true" } });
+const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "contact-vault", "--local"], {
+	stdio: "inherit",
+	env: { ...wranglerEnv, CI: "true" },
+});
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"], { stdio: "inherit", env: wranglerEnv });
+const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"], {
+	stdio: "inherit",
+	env: wranglerEnv,
+});
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => wrangler.kill(signal));
 wrangler.on("exit", (code) => process.exit(code ?? 0));
 

@@ -26,7 +26,9 @@ if ((values.role === undefined) !== (values.depot === undefined)) {
 }
 
 try {
-	process.stdout.write(`${await mintDevToken(process.cwd(), { sub: values.sub, scope: values.scope, role: values.role, depot: values.depot, ttlSeconds: Number(values.ttl) })}\n`);
+	process.stdout.write(
+		`${await mintDevToken(process.cwd(), { sub: values.sub, scope: values.scope, role: values.role, depot: values.depot, ttlSeconds: Number(values.ttl) })}\n`,
+	);
 } catch (error) {
 	console.error((error as Error).message);
 	process.exit(1);
