@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { auditRoutes } from "./audit/routes";
 import { mountDocs } from "./docs/routes";
 import { healthRoutes } from "./health/routes";
 import type { AppEnv } from "./http/app-env";
@@ -6,6 +7,8 @@ import { limitBody } from "./http/body-limit";
 import { handleError, handleNotFound } from "./http/error-handler";
 import { securityHeaders } from "./http/security-headers";
 import { recordRoutes } from "./records/routes";
+import { revealRoutes } from "./reveals/routes";
+import { wellKnownRoutes } from "./well-known/routes";
 
 export const app = new OpenAPIHono<AppEnv>();
 
@@ -15,5 +18,8 @@ app.use("*", securityHeaders());
 app.use("/v1/*", limitBody());
 
 app.route("/", healthRoutes);
+app.route("/", wellKnownRoutes);
 app.route("/v1/records", recordRoutes);
+app.route("/v1/reveals", revealRoutes);
+app.route("/v1/audit", auditRoutes);
 mountDocs(app);

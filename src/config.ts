@@ -70,7 +70,10 @@ const maxBodyBytesSchema = z.coerce
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-type ConfigVariable = "VAULT_KEYRING" | "REVEAL_SIGNING_JWK" | "TRUSTED_ISSUERS" | "MAX_BODY_BYTES";
+export const DEFAULT_REVEAL_TOKEN_TTL_SECONDS = 60;
+export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL = 1000;
+
+type ConfigVariable = "VAULT_KEYRING" | "REVEAL_SIGNING_JWK" | "TRUSTED_ISSUERS" | "MAX_BODY_BYTES" | "REVEAL_TOKEN_TTL_SECONDS" | "AUDIT_CHECKPOINT_INTERVAL";
 
 const cache = new Map<ConfigVariable, { raw: string | undefined; value: unknown }>();
 
@@ -126,4 +129,24 @@ export function trustedIssuersConfig(env: Env): TrustedIssuerConfig[] {
 
 export function maxBodyBytes(env: Env): number {
 	return parsed("MAX_BODY_BYTES", env.MAX_BODY_BYTES, (raw) => maxBodyBytesSchema.parse(raw), DEFAULT_MAX_BODY_BYTES);
+}
+
+/** Lifetime of a reveal token: seconds, never above 300 whatever is configured. */
+export function revealTokenTtlSeconds(env: Env): number {
+	return parsed(
+		"REVEAL_TOKEN_TTL_SECONDS",
+		env.REVEAL_TOKEN_TTL_SECONDS,
+		(raw) => z.coerce.number().int().min(5).max(300).parse(raw),
+		DEFAULT_REVEAL_TOKEN_TTL_SECONDS,
+	);
+}
+
+/** A signed audit checkpoint is written every this many entries (and at least hourly by cron). */
+export function auditCheckpointInterval(env: Env): number {
+	return parsed(
+		"AUDIT_CHECKPOINT_INTERVAL",
+		env.AUDIT_CHECKPOINT_INTERVAL,
+		(raw) => z.coerce.number().int().min(2).max(1_000_000).parse(raw),
+		DEFAULT_AUDIT_CHECKPOINT_INTERVAL,
+	);
 }

@@ -5,4 +5,6 @@ export interface Env {
 	REVEAL_SIGNING_JWK?: string;
 	TRUSTED_ISSUERS?: string;
 	MAX_BODY_BYTES?: string;
+	REVEAL_TOKEN_TTL_SECONDS?: string;
+	AUDIT_CHECKPOINT_INTERVAL?: string;
 }

@@ -13,6 +13,7 @@ healthRoutes.openapi(
 		path: "/healthz",
 		summary: "Health: configuration valid and D1 reachable",
 		tags: ["public"],
+		security: [],
 		responses: {
 			200: { description: "Healthy.", content: { "application/json": { schema: z.object({ status: z.literal("ok") }) } } },
 			503: { description: "A variable is missing or malformed, or D1 is unreachable.", content: { "application/problem+json": { schema: ProblemSchema } } },

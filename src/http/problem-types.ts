@@ -7,6 +7,18 @@ export const problemTypes = {
 	"bad-request": { status: 400, title: "Bad request", description: "The request could not be read: malformed JSON, or a malformed header." },
 	unauthorized: { status: 401, title: "Unauthorized", description: "A valid bearer token from a trusted issuer is required." },
 	forbidden: { status: 403, title: "Forbidden", description: "The token is valid but does not allow this call." },
+	"out-of-scope": { status: 403, title: "Out of scope", description: "The record is not assigned to you (courier) or your depot (clerk, supervisor)." },
+	"purpose-not-allowed": {
+		status: 403,
+		title: "Purpose does not allow this reveal",
+		description: "The purpose does not cover this party or one of the fields asked for; ask only for what the purpose needs.",
+	},
+	"reveal-token-invalid": {
+		status: 403,
+		title: "Reveal token not valid",
+		description: "The reveal token is not valid, has expired, or was not issued to you.",
+	},
+	"reveal-token-used": { status: 409, title: "Reveal token already used", description: "A reveal token is single use; ask for a new one." },
 	"not-found": { status: 404, title: "Not found", description: "No such resource." },
 	conflict: { status: 409, title: "Conflict", description: "The request conflicts with the current state of the resource." },
 	"record-erased": { status: 410, title: "Record erased", description: "The record was erased; its contact data can never be decrypted again." },

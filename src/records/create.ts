@@ -1,3 +1,4 @@
+import type { AuditEvent } from "../audit/entry";
 import { sha256 } from "../crypto/digest";
 import { ProblemError } from "../http/problem";
 import type { IdempotencyStore, IdempotentResponse } from "../idempotency/store";
@@ -33,7 +34,7 @@ function replay(stored: IdempotentResponse, requestHash: string): CreateResult {
 export async function createOnce(
 	stores: { records: RecordStore; idempotency: IdempotencyStore },
 	request: CreateRequest,
-	build: () => Promise<{ records: NewRecord[]; status: number; body: unknown }>,
+	build: () => Promise<{ records: NewRecord[]; status: number; body: unknown; event: AuditEvent }>,
 	now: number,
 ): Promise<CreateResult> {
 	const { idempotencyKey: key, principal } = request;
@@ -45,7 +46,7 @@ export async function createOnce(
 	const built = await build();
 	const response: IdempotentResponse = { requestHash, status: built.status, body: JSON.stringify(built.body) };
 	const companions = key === undefined ? [] : stores.idempotency.claim(principal, key, response, now);
-	const outcome = await stores.records.insert(built.records, companions);
+	const outcome = await stores.records.insert(built.records, companions, built.event);
 	if (outcome === "duplicate_record") {
 		throw new ProblemError("conflict", { detail: "A live record already exists for a shipment and party in this request; nothing was written." });
 	}

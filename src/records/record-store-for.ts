@@ -1,3 +1,4 @@
+import { auditLogFor } from "../audit/audit-log-for";
 import type { Env } from "../env";
 import { D1RecordStore, type RecordStore } from "./store";
 
@@ -6,5 +7,5 @@ import { D1RecordStore, type RecordStore } from "./store";
  * hash of the shipment) implements the same RecordStore and is returned from here instead.
  */
 export function recordStoreFor(env: Env): RecordStore {
-	return new D1RecordStore(env.DB);
+	return new D1RecordStore(env.DB, auditLogFor(env));
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { actorOf } from "../audit/actor";
 import { keyringConfig } from "../config";
 import { phoneIndexCandidates } from "../crypto/blind-index";
 import { keyringFor } from "../crypto/keyring";
@@ -62,8 +63,14 @@ recordRoutes.openapi(
 			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: input },
 			async () => {
 				const record = await prepareRecord(keyring, input, principal.subject, now);
-				const view = recordView({ ...record, courier: record.courier, updatedAt: now, erasedAt: null });
-				return { records: [record], status: 201, body: view };
+				const view = recordView({ ...record, updatedAt: now, erasedAt: null });
+				const details = { shipment_id: record.shipmentId, party: record.party, depot: record.depot, courier: record.courier, key_id: record.sealed.keyId };
+				return {
+					records: [record],
+					status: 201,
+					body: view,
+					event: { kind: "record.created", at: now, actor: actorOf(principal), recordId: record.id, details },
+				};
 			},
 			now,
 		);
@@ -97,7 +104,9 @@ recordRoutes.openapi(
 			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: inputs },
 			async () => {
 				const records = await Promise.all(inputs.map((input) => prepareRecord(keyring, input, principal.subject, now)));
-				return { records, status: 201, body: { ids: records.map((record) => record.id) } };
+				const ids = records.map((record) => record.id);
+				const event = { kind: "record.batch_created", at: now, actor: actorOf(principal), recordId: null, details: { count: ids.length, ids } } as const;
+				return { records, status: 201, body: { ids }, event };
 			},
 			now,
 		);
@@ -165,7 +174,8 @@ recordRoutes.openapi(
 		const { id } = c.req.valid("param");
 		const change = c.req.valid("json");
 		const store = recordStoreFor(c.env);
-		const updated = await store.reassign(id, change, Date.now());
+		const event = { kind: "record.reassigned", at: Date.now(), actor: actorOf(c.get("principal")), recordId: id, details: { ...change } } as const;
+		const updated = await store.reassign(id, change, event);
 		return c.json(recordView(updated ?? live(await store.get(id))), 200);
 	},
 );
@@ -181,7 +191,9 @@ recordRoutes.openapi(
 		responses: { 204: { description: "Erased (or already erased); the data can never be decrypted again." }, ...authenticatedErrors, ...notFound },
 	}),
 	async (c) => {
-		const outcome = await recordStoreFor(c.env).erase(c.req.valid("param").id, Date.now());
+		const { id } = c.req.valid("param");
+		const event = { kind: "record.erased", at: Date.now(), actor: actorOf(c.get("principal")), recordId: id, details: {} } as const;
+		const outcome = await recordStoreFor(c.env).erase(id, event);
 		if (outcome === "not_found") throw new ProblemError("not-found", { detail: "No record with this id." });
 		return c.body(null, 204);
 	},

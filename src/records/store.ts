@@ -1,3 +1,5 @@
+import type { AuditEvent } from "../audit/entry";
+import type { AuditLog } from "../audit/log";
 import type { ContactField, SealedContact } from "../crypto/envelope";
 import type { MaskedContact } from "./masking";
 
@@ -38,7 +40,7 @@ export interface Reassignment {
 	courier?: string | null;
 }
 
-/** A statement to run in the same transaction as an insert (the idempotency entry, later audit). */
+/** A statement to run in the same transaction as an insert (the idempotency claim). */
 export type Companion = D1PreparedStatement;
 
 export type InsertOutcome = "inserted" | "companion_conflict" | "duplicate_record";
@@ -46,15 +48,16 @@ export type InsertOutcome = "inserted" | "companion_conflict" | "duplicate_recor
 /**
  * Where records live. Routes and services see only this interface, so a router that spreads
  * records over several D1 databases (by the time prefix of the id, by region) can replace the
- * single-database implementation without touching them.
+ * single-database implementation without touching them. Every write carries the audit event that
+ * records it, written in the same transaction as the change.
  */
 export interface RecordStore {
-	insert(records: NewRecord[], companions?: Companion[]): Promise<InsertOutcome>;
+	insert(records: NewRecord[], companions: Companion[], event: AuditEvent): Promise<InsertOutcome>;
 	get(id: string): Promise<StoredRecord | null>;
 	findByPhoneIndex(candidates: string[], limit: number): Promise<StoredRecord[]>;
 	findByShipment(shipmentId: string): Promise<StoredRecord[]>;
-	reassign(id: string, change: Reassignment, now: number): Promise<StoredRecord | null>;
-	erase(id: string, now: number): Promise<"erased" | "already_erased" | "not_found">;
+	reassign(id: string, change: Reassignment, event: AuditEvent): Promise<StoredRecord | null>;
+	erase(id: string, event: AuditEvent): Promise<"erased" | "already_erased" | "not_found">;
 }
 
 interface RecordRow {
@@ -134,17 +137,20 @@ SELECT value ->> '$.id', value ->> '$.shipment_id', value ->> '$.party', value -
 FROM json_each(?1)`;
 
 export class D1RecordStore implements RecordStore {
-	constructor(private readonly db: D1Database) {}
+	constructor(
+		private readonly db: D1Database,
+		private readonly audit: AuditLog,
+	) {}
 
-	async insert(records: NewRecord[], companions: Companion[] = []): Promise<InsertOutcome> {
+	async insert(records: NewRecord[], companions: Companion[], event: AuditEvent): Promise<InsertOutcome> {
 		const statements = [...companions];
 		for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
 			const chunk = records.slice(i, i + ROWS_PER_STATEMENT).map(toJsonRow);
 			statements.push(this.db.prepare(INSERT_FROM_JSON).bind(JSON.stringify(chunk)));
 		}
 		try {
-			// One D1 batch is one SQL transaction: a failure anywhere writes nothing.
-			await this.db.batch(statements);
+			// One D1 batch is one SQL transaction: a failure anywhere writes nothing, audit included.
+			await this.audit.appendWith(event, statements);
 			return "inserted";
 		} catch (error) {
 			const message = error instanceof Error ? error.message : "";
@@ -176,28 +182,29 @@ export class D1RecordStore implements RecordStore {
 		return results.map(fromRow);
 	}
 
-	async reassign(id: string, change: Reassignment, now: number): Promise<StoredRecord | null> {
-		const row = await this.db
+	async reassign(id: string, change: Reassignment, event: AuditEvent): Promise<StoredRecord | null> {
+		const update = this.db
 			.prepare(
 				`UPDATE records SET depot = COALESCE(?2, depot), courier = CASE WHEN ?3 THEN ?4 ELSE courier END, updated_at = ?5
 				 WHERE id = ?1 AND erased_at IS NULL RETURNING ${COLUMNS}`,
 			)
-			.bind(id, change.depot ?? null, change.courier !== undefined ? 1 : 0, change.courier ?? null, now)
-			.first<RecordRow>();
+			.bind(id, change.depot ?? null, change.courier !== undefined ? 1 : 0, change.courier ?? null, event.at);
+		const { results } = await this.audit.appendWith(event, [update], { onlyIfChanged: true });
+		const row = results[0]?.results[0] as RecordRow | undefined;
 		return row ? fromRow(row) : null;
 	}
 
 	/** Crypto-shredding: the wrapped data key, every ciphertext, the blind index and masks go at once. */
-	async erase(id: string, now: number): Promise<"erased" | "already_erased" | "not_found"> {
-		const result = await this.db
+	async erase(id: string, event: AuditEvent): Promise<"erased" | "already_erased" | "not_found"> {
+		const shred = this.db
 			.prepare(
 				`UPDATE records SET key_id = NULL, wrapped_key = NULL, name_ct = NULL, phone_ct = NULL, address_ct = NULL, phone_index = NULL,
 				 masked_name = NULL, masked_phone = NULL, masked_address = NULL, erased_at = ?2, updated_at = ?2
 				 WHERE id = ?1 AND erased_at IS NULL`,
 			)
-			.bind(id, now)
-			.run();
-		if (result.meta.changes > 0) return "erased";
+			.bind(id, event.at);
+		const { entry } = await this.audit.appendWith(event, [shred], { onlyIfChanged: true });
+		if (entry) return "erased";
 		const exists = await this.db.prepare("SELECT 1 FROM records WHERE id = ?1").bind(id).first();
 		return exists ? "already_erased" : "not_found";
 	}

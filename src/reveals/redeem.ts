@@ -1,0 +1,93 @@
+import { actorOf } from "../audit/actor";
+import type { AuditEvent } from "../audit/entry";
+import type { AuditLog } from "../audit/log";
+import type { Principal } from "../auth/principal";
+import { type Contact, openContact } from "../crypto/envelope";
+import type { Keyring } from "../crypto/keyring";
+import { type RevealGrant, RevealTokenRejectedError, verifyRevealToken } from "../crypto/reveal-token";
+import type { SigningKey } from "../crypto/signing-key";
+import { ProblemError } from "../http/problem";
+import type { RecordStore } from "../records/store";
+import { isAlreadyRedeemed, type RedemptionStore } from "./redemption-store";
+import { type Purpose, revealScope } from "./scope";
+
+export interface RedeemDeps {
+	records: RecordStore;
+	audit: AuditLog;
+	redemptions: RedemptionStore;
+	verificationKeys: readonly SigningKey[];
+	keyring: Keyring;
+}
+
+export interface Revealed {
+	recordId: string;
+	purpose: Purpose;
+	fields: Partial<Contact>;
+}
+
+const invalid = () => new ProblemError("reveal-token-invalid", { detail: "The reveal token is not valid for you; ask for a new one." });
+
+/**
+ * Redeems a reveal token. The order is the guarantee: verify, check the holder and the record's
+ * scope again, then write the single-use mark and the audit entry in one transaction, and only
+ * then decrypt. If that write fails, the answer is 503 and no plaintext exists outside D1.
+ */
+export async function redeemReveal(deps: RedeemDeps, principal: Principal, token: string, now: number): Promise<Revealed> {
+	const refuse = async (reason: string, grant: RevealGrant | null) => {
+		await deps.audit.append({
+			kind: "reveal.refused",
+			at: now,
+			actor: actorOf(principal),
+			recordId: grant?.recordId ?? null,
+			details: grant ? { reason, jti: grant.jti, purpose: grant.purpose, fields: grant.fields } : { reason },
+		});
+	};
+
+	let grant: RevealGrant;
+	try {
+		grant = await verifyRevealToken(deps.verificationKeys, token, new Date(now));
+	} catch (error) {
+		if (!(error instanceof RevealTokenRejectedError)) throw error;
+		await refuse(error.reason, null);
+		throw invalid();
+	}
+	if (grant.subject !== principal.subject || grant.subjectIssuer !== principal.issuer) {
+		await refuse("not_token_holder", grant);
+		throw invalid();
+	}
+	const record = await deps.records.get(grant.recordId);
+	if (!record?.sealed) {
+		await refuse("record_gone", grant);
+		throw new ProblemError("record-erased", { detail: "The record is no longer available." });
+	}
+	// Reassigned since the ask (the parcel moved on): the token no longer speaks for this employee.
+	const decision = revealScope(principal, record, grant.purpose as Purpose, grant.fields);
+	if (!decision.allowed) {
+		await refuse(decision.reason, grant);
+		throw new ProblemError("out-of-scope", { detail: "This record is no longer assigned to you or your depot." });
+	}
+
+	const redeemed: AuditEvent = {
+		kind: "reveal.redeemed",
+		at: now,
+		actor: actorOf(principal),
+		recordId: grant.recordId,
+		details: { jti: grant.jti, purpose: grant.purpose, fields: grant.fields },
+	};
+	let written: boolean;
+	try {
+		written = (await deps.audit.appendWith(redeemed, [deps.redemptions.mark(grant, now)], { onlyIfChanged: true })).entry !== null;
+	} catch (error) {
+		if (isAlreadyRedeemed(error)) {
+			await refuse("already_redeemed", grant);
+			throw new ProblemError("reveal-token-used");
+		}
+		console.error(JSON.stringify({ event: "redeem_not_recorded", jti: grant.jti, name: (error as Error).name, message: (error as Error).message }));
+		throw new ProblemError("dependency-unavailable", { detail: "The reveal could not be recorded, so nothing was revealed. Try again.", cause: error });
+	}
+	if (!written) {
+		await refuse("record_gone", grant);
+		throw new ProblemError("record-erased", { detail: "The record is no longer available." });
+	}
+	return { recordId: record.id, purpose: grant.purpose as Purpose, fields: await openContact(deps.keyring, record.id, record.sealed, grant.fields) };
+}
