@@ -10,7 +10,7 @@ export default defineConfig(async () => {
 				wrangler: { configPath: "./wrangler.toml" },
 				miniflare: {
 					// Test-only bindings: fresh secrets each run, and the migrations for the setup file.
-					bindings: { ...(await testSecrets()), TEST_MIGRATIONS: migrations },
+					bindings: { ...(await testSecrets()), AUDIT_CHECKPOINT_INTERVAL: "25", TEST_MIGRATIONS: migrations },
 				},
 			}),
 		],
