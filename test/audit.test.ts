@@ -1,0 +1,262 @@
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { demoRecords } from "../scripts/lib/demo-data.ts";
+import type { AuditEntry } from "../src/audit/entry";
+import { CHAIN_START, verifyEntries } from "../src/audit/verify-chain";
+import { signingJwkConfig } from "../src/config";
+import { verifyCheckpoint } from "../src/crypto/checkpoint-token";
+import { signingKeyFor } from "../src/crypto/signing-key";
+import worker from "../src/index";
+import { normalizePhone } from "../src/records/phone";
+import { call, json, recordBody } from "./support/api";
+import { employeeToken, serviceToken, token } from "./support/tokens";
+
+type Report = {
+	ok: boolean;
+	entries_checked: number;
+	head: { seq: number; hash: string };
+	first_break: { seq: number; reason: string } | null;
+	checkpoint_problems: { seq: number; reason: string }[];
+};
+
+let service: string;
+let ops: string;
+const contacts = demoRecords(20);
+
+async function verify(): Promise<Report> {
+	const response = await call("GET", "/v1/audit/verify", { token: ops });
+	expect(response.status).toBe(200);
+	return json<Report>(response);
+}
+
+async function entry(seq: number): Promise<AuditEntry> {
+	return (await env.DB.prepare("SELECT * FROM audit_log WHERE seq = ?1").bind(seq).first<AuditEntry>()) as AuditEntry;
+}
+
+/** The append-only and chain triggers exactly as the migrations create them. */
+const TRIGGERS = env.TEST_MIGRATIONS.flatMap((migration) => migration.queries).filter((query) => /CREATE TRIGGER audit_log_/.test(query));
+
+/** What an operator with raw database access can do: drop the triggers, tamper, put them back. */
+async function asRogueOperator<T>(tamper: () => Promise<T>): Promise<T> {
+	expect(TRIGGERS).toHaveLength(3);
+	await env.DB.batch(["audit_log_no_update", "audit_log_no_delete", "audit_log_extends_head"].map((name) => env.DB.prepare(`DROP TRIGGER IF EXISTS ${name}`)));
+	try {
+		return await tamper();
+	} finally {
+		await env.DB.batch(TRIGGERS.map((query) => env.DB.prepare(query)));
+	}
+}
+
+const COLUMNS = ["seq", "at", "kind", "actor", "actor_issuer", "actor_role", "actor_depot", "record_id", "details", "prev_hash", "hash"] as const;
+const insertEntry = (row: AuditEntry) =>
+	env.DB.prepare(`INSERT INTO audit_log (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((_, i) => `?${i + 1}`).join(", ")})`).bind(
+		...COLUMNS.map((column) => row[column]),
+	);
+
+/** Puts rows back exactly as they were. */
+async function restore(rows: AuditEntry[]) {
+	await asRogueOperator(() =>
+		env.DB.batch([env.DB.prepare(`DELETE FROM audit_log WHERE seq IN (${rows.map((r) => r.seq).join(",")})`), ...rows.map(insertEntry)]),
+	);
+}
+
+beforeAll(async () => {
+	service = await serviceToken("records:write records:read records:delete");
+	ops = await token({ sub: "ops-alice", scope: "ops" });
+
+	// A scripted day: bookings, a batch, the parcels move, reveals granted, denied, redeemed and refused, an erasure.
+	const ids: string[] = [];
+	for (const record of contacts.slice(0, 10)) {
+		const response = await call("POST", "/v1/records", {
+			token: service,
+			body: { ...record, depot: "D1", courier: record.party === "recipient" ? "c1" : undefined },
+		});
+		ids.push(((await response.json()) as { id: string }).id);
+	}
+	await call("POST", "/v1/records/batch", { token: service, body: { records: contacts.slice(10) } });
+	await call("PATCH", `/v1/records/${ids[1]}`, { token: service, body: { depot: "D2" } });
+	const courier = await employeeToken("courier", "c1", "D1");
+	for (const id of ids.filter((_, i) => i % 2 === 1)) {
+		const asked = await call("POST", "/v1/reveals", { token: courier, body: { record_id: id, fields: ["phone"], purpose: "delivery" } });
+		if (asked.status === 201) {
+			const { reveal_token } = (await asked.json()) as { reveal_token: string };
+			await call("POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token } });
+			await call("POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token } });
+		}
+	}
+	await call("POST", "/v1/reveals", { token: courier, body: { record_id: ids[0], fields: ["phone"], purpose: "delivery" } });
+	await call("POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token: "forged.token.here" } });
+	await call("DELETE", `/v1/records/${ids[2]}`, { token: service });
+	// Concurrent appenders: twenty bookings at once must neither fork nor gap the chain.
+	await Promise.all(Array.from({ length: 20 }, () => call("POST", "/v1/records", { token: service, body: recordBody() })));
+});
+
+describe("audit trail", () => {
+	it("after a scripted day the chain verifies, every entry contiguous", async () => {
+		const report = await verify();
+		expect(report.ok).toBe(true);
+		expect(report.first_break).toBeNull();
+		const { n, max } = (await env.DB.prepare("SELECT count(*) AS n, max(seq) AS max FROM audit_log").first<{ n: number; max: number }>()) as {
+			n: number;
+			max: number;
+		};
+		expect(report.entries_checked).toBe(n);
+		expect(max).toBe(n);
+		expect(report.head.seq).toBe(n);
+		const kinds = (await env.DB.prepare("SELECT DISTINCT kind FROM audit_log ORDER BY kind").all<{ kind: string }>()).results.map((r) => r.kind);
+		expect(kinds).toEqual([
+			"record.batch_created",
+			"record.created",
+			"record.erased",
+			"record.reassigned",
+			"reveal.denied",
+			"reveal.granted",
+			"reveal.redeemed",
+			"reveal.refused",
+		]);
+	});
+
+	it("no audit row contains plaintext contact data", async () => {
+		const rows = JSON.stringify((await env.DB.prepare("SELECT * FROM audit_log").all()).results);
+		for (const { contact } of contacts) {
+			const e164 = normalizePhone(contact.phone) as string;
+			for (const plaintext of [contact.name, contact.phone, e164, e164.slice(3), contact.address]) expect(rows.includes(plaintext)).toBe(false);
+		}
+	});
+
+	it("the database refuses edits and deletions of entries", async () => {
+		await expect(env.DB.prepare("UPDATE audit_log SET kind = 'x' WHERE seq = 1").run()).rejects.toThrow(/append_only/);
+		await expect(env.DB.prepare("DELETE FROM audit_log WHERE seq = 1").run()).rejects.toThrow(/append_only/);
+		const head = await entry(((await env.DB.prepare("SELECT max(seq) AS m FROM audit_log").first<{ m: number }>()) as { m: number }).m);
+		await expect(insertEntry({ ...head, seq: head.seq + 1, prev_hash: "forged" }).run()).rejects.toThrow(/audit_chain_stale_head/);
+		await expect(insertEntry({ ...head, seq: head.seq }).run()).rejects.toThrow();
+	});
+
+	it("deleting a row directly in D1 is reported at that exact place", async () => {
+		const victim = await entry(7);
+		await asRogueOperator(() => env.DB.prepare("DELETE FROM audit_log WHERE seq = 7").run());
+		const report = await verify();
+		expect(report.ok).toBe(false);
+		expect(report.first_break).toMatchObject({ seq: 7, reason: "missing_entry" });
+		await restore([victim]);
+		expect((await verify()).ok).toBe(true);
+	});
+
+	it("editing a row directly in D1 is reported at that exact place", async () => {
+		const victim = await entry(12);
+		await asRogueOperator(() => env.DB.prepare(`UPDATE audit_log SET details = '{"reason":"nothing to see"}' WHERE seq = 12`).run());
+		expect((await verify()).first_break).toMatchObject({ seq: 12, reason: "hash_mismatch" });
+		await restore([victim]);
+		await asRogueOperator(() => env.DB.prepare("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 12").run());
+		expect((await verify()).first_break).toMatchObject({ seq: 12, reason: "hash_mismatch" });
+		await restore([victim]);
+		expect((await verify()).ok).toBe(true);
+	});
+
+	it("swapping two rows directly in D1 is reported at that exact place", async () => {
+		const [a, b] = [await entry(20), await entry(21)];
+		await asRogueOperator(async () => {
+			await env.DB.batch([env.DB.prepare("DELETE FROM audit_log WHERE seq IN (20, 21)"), insertEntry({ ...b, seq: 20 }), insertEntry({ ...a, seq: 21 })]);
+		});
+		expect((await verify()).first_break).toMatchObject({ seq: 20, reason: "prev_hash_mismatch" });
+		await restore([a, b]);
+		expect((await verify()).ok).toBe(true);
+	});
+
+	it("rewriting the chain wholesale after a checkpoint is caught by the signed checkpoint", async () => {
+		const checkpoints = (await json<{ checkpoints: { seq: number }[] }>(await call("GET", "/v1/audit/checkpoints", { token: ops }))).checkpoints;
+		expect(checkpoints.length).toBeGreaterThan(0); // one every 25 entries in tests
+		const target = checkpoints[0]?.seq as number;
+		const original = (
+			await env.DB.prepare("SELECT * FROM audit_log WHERE seq >= ?1 ORDER BY seq")
+				.bind(target - 1)
+				.all<AuditEntry>()
+		).results;
+		// Edit an entry before the checkpoint and recompute every hash after it, as a careful forger would.
+		const { entryHash } = await import("../src/audit/entry");
+		const rewritten: AuditEntry[] = [];
+		let prev = (original[0] as AuditEntry).prev_hash;
+		for (const [index, row] of original.entries()) {
+			const changed = { ...row, details: index === 0 ? '{"reason":"rewritten"}' : row.details, prev_hash: prev };
+			const hash = await entryHash(changed);
+			rewritten.push({ ...changed, hash });
+			prev = hash;
+		}
+		await asRogueOperator(async () => {
+			await env.DB.batch([env.DB.prepare("DELETE FROM audit_log WHERE seq >= ?1").bind(target - 1), ...rewritten.map(insertEntry)]);
+		});
+		const report = await verify();
+		expect(report.first_break).toBeNull(); // the chain itself is consistent again
+		expect(report.ok).toBe(false);
+		expect(report.checkpoint_problems).toContainEqual({ seq: target, reason: "hash_differs" });
+		await restore(original);
+		expect((await verify()).ok).toBe(true);
+	});
+
+	it("an exported segment verifies offline with nothing but the export's checkpoints and public keys", async () => {
+		const exported = await json<{
+			entries: AuditEntry[];
+			checkpoints: { seq: number; hash: string; signature: string }[];
+			jwks: { keys: Record<string, unknown>[] };
+		}>(await call("GET", "/v1/audit/export?from_seq=1", { token: ops }));
+		const outcome = await verifyEntries(exported.entries, CHAIN_START);
+		expect("cursor" in outcome).toBe(true);
+		const { importJWK } = await import("jose");
+		const jwk = exported.jwks.keys[0] as { kid: string; alg: "EdDSA" };
+		const publicKey = (await importJWK(jwk, jwk.alg)) as CryptoKey;
+		const keys = [{ kid: jwk.kid, alg: jwk.alg, publicKey, privateKey: publicKey, publicJwk: jwk }];
+		for (const checkpoint of exported.checkpoints) {
+			const vouched = await verifyCheckpoint(keys, checkpoint.signature);
+			expect(vouched).toMatchObject({ seq: checkpoint.seq, hash: checkpoint.hash });
+			expect(exported.entries.find((e) => e.seq === checkpoint.seq)?.hash).toBe(vouched?.hash);
+		}
+	});
+
+	it("the hourly cron signs the head however quiet the vault is", async () => {
+		await call("POST", "/v1/records", { token: service, body: recordBody() });
+		const head = ((await env.DB.prepare("SELECT max(seq) AS m FROM audit_log").first<{ m: number }>()) as { m: number }).m;
+		await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), env);
+		const latest = await env.DB.prepare("SELECT seq, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1").first<{ seq: number; signature: string }>();
+		expect(latest?.seq).toBe(head);
+		const key = await signingKeyFor(signingJwkConfig(env));
+		expect((await verifyCheckpoint([key], latest?.signature as string))?.seq).toBe(head);
+	});
+});
+
+describe("audit queries", () => {
+	it("filters by actor, record, kind and time, newest first, with cursor pagination", async () => {
+		const page = async (query: string) =>
+			json<{ entries: { seq: number; kind: string; actor: { subject: string } | null; record_id: string | null }[]; next_cursor: string | null }>(
+				await call("GET", `/v1/audit?${query}`, { token: ops }),
+			);
+		const all: number[] = [];
+		let cursor: string | null = null;
+		do {
+			const result = await page(`actor=c1&limit=4${cursor ? `&cursor=${cursor}` : ""}`);
+			for (const e of result.entries) expect(e.actor?.subject).toBe("c1");
+			all.push(...result.entries.map((e) => e.seq));
+			cursor = result.next_cursor;
+		} while (cursor);
+		const expected = (await env.DB.prepare("SELECT seq FROM audit_log WHERE actor = 'c1' ORDER BY seq DESC").all<{ seq: number }>()).results.map((r) => r.seq);
+		expect(all).toEqual(expected);
+		expect(all.length).toBeGreaterThan(4);
+
+		const redeemed = await page("kind=reveal.redeemed");
+		expect(redeemed.entries.length).toBeGreaterThan(0);
+		expect(redeemed.entries.every((e) => e.kind === "reveal.redeemed")).toBe(true);
+		const recordId = redeemed.entries[0]?.record_id as string;
+		const history = await page(`record_id=${recordId}`);
+		expect(history.entries.map((e) => e.kind)).toContain("record.created");
+		expect((await page(`from=${Date.now() + 60_000}`)).entries).toEqual([]);
+		expect((await page(`to=${new Date(Date.now() + 60_000).toISOString()}&limit=1`)).entries).toHaveLength(1);
+	});
+
+	it("is for ops only, and bad filters are 422", async () => {
+		expect((await call("GET", "/v1/audit", { token: service })).status).toBe(403);
+		expect((await call("GET", "/v1/audit/verify", { token: await employeeToken("supervisor", "s1", "D1") })).status).toBe(403);
+		expect((await call("GET", "/v1/audit?kind=made.up", { token: ops })).status).toBe(422);
+		expect((await call("GET", "/v1/audit?limit=100000", { token: ops })).status).toBe(422);
+		expect((await call("GET", "/v1/audit?cursor=abc", { token: ops })).status).toBe(422);
+	});
+});
