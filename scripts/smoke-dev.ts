@@ -63,6 +63,30 @@ const view = (await read.json()) as { masked?: { phone?: string } };
 if (read.status !== 200 || view.masked?.phone !== "138****5678") stop(1, `read back answered ${read.status}: ${JSON.stringify(view)}`);
 
 const demo = await fetch(`${baseUrl}/v1/records?shipment_id=DEMO000001`, { headers });
-if (((await demo.json()) as { records: unknown[] }).records.length !== 2) stop(1, "demo data is not there");
+const demoRecords = ((await demo.json()) as { records: { id: string; party: string; depot: string; courier: string | null }[] }).records;
+if (demoRecords.length !== 2) stop(1, "demo data is not there");
 
-stop(0, `dev smoke ok (healthz, token, create, read back, demo data at ${baseUrl})`);
+// The depot terminal's flow, as the README shows it: scan, ask, redeem once.
+const parcel = demoRecords.find((record) => record.party === "recipient" && record.courier) ?? stop(1, "no assigned demo recipient");
+const courier = token(["--sub", parcel.courier as string, "--scope", "reveal", "--role", "courier", "--depot", parcel.depot]);
+const employee = { Authorization: `Bearer ${courier}`, "Content-Type": "application/json" };
+const scanned = (await (await fetch(`${baseUrl}/v1/records?shipment_id=DEMO000001`, { headers: employee })).json()) as { records: { id: string }[] };
+if (scanned.records.length !== 1) stop(1, `the courier sees ${scanned.records.length} records of the shipment, expected 1`);
+const asked = await fetch(`${baseUrl}/v1/reveals`, {
+	method: "POST",
+	headers: employee,
+	body: JSON.stringify({ record_id: parcel.id, fields: ["phone"], purpose: "delivery" }),
+});
+if (asked.status !== 201) stop(1, `reveal ask answered ${asked.status}: ${await asked.text()}`);
+const { reveal_token } = (await asked.json()) as { reveal_token: string };
+const redeemed = await fetch(`${baseUrl}/v1/reveals/redeem`, { method: "POST", headers: employee, body: JSON.stringify({ reveal_token }) });
+const revealed = (await redeemed.json()) as { fields?: { phone?: string } };
+if (redeemed.status !== 200 || !revealed.fields?.phone?.startsWith("+")) stop(1, `redeem answered ${redeemed.status}`);
+const replay = await fetch(`${baseUrl}/v1/reveals/redeem`, { method: "POST", headers: employee, body: JSON.stringify({ reveal_token }) });
+if (replay.status !== 409) stop(1, `a second redeem answered ${replay.status}, expected 409`);
+
+const ops = token(["--sub", "ops-smoke", "--scope", "ops"]);
+const verified = (await (await fetch(`${baseUrl}/v1/audit/verify`, { headers: { Authorization: `Bearer ${ops}` } })).json()) as { ok?: boolean };
+if (verified.ok !== true) stop(1, `audit verify: ${JSON.stringify(verified)}`);
+
+stop(0, `dev smoke ok at ${baseUrl}: healthz, token, create, read back, demo data, reveal ask and single redeem, audit verify`);
