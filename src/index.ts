@@ -17,7 +17,9 @@ export default {
 	 */
 	async scheduled(controller, env) {
 		const now = controller.scheduledTime;
-		const checkpoint = await checkpointHead(new AuditLog(env.DB), new CheckpointStore(env.DB), await signingKeyFor(signingJwkConfig(env)), now);
+		const log = new AuditLog(env.DB);
+		await log.seal();
+		const checkpoint = await checkpointHead(log, new CheckpointStore(env.DB), await signingKeyFor(signingJwkConfig(env)), now);
 		const idempotencyKeys = await new IdempotencyStore(env.DB).purgeExpired(now);
 		const redemptions = await new RedemptionStore(env.DB).purgeExpired(now);
 		console.log(JSON.stringify({ event: "housekeeping", checkpoint_seq: checkpoint?.seq ?? null, idempotency_keys: idempotencyKeys, redemptions }));

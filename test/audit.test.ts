@@ -40,7 +40,9 @@ const TRIGGERS = env.TEST_MIGRATIONS.flatMap((migration) => migration.queries).f
 /** What an operator with raw database access can do: drop the triggers, tamper, put them back. */
 async function asRogueOperator<T>(tamper: () => Promise<T>): Promise<T> {
 	expect(TRIGGERS).toHaveLength(3);
-	await env.DB.batch(["audit_log_no_update", "audit_log_no_delete", "audit_log_extends_head"].map((name) => env.DB.prepare(`DROP TRIGGER IF EXISTS ${name}`)));
+	await env.DB.batch(
+		["audit_log_insert_unsealed", "audit_log_seal_only", "audit_log_no_delete"].map((name) => env.DB.prepare(`DROP TRIGGER IF EXISTS ${name}`)),
+	);
 	try {
 		return await tamper();
 	} finally {
@@ -88,8 +90,8 @@ beforeAll(async () => {
 	await call("POST", "/v1/reveals", { token: courier, body: { record_id: ids[0], fields: ["phone"], purpose: "delivery" } });
 	await call("POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token: "forged.token.here" } });
 	await call("DELETE", `/v1/records/${ids[2]}`, { token: service });
-	// Concurrent appenders: twenty bookings at once must neither fork nor gap the chain.
-	await Promise.all(Array.from({ length: 20 }, () => call("POST", "/v1/records", { token: service, body: recordBody() })));
+	// Concurrent appenders: sixty bookings at once must neither fork nor gap the chain.
+	await Promise.all(Array.from({ length: 60 }, () => call("POST", "/v1/records", { token: service, body: recordBody() })));
 });
 
 describe("audit trail", () => {
@@ -125,12 +127,23 @@ describe("audit trail", () => {
 		}
 	});
 
-	it("the database refuses edits and deletions of entries", async () => {
+	it("the database refuses edits, deletions, pre-sealed inserts and re-seals", async () => {
+		await verify(); // seals everything so far
 		await expect(env.DB.prepare("UPDATE audit_log SET kind = 'x' WHERE seq = 1").run()).rejects.toThrow(/append_only/);
+		await expect(env.DB.prepare("UPDATE audit_log SET hash = 'x' WHERE seq = 1").run()).rejects.toThrow(/append_only/);
 		await expect(env.DB.prepare("DELETE FROM audit_log WHERE seq = 1").run()).rejects.toThrow(/append_only/);
-		const head = await entry(((await env.DB.prepare("SELECT max(seq) AS m FROM audit_log").first<{ m: number }>()) as { m: number }).m);
-		await expect(insertEntry({ ...head, seq: head.seq + 1, prev_hash: "forged" }).run()).rejects.toThrow(/audit_chain_stale_head/);
-		await expect(insertEntry({ ...head, seq: head.seq }).run()).rejects.toThrow();
+		const first = await entry(1);
+		await expect(insertEntry({ ...first, seq: 100_000 }).run()).rejects.toThrow(/append_only/);
+		// An unsealed entry can only be sealed onto the real head, with its content unchanged.
+		const { meta } = await env.DB.prepare("INSERT INTO audit_log (at, kind, details) VALUES (1, 'record.created', '{}')").run();
+		const seq = meta.last_row_id;
+		await expect(env.DB.prepare("UPDATE audit_log SET prev_hash = 'forged', hash = 'x' WHERE seq = ?1").bind(seq).run()).rejects.toThrow(/append_only/);
+		await expect(
+			env.DB.prepare("UPDATE audit_log SET prev_hash = (SELECT hash FROM audit_log WHERE seq = ?1 - 1), hash = 'x', details = '{\"a\":1}' WHERE seq = ?1")
+				.bind(seq)
+				.run(),
+		).rejects.toThrow(/append_only/);
+		expect((await verify()).ok).toBe(true); // and the honest sealer links it
 	});
 
 	it("deleting a row directly in D1 is reported at that exact place", async () => {
@@ -179,7 +192,7 @@ describe("audit trail", () => {
 		let prev = (original[0] as AuditEntry).prev_hash;
 		for (const [index, row] of original.entries()) {
 			const changed = { ...row, details: index === 0 ? '{"reason":"rewritten"}' : row.details, prev_hash: prev };
-			const hash = await entryHash(changed);
+			const hash = await entryHash({ ...changed, prev_hash: prev as string });
 			rewritten.push({ ...changed, hash });
 			prev = hash;
 		}

@@ -3,7 +3,7 @@ import type { SigningKey } from "../crypto/signing-key";
 import type { CheckpointStore, StoredCheckpoint } from "./checkpoints";
 import type { AuditLog } from "./log";
 
-/** Signs and stores a checkpoint of the current head, unless the latest checkpoint already covers it. */
+/** Signs and stores a checkpoint of the sealed head, unless the latest checkpoint already covers it. */
 export async function checkpointHead(log: AuditLog, store: CheckpointStore, key: SigningKey, now: number): Promise<StoredCheckpoint | null> {
 	const head = await log.head();
 	if (head.seq === 0) return null;
@@ -13,9 +13,4 @@ export async function checkpointHead(log: AuditLog, store: CheckpointStore, key:
 	const stored = { ...checkpoint, signature: await signCheckpoint(key, checkpoint) };
 	await store.save(stored);
 	return stored;
-}
-
-/** Whether an append at `seq` is due a checkpoint. */
-export function checkpointDue(seq: number, interval: number): boolean {
-	return seq % interval === 0;
 }

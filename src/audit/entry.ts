@@ -31,7 +31,7 @@ export interface AuditEvent {
 	details: { [key: string]: JsonValue };
 }
 
-/** An entry as stored: the event, its place in the chain and the hashes that bind it there. */
+/** An entry as stored: the event, its place in the chain and, once sealed, the hashes that bind it there. */
 export interface AuditEntry {
 	seq: number;
 	at: number;
@@ -42,15 +42,18 @@ export interface AuditEntry {
 	actor_depot: string | null;
 	record_id: string | null;
 	details: string;
-	prev_hash: string;
-	hash: string;
+	prev_hash: string | null;
+	hash: string | null;
 }
 
-export type UnsealedEntry = Omit<AuditEntry, "hash">;
+/** The columns an appender writes; the database assigns `seq`, sealing adds the hashes. */
+export type EntryContent = Omit<AuditEntry, "seq" | "prev_hash" | "hash">;
 
-export function entryFor(event: AuditEvent, seq: number, prevHash: string): UnsealedEntry {
+/** What the hash covers: the content, the position and the previous entry's hash. */
+export type HashedEntry = Omit<AuditEntry, "hash"> & { prev_hash: string };
+
+export function entryFor(event: AuditEvent): EntryContent {
 	return {
-		seq,
 		at: event.at,
 		kind: event.kind,
 		actor: event.actor?.subject ?? null,
@@ -59,7 +62,6 @@ export function entryFor(event: AuditEvent, seq: number, prevHash: string): Unse
 		actor_depot: event.actor?.depot ?? null,
 		record_id: event.recordId,
 		details: canonicalJson(event.details),
-		prev_hash: prevHash,
 	};
 }
 
@@ -68,11 +70,7 @@ export function entryFor(event: AuditEvent, seq: number, prevHash: string): Unse
  * the position (`seq`), the content and the previous entry's hash. Changing, removing or reordering
  * any entry changes every hash after it.
  */
-export function entryHash(entry: UnsealedEntry): Promise<string> {
+export function entryHash(entry: HashedEntry): Promise<string> {
 	const { seq, at, kind, actor, actor_issuer, actor_role, actor_depot, record_id, details, prev_hash } = entry;
 	return sha256(canonicalJson({ seq, at, kind, actor, actor_issuer, actor_role, actor_depot, record_id, details, prev_hash }));
-}
-
-export async function seal(entry: UnsealedEntry): Promise<AuditEntry> {
-	return { ...entry, hash: await entryHash(entry) };
 }

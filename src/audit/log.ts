@@ -1,24 +1,13 @@
-import { type AuditEntry, type AuditEvent, entryFor, GENESIS_HASH, seal } from "./entry";
+import { type AuditEntry, type AuditEvent, entryFor, entryHash, GENESIS_HASH } from "./entry";
 
-interface Head {
+export interface Head {
 	seq: number;
 	hash: string;
 }
 
-/** The chain head last seen by this isolate, per database: usually right, so appends skip a read. */
-const knownHeads = new Map<string, Head>();
-
-const MAX_APPEND_ATTEMPTS = 30;
-
-/** The database refused an entry that did not extend the head it has now. */
-function isStaleHead(error: unknown): boolean {
-	const message = error instanceof Error ? error.message : "";
-	return message.includes("audit_chain_stale_head") || message.includes("UNIQUE constraint failed: audit_log.seq");
-}
-
 export class AuditUnavailableError extends Error {
 	constructor(options?: ErrorOptions) {
-		super("the audit log could not be appended to", options);
+		super("the audit log could not be written", options);
 		this.name = "AuditUnavailableError";
 	}
 }
@@ -34,85 +23,93 @@ export interface AppendOptions {
 export interface AppendResult {
 	/** Results of the caller's statements, in order. */
 	results: D1Result[];
-	/** The entry written, or null when `onlyIfChanged` found nothing changed. */
-	entry: AuditEntry | null;
+	/** The seq the entry got, or null when `onlyIfChanged` found nothing changed. */
+	seq: number | null;
 }
 
-const INSERT_COLUMNS = "seq, at, kind, actor, actor_issuer, actor_role, actor_depot, record_id, details, prev_hash, hash";
+const CONTENT_COLUMNS = "at, kind, actor, actor_issuer, actor_role, actor_depot, record_id, details";
+const ALL_COLUMNS = `seq, ${CONTENT_COLUMNS}, prev_hash, hash`;
+const SEAL_PAGE = 200;
 
 /**
- * The hash-chained audit log in D1. An append runs in the same D1 batch (one transaction) as the
- * change it records, so a change and its entry land together or not at all. Concurrent appends
- * race optimistically on the head: the database's trigger refuses any entry that does not extend
- * the current head, and the loser re-reads the head and tries again. No forks, no gaps.
+ * The hash-chained audit log in D1, written in two steps so that writers never contend:
+ *
+ * 1. append: the entry is inserted unsealed in the same D1 batch (one transaction) as the change
+ *    it records, and the database numbers it (seq = max + 1). A change and its entry land together
+ *    or not at all.
+ * 2. seal: entries are linked in seq order: prev_hash is the hash of the entry before, hash is
+ *    SHA-256 over the canonical entry. Sealing is deterministic, so concurrent sealers write the
+ *    same values and the database (trigger `audit_log_seal_only`) refuses anything else.
  */
 export class AuditLog {
 	constructor(
 		private readonly db: D1Database,
-		private readonly name = "default",
-		/** Runs after each entry lands (the checkpoint schedule); its failures are its own to report. */
-		private readonly onAppended?: (entry: AuditEntry) => Promise<void>,
+		/** Runs after entries are sealed up to a new head (the checkpoint schedule). */
+		private readonly onSealed?: (from: number, head: Head) => Promise<void>,
+		/** Runs after each append: schedules sealing once the response is out. */
+		private readonly afterAppend?: () => void,
 	) {}
 
-	async head(): Promise<Head> {
-		const row = await this.db.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").first<Head>();
-		return row ?? { seq: 0, hash: GENESIS_HASH };
-	}
-
 	async appendWith(event: AuditEvent, statements: D1PreparedStatement[] = [], options: AppendOptions = {}): Promise<AppendResult> {
-		let head = knownHeads.get(this.name) ?? (await this.head());
-		for (let attempt = 1; ; attempt++) {
-			const entry = await seal(entryFor(event, head.seq + 1, head.hash));
-			const values = [
-				entry.seq,
-				entry.at,
-				entry.kind,
-				entry.actor,
-				entry.actor_issuer,
-				entry.actor_role,
-				entry.actor_depot,
-				entry.record_id,
-				entry.details,
-				entry.prev_hash,
-				entry.hash,
-			];
-			const insert = options.onlyIfChanged
-				? this.db.prepare(`INSERT INTO audit_log (${INSERT_COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 WHERE changes() > 0`).bind(...values)
-				: this.db.prepare(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)`).bind(...values);
-			try {
-				const results = await this.db.batch([...statements, insert]);
-				const appended = (results.at(-1)?.meta.changes ?? 0) > 0;
-				if (appended) {
-					knownHeads.set(this.name, { seq: entry.seq, hash: entry.hash });
-					await this.onAppended?.(entry);
-				}
-				return { results: results.slice(0, -1), entry: appended ? entry : null };
-			} catch (error) {
-				if (!isStaleHead(error)) throw error;
-				if (attempt >= MAX_APPEND_ATTEMPTS) throw new AuditUnavailableError({ cause: error });
-				knownHeads.delete(this.name);
-				// Spread the retries of a crowd of appenders over a few milliseconds.
-				await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 10)));
-				head = await this.head();
-			}
-		}
+		const entry = entryFor(event);
+		const values = [entry.at, entry.kind, entry.actor, entry.actor_issuer, entry.actor_role, entry.actor_depot, entry.record_id, entry.details];
+		const insert = options.onlyIfChanged
+			? this.db.prepare(`INSERT INTO audit_log (${CONTENT_COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE changes() > 0 RETURNING seq`)
+			: this.db.prepare(`INSERT INTO audit_log (${CONTENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING seq`);
+		const results = await this.db.batch([...statements, insert.bind(...values)]);
+		const seq = (results.at(-1)?.results[0] as { seq?: number } | undefined)?.seq ?? null;
+		if (seq !== null) this.afterAppend?.();
+		return { results: results.slice(0, -1), seq };
 	}
 
 	append(event: AuditEvent): Promise<AppendResult> {
 		return this.appendWith(event);
 	}
 
-	/** Entries in ascending order from `fromSeq`, for verification and export. */
+	/** The last sealed entry: what checkpoints sign and verification reaches. */
+	async head(): Promise<Head> {
+		const row = await this.db.prepare("SELECT seq, hash FROM audit_log WHERE hash IS NOT NULL ORDER BY seq DESC LIMIT 1").first<Head>();
+		return row ?? { seq: 0, hash: GENESIS_HASH };
+	}
+
+	/**
+	 * Seals every unsealed entry, in order, and returns the sealed head. Stops at a gap (a deleted
+	 * row) or a refused seal (a tampered row), leaving the rest for verification to report.
+	 */
+	async seal(): Promise<Head> {
+		const start = await this.head();
+		let head = start;
+		for (;;) {
+			const pending = await this.range(head.seq + 1, SEAL_PAGE);
+			if (pending.length === 0) break;
+			const updates: D1PreparedStatement[] = [];
+			let next = head;
+			for (const row of pending) {
+				if (row.seq !== next.seq + 1 || row.hash !== null) break;
+				const hash = await entryHash({ ...row, prev_hash: next.hash });
+				updates.push(this.db.prepare("UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE seq = ?1 AND hash IS NULL").bind(row.seq, next.hash, hash));
+				next = { seq: row.seq, hash };
+			}
+			if (updates.length === 0) break;
+			await this.db.batch(updates);
+			head = next;
+			if (pending.length < SEAL_PAGE) break;
+		}
+		if (head.seq > start.seq) await this.onSealed?.(start.seq, head);
+		return head;
+	}
+
+	/** Entries in ascending order from `fromSeq`, for sealing, verification and export. */
 	async range(fromSeq: number, limit: number, toSeq = Number.MAX_SAFE_INTEGER): Promise<AuditEntry[]> {
 		const { results } = await this.db
-			.prepare(`SELECT ${INSERT_COLUMNS} FROM audit_log WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3`)
+			.prepare(`SELECT ${ALL_COLUMNS} FROM audit_log WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3`)
 			.bind(fromSeq, toSeq, limit)
 			.all<AuditEntry>();
 		return results;
 	}
 
 	async entry(seq: number): Promise<AuditEntry | null> {
-		return this.db.prepare(`SELECT ${INSERT_COLUMNS} FROM audit_log WHERE seq = ?1`).bind(seq).first<AuditEntry>();
+		return this.db.prepare(`SELECT ${ALL_COLUMNS} FROM audit_log WHERE seq = ?1`).bind(seq).first<AuditEntry>();
 	}
 
 	/** Newest first, filtered; `beforeSeq` is the cursor of the previous page. */
@@ -130,7 +127,7 @@ export class AuditLog {
 		if (filter.to !== undefined) add("at < ?", filter.to);
 		if (filter.beforeSeq !== undefined) add("seq < ?", filter.beforeSeq);
 		binds.push(limit);
-		const sql = `SELECT ${INSERT_COLUMNS} FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?${binds.length}`;
+		const sql = `SELECT ${ALL_COLUMNS} FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?${binds.length}`;
 		const { results } = await this.db
 			.prepare(sql)
 			.bind(...binds)

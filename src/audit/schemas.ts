@@ -27,8 +27,8 @@ export const AuditEntryView = z
 		actor: z.object({ subject: z.string(), issuer: z.string().nullable(), role: z.string().nullable(), depot: z.string().nullable() }).nullable(),
 		record_id: z.string().nullable(),
 		details: z.record(z.string(), z.unknown()),
-		prev_hash: z.string(),
-		hash: z.string(),
+		prev_hash: z.string().nullable().openapi({ description: "Null for a moment after the entry is written, until it is sealed onto the chain." }),
+		hash: z.string().nullable(),
 	})
 	.openapi("AuditEntry");
 

@@ -3,7 +3,8 @@ import { type AuditEntry, entryHash, GENESIS_HASH } from "./entry";
 export type ChainBreak =
 	| { seq: number; reason: "missing_entry"; detail: string }
 	| { seq: number; reason: "prev_hash_mismatch"; detail: string }
-	| { seq: number; reason: "hash_mismatch"; detail: string };
+	| { seq: number; reason: "hash_mismatch"; detail: string }
+	| { seq: number; reason: "unsealed"; detail: string };
 
 export interface ChainCursor {
 	/** The seq the next entry must have. */
@@ -25,10 +26,13 @@ export async function verifyEntries(entries: readonly AuditEntry[], from: ChainC
 		if (entry.seq !== cursor.nextSeq) {
 			return { broken: { seq: cursor.nextSeq, reason: "missing_entry", detail: `expected entry ${cursor.nextSeq}, found ${entry.seq}` } };
 		}
+		if (entry.hash === null || entry.prev_hash === null) {
+			return { broken: { seq: entry.seq, reason: "unsealed", detail: `entry ${entry.seq} could not be sealed onto the chain` } };
+		}
 		if (entry.prev_hash !== cursor.prevHash) {
 			return { broken: { seq: entry.seq, reason: "prev_hash_mismatch", detail: `entry ${entry.seq} does not follow entry ${entry.seq - 1}` } };
 		}
-		if ((await entryHash(entry)) !== entry.hash) {
+		if ((await entryHash({ ...entry, prev_hash: entry.prev_hash })) !== entry.hash) {
 			return { broken: { seq: entry.seq, reason: "hash_mismatch", detail: `entry ${entry.seq} was changed after it was written` } };
 		}
 		cursor = { nextSeq: entry.seq + 1, prevHash: entry.hash };

@@ -25,6 +25,8 @@ const PAGE = 500;
  * that verifies but disagrees with a checkpoint was rewritten wholesale after that checkpoint.
  */
 export async function verifyAuditLog(log: AuditLog, checkpoints: CheckpointStore, keys: readonly SigningKey[]): Promise<VerifyReport> {
+	// Seal whatever was appended but not yet linked, so the walk covers every entry written so far.
+	await log.seal();
 	let cursor = CHAIN_START;
 	let checked = 0;
 	let firstBreak: ChainBreak | null = null;

@@ -59,7 +59,7 @@ recordRoutes.openapi(
 		const keyring = await keyringFor(keyringConfig(c.env));
 		const now = Date.now();
 		const result = await createOnce(
-			{ records: recordStoreFor(c.env), idempotency: new IdempotencyStore(c.env.DB) },
+			{ records: recordStoreFor(c.env, c.executionCtx), idempotency: new IdempotencyStore(c.env.DB) },
 			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: input },
 			async () => {
 				const record = await prepareRecord(keyring, input, principal.subject, now);
@@ -100,7 +100,7 @@ recordRoutes.openapi(
 		const keyring = await keyringFor(keyringConfig(c.env));
 		const now = Date.now();
 		const result = await createOnce(
-			{ records: recordStoreFor(c.env), idempotency: new IdempotencyStore(c.env.DB) },
+			{ records: recordStoreFor(c.env, c.executionCtx), idempotency: new IdempotencyStore(c.env.DB) },
 			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: inputs },
 			async () => {
 				const records = await Promise.all(inputs.map((input) => prepareRecord(keyring, input, principal.subject, now)));
@@ -128,7 +128,7 @@ recordRoutes.openapi(
 	async (c) => {
 		const query = c.req.valid("query");
 		const principal = c.get("principal");
-		const store = recordStoreFor(c.env);
+		const store = recordStoreFor(c.env, c.executionCtx);
 		if (query.shipment_id !== undefined) {
 			const records = await store.findByShipment(query.shipment_id);
 			const visible = principal.kind === "employee" ? records.filter((record) => isAssignedTo(principal, record)) : records;
@@ -155,7 +155,7 @@ recordRoutes.openapi(
 		responses: { 200: ok("The record, masked.", RecordView), ...authenticatedErrors, ...notFound, ...gone, ...unprocessable("Not a record id.") },
 	}),
 	async (c) => {
-		const record = live(await recordStoreFor(c.env).get(c.req.valid("param").id));
+		const record = live(await recordStoreFor(c.env, c.executionCtx).get(c.req.valid("param").id));
 		return c.json(recordView(record), 200);
 	},
 );
@@ -173,7 +173,7 @@ recordRoutes.openapi(
 	async (c) => {
 		const { id } = c.req.valid("param");
 		const change = c.req.valid("json");
-		const store = recordStoreFor(c.env);
+		const store = recordStoreFor(c.env, c.executionCtx);
 		const event = { kind: "record.reassigned", at: Date.now(), actor: actorOf(c.get("principal")), recordId: id, details: { ...change } } as const;
 		const updated = await store.reassign(id, change, event);
 		return c.json(recordView(updated ?? live(await store.get(id))), 200);
@@ -193,7 +193,7 @@ recordRoutes.openapi(
 	async (c) => {
 		const { id } = c.req.valid("param");
 		const event = { kind: "record.erased", at: Date.now(), actor: actorOf(c.get("principal")), recordId: id, details: {} } as const;
-		const outcome = await recordStoreFor(c.env).erase(id, event);
+		const outcome = await recordStoreFor(c.env, c.executionCtx).erase(id, event);
 		if (outcome === "not_found") throw new ProblemError("not-found", { detail: "No record with this id." });
 		return c.body(null, 204);
 	},

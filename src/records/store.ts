@@ -203,8 +203,8 @@ export class D1RecordStore implements RecordStore {
 				 WHERE id = ?1 AND erased_at IS NULL`,
 			)
 			.bind(id, event.at);
-		const { entry } = await this.audit.appendWith(event, [shred], { onlyIfChanged: true });
-		if (entry) return "erased";
+		const { seq } = await this.audit.appendWith(event, [shred], { onlyIfChanged: true });
+		if (seq !== null) return "erased";
 		const exists = await this.db.prepare("SELECT 1 FROM records WHERE id = ?1").bind(id).first();
 		return exists ? "already_erased" : "not_found";
 	}

@@ -76,7 +76,7 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 	};
 	let written: boolean;
 	try {
-		written = (await deps.audit.appendWith(redeemed, [deps.redemptions.mark(grant, now)], { onlyIfChanged: true })).entry !== null;
+		written = (await deps.audit.appendWith(redeemed, [deps.redemptions.mark(grant, now)], { onlyIfChanged: true })).seq !== null;
 	} catch (error) {
 		if (isAlreadyRedeemed(error)) {
 			await refuse("already_redeemed", grant);

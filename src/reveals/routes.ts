@@ -38,8 +38,8 @@ revealRoutes.openapi(
 		const input = c.req.valid("json");
 		const ticket = await askReveal(
 			{
-				records: recordStoreFor(c.env),
-				audit: auditLogFor(c.env),
+				records: recordStoreFor(c.env, c.executionCtx),
+				audit: auditLogFor(c.env, c.executionCtx),
 				signingKey: await signingKeyFor(signingJwkConfig(c.env)),
 				ttlSeconds: revealTokenTtlSeconds(c.env),
 			},
@@ -72,8 +72,8 @@ revealRoutes.openapi(
 		const { reveal_token } = c.req.valid("json");
 		const revealed = await redeemReveal(
 			{
-				records: recordStoreFor(c.env),
-				audit: auditLogFor(c.env),
+				records: recordStoreFor(c.env, c.executionCtx),
+				audit: auditLogFor(c.env, c.executionCtx),
 				redemptions: new RedemptionStore(c.env.DB),
 				verificationKeys: [await signingKeyFor(signingJwkConfig(c.env))],
 				keyring: await keyringFor(keyringConfig(c.env)),
