@@ -17,11 +17,24 @@ export default {
 	 */
 	async scheduled(controller, env) {
 		const now = controller.scheduledTime;
-		const log = new AuditLog(env.DB);
-		await log.seal();
-		const checkpoint = await checkpointHead(log, new CheckpointStore(env.DB), await signingKeyFor(signingJwkConfig(env)), now);
-		const idempotencyKeys = await new IdempotencyStore(env.DB).purgeExpired(now);
-		const redemptions = await new RedemptionStore(env.DB).purgeExpired(now);
-		console.log(JSON.stringify({ event: "housekeeping", checkpoint_seq: checkpoint?.seq ?? null, idempotency_keys: idempotencyKeys, redemptions }));
+		const steps: Record<string, () => Promise<unknown>> = {
+			checkpoint: async () => {
+				const log = new AuditLog(env.DB);
+				await log.seal();
+				return (await checkpointHead(log, new CheckpointStore(env.DB), await signingKeyFor(signingJwkConfig(env)), now))?.seq ?? null;
+			},
+			idempotency_keys_purged: () => new IdempotencyStore(env.DB).purgeExpired(now),
+			redemptions_purged: () => new RedemptionStore(env.DB).purgeExpired(now),
+		};
+		// Each step on its own: a broken signing key must not stop the purges, nor the other way round.
+		const outcomes = await Promise.allSettled(Object.values(steps).map((step) => step()));
+		const report = Object.fromEntries(
+			Object.keys(steps).map((name, i) => [
+				name,
+				outcomes[i]?.status === "fulfilled" ? outcomes[i].value : `failed: ${(outcomes[i] as PromiseRejectedResult).reason?.name}`,
+			]),
+		);
+		console.log(JSON.stringify({ event: "housekeeping", ...report }));
+		if (outcomes.some((outcome) => outcome.status === "rejected")) throw new Error("housekeeping step failed; see the log line before");
 	},
 } satisfies ExportedHandler<Env>;

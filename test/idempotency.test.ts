@@ -70,10 +70,28 @@ describe("Idempotency-Key", () => {
 		expect(stored?.n).toBe(0);
 	});
 
-	it("stored responses hold masked views and ids only", async () => {
-		await post("/v1/records", recordBody({ contact: { name: "孙悟空", phone: "13544445555", address: "江苏省苏州市昆山市长江路8号" } }), "masked-only-1");
-		const row = await env.DB.prepare("SELECT body FROM idempotency_keys WHERE key = 'masked-only-1'").first<{ body: string }>();
-		expect(row?.body).toContain("孙**");
-		for (const secret of ["孙悟空", "13544445555", "长江路8号"]) expect(row?.body).not.toContain(secret);
+	it("remembers ids only, under a keyed fingerprint of the body", async () => {
+		const body = recordBody({ contact: { name: "孙悟空", phone: "13544445555", address: "江苏省苏州市昆山市长江路8号" } });
+		const created = await json(await post("/v1/records", body, "ids-only-1"));
+		const row = await env.DB.prepare("SELECT body, request_hash FROM idempotency_keys WHERE key = 'ids-only-1'").first<{
+			body: string;
+			request_hash: string;
+		}>();
+		expect(JSON.parse(row?.body as string)).toEqual({ ids: [created.id] });
+		const unkeyed = btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(body))))))
+			.replace(/\+/g, "-")
+			.replace(/\//g, "_")
+			.replace(/=+$/, "");
+		expect(row?.request_hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+		expect(row?.request_hash).not.toBe(unkeyed);
+	});
+
+	it("a retry after the record was erased says so instead of replaying its masked view", async () => {
+		const body = recordBody();
+		const created = await json(await post("/v1/records", body, "erased-later-1"));
+		expect((await call("DELETE", `/v1/records/${created.id}`, { token: service })).status).toBe(204);
+		const retry = await post("/v1/records", body, "erased-later-1");
+		expect(retry.status).toBe(410);
+		expect(await retry.text()).not.toContain("****");
 	});
 });

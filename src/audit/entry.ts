@@ -5,7 +5,6 @@ export const GENESIS_HASH = "genesis";
 
 export const AUDIT_KINDS = [
 	"record.created",
-	"record.batch_created",
 	"record.reassigned",
 	"record.erased",
 	"reveal.granted",

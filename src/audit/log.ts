@@ -30,6 +30,12 @@ export interface AppendResult {
 const CONTENT_COLUMNS = "at, kind, actor, actor_issuer, actor_role, actor_depot, record_id, details";
 const ALL_COLUMNS = `seq, ${CONTENT_COLUMNS}, prev_hash, hash`;
 const SEAL_PAGE = 200;
+const APPEND_ROWS_PER_STATEMENT = 100;
+/** One bound parameter however many entries; json_each yields them in array order. */
+const INSERT_FROM_JSON = `INSERT INTO audit_log (${CONTENT_COLUMNS})
+SELECT value ->> '$.at', value ->> '$.kind', value ->> '$.actor', value ->> '$.actor_issuer', value ->> '$.actor_role',
+       value ->> '$.actor_depot', value ->> '$.record_id', value ->> '$.details'
+FROM json_each(?1) ORDER BY key`;
 
 /**
  * The hash-chained audit log in D1, written in two steps so that writers never contend:
@@ -60,6 +66,18 @@ export class AuditLog {
 		const seq = (results.at(-1)?.results[0] as { seq?: number } | undefined)?.seq ?? null;
 		if (seq !== null) this.afterAppend?.();
 		return { results: results.slice(0, -1), seq };
+	}
+
+	/** Many entries (a batch's records) in the caller's transaction, numbered in the order given. */
+	async appendAllWith(events: AuditEvent[], statements: D1PreparedStatement[] = []): Promise<D1Result[]> {
+		const inserts: D1PreparedStatement[] = [];
+		for (let i = 0; i < events.length; i += APPEND_ROWS_PER_STATEMENT) {
+			const chunk = events.slice(i, i + APPEND_ROWS_PER_STATEMENT).map(entryFor);
+			inserts.push(this.db.prepare(INSERT_FROM_JSON).bind(JSON.stringify(chunk)));
+		}
+		const results = await this.db.batch([...statements, ...inserts]);
+		if (inserts.length > 0) this.afterAppend?.();
+		return results.slice(0, statements.length);
 	}
 
 	append(event: AuditEvent): Promise<AppendResult> {

@@ -56,7 +56,9 @@ function rejection(error: unknown, iss: string): Error {
 		return new TokenRejectedError("no_matching_key");
 	}
 	if (error instanceof errors.JWSSignatureVerificationFailed) return new TokenRejectedError("bad_signature");
-	if (error instanceof errors.JWKSTimeout) return new IssuerUnavailableError(iss, { cause: error });
+	if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return new IssuerUnavailableError(iss, { cause: error });
+	// jose reports a key-set endpoint answering other than 200 as a generic error: the issuer is down.
+	if (error instanceof errors.JOSEError && error.code === "ERR_JOSE_GENERIC") return new IssuerUnavailableError(iss, { cause: error });
 	if (error instanceof errors.JOSEError) return new TokenRejectedError("malformed");
 	// Anything else comes from fetching a remote key set (network, non-JSON answer): the issuer is down.
 	return new IssuerUnavailableError(iss, { cause: error });
@@ -67,7 +69,8 @@ function principalFrom(payload: Record<string, unknown>, iss: string): Principal
 	if (typeof sub !== "string" || sub.length === 0 || sub.length > 128) throw new TokenRejectedError("principal_invalid", "sub");
 	if (scope !== undefined && typeof scope !== "string") throw new TokenRejectedError("principal_invalid", "scope");
 	const scopes = new Set((scope ?? "").split(" ").filter(Boolean));
-	if (role === undefined) return { kind: "service", subject: sub, issuer: iss, scopes };
+	// A token is a service's only when it carries neither employee claim: half an employee is refused.
+	if (role === undefined && depot === undefined) return { kind: "service", subject: sub, issuer: iss, scopes };
 	if (typeof role !== "string" || !ROLES.includes(role as Role)) throw new TokenRejectedError("principal_invalid", "role");
 	if (typeof depot !== "string" || depot.length === 0 || depot.length > 64) throw new TokenRejectedError("principal_invalid", "depot");
 	return { kind: "employee", subject: sub, issuer: iss, scopes, role: role as Role, depot };

@@ -14,6 +14,8 @@ export class Keyring {
 		readonly primaryKeyId: string,
 		private readonly wrappingKeys: ReadonlyMap<string, CryptoKey>,
 		private readonly indexKeys: ReadonlyMap<string, CryptoKey>,
+		/** Keys request fingerprints (idempotency): derived from the primary key only. */
+		readonly fingerprintKey: CryptoKey,
 	) {}
 
 	static async import(config: KeyringConfig): Promise<Keyring> {
@@ -27,7 +29,15 @@ export class Keyring {
 				await crypto.subtle.deriveKey(hkdf("contact-vault/blind-index/phone/v1"), root, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]),
 			);
 		}
-		return new Keyring(config.primary, wrapping, phoneIndex);
+		const primaryRoot = await crypto.subtle.importKey("raw", decodeBase64url(config.keys[config.primary] as string), "HKDF", false, ["deriveKey"]);
+		const fingerprint = await crypto.subtle.deriveKey(
+			hkdf("contact-vault/request-fingerprint/v1"),
+			primaryRoot,
+			{ name: "HMAC", hash: "SHA-256", length: 256 },
+			false,
+			["sign"],
+		);
+		return new Keyring(config.primary, wrapping, phoneIndex, fingerprint);
 	}
 
 	get keyIds(): string[] {

@@ -1,5 +1,6 @@
 import type { AuditEvent } from "../audit/entry";
-import { sha256 } from "../crypto/digest";
+import { requestFingerprint } from "../crypto/digest";
+import type { Keyring } from "../crypto/keyring";
 import { ProblemError } from "../http/problem";
 import type { IdempotencyStore, IdempotentResponse } from "../idempotency/store";
 import type { NewRecord, RecordStore } from "./store";
@@ -13,8 +14,8 @@ export interface CreateRequest {
 }
 
 export interface CreateResult {
-	status: number;
-	body: string;
+	/** Ids of the records created, by this request or by the first one under its key. */
+	ids: string[];
 	replayed: boolean;
 }
 
@@ -22,31 +23,33 @@ function replay(stored: IdempotentResponse, requestHash: string): CreateResult {
 	if (stored.requestHash !== requestHash) {
 		throw new ProblemError("idempotency-key-reused", { detail: "This Idempotency-Key was used with a different body; use a new key for a new request." });
 	}
-	return { status: stored.status, body: stored.body, replayed: true };
+	return { ids: (JSON.parse(stored.body) as { ids: string[] }).ids, replayed: true };
 }
 
 /**
  * Writes records at most once per Idempotency-Key (draft-ietf-httpapi-idempotency-key-header):
- * a retry with the same body returns the first response, a different body is refused, and two
+ * a retry with the same body answers for the same records, a different body is refused, and two
  * concurrent first attempts race on the key's row inside the records' own transaction, so exactly
- * one writes and the other replays its answer.
+ * one writes and the other replays. Only ids are remembered: the caller renders the answer from
+ * the records as they are now, so a replay never shows what an erasure removed.
  */
 export async function createOnce(
-	stores: { records: RecordStore; idempotency: IdempotencyStore },
+	stores: { records: RecordStore; idempotency: IdempotencyStore; keyring: Keyring },
 	request: CreateRequest,
-	build: () => Promise<{ records: NewRecord[]; status: number; body: unknown; event: AuditEvent }>,
+	build: () => Promise<{ records: NewRecord[]; events: AuditEvent[] }>,
 	now: number,
 ): Promise<CreateResult> {
 	const { idempotencyKey: key, principal } = request;
-	const requestHash = key === undefined ? "" : await sha256(JSON.stringify(request.body));
+	const requestHash = key === undefined ? "" : await requestFingerprint(stores.keyring, JSON.stringify(request.body));
 	if (key !== undefined) {
 		const stored = await stores.idempotency.find(principal, key, now);
 		if (stored) return replay(stored, requestHash);
 	}
 	const built = await build();
-	const response: IdempotentResponse = { requestHash, status: built.status, body: JSON.stringify(built.body) };
+	const ids = built.records.map((record) => record.id);
+	const response: IdempotentResponse = { requestHash, status: 201, body: JSON.stringify({ ids }) };
 	const companions = key === undefined ? [] : stores.idempotency.claim(principal, key, response, now);
-	const outcome = await stores.records.insert(built.records, companions, built.event);
+	const outcome = await stores.records.insert(built.records, companions, built.events);
 	if (outcome === "duplicate_record") {
 		throw new ProblemError("conflict", { detail: "A live record already exists for a shipment and party in this request; nothing was written." });
 	}
@@ -56,7 +59,7 @@ export async function createOnce(
 		throw new ProblemError("conflict", { detail: "A concurrent request with this Idempotency-Key did not complete; retry." });
 	}
 	if (outcome !== "inserted") throw new Error(`unexpected insert outcome ${outcome}`);
-	return { status: response.status, body: response.body, replayed: false };
+	return { ids, replayed: false };
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

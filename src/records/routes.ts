@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { actorOf } from "../audit/actor";
+import type { AuditEvent } from "../audit/entry";
+import type { Principal } from "../auth/principal";
 import { keyringConfig } from "../config";
 import { phoneIndexCandidates } from "../crypto/blind-index";
 import { keyringFor } from "../crypto/keyring";
@@ -15,7 +17,7 @@ import { normalizePhone } from "./phone";
 import { prepareRecord } from "./prepare";
 import { recordStoreFor } from "./record-store-for";
 import { BatchCreated, BatchInput, LookupQuery, ReassignInput, RecordIdParam, RecordInput, RecordList, RecordView } from "./schemas";
-import type { StoredRecord } from "./store";
+import type { NewRecord, StoredRecord } from "./store";
 import { recordView } from "./view";
 
 const PHONE_LOOKUP_LIMIT = 100;
@@ -33,6 +35,18 @@ function live(record: StoredRecord | null): StoredRecord {
 	if (!record) throw new ProblemError("not-found", { detail: "No record with this id." });
 	if (record.erasedAt !== null) throw new ProblemError("record-erased");
 	return record;
+}
+
+function createdEvent(record: NewRecord, principal: Principal, now: number, batchSize?: number): AuditEvent {
+	const details: AuditEvent["details"] = {
+		shipment_id: record.shipmentId,
+		party: record.party,
+		depot: record.depot,
+		courier: record.courier,
+		key_id: record.sealed.keyId,
+	};
+	if (batchSize !== undefined) details.batch_size = batchSize;
+	return { kind: "record.created", at: now, actor: actorOf(principal), recordId: record.id, details };
 }
 
 export const recordRoutes = createRouter();
@@ -57,25 +71,22 @@ recordRoutes.openapi(
 		const input = c.req.valid("json");
 		const principal = c.get("principal");
 		const keyring = await keyringFor(keyringConfig(c.env));
+		const store = recordStoreFor(c.env, c.executionCtx);
 		const now = Date.now();
+		let created: NewRecord | undefined;
 		const result = await createOnce(
-			{ records: recordStoreFor(c.env, c.executionCtx), idempotency: new IdempotencyStore(c.env.DB) },
+			{ records: store, idempotency: new IdempotencyStore(c.env.DB), keyring },
 			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: input },
 			async () => {
-				const record = await prepareRecord(keyring, input, principal.subject, now);
-				const view = recordView({ ...record, updatedAt: now, erasedAt: null });
-				const details = { shipment_id: record.shipmentId, party: record.party, depot: record.depot, courier: record.courier, key_id: record.sealed.keyId };
-				return {
-					records: [record],
-					status: 201,
-					body: view,
-					event: { kind: "record.created", at: now, actor: actorOf(principal), recordId: record.id, details },
-				};
+				created = await prepareRecord(keyring, input, principal.subject, now);
+				return { records: [created], events: [createdEvent(created, principal, now)] };
 			},
 			now,
 		);
 		if (result.replayed) c.header("Idempotent-Replayed", "true");
-		return c.json(JSON.parse(result.body) as RecordView, 201);
+		// A replay answers with the record as it is now: if it was erased since, the retry learns that.
+		const view = created ? recordView({ ...created, updatedAt: now, erasedAt: null }) : recordView(live(await store.get(result.ids[0] as string)));
+		return c.json(view, 201);
 	},
 );
 
@@ -100,18 +111,17 @@ recordRoutes.openapi(
 		const keyring = await keyringFor(keyringConfig(c.env));
 		const now = Date.now();
 		const result = await createOnce(
-			{ records: recordStoreFor(c.env, c.executionCtx), idempotency: new IdempotencyStore(c.env.DB) },
+			{ records: recordStoreFor(c.env, c.executionCtx), idempotency: new IdempotencyStore(c.env.DB), keyring },
 			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: inputs },
 			async () => {
 				const records = await Promise.all(inputs.map((input) => prepareRecord(keyring, input, principal.subject, now)));
-				const ids = records.map((record) => record.id);
-				const event = { kind: "record.batch_created", at: now, actor: actorOf(principal), recordId: null, details: { count: ids.length, ids } } as const;
-				return { records, status: 201, body: { ids }, event };
+				// One entry per record, so a record's history (GET /v1/audit?record_id=) starts at its creation.
+				return { records, events: records.map((record) => createdEvent(record, principal, now, records.length)) };
 			},
 			now,
 		);
 		if (result.replayed) c.header("Idempotent-Replayed", "true");
-		return c.json(JSON.parse(result.body) as z.infer<typeof BatchCreated>, 201);
+		return c.json({ ids: result.ids }, 201);
 	},
 );
 

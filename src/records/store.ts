@@ -52,7 +52,7 @@ export type InsertOutcome = "inserted" | "companion_conflict" | "duplicate_recor
  * records it, written in the same transaction as the change.
  */
 export interface RecordStore {
-	insert(records: NewRecord[], companions: Companion[], event: AuditEvent): Promise<InsertOutcome>;
+	insert(records: NewRecord[], companions: Companion[], events: AuditEvent[]): Promise<InsertOutcome>;
 	get(id: string): Promise<StoredRecord | null>;
 	findByPhoneIndex(candidates: string[], limit: number): Promise<StoredRecord[]>;
 	findByShipment(shipmentId: string): Promise<StoredRecord[]>;
@@ -142,7 +142,7 @@ export class D1RecordStore implements RecordStore {
 		private readonly audit: AuditLog,
 	) {}
 
-	async insert(records: NewRecord[], companions: Companion[], event: AuditEvent): Promise<InsertOutcome> {
+	async insert(records: NewRecord[], companions: Companion[], events: AuditEvent[]): Promise<InsertOutcome> {
 		const statements = [...companions];
 		for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
 			const chunk = records.slice(i, i + ROWS_PER_STATEMENT).map(toJsonRow);
@@ -150,7 +150,7 @@ export class D1RecordStore implements RecordStore {
 		}
 		try {
 			// One D1 batch is one SQL transaction: a failure anywhere writes nothing, audit included.
-			await this.audit.appendWith(event, statements);
+			await this.audit.appendAllWith(events, statements);
 			return "inserted";
 		} catch (error) {
 			const message = error instanceof Error ? error.message : "";

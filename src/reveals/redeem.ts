@@ -7,6 +7,7 @@ import type { Keyring } from "../crypto/keyring";
 import { type RevealGrant, RevealTokenRejectedError, verifyRevealToken } from "../crypto/reveal-token";
 import type { SigningKey } from "../crypto/signing-key";
 import { ProblemError } from "../http/problem";
+import { assignmentCondition } from "../records/assignment";
 import type { RecordStore } from "../records/store";
 import { isAlreadyRedeemed, type RedemptionStore } from "./redemption-store";
 import { type Purpose, revealScope } from "./scope";
@@ -76,7 +77,8 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 	};
 	let written: boolean;
 	try {
-		written = (await deps.audit.appendWith(redeemed, [deps.redemptions.mark(grant, now)], { onlyIfChanged: true })).seq !== null;
+		const assignment = principal.kind === "employee" ? assignmentCondition(principal) : null;
+		written = (await deps.audit.appendWith(redeemed, [deps.redemptions.mark(grant, now, assignment)], { onlyIfChanged: true })).seq !== null;
 	} catch (error) {
 		if (isAlreadyRedeemed(error)) {
 			await refuse("already_redeemed", grant);
@@ -86,8 +88,9 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 		throw new ProblemError("dependency-unavailable", { detail: "The reveal could not be recorded, so nothing was revealed. Try again.", cause: error });
 	}
 	if (!written) {
-		await refuse("record_gone", grant);
-		throw new ProblemError("record-erased", { detail: "The record is no longer available." });
+		// Erased or reassigned between the checks above and the mark: nothing is revealed.
+		await refuse("record_changed", grant);
+		throw new ProblemError("out-of-scope", { detail: "The record was erased or reassigned while you redeemed; nothing was revealed." });
 	}
 	return { recordId: record.id, purpose: grant.purpose as Purpose, fields: await openContact(deps.keyring, record.id, record.sealed, grant.fields) };
 }

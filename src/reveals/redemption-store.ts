@@ -1,25 +1,36 @@
 import type { RevealGrant } from "../crypto/reveal-token";
 
+/** Marks outlive their token's expiry by this much, so no clock skew between requests reopens one. */
+const PURGE_GRACE_MS = 5 * 60 * 1000;
+
 /** The single-use marks of reveal tokens. */
 export class RedemptionStore {
 	constructor(private readonly db: D1Database) {}
 
 	/**
 	 * The statement that marks a token used; its primary key makes a second mark fail. It marks
-	 * nothing if the record was erased meanwhile, so an erase that lands first always wins.
+	 * nothing unless, at that instant, the record is live and still within `assignment` (depot, and
+	 * courier for couriers; null for services), so an erase or a reassignment that lands first wins.
 	 */
-	mark(grant: RevealGrant, now: number): D1PreparedStatement {
+	mark(grant: RevealGrant, now: number, assignment: { depot: string; courier: string | null } | null): D1PreparedStatement {
 		return this.db
 			.prepare(
 				`INSERT INTO reveal_redemptions (jti, subject, record_id, redeemed_at, expires_at)
-				 SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM records WHERE id = ?3 AND erased_at IS NULL)`,
+				 SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (
+				   SELECT 1 FROM records WHERE id = ?3 AND erased_at IS NULL
+				   AND (?6 IS NULL OR depot = ?6) AND (?7 IS NULL OR courier = ?7))`,
 			)
-			.bind(grant.jti, grant.subject, grant.recordId, now, grant.expiresAt);
+			.bind(grant.jti, grant.subject, grant.recordId, now, grant.expiresAt, assignment?.depot ?? null, assignment?.courier ?? null);
 	}
 
 	/** Marks of expired tokens can go: an expired token fails verification before the mark matters. */
 	async purgeExpired(now: number): Promise<number> {
-		return (await this.db.prepare("DELETE FROM reveal_redemptions WHERE expires_at <= ?1").bind(now).run()).meta.changes;
+		return (
+			await this.db
+				.prepare("DELETE FROM reveal_redemptions WHERE expires_at <= ?1")
+				.bind(now - PURGE_GRACE_MS)
+				.run()
+		).meta.changes;
 	}
 }
 

@@ -40,8 +40,8 @@ export function revealScope(
 	fields: readonly ContactField[],
 ): ScopeDecision {
 	const rule = PURPOSE_RULES[purpose];
-	if (rule.principal !== principal.kind) return { allowed: false, reason: "purpose_not_for_principal" };
 	if (principal.kind === "employee" && !isAssignedTo(principal, record)) return { allowed: false, reason: "not_assigned" };
+	if (rule.principal !== principal.kind) return { allowed: false, reason: "purpose_not_for_principal" };
 	if (!rule.parties.includes(record.party)) return { allowed: false, reason: "party_not_in_purpose" };
 	if (fields.length === 0 || !fields.every((field) => rule.fields.includes(field))) return { allowed: false, reason: "field_not_in_purpose" };
 	return { allowed: true };
