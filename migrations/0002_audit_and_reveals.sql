@@ -50,6 +50,9 @@ CREATE TABLE audit_checkpoints (
   signature  TEXT NOT NULL
 );
 
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit_checkpoints_append_only'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit_checkpoints_append_only'); END;
+
 -- Single-use marks of redeemed reveal tokens: the primary key makes exactly one redeem win.
 CREATE TABLE reveal_redemptions (
   jti          TEXT PRIMARY KEY,

@@ -1,7 +1,7 @@
 import { app } from "./app";
+import { auditLogFor } from "./audit/audit-log-for";
 import { checkpointHead } from "./audit/checkpointing";
 import { CheckpointStore } from "./audit/checkpoints";
-import { AuditLog } from "./audit/log";
 import { signingJwkConfig } from "./config";
 import { signingKeyFor } from "./crypto/signing-key";
 import type { Env } from "./env";
@@ -19,7 +19,7 @@ export default {
 		const now = controller.scheduledTime;
 		const steps: Record<string, () => Promise<unknown>> = {
 			checkpoint: async () => {
-				const log = new AuditLog(env.DB);
+				const log = auditLogFor(env);
 				await log.seal();
 				return (await checkpointHead(log, new CheckpointStore(env.DB), await signingKeyFor(signingJwkConfig(env)), now))?.seq ?? null;
 			},

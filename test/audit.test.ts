@@ -110,6 +110,12 @@ describe("audit trail", () => {
 		expect(kinds).toEqual(["record.created", "record.erased", "record.reassigned", "reveal.denied", "reveal.granted", "reveal.redeemed", "reveal.refused"]);
 	});
 
+	it("verifying while others write reports no false break", async () => {
+		const [report] = await Promise.all([verify(), ...Array.from({ length: 15 }, () => call("POST", "/v1/records", { token: service, body: recordBody() }))]);
+		expect(report.ok).toBe(true);
+		expect((await verify()).ok).toBe(true);
+	});
+
 	it("every record of a batch has its own creation entry", async () => {
 		const batched = await env.DB.prepare("SELECT record_id, details FROM audit_log WHERE kind = 'record.created' AND details LIKE '%batch_size%'").all<{
 			record_id: string;
@@ -204,6 +210,29 @@ describe("audit trail", () => {
 		expect(report.ok).toBe(false);
 		expect(report.checkpoint_problems).toContainEqual({ seq: target, reason: "hash_differs" });
 		await restore(original);
+		expect((await verify()).ok).toBe(true);
+	});
+
+	it("a deleted checkpoint is missed: the sealer signs every multiple of the interval", async () => {
+		const report = await verify();
+		expect(report.ok).toBe(true);
+		const multiples = Math.floor(report.head.seq / 25);
+		const signed = (await env.DB.prepare("SELECT seq FROM audit_checkpoints WHERE seq % 25 = 0 ORDER BY seq").all<{ seq: number }>()).results.map((r) => r.seq);
+		expect(signed).toEqual(Array.from({ length: multiples }, (_, i) => (i + 1) * 25));
+		await expect(env.DB.prepare("DELETE FROM audit_checkpoints WHERE seq = 50").run()).rejects.toThrow(/append_only/);
+		const saved = await env.DB.prepare("SELECT * FROM audit_checkpoints WHERE seq = 50").first<{ seq: number; hash: string; at: number; signature: string }>();
+		await env.DB.batch([env.DB.prepare("DROP TRIGGER audit_checkpoints_no_delete"), env.DB.prepare("DELETE FROM audit_checkpoints WHERE seq = 50")]);
+		expect((await verify()).checkpoint_problems).toContainEqual({ seq: 50, reason: "checkpoint_missing" });
+		const triggers = env.TEST_MIGRATIONS.flatMap((m) => m.queries).filter((q) => q.includes("audit_checkpoints_no_delete"));
+		await env.DB.batch([
+			env.DB.prepare("INSERT INTO audit_checkpoints (seq, hash, at, signature) VALUES (?1, ?2, ?3, ?4)").bind(
+				saved?.seq,
+				saved?.hash,
+				saved?.at,
+				saved?.signature,
+			),
+			...triggers.map((q) => env.DB.prepare(q)),
+		]);
 		expect((await verify()).ok).toBe(true);
 	});
 

@@ -83,6 +83,7 @@ const refused: [string, () => Promise<string | undefined> | string | undefined][
 	["not a JWT at all", () => "not-a-jwt"],
 	["role outside the enum", () => token({ scope: WRITE, role: "admin", depot: "SZ-NS-01" })],
 	["employee without a depot", () => token({ scope: WRITE, role: "clerk" })],
+	["a depot without a role (half an employee)", () => token({ scope: WRITE, depot: "SZ-NS-01" })],
 ];
 
 describe("bearer authentication", () => {

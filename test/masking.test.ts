@@ -13,6 +13,9 @@ describe("normalizePhone", () => {
 		["0755-86013388", "+8675586013388"],
 		["+44 20 7946 0958", "+442079460958"],
 		["+1 (415) 555-2671", "+14155552671"],
+		["+44 (0)20 7946 0958", "+442079460958"],
+		["+86 (0)755 8601 3388", "+8675586013388"],
+		["8613812341234", "+8613812341234"],
 	])("%s → %s", (input, expected) => {
 		expect(normalizePhone(input)).toBe(expected);
 	});
@@ -31,6 +34,10 @@ describe("maskPhone", () => {
 		["+861088886666", "010****6666"],
 		["+8675586013388", "0755****3388"],
 		["+442079460958", "+44******0958"],
+		["+12345678", "+12****78"],
+		["+861012345678", "010****5678"],
+		["+86101234567", "010****567"],
+		["+8675586013388", "0755****3388"],
 	])("%s → %s", (e164, masked) => {
 		expect(maskPhone(e164)).toBe(masked);
 	});
@@ -67,6 +74,11 @@ describe("maskAddress", () => {
 		["Flat 3, 12 Baker Street, London NW1 6XE, United Kingdom", "****, London NW1 6XE, United Kingdom"],
 		["Hauptstraße 5, 10115 Berlin, Germany", "****, 10115 Berlin, Germany"],
 		["12 Rue de Rivoli", "****"],
+		["Flat 3, 10 Downing St, London", "****, London"],
+		["Rue de Rivoli 12, 75001 Paris, France", "****, 75001 Paris, France"],
+		["广东省东莞市南城街道金域华府小区3栋", "广东省东莞市****"],
+		["广东省中山市石岐街道沃尔玛超市旁5号", "广东省中山市****"],
+		["上海市徐汇区漕溪北路398号", "上海市徐汇区****"],
 	])("%s → %s", (address, masked) => {
 		expect(maskAddress(address)).toBe(masked);
 	});

@@ -108,6 +108,20 @@ describe("reveal scope: reasons and whole asks", () => {
 		});
 	});
 
+	it("a courier's parcel that moved to another depot is out of their reach before anyone reassigns the courier", () => {
+		expect(revealScope(employee("courier"), { party: "recipient", depot: "D2", courier: "emp-1" }, "delivery", ["phone"])).toEqual({
+			allowed: false,
+			reason: "not_assigned",
+		});
+	});
+
+	it("an employee stating notify for someone else's parcel is out of scope, not merely the wrong purpose", () => {
+		expect(revealScope(employee("clerk"), { party: "recipient", depot: "D9", courier: null }, "notify", ["phone"])).toEqual({
+			allowed: false,
+			reason: "not_assigned",
+		});
+	});
+
 	it("an unassigned courier record (no courier yet) is nobody's", () => {
 		expect(revealScope(employee("courier"), { party: "recipient", depot: "D1", courier: null }, "delivery", ["phone"]).allowed).toBe(false);
 	});

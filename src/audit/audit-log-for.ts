@@ -1,28 +1,33 @@
 import { auditCheckpointInterval, signingJwkConfig } from "../config";
+import { signCheckpoint } from "../crypto/checkpoint-token";
 import { signingKeyFor } from "../crypto/signing-key";
 import type { Env } from "../env";
-import { checkpointHead } from "./checkpointing";
 import { CheckpointStore } from "./checkpoints";
 import { AuditLog, type Head } from "./log";
 
 /**
  * The audit log of the database a request writes to. Entries are sealed after the response
- * (`waitUntil`), off the request's path, and whenever the sealed head passes a multiple of
- * AUDIT_CHECKPOINT_INTERVAL, the head is signed. Neither step can fail the request: failures are
- * logged, and the cron seals and signs anyway.
+ * (`waitUntil`), off the request's path, and the sealer signs a checkpoint of every entry whose
+ * seq is a multiple of AUDIT_CHECKPOINT_INTERVAL, so verification knows exactly which checkpoints
+ * must exist. Neither step can fail the request: failures are logged, and the cron seals anyway.
  */
 export function auditLogFor(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): AuditLog {
 	const interval = auditCheckpointInterval(env);
-	const onSealed = async (from: number, head: Head) => {
-		if (Math.floor(head.seq / interval) === Math.floor(from / interval)) return;
+	const onSealed = async (sealed: Head[]) => {
+		const due = sealed.filter((head) => head.seq % interval === 0);
+		if (due.length === 0) return;
 		const key = await signingKeyFor(signingJwkConfig(env));
-		await checkpointHead(new AuditLog(env.DB), new CheckpointStore(env.DB), key, Date.now());
+		const store = new CheckpointStore(env.DB);
+		for (const head of due) {
+			const checkpoint = { seq: head.seq, hash: head.hash, at: Date.now() };
+			await store.save({ ...checkpoint, signature: await signCheckpoint(key, checkpoint) });
+		}
 	};
-	const log = new AuditLog(env.DB, onSealed);
-	if (!ctx) return log;
+	if (!ctx) return new AuditLog(env.DB, onSealed);
+	const sealer = new AuditLog(env.DB, onSealed);
 	return new AuditLog(env.DB, onSealed, () =>
 		ctx.waitUntil(
-			log.seal().catch((error: Error) => {
+			sealer.seal().catch((error: Error) => {
 				console.error(JSON.stringify({ event: "audit_seal_failed", name: error.name, message: error.message }));
 			}),
 		),

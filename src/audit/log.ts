@@ -50,8 +50,8 @@ FROM json_each(?1) ORDER BY key`;
 export class AuditLog {
 	constructor(
 		private readonly db: D1Database,
-		/** Runs after entries are sealed up to a new head (the checkpoint schedule). */
-		private readonly onSealed?: (from: number, head: Head) => Promise<void>,
+		/** Runs after a seal with every entry it linked, in order (the checkpoint schedule). */
+		private readonly onSealed?: (sealed: Head[]) => Promise<void>,
 		/** Runs after each append: schedules sealing once the response is out. */
 		private readonly afterAppend?: () => void,
 	) {}
@@ -95,25 +95,28 @@ export class AuditLog {
 	 * row) or a refused seal (a tampered row), leaving the rest for verification to report.
 	 */
 	async seal(): Promise<Head> {
-		const start = await this.head();
-		let head = start;
+		let head = await this.head();
+		const sealed: Head[] = [];
 		for (;;) {
 			const pending = await this.range(head.seq + 1, SEAL_PAGE);
 			if (pending.length === 0) break;
 			const updates: D1PreparedStatement[] = [];
+			const linked: Head[] = [];
 			let next = head;
 			for (const row of pending) {
 				if (row.seq !== next.seq + 1 || row.hash !== null) break;
 				const hash = await entryHash({ ...row, prev_hash: next.hash });
 				updates.push(this.db.prepare("UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE seq = ?1 AND hash IS NULL").bind(row.seq, next.hash, hash));
 				next = { seq: row.seq, hash };
+				linked.push(next);
 			}
 			if (updates.length === 0) break;
 			await this.db.batch(updates);
+			sealed.push(...linked);
 			head = next;
 			if (pending.length < SEAL_PAGE) break;
 		}
-		if (head.seq > start.seq) await this.onSealed?.(start.seq, head);
+		if (sealed.length > 0) await this.onSealed?.(sealed);
 		return head;
 	}
 

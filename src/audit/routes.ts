@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { signingJwkConfig } from "../config";
+import { auditCheckpointInterval, signingJwkConfig } from "../config";
 import { signingKeyFor } from "../crypto/signing-key";
 import { authorize } from "../http/auth";
 import { authenticatedErrors, unprocessable } from "../http/openapi-responses";
@@ -69,7 +69,7 @@ auditRoutes.openapi(
 	}),
 	async (c) => {
 		const key = await signingKeyFor(signingJwkConfig(c.env));
-		return c.json(await verifyAuditLog(auditLogFor(c.env), new CheckpointStore(c.env.DB), [key]), 200);
+		return c.json(await verifyAuditLog(auditLogFor(c.env), new CheckpointStore(c.env.DB), [key], auditCheckpointInterval(c.env), Date.now()), 200);
 	},
 );
 

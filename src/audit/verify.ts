@@ -6,7 +6,7 @@ import { CHAIN_START, type ChainBreak, verifyEntries } from "./verify-chain";
 
 export interface CheckpointProblem {
 	seq: number;
-	reason: "bad_signature" | "entry_missing" | "hash_differs";
+	reason: "bad_signature" | "entry_missing" | "hash_differs" | "checkpoint_missing";
 }
 
 export interface VerifyReport {
@@ -20,19 +20,27 @@ export interface VerifyReport {
 
 const PAGE = 500;
 
+/** How long an entry may stay unsealed before verification calls it stuck rather than in flight. */
+const SEAL_GRACE_MS = 60_000;
+
 /**
- * Walks the whole chain from the genesis and checks every signed checkpoint against it. A chain
- * that verifies but disagrees with a checkpoint was rewritten wholesale after that checkpoint.
+ * Seals what is pending, then walks the chain from the genesis to the sealed head and checks every
+ * signed checkpoint against it, and that one exists at every multiple of `interval`. Entries
+ * appended while this runs lie past the head it walked to and are left for the next run.
  */
-export async function verifyAuditLog(log: AuditLog, checkpoints: CheckpointStore, keys: readonly SigningKey[]): Promise<VerifyReport> {
-	// Seal whatever was appended but not yet linked, so the walk covers every entry written so far.
-	await log.seal();
+export async function verifyAuditLog(
+	log: AuditLog,
+	checkpoints: CheckpointStore,
+	keys: readonly SigningKey[],
+	interval: number,
+	now: number,
+): Promise<VerifyReport> {
+	const head = await log.seal();
 	let cursor = CHAIN_START;
 	let checked = 0;
 	let firstBreak: ChainBreak | null = null;
-	for (;;) {
-		const page = await log.range(cursor.nextSeq, PAGE);
-		if (page.length === 0) break;
+	while (cursor.nextSeq <= head.seq) {
+		const page = await log.range(cursor.nextSeq, PAGE, head.seq);
 		const outcome = await verifyEntries(page, cursor);
 		if ("broken" in outcome) {
 			firstBreak = outcome.broken;
@@ -41,26 +49,40 @@ export async function verifyAuditLog(log: AuditLog, checkpoints: CheckpointStore
 		}
 		checked += page.length;
 		cursor = outcome.cursor;
+		if (page.length < PAGE) break;
 	}
-	// Rows past a gap are still there: a deletion shows as missing_entry, not as the end of the log.
+	if (!firstBreak && cursor.nextSeq <= head.seq) {
+		firstBreak = { seq: cursor.nextSeq, reason: "missing_entry", detail: `expected entry ${cursor.nextSeq}, found none` };
+	}
+	// Past the sealed head: a deleted row stops sealing (a gap), and a row the sealer could not
+	// link for long is stuck; a fresh unsealed row is just traffic.
 	if (!firstBreak) {
-		const stray = await log.range(cursor.nextSeq + 1, 1);
-		if (stray[0]) firstBreak = { seq: cursor.nextSeq, reason: "missing_entry", detail: `expected entry ${cursor.nextSeq}, found ${stray[0].seq}` };
+		const [next] = await log.range(head.seq + 1, 1);
+		if (next && next.seq !== head.seq + 1) {
+			firstBreak = { seq: head.seq + 1, reason: "missing_entry", detail: `expected entry ${head.seq + 1}, found ${next.seq}` };
+		} else if (next && next.at < now - SEAL_GRACE_MS) {
+			firstBreak = { seq: next.seq, reason: "unsealed", detail: `entry ${next.seq} could not be sealed onto the chain` };
+		}
 	}
 
 	const problems: CheckpointProblem[] = [];
 	const stored = await checkpoints.list(0, Number.MAX_SAFE_INTEGER);
+	const signedAt = new Set<number>();
 	for (const checkpoint of stored) {
 		const vouched = await verifyCheckpoint(keys, checkpoint.signature);
 		if (!vouched || vouched.seq !== checkpoint.seq || vouched.hash !== checkpoint.hash) {
 			problems.push({ seq: checkpoint.seq, reason: "bad_signature" });
 			continue;
 		}
+		signedAt.add(vouched.seq);
 		const entry = await log.entry(vouched.seq);
 		if (!entry) problems.push({ seq: vouched.seq, reason: "entry_missing" });
 		else if (entry.hash !== vouched.hash) problems.push({ seq: vouched.seq, reason: "hash_differs" });
 	}
-	const head = await log.head();
+	// The sealer signs every multiple of the interval: one that is absent was deleted (or never signed).
+	for (let seq = interval; seq <= head.seq; seq += interval) {
+		if (!signedAt.has(seq)) problems.push({ seq, reason: "checkpoint_missing" });
+	}
 	return {
 		ok: firstBreak === null && problems.length === 0,
 		entries_checked: checked,

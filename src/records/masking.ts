@@ -71,19 +71,26 @@ export function maskName(name: string): string {
 }
 
 /**
- * A normalized (E.164) phone with its middle hidden: mainland numbers show as a terminal prints
- * them (138****1234, 010****5678); others keep the country prefix and the last four digits.
+ * A normalized (E.164) phone with its middle hidden: mainland mobiles as a terminal prints them
+ * (138****1234), landlines with their area code (010****5678), others with "+" and two digits of
+ * country code. At least four digits are always hidden, however short the number.
  */
 export function maskPhone(e164: string): string {
 	if (e164.startsWith("+86")) {
 		const national = e164.slice(3);
-		const shown =
-			national.startsWith("1") && national.length === 11
-				? national.slice(0, 3)
-				: `0${national.slice(0, national.startsWith("10") || national.startsWith("2") ? 2 : 3)}`;
-		return `${shown}${STARS}${national.slice(-4)}`;
+		if (/^1[3-9]\d{9}$/.test(national)) return `${national.slice(0, 3)}${STARS}${national.slice(-4)}`;
+		const areaCode = national.slice(0, national.startsWith("10") || national.startsWith("2") ? 2 : 3);
+		const local = national.slice(areaCode.length);
+		return `0${areaCode}${STARS}${local.slice(local.length - tailShown(local.length))}`;
 	}
-	return `${e164.slice(0, 3)}${"*".repeat(Math.max(e164.length - 7, 1))}${e164.slice(-4)}`;
+	const digits = e164.slice(3);
+	const shown = tailShown(digits.length);
+	return `${e164.slice(0, 3)}${"*".repeat(digits.length - shown)}${digits.slice(digits.length - shown)}`;
+}
+
+/** Trailing digits a mask may show: up to four, never so many that fewer than four stay hidden. */
+function tailShown(length: number): number {
+	return Math.max(0, Math.min(4, length - 4));
 }
 
 /**
@@ -91,25 +98,47 @@ export function maskPhone(e164: string): string {
  * (区/县/旗/county-level 市): the levels a terminal may show.
  */
 const CN_ADMINISTRATIVE_PREFIX =
-	/^(?:[^省市区县]{2,7}?(?:省|自治区|特别行政区)|北京市|天津市|上海市|重庆市)?(?:[^省市区县]{1,9}?(?:自治州|地区|盟|市))?(?:[^省市区县]{1,9}?(?:区|县|旗|市))?/u;
+	/^(?<province>[^省市区县]{2,7}?(?:省|自治区|特别行政区)|北京市|天津市|上海市|重庆市)?(?<city>[^省市区县]{1,9}?(?:自治州|地区|盟|市))?(?<county>[^省市区县]{1,9}?(?:区|县|旗|市))?/u;
+
+/** Words of streets, compounds and landmarks: a candidate level holding one is not administrative. */
+const CN_BELOW_COUNTY = /街道|路|街|巷|弄|道|号|小区|花园|大厦|广场|超市|商场|村|组|栋|室/u;
 
 /**
- * Keeps province, city and district; hides street and number. For comma-separated (Latin-script)
- * addresses, leading segments that carry numbers (street, flat) are hidden, while at least the
- * last two segments (city and country, or region and postcode) stay.
+ * A Latin-script segment naming a street or unit: a house number before a name ("10 Downing St"),
+ * a name before a number ("Hauptstraße 5", "Flat 3"), or a unit word. Postcodes are not: they lead
+ * with five or more digits ("10115 Berlin") or are written in capitals ("IL 62704", "NW1 6XE").
+ */
+const LATIN_STREET = /^\d{1,4}[A-Za-z]?\s+\p{L}|\p{Ll}\s+\d{1,5}[A-Za-z]?$/u;
+const LATIN_UNIT = /^(flat|apt|apartment|unit|suite|room|floor|no\.?|#)(\s|$)/i;
+
+/**
+ * Keeps province, city and district; hides street and number. A candidate level holding street,
+ * compound or landmark words is dropped rather than shown. In comma-separated (Latin-script)
+ * addresses, every segment up to the last street or unit segment is hidden; what follows (city,
+ * region, postcode, country) is shown.
  */
 export function maskAddress(address: string): string {
 	const trimmed = address.trim();
 	if (HAN.test(trimmed)) {
-		const prefix = CN_ADMINISTRATIVE_PREFIX.exec(trimmed.replace(/\s+/g, ""))?.[0] ?? "";
-		return prefix.length === trimmed.replace(/\s+/g, "").length ? prefix : `${prefix}${STARS}`;
+		const compact = trimmed.replace(/\s+/g, "");
+		const groups = CN_ADMINISTRATIVE_PREFIX.exec(compact)?.groups ?? {};
+		const kept: string[] = [];
+		for (const level of [groups.province, groups.city, groups.county]) {
+			if (!level) continue;
+			if (CN_BELOW_COUNTY.test(level)) break;
+			kept.push(level);
+		}
+		const prefix = kept.join("");
+		return prefix.length === compact.length ? prefix : `${prefix}${STARS}`;
 	}
 	const segments = trimmed
 		.split(",")
 		.map((segment) => segment.trim())
 		.filter(Boolean);
 	let hidden = 1;
-	while (hidden < segments.length - 2 && /\d/.test(segments[hidden] ?? "")) hidden++;
+	segments.forEach((segment, index) => {
+		if (LATIN_STREET.test(segment) || LATIN_UNIT.test(segment)) hidden = index + 1;
+	});
 	return [STARS, ...segments.slice(hidden)].join(", ");
 }
 

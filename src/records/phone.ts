@@ -9,7 +9,8 @@ const CN_LANDLINE = /^(10|2\d|[3-9]\d{2})\d{7,8}$/;
  * home market; a leading trunk 0 is dropped and a leading 00 is read as the international prefix.
  */
 export function normalizePhone(input: string): string | null {
-	let digits = input.replace(/[\s\-().]/g, "");
+	// "+44 (0)20 …": the bracketed trunk 0 is dialled only from inside the country.
+	let digits = input.replace(/\(0\)/g, "").replace(/[\s\-().]/g, "");
 	let international = false;
 	if (digits.startsWith("+")) {
 		international = true;
@@ -22,6 +23,7 @@ export function normalizePhone(input: string): string | null {
 
 	if (!international) {
 		if (CN_MOBILE.test(digits)) return `+86${digits}`;
+		if (digits.startsWith("86") && CN_MOBILE.test(digits.slice(2))) return `+${digits}`;
 		if (digits.startsWith("0") && CN_LANDLINE.test(digits.slice(1))) return `+86${digits.slice(1)}`;
 		return null;
 	}
