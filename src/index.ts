@@ -8,6 +8,8 @@ import type { Env } from "./env";
 import { IdempotencyStore } from "./idempotency/store";
 import { RedemptionStore } from "./reveals/redemption-store";
 
+export { PrincipalLimiter } from "./limits/principal-limiter";
+
 export default {
 	fetch: app.fetch,
 

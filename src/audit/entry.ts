@@ -11,6 +11,11 @@ export const AUDIT_KINDS = [
 	"reveal.denied",
 	"reveal.redeemed",
 	"reveal.refused",
+	"principal.suspended",
+	"principal.reinstated",
+	"policy.changed",
+	"policy.deleted",
+	"honeytoken.planted",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

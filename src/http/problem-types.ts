@@ -19,6 +19,12 @@ export const problemTypes = {
 		description: "The reveal token is not valid, has expired, or was not issued to you.",
 	},
 	"reveal-token-used": { status: 409, title: "Reveal token already used", description: "A reveal token is single use; ask for a new one." },
+	"quota-exceeded": {
+		status: 429,
+		title: "Quota exceeded",
+		description: "A reveal limit (burst, daily or distinct records) is reached; Retry-After says when to try again.",
+	},
+	suspended: { status: 423, title: "Suspended", description: "Reveals are suspended for this principal; ops must reinstate it." },
 	"not-found": { status: 404, title: "Not found", description: "No such resource." },
 	conflict: { status: 409, title: "Conflict", description: "The request conflicts with the current state of the resource." },
 	"record-erased": { status: 410, title: "Record erased", description: "The record was erased; its contact data can never be decrypted again." },

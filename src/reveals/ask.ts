@@ -5,7 +5,13 @@ import type { Principal } from "../auth/principal";
 import type { ContactField } from "../crypto/envelope";
 import { signRevealToken } from "../crypto/reveal-token";
 import type { SigningKey } from "../crypto/signing-key";
+import type { AlertStore } from "../detection/alert-store";
 import { ProblemError } from "../http/problem";
+import type { AskClass, Decision, LimiterAsk } from "../limits/decide";
+import type { PolicyRow } from "../limits/policy";
+import { type EffectivePolicy, resolvePolicy } from "../limits/policy";
+import type { PrincipalStatusStore } from "../limits/principal-status-store";
+import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import type { RecordStore } from "../records/store";
 import { type Purpose, revealScope } from "./scope";
 
@@ -14,6 +20,13 @@ export interface AskDeps {
 	audit: AuditLog;
 	signingKey: SigningKey;
 	ttlSeconds: number;
+	isHoneytoken: (recordId: string) => Promise<boolean>;
+	policies: () => Promise<PolicyRow[]>;
+	/** The principal's limiter object: one atomic decision per ask (fails closed with 503). */
+	limiter: (ask: LimiterAsk, policy: EffectivePolicy) => Promise<Decision>;
+	alerts: AlertStore;
+	statuses: PrincipalStatusStore;
+	webhookConfigured: boolean;
 }
 
 export interface RevealAsk {
@@ -22,33 +35,59 @@ export interface RevealAsk {
 	purpose: Purpose;
 }
 
+export interface Granted {
+	token: string;
+	expiresAt: number;
+	headers: Record<string, string>;
+	/** Whether alerts were written that the webhook should hear about. */
+	alerted: boolean;
+}
+
 /**
- * Decides an ask and, if granted, issues a reveal token. Every decision is in the audit log
- * before the caller hears it; nothing is decrypted here.
+ * Decides an ask: scope rules, then the principal's limiter (which also suspends on a honeytoken
+ * or on probing), then, if granted, a reveal token. Every decision is in the audit log, with any
+ * alert and suspension it caused, before the caller hears it; nothing is decrypted here.
  */
-export async function askReveal(deps: AskDeps, principal: Principal, ask: RevealAsk, now: number): Promise<{ token: string; expiresAt: number }> {
+export async function askReveal(deps: AskDeps, principal: Principal, ask: RevealAsk, now: number): Promise<Granted> {
+	const actor = actorOf(principal);
 	const event = (kind: AuditEvent["kind"], details: AuditEvent["details"]): AuditEvent => ({
 		kind,
 		at: now,
-		actor: actorOf(principal),
+		actor,
 		recordId: ask.recordId,
 		details: { purpose: ask.purpose, fields: ask.fields, ...details },
 	});
-	const record = await deps.records.get(ask.recordId);
+	const [record, honeytoken, rows] = await Promise.all([deps.records.get(ask.recordId), deps.isHoneytoken(ask.recordId), deps.policies()]);
 	if (!record || record.erasedAt !== null) {
 		await deps.audit.append(event("reveal.denied", { reason: "record_not_found" }));
 		throw new ProblemError("not-found", { detail: "No record with this id." });
 	}
-	const decision = revealScope(principal, record, ask.purpose, ask.fields);
-	if (!decision.allowed) {
-		await deps.audit.append(event("reveal.denied", { reason: decision.reason }));
-		throw decision.reason === "not_assigned"
-			? new ProblemError("out-of-scope", { detail: "This record is not assigned to you or your depot." })
-			: new ProblemError("purpose-not-allowed", {
-					detail: `The purpose ${ask.purpose} does not allow revealing these fields of this record.`,
-					extensions: { reason: decision.reason },
-				});
+	const scope = revealScope(principal, record, ask.purpose, ask.fields);
+	const askClass: AskClass = scope.allowed ? "in_scope" : scope.reason === "not_assigned" ? "out_of_scope" : "purpose_mismatch";
+	const decision = await deps.limiter({ recordId: record.id, class: askClass, honeytoken }, resolvePolicy(rows, principalLayers(principal)));
+	const headers = rateLimitHeaders(decision.usage);
+	const shadow: AuditEvent["details"] = decision.shadowRefusals.length > 0 ? { report_only_refusals: decision.shadowRefusals } : {};
+	const depot = principal.kind === "employee" ? principal.depot : null;
+
+	// Side effects of the decision land with its audit entry, in one transaction.
+	const statements = decision.alerts.map((alert) => deps.alerts.insert({ ...alert, subject: principal.subject, depot }, now, deps.webhookConfigured));
+	const events: AuditEvent[] = [];
+	if (decision.suspend) {
+		statements.push(
+			deps.statuses.record(principal.subject, { kind: principal.kind, ...employeeFields(principal) }, "suspended", decision.suspend.reason, "detection", now),
+		);
 	}
+	if (!decision.granted) {
+		const reason =
+			decision.refusal === "out_of_scope" || decision.refusal === "purpose_mismatch" ? (scope.allowed ? decision.refusal : scope.reason) : decision.refusal;
+		events.push(event("reveal.denied", { reason, ...(decision.retryAfterSeconds ? { retry_after_seconds: decision.retryAfterSeconds } : {}), ...shadow }));
+		if (decision.suspend)
+			events.push({ kind: "principal.suspended", at: now, actor, recordId: record.id, details: { reason: decision.suspend.reason, by: "detection" } });
+		await deps.audit.appendAllWith(events, statements);
+		await raiseRingAlertIfDue(deps, decision, depot, rows, principal, now);
+		throw refusalProblem(decision, scope.allowed ? null : scope.reason, headers);
+	}
+
 	const issuedAt = Math.floor(now / 1000) * 1000;
 	const grant = {
 		jti: crypto.randomUUID(),
@@ -61,6 +100,68 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 		expiresAt: issuedAt + deps.ttlSeconds * 1000,
 	};
 	const token = await signRevealToken(deps.signingKey, grant);
-	await deps.audit.append(event("reveal.granted", { jti: grant.jti, expires_at: grant.expiresAt }));
-	return { token, expiresAt: grant.expiresAt };
+	await deps.audit.appendAllWith([event("reveal.granted", { jti: grant.jti, expires_at: grant.expiresAt, ...shadow })], statements);
+	await raiseRingAlertIfDue(deps, decision, depot, rows, principal, now);
+	return { token, expiresAt: grant.expiresAt, headers, alerted: decision.alerts.length > 0 };
+}
+
+function employeeFields(principal: Principal): { role?: string; depot?: string } {
+	return principal.kind === "employee" ? { role: principal.role, depot: principal.depot } : {};
+}
+
+function principalLayers(principal: Principal) {
+	return { kind: principal.kind, subject: principal.subject, ...employeeFields(principal) };
+}
+
+/**
+ * Several employees of one depot at their daily quota on the same day looks like a ring splitting
+ * the work: one critical alert per depot per day once the depot's ring threshold is reached.
+ */
+async function raiseRingAlertIfDue(
+	deps: AskDeps,
+	decision: Decision,
+	depot: string | null,
+	rows: PolicyRow[],
+	principal: Principal,
+	now: number,
+): Promise<void> {
+	if (!depot || !decision.alerts.some((alert) => alert.kind === "daily_quota_reached")) return;
+	const threshold = resolvePolicy(rows, principalLayers(principal)).ringThreshold;
+	const atQuota = await deps.alerts.employeesAtQuota(depot, now);
+	if (atQuota < threshold || (await deps.alerts.raisedSince(depot, "depot_ring_suspected", now - 86_400_000))) return;
+	await deps.audit.appendAllWith(
+		[],
+		[
+			deps.alerts.insert(
+				{ severity: "critical", kind: "depot_ring_suspected", details: { employees_at_quota: atQuota, threshold }, subject: null, depot },
+				now,
+				deps.webhookConfigured,
+			),
+		],
+	);
+}
+
+function refusalProblem(decision: Decision, scopeReason: string | null, headers: Record<string, string>): ProblemError {
+	switch (decision.refusal) {
+		case "suspended":
+		case "honeytoken":
+		case "out_of_scope_probing":
+			return new ProblemError("suspended", { detail: "Reveals are suspended for you; ask your supervisor or ops.", headers });
+		case "out_of_scope":
+			return new ProblemError("out-of-scope", { detail: "This record is not assigned to you or your depot.", headers });
+		case "purpose_mismatch":
+			return new ProblemError("purpose-not-allowed", {
+				detail: "The purpose does not allow revealing these fields of this record.",
+				extensions: { reason: scopeReason },
+				headers,
+			});
+		default: {
+			const retry = String(decision.retryAfterSeconds ?? 60);
+			return new ProblemError("quota-exceeded", {
+				detail: `Your ${decision.refusal} reveal limit is reached; try again in ${retry} s.`,
+				extensions: { limit: decision.refusal },
+				headers: { ...headers, "Retry-After": retry },
+			});
+		}
+	}
 }

@@ -18,6 +18,8 @@ export interface RedeemDeps {
 	redemptions: RedemptionStore;
 	verificationKeys: readonly SigningKey[];
 	keyring: Keyring;
+	/** Whether the principal's limiter holds them suspended (fails closed with 503). */
+	suspended: () => Promise<boolean>;
 }
 
 export interface Revealed {
@@ -55,6 +57,11 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 	if (grant.subject !== principal.subject || grant.subjectIssuer !== principal.issuer) {
 		await refuse("not_token_holder", grant);
 		throw invalid();
+	}
+	// A suspension voids every outstanding token of the suspended principal.
+	if (await deps.suspended()) {
+		await refuse("suspended", grant);
+		throw new ProblemError("suspended", { detail: "Reveals are suspended for you; this token no longer redeems." });
 	}
 	const record = await deps.records.get(grant.recordId);
 	if (!record?.sealed) {

@@ -3,10 +3,16 @@ import { auditLogFor } from "../audit/audit-log-for";
 import { keyringConfig, revealTokenTtlSeconds, signingJwkConfig } from "../config";
 import { keyringFor } from "../crypto/keyring";
 import { signingKeyFor } from "../crypto/signing-key";
+import { AlertStore } from "../detection/alert-store";
+import { HoneytokenStore } from "../detection/honeytoken-store";
+import { scheduleAlertDelivery } from "../detection/schedule-delivery";
 import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, conflict, gone, notFound, ProblemSchema } from "../http/openapi-responses";
 import { createRouter } from "../http/router";
+import { limiterOf, reachLimiter } from "../limits/limiter-client";
+import { cachedPolicies } from "../limits/policy-store";
+import { PrincipalStatusStore } from "../limits/principal-status-store";
 import { recordStoreFor } from "../records/record-store-for";
 import { askReveal } from "./ask";
 import { redeemReveal } from "./redeem";
@@ -32,21 +38,39 @@ revealRoutes.openapi(
 			...authenticatedErrors,
 			...notFound,
 			403: refused("Out of scope (not your record), or the purpose does not allow these fields; or the token lacks `reveal`."),
+			423: refused("Reveals are suspended for you (honeytoken touched, repeated out-of-scope asks, or ops)."),
+			429: refused("A limit is reached; `Retry-After` says when. `RateLimit-Policy` and `RateLimit` headers are on every answer."),
 		},
 	}),
 	async (c) => {
 		const input = c.req.valid("json");
+		const principal = c.get("principal");
+		const now = Date.now();
+		const limiter = limiterOf(c.env, principal);
+		const alerts = new AlertStore(c.env.DB);
 		const ticket = await askReveal(
 			{
 				records: recordStoreFor(c.env, c.executionCtx),
 				audit: auditLogFor(c.env, c.executionCtx),
 				signingKey: await signingKeyFor(signingJwkConfig(c.env)),
 				ttlSeconds: revealTokenTtlSeconds(c.env),
+				isHoneytoken: (recordId) => new HoneytokenStore(c.env.DB).isHoneytoken(recordId),
+				policies: () => cachedPolicies(c.env.DB, now),
+				limiter: (ask, policy) => reachLimiter(() => limiter.ask(ask, policy)),
+				alerts,
+				statuses: new PrincipalStatusStore(c.env.DB),
+				webhookConfigured: Boolean(c.env.ALERT_WEBHOOK_URL),
 			},
-			c.get("principal"),
+			principal,
 			{ recordId: input.record_id, fields: input.fields, purpose: input.purpose },
-			Date.now(),
-		);
+			now,
+		).catch((error) => {
+			// Alerts written with a refusal go out after the response, like those written with a grant.
+			scheduleAlertDelivery(c.env, c.executionCtx);
+			throw error;
+		});
+		if (ticket.alerted) scheduleAlertDelivery(c.env, c.executionCtx);
+		for (const [name, value] of Object.entries(ticket.headers)) c.header(name, value);
 		return c.json({ reveal_token: ticket.token, expires_at: new Date(ticket.expiresAt).toISOString() }, 201);
 	},
 );
@@ -66,6 +90,7 @@ revealRoutes.openapi(
 			...gone,
 			403: refused("The reveal token is not valid, expired, or not yours; or the record is no longer in your scope."),
 			...conflict("The reveal token was already redeemed."),
+			423: refused("Reveals are suspended for you: no outstanding token of yours redeems."),
 		},
 	}),
 	async (c) => {
@@ -77,6 +102,7 @@ revealRoutes.openapi(
 				redemptions: new RedemptionStore(c.env.DB),
 				verificationKeys: [await signingKeyFor(signingJwkConfig(c.env))],
 				keyring: await keyringFor(keyringConfig(c.env)),
+				suspended: async () => (await reachLimiter(() => limiterOf(c.env, c.get("principal")).status())).suspension !== null,
 			},
 			c.get("principal"),
 			reveal_token,

@@ -1,0 +1,84 @@
+export interface AlertRow {
+	id: string;
+	at: number;
+	severity: "warning" | "critical";
+	kind: string;
+	subject: string | null;
+	depot: string | null;
+	details: string;
+	delivery: "pending" | "delivered" | "not_configured";
+	attempts: number;
+	next_attempt_at: number;
+	delivered_at: number | null;
+	last_error: string | null;
+}
+
+export interface NewAlert {
+	severity: "warning" | "critical";
+	kind: string;
+	details: Record<string, unknown>;
+	subject: string | null;
+	depot: string | null;
+}
+
+/** Alerts and their delivery state: an outbox, so an alert exists before anyone tries to send it. */
+export class AlertStore {
+	constructor(private readonly db: D1Database) {}
+
+	insert(alert: NewAlert, now: number, webhookConfigured: boolean): D1PreparedStatement {
+		return this.db
+			.prepare("INSERT INTO alerts (id, at, severity, kind, subject, depot, details, delivery, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?2)")
+			.bind(
+				crypto.randomUUID(),
+				now,
+				alert.severity,
+				alert.kind,
+				alert.subject,
+				alert.depot,
+				JSON.stringify(alert.details),
+				webhookConfigured ? "pending" : "not_configured",
+			);
+	}
+
+	/** Distinct employees of a depot with a daily-quota alert in the last 24 hours. */
+	async employeesAtQuota(depot: string, now: number): Promise<number> {
+		const row = await this.db
+			.prepare("SELECT count(DISTINCT subject) AS n FROM alerts WHERE depot = ?1 AND kind = 'daily_quota_reached' AND at > ?2")
+			.bind(depot, now - 86_400_000)
+			.first<{ n: number }>();
+		return row?.n ?? 0;
+	}
+
+	async raisedSince(depot: string, kind: string, since: number): Promise<boolean> {
+		return (await this.db.prepare("SELECT 1 FROM alerts WHERE depot = ?1 AND kind = ?2 AND at > ?3 LIMIT 1").bind(depot, kind, since).first()) !== null;
+	}
+
+	async list(limit: number, before?: number): Promise<AlertRow[]> {
+		return (
+			await this.db
+				.prepare("SELECT * FROM alerts WHERE at < ?1 ORDER BY at DESC, id LIMIT ?2")
+				.bind(before ?? Number.MAX_SAFE_INTEGER, limit)
+				.all<AlertRow>()
+		).results;
+	}
+
+	async due(now: number, limit: number): Promise<AlertRow[]> {
+		return (
+			await this.db.prepare("SELECT * FROM alerts WHERE delivery = 'pending' AND next_attempt_at <= ?1 ORDER BY at LIMIT ?2").bind(now, limit).all<AlertRow>()
+		).results;
+	}
+
+	async delivered(id: string, now: number): Promise<void> {
+		await this.db
+			.prepare("UPDATE alerts SET delivery = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1")
+			.bind(id, now)
+			.run();
+	}
+
+	async failed(id: string, error: string, nextAttemptAt: number): Promise<void> {
+		await this.db
+			.prepare("UPDATE alerts SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1")
+			.bind(id, error.slice(0, 200), nextAttemptAt)
+			.run();
+	}
+}

@@ -1,0 +1,186 @@
+import { DAY_SECONDS, type EffectivePolicy, type LimitKind, type Rule } from "./policy";
+
+/** Ten out-of-scope asks within an hour suspend (DESIGN "Immediate suspension"). */
+export const PROBE_LIMIT = 10;
+export const PROBE_WINDOW_MS = 60 * 60 * 1000;
+
+/** Everything the limiter knows about one principal. Times are ms since the epoch, ascending. */
+export interface LimiterState {
+	/** Grants of the last 24 hours (the longest window any rule may have). */
+	grants: { at: number; recordId: string }[];
+	/** Out-of-scope asks of the last hour. */
+	probes: number[];
+	suspension: Suspension | null;
+	/** When a daily-quota alert was last raised, so one is raised per quota-day, not per refusal. */
+	quotaAlertAt: number | null;
+}
+
+export interface Suspension {
+	at: number;
+	reason: "honeytoken" | "out_of_scope_probing" | "ops";
+	by: string;
+}
+
+export const EMPTY_STATE: LimiterState = { grants: [], probes: [], suspension: null, quotaAlertAt: null };
+
+/** How the vault judged the ask before the limiter: its scope rules and the honeytoken list. */
+export type AskClass = "in_scope" | "out_of_scope" | "purpose_mismatch";
+
+export interface LimiterAsk {
+	recordId: string;
+	class: AskClass;
+	honeytoken: boolean;
+}
+
+export type Refusal = "suspended" | "honeytoken" | "out_of_scope_probing" | "out_of_scope" | "purpose_mismatch" | LimitKind;
+
+export interface RuleUsage {
+	rule: Rule;
+	/** Grants left in the window after this decision. */
+	remaining: number;
+	/** Seconds until the window has room again (or until it is wholly fresh when it has room). */
+	resetSeconds: number;
+}
+
+export interface AlertIntent {
+	severity: "warning" | "critical";
+	kind: "honeytoken_touched" | "out_of_scope_probing" | "daily_quota_reached";
+	details: Record<string, string | number | boolean | null>;
+}
+
+export interface Decision {
+	granted: boolean;
+	refusal: Refusal | null;
+	/** Seconds until an ask could succeed, for 429 Retry-After. */
+	retryAfterSeconds: number | null;
+	/** Report-only rules that would have refused this ask (whether or not it was granted). */
+	shadowRefusals: { kind: LimitKind; layer: string; target: string; limit: number }[];
+	suspend: Suspension | null;
+	alerts: AlertIntent[];
+	/** Enforced rules after this decision, for the RateLimit headers. */
+	usage: RuleUsage[];
+}
+
+function inWindow(times: readonly number[], now: number, windowMs: number): number[] {
+	return times.filter((at) => at > now - windowMs);
+}
+
+/** What one rule says about granting `recordId` now: room left, or when room appears. */
+function evaluate(rule: Rule, state: LimiterState, recordId: string, now: number): { refuses: boolean; retryAt: number; used: number } {
+	const windowMs = rule.windowSeconds * 1000;
+	if (rule.kind === "distinct") {
+		// A record counts from its latest grant in the window; asking again for one already counted is free.
+		const latest = new Map<string, number>();
+		for (const grant of state.grants) if (grant.at > now - windowMs) latest.set(grant.recordId, grant.at);
+		if (latest.has(recordId)) return { refuses: false, retryAt: now, used: latest.size };
+		if (latest.size < rule.limit) return { refuses: false, retryAt: now, used: latest.size };
+		const exits = [...latest.values()].sort((a, b) => a - b);
+		return { refuses: true, retryAt: (exits[latest.size - rule.limit] as number) + windowMs, used: latest.size };
+	}
+	const times = inWindow(
+		state.grants.map((grant) => grant.at),
+		now,
+		windowMs,
+	);
+	if (times.length < rule.limit) return { refuses: false, retryAt: now, used: times.length };
+	// Room appears when enough of the oldest grants have left the window.
+	return { refuses: true, retryAt: (times[times.length - rule.limit] as number) + windowMs, used: times.length };
+}
+
+/**
+ * The limiter's decision: a pure function of state, ask, policy and time. Every rule, enforcing
+ * or report-only, is evaluated before anything is decided, so a shadow rule can never hide an
+ * enforcing one (nor the other way round). A refused ask consumes nothing; `apply` records only
+ * grants and probes.
+ */
+export function decide(state: LimiterState, ask: LimiterAsk, policy: EffectivePolicy, now: number): Decision {
+	const base = { shadowRefusals: [], alerts: [], usage: [], suspend: null, retryAfterSeconds: null } satisfies Partial<Decision>;
+	if (state.suspension) return { ...base, granted: false, refusal: "suspended" };
+	if (ask.honeytoken) {
+		return {
+			...base,
+			granted: false,
+			refusal: "honeytoken",
+			suspend: { at: now, reason: "honeytoken", by: "detection" },
+			alerts: [{ severity: "critical", kind: "honeytoken_touched", details: { record_id: ask.recordId } }],
+		};
+	}
+	if (ask.class === "out_of_scope") {
+		const probes = inWindow(state.probes, now, PROBE_WINDOW_MS).length + 1;
+		if (probes >= PROBE_LIMIT) {
+			return {
+				...base,
+				granted: false,
+				refusal: "out_of_scope_probing",
+				suspend: { at: now, reason: "out_of_scope_probing", by: "detection" },
+				alerts: [{ severity: "critical", kind: "out_of_scope_probing", details: { probes_last_hour: probes } }],
+			};
+		}
+		return { ...base, granted: false, refusal: "out_of_scope" };
+	}
+	if (ask.class === "purpose_mismatch") return { ...base, granted: false, refusal: "purpose_mismatch" };
+
+	const enforced = policy.enforced.map((rule) => ({ rule, verdict: evaluate(rule, state, ask.recordId, now) }));
+	const shadow = policy.shadow.map((rule) => ({ rule, verdict: evaluate(rule, state, ask.recordId, now) }));
+	const shadowRefusals = shadow
+		.filter(({ verdict }) => verdict.refuses)
+		.map(({ rule }) => ({ kind: rule.kind, layer: rule.layer, target: rule.target, limit: rule.limit }));
+	const refusing = enforced.filter(({ verdict }) => verdict.refuses);
+	const alerts: AlertIntent[] = [];
+	const quotaAlertDue = state.quotaAlertAt === null || state.quotaAlertAt <= now - DAY_SECONDS * 1000;
+
+	if (refusing.length > 0) {
+		// Wait for every refusing rule: the latest of their retry times.
+		const retryAt = Math.max(...refusing.map(({ verdict }) => verdict.retryAt));
+		const first = refusing.find(({ rule }) => rule.kind === "daily") ?? refusing.find(({ rule }) => rule.kind === "distinct") ?? refusing[0];
+		if (quotaAlertDue && refusing.some(({ rule }) => rule.kind !== "burst")) {
+			alerts.push({ severity: "warning", kind: "daily_quota_reached", details: { limit: (first?.rule.kind as string) ?? "daily" } });
+		}
+		return {
+			...base,
+			granted: false,
+			refusal: first?.rule.kind ?? "burst",
+			retryAfterSeconds: Math.max(1, Math.ceil((retryAt - now) / 1000)),
+			shadowRefusals,
+			alerts,
+			usage: enforced.map(({ rule, verdict }) => usageOf(rule, verdict.used, false, state, now)),
+		};
+	}
+
+	const usage = enforced.map(({ rule, verdict }) => {
+		const counts = rule.kind !== "distinct" || !state.grants.some((g) => g.recordId === ask.recordId && g.at > now - rule.windowSeconds * 1000);
+		return usageOf(rule, verdict.used + (counts ? 1 : 0), true, state, now);
+	});
+	if (quotaAlertDue && usage.some(({ rule, remaining }) => rule.kind !== "burst" && remaining === 0)) {
+		alerts.push({
+			severity: "warning",
+			kind: "daily_quota_reached",
+			details: { limit: usage.find((u) => u.rule.kind !== "burst" && u.remaining === 0)?.rule.kind ?? "daily" },
+		});
+	}
+	return { ...base, granted: true, refusal: null, shadowRefusals, alerts, usage };
+}
+
+function usageOf(rule: Rule, used: number, includesNow: boolean, state: LimiterState, now: number): RuleUsage {
+	const windowMs = rule.windowSeconds * 1000;
+	const oldest = state.grants.find((grant) => grant.at > now - windowMs)?.at ?? (includesNow ? now : null);
+	return {
+		rule,
+		remaining: Math.max(0, rule.limit - used),
+		resetSeconds: oldest === null ? rule.windowSeconds : Math.max(1, Math.ceil((oldest + windowMs - now) / 1000)),
+	};
+}
+
+/** The state after a decision: grants and probes recorded, old entries dropped, suspension set. */
+export function apply(state: LimiterState, ask: LimiterAsk, decision: Decision, now: number): LimiterState {
+	const grants = state.grants.filter((grant) => grant.at > now - DAY_SECONDS * 1000);
+	const probes = inWindow(state.probes, now, PROBE_WINDOW_MS);
+	if (decision.granted) grants.push({ at: now, recordId: ask.recordId });
+	if (decision.refusal === "out_of_scope" || decision.refusal === "out_of_scope_probing") probes.push(now);
+	return {
+		grants,
+		probes,
+		suspension: decision.suspend ?? state.suspension,
+		quotaAlertAt: decision.alerts.some((alert) => alert.kind === "daily_quota_reached") ? now : state.quotaAlertAt,
+	};
+}
