@@ -4,6 +4,8 @@ import { checkpointHead } from "./audit/checkpointing";
 import { CheckpointStore } from "./audit/checkpoints";
 import { signingJwkConfig } from "./config";
 import { signingKeyFor } from "./crypto/signing-key";
+import { AlertStore } from "./detection/alert-store";
+import { deliverDueAlerts } from "./detection/deliver-alerts";
 import type { Env } from "./env";
 import { IdempotencyStore } from "./idempotency/store";
 import { RedemptionStore } from "./reveals/redemption-store";
@@ -19,6 +21,12 @@ export default {
 	 */
 	async scheduled(controller, env) {
 		const now = controller.scheduledTime;
+		if (controller.cron === "* * * * *") {
+			// Every minute: retry alert deliveries that failed; nothing else is that urgent.
+			if (env.ALERT_WEBHOOK_URL)
+				console.log(JSON.stringify({ event: "alerts_delivered", ...(await deliverDueAlerts(new AlertStore(env.DB), env.ALERT_WEBHOOK_URL, now)) }));
+			return;
+		}
 		const steps: Record<string, () => Promise<unknown>> = {
 			checkpoint: async () => {
 				const log = auditLogFor(env);

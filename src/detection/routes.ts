@@ -1,0 +1,97 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { actorOf } from "../audit/actor";
+import { keyringConfig } from "../config";
+import { keyringFor } from "../crypto/keyring";
+import { authorize } from "../http/auth";
+import { jsonBody } from "../http/json-body";
+import { authenticatedErrors, bodyErrors, conflict } from "../http/openapi-responses";
+import { ProblemError } from "../http/problem";
+import { createRouter } from "../http/router";
+import { prepareRecord } from "../records/prepare";
+import { recordStoreFor } from "../records/record-store-for";
+import { RecordInput } from "../records/schemas";
+import { AlertStore } from "./alert-store";
+import { HoneytokenStore } from "./honeytoken-store";
+
+const ops = authorize({ service: ["ops"], employee: ["ops"] });
+const ok = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
+
+export const alertRoutes = createRouter();
+
+alertRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/",
+		summary: "Alerts, newest first, with their delivery state",
+		tags: ["ops"],
+		middleware: [ops] as const,
+		request: { query: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().optional() }) },
+		responses: {
+			200: ok("Alerts; pass the last `at` as `before` for the next page.", z.object({ alerts: z.array(z.record(z.string(), z.unknown())) })),
+			...authenticatedErrors,
+		},
+	}),
+	async (c) => {
+		const { limit, before } = c.req.valid("query");
+		const alerts = await new AlertStore(c.env.DB).list(limit, before);
+		return c.json({ alerts: alerts.map((alert) => ({ ...alert, details: JSON.parse(alert.details) as unknown })) }, 200);
+	},
+);
+
+export const honeytokenRoutes = createRouter();
+
+const PlantInput = z
+	.strictObject({
+		record: RecordInput,
+		label: z.string().max(100).optional().openapi({ description: "For ops only: where this decoy was planted and why." }),
+	})
+	.openapi("HoneytokenPlant");
+
+honeytokenRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/",
+		summary: "Plant a honeytoken: a record like any other that no real job needs; any reveal ask for it suspends the asker",
+		tags: ["ops"],
+		middleware: [ops, jsonBody()] as const,
+		request: { body: { required: true, content: { "application/json": { schema: PlantInput } } } },
+		responses: {
+			201: ok("Planted.", z.object({ record_id: z.string() })),
+			...bodyErrors,
+			...authenticatedErrors,
+			...conflict("A live record exists for that shipment and party."),
+		},
+	}),
+	async (c) => {
+		const { record: input, label } = c.req.valid("json");
+		const principal = c.get("principal");
+		const now = Date.now();
+		const record = await prepareRecord(await keyringFor(keyringConfig(c.env)), input, principal.subject, now);
+		const plant = new HoneytokenStore(c.env.DB).plant({
+			record_id: record.id,
+			depot: input.depot,
+			label: label ?? null,
+			planted_by: principal.subject,
+			planted_at: now,
+		});
+		const outcome = await recordStoreFor(c.env, c.executionCtx).insert(
+			[record],
+			[plant],
+			[{ kind: "honeytoken.planted", at: now, actor: actorOf(principal), recordId: record.id, details: { depot: input.depot, label: label ?? null } }],
+		);
+		if (outcome !== "inserted") throw new ProblemError("conflict", { detail: "A live record exists for that shipment and party." });
+		return c.json({ record_id: record.id }, 201);
+	},
+);
+
+honeytokenRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/",
+		summary: "Planted honeytokens",
+		tags: ["ops"],
+		middleware: [ops] as const,
+		responses: { 200: ok("Every honeytoken.", z.object({ honeytokens: z.array(z.record(z.string(), z.unknown())) })), ...authenticatedErrors },
+	}),
+	async (c) => c.json({ honeytokens: await new HoneytokenStore(c.env.DB).list() }, 200),
+);

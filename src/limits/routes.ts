@@ -1,0 +1,270 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { actorOf } from "../audit/actor";
+import { auditLogFor } from "../audit/audit-log-for";
+import { authorize } from "../http/auth";
+import { jsonBody } from "../http/json-body";
+import { authenticatedErrors, bodyErrors, conflict, notFound, unprocessable } from "../http/openapi-responses";
+import { ProblemError } from "../http/problem";
+import { createRouter } from "../http/router";
+import { limiterOf, reachLimiter } from "./limiter-client";
+import { type PolicyLayer, type PolicyRow, resolvePolicy } from "./policy";
+import { forgetCachedPolicies, PolicyStore } from "./policy-store";
+import { PrincipalStatusStore } from "./principal-status-store";
+import { EffectiveQuery, KindQuery, LayerParams, PolicyInput, PolicyView, ReasonInput, SubjectParam } from "./schemas";
+
+const ops = authorize({ service: ["ops"], employee: ["ops"] });
+const ok = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
+const json = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const ROLE_TARGETS = new Set(["courier", "clerk", "supervisor", "service"]);
+
+export const policyRoutes = createRouter();
+
+policyRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/",
+		summary: "Every policy layer",
+		tags: ["ops"],
+		middleware: [ops] as const,
+		responses: { 200: ok("Layers, as stored.", z.object({ policies: z.array(PolicyView) })), ...authenticatedErrors },
+	}),
+	async (c) => c.json({ policies: await new PolicyStore(c.env.DB).all() }, 200),
+);
+
+policyRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/effective",
+		summary: "The limits that apply to one principal, as resolved from the layers",
+		tags: ["ops"],
+		middleware: [ops] as const,
+		request: { query: EffectiveQuery },
+		responses: {
+			200: ok(
+				"Enforced rules, report-only rules evaluated beside them, and the ring threshold.",
+				z.object({ enforced: z.array(z.record(z.string(), z.unknown())), shadow: z.array(z.record(z.string(), z.unknown())), ring_threshold: z.number() }),
+			),
+			...authenticatedErrors,
+		},
+	}),
+	async (c) => {
+		const query = c.req.valid("query");
+		const principal = query.role
+			? { kind: "employee" as const, subject: query.subject, role: query.role, depot: query.depot }
+			: { kind: "service" as const, subject: query.subject };
+		const effective = resolvePolicy(await new PolicyStore(c.env.DB).all(), principal);
+		return c.json({ enforced: effective.enforced, shadow: effective.shadow, ring_threshold: effective.ringThreshold }, 200);
+	},
+);
+
+/**
+ * Writes one layer. Optimistic concurrency: `If-Match` with the version read (RFC 9110 §13.1.1)
+ * makes a change conditional; without it the write still cannot interleave with another.
+ */
+async function putLayer(c: Parameters<Parameters<typeof policyRoutes.openapi>[1]>[0], layer: PolicyLayer, target: string, input: z.infer<typeof PolicyInput>) {
+	if (layer === "role" && !ROLE_TARGETS.has(target))
+		throw new ProblemError("validation-failed", {
+			detail: "Unknown role.",
+			extensions: { errors: [{ pointer: "/target", code: "invalid_value", message: "must be one of courier, clerk, supervisor, service" }] },
+		});
+	if (input.ring_threshold != null && layer !== "depot" && layer !== "default") {
+		throw new ProblemError("validation-failed", {
+			detail: "ring_threshold is set on depot layers.",
+			extensions: { errors: [{ pointer: "/ring_threshold", code: "custom", message: "only depot and default layers take a ring threshold" }] },
+		});
+	}
+	const store = new PolicyStore(c.env.DB);
+	const current = await store.get(layer, target);
+	const ifMatch = c.req.header("If-Match")?.replace(/^W\//, "").replace(/"/g, "");
+	if (ifMatch !== undefined && ifMatch !== String(current?.version ?? 0)) {
+		throw new ProblemError("conflict", { detail: `The layer is at version ${current?.version ?? 0}; read it again and retry.` });
+	}
+	const principal = c.get("principal");
+	const now = Date.now();
+	const row: PolicyRow = {
+		layer,
+		target,
+		mode: input.mode,
+		burst_limit: input.burst_limit ?? null,
+		burst_window_seconds: input.burst_window_seconds ?? null,
+		daily_limit: input.daily_limit ?? null,
+		distinct_limit: input.distinct_limit ?? null,
+		ring_threshold: input.ring_threshold ?? null,
+		version: (current?.version ?? 0) + 1,
+		updated_by: principal.subject,
+		updated_at: now,
+	};
+	const { results } = await auditLogFor(c.env, c.executionCtx).appendWith(
+		{
+			kind: "policy.changed",
+			at: now,
+			actor: actorOf(principal),
+			recordId: null,
+			details: { layer, target, before: current ? { ...current } : null, after: { ...row } },
+		},
+		[store.upsert(row, current?.version ?? 0)],
+		{ onlyIfChanged: true },
+	);
+	if ((results[0]?.meta.changes ?? 0) === 0)
+		throw new ProblemError("conflict", { detail: "Another change to this layer landed first; read it again and retry." });
+	forgetCachedPolicies();
+	c.header("ETag", `"${row.version}"`);
+	return c.json(row, current ? 200 : 201);
+}
+
+const putResponses = {
+	200: ok("Changed; effective within seconds on every isolate.", PolicyView),
+	201: ok("Created.", PolicyView),
+	...bodyErrors,
+	...authenticatedErrors,
+	...conflict("If-Match did not match, or another change landed first."),
+} as const;
+
+policyRoutes.openapi(
+	createRoute({
+		method: "put",
+		path: "/default",
+		summary: "Set the default layer",
+		tags: ["ops"],
+		middleware: [ops, jsonBody()] as const,
+		request: { body: json(PolicyInput) },
+		responses: putResponses,
+	}),
+	(c) => putLayer(c as never, "default", "", c.req.valid("json")),
+);
+
+policyRoutes.openapi(
+	createRoute({
+		method: "put",
+		path: "/{layer}/{target}",
+		summary: "Create or change a role, depot or employee layer",
+		tags: ["ops"],
+		middleware: [ops, jsonBody()] as const,
+		request: { params: LayerParams, body: json(PolicyInput) },
+		responses: putResponses,
+	}),
+	(c) => {
+		const { layer, target } = c.req.valid("param");
+		return putLayer(c as never, layer, target, c.req.valid("json"));
+	},
+);
+
+policyRoutes.openapi(
+	createRoute({
+		method: "delete",
+		path: "/{layer}/{target}",
+		summary: "Remove a role, depot or employee layer (the default layer stays)",
+		tags: ["ops"],
+		middleware: [ops] as const,
+		request: { params: LayerParams },
+		responses: { 204: { description: "Removed." }, ...authenticatedErrors, ...notFound, ...conflict("Changed meanwhile; retry.") },
+	}),
+	async (c) => {
+		const { layer, target } = c.req.valid("param");
+		const store = new PolicyStore(c.env.DB);
+		const current = await store.get(layer, target);
+		if (!current) throw new ProblemError("not-found", { detail: "No such layer." });
+		const principal = c.get("principal");
+		const { results } = await auditLogFor(c.env, c.executionCtx).appendWith(
+			{ kind: "policy.deleted", at: Date.now(), actor: actorOf(principal), recordId: null, details: { layer, target, before: { ...current } } },
+			[store.delete(layer, target, current.version)],
+			{ onlyIfChanged: true },
+		);
+		if ((results[0]?.meta.changes ?? 0) === 0) throw new ProblemError("conflict", { detail: "The layer changed meanwhile; read it again and retry." });
+		forgetCachedPolicies();
+		return c.body(null, 204);
+	},
+);
+
+export const employeeRoutes = createRouter();
+
+const StatusView = z
+	.object({
+		subject: z.string(),
+		kind: z.enum(["employee", "service"]),
+		suspension: z.object({ at: z.number(), reason: z.string(), by: z.string() }).nullable(),
+		grants_last_24h: z.number().int(),
+		distinct_records_last_24h: z.number().int(),
+		out_of_scope_asks_last_hour: z.number().int(),
+	})
+	.openapi("PrincipalStatus");
+
+employeeRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/",
+		summary: "Principals whose status changed (suspended, reinstated), newest first",
+		tags: ["ops"],
+		middleware: [ops] as const,
+		request: { query: z.strictObject({ status: z.enum(["active", "suspended"]).optional() }) },
+		responses: { 200: ok("Listing.", z.object({ principals: z.array(z.record(z.string(), z.unknown())) })), ...authenticatedErrors },
+	}),
+	async (c) => c.json({ principals: await new PrincipalStatusStore(c.env.DB).list(c.req.valid("query").status) }, 200),
+);
+
+employeeRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/{subject}",
+		summary: "A principal's status and usage, from its limiter",
+		tags: ["ops"],
+		middleware: [ops] as const,
+		request: { params: SubjectParam, query: KindQuery },
+		responses: { 200: ok("Status and usage.", StatusView), ...authenticatedErrors, ...unprocessable("Bad kind.") },
+	}),
+	async (c) => {
+		const { subject } = c.req.valid("param");
+		const { kind } = c.req.valid("query");
+		const status = await reachLimiter(() => limiterOf(c.env, { kind, subject }).status());
+		return c.json(
+			{
+				subject,
+				kind,
+				suspension: status.suspension,
+				grants_last_24h: status.grantsLast24h,
+				distinct_records_last_24h: status.distinctRecordsLast24h,
+				out_of_scope_asks_last_hour: status.probesLastHour,
+			},
+			200,
+		);
+	},
+);
+
+for (const action of ["suspend", "reinstate"] as const) {
+	employeeRoutes.openapi(
+		createRoute({
+			method: "post",
+			path: `/{subject}/${action}`,
+			summary: action === "suspend" ? "Suspend a principal: asks get 423 and none of its tokens redeem" : "Reinstate a suspended principal",
+			tags: ["ops"],
+			middleware: [ops, jsonBody()] as const,
+			request: { params: SubjectParam, query: KindQuery, body: json(ReasonInput) },
+			responses: {
+				200: ok("The status after the change.", z.object({ subject: z.string(), status: z.enum(["active", "suspended"]) })),
+				...bodyErrors,
+				...authenticatedErrors,
+			},
+		}),
+		async (c) => {
+			const { subject } = c.req.valid("param");
+			const { kind } = c.req.valid("query");
+			const { reason } = c.req.valid("json");
+			const principal = c.get("principal");
+			const limiter = limiterOf(c.env, { kind, subject });
+			const before = action === "suspend" ? await reachLimiter(() => limiter.suspend(principal.subject)) : await reachLimiter(() => limiter.reinstate());
+			const now = Date.now();
+			const status: "suspended" | "active" = action === "suspend" ? "suspended" : "active";
+			await auditLogFor(c.env, c.executionCtx).appendWith(
+				{
+					kind: action === "suspend" ? "principal.suspended" : "principal.reinstated",
+					at: now,
+					actor: actorOf(principal),
+					recordId: null,
+					details: { subject, kind, reason, previous: before ? { reason: before.reason, by: before.by, at: before.at } : null },
+				},
+				[new PrincipalStatusStore(c.env.DB).record(subject, { kind }, status, reason, principal.subject, now)],
+			);
+			return c.json({ subject, status }, 200);
+		},
+	);
+}
