@@ -1,16 +1,24 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { testSecrets } from "./test/support/secrets.ts";
+import { startWebhookServer } from "./test/support/webhook-server.ts";
 
 export default defineConfig(async () => {
 	const migrations = await readD1Migrations("./migrations");
+	const webhook = await startWebhookServer();
 	return {
 		plugins: [
 			cloudflareTest({
 				wrangler: { configPath: "./wrangler.toml" },
 				miniflare: {
 					// Test-only bindings: fresh secrets each run, and the migrations for the setup file.
-					bindings: { ...(await testSecrets()), AUDIT_CHECKPOINT_INTERVAL: "25", TEST_MIGRATIONS: migrations },
+					bindings: {
+						...(await testSecrets()),
+						AUDIT_CHECKPOINT_INTERVAL: "25",
+						ALERT_WEBHOOK_URL: `${webhook.url}/hook`,
+						TEST_WEBHOOK_CONTROL: webhook.url,
+						TEST_MIGRATIONS: migrations,
+					},
 				},
 			}),
 		],

@@ -10,6 +10,8 @@ declare global {
 			TEST_MIGRATIONS: D1Migration[];
 			/** Private JWKs of the test issuers and of keys nobody trusts (see test/support/secrets.ts). */
 			TEST_KEYS: string;
+			/** Base URL of the stand-in alert webhook's control endpoints (test/support/webhook-server.ts). */
+			TEST_WEBHOOK_CONTROL: string;
 		}
 	}
 }

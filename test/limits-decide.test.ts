@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { apply, type Decision, decide, EMPTY_STATE, type LimiterAsk, type LimiterState, PROBE_LIMIT } from "../src/limits/decide";
-import { DAY_SECONDS, type EffectivePolicy, type PolicyRow, resolvePolicy, type Rule } from "../src/limits/policy";
+import { DAY_SECONDS, type EffectivePolicy, type PolicyRow, type Rule, resolvePolicy } from "../src/limits/policy";
 
 const rule = (kind: Rule["kind"], limit: number, windowSeconds: number, mode: Rule["mode"] = "enforce", layer: Rule["layer"] = "default"): Rule => ({
 	kind,
@@ -40,17 +40,24 @@ const schedule = fc
 describe("the limiter's decision on a virtual clock (property tests)", () => {
 	it("never grants more than a rule's limit in any window of its length, whatever the timing", () => {
 		fc.assert(
-			fc.property(schedule, fc.integer({ min: 1, max: 12 }), fc.integer({ min: 10, max: 7200 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 25 }), (asks, burst, window, daily, distinct) => {
-				const policy = policyOf([rule("burst", burst, window), rule("daily", daily, DAY_SECONDS), rule("distinct", distinct, DAY_SECONDS)]);
-				const grants = run(policy, asks).filter((entry) => entry.decision.granted);
-				for (const grant of grants) {
-					const inBurst = grants.filter((other) => other.at > grant.at - window * 1000 && other.at <= grant.at);
-					expect(inBurst.length).toBeLessThanOrEqual(burst);
-					const inDay = grants.filter((other) => other.at > grant.at - DAY_SECONDS * 1000 && other.at <= grant.at);
-					expect(inDay.length).toBeLessThanOrEqual(daily);
-					expect(new Set(inDay.map((other) => other.recordId)).size).toBeLessThanOrEqual(distinct);
-				}
-			}),
+			fc.property(
+				schedule,
+				fc.integer({ min: 1, max: 12 }),
+				fc.integer({ min: 10, max: 7200 }),
+				fc.integer({ min: 1, max: 40 }),
+				fc.integer({ min: 1, max: 25 }),
+				(asks, burst, window, daily, distinct) => {
+					const policy = policyOf([rule("burst", burst, window), rule("daily", daily, DAY_SECONDS), rule("distinct", distinct, DAY_SECONDS)]);
+					const grants = run(policy, asks).filter((entry) => entry.decision.granted);
+					for (const grant of grants) {
+						const inBurst = grants.filter((other) => other.at > grant.at - window * 1000 && other.at <= grant.at);
+						expect(inBurst.length).toBeLessThanOrEqual(burst);
+						const inDay = grants.filter((other) => other.at > grant.at - DAY_SECONDS * 1000 && other.at <= grant.at);
+						expect(inDay.length).toBeLessThanOrEqual(daily);
+						expect(new Set(inDay.map((other) => other.recordId)).size).toBeLessThanOrEqual(distinct);
+					}
+				},
+			),
 			{ numRuns: 200 },
 		);
 	});
@@ -92,24 +99,33 @@ describe("the limiter's decision on a virtual clock (property tests)", () => {
 
 	it("report-only rules never change the outcome, and never hide an enforcing rule of another layer", () => {
 		fc.assert(
-			fc.property(schedule, fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 30 }), (asks, enforcedBurst, shadowBurst, shadowDaily) => {
-				const enforcing = [rule("burst", enforcedBurst, 600, "enforce", "role"), rule("daily", 25, DAY_SECONDS, "enforce", "default")];
-				const shadows = [rule("burst", shadowBurst, 600, "report-only", "employee"), rule("daily", shadowDaily, DAY_SECONDS, "report-only", "depot")];
-				const withShadow = run(policyOf(enforcing, shadows), asks);
-				const without = run(policyOf(enforcing), asks);
-				withShadow.forEach((entry, i) => {
-					expect(entry.decision.granted).toBe(without[i]?.decision.granted);
-					expect(entry.decision.refusal).toBe(without[i]?.decision.refusal);
-					for (const refusal of entry.decision.shadowRefusals) expect(["employee", "depot"]).toContain(refusal.layer);
-				});
-			}),
+			fc.property(
+				schedule,
+				fc.integer({ min: 1, max: 8 }),
+				fc.integer({ min: 1, max: 8 }),
+				fc.integer({ min: 1, max: 30 }),
+				(asks, enforcedBurst, shadowBurst, shadowDaily) => {
+					const enforcing = [rule("burst", enforcedBurst, 600, "enforce", "role"), rule("daily", 25, DAY_SECONDS, "enforce", "default")];
+					const shadows = [rule("burst", shadowBurst, 600, "report-only", "employee"), rule("daily", shadowDaily, DAY_SECONDS, "report-only", "depot")];
+					const withShadow = run(policyOf(enforcing, shadows), asks);
+					const without = run(policyOf(enforcing), asks);
+					withShadow.forEach((entry, i) => {
+						expect(entry.decision.granted).toBe(without[i]?.decision.granted);
+						expect(entry.decision.refusal).toBe(without[i]?.decision.refusal);
+						for (const refusal of entry.decision.shadowRefusals) expect(["employee", "depot"]).toContain(refusal.layer);
+					});
+				},
+			),
 			{ numRuns: 200 },
 		);
 	});
 
 	it("a report-only rule that would refuse is recorded on a granted ask", () => {
 		const policy = policyOf([rule("burst", 10, 600)], [rule("burst", 2, 600, "report-only", "employee")]);
-		const log = run(policy, [0, 1, 2].map((i) => ({ at: 1_000_000 + i, recordId: `r${i}` })));
+		const log = run(
+			policy,
+			[0, 1, 2].map((i) => ({ at: 1_000_000 + i, recordId: `r${i}` })),
+		);
 		expect(log.map((entry) => entry.decision.granted)).toEqual([true, true, true]);
 		expect(log[2]?.decision.shadowRefusals).toEqual([{ kind: "burst", layer: "employee", target: "", limit: 2 }]);
 	});
@@ -143,7 +159,10 @@ describe("detection in the decision", () => {
 
 	it("reaching the daily quota raises one warning per day", () => {
 		const daily = policyOf([rule("daily", 2, DAY_SECONDS)]);
-		const log = run(daily, [0, 1, 2, 3].map((i) => ({ at: 5_000 + i, recordId: `r${i}` })));
+		const log = run(
+			daily,
+			[0, 1, 2, 3].map((i) => ({ at: 5_000 + i, recordId: `r${i}` })),
+		);
 		expect(log.map((entry) => entry.decision.alerts.map((alert) => alert.kind))).toEqual([[], ["daily_quota_reached"], [], []]);
 	});
 });
@@ -186,7 +205,10 @@ describe("policy layering", () => {
 	});
 
 	it("services resolve through the service role, never an employee role", () => {
-		const effective = resolvePolicy([row("default", "", 10), row("role", "service", 600), row("role", "courier", 20)], { kind: "service", subject: "notify-svc" });
+		const effective = resolvePolicy([row("default", "", 10), row("role", "service", 600), row("role", "courier", 20)], {
+			kind: "service",
+			subject: "notify-svc",
+		});
 		expect(effective.enforced.find((r) => r.kind === "burst")).toMatchObject({ limit: 600, target: "service" });
 	});
 

@@ -15,26 +15,34 @@ const STATE_KEY = "state";
 /**
  * One per principal (named `employee:<sub>` or `service:<sub>`): the single, strongly consistent
  * place that counts a principal's reveals. Each call reads the state, decides with the pure
- * `decide`, and writes the result with no other I/O in between, so the input gate makes it atomic
- * and concurrent asks are counted exactly. State lives in durable storage: eviction loses nothing.
+ * `decide`, and writes the result inside one synchronous SQLite transaction (`transactionSync`
+ * over the synchronous KV API): no await, so no other call can interleave, and concurrent asks are
+ * counted exactly. An await between read and write would let another call in (measured: 11 grants
+ * of 100 concurrent asks against a limit of 10). State lives in durable storage: eviction loses nothing.
  */
 export class PrincipalLimiter extends DurableObject<Env> {
-	private async state(): Promise<LimiterState> {
-		return (await this.ctx.storage.get<LimiterState>(STATE_KEY)) ?? EMPTY_STATE;
+	private read(): LimiterState {
+		return this.ctx.storage.kv.get<LimiterState>(STATE_KEY) ?? EMPTY_STATE;
 	}
 
-	async ask(ask: LimiterAsk, policy: EffectivePolicy): Promise<Decision> {
-		const now = Date.now();
-		const state = await this.state();
-		const decision = decide(state, ask, policy, now);
-		// Storage calls keep the input gate closed: no other ask runs between the read and this write.
-		await this.ctx.storage.put(STATE_KEY, apply(state, ask, decision, now));
-		return decision;
+	private update<T>(change: (state: LimiterState, now: number) => { next: LimiterState; result: T }): T {
+		return this.ctx.storage.transactionSync(() => {
+			const { next, result } = change(this.read(), Date.now());
+			this.ctx.storage.kv.put(STATE_KEY, next);
+			return result;
+		});
 	}
 
-	async status(): Promise<LimiterStatus> {
+	ask(ask: LimiterAsk, policy: EffectivePolicy): Decision {
+		return this.update((state, now) => {
+			const decision = decide(state, ask, policy, now);
+			return { next: apply(state, ask, decision, now), result: decision };
+		});
+	}
+
+	status(): LimiterStatus {
 		const now = Date.now();
-		const state = await this.state();
+		const state = this.read();
 		const grants = state.grants.filter((grant) => grant.at > now - DAY_SECONDS * 1000);
 		return {
 			suspension: state.suspension,
@@ -45,18 +53,15 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/** Idempotent: suspending a suspended principal keeps the first reason. */
-	async suspend(by: string): Promise<Suspension> {
-		const state = await this.state();
-		if (state.suspension) return state.suspension;
-		const suspension: Suspension = { at: Date.now(), reason: "ops", by };
-		await this.ctx.storage.put(STATE_KEY, { ...state, suspension });
-		return suspension;
+	suspend(by: string): Suspension {
+		return this.update((state, now) => {
+			const suspension = state.suspension ?? { at: now, reason: "ops" as const, by };
+			return { next: { ...state, suspension }, result: suspension };
+		});
 	}
 
 	/** Lifts a suspension and clears the probe count that may have caused it; quotas keep counting. */
-	async reinstate(): Promise<Suspension | null> {
-		const state = await this.state();
-		await this.ctx.storage.put(STATE_KEY, { ...state, suspension: null, probes: [] });
-		return state.suspension;
+	reinstate(): Suspension | null {
+		return this.update((state) => ({ next: { ...state, suspension: null, probes: [] }, result: state.suspension }));
 	}
 }
