@@ -9,6 +9,7 @@ CREATE TABLE policies (
   daily_limit           INTEGER,
   distinct_limit        INTEGER,
   ring_threshold        INTEGER,        -- depot layers: employees at quota in a day that raise a ring alert
+  depot_daily_budget    INTEGER,        -- depot layers: reveals a whole depot may make in 24 h before a critical alert
   version               INTEGER NOT NULL,
   updated_by            TEXT NOT NULL,
   updated_at            INTEGER NOT NULL,
@@ -17,11 +18,11 @@ CREATE TABLE policies (
 ) WITHOUT ROWID;
 
 -- DESIGN "Default limits"; services (notify) have their own role row.
-INSERT INTO policies VALUES ('default', '', 'enforce', 20, 600, 200, 150, 3, 1, 'migration', 0);
-INSERT INTO policies VALUES ('role', 'courier', 'enforce', 30, 600, 400, 300, NULL, 1, 'migration', 0);
-INSERT INTO policies VALUES ('role', 'clerk', 'enforce', 20, 600, 200, 150, NULL, 1, 'migration', 0);
-INSERT INTO policies VALUES ('role', 'supervisor', 'enforce', 60, 600, 600, 400, NULL, 1, 'migration', 0);
-INSERT INTO policies VALUES ('role', 'service', 'enforce', 600, 60, 5000, 5000, NULL, 1, 'migration', 0);
+INSERT INTO policies VALUES ('default', '', 'enforce', 20, 600, 200, 150, 3, 5000, 1, 'migration', 0);
+INSERT INTO policies VALUES ('role', 'courier', 'enforce', 30, 600, 400, 300, NULL, NULL, 1, 'migration', 0);
+INSERT INTO policies VALUES ('role', 'clerk', 'enforce', 20, 600, 200, 150, NULL, NULL, 1, 'migration', 0);
+INSERT INTO policies VALUES ('role', 'supervisor', 'enforce', 60, 600, 600, 400, NULL, NULL, 1, 'migration', 0);
+INSERT INTO policies VALUES ('role', 'service', 'enforce', 600, 60, 5000, 5000, NULL, NULL, 1, 'migration', 0);
 
 -- Honeytoken records: ordinary records (encrypted, listed, masked like any other) that no real
 -- job ever needs. Only this table, readable by ops, tells them apart.

@@ -1,9 +1,11 @@
+import type { DepotLedger } from "./limits/depot-ledger";
 import type { PrincipalLimiter } from "./limits/principal-limiter";
 
 /** Bindings and variables the worker reads. Secrets arrive as strings and are parsed in config.ts. */
 export interface Env {
 	DB: D1Database;
 	LIMITER: DurableObjectNamespace<PrincipalLimiter>;
+	DEPOT_LEDGER: DurableObjectNamespace<DepotLedger>;
 	/** Optional: where alerts are POSTed (JSON), with retries until delivered. */
 	ALERT_WEBHOOK_URL?: string;
 	VAULT_KEYRING?: string;

@@ -10,6 +10,7 @@ import type { Env } from "./env";
 import { IdempotencyStore } from "./idempotency/store";
 import { RedemptionStore } from "./reveals/redemption-store";
 
+export { DepotLedger } from "./limits/depot-ledger";
 export { PrincipalLimiter } from "./limits/principal-limiter";
 
 export default {

@@ -53,6 +53,7 @@ describe("exact limits under concurrency", () => {
 			enforced: [{ kind: "burst" as const, limit: 10, windowSeconds: 600, mode: "enforce" as const, layer: "employee" as const, target: "" }],
 			shadow: [],
 			ringThreshold: 3,
+			depotDailyBudget: 5000,
 		};
 		for (let round = 0; round < 5; round++) {
 			const stub = env.LIMITER.get(env.LIMITER.idFromName(`employee:direct-${round}`));
@@ -190,6 +191,22 @@ describe("scripted insiders", () => {
 	});
 });
 
+describe("depot budget", () => {
+	it("a depot going over its daily budget as a whole raises one critical alert, though no member is over theirs", async () => {
+		await setPolicy("depot/BUDGET", { mode: "enforce", depot_daily_budget: 5 });
+		const ids = await records(8, { depot: "BUDGET" });
+		for (const [index, id] of ids.entries()) expect((await ask(await employeeToken("clerk", `budget-${index % 4}`, "BUDGET"), id, "return")).status).toBe(201);
+		let alerts: { kind: string; depot: string; details: { reveals_last_24h: number; budget: number } }[] = [];
+		for (let attempt = 0; attempt < 50 && alerts.length === 0; attempt++) {
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			alerts = (await json<{ alerts: typeof alerts }>(await call("GET", "/v1/alerts", { token: ops }))).alerts.filter(
+				(a) => a.kind === "depot_budget_exceeded" && a.depot === "BUDGET",
+			);
+		}
+		expect(alerts).toEqual([expect.objectContaining({ details: { reveals_last_24h: 6, budget: 5 } })]);
+	});
+});
+
 describe("report-only", () => {
 	it("never refuses but records what it would have refused", async () => {
 		await setPolicy("employee/trial-c", { mode: "report-only", burst_limit: 2, burst_window_seconds: 600 });
@@ -280,6 +297,7 @@ describe("policy administration", () => {
 		["fractional limit", "role/courier", { mode: "enforce", daily_limit: 10.5 }],
 		["unknown field", "role/courier", { mode: "enforce", daily_limit: 10, per_hour: 5 }],
 		["ring threshold on a role", "role/courier", { mode: "enforce", ring_threshold: 5 }],
+		["depot budget on an employee", "employee/x", { mode: "enforce", depot_daily_budget: 5 }],
 		["bad layer", "region/south", { mode: "enforce", daily_limit: 10 }],
 	];
 	for (const [name, path, body] of invalid) {

@@ -11,7 +11,7 @@ const rule = (kind: Rule["kind"], limit: number, windowSeconds: number, mode: Ru
 	layer,
 	target: "",
 });
-const policyOf = (enforced: Rule[], shadow: Rule[] = []): EffectivePolicy => ({ enforced, shadow, ringThreshold: 3 });
+const policyOf = (enforced: Rule[], shadow: Rule[] = []): EffectivePolicy => ({ enforced, shadow, ringThreshold: 3, depotDailyBudget: 5000 });
 const inScope = (recordId: string): LimiterAsk => ({ recordId, class: "in_scope", honeytoken: false });
 
 /** Drives the pure limiter over a schedule of asks on a virtual clock. */
@@ -177,6 +177,7 @@ describe("policy layering", () => {
 		daily_limit: null,
 		distinct_limit: null,
 		ring_threshold: null,
+		depot_daily_budget: null,
 		version: 1,
 		updated_by: "t",
 		updated_at: 0,

@@ -1,6 +1,7 @@
 import type { PolicyLayer, PolicyRow } from "./policy";
 
-const COLUMNS = "layer, target, mode, burst_limit, burst_window_seconds, daily_limit, distinct_limit, ring_threshold, version, updated_by, updated_at";
+const COLUMNS =
+	"layer, target, mode, burst_limit, burst_window_seconds, daily_limit, distinct_limit, ring_threshold, depot_daily_budget, version, updated_by, updated_at";
 
 export class PolicyStore {
 	constructor(private readonly db: D1Database) {}
@@ -20,11 +21,11 @@ export class PolicyStore {
 	upsert(row: PolicyRow, expectedVersion: number): D1PreparedStatement {
 		return this.db
 			.prepare(
-				`INSERT INTO policies (${COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
+				`INSERT INTO policies (${COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?13, ?9, ?10, ?11
 				 WHERE COALESCE((SELECT version FROM policies WHERE layer = ?1 AND target = ?2), 0) = ?12
 				 ON CONFLICT (layer, target) DO UPDATE SET mode = excluded.mode, burst_limit = excluded.burst_limit,
 				   burst_window_seconds = excluded.burst_window_seconds, daily_limit = excluded.daily_limit, distinct_limit = excluded.distinct_limit,
-				   ring_threshold = excluded.ring_threshold, version = excluded.version, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+				   ring_threshold = excluded.ring_threshold, depot_daily_budget = excluded.depot_daily_budget, version = excluded.version, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
 			)
 			.bind(
 				row.layer,
@@ -39,6 +40,7 @@ export class PolicyStore {
 				row.updated_by,
 				row.updated_at,
 				expectedVersion,
+				row.depot_daily_budget,
 			);
 	}
 

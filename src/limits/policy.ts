@@ -17,6 +17,7 @@ export interface PolicyRow {
 	daily_limit: number | null;
 	distinct_limit: number | null;
 	ring_threshold: number | null;
+	depot_daily_budget: number | null;
 	version: number;
 	updated_by: string;
 	updated_at: number;
@@ -39,6 +40,8 @@ export interface EffectivePolicy {
 	shadow: Rule[];
 	/** Employees of one depot at their daily quota on one day that raise a ring alert. */
 	ringThreshold: number;
+	/** Reveals by all employees of the principal's depot in 24 hours before a critical alert. */
+	depotDailyBudget: number;
 }
 
 /** The most restrictive defaults, used only if the default layer itself is missing: fail closed. */
@@ -51,6 +54,7 @@ const BUILT_IN: PolicyRow = {
 	daily_limit: 200,
 	distinct_limit: 150,
 	ring_threshold: 3,
+	depot_daily_budget: 5000,
 	version: 0,
 	updated_by: "built-in",
 	updated_at: 0,
@@ -97,5 +101,6 @@ export function resolvePolicy(rows: readonly PolicyRow[], principal: Parameters<
 		}
 	}
 	const ringThreshold = applicable.find((row) => row.ring_threshold !== null)?.ring_threshold ?? (BUILT_IN.ring_threshold as number);
-	return { enforced, shadow, ringThreshold };
+	const depotDailyBudget = applicable.find((row) => row.depot_daily_budget !== null)?.depot_daily_budget ?? (BUILT_IN.depot_daily_budget as number);
+	return { enforced, shadow, ringThreshold, depotDailyBudget };
 }

@@ -42,7 +42,12 @@ policyRoutes.openapi(
 		responses: {
 			200: ok(
 				"Enforced rules, report-only rules evaluated beside them, and the ring threshold.",
-				z.object({ enforced: z.array(z.record(z.string(), z.unknown())), shadow: z.array(z.record(z.string(), z.unknown())), ring_threshold: z.number() }),
+				z.object({
+					enforced: z.array(z.record(z.string(), z.unknown())),
+					shadow: z.array(z.record(z.string(), z.unknown())),
+					ring_threshold: z.number(),
+					depot_daily_budget: z.number(),
+				}),
 			),
 			...authenticatedErrors,
 		},
@@ -53,7 +58,10 @@ policyRoutes.openapi(
 			? { kind: "employee" as const, subject: query.subject, role: query.role, depot: query.depot }
 			: { kind: "service" as const, subject: query.subject };
 		const effective = resolvePolicy(await new PolicyStore(c.env.DB).all(), principal);
-		return c.json({ enforced: effective.enforced, shadow: effective.shadow, ring_threshold: effective.ringThreshold }, 200);
+		return c.json(
+			{ enforced: effective.enforced, shadow: effective.shadow, ring_threshold: effective.ringThreshold, depot_daily_budget: effective.depotDailyBudget },
+			200,
+		);
 	},
 );
 
@@ -67,11 +75,13 @@ async function putLayer(c: Parameters<Parameters<typeof policyRoutes.openapi>[1]
 			detail: "Unknown role.",
 			extensions: { errors: [{ pointer: "/target", code: "invalid_value", message: "must be one of courier, clerk, supervisor, service" }] },
 		});
-	if (input.ring_threshold != null && layer !== "depot" && layer !== "default") {
-		throw new ProblemError("validation-failed", {
-			detail: "ring_threshold is set on depot layers.",
-			extensions: { errors: [{ pointer: "/ring_threshold", code: "custom", message: "only depot and default layers take a ring threshold" }] },
-		});
+	for (const field of ["ring_threshold", "depot_daily_budget"] as const) {
+		if (input[field] != null && layer !== "depot" && layer !== "default") {
+			throw new ProblemError("validation-failed", {
+				detail: `${field} is set on depot and default layers only.`,
+				extensions: { errors: [{ pointer: `/${field}`, code: "custom", message: "only depot and default layers take this" }] },
+			});
+		}
 	}
 	const store = new PolicyStore(c.env.DB);
 	const current = await store.get(layer, target);
@@ -90,6 +100,7 @@ async function putLayer(c: Parameters<Parameters<typeof policyRoutes.openapi>[1]
 		daily_limit: input.daily_limit ?? null,
 		distinct_limit: input.distinct_limit ?? null,
 		ring_threshold: input.ring_threshold ?? null,
+		depot_daily_budget: input.depot_daily_budget ?? null,
 		version: (current?.version ?? 0) + 1,
 		updated_by: principal.subject,
 		updated_at: now,

@@ -17,6 +17,14 @@ export const PolicyInput = z
 			.nullable()
 			.optional()
 			.openapi({ description: "Depot and default layers: employees at quota in one day that raise a ring alert." }),
+		depot_daily_budget: z
+			.number()
+			.int()
+			.min(1)
+			.max(1_000_000)
+			.nullable()
+			.optional()
+			.openapi({ description: "Depot and default layers: reveals by a whole depot in 24 hours before a critical alert." }),
 	})
 	.refine((input) => (input.burst_limit == null) === (input.burst_window_seconds == null), {
 		message: "burst_limit and burst_window_seconds go together",
@@ -38,6 +46,7 @@ export const PolicyView = z
 		daily_limit: z.number().nullable(),
 		distinct_limit: z.number().nullable(),
 		ring_threshold: z.number().nullable(),
+		depot_daily_budget: z.number().nullable(),
 		version: z.number().int(),
 		updated_by: z.string(),
 		updated_at: z.number().int(),

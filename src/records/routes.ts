@@ -85,7 +85,9 @@ recordRoutes.openapi(
 		);
 		if (result.replayed) c.header("Idempotent-Replayed", "true");
 		// A replay answers with the record as it is now: if it was erased since, the retry learns that.
-		const view = created ? recordView({ ...created, updatedAt: now, erasedAt: null }) : recordView(live(await store.get(result.ids[0] as string)));
+		// The request that lost a race under one key built a record too; the answer is the winner's.
+		const view =
+			created && !result.replayed ? recordView({ ...created, updatedAt: now, erasedAt: null }) : recordView(live(await store.get(result.ids[0] as string)));
 		return c.json(view, 201);
 	},
 );

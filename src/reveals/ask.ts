@@ -41,6 +41,8 @@ export interface Granted {
 	headers: Record<string, string>;
 	/** Whether alerts were written that the webhook should hear about. */
 	alerted: boolean;
+	/** The asker's depot and its daily budget, for the depot-wide tally after the response. */
+	depot: { id: string; dailyBudget: number } | null;
 }
 
 /**
@@ -64,7 +66,8 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 	}
 	const scope = revealScope(principal, record, ask.purpose, ask.fields);
 	const askClass: AskClass = scope.allowed ? "in_scope" : scope.reason === "not_assigned" ? "out_of_scope" : "purpose_mismatch";
-	const decision = await deps.limiter({ recordId: record.id, class: askClass, honeytoken }, resolvePolicy(rows, principalLayers(principal)));
+	const policy = resolvePolicy(rows, principalLayers(principal));
+	const decision = await deps.limiter({ recordId: record.id, class: askClass, honeytoken }, policy);
 	const headers = rateLimitHeaders(decision.usage);
 	const shadow: AuditEvent["details"] = decision.shadowRefusals.length > 0 ? { report_only_refusals: decision.shadowRefusals } : {};
 	const depot = principal.kind === "employee" ? principal.depot : null;
@@ -102,7 +105,13 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 	const token = await signRevealToken(deps.signingKey, grant);
 	await deps.audit.appendAllWith([event("reveal.granted", { jti: grant.jti, expires_at: grant.expiresAt, ...shadow })], statements);
 	await raiseRingAlertIfDue(deps, decision, depot, rows, principal, now);
-	return { token, expiresAt: grant.expiresAt, headers, alerted: decision.alerts.length > 0 };
+	return {
+		token,
+		expiresAt: grant.expiresAt,
+		headers,
+		alerted: decision.alerts.length > 0,
+		depot: depot ? { id: depot, dailyBudget: policy.depotDailyBudget } : null,
+	};
 }
 
 function employeeFields(principal: Principal): { role?: string; depot?: string } {

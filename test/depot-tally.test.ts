@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { EMPTY_TALLY, tallyReveal } from "../src/limits/depot-tally";
+
+describe("depot tally", () => {
+	it("crosses once, on the reveal that goes over budget, and forgets reveals older than a day", () => {
+		let tally = EMPTY_TALLY;
+		const crossings: boolean[] = [];
+		for (let i = 0; i < 5; i++) {
+			const result = tallyReveal(tally, 1_000_000 + i * 1000, 3);
+			crossings.push(result.crossed);
+			tally = result.next;
+		}
+		expect(crossings).toEqual([false, false, false, true, false]);
+		expect(tally.minutes).toEqual([[960_000, 5]]);
+		const dayLater = tallyReveal(tally, 1_000_000 + 86_400_000 + 60_000, 3);
+		expect(dayLater.count).toBe(1);
+	});
+});
