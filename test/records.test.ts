@@ -89,7 +89,15 @@ describe("records round trip", () => {
 			expect(response.status).toBe(200);
 			const { records } = await json<{ records: View[] }>(response);
 			expect(records.map((r) => r.id).sort()).toEqual([a.id, b.id].sort());
+			// The same lookup with the phone in the body, kept out of URLs and access logs.
+			const posted = await call("POST", "/v1/records/lookup", { token: service, body: { phone } });
+			expect((await json<{ records: View[] }>(posted)).records.map((r) => r.id).sort()).toEqual([a.id, b.id].sort());
 		}
+		expect((await call("POST", "/v1/records/lookup", { token: service, body: { phone: "not a phone" } })).status).toBe(422);
+		expect(
+			(await call("POST", "/v1/records/lookup", { token: await employeeToken("clerk", "k", "D1", "reveal records:read"), body: { phone: "13700001111" } }))
+				.status,
+		).toBe(403);
 	});
 
 	it("the phone index is keyed: it is not a plain hash of the number", async () => {

@@ -5,6 +5,7 @@ import type { Principal } from "../auth/principal";
 import { keyringConfig } from "../config";
 import { phoneIndexCandidates } from "../crypto/blind-index";
 import { keyringFor } from "../crypto/keyring";
+import type { Env } from "../env";
 import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, conflict, gone, notFound, unprocessable } from "../http/openapi-responses";
@@ -16,8 +17,8 @@ import { createOnce, idempotencyKeyFrom } from "./create";
 import { normalizePhone } from "./phone";
 import { prepareRecord } from "./prepare";
 import { recordStoreFor } from "./record-store-for";
-import { BatchCreated, BatchInput, LookupQuery, ReassignInput, RecordIdParam, RecordInput, RecordList, RecordView } from "./schemas";
-import type { NewRecord, StoredRecord } from "./store";
+import { BatchCreated, BatchInput, LookupQuery, PhoneLookupInput, ReassignInput, RecordIdParam, RecordInput, RecordList, RecordView } from "./schemas";
+import type { NewRecord, RecordStore, StoredRecord } from "./store";
 import { recordView } from "./view";
 
 const PHONE_LOOKUP_LIMIT = 100;
@@ -148,12 +149,29 @@ recordRoutes.openapi(
 		}
 		// Searching by customer is for services only: an employee never lists records by phone.
 		if (principal.kind === "employee") throw new ProblemError("forbidden", { detail: "Employees look records up by shipment only." });
-		const phone = normalizePhone(query.phone ?? "");
-		if (phone === null) throw new Error("phone passed validation but does not normalize");
-		const keyring = await keyringFor(keyringConfig(c.env));
-		const records = await store.findByPhoneIndex(await phoneIndexCandidates(keyring, phone), PHONE_LOOKUP_LIMIT);
-		return c.json({ records: records.map(recordView) }, 200);
+		return c.json({ records: await findByPhone(c.env, store, query.phone ?? "") }, 200);
 	},
+);
+
+async function findByPhone(env: Env, store: RecordStore, input: string): Promise<RecordView[]> {
+	const phone = normalizePhone(input);
+	if (phone === null) throw new Error("phone passed validation but does not normalize");
+	const keyring = await keyringFor(keyringConfig(env));
+	return (await store.findByPhoneIndex(await phoneIndexCandidates(keyring, phone), PHONE_LOOKUP_LIMIT)).map(recordView);
+}
+
+recordRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/lookup",
+		summary: "Look records up by exact phone, with the phone in the body rather than the URL",
+		description: "Same answer as GET /v1/records?phone=…, but request URLs end up in access logs and traces; a body does not.",
+		tags: ["records"],
+		middleware: [reader, jsonBody()] as const,
+		request: { body: json(PhoneLookupInput) },
+		responses: { 200: ok("Matching live records, masked.", RecordList), ...bodyErrors, ...authenticatedErrors },
+	}),
+	async (c) => c.json({ records: await findByPhone(c.env, recordStoreFor(c.env, c.executionCtx), c.req.valid("json").phone) }, 200),
 );
 
 recordRoutes.openapi(

@@ -88,6 +88,15 @@ export const LookupQuery = z
 	})
 	.refine((query) => (query.phone === undefined) !== (query.shipment_id === undefined), "give exactly one of phone or shipment_id");
 
+export const PhoneLookupInput = z
+	.strictObject({
+		phone: z
+			.string()
+			.max(32)
+			.refine((value) => normalizePhone(value) !== null, "is not a valid phone number"),
+	})
+	.openapi("PhoneLookup");
+
 export const MaskedContactView = z
 	.object({
 		name: z.string().openapi({ example: "张*" }),
