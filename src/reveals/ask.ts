@@ -6,6 +6,7 @@ import type { ContactField } from "../crypto/envelope";
 import { signRevealToken } from "../crypto/reveal-token";
 import type { SigningKey } from "../crypto/signing-key";
 import type { AlertStore } from "../detection/alert-store";
+import { ringAlertDue } from "../detection/ring";
 import { ProblemError } from "../http/problem";
 import type { AskClass, Decision, LimiterAsk } from "../limits/decide";
 import type { PolicyRow } from "../limits/policy";
@@ -87,7 +88,7 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 		if (decision.suspend)
 			events.push({ kind: "principal.suspended", at: now, actor, recordId: record.id, details: { reason: decision.suspend.reason, by: "detection" } });
 		await deps.audit.appendAllWith(events, statements);
-		await raiseRingAlertIfDue(deps, decision, depot, rows, principal, now);
+		await raiseRingAlertIfDue(deps, decision, depot, policy.ringThreshold, now);
 		throw refusalProblem(decision, scope.allowed ? null : scope.reason, headers);
 	}
 
@@ -104,7 +105,7 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 	};
 	const token = await signRevealToken(deps.signingKey, grant);
 	await deps.audit.appendAllWith([event("reveal.granted", { jti: grant.jti, expires_at: grant.expiresAt, ...shadow })], statements);
-	await raiseRingAlertIfDue(deps, decision, depot, rows, principal, now);
+	await raiseRingAlertIfDue(deps, decision, depot, policy.ringThreshold, now);
 	return {
 		token,
 		expiresAt: grant.expiresAt,
@@ -122,32 +123,13 @@ function principalLayers(principal: Principal) {
 	return { kind: principal.kind, subject: principal.subject, ...employeeFields(principal) };
 }
 
-/**
- * Several employees of one depot at their daily quota on the same day looks like a ring splitting
- * the work: one critical alert per depot per day once the depot's ring threshold is reached.
- */
-async function raiseRingAlertIfDue(
-	deps: AskDeps,
-	decision: Decision,
-	depot: string | null,
-	rows: PolicyRow[],
-	principal: Principal,
-	now: number,
-): Promise<void> {
+/** Raises the depot's ring alert when this decision put one more of its employees at quota. */
+async function raiseRingAlertIfDue(deps: AskDeps, decision: Decision, depot: string | null, threshold: number, now: number): Promise<void> {
 	if (!depot || !decision.alerts.some((alert) => alert.kind === "daily_quota_reached")) return;
-	const threshold = resolvePolicy(rows, principalLayers(principal)).ringThreshold;
 	const atQuota = await deps.alerts.employeesAtQuota(depot, now);
-	if (atQuota < threshold || (await deps.alerts.raisedSince(depot, "depot_ring_suspected", now - 86_400_000))) return;
-	await deps.audit.appendAllWith(
-		[],
-		[
-			deps.alerts.insert(
-				{ severity: "critical", kind: "depot_ring_suspected", details: { employees_at_quota: atQuota, threshold }, subject: null, depot },
-				now,
-				deps.webhookConfigured,
-			),
-		],
-	);
+	if (!ringAlertDue(atQuota, threshold, await deps.alerts.raisedSince(depot, "depot_ring_suspected", now - 86_400_000))) return;
+	const alert = { severity: "critical" as const, kind: "depot_ring_suspected", details: { employees_at_quota: atQuota, threshold }, subject: null, depot };
+	await deps.audit.appendAllWith([], [deps.alerts.insert(alert, now, deps.webhookConfigured)]);
 }
 
 function refusalProblem(decision: Decision, scopeReason: string | null, headers: Record<string, string>): ProblemError {
