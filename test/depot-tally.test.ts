@@ -12,6 +12,10 @@ describe("depot tally", () => {
 		}
 		expect(crossings).toEqual([false, false, false, true, false]);
 		expect(tally.minutes).toEqual([[960_000, 5]]);
+		// A budget lowered below the count still raises, once.
+		const lowered = tallyReveal({ minutes: tally.minutes }, 1_010_000, 2);
+		expect(lowered.crossed).toBe(true);
+		expect(tallyReveal(lowered.next, 1_020_000, 2).crossed).toBe(false);
 		const dayLater = tallyReveal(tally, 1_000_000 + 86_400_000 + 60_000, 3);
 		expect(dayLater.count).toBe(1);
 	});

@@ -180,9 +180,10 @@ describe("scripted insiders", () => {
 	});
 
 	it("a ring of employees of one depot at their quotas raises a depot alert", async () => {
-		await setPolicy("depot/RING", { mode: "enforce", daily_limit: 3, distinct_limit: 3, ring_threshold: 3 });
+		// Threshold 2, below the default of 3: two members at quota flag the depot only if its own layer counts.
+		await setPolicy("depot/RING", { mode: "enforce", daily_limit: 3, distinct_limit: 3, ring_threshold: 2 });
 		const ids = await records(12, { depot: "RING" });
-		for (let member = 0; member < 3; member++) {
+		for (let member = 0; member < 2; member++) {
 			const clerk = await employeeToken("clerk", `ring-${member}`, "RING");
 			for (const id of ids.slice(member * 4, member * 4 + 4)) await ask(clerk, id, "return");
 		}
@@ -279,6 +280,33 @@ describe("alerts reach the webhook, even after it was down", () => {
 		expect(delivered?.delivery).toBe("delivered");
 		const received = (await (await fetch(`${control}/received`)).json()) as { id: string; kind: string; subject: string }[];
 		expect(received).toContainEqual(expect.objectContaining({ id: pending?.id, kind: "honeytoken_touched", subject: "webhook-clerk" }));
+	});
+});
+
+describe("ops calls are for ops principals only", () => {
+	it("an employee token claiming ops reaches none of them, and nobody changes their own status or limits", async () => {
+		const insider = await employeeToken("supervisor", "insider-sup", "D1", "reveal ops");
+		for (const [method, path, body] of [
+			["GET", "/v1/policies", undefined],
+			["GET", "/v1/honeytokens", undefined],
+			["GET", "/v1/audit", undefined],
+			["POST", "/v1/employees/insider-sup/reinstate", { reason: "me" }],
+			["PUT", "/v1/policies/employee/insider-sup", { mode: "enforce", daily_limit: 5000 }],
+		] as const) {
+			expect((await call(method, path, { token: insider, body })).status).toBe(403);
+		}
+		const selfOps = await token({ sub: "ops-bob", scope: "ops" });
+		expect((await call("POST", "/v1/employees/ops-bob/reinstate", { token: selfOps, body: { reason: "me" } })).status).toBe(403);
+		expect((await call("PUT", "/v1/policies/employee/ops-bob", { token: selfOps, body: { mode: "enforce", daily_limit: 5000 } })).status).toBe(403);
+	});
+
+	it("the default layer must enforce every limit", async () => {
+		for (const body of [
+			{ mode: "report-only", burst_limit: 20, burst_window_seconds: 600, daily_limit: 200, distinct_limit: 150 },
+			{ mode: "enforce", daily_limit: 200, distinct_limit: 150 },
+		]) {
+			expect((await call("PUT", "/v1/policies/default", { token: ops, body })).status).toBe(422);
+		}
 	});
 });
 

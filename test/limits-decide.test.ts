@@ -72,8 +72,10 @@ describe("the limiter's decision on a virtual clock (property tests)", () => {
 					const next = apply(state, inScope(ask.recordId), decision, ask.at);
 					if (!decision.granted) {
 						expect(next.grants).toEqual(state.grants.filter((grant) => grant.at > ask.at - DAY_SECONDS * 1000));
-						// and the refusal says when to come back: at that time the same ask would pass the refusing rule
-						expect(decision.retryAfterSeconds).toBeGreaterThan(0);
+						// Retry-After is right: the same ask, alone, passes then and not a second before.
+						const retryAfter = decision.retryAfterSeconds as number;
+						expect(decide(next, inScope(ask.recordId), policy, ask.at + retryAfter * 1000).granted).toBe(true);
+						if (retryAfter > 1) expect(decide(next, inScope(ask.recordId), policy, ask.at + (retryAfter - 1) * 1000 - 1).granted).toBe(false);
 					}
 					state = next;
 				}
@@ -211,6 +213,18 @@ describe("policy layering", () => {
 			subject: "notify-svc",
 		});
 		expect(effective.enforced.find((r) => r.kind === "burst")).toMatchObject({ limit: 600, target: "service" });
+	});
+
+	it("if every stored layer is report-only for a limit, the built-in limit still enforces it", () => {
+		const effective = resolvePolicy([row("default", "", 500, "report-only"), row("role", "courier", 400, "report-only")], courier);
+		expect(effective.enforced.find((r) => r.kind === "burst")).toMatchObject({ limit: 20, mode: "enforce" });
+		expect(effective.shadow.map((r) => r.limit)).toEqual([400, 500]);
+	});
+
+	it("detection thresholds come from enforcing layers only", () => {
+		const trial = { ...row("depot", "D1", null, "report-only"), ring_threshold: 50, depot_daily_budget: 1_000_000 };
+		const live = { ...row("default", "", 10), ring_threshold: 4, depot_daily_budget: 6000 };
+		expect(resolvePolicy([live, trial], courier)).toMatchObject({ ringThreshold: 4, depotDailyBudget: 6000 });
 	});
 
 	it("with no default layer stored, built-in strict limits apply (fail closed)", () => {

@@ -7,7 +7,7 @@ import type { EmployeePrincipal, Role } from "../../src/auth/principal";
 import type { ContactField } from "../../src/crypto/envelope";
 import type { PolicyRow } from "../../src/limits/policy";
 import type { Purpose } from "../../src/reveals/scope";
-import { type SimAlert, type SimRecord, VaultModel } from "./model";
+import { type SimRecord, VaultModel } from "./model";
 
 export interface DayConfig {
 	depots: number;
@@ -196,7 +196,7 @@ export function simulateDay(config: DayConfig, policies: readonly PolicyRow[]): 
 		}
 		queue.splice(lo, 0, { at: ask.at, actor, ask });
 	};
-	actors.forEach((actor, i) => schedule(i, actor.next(DAY_START, null)));
+	for (const [i, actor] of actors.entries()) schedule(i, actor.next(DAY_START, null));
 	const obtained = new Map<string, { at: number; recordId: string }[]>();
 	const asked = new Map<string, number>();
 	const refused = new Map<string, number>();

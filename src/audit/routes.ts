@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditCheckpointInterval, signingJwkConfig } from "../config";
 import { signingKeyFor } from "../crypto/signing-key";
-import { authorize } from "../http/auth";
 import { authenticatedErrors, unprocessable } from "../http/openapi-responses";
+import { opsOnly } from "../http/ops";
 import { createRouter } from "../http/router";
 import { auditLogFor } from "./audit-log-for";
 import { checkpointHead } from "./checkpointing";
@@ -11,7 +11,7 @@ import type { AuditEntry } from "./entry";
 import { AuditPage, AuditQuery, CheckpointView, ExportQuery, ExportView, VerifyReportView } from "./schemas";
 import { verifyAuditLog } from "./verify";
 
-const ops = authorize({ service: ["ops"], employee: ["ops"] });
+const ops = opsOnly();
 const ok = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
 const EXPORT_PAGE = 5000;
 

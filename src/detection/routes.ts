@@ -2,9 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { actorOf } from "../audit/actor";
 import { keyringConfig } from "../config";
 import { keyringFor } from "../crypto/keyring";
-import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, conflict } from "../http/openapi-responses";
+import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { prepareRecord } from "../records/prepare";
@@ -13,7 +13,7 @@ import { RecordInput } from "../records/schemas";
 import { AlertStore } from "./alert-store";
 import { HoneytokenStore } from "./honeytoken-store";
 
-const ops = authorize({ service: ["ops"], employee: ["ops"] });
+const ops = opsOnly();
 const ok = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
 
 export const alertRoutes = createRouter();

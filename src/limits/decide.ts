@@ -95,16 +95,17 @@ function evaluate(rule: Rule, state: LimiterState, recordId: string, now: number
  */
 export function decide(state: LimiterState, ask: LimiterAsk, policy: EffectivePolicy, now: number): Decision {
 	const base = { shadowRefusals: [], alerts: [], usage: [], suspend: null, retryAfterSeconds: null } satisfies Partial<Decision>;
-	if (state.suspension) return { ...base, granted: false, refusal: "suspended" };
+	// A honeytoken touched is news even from someone already suspended: it shows a leaked list in use.
 	if (ask.honeytoken) {
 		return {
 			...base,
 			granted: false,
 			refusal: "honeytoken",
-			suspend: { at: now, reason: "honeytoken", by: "detection" },
+			suspend: state.suspension ? null : { at: now, reason: "honeytoken", by: "detection" },
 			alerts: [{ severity: "critical", kind: "honeytoken_touched", details: { record_id: ask.recordId } }],
 		};
 	}
+	if (state.suspension) return { ...base, granted: false, refusal: "suspended" };
 	if (ask.class === "out_of_scope") {
 		const probes = inWindow(state.probes, now, PROBE_WINDOW_MS).length + 1;
 		if (probes >= PROBE_LIMIT) {
@@ -143,7 +144,12 @@ export function decide(state: LimiterState, ask: LimiterAsk, policy: EffectivePo
 			retryAfterSeconds: Math.max(1, Math.ceil((retryAt - now) / 1000)),
 			shadowRefusals,
 			alerts,
-			usage: enforced.map(({ rule, verdict }) => usageOf(rule, verdict.used, false, state, now)),
+			// A refusing rule resets when it next has room: the same instant Retry-After names for it.
+			usage: enforced.map(({ rule, verdict }) =>
+				verdict.refuses
+					? { rule, remaining: 0, resetSeconds: Math.max(1, Math.ceil((verdict.retryAt - now) / 1000)) }
+					: usageOf(rule, verdict.used, false, state, now),
+			),
 		};
 	}
 

@@ -34,7 +34,7 @@ export interface Rule {
 }
 
 export interface EffectivePolicy {
-	/** The enforcing rule of each kind, or none if every layer setting it is report-only. */
+	/** The enforcing rule of each kind: one per kind, always (the built-in one if no layer enforces it). */
 	enforced: Rule[];
 	/** Report-only rules more specific than the enforcing one: evaluated and recorded, never refusing. */
 	shadow: Rule[];
@@ -44,7 +44,7 @@ export interface EffectivePolicy {
 	depotDailyBudget: number;
 }
 
-/** The most restrictive defaults, used only if the default layer itself is missing: fail closed. */
+/** Strict limits that apply to any kind no stored layer enforces: the vault never runs unlimited. */
 const BUILT_IN: PolicyRow = {
 	layer: "default",
 	target: "",
@@ -90,17 +90,22 @@ export function resolvePolicy(rows: readonly PolicyRow[], principal: Parameters<
 	const enforced: Rule[] = [];
 	const shadow: Rule[] = [];
 	for (const kind of LIMIT_KINDS) {
+		let enforcing: Rule | null = null;
 		for (const row of applicable) {
 			const rule = ruleFrom(row, kind);
 			if (!rule) continue;
 			if (rule.mode === "enforce") {
-				enforced.push(rule);
+				enforcing = rule;
 				break;
 			}
 			shadow.push(rule);
 		}
+		// Every limit is always enforced by someone: if no stored layer enforces it, the built-in does.
+		enforced.push(enforcing ?? (ruleFrom(BUILT_IN, kind) as Rule));
 	}
-	const ringThreshold = applicable.find((row) => row.ring_threshold !== null)?.ring_threshold ?? (BUILT_IN.ring_threshold as number);
-	const depotDailyBudget = applicable.find((row) => row.depot_daily_budget !== null)?.depot_daily_budget ?? (BUILT_IN.depot_daily_budget as number);
+	// Detection thresholds come from enforcing layers only: a report-only trial must not silence them.
+	const live = applicable.filter((row) => row.mode === "enforce");
+	const ringThreshold = live.find((row) => row.ring_threshold !== null)?.ring_threshold ?? (BUILT_IN.ring_threshold as number);
+	const depotDailyBudget = live.find((row) => row.depot_daily_budget !== null)?.depot_daily_budget ?? (BUILT_IN.depot_daily_budget as number);
 	return { enforced, shadow, ringThreshold, depotDailyBudget };
 }

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { actorOf } from "../audit/actor";
 import { auditLogFor } from "../audit/audit-log-for";
-import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, conflict, notFound, unprocessable } from "../http/openapi-responses";
+import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { limiterOf, reachLimiter } from "./limiter-client";
@@ -12,7 +12,7 @@ import { forgetCachedPolicies, PolicyStore } from "./policy-store";
 import { PrincipalStatusStore } from "./principal-status-store";
 import { EffectiveQuery, KindQuery, LayerParams, PolicyInput, PolicyView, ReasonInput, SubjectParam } from "./schemas";
 
-const ops = authorize({ service: ["ops"], employee: ["ops"] });
+const ops = opsOnly();
 const ok = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
 const json = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 const ROLE_TARGETS = new Set(["courier", "clerk", "supervisor", "service"]);
@@ -83,6 +83,13 @@ async function putLayer(c: Parameters<Parameters<typeof policyRoutes.openapi>[1]
 			});
 		}
 	}
+	if (layer === "default" && (input.mode !== "enforce" || input.burst_limit == null || input.daily_limit == null || input.distinct_limit == null)) {
+		throw new ProblemError("validation-failed", {
+			detail: "The default layer enforces every limit: it is what applies when nothing more specific does.",
+			extensions: { errors: [{ pointer: "/mode", code: "custom", message: "the default layer must enforce burst, daily and distinct limits" }] },
+		});
+	}
+	if (layer === "employee" && target === c.get("principal").subject) throw new ProblemError("forbidden", { detail: "Nobody sets their own limits." });
 	const store = new PolicyStore(c.env.DB);
 	const current = await store.get(layer, target);
 	const ifMatch = c.req.header("If-Match")?.replace(/^W\//, "").replace(/"/g, "");
@@ -261,20 +268,24 @@ for (const action of ["suspend", "reinstate"] as const) {
 			const { kind } = c.req.valid("query");
 			const { reason } = c.req.valid("json");
 			const principal = c.get("principal");
+			if (subject === principal.subject) throw new ProblemError("forbidden", { detail: "Nobody changes their own status." });
 			const limiter = limiterOf(c.env, { kind, subject });
-			const before = action === "suspend" ? await reachLimiter(() => limiter.suspend(principal.subject)) : await reachLimiter(() => limiter.reinstate());
+			const current = (await reachLimiter(() => limiter.status())).suspension;
 			const now = Date.now();
 			const status: "suspended" | "active" = action === "suspend" ? "suspended" : "active";
+			// Audit first: a change to a security control is never in effect without its entry. If the
+			// limiter then fails, the entry records an attempt the 503 tells the caller did not land.
 			await auditLogFor(c.env, c.executionCtx).appendWith(
 				{
 					kind: action === "suspend" ? "principal.suspended" : "principal.reinstated",
 					at: now,
 					actor: actorOf(principal),
 					recordId: null,
-					details: { subject, kind, reason, previous: before ? { reason: before.reason, by: before.by, at: before.at } : null },
+					details: { subject, kind, reason, previous: current ? { reason: current.reason, by: current.by, at: current.at } : null },
 				},
 				[new PrincipalStatusStore(c.env.DB).record(subject, { kind }, status, reason, principal.subject, now)],
 			);
+			await reachLimiter(() => (action === "suspend" ? limiter.suspend(principal.subject) : limiter.reinstate()));
 			return c.json({ subject, status }, 200);
 		},
 	);

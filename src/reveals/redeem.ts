@@ -99,5 +99,11 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 		await refuse("record_changed", grant);
 		throw new ProblemError("out-of-scope", { detail: "The record was erased or reassigned while you redeemed; nothing was revealed." });
 	}
+	// Checked again now that the mark is down: a suspension that landed while this redeem was in
+	// flight (the same insider touching a honeytoken at the same moment) still wins.
+	if (await deps.suspended()) {
+		await refuse("suspended", grant);
+		throw new ProblemError("suspended", { detail: "Reveals are suspended for you; this token no longer redeems." });
+	}
 	return { recordId: record.id, purpose: grant.purpose as Purpose, fields: await openContact(deps.keyring, record.id, record.sealed, grant.fields) };
 }
