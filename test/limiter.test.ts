@@ -58,7 +58,7 @@ describe("exact limits under concurrency", () => {
 		for (let round = 0; round < 5; round++) {
 			const stub = env.LIMITER.get(env.LIMITER.idFromName(`employee:direct-${round}`));
 			const decisions = await Promise.all(Array.from({ length: 100 }, (_, i) => stub.ask({ recordId: `r${i}`, class: "in_scope", honeytoken: false }, policy)));
-			expect(decisions.filter((decision) => decision.granted)).toHaveLength(10);
+			expect(decisions.filter(({ decision }) => decision.granted)).toHaveLength(10);
 		}
 	});
 
@@ -189,6 +189,30 @@ describe("scripted insiders", () => {
 		}
 		const alerts = (await json<{ alerts: { kind: string; depot: string; severity: string }[] }>(await call("GET", "/v1/alerts", { token: ops }))).alerts;
 		expect(alerts.filter((a) => a.kind === "depot_ring_suspected" && a.depot === "RING")).toEqual([expect.objectContaining({ severity: "critical" })]);
+	});
+});
+
+describe("an alert survives a failed write", () => {
+	it("the limiter suspends and keeps the alert until D1 has it: the next ask delivers it", async () => {
+		const planted = await json<{ record_id: string }>(await call("POST", "/v1/honeytokens", { token: ops, body: { record: recordBody({ depot: "DZ" }) } }));
+		const clerk = await employeeToken("clerk", "unlucky-clerk", "DZ");
+		await env.DB.prepare("CREATE TRIGGER inject_alert_failure BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'injected alert failure'); END").run();
+		try {
+			expect((await ask(clerk, planted.record_id, "return")).status).toBeGreaterThanOrEqual(500);
+		} finally {
+			await env.DB.prepare("DROP TRIGGER inject_alert_failure").run();
+		}
+		const lost = await env.DB.prepare("SELECT count(*) AS n FROM alerts WHERE subject = 'unlucky-clerk'").first<{ n: number }>();
+		expect(lost?.n).toBe(0);
+		const [other] = await records(1, { depot: "DZ" });
+		expect((await ask(clerk, other as string, "return")).status).toBe(423); // still suspended
+		const delivered = await env.DB.prepare("SELECT kind FROM alerts WHERE subject = 'unlucky-clerk'").all<{ kind: string }>();
+		expect(delivered.results).toEqual([{ kind: "honeytoken_touched" }]);
+		const status = await env.DB.prepare("SELECT status, reason FROM principal_status WHERE subject = 'unlucky-clerk'").first();
+		expect(status).toEqual({ status: "suspended", reason: "honeytoken" });
+		// Acknowledged now: a third ask writes nothing new.
+		await ask(clerk, other as string, "return");
+		expect((await env.DB.prepare("SELECT count(*) AS n FROM alerts WHERE subject = 'unlucky-clerk'").first<{ n: number }>())?.n).toBe(1);
 	});
 });
 

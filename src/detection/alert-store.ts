@@ -14,6 +14,8 @@ export interface AlertRow {
 }
 
 export interface NewAlert {
+	/** Set by whoever raised it, so writing the same alert twice stores it once. */
+	id?: string;
 	severity: "warning" | "critical";
 	kind: string;
 	details: Record<string, unknown>;
@@ -27,9 +29,11 @@ export class AlertStore {
 
 	insert(alert: NewAlert, now: number, webhookConfigured: boolean): D1PreparedStatement {
 		return this.db
-			.prepare("INSERT INTO alerts (id, at, severity, kind, subject, depot, details, delivery, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?2)")
+			.prepare(
+				"INSERT INTO alerts (id, at, severity, kind, subject, depot, details, delivery, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?2) ON CONFLICT (id) DO NOTHING",
+			)
 			.bind(
-				crypto.randomUUID(),
+				alert.id ?? crypto.randomUUID(),
 				now,
 				alert.severity,
 				alert.kind,

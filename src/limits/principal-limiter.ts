@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { apply, type Decision, decide, EMPTY_STATE, type LimiterAsk, type LimiterState, PROBE_WINDOW_MS, type Suspension } from "./decide";
+import { type AlertIntent, apply, type Decision, decide, EMPTY_STATE, type LimiterAsk, type LimiterState, PROBE_WINDOW_MS, type Suspension } from "./decide";
 import { DAY_SECONDS, type EffectivePolicy } from "./policy";
 
 export interface LimiterStatus {
@@ -11,6 +11,16 @@ export interface LimiterStatus {
 }
 
 const STATE_KEY = "state";
+const OUTBOX_KEY = "outbox";
+
+/** An alert raised by a decision, kept until the worker has written it to D1. */
+export interface Notice {
+	id: string;
+	at: number;
+	alert: AlertIntent;
+	/** Whether the decision that raised it suspended the principal. */
+	suspends: boolean;
+}
 
 /**
  * One per principal (named `employee:<sub>` or `service:<sub>`): the single, strongly consistent
@@ -33,10 +43,29 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		});
 	}
 
-	ask(ask: LimiterAsk, policy: EffectivePolicy): Decision {
+	/**
+	 * Decides an ask. Alerts the decision raises go into this object's outbox in the same
+	 * transaction, and every answer carries the whole outbox until the caller acknowledges it:
+	 * if the caller's D1 write fails after this commit, the next ask delivers them again.
+	 */
+	ask(ask: LimiterAsk, policy: EffectivePolicy): { decision: Decision; notices: Notice[] } {
 		return this.update((state, now) => {
 			const decision = decide(state, ask, policy, now);
-			return { next: apply(state, ask, decision, now), result: decision };
+			const raised = decision.alerts.map((alert) => ({ id: crypto.randomUUID(), at: now, alert, suspends: decision.suspend !== null }));
+			const notices = [...(this.ctx.storage.kv.get<Notice[]>(OUTBOX_KEY) ?? []), ...raised];
+			if (raised.length > 0) this.ctx.storage.kv.put(OUTBOX_KEY, notices);
+			return { next: apply(state, ask, decision, now), result: { decision, notices } };
+		});
+	}
+
+	/** The caller stored these notices in D1: drop them from the outbox. */
+	ack(ids: string[]): void {
+		this.ctx.storage.transactionSync(() => {
+			const done = new Set(ids);
+			this.ctx.storage.kv.put(
+				OUTBOX_KEY,
+				(this.ctx.storage.kv.get<Notice[]>(OUTBOX_KEY) ?? []).filter((notice) => !done.has(notice.id)),
+			);
 		});
 	}
 

@@ -11,6 +11,7 @@ import { ProblemError } from "../http/problem";
 import type { AskClass, Decision, LimiterAsk } from "../limits/decide";
 import type { PolicyRow } from "../limits/policy";
 import { type EffectivePolicy, resolvePolicy } from "../limits/policy";
+import type { Notice } from "../limits/principal-limiter";
 import type { PrincipalStatusStore } from "../limits/principal-status-store";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import type { RecordStore } from "../records/store";
@@ -23,8 +24,10 @@ export interface AskDeps {
 	ttlSeconds: number;
 	isHoneytoken: (recordId: string) => Promise<boolean>;
 	policies: () => Promise<PolicyRow[]>;
-	/** The principal's limiter object: one atomic decision per ask (fails closed with 503). */
-	limiter: (ask: LimiterAsk, policy: EffectivePolicy) => Promise<Decision>;
+	/** The principal's limiter object: one atomic decision per ask (fails closed with 503), with its pending alerts. */
+	limiter: (ask: LimiterAsk, policy: EffectivePolicy) => Promise<{ decision: Decision; notices: Notice[] }>;
+	/** Tells the limiter its notices are stored; runs after the response. */
+	acknowledge: (ids: string[]) => void;
 	alerts: AlertStore;
 	statuses: PrincipalStatusStore;
 	webhookConfigured: boolean;
@@ -68,19 +71,23 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 	const scope = revealScope(principal, record, ask.purpose, ask.fields);
 	const askClass: AskClass = scope.allowed ? "in_scope" : scope.reason === "not_assigned" ? "out_of_scope" : "purpose_mismatch";
 	const policy = resolvePolicy(rows, principalLayers(principal));
-	const decision = await deps.limiter({ recordId: record.id, class: askClass, honeytoken }, policy);
+	const { decision, notices } = await deps.limiter({ recordId: record.id, class: askClass, honeytoken }, policy);
 	const headers = rateLimitHeaders(decision.usage);
 	const shadow: AuditEvent["details"] = decision.shadowRefusals.length > 0 ? { report_only_refusals: decision.shadowRefusals } : {};
 	const depot = principal.kind === "employee" ? principal.depot : null;
 
 	// Side effects of the decision land with its audit entry, in one transaction.
-	const statements = decision.alerts.map((alert) => deps.alerts.insert({ ...alert, subject: principal.subject, depot }, now, deps.webhookConfigured));
+	// Every pending alert of this principal, not only this decision's: one whose write failed before
+	// is written now (by id, so never twice).
+	const statements = notices.map((notice) =>
+		deps.alerts.insert({ ...notice.alert, id: notice.id, subject: principal.subject, depot }, notice.at, deps.webhookConfigured),
+	);
 	const events: AuditEvent[] = [];
-	if (decision.suspend) {
-		statements.push(
-			deps.statuses.record(principal.subject, { kind: principal.kind, ...employeeFields(principal) }, "suspended", decision.suspend.reason, "detection", now),
-		);
+	const suspension = decision.suspend?.reason ?? suspensionReason(notices);
+	if (suspension) {
+		statements.push(deps.statuses.record(principal.subject, { kind: principal.kind, ...employeeFields(principal) }, "suspended", suspension, "detection", now));
 	}
+
 	if (!decision.granted) {
 		const reason =
 			decision.refusal === "out_of_scope" || decision.refusal === "purpose_mismatch" ? (scope.allowed ? decision.refusal : scope.reason) : decision.refusal;
@@ -88,6 +95,7 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 		if (decision.suspend)
 			events.push({ kind: "principal.suspended", at: now, actor, recordId: record.id, details: { reason: decision.suspend.reason, by: "detection" } });
 		await deps.audit.appendAllWith(events, statements);
+		if (notices.length > 0) deps.acknowledge(notices.map((notice) => notice.id));
 		await raiseRingAlertIfDue(deps, decision, depot, policy.ringThreshold, now);
 		throw refusalProblem(decision, scope.allowed ? null : scope.reason, headers);
 	}
@@ -105,14 +113,22 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 	};
 	const token = await signRevealToken(deps.signingKey, grant);
 	await deps.audit.appendAllWith([event("reveal.granted", { jti: grant.jti, expires_at: grant.expiresAt, ...shadow })], statements);
+	if (notices.length > 0) deps.acknowledge(notices.map((notice) => notice.id));
 	await raiseRingAlertIfDue(deps, decision, depot, policy.ringThreshold, now);
 	return {
 		token,
 		expiresAt: grant.expiresAt,
 		headers,
-		alerted: decision.alerts.length > 0,
+		alerted: notices.length > 0,
 		depot: depot ? { id: depot, dailyBudget: policy.depotDailyBudget } : null,
 	};
+}
+
+/** The suspension a pending notice reports, for a retry of a write that failed after the limiter committed. */
+function suspensionReason(notices: Notice[]): string | null {
+	const notice = notices.find((candidate) => candidate.suspends);
+	if (!notice) return null;
+	return notice.alert.kind === "honeytoken_touched" ? "honeytoken" : notice.alert.kind;
 }
 
 function employeeFields(principal: Principal): { role?: string; depot?: string } {

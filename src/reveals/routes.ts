@@ -58,6 +58,8 @@ revealRoutes.openapi(
 				isHoneytoken: (recordId) => new HoneytokenStore(c.env.DB).isHoneytoken(recordId),
 				policies: () => cachedPolicies(c.env.DB, now),
 				limiter: (ask, policy) => reachLimiter(() => limiter.ask(ask, policy)),
+				acknowledge: (ids) =>
+					c.executionCtx.waitUntil(limiter.ack(ids).catch((error: Error) => console.error(JSON.stringify({ event: "notice_ack_failed", name: error.name })))),
 				alerts,
 				statuses: new PrincipalStatusStore(c.env.DB),
 				webhookConfigured: Boolean(c.env.ALERT_WEBHOOK_URL),
