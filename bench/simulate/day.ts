@@ -3,6 +3,8 @@
  * five kinds of attacker among them, every ask decided by the vault's own rules (./model.ts) on a
  * virtual clock. Deterministic for a given seed.
  */
+
+import { prng } from "../../scripts/lib/demo-data.ts";
 import type { EmployeePrincipal, Role } from "../../src/auth/principal";
 import type { ContactField } from "../../src/crypto/envelope";
 import type { PolicyRow } from "../../src/limits/policy";
@@ -27,17 +29,6 @@ const DAY_START = Date.UTC(2026, 10, 27, 1); // 09:00 in China (UTC+8)
 const DAY_END = DAY_START + 9 * HOUR;
 /** The unprotected reference: one dealer site added about 200,000 records between 9:00 and 18:00. */
 export const REFERENCE_RECORDS = 200_000;
-
-function prng(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 interface Actor {
 	name: string;

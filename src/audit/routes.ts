@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditCheckpointInterval, signingJwkConfig } from "../config";
 import { signingKeyFor } from "../crypto/signing-key";
-import { authenticatedErrors, unprocessable } from "../http/openapi-responses";
+import { authenticatedErrors, jsonResponse, unprocessable } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
 import { createRouter } from "../http/router";
 import { auditLogFor } from "./audit-log-for";
@@ -12,7 +12,6 @@ import { AuditPage, AuditQuery, CheckpointView, ExportQuery, ExportView, VerifyR
 import { verifyAuditLog } from "./verify";
 
 const ops = opsOnly();
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
 const EXPORT_PAGE = 5000;
 
 function view(entry: AuditEntry) {
@@ -38,7 +37,11 @@ auditRoutes.openapi(
 		tags: ["ops"],
 		middleware: [ops] as const,
 		request: { query: AuditQuery },
-		responses: { 200: ok("A page of entries; pass next_cursor as cursor for the next.", AuditPage), ...authenticatedErrors, ...unprocessable("Bad filter.") },
+		responses: {
+			200: jsonResponse("A page of entries; pass next_cursor as cursor for the next.", AuditPage),
+			...authenticatedErrors,
+			...unprocessable("Bad filter."),
+		},
 	}),
 	async (c) => {
 		const query = c.req.valid("query");
@@ -65,7 +68,7 @@ auditRoutes.openapi(
 		summary: "Walk the hash chain from the start and check every signed checkpoint; reports the first broken link",
 		tags: ["ops"],
 		middleware: [ops] as const,
-		responses: { 200: ok("The verification report; `ok` is false on any break.", VerifyReportView), ...authenticatedErrors },
+		responses: { 200: jsonResponse("The verification report; `ok` is false on any break.", VerifyReportView), ...authenticatedErrors },
 	}),
 	async (c) => {
 		const key = await signingKeyFor(signingJwkConfig(c.env));
@@ -80,7 +83,7 @@ auditRoutes.openapi(
 		summary: "Signed checkpoints of the audit chain",
 		tags: ["ops"],
 		middleware: [ops] as const,
-		responses: { 200: ok("Every checkpoint, ascending.", z.object({ checkpoints: z.array(CheckpointView) })), ...authenticatedErrors },
+		responses: { 200: jsonResponse("Every checkpoint, ascending.", z.object({ checkpoints: z.array(CheckpointView) })), ...authenticatedErrors },
 	}),
 	async (c) => c.json({ checkpoints: await new CheckpointStore(c.env.DB).list(0, Number.MAX_SAFE_INTEGER) }, 200),
 );
@@ -93,7 +96,7 @@ auditRoutes.openapi(
 		tags: ["ops"],
 		middleware: [ops] as const,
 		responses: {
-			201: ok("The new checkpoint, or null if the head is already covered.", z.object({ checkpoint: CheckpointView.nullable() })),
+			201: jsonResponse("The new checkpoint, or null if the head is already covered.", z.object({ checkpoint: CheckpointView.nullable() })),
 			...authenticatedErrors,
 		},
 	}),
@@ -111,7 +114,7 @@ auditRoutes.openapi(
 		tags: ["ops"],
 		middleware: [ops] as const,
 		request: { query: ExportQuery },
-		responses: { 200: ok(`Up to ${EXPORT_PAGE} entries; continue from next_from_seq.`, ExportView), ...authenticatedErrors },
+		responses: { 200: jsonResponse(`Up to ${EXPORT_PAGE} entries; continue from next_from_seq.`, ExportView), ...authenticatedErrors },
 	}),
 	async (c) => {
 		const { from_seq, to_seq } = c.req.valid("query");

@@ -3,7 +3,7 @@ import { actorOf } from "../audit/actor";
 import { keyringConfig } from "../config";
 import { keyringFor } from "../crypto/keyring";
 import { jsonBody } from "../http/json-body";
-import { authenticatedErrors, bodyErrors, conflict } from "../http/openapi-responses";
+import { authenticatedErrors, bodyErrors, conflict, jsonResponse } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
@@ -14,7 +14,6 @@ import { AlertStore } from "./alert-store";
 import { HoneytokenStore } from "./honeytoken-store";
 
 const ops = opsOnly();
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
 
 export const alertRoutes = createRouter();
 
@@ -27,7 +26,7 @@ alertRoutes.openapi(
 		middleware: [ops] as const,
 		request: { query: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().optional() }) },
 		responses: {
-			200: ok("Alerts; pass the last `at` as `before` for the next page.", z.object({ alerts: z.array(z.record(z.string(), z.unknown())) })),
+			200: jsonResponse("Alerts; pass the last `at` as `before` for the next page.", z.object({ alerts: z.array(z.record(z.string(), z.unknown())) })),
 			...authenticatedErrors,
 		},
 	}),
@@ -56,7 +55,7 @@ honeytokenRoutes.openapi(
 		middleware: [ops, jsonBody()] as const,
 		request: { body: { required: true, content: { "application/json": { schema: PlantInput } } } },
 		responses: {
-			201: ok("Planted.", z.object({ record_id: z.string() })),
+			201: jsonResponse("Planted.", z.object({ record_id: z.string() })),
 			...bodyErrors,
 			...authenticatedErrors,
 			...conflict("A live record exists for that shipment and party."),
@@ -91,7 +90,7 @@ honeytokenRoutes.openapi(
 		summary: "Planted honeytokens",
 		tags: ["ops"],
 		middleware: [ops] as const,
-		responses: { 200: ok("Every honeytoken.", z.object({ honeytokens: z.array(z.record(z.string(), z.unknown())) })), ...authenticatedErrors },
+		responses: { 200: jsonResponse("Every honeytoken.", z.object({ honeytokens: z.array(z.record(z.string(), z.unknown())) })), ...authenticatedErrors },
 	}),
 	async (c) => c.json({ honeytokens: await new HoneytokenStore(c.env.DB).list() }, 200),
 );

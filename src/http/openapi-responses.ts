@@ -34,3 +34,9 @@ export const notFound = { 404: problem("No such record.") } as const;
 export const gone = { 410: problem("The record was erased.") } as const;
 export const conflict = (description: string) => ({ 409: problem(description) }) as const;
 export const unprocessable = (description: string) => ({ 422: problem(description) }) as const;
+
+/** A JSON success response of `schema`, for createRoute's `responses`. */
+export const jsonResponse = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
+
+/** A required JSON request body of `schema`, for createRoute's `request.body`. */
+export const jsonBodyOf = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });

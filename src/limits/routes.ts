@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { actorOf } from "../audit/actor";
 import { auditLogFor } from "../audit/audit-log-for";
 import { jsonBody } from "../http/json-body";
-import { authenticatedErrors, bodyErrors, conflict, notFound, unprocessable } from "../http/openapi-responses";
+import { authenticatedErrors, bodyErrors, conflict, jsonBodyOf, jsonResponse, notFound, unprocessable } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
@@ -13,8 +13,6 @@ import { PrincipalStatusStore } from "./principal-status-store";
 import { EffectiveQuery, KindQuery, LayerParams, PolicyInput, PolicyView, ReasonInput, SubjectParam } from "./schemas";
 
 const ops = opsOnly();
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
-const json = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 const ROLE_TARGETS = new Set(["courier", "clerk", "supervisor", "service"]);
 
 export const policyRoutes = createRouter();
@@ -26,7 +24,7 @@ policyRoutes.openapi(
 		summary: "Every policy layer",
 		tags: ["ops"],
 		middleware: [ops] as const,
-		responses: { 200: ok("Layers, as stored.", z.object({ policies: z.array(PolicyView) })), ...authenticatedErrors },
+		responses: { 200: jsonResponse("Layers, as stored.", z.object({ policies: z.array(PolicyView) })), ...authenticatedErrors },
 	}),
 	async (c) => c.json({ policies: await new PolicyStore(c.env.DB).all() }, 200),
 );
@@ -40,7 +38,7 @@ policyRoutes.openapi(
 		middleware: [ops] as const,
 		request: { query: EffectiveQuery },
 		responses: {
-			200: ok(
+			200: jsonResponse(
 				"Enforced rules, report-only rules evaluated beside them, and the ring threshold.",
 				z.object({
 					enforced: z.array(z.record(z.string(), z.unknown())),
@@ -131,8 +129,8 @@ async function putLayer(c: Parameters<Parameters<typeof policyRoutes.openapi>[1]
 }
 
 const putResponses = {
-	200: ok("Changed; effective within seconds on every isolate.", PolicyView),
-	201: ok("Created.", PolicyView),
+	200: jsonResponse("Changed; effective within seconds on every isolate.", PolicyView),
+	201: jsonResponse("Created.", PolicyView),
 	...bodyErrors,
 	...authenticatedErrors,
 	...conflict("If-Match did not match, or another change landed first."),
@@ -145,7 +143,7 @@ policyRoutes.openapi(
 		summary: "Set the default layer",
 		tags: ["ops"],
 		middleware: [ops, jsonBody()] as const,
-		request: { body: json(PolicyInput) },
+		request: { body: jsonBodyOf(PolicyInput) },
 		responses: putResponses,
 	}),
 	(c) => putLayer(c as never, "default", "", c.req.valid("json")),
@@ -158,7 +156,7 @@ policyRoutes.openapi(
 		summary: "Create or change a role, depot or employee layer",
 		tags: ["ops"],
 		middleware: [ops, jsonBody()] as const,
-		request: { params: LayerParams, body: json(PolicyInput) },
+		request: { params: LayerParams, body: jsonBodyOf(PolicyInput) },
 		responses: putResponses,
 	}),
 	(c) => {
@@ -215,7 +213,7 @@ employeeRoutes.openapi(
 		tags: ["ops"],
 		middleware: [ops] as const,
 		request: { query: z.strictObject({ status: z.enum(["active", "suspended"]).optional() }) },
-		responses: { 200: ok("Listing.", z.object({ principals: z.array(z.record(z.string(), z.unknown())) })), ...authenticatedErrors },
+		responses: { 200: jsonResponse("Listing.", z.object({ principals: z.array(z.record(z.string(), z.unknown())) })), ...authenticatedErrors },
 	}),
 	async (c) => c.json({ principals: await new PrincipalStatusStore(c.env.DB).list(c.req.valid("query").status) }, 200),
 );
@@ -228,7 +226,7 @@ employeeRoutes.openapi(
 		tags: ["ops"],
 		middleware: [ops] as const,
 		request: { params: SubjectParam, query: KindQuery },
-		responses: { 200: ok("Status and usage.", StatusView), ...authenticatedErrors, ...unprocessable("Bad kind.") },
+		responses: { 200: jsonResponse("Status and usage.", StatusView), ...authenticatedErrors, ...unprocessable("Bad kind.") },
 	}),
 	async (c) => {
 		const { subject } = c.req.valid("param");
@@ -256,9 +254,9 @@ for (const action of ["suspend", "reinstate"] as const) {
 			summary: action === "suspend" ? "Suspend a principal: asks get 423 and none of its tokens redeem" : "Reinstate a suspended principal",
 			tags: ["ops"],
 			middleware: [ops, jsonBody()] as const,
-			request: { params: SubjectParam, query: KindQuery, body: json(ReasonInput) },
+			request: { params: SubjectParam, query: KindQuery, body: jsonBodyOf(ReasonInput) },
 			responses: {
-				200: ok("The status after the change.", z.object({ subject: z.string(), status: z.enum(["active", "suspended"]) })),
+				200: jsonResponse("The status after the change.", z.object({ subject: z.string(), status: z.enum(["active", "suspended"]) })),
 				...bodyErrors,
 				...authenticatedErrors,
 			},

@@ -8,7 +8,7 @@ import { keyringFor } from "../crypto/keyring";
 import type { Env } from "../env";
 import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
-import { authenticatedErrors, bodyErrors, conflict, gone, notFound, unprocessable } from "../http/openapi-responses";
+import { authenticatedErrors, bodyErrors, conflict, gone, jsonBodyOf, jsonResponse, notFound, unprocessable } from "../http/openapi-responses";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { IdempotencyStore } from "../idempotency/store";
@@ -26,8 +26,6 @@ const PHONE_LOOKUP_LIMIT = 100;
 const IdempotencyHeader = z.object({
 	"idempotency-key": z.string().optional().openapi({ description: "Retries with the same key and body return the first response; a different body is 422." }),
 });
-const json = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
 
 const writer = authorize({ service: ["records:write"] });
 const reader = authorize({ service: ["records:read"] });
@@ -59,9 +57,9 @@ recordRoutes.openapi(
 		summary: "Create one record",
 		tags: ["records"],
 		middleware: [writer, jsonBody()] as const,
-		request: { headers: IdempotencyHeader, body: json(RecordInput) },
+		request: { headers: IdempotencyHeader, body: jsonBodyOf(RecordInput) },
 		responses: {
-			201: ok("Created; the body shows the masked view only.", RecordView),
+			201: jsonResponse("Created; the body shows the masked view only.", RecordView),
 			...bodyErrors,
 			...authenticatedErrors,
 			...conflict("A live record exists for this shipment and party."),
@@ -100,9 +98,9 @@ recordRoutes.openapi(
 		summary: "Create up to 1000 records, all or nothing",
 		tags: ["records"],
 		middleware: [writer, jsonBody()] as const,
-		request: { headers: IdempotencyHeader, body: json(BatchInput) },
+		request: { headers: IdempotencyHeader, body: jsonBodyOf(BatchInput) },
 		responses: {
-			201: ok("All records created, ids in input order.", BatchCreated),
+			201: jsonResponse("All records created, ids in input order.", BatchCreated),
 			...bodyErrors,
 			...authenticatedErrors,
 			...conflict("A live record exists for a shipment and party of the batch; nothing was written."),
@@ -136,7 +134,11 @@ recordRoutes.openapi(
 		tags: ["records"],
 		middleware: [authorize({ service: ["records:read"], employee: ["reveal"] })] as const,
 		request: { query: LookupQuery },
-		responses: { 200: ok("Matching live records, masked.", RecordList), ...authenticatedErrors, ...unprocessable("Give exactly one of phone or shipment_id.") },
+		responses: {
+			200: jsonResponse("Matching live records, masked.", RecordList),
+			...authenticatedErrors,
+			...unprocessable("Give exactly one of phone or shipment_id."),
+		},
 	}),
 	async (c) => {
 		const query = c.req.valid("query");
@@ -168,8 +170,8 @@ recordRoutes.openapi(
 		description: "Same answer as GET /v1/records?phone=…, but request URLs end up in access logs and traces; a body does not.",
 		tags: ["records"],
 		middleware: [reader, jsonBody()] as const,
-		request: { body: json(PhoneLookupInput) },
-		responses: { 200: ok("Matching live records, masked.", RecordList), ...bodyErrors, ...authenticatedErrors },
+		request: { body: jsonBodyOf(PhoneLookupInput) },
+		responses: { 200: jsonResponse("Matching live records, masked.", RecordList), ...bodyErrors, ...authenticatedErrors },
 	}),
 	async (c) => c.json({ records: await findByPhone(c.env, recordStoreFor(c.env, c.executionCtx), c.req.valid("json").phone) }, 200),
 );
@@ -182,7 +184,7 @@ recordRoutes.openapi(
 		tags: ["records"],
 		middleware: [reader] as const,
 		request: { params: RecordIdParam },
-		responses: { 200: ok("The record, masked.", RecordView), ...authenticatedErrors, ...notFound, ...gone, ...unprocessable("Not a record id.") },
+		responses: { 200: jsonResponse("The record, masked.", RecordView), ...authenticatedErrors, ...notFound, ...gone, ...unprocessable("Not a record id.") },
 	}),
 	async (c) => {
 		const record = live(await recordStoreFor(c.env, c.executionCtx).get(c.req.valid("param").id));
@@ -197,8 +199,8 @@ recordRoutes.openapi(
 		summary: "Reassign a record to another depot or courier as the parcel moves",
 		tags: ["records"],
 		middleware: [writer, jsonBody()] as const,
-		request: { params: RecordIdParam, body: json(ReassignInput) },
-		responses: { 200: ok("The record after reassignment.", RecordView), ...bodyErrors, ...authenticatedErrors, ...notFound, ...gone },
+		request: { params: RecordIdParam, body: jsonBodyOf(ReassignInput) },
+		responses: { 200: jsonResponse("The record after reassignment.", RecordView), ...bodyErrors, ...authenticatedErrors, ...notFound, ...gone },
 	}),
 	async (c) => {
 		const { id } = c.req.valid("param");
