@@ -1,0 +1,246 @@
+/**
+ * `npm run bench`: the vault and a plain-D1 baseline worker side by side, in one run, on this
+ * machine; then the CPU microbenchmark of one reveal's own work. Writes bench/results/bench.{json,md}.
+ * `--smoke` runs every phase for a moment, to prove the benchmark still works (npm test runs it).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import { mintDevToken } from "../scripts/lib/dev-issuer.ts";
+import { ensureDevSecrets } from "../scripts/lib/dev-secrets.ts";
+import { type LoadResult, load } from "./load/driver.ts";
+import { freshDatabase, startWorker } from "./load/servers.ts";
+
+const smoke = process.argv.includes("--smoke");
+const SECONDS = smoke ? 0.5 : 5;
+const RECORDS = smoke ? 200 : 10_000;
+const COURIERS = 100;
+const root = process.cwd();
+
+await ensureDevSecrets(root);
+freshDatabase();
+const vault = await startWorker("wrangler.toml");
+const baseline = await startWorker("bench/baseline/wrangler.toml");
+const results: Record<string, Record<string, LoadResult & { unit?: string; perRequest?: number }>> = {};
+
+try {
+	const service = await mintDevToken(root, { sub: "bench-svc", scope: "records:write records:read", ttlSeconds: 3600 });
+	const ops = await mintDevToken(root, { sub: "bench-ops", scope: "ops", ttlSeconds: 3600 });
+	const json = { "Content-Type": "application/json" };
+	const asService = { ...json, Authorization: `Bearer ${service}` };
+	// The bench depot may reveal as fast as it likes: this measures speed, not the limits.
+	const policy = await fetch(`${vault.url}/v1/policies/depot/BENCH`, {
+		method: "PUT",
+		headers: { ...json, Authorization: `Bearer ${ops}` },
+		body: JSON.stringify({ mode: "enforce", burst_limit: 1000, burst_window_seconds: 10, daily_limit: 5000, distinct_limit: 5000 }),
+	});
+	if (!policy.ok) throw new Error(`policy: ${policy.status} ${await policy.text()}`);
+
+	let serial = 0;
+	const record = (courier?: string) => ({
+		shipment_id: `BENCH${String(serial++).padStart(9, "0")}`,
+		party: "recipient",
+		contact: { name: "欧阳娜娜", phone: `138${String(10_000_000 + (serial % 89_999_999)).slice(0, 8)}`, address: "广东省深圳市南山区科技园路1号" },
+		depot: "BENCH",
+		courier: courier ?? `bench-courier-${serial % COURIERS}`,
+	});
+	const ids: string[] = [];
+	const owner = new Map<string, string>();
+	for (let filled = 0; filled < RECORDS; filled += 1000) {
+		const batch = Array.from({ length: Math.min(1000, RECORDS - filled) }, () => record());
+		const response = await fetch(`${vault.url}/v1/records/batch`, { method: "POST", headers: asService, body: JSON.stringify({ records: batch }) });
+		if (response.status !== 201) throw new Error(`fill: ${response.status} ${await response.text()}`);
+		const created = ((await response.json()) as { ids: string[] }).ids;
+		for (const [i, id] of created.entries()) owner.set(id, batch[i]?.courier as string);
+		ids.push(...created);
+	}
+	const couriers = await Promise.all(
+		Array.from({ length: COURIERS }, (_, i) =>
+			mintDevToken(root, { sub: `bench-courier-${i}`, scope: "reveal", role: "courier", depot: "BENCH", ttlSeconds: 3600 }),
+		),
+	);
+	const randomId = () => ids[Math.floor(Math.random() * ids.length)] as string;
+	const bearerFor = (id: string) => couriers[Number(owner.get(id)?.split("-").pop())] as string;
+	const expect = async (response: Response, status: number) => {
+		const body = await response.text();
+		return response.status === status ? { ok: true } : { ok: false, detail: `${response.status} ${body.slice(0, 200)}` };
+	};
+	const ask = async (id: string) =>
+		fetch(`${vault.url}/v1/reveals`, {
+			method: "POST",
+			headers: { ...json, Authorization: `Bearer ${bearerFor(id)}` },
+			body: JSON.stringify({ record_id: id, fields: ["phone"], purpose: "delivery" }),
+		});
+	const redeem = (token: string, id: string) =>
+		fetch(`${vault.url}/v1/reveals/redeem`, {
+			method: "POST",
+			headers: { ...json, Authorization: `Bearer ${bearerFor(id)}` },
+			body: JSON.stringify({ reveal_token: token }),
+		});
+
+	const tickets: { token: string; id: string }[] = [];
+	const phases: [string, (c: number) => Promise<LoadResult>][] = [
+		["baseline read (plain D1, no auth, no crypto)", (c) => load(c, SECONDS, async () => expect(await fetch(`${baseline.url}/row/${randomId()}`), 200))],
+		["masked read", (c) => load(c, SECONDS, async () => expect(await fetch(`${vault.url}/v1/records/${randomId()}`, { headers: asService }), 200))],
+		[
+			"single create",
+			(c) =>
+				load(c, SECONDS, async () =>
+					expect(await fetch(`${vault.url}/v1/records`, { method: "POST", headers: asService, body: JSON.stringify(record()) }), 201),
+				),
+		],
+		[
+			"batch create (1000 per request)",
+			(c) =>
+				load(c, SECONDS, async () =>
+					expect(
+						await fetch(`${vault.url}/v1/records/batch`, {
+							method: "POST",
+							headers: asService,
+							body: JSON.stringify({ records: Array.from({ length: 1000 }, () => record()) }),
+						}),
+						201,
+					),
+				),
+		],
+		[
+			"reveal ask",
+			(c) =>
+				load(c, SECONDS, async () => {
+					const id = randomId();
+					const response = await ask(id);
+					if (response.status !== 201) return expect(response, 201);
+					tickets.push({ token: ((await response.json()) as { reveal_token: string }).reveal_token, id });
+					return { ok: true };
+				}),
+		],
+		[
+			"redeem",
+			(c) =>
+				load(
+					c,
+					SECONDS,
+					async () => {
+						const ticket = tickets.shift();
+						if (!ticket) return { ok: false, detail: "no ticket left" };
+						return expect(await redeem(ticket.token, ticket.id), 200);
+					},
+					Math.floor(tickets.length / 2),
+				),
+		],
+		[
+			"full reveal (ask, then redeem)",
+			(c) =>
+				load(c, SECONDS, async () => {
+					const id = randomId();
+					const asked = await ask(id);
+					if (asked.status !== 201) return expect(asked, 201);
+					return expect(await redeem(((await asked.json()) as { reveal_token: string }).reveal_token, id), 200);
+				}),
+		],
+	];
+	for (const [name, run] of phases) {
+		results[name] = {};
+		// 32 batches of 1000 in flight would queue 32,000 records behind one D1 writer: batches run at 1 and 4.
+		for (const connections of name.startsWith("batch") ? [1, 4] : [1, 32]) {
+			const result = await run(connections);
+			(results[name] as Record<string, LoadResult>)[`c${connections}`] = result;
+			console.log(
+				`${name.padEnd(48)} c=${String(connections).padEnd(3)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p95 ${result.p95.toFixed(2)}  p99 ${result.p99.toFixed(2)}  errors ${result.errors}`,
+			);
+			if (result.errors > 0) console.log(`  errors: ${result.errorSamples.join(" | ")}`);
+		}
+	}
+} finally {
+	vault.stop();
+	baseline.stop();
+}
+
+// The CPU side: one reveal's own work, in Node 22, with the worker's own modules.
+const micro = spawnSync("npx", ["tsx", "bench/micro.ts", ...(smoke ? ["--smoke"] : [])], { encoding: "utf8" });
+if (micro.status !== 0) throw new Error(`microbenchmark failed: ${micro.stderr}`);
+const microResults = JSON.parse(readFileSync(`bench/results/micro${smoke ? ".smoke" : ""}.json`, "utf8")) as {
+	operations: { name: string; microseconds: number }[];
+	revealWorkMicroseconds: number;
+	bareCryptoMicroseconds: number;
+};
+
+const base = results["baseline read (plain D1, no auth, no crypto)"] as Record<string, LoadResult>;
+const ratio = (name: string, c: string) => ((results[name]?.[c]?.p50 ?? Number.NaN) / (base[c] ?? base.c1)?.p50).toFixed(2);
+const batch = results["batch create (1000 per request)"] as Record<string, LoadResult>;
+const batchRecordsPerSecond = Math.max(batch.c1?.rps ?? 0, batch.c4?.rps ?? 0) * 1000;
+const totalErrors = Object.values(results)
+	.flatMap((r) => Object.values(r))
+	.reduce((sum, r) => sum + r.errors, 0);
+const targets = [
+	{
+		target: "full reveal p50 ≤ 3× baseline p50 (c=1)",
+		value: `${ratio("full reveal (ask, then redeem)", "c1")}×`,
+		met: Number(ratio("full reveal (ask, then redeem)", "c1")) <= 3,
+	},
+	{ target: "masked read p50 ≤ 1.5× baseline p50 (c=1)", value: `${ratio("masked read", "c1")}×`, met: Number(ratio("masked read", "c1")) <= 1.5 },
+	{
+		target: "vault code per reveal ≤ 1 ms CPU",
+		value: `${(microResults.revealWorkMicroseconds / 1000).toFixed(3)} ms`,
+		met: microResults.revealWorkMicroseconds <= 1000,
+	},
+	{ target: "batch ingest ≥ 5,000 records/s", value: `${batchRecordsPerSecond.toFixed(0)} records/s`, met: batchRecordsPerSecond >= 5000 },
+	{ target: "no errors", value: String(totalErrors), met: totalErrors === 0 },
+];
+const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? "unknown", node: process.version, smoke };
+const rows = Object.entries(results).flatMap(([name, byC]) =>
+	Object.entries(byC).map(
+		([c, r]) =>
+			`| ${name} | ${c.slice(1)} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${ratio(name, c)}× |`,
+	),
+);
+const markdown = `# Benchmark
+
+${machine.cores} cores (${machine.cpu}), Node ${machine.node}; vault and baseline each under \`wrangler dev\` (workerd, local D1 on SQLite) on loopback, ${RECORDS.toLocaleString("en")} records, closed-loop clients for ${SECONDS} s per phase.${smoke ? " **Smoke run: figures are not meaningful.**" : ""}
+
+| endpoint | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors | p50 / baseline p50 |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${rows.join("\n")}
+
+Batch ingest: **${batchRecordsPerSecond.toFixed(0)} records/s**.
+
+## One reveal's own work (CPU, Node ${machine.node}, the worker's modules)
+
+| operation | µs per operation |
+| --- | ---: |
+${microResults.operations.map((op) => `| ${op.name} | ${op.microseconds.toFixed(1)} |`).join("\n")}
+
+Vault code per reveal: **${microResults.revealWorkMicroseconds.toFixed(0)} µs**, of which bare WebCrypto calls ${microResults.bareCryptoMicroseconds.toFixed(0)} µs. Node's WebCrypto is several times slower per call than workerd's, so these overstate the cost in production.
+
+## Targets
+
+| target | measured | met |
+| --- | --- | --- |
+${targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? "yes" : "**no**"} |`).join("\n")}
+${missedTargets()}`;
+
+/** Why a target was missed, from this run's own figures. */
+function missedTargets(): string {
+	const notes: string[] = [];
+	const fullRatio = Number(ratio("full reveal (ask, then redeem)", "c1"));
+	if (fullRatio > 3) {
+		notes.push(
+			`- **Full reveal: ${fullRatio.toFixed(2)}× against a target of 3× (${((fullRatio / 3 - 1) * 100).toFixed(0)}% over).** It is two HTTP round trips (ask ${ratio("reveal ask", "c1")}×, redeem ${ratio("redeem", "c1")}× the baseline's one), and every round trip through \`wrangler dev\` costs about the baseline's ${base.c1?.p50.toFixed(1)} ms on its own. The ask reads the record, the honeytoken list and (every 5 s) the policies, calls the limiter object and appends an audit entry; the redeem verifies, calls the limiter twice (suspension before and after its mark) and writes mark and entry in one transaction. The CPU work is small (${(microResults.revealWorkMicroseconds / 1000).toFixed(2)} ms in Node); the rest is D1 and Durable Object round trips, not yet profiled one by one.`,
+		);
+	}
+	if (batchRecordsPerSecond < 5000) {
+		notes.push(
+			`- **Batch ingest: ${batchRecordsPerSecond.toFixed(0)} records/s against a target of 5,000 (${((1 - batchRecordsPerSecond / 5000) * 100).toFixed(0)}% short).** Each record is validated, sealed under its own data key (a key generation, a wrap, three AES-GCM encryptions and an HMAC) and written with its own audit entry; the entries are then sealed (hashed and linked) after the response, on the same single-writer D1 the next batch waits for. Suspects, not yet profiled: the 1,000 per-record audit rows (three indexes each) and their sealing.`,
+		);
+	}
+	return notes.length ? `\n### Missed targets\n\n${notes.join("\n")}\n` : "";
+}
+mkdirSync("bench/results", { recursive: true });
+const suffix = smoke ? ".smoke" : "";
+writeFileSync(
+	`bench/results/bench${suffix}.json`,
+	`${JSON.stringify({ machine, records: RECORDS, seconds: SECONDS, results, micro: microResults, targets }, null, 2)}\n`,
+);
+writeFileSync(`bench/results/bench${suffix}.md`, markdown);
+console.log(`\n${markdown}`);
+if (smoke && totalErrors > 0) process.exitCode = 1;
