@@ -17,6 +17,14 @@ CREATE INDEX audit_log_actor ON audit_log (actor, seq) WHERE actor IS NOT NULL;
 CREATE INDEX audit_log_record ON audit_log (record_id, seq) WHERE record_id IS NOT NULL;
 CREATE INDEX audit_log_kind ON audit_log (kind, seq);
 
+-- Which records an entry concerns beyond its own record_id (the records of a batch), so a record's
+-- history finds the batch that created it. An index only: the ids are also in the hashed details.
+CREATE TABLE audit_record_refs (
+  record_id  TEXT NOT NULL,
+  seq        INTEGER NOT NULL,
+  PRIMARY KEY (record_id, seq)
+) WITHOUT ROWID;
+
 -- Entries arrive unsealed, in the same transaction as the change they record, and the database
 -- numbers them; writers never contend for the head. Sealing then links each entry to the one
 -- before, in order, and is the only update the database allows: once, from NULL, with content

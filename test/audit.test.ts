@@ -107,7 +107,16 @@ describe("audit trail", () => {
 		expect(max).toBe(n);
 		expect(report.head.seq).toBe(n);
 		const kinds = (await env.DB.prepare("SELECT DISTINCT kind FROM audit_log ORDER BY kind").all<{ kind: string }>()).results.map((r) => r.kind);
-		expect(kinds).toEqual(["record.created", "record.erased", "record.reassigned", "reveal.denied", "reveal.granted", "reveal.redeemed", "reveal.refused"]);
+		expect(kinds).toEqual([
+			"record.batch_created",
+			"record.created",
+			"record.erased",
+			"record.reassigned",
+			"reveal.denied",
+			"reveal.granted",
+			"reveal.redeemed",
+			"reveal.refused",
+		]);
 	});
 
 	it("verifying while others write reports no false break", async () => {
@@ -116,13 +125,14 @@ describe("audit trail", () => {
 		expect((await verify()).ok).toBe(true);
 	});
 
-	it("every record of a batch has its own creation entry", async () => {
-		const batched = await env.DB.prepare("SELECT record_id, details FROM audit_log WHERE kind = 'record.created' AND details LIKE '%batch_size%'").all<{
-			record_id: string;
-			details: string;
-		}>();
-		expect(batched.results).toHaveLength(contacts.length - 10);
-		for (const row of batched.results) expect(JSON.parse(row.details)).toMatchObject({ batch_size: contacts.length - 10 });
+	it("every record of a batch finds its batch's creation entry by record_id", async () => {
+		const batch = await env.DB.prepare("SELECT seq, details FROM audit_log WHERE kind = 'record.batch_created'").first<{ seq: number; details: string }>();
+		const ids = (JSON.parse(batch?.details as string) as { ids: string[] }).ids;
+		expect(ids).toHaveLength(contacts.length - 10);
+		for (const id of [ids[0], ids.at(-1)]) {
+			const history = await json<{ entries: { seq: number; kind: string }[] }>(await call("GET", `/v1/audit?record_id=${id}`, { token: ops }));
+			expect(history.entries).toContainEqual(expect.objectContaining({ seq: batch?.seq, kind: "record.batch_created" }));
+		}
 	});
 
 	it("no audit row contains plaintext contact data", async () => {

@@ -5,6 +5,7 @@ export const GENESIS_HASH = "genesis";
 
 export const AUDIT_KINDS = [
 	"record.created",
+	"record.batch_created",
 	"record.reassigned",
 	"record.erased",
 	"reveal.granted",
@@ -33,6 +34,8 @@ export interface AuditEvent {
 	actor: AuditActor | null;
 	recordId: string | null;
 	details: { [key: string]: JsonValue };
+	/** Further records the entry concerns (a batch's), indexed so each record's history finds it. */
+	recordIds?: string[];
 }
 
 /** An entry as stored: the event, its place in the chain and, once sealed, the hashes that bind it there. */

@@ -62,10 +62,18 @@ export class AuditLog {
 		const insert = options.onlyIfChanged
 			? this.db.prepare(`INSERT INTO audit_log (${CONTENT_COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE changes() > 0 RETURNING seq`)
 			: this.db.prepare(`INSERT INTO audit_log (${CONTENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING seq`);
-		const results = await this.db.batch([...statements, insert.bind(...values)]);
-		const seq = (results.at(-1)?.results[0] as { seq?: number } | undefined)?.seq ?? null;
+		// The refs name the entry just written: the largest seq, inside this same transaction.
+		const refs = event.recordIds?.length
+			? [
+					this.db
+						.prepare("INSERT INTO audit_record_refs (record_id, seq) SELECT value, (SELECT max(seq) FROM audit_log) FROM json_each(?1)")
+						.bind(JSON.stringify(event.recordIds)),
+				]
+			: [];
+		const results = await this.db.batch([...statements, insert.bind(...values), ...refs]);
+		const seq = (results.at(-1 - refs.length)?.results[0] as { seq?: number } | undefined)?.seq ?? null;
 		if (seq !== null) this.afterAppend?.();
-		return { results: results.slice(0, -1), seq };
+		return { results: results.slice(0, statements.length), seq };
 	}
 
 	/** Many entries (a batch's records) in the caller's transaction, numbered in the order given. */
@@ -142,7 +150,10 @@ export class AuditLog {
 			where.push(clause.replace("?", `?${binds.length}`));
 		};
 		if (filter.actor !== undefined) add("actor = ?", filter.actor);
-		if (filter.recordId !== undefined) add("record_id = ?", filter.recordId);
+		if (filter.recordId !== undefined) {
+			binds.push(filter.recordId);
+			where.push(`(record_id = ?${binds.length} OR seq IN (SELECT seq FROM audit_record_refs WHERE record_id = ?${binds.length}))`);
+		}
 		if (filter.kind !== undefined) add("kind = ?", filter.kind);
 		if (filter.from !== undefined) add("at >= ?", filter.from);
 		if (filter.to !== undefined) add("at < ?", filter.to);

@@ -150,7 +150,8 @@ export class D1RecordStore implements RecordStore {
 		}
 		try {
 			// One D1 batch is one SQL transaction: a failure anywhere writes nothing, audit included.
-			await this.audit.appendAllWith(events, statements);
+			if (events.length === 1) await this.audit.appendWith(events[0] as AuditEvent, statements);
+			else await this.audit.appendAllWith(events, statements);
 			return "inserted";
 		} catch (error) {
 			const message = error instanceof Error ? error.message : "";
