@@ -23,7 +23,8 @@ export default {
 	async scheduled(controller, env) {
 		const now = controller.scheduledTime;
 		if (controller.cron === "* * * * *") {
-			// Every minute: retry alert deliveries that failed; nothing else is that urgent.
+			// Every minute: seal the audit tail, and retry alert deliveries that failed.
+			await auditLogFor(env).seal();
 			if (env.ALERT_WEBHOOK_URL)
 				console.log(JSON.stringify({ event: "alerts_delivered", ...(await deliverDueAlerts(new AlertStore(env.DB), env.ALERT_WEBHOOK_URL, now)) }));
 			return;

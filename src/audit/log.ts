@@ -52,8 +52,8 @@ export class AuditLog {
 		private readonly db: D1Database,
 		/** Runs after a seal with every entry it linked, in order (the checkpoint schedule). */
 		private readonly onSealed?: (sealed: Head[]) => Promise<void>,
-		/** Runs after each append: schedules sealing once the response is out. */
-		private readonly afterAppend?: () => void,
+		/** Runs after each append with the last seq written: schedules sealing once the response is out. */
+		private readonly afterAppend?: (seq: number) => void,
 	) {}
 
 	async appendWith(event: AuditEvent, statements: D1PreparedStatement[] = [], options: AppendOptions = {}): Promise<AppendResult> {
@@ -72,7 +72,7 @@ export class AuditLog {
 			: [];
 		const results = await this.db.batch([...statements, insert.bind(...values), ...refs]);
 		const seq = (results.at(-1 - refs.length)?.results[0] as { seq?: number } | undefined)?.seq ?? null;
-		if (seq !== null) this.afterAppend?.();
+		if (seq !== null) this.afterAppend?.(seq);
 		return { results: results.slice(0, statements.length), seq };
 	}
 
@@ -84,7 +84,7 @@ export class AuditLog {
 			inserts.push(this.db.prepare(INSERT_FROM_JSON).bind(JSON.stringify(chunk)));
 		}
 		const results = await this.db.batch([...statements, ...inserts]);
-		if (inserts.length > 0) this.afterAppend?.();
+		if (inserts.length > 0) this.afterAppend?.(Number.NaN);
 		return results.slice(0, statements.length);
 	}
 
