@@ -9,10 +9,6 @@ export interface HoneytokenRow {
 export class HoneytokenStore {
 	constructor(private readonly db: D1Database) {}
 
-	async isHoneytoken(recordId: string): Promise<boolean> {
-		return (await this.db.prepare("SELECT 1 FROM honeytokens WHERE record_id = ?1").bind(recordId).first()) !== null;
-	}
-
 	plant(row: HoneytokenRow): D1PreparedStatement {
 		return this.db
 			.prepare("INSERT INTO honeytokens (record_id, depot, label, planted_by, planted_at) VALUES (?1, ?2, ?3, ?4, ?5)")

@@ -54,6 +54,8 @@ export type InsertOutcome = "inserted" | "companion_conflict" | "duplicate_recor
 export interface RecordStore {
 	insert(records: NewRecord[], companions: Companion[], events: AuditEvent[]): Promise<InsertOutcome>;
 	get(id: string): Promise<StoredRecord | null>;
+	/** The record and whether it is a planted honeytoken, in one read (the reveal ask's path). */
+	getWithHoneytokenFlag(id: string): Promise<{ record: StoredRecord | null; honeytoken: boolean }>;
 	findByPhoneIndex(candidates: string[], limit: number): Promise<StoredRecord[]>;
 	findByShipment(shipmentId: string): Promise<StoredRecord[]>;
 	reassign(id: string, change: Reassignment, event: AuditEvent): Promise<StoredRecord | null>;
@@ -164,6 +166,14 @@ export class D1RecordStore implements RecordStore {
 	async get(id: string): Promise<StoredRecord | null> {
 		const row = await this.db.prepare(`SELECT ${COLUMNS} FROM records WHERE id = ?1`).bind(id).first<RecordRow>();
 		return row ? fromRow(row) : null;
+	}
+
+	async getWithHoneytokenFlag(id: string): Promise<{ record: StoredRecord | null; honeytoken: boolean }> {
+		const row = await this.db
+			.prepare(`SELECT ${COLUMNS}, EXISTS (SELECT 1 FROM honeytokens WHERE record_id = ?1) AS honeytoken FROM records WHERE id = ?1`)
+			.bind(id)
+			.first<RecordRow & { honeytoken: number }>();
+		return row ? { record: fromRow(row), honeytoken: row.honeytoken === 1 } : { record: null, honeytoken: false };
 	}
 
 	async findByPhoneIndex(candidates: string[], limit: number): Promise<StoredRecord[]> {

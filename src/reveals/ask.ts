@@ -22,7 +22,6 @@ export interface AskDeps {
 	audit: AuditLog;
 	signingKey: SigningKey;
 	ttlSeconds: number;
-	isHoneytoken: (recordId: string) => Promise<boolean>;
 	policies: () => Promise<PolicyRow[]>;
 	/** The principal's limiter object: one atomic decision per ask (fails closed with 503), with its pending alerts. */
 	limiter: (ask: LimiterAsk, policy: EffectivePolicy) => Promise<{ decision: Decision; notices: Notice[] }>;
@@ -63,7 +62,7 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 		recordId: ask.recordId,
 		details: { purpose: ask.purpose, fields: ask.fields, ...details },
 	});
-	const [record, honeytoken, rows] = await Promise.all([deps.records.get(ask.recordId), deps.isHoneytoken(ask.recordId), deps.policies()]);
+	const [{ record, honeytoken }, rows] = await Promise.all([deps.records.getWithHoneytokenFlag(ask.recordId), deps.policies()]);
 	if (!record || record.erasedAt !== null) {
 		await deps.audit.append(event("reveal.denied", { reason: "record_not_found" }));
 		throw new ProblemError("not-found", { detail: "No record with this id." });

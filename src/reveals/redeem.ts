@@ -58,12 +58,13 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 		await refuse("not_token_holder", grant);
 		throw invalid();
 	}
-	// A suspension voids every outstanding token of the suspended principal.
-	if (await deps.suspended()) {
+	// A suspension voids every outstanding token of the suspended principal. (Both reads at once:
+	// they are independent, and a redeem waits on each round trip.)
+	const [suspended, record] = await Promise.all([deps.suspended(), deps.records.get(grant.recordId)]);
+	if (suspended) {
 		await refuse("suspended", grant);
 		throw new ProblemError("suspended", { detail: "Reveals are suspended for you; this token no longer redeems." });
 	}
-	const record = await deps.records.get(grant.recordId);
 	if (!record?.sealed) {
 		await refuse("record_gone", grant);
 		throw new ProblemError("record-erased", { detail: "The record is no longer available." });

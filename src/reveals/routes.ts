@@ -5,7 +5,6 @@ import { keyringFor } from "../crypto/keyring";
 import { signingKeyFor } from "../crypto/signing-key";
 import { AlertStore } from "../detection/alert-store";
 import { tallyDepotReveal } from "../detection/depot-budget";
-import { HoneytokenStore } from "../detection/honeytoken-store";
 import { scheduleAlertDelivery } from "../detection/schedule-delivery";
 import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
@@ -55,7 +54,6 @@ revealRoutes.openapi(
 				audit: auditLogFor(c.env, c.executionCtx),
 				signingKey: await signingKeyFor(signingJwkConfig(c.env)),
 				ttlSeconds: revealTokenTtlSeconds(c.env),
-				isHoneytoken: (recordId) => new HoneytokenStore(c.env.DB).isHoneytoken(recordId),
 				policies: () => cachedPolicies(c.env.DB, now),
 				limiter: (ask, policy) => reachLimiter(() => limiter.ask(ask, policy)),
 				acknowledge: (ids) =>
