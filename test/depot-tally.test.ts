@@ -18,5 +18,8 @@ describe("depot tally", () => {
 		expect(tallyReveal(lowered.next, 1_020_000, 2).crossed).toBe(false);
 		const dayLater = tallyReveal(tally, 1_000_000 + 86_400_000 + 60_000, 3);
 		expect(dayLater.count).toBe(1);
+		// Reveals an isolate gathered arrive together and count in full.
+		expect(tallyReveal(EMPTY_TALLY, 5_000, 100, 16)).toMatchObject({ count: 16, crossed: false });
+		expect(tallyReveal(EMPTY_TALLY, 5_000, 10, 16)).toMatchObject({ count: 16, crossed: true });
 	});
 });

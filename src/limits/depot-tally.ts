@@ -14,16 +14,16 @@ const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
 /**
- * Counts one more reveal. `crossed` is true when the depot is over budget and no alert was raised
+ * Counts `reveals` more reveals (one, or a few an isolate gathered). `crossed` is true when the depot is over budget and no alert was raised
  * in the last 24 hours: once per day however the budget moves (lowered below the count, or read
  * from a policy cache a few seconds old).
  */
-export function tallyReveal(tally: DepotTally, now: number, budget: number): { next: DepotTally; count: number; crossed: boolean } {
+export function tallyReveal(tally: DepotTally, now: number, budget: number, reveals = 1): { next: DepotTally; count: number; crossed: boolean } {
 	const minute = now - (now % MINUTE_MS);
 	const minutes = tally.minutes.filter(([start]) => start > now - DAY_MS).map(([start, n]) => [start, n] as [number, number]);
 	const last = minutes.at(-1);
-	if (last && last[0] === minute) last[1] += 1;
-	else minutes.push([minute, 1]);
+	if (last && last[0] === minute) last[1] += reveals;
+	else minutes.push([minute, reveals]);
 	const count = minutes.reduce((sum, [, n]) => sum + n, 0);
 	const alertedAt = tally.alertedAt ?? null;
 	const crossed = count > budget && (alertedAt === null || alertedAt <= now - DAY_MS);

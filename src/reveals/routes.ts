@@ -4,7 +4,7 @@ import { keyringConfig, revealTokenTtlSeconds, signingJwkConfig } from "../confi
 import { keyringFor } from "../crypto/keyring";
 import { signingKeyFor } from "../crypto/signing-key";
 import { AlertStore } from "../detection/alert-store";
-import { tallyDepotReveal } from "../detection/depot-budget";
+import { countDepotReveal } from "../detection/depot-budget";
 import { scheduleAlertDelivery } from "../detection/schedule-delivery";
 import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
@@ -71,14 +71,8 @@ revealRoutes.openapi(
 			throw error;
 		});
 		if (ticket.alerted) scheduleAlertDelivery(c.env, c.executionCtx);
-		if (ticket.depot) {
-			const { id, dailyBudget } = ticket.depot;
-			c.executionCtx.waitUntil(
-				tallyDepotReveal(c.env, id, dailyBudget).catch((error: Error) =>
-					console.error(JSON.stringify({ event: "depot_tally_failed", depot: id, name: error.name })),
-				),
-			);
-		}
+		if (ticket.depot) countDepotReveal(c.env, c.executionCtx, ticket.depot.id, ticket.depot.dailyBudget, now);
+
 		for (const [name, value] of Object.entries(ticket.headers)) c.header(name, value);
 		return c.json({ reveal_token: ticket.token, expires_at: new Date(ticket.expiresAt).toISOString() }, 201);
 	},
