@@ -4,6 +4,7 @@ import { alertRoutes, honeytokenRoutes } from "./detection/routes";
 import { mountDocs } from "./docs/routes";
 import { healthRoutes } from "./health/routes";
 import type { AppEnv } from "./http/app-env";
+import { requireBindings } from "./http/bindings";
 import { limitBody } from "./http/body-limit";
 import { handleError, handleNotFound } from "./http/error-handler";
 import { securityHeaders } from "./http/security-headers";
@@ -17,6 +18,7 @@ export const app = new OpenAPIHono<AppEnv>();
 app.onError(handleError);
 app.notFound(handleNotFound);
 app.use("*", securityHeaders());
+app.use("/v1/*", requireBindings());
 app.use("/v1/*", limitBody());
 
 app.route("/", healthRoutes);

@@ -55,6 +55,14 @@ describe("configuration fails closed", () => {
 		for (const key of Object.values((JSON.parse(keyring) as { keys: Record<string, string> }).keys)) expect(text).not.toContain(key);
 	});
 
+	it("a missing binding is a 503 naming it, not a 500", async () => {
+		for (const binding of ["DB", "LIMITER"] as const) {
+			const response = await app.fetch(new Request("https://vault.test/v1/records", await createInit()), { ...env, [binding]: undefined } as unknown as Env);
+			expect(response.status).toBe(503);
+			expect(await response.json()).toMatchObject({ type: "/problems/configuration-unavailable", variable: binding });
+		}
+	});
+
 	it("MAX_BODY_BYTES is honoured", async () => {
 		const init = await createInit();
 		const response = await withEnv({ MAX_BODY_BYTES: "2048" }, "/v1/records", { ...init, body: JSON.stringify({ ...recordBody(), pad: "x".repeat(3000) }) });
