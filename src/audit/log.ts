@@ -5,13 +5,6 @@ export interface Head {
 	hash: string;
 }
 
-export class AuditUnavailableError extends Error {
-	constructor(options?: ErrorOptions) {
-		super("the audit log could not be written", options);
-		this.name = "AuditUnavailableError";
-	}
-}
-
 export interface AppendOptions {
 	/**
 	 * Append only if the statement just before the entry changed a row (SQLite `changes()`), so an

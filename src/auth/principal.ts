@@ -24,7 +24,3 @@ export interface EmployeePrincipal extends PrincipalBase {
 }
 
 export type Principal = ServicePrincipal | EmployeePrincipal;
-
-export function hasScope(principal: Principal, scope: Scope): boolean {
-	return principal.scopes.has(scope);
-}

@@ -40,10 +40,6 @@ export class Keyring {
 		return new Keyring(config.primary, wrapping, phoneIndex, fingerprint);
 	}
 
-	get keyIds(): string[] {
-		return [...this.wrappingKeys.keys()];
-	}
-
 	wrappingKey(keyId: string): CryptoKey {
 		const key = this.wrappingKeys.get(keyId);
 		if (!key) throw new UnknownKeyIdError(keyId);
