@@ -1,15 +1,15 @@
-import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { demoRecords } from "../scripts/lib/demo-data.ts";
-import type { AuditEntry } from "../src/audit/entry";
+import { auditLogFor, SEAL_EVERY } from "../src/audit/audit-log-for";
+import type { AuditEntry, AuditEvent } from "../src/audit/entry";
 import { CHAIN_START, verifyEntries } from "../src/audit/verify-chain";
 import { signingJwkConfig } from "../src/config";
 import { verifyCheckpoint } from "../src/crypto/checkpoint-token";
 import { signingKeyFor } from "../src/crypto/signing-key";
-import worker from "../src/index";
 import { normalizePhone } from "../src/records/phone";
 import { call, json, recordBody } from "./support/api";
+import { runCron } from "./support/cron";
 import { employeeToken, serviceToken, token } from "./support/tokens";
 
 type Report = {
@@ -268,7 +268,7 @@ describe("audit trail", () => {
 	it("the hourly cron signs the head however quiet the vault is", async () => {
 		await call("POST", "/v1/records", { token: service, body: recordBody() });
 		const head = ((await env.DB.prepare("SELECT max(seq) AS m FROM audit_log").first<{ m: number }>()) as { m: number }).m;
-		await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), env);
+		await runCron("17 * * * *");
 		const latest = await env.DB.prepare("SELECT seq, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1").first<{ seq: number; signature: string }>();
 		expect(latest?.seq).toBe(head);
 		const key = await signingKeyFor(signingJwkConfig(env));
@@ -310,5 +310,37 @@ describe("audit queries", () => {
 		expect((await call("GET", "/v1/audit?kind=made.up", { token: ops })).status).toBe(422);
 		expect((await call("GET", "/v1/audit?limit=100000", { token: ops })).status).toBe(422);
 		expect((await call("GET", "/v1/audit?cursor=abc", { token: ops })).status).toBe(422);
+	});
+});
+
+describe("sealing schedule", () => {
+	it("an append schedules a seal only when it writes a seq that is a multiple of SEAL_EVERY, single or in a batch", async () => {
+		const scheduled: Promise<unknown>[] = [];
+		const log = auditLogFor(env, { waitUntil: (promise) => void scheduled.push(promise) });
+		await Promise.all(scheduled.splice(0));
+		const event = (n: number): AuditEvent => ({
+			kind: "record.created",
+			at: Date.now(),
+			actor: { subject: "svc", issuer: "test" },
+			recordId: `r${n}`,
+			details: {},
+		});
+		const next = async () => (await env.DB.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM audit_log").first<{ seq: number }>())?.seq ?? 1;
+
+		// Walk up to just before the next multiple with single appends: none of them seals.
+		while ((await next()) % SEAL_EVERY !== 0) await log.appendAllWith([event(0)]);
+		expect(scheduled).toHaveLength(0);
+		await log.appendAllWith([event(1)]);
+		expect(scheduled).toHaveLength(1);
+		await Promise.all(scheduled.splice(0));
+
+		// A batch that crosses a multiple seals once; one that does not, never.
+		await log.appendAllWith(Array.from({ length: SEAL_EVERY - 2 }, (_, i) => event(i)));
+		expect(scheduled).toHaveLength(0);
+		await log.appendAllWith(Array.from({ length: 3 }, (_, i) => event(i)));
+		expect(scheduled).toHaveLength(1);
+		await Promise.all(scheduled);
+		const unsealed = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE hash IS NULL").first<{ n: number }>();
+		expect(unsealed?.n).toBe(0);
 	});
 });

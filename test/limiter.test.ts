@@ -1,10 +1,10 @@
-import { createScheduledController, evictDurableObject } from "cloudflare:test";
+import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../src/app";
 import type { Env } from "../src/env";
-import worker from "../src/index";
 import { call, json, recordBody } from "./support/api";
+import { runCron } from "./support/cron";
 import { employeeToken, serviceToken, token } from "./support/tokens";
 
 let service: string;
@@ -286,7 +286,7 @@ describe("alerts reach the webhook, even after it was down", () => {
 		const planted = await json<{ record_id: string }>(await call("POST", "/v1/honeytokens", { token: ops, body: { record: recordBody({ depot: "DW" }) } }));
 		const clerk = await employeeToken("clerk", "webhook-clerk", "DW");
 		expect((await ask(clerk, planted.record_id, "return")).status).toBe(423);
-		const scheduled = (at: number) => worker.scheduled(createScheduledController({ scheduledTime: at, cron: "* * * * *" }), env);
+		const scheduled = (at: number) => runCron("* * * * *", at);
 		await scheduled(Date.now());
 		const pending = await env.DB.prepare("SELECT id, delivery, attempts, last_error FROM alerts WHERE subject = 'webhook-clerk'").first<{
 			id: string;

@@ -28,7 +28,8 @@ const APPEND_ROWS_PER_STATEMENT = 100;
 const INSERT_FROM_JSON = `INSERT INTO audit_log (${CONTENT_COLUMNS})
 SELECT value ->> '$.at', value ->> '$.kind', value ->> '$.actor', value ->> '$.actor_issuer', value ->> '$.actor_role',
        value ->> '$.actor_depot', value ->> '$.record_id', value ->> '$.details'
-FROM json_each(?1) ORDER BY key`;
+FROM json_each(?1) ORDER BY key
+RETURNING seq`;
 
 /**
  * The hash-chained audit log in D1, written in two steps so that writers never contend:
@@ -45,8 +46,8 @@ export class AuditLog {
 		private readonly db: D1Database,
 		/** Runs after a seal with every entry it linked, in order (the checkpoint schedule). */
 		private readonly onSealed?: (sealed: Head[]) => Promise<void>,
-		/** Runs after each append with the last seq written: schedules sealing once the response is out. */
-		private readonly afterAppend?: (seq: number) => void,
+		/** Runs after each append with the seqs written: schedules sealing once the response is out. */
+		private readonly afterAppend?: (seqs: number[]) => void,
 	) {}
 
 	async appendWith(event: AuditEvent, statements: D1PreparedStatement[] = [], options: AppendOptions = {}): Promise<AppendResult> {
@@ -65,7 +66,7 @@ export class AuditLog {
 			: [];
 		const results = await this.db.batch([...statements, insert.bind(...values), ...refs]);
 		const seq = (results.at(-1 - refs.length)?.results[0] as { seq?: number } | undefined)?.seq ?? null;
-		if (seq !== null) this.afterAppend?.(seq);
+		if (seq !== null) this.afterAppend?.([seq]);
 		return { results: results.slice(0, statements.length), seq };
 	}
 
@@ -77,7 +78,8 @@ export class AuditLog {
 			inserts.push(this.db.prepare(INSERT_FROM_JSON).bind(JSON.stringify(chunk)));
 		}
 		const results = await this.db.batch([...statements, ...inserts]);
-		if (inserts.length > 0) this.afterAppend?.(Number.NaN);
+		const seqs = results.slice(statements.length).flatMap((result) => (result.results as { seq: number }[]).map((row) => row.seq));
+		if (seqs.length > 0) this.afterAppend?.(seqs);
 		return results.slice(0, statements.length);
 	}
 

@@ -1,0 +1,14 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import type { Env } from "../../src/env";
+import worker from "../../src/index";
+
+/** Runs the scheduled handler as Cron would, and waits for what it left running after it returned. */
+export async function runCron(cron: "* * * * *" | "17 * * * *", scheduledTime = Date.now(), withEnv: Env = env): Promise<void> {
+	const ctx = createExecutionContext();
+	try {
+		await worker.scheduled(createScheduledController({ scheduledTime, cron }), withEnv, ctx);
+	} finally {
+		await waitOnExecutionContext(ctx);
+	}
+}
