@@ -73,7 +73,19 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_REVEAL_TOKEN_TTL_SECONDS = 60;
 export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL = 1000;
 
-type ConfigVariable = "VAULT_KEYRING" | "REVEAL_SIGNING_JWK" | "TRUSTED_ISSUERS" | "MAX_BODY_BYTES" | "REVEAL_TOKEN_TTL_SECONDS" | "AUDIT_CHECKPOINT_INTERVAL";
+type ConfigVariable =
+	| "VAULT_KEYRING"
+	| "REVEAL_SIGNING_JWK"
+	| "TRUSTED_ISSUERS"
+	| "MAX_BODY_BYTES"
+	| "REVEAL_TOKEN_TTL_SECONDS"
+	| "AUDIT_CHECKPOINT_INTERVAL"
+	| "RETENTION_DEFAULT_DAYS"
+	| "RETENTION_MAX_DAYS"
+	| "KEY_REWRAP_BATCH_SIZE"
+	| "RETENTION_ERASE_BATCH_SIZE"
+	| "REVEAL_SIGNING_PREVIOUS"
+	| "REVEAL_SIGNING_NEXT";
 
 const cache = new Map<ConfigVariable, { raw: string | undefined; value: unknown }>();
 
@@ -150,3 +162,125 @@ export function auditCheckpointInterval(env: Env): number {
 		DEFAULT_AUDIT_CHECKPOINT_INTERVAL,
 	);
 }
+
+// --- Retention and key rotation ---------------------------------------------------------------
+
+export const DEFAULT_RETENTION_DAYS = 30;
+export const DEFAULT_RETENTION_MAX_DAYS = 90;
+
+/** Days a record is kept when its creator does not say (`retention_days`), at most RETENTION_MAX_DAYS. */
+export function retentionDefaultDays(env: Env): number {
+	const days = parsed(
+		"RETENTION_DEFAULT_DAYS",
+		env.RETENTION_DEFAULT_DAYS,
+		(raw) => z.coerce.number().int().min(1).max(3650).parse(raw),
+		DEFAULT_RETENTION_DAYS,
+	);
+	// A default above the maximum would make every create that omits retention_days break the rule.
+	if (days > retentionMaxDays(env)) throw configurationUnavailable("RETENTION_DEFAULT_DAYS", "above RETENTION_MAX_DAYS");
+	return days;
+}
+
+/** The longest retention a creator may ask for. */
+export function retentionMaxDays(env: Env): number {
+	return parsed("RETENTION_MAX_DAYS", env.RETENTION_MAX_DAYS, (raw) => z.coerce.number().int().min(1).max(3650).parse(raw), DEFAULT_RETENTION_MAX_DAYS);
+}
+
+/** Records re-sealed per transaction by the re-wrap job. */
+export function keyRewrapBatchSize(env: Env): number {
+	return parsed("KEY_REWRAP_BATCH_SIZE", env.KEY_REWRAP_BATCH_SIZE, (raw) => z.coerce.number().int().min(1).max(500).parse(raw), 100);
+}
+
+/** Expired records erased per transaction (and per audit entry) by the retention job. */
+export function retentionEraseBatchSize(env: Env): number {
+	return parsed("RETENTION_ERASE_BATCH_SIZE", env.RETENTION_ERASE_BATCH_SIZE, (raw) => z.coerce.number().int().min(1).max(1000).parse(raw), 500);
+}
+
+// --- Signing-key rollover (REVEAL_SIGNING_PREVIOUS, REVEAL_SIGNING_NEXT) ------------------------
+
+/** Members only a private or symmetric JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2). */
+const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/** One 32-byte coordinate in base64url: Ed25519 `x` (RFC 8037 §2), P-256 `x` and `y` (RFC 7518 §6.2.1). */
+const COORDINATE = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+
+/** The public half of a vault signing key, as /.well-known/jwks.json publishes it (without `retired_at`). */
+const publicSigningJwkSchema = z
+	.looseObject({})
+	.refine((jwk) => !PRIVATE_JWK_MEMBERS.some((member) => Object.hasOwn(jwk, member)), "must be a public key")
+	.pipe(
+		z.union([
+			z.strictObject({
+				kty: z.literal("OKP"),
+				crv: z.literal("Ed25519"),
+				x: COORDINATE,
+				kid: KID,
+				alg: z.enum(["EdDSA", "Ed25519"]).optional(),
+				use: z.literal("sig").optional(),
+			}),
+			z.strictObject({
+				kty: z.literal("EC"),
+				crv: z.literal("P-256"),
+				x: COORDINATE,
+				y: COORDINATE,
+				kid: KID,
+				alg: z.literal("ES256").optional(),
+				use: z.literal("sig").optional(),
+			}),
+		]),
+	);
+
+export type PublicSigningJwkConfig = z.infer<typeof publicSigningJwkSchema>;
+
+/** A key that signed before a rollover, and when it stopped (ms since the epoch). */
+export interface PreviousSigningKeyConfig {
+	jwk: PublicSigningJwkConfig;
+	retiredAt: number;
+}
+
+/** RFC 3339 date-time with `Z` or a numeric offset (§5.6), as milliseconds since the epoch. */
+const rfc3339 = z.iso
+	.datetime({ offset: true })
+	.transform((value) => Date.parse(value))
+	.refine(Number.isFinite, "not a time");
+
+const previousSigningKeysSchema = z
+	.array(z.strictObject({ jwk: publicSigningJwkSchema, retired_at: rfc3339 }))
+	// A kid names one key (RFC 7517 §4.5): two previous keys under one kid would make "which key signed this" ambiguous.
+	.refine((list) => new Set(list.map((entry) => entry.jwk.kid)).size === list.length, "duplicate kid")
+	.transform((list): PreviousSigningKeyConfig[] => list.map((entry) => ({ jwk: entry.jwk, retiredAt: entry.retired_at })));
+
+const NO_PREVIOUS_KEYS: readonly PreviousSigningKeyConfig[] = Object.freeze([]);
+
+/**
+ * Keys that signed reveal tokens and audit checkpoints before a rollover: public halves only.
+ * Optional; absent means none. A previous key under the current key's kid fails closed too.
+ */
+export function previousSigningKeysConfig(env: Env): readonly PreviousSigningKeyConfig[] {
+	const previous = parsed("REVEAL_SIGNING_PREVIOUS", env.REVEAL_SIGNING_PREVIOUS, parseJson(previousSigningKeysSchema), NO_PREVIOUS_KEYS);
+	const current = signingJwkConfig(env).kid;
+	if (previous.some((entry) => entry.jwk.kid === current))
+		throw configurationUnavailable("REVEAL_SIGNING_PREVIOUS", "a previous key has the current key's kid");
+	return previous;
+}
+
+/**
+ * The public half of the key that will sign after the next rollover, published ahead of use so
+ * that no cached JWKS lacks it when it starts signing. It verifies nothing until it is current.
+ * Once it is current (the same kid and the same key as REVEAL_SIGNING_JWK) it is simply ignored;
+ * under the kid of the current or a previous key, but a different key, it fails closed.
+ */
+export function nextSigningKeyConfig(env: Env): PublicSigningJwkConfig | null {
+	const next = parsed<PublicSigningJwkConfig | null>("REVEAL_SIGNING_NEXT", env.REVEAL_SIGNING_NEXT, parseJson(publicSigningJwkSchema), null);
+	if (next === null) return null;
+	const current = signingJwkConfig(env);
+	if (next.kid === current.kid) {
+		const sameKey = next.kty === current.kty && next.x === current.x && (next.kty !== "EC" || (current.kty === "EC" && next.y === current.y));
+		if (sameKey) return null;
+		throw configurationUnavailable("REVEAL_SIGNING_NEXT", "the current key's kid on another key");
+	}
+	if (previousSigningKeysConfig(env).some((entry) => entry.jwk.kid === next.kid)) throw configurationUnavailable("REVEAL_SIGNING_NEXT", "a previous key's kid");
+	return next;
+}
+
+// --- end of signing-key rollover ----------------------------------------------------------------

@@ -10,8 +10,16 @@ export interface Env {
 	ALERT_WEBHOOK_URL?: string;
 	VAULT_KEYRING?: string;
 	REVEAL_SIGNING_JWK?: string;
+	/** Optional: JSON array of `{jwk, retired_at}`, public keys that signed before a rollover (config.ts). */
+	REVEAL_SIGNING_PREVIOUS?: string;
+	/** Optional: the public JWK of the key the next rollover switches to, published ahead of use. */
+	REVEAL_SIGNING_NEXT?: string;
 	TRUSTED_ISSUERS?: string;
 	MAX_BODY_BYTES?: string;
 	REVEAL_TOKEN_TTL_SECONDS?: string;
 	AUDIT_CHECKPOINT_INTERVAL?: string;
+	RETENTION_DEFAULT_DAYS?: string;
+	RETENTION_MAX_DAYS?: string;
+	KEY_REWRAP_BATCH_SIZE?: string;
+	RETENTION_ERASE_BATCH_SIZE?: string;
 }

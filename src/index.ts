@@ -2,13 +2,23 @@ import { app } from "./app";
 import { auditLogFor } from "./audit/audit-log-for";
 import { checkpointHead } from "./audit/checkpointing";
 import { CheckpointStore } from "./audit/checkpoints";
-import { signingJwkConfig } from "./config";
+import { keyRewrapBatchSize, keyringConfig, retentionDefaultDays, retentionEraseBatchSize, retentionMaxDays, signingJwkConfig } from "./config";
+import { keyringFor } from "./crypto/keyring";
 import { signingKeyFor } from "./crypto/signing-key";
 import { AlertStore } from "./detection/alert-store";
 import { deliverDueAlerts } from "./detection/deliver-alerts";
+import { raiseKeyMissingAlert } from "./detection/key-missing-alert";
 import type { Env } from "./env";
 import { IdempotencyStore } from "./idempotency/store";
+import { missingKeyIds, rewrapToPrimary } from "./keys/rewrap";
+import { eraseExpired } from "./records/erase-expired";
+import { recordStoreFor } from "./records/record-store-for";
+import { expiryFor } from "./records/retention";
 import { RedemptionStore } from "./reveals/redemption-store";
+
+/** Batches per minute: at the default sizes, 1,000 records re-wrapped and 10,000 expired records erased. */
+const REWRAP_BATCHES_PER_RUN = 10;
+const RETENTION_BATCHES_PER_RUN = 20;
 
 export { DepotLedger } from "./limits/depot-ledger";
 export { PrincipalLimiter } from "./limits/principal-limiter";
@@ -16,28 +26,10 @@ export { PrincipalLimiter } from "./limits/principal-limiter";
 export default {
 	fetch: app.fetch,
 
-	/**
-	 * Hourly housekeeping (wrangler.toml `triggers.crons`): a signed checkpoint of the audit head,
-	 * so one exists at least hourly however quiet the vault is, and purges of what has expired.
-	 */
-	async scheduled(controller, env) {
+	/** Housekeeping on the two schedules of wrangler.toml `triggers.crons`. */
+	async scheduled(controller, env, ctx) {
 		const now = controller.scheduledTime;
-		if (controller.cron === "* * * * *") {
-			// Every minute: seal the audit tail, and retry alert deliveries that failed.
-			await auditLogFor(env).seal();
-			if (env.ALERT_WEBHOOK_URL)
-				console.log(JSON.stringify({ event: "alerts_delivered", ...(await deliverDueAlerts(new AlertStore(env.DB), env.ALERT_WEBHOOK_URL, now)) }));
-			return;
-		}
-		const steps: Record<string, () => Promise<unknown>> = {
-			checkpoint: async () => {
-				const log = auditLogFor(env);
-				await log.seal();
-				return (await checkpointHead(log, new CheckpointStore(env.DB), await signingKeyFor(signingJwkConfig(env)), now))?.seq ?? null;
-			},
-			idempotency_keys_purged: () => new IdempotencyStore(env.DB).purgeExpired(now),
-			redemptions_purged: () => new RedemptionStore(env.DB).purgeExpired(now),
-		};
+		const steps: Record<string, () => Promise<unknown>> = controller.cron === "* * * * *" ? everyMinute(env, ctx, now) : hourly(env, now);
 		// Each step on its own: a broken signing key must not stop the purges, nor the other way round.
 		const outcomes = await Promise.allSettled(Object.values(steps).map((step) => step()));
 		const report = Object.fromEntries(
@@ -46,7 +38,49 @@ export default {
 				outcomes[i]?.status === "fulfilled" ? outcomes[i].value : `failed: ${(outcomes[i] as PromiseRejectedResult).reason?.name}`,
 			]),
 		);
-		console.log(JSON.stringify({ event: "housekeeping", ...report }));
+		console.log(JSON.stringify({ event: "housekeeping", cron: controller.cron, ...report }));
 		if (outcomes.some((outcome) => outcome.status === "rejected")) throw new Error("housekeeping step failed; see the log line before");
 	},
 } satisfies ExportedHandler<Env>;
+
+/**
+ * Every minute: seal the audit tail, retry alert deliveries, move records to the primary key (the
+ * re-wrap job) and erase what has expired (the retention job). The last two take bounded batches
+ * per run and resume where the data says they stopped.
+ */
+function everyMinute(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, now: number): Record<string, () => Promise<unknown>> {
+	const store = () => recordStoreFor(env);
+	return {
+		audit_sealed: async () => (await auditLogFor(env).seal()).seq,
+		alerts_delivered: async () => (env.ALERT_WEBHOOK_URL ? deliverDueAlerts(new AlertStore(env.DB), env.ALERT_WEBHOOK_URL, now) : "not_configured"),
+		rewrap: async () => {
+			const keyring = await keyringFor(keyringConfig(env));
+			const run = await rewrapToPrimary(store(), keyring, { now, batchSize: keyRewrapBatchSize(env), maxBatches: REWRAP_BATCHES_PER_RUN });
+			const missing = missingKeyIds(await store().countByKeyId(), keyring);
+			for (const keyId of missing) raiseKeyMissingAlert(env, ctx, keyId, "rewrap", now);
+			return { ...run, failed: run.failed.length, missing_key_ids: missing };
+		},
+		retention: async () => {
+			const policy = { defaultDays: retentionDefaultDays(env), maxDays: retentionMaxDays(env) };
+			return eraseExpired(store(), {
+				now,
+				batchSize: retentionEraseBatchSize(env),
+				maxBatches: RETENTION_BATCHES_PER_RUN,
+				honeytokenExpiresAt: expiryFor(undefined, policy, now),
+			});
+		},
+	};
+}
+
+/** Hourly: a signed checkpoint of the audit head, so one exists at least hourly however quiet the vault is, and purges. */
+function hourly(env: Env, now: number): Record<string, () => Promise<unknown>> {
+	return {
+		checkpoint: async () => {
+			const log = auditLogFor(env);
+			await log.seal();
+			return (await checkpointHead(log, new CheckpointStore(env.DB), await signingKeyFor(signingJwkConfig(env)), now))?.seq ?? null;
+		},
+		idempotency_keys_purged: () => new IdempotencyStore(env.DB).purgeExpired(now),
+		redemptions_purged: () => new RedemptionStore(env.DB).purgeExpired(now),
+	};
+}

@@ -6,7 +6,7 @@ import { type ContactField, openContact, type SealedContact } from "../src/crypt
 import { keyringFor } from "../src/crypto/keyring";
 import { normalizePhone } from "../src/records/phone";
 import { call, json } from "./support/api";
-import { type RecordRow, rawDump, recordRow } from "./support/db";
+import { rawDump, recordRow, sealedOf } from "./support/db";
 import { serviceToken } from "./support/tokens";
 
 const seeded = demoRecords(150); // 300 records: the demo seed's own data
@@ -17,15 +17,6 @@ beforeAll(async () => {
 	expect(response.status).toBe(201);
 	ids = (await json<{ ids: string[] }>(response)).ids;
 });
-
-function sealedOf(row: RecordRow | null): SealedContact {
-	if (!row?.key_id || !row.wrapped_key) throw new Error("row is erased");
-	return {
-		keyId: row.key_id,
-		wrappedKey: row.wrapped_key,
-		ciphertext: { name: row.name_ct, phone: row.phone_ct, address: row.address_ct } as Record<ContactField, string>,
-	};
-}
 
 describe("what D1 holds", () => {
 	it("a raw dump of every table after seeding contains no plaintext name, phone or address", async () => {

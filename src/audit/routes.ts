@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { auditCheckpointInterval, signingJwkConfig } from "../config";
-import { signingKeyFor } from "../crypto/signing-key";
+import { auditCheckpointInterval, previousSigningKeysConfig, signingJwkConfig } from "../config";
+import { signingKeyFor, verificationKeysFor } from "../crypto/signing-key";
+import type { Env } from "../env";
 import { authenticatedErrors, jsonResponse, unprocessable } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
 import { createRouter } from "../http/router";
@@ -13,6 +14,17 @@ import { verifyAuditLog } from "./verify";
 
 const ops = opsOnly();
 const EXPORT_PAGE = 5000;
+
+/**
+ * Every key a checkpoint may have been signed with: the current one and each previous one, for as
+ * long as it is configured (unlike reveal tokens, checkpoints never expire). Previous keys carry
+ * `retired_at`, so whoever verifies offline can apply the same rule as `checkCheckpoint`.
+ */
+const checkpointKeys = (env: Env) => verificationKeysFor(signingJwkConfig(env), previousSigningKeysConfig(env));
+
+const CheckpointJwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi({
+	description: "Public keys of every checkpoint signature: the current key, then previous keys with `retired_at`.",
+});
 
 function view(entry: AuditEntry) {
 	return {
@@ -71,8 +83,8 @@ auditRoutes.openapi(
 		responses: { 200: jsonResponse("The verification report; `ok` is false on any break.", VerifyReportView), ...authenticatedErrors },
 	}),
 	async (c) => {
-		const key = await signingKeyFor(signingJwkConfig(c.env));
-		return c.json(await verifyAuditLog(auditLogFor(c.env), new CheckpointStore(c.env.DB), [key], auditCheckpointInterval(c.env), Date.now()), 200);
+		const keys = await checkpointKeys(c.env);
+		return c.json(await verifyAuditLog(auditLogFor(c.env), new CheckpointStore(c.env.DB), keys, auditCheckpointInterval(c.env), Date.now()), 200);
 	},
 );
 
@@ -83,9 +95,18 @@ auditRoutes.openapi(
 		summary: "Signed checkpoints of the audit chain",
 		tags: ["ops"],
 		middleware: [ops] as const,
-		responses: { 200: jsonResponse("Every checkpoint, ascending.", z.object({ checkpoints: z.array(CheckpointView) })), ...authenticatedErrors },
+		responses: {
+			200: jsonResponse(
+				"Every checkpoint, ascending, with the public keys that verify them.",
+				z.object({ checkpoints: z.array(CheckpointView), jwks: CheckpointJwks }),
+			),
+			...authenticatedErrors,
+		},
 	}),
-	async (c) => c.json({ checkpoints: await new CheckpointStore(c.env.DB).list(0, Number.MAX_SAFE_INTEGER) }, 200),
+	async (c) => {
+		const keys = await checkpointKeys(c.env);
+		return c.json({ checkpoints: await new CheckpointStore(c.env.DB).list(0, Number.MAX_SAFE_INTEGER), jwks: { keys: keys.map((key) => key.publicJwk) } }, 200);
+	},
 );
 
 auditRoutes.openapi(
@@ -121,12 +142,13 @@ auditRoutes.openapi(
 		const log = auditLogFor(c.env);
 		const entries = await log.range(from_seq, EXPORT_PAGE, to_seq);
 		const last = entries.at(-1)?.seq ?? from_seq - 1;
-		const key = await signingKeyFor(signingJwkConfig(c.env));
+		// Every key, not only those this segment's checkpoints name: the export verifies on its own.
+		const keys = await checkpointKeys(c.env);
 		return c.json(
 			{
 				entries,
 				checkpoints: await new CheckpointStore(c.env.DB).list(from_seq, last),
-				jwks: { keys: [key.publicJwk] },
+				jwks: { keys: keys.map((key) => key.publicJwk) },
 				next_from_seq: entries.length === EXPORT_PAGE ? last + 1 : null,
 			},
 			200,

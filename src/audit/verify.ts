@@ -1,12 +1,16 @@
-import { verifyCheckpoint } from "../crypto/checkpoint-token";
-import type { SigningKey } from "../crypto/signing-key";
+import { checkCheckpoint } from "../crypto/checkpoint-token";
+import type { VerificationKey } from "../crypto/signing-key";
 import type { CheckpointStore } from "./checkpoints";
 import type { AuditLog } from "./log";
 import { CHAIN_START, type ChainBreak, verifyEntries } from "./verify-chain";
 
 export interface CheckpointProblem {
 	seq: number;
-	reason: "bad_signature" | "entry_missing" | "hash_differs" | "checkpoint_missing";
+	/**
+	 * `signed_after_retirement`: signed by a previous key but dated after that key stopped signing,
+	 * which only a stale deployment or someone else holding the key can produce.
+	 */
+	reason: "bad_signature" | "signed_after_retirement" | "entry_missing" | "hash_differs" | "checkpoint_missing";
 }
 
 export interface VerifyReport {
@@ -27,11 +31,14 @@ const SEAL_GRACE_MS = 60_000;
  * Seals what is pending, then walks the chain from the genesis to the sealed head and checks every
  * signed checkpoint against it, and that one exists at every multiple of `interval`. Entries
  * appended while this runs lie past the head it walked to and are left for the next run.
+ *
+ * `keys` are the current signing key and every previous one: a checkpoint signed before a rollover
+ * verifies for as long as its key stays configured.
  */
 export async function verifyAuditLog(
 	log: AuditLog,
 	checkpoints: CheckpointStore,
-	keys: readonly SigningKey[],
+	keys: readonly VerificationKey[],
 	interval: number,
 	now: number,
 ): Promise<VerifyReport> {
@@ -69,8 +76,13 @@ export async function verifyAuditLog(
 	const stored = await checkpoints.list(0, Number.MAX_SAFE_INTEGER);
 	const signedAt = new Set<number>();
 	for (const checkpoint of stored) {
-		const vouched = await verifyCheckpoint(keys, checkpoint.signature);
-		if (!vouched || vouched.seq !== checkpoint.seq || vouched.hash !== checkpoint.hash) {
+		const verdict = await checkCheckpoint(keys, checkpoint.signature);
+		if (!verdict.ok) {
+			problems.push({ seq: checkpoint.seq, reason: verdict.reason });
+			continue;
+		}
+		const vouched = verdict.checkpoint;
+		if (vouched.seq !== checkpoint.seq || vouched.hash !== checkpoint.hash) {
 			problems.push({ seq: checkpoint.seq, reason: "bad_signature" });
 			continue;
 		}

@@ -14,30 +14,37 @@ export class Keyring {
 		readonly primaryKeyId: string,
 		private readonly wrappingKeys: ReadonlyMap<string, CryptoKey>,
 		private readonly indexKeys: ReadonlyMap<string, CryptoKey>,
-		/** Keys request fingerprints (idempotency): derived from the primary key only. */
-		readonly fingerprintKey: CryptoKey,
+		/** Key request fingerprints (idempotency), primary first: a retry across a rotation still matches. */
+		readonly fingerprintKeys: readonly CryptoKey[],
 	) {}
 
 	static async import(config: KeyringConfig): Promise<Keyring> {
 		const wrapping = new Map<string, CryptoKey>();
 		const phoneIndex = new Map<string, CryptoKey>();
+		const fingerprint = new Map<string, CryptoKey>();
 		for (const [keyId, encoded] of Object.entries(config.keys)) {
 			const root = await crypto.subtle.importKey("raw", decodeBase64url(encoded), "HKDF", false, ["deriveKey"]);
+			fingerprint.set(
+				keyId,
+				await crypto.subtle.deriveKey(hkdf("contact-vault/request-fingerprint/v1"), root, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]),
+			);
 			wrapping.set(keyId, await crypto.subtle.deriveKey(hkdf("contact-vault/kek/v1"), root, { name: "AES-KW", length: 256 }, false, ["wrapKey", "unwrapKey"]));
 			phoneIndex.set(
 				keyId,
 				await crypto.subtle.deriveKey(hkdf("contact-vault/blind-index/phone/v1"), root, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]),
 			);
 		}
-		const primaryRoot = await crypto.subtle.importKey("raw", decodeBase64url(config.keys[config.primary] as string), "HKDF", false, ["deriveKey"]);
-		const fingerprint = await crypto.subtle.deriveKey(
-			hkdf("contact-vault/request-fingerprint/v1"),
-			primaryRoot,
-			{ name: "HMAC", hash: "SHA-256", length: 256 },
-			false,
-			["sign"],
-		);
-		return new Keyring(config.primary, wrapping, phoneIndex, fingerprint);
+		const fingerprints = [config.primary, ...Object.keys(config.keys).filter((id) => id !== config.primary)].map((id) => fingerprint.get(id) as CryptoKey);
+		return new Keyring(config.primary, wrapping, phoneIndex, fingerprints);
+	}
+
+	/** Every configured key id, primary first. */
+	keyIds(): string[] {
+		return [this.primaryKeyId, ...[...this.wrappingKeys.keys()].filter((id) => id !== this.primaryKeyId)];
+	}
+
+	hasKey(keyId: string): boolean {
+		return this.wrappingKeys.has(keyId);
 	}
 
 	wrappingKey(keyId: string): CryptoKey {

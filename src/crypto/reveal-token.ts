@@ -1,6 +1,7 @@
 import { errors, jwtVerify, SignJWT } from "jose";
 import type { ContactField } from "./envelope";
-import type { SigningKey } from "./signing-key";
+import type { SigningKey, VerificationKey } from "./signing-key";
+import { CLOCK_TOLERANCE_SECONDS, inServiceAt } from "./verification-keys";
 
 export const REVEAL_TOKEN_TYPE = "reveal+jwt";
 export const REVEAL_ISSUER = "contact-vault";
@@ -21,7 +22,16 @@ export interface RevealGrant {
 	expiresAt: number;
 }
 
-export type RevealTokenRejection = "malformed" | "bad_signature" | "wrong_type" | "wrong_audience" | "expired" | "not_yet_valid" | "claim_invalid";
+export type RevealTokenRejection =
+	| "malformed"
+	| "bad_signature"
+	| "wrong_type"
+	| "wrong_audience"
+	| "expired"
+	| "not_yet_valid"
+	| "claim_invalid"
+	/** Signed by a previous key, but issued after that key stopped signing. */
+	| "signed_after_retirement";
 
 export class RevealTokenRejectedError extends Error {
 	constructor(readonly reason: RevealTokenRejection) {
@@ -51,16 +61,23 @@ const PURPOSES = new Set(["delivery", "pickup", "return", "customer_service", "n
  * Verifies a reveal token with every option pinned: the vault's own key (by kid) and algorithm,
  * explicit type `reveal+jwt` (RFC 8725 §3.11, so no other JWT can pass as one), issuer, audience,
  * required claims, a 300 s maximum age and no clock leeway: the vault checks its own clock.
+ *
+ * `keys` are the current key and the previous keys still within their horizon (`publishedKeys`);
+ * a token signed by a previous key must also have been issued while that key was signing.
  */
-export async function verifyRevealToken(keys: readonly SigningKey[], token: string, now: Date): Promise<RevealGrant> {
+export async function verifyRevealToken(keys: readonly VerificationKey[], token: string, now: Date): Promise<RevealGrant> {
 	if (token.length > 4096) throw new RevealTokenRejectedError("malformed");
 	let payload: Record<string, unknown>;
+	let signer: VerificationKey | undefined;
 	try {
 		({ payload } = await jwtVerify(
 			token,
 			(header) => {
+				// The key is chosen by kid and must be used with its own algorithm only (RFC 8725 §3.1):
+				// a header naming another algorithm for a known kid finds no key.
 				const key = keys.find((candidate) => candidate.kid === header.kid && candidate.alg === header.alg);
 				if (!key) throw new RevealTokenRejectedError("bad_signature");
+				signer = key;
 				return key.publicKey;
 			},
 			{
@@ -70,7 +87,7 @@ export async function verifyRevealToken(keys: readonly SigningKey[], token: stri
 				audience: REVEAL_AUDIENCE,
 				requiredClaims: ["jti", "sub", "iat", "nbf", "exp", "rid", "fields", "purpose", "sub_iss"],
 				maxTokenAge: MAX_REVEAL_TTL_SECONDS,
-				clockTolerance: 0,
+				clockTolerance: CLOCK_TOLERANCE_SECONDS,
 				currentDate: now,
 			},
 		));
@@ -93,6 +110,9 @@ export async function verifyRevealToken(keys: readonly SigningKey[], token: stri
 	) {
 		throw new RevealTokenRejectedError("claim_invalid");
 	}
+	// Only reached with a verified signature, so `iat` is what the signer wrote. A previous key
+	// issues nothing after its retirement; a token that says otherwise is refused.
+	if (!signer || !inServiceAt(signer, iat * 1000)) throw new RevealTokenRejectedError("signed_after_retirement");
 	if (exp * 1000 <= now.getTime()) throw new RevealTokenRejectedError("expired");
 	return { jti, subject: sub, subjectIssuer: sub_iss, recordId: rid, fields: fields as ContactField[], purpose, issuedAt: iat * 1000, expiresAt: exp * 1000 };
 }

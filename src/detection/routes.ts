@@ -9,6 +9,8 @@ import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { prepareRecord } from "../records/prepare";
 import { recordStoreFor } from "../records/record-store-for";
+import { expiryFor } from "../records/retention";
+import { retentionPolicy } from "../records/retention-policy";
 import { RecordInput } from "../records/schemas";
 import { AlertStore } from "./alert-store";
 import { HoneytokenStore } from "./honeytoken-store";
@@ -65,7 +67,8 @@ honeytokenRoutes.openapi(
 		const { record: input, label } = c.req.valid("json");
 		const principal = c.get("principal");
 		const now = Date.now();
-		const record = await prepareRecord(await keyringFor(keyringConfig(c.env)), input, principal.subject, now);
+		const retention = retentionPolicy(c.env, [input.retention_days], () => "/record/retention_days");
+		const record = await prepareRecord(await keyringFor(keyringConfig(c.env)), input, principal.subject, now, expiryFor(input.retention_days, retention, now));
 		const plant = new HoneytokenStore(c.env.DB).plant({
 			record_id: record.id,
 			depot: input.depot,

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { DecryptionFailedError, UnknownKeyIdError } from "../crypto/errors";
+import { raiseKeyMissingAlert } from "../detection/key-missing-alert";
 import type { AppEnv } from "./app-env";
 import { ProblemError, problemResponse } from "./problem";
 import type { ProblemSlug } from "./problem-types";
@@ -27,8 +28,9 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
 	}
 	if (error instanceof UnknownKeyIdError) {
 		console.error(JSON.stringify({ event: "unknown_key_id", key_id: error.keyId, path: c.req.path }));
+		raiseKeyMissingAlert(c.env, c.executionCtx, error.keyId, c.req.path, Date.now());
 		return problemResponse(
-			new ProblemError("internal-error", {
+			new ProblemError("key-unavailable", {
 				detail: `The record is encrypted under key id ${error.keyId}, which is not in VAULT_KEYRING.`,
 				extensions: { key_id: error.keyId },
 			}),

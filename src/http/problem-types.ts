@@ -41,6 +41,12 @@ export const problemTypes = {
 		description: "This Idempotency-Key was already used with a different request body.",
 	},
 	"internal-error": { status: 500, title: "Internal error", description: "The vault failed unexpectedly; nothing about the request is echoed back." },
+	"key-unavailable": {
+		status: 500,
+		title: "Key unavailable",
+		description:
+			"The record's data key is wrapped under a key id that is not in VAULT_KEYRING (removed while still in use). `key_id` names it; ops are alerted. Nothing was revealed.",
+	},
 	"configuration-unavailable": {
 		status: 503,
 		title: "Configuration unavailable",

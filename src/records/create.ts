@@ -1,5 +1,5 @@
 import type { AuditEvent } from "../audit/entry";
-import { requestFingerprint } from "../crypto/digest";
+import { requestFingerprint, requestFingerprints } from "../crypto/digest";
 import type { Keyring } from "../crypto/keyring";
 import { ProblemError } from "../http/problem";
 import type { IdempotencyStore, IdempotentResponse } from "../idempotency/store";
@@ -19,8 +19,12 @@ export interface CreateResult {
 	replayed: boolean;
 }
 
-function replay(stored: IdempotentResponse, requestHash: string): CreateResult {
-	if (stored.requestHash !== requestHash) {
+/**
+ * The stored answer, if the retry is the same request. The first attempt may have been fingerprinted
+ * under a primary key that has rotated since, so a mismatch is checked under every key of the ring.
+ */
+async function replay(stored: IdempotentResponse, requestHash: string, sameRequest: () => Promise<string[]>): Promise<CreateResult> {
+	if (stored.requestHash !== requestHash && !(await sameRequest()).includes(stored.requestHash)) {
 		throw new ProblemError("idempotency-key-reused", { detail: "This Idempotency-Key was used with a different body; use a new key for a new request." });
 	}
 	return { ids: (JSON.parse(stored.body) as { ids: string[] }).ids, replayed: true };
@@ -41,9 +45,10 @@ export async function createOnce(
 ): Promise<CreateResult> {
 	const { idempotencyKey: key, principal } = request;
 	const requestHash = key === undefined ? "" : await requestFingerprint(stores.keyring, JSON.stringify(request.body));
+	const underEveryKey = () => requestFingerprints(stores.keyring, JSON.stringify(request.body));
 	if (key !== undefined) {
 		const stored = await stores.idempotency.find(principal, key, now);
-		if (stored) return replay(stored, requestHash);
+		if (stored) return replay(stored, requestHash, underEveryKey);
 	}
 	const built = await build();
 	const ids = built.records.map((record) => record.id);
@@ -55,7 +60,7 @@ export async function createOnce(
 	}
 	if (outcome === "companion_conflict" && key !== undefined) {
 		const stored = await stores.idempotency.find(principal, key, now);
-		if (stored) return replay(stored, requestHash);
+		if (stored) return replay(stored, requestHash, underEveryKey);
 		throw new ProblemError("conflict", { detail: "A concurrent request with this Idempotency-Key did not complete; retry." });
 	}
 	if (outcome !== "inserted") throw new Error(`unexpected insert outcome ${outcome}`);

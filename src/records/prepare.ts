@@ -11,7 +11,7 @@ import type { NewRecord } from "./store";
  * Turns validated input into what the store writes: the phone normalized, every field sealed
  * under a fresh data key, the blind index and masked view computed. Plaintext goes no further.
  */
-export async function prepareRecord(keyring: Keyring, input: RecordInput, createdBy: string, now: number): Promise<NewRecord> {
+export async function prepareRecord(keyring: Keyring, input: RecordInput, createdBy: string, now: number, expiresAt: number): Promise<NewRecord> {
 	const phone = normalizePhone(input.contact.phone);
 	// The schema refused unnormalizable phones; reaching this is a bug, not bad input.
 	if (phone === null) throw new Error("phone passed validation but does not normalize");
@@ -28,5 +28,6 @@ export async function prepareRecord(keyring: Keyring, input: RecordInput, create
 		masked: maskContact(contact),
 		createdBy,
 		createdAt: now,
+		expiresAt,
 	};
 }

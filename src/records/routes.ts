@@ -14,10 +14,25 @@ import { createRouter } from "../http/router";
 import { IdempotencyStore } from "../idempotency/store";
 import { isAssignedTo } from "./assignment";
 import { createOnce, idempotencyKeyFrom } from "./create";
+import { eraseOnRequest } from "./erasure";
 import { normalizePhone } from "./phone";
 import { prepareRecord } from "./prepare";
 import { recordStoreFor } from "./record-store-for";
-import { BatchCreated, BatchInput, LookupQuery, PhoneLookupInput, ReassignInput, RecordIdParam, RecordInput, RecordList, RecordView } from "./schemas";
+import { expiryFor } from "./retention";
+import { retentionPolicy } from "./retention-policy";
+import {
+	BatchCreated,
+	BatchInput,
+	ErasureReceipt,
+	ErasureRequest,
+	LookupQuery,
+	PhoneLookupInput,
+	ReassignInput,
+	RecordIdParam,
+	RecordInput,
+	RecordList,
+	RecordView,
+} from "./schemas";
 import type { NewRecord, RecordStore, StoredRecord } from "./store";
 import { recordView } from "./view";
 
@@ -69,6 +84,7 @@ recordRoutes.openapi(
 	async (c) => {
 		const input = c.req.valid("json");
 		const principal = c.get("principal");
+		const retention = retentionPolicy(c.env, [input.retention_days], () => "/retention_days");
 		const keyring = await keyringFor(keyringConfig(c.env));
 		const store = recordStoreFor(c.env, c.executionCtx);
 		const now = Date.now();
@@ -77,7 +93,7 @@ recordRoutes.openapi(
 			{ records: store, idempotency: new IdempotencyStore(c.env.DB), keyring },
 			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: input },
 			async () => {
-				created = await prepareRecord(keyring, input, principal.subject, now);
+				created = await prepareRecord(keyring, input, principal.subject, now, expiryFor(input.retention_days, retention, now));
 				return { records: [created], events: [createdEvent(created, principal, now)] };
 			},
 			now,
@@ -108,6 +124,11 @@ recordRoutes.openapi(
 	}),
 	async (c) => {
 		const { records: inputs } = c.req.valid("json");
+		const retention = retentionPolicy(
+			c.env,
+			inputs.map((input) => input.retention_days),
+			(index) => `/records/${index}/retention_days`,
+		);
 		const principal = c.get("principal");
 		const keyring = await keyringFor(keyringConfig(c.env));
 		const now = Date.now();
@@ -115,7 +136,9 @@ recordRoutes.openapi(
 			{ records: recordStoreFor(c.env, c.executionCtx), idempotency: new IdempotencyStore(c.env.DB), keyring },
 			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: inputs },
 			async () => {
-				const records = await Promise.all(inputs.map((input) => prepareRecord(keyring, input, principal.subject, now)));
+				const records = await Promise.all(
+					inputs.map((input) => prepareRecord(keyring, input, principal.subject, now, expiryFor(input.retention_days, retention, now))),
+				);
 				// One entry for the batch, its ids indexed, so each record's history (GET /v1/audit?record_id=)
 				// still starts at its creation: a thousand entries per batch cost half the ingest rate.
 				const ids = records.map((record) => record.id);
@@ -238,5 +261,41 @@ recordRoutes.openapi(
 		const outcome = await recordStoreFor(c.env, c.executionCtx).erase(id, event);
 		if (outcome === "not_found") throw new ProblemError("not-found", { detail: "No record with this id." });
 		return c.body(null, 204);
+	},
+);
+
+recordRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/erasures",
+		summary: "Erase every record of a customer (by phone) or of a shipment, for a deletion request; answers with a receipt",
+		description:
+			"Records are crypto-shredded in batches of up to 500, each batch one audit entry naming its record ids (never the phone). The receipt lists every id erased and the audit entries; an empty list means nothing matched that was not already erased.",
+		tags: ["records"],
+		middleware: [authorize({ service: ["records:delete"] }), jsonBody()] as const,
+		request: { body: jsonBodyOf(ErasureRequest) },
+		responses: { 200: jsonResponse("The receipt.", ErasureReceipt), ...bodyErrors, ...authenticatedErrors },
+	}),
+	async (c) => {
+		const principal = c.get("principal");
+		const receipt = await eraseOnRequest(
+			recordStoreFor(c.env, c.executionCtx),
+			await keyringFor(keyringConfig(c.env)),
+			c.req.valid("json"),
+			actorOf(principal),
+			Date.now(),
+		);
+		return c.json(
+			{
+				matched_by: receipt.matchedBy,
+				reference: receipt.reference,
+				erased: receipt.erased,
+				count: receipt.erased.length,
+				erased_at: new Date(receipt.erasedAt).toISOString(),
+				audit_seqs: receipt.auditSeqs,
+				complete: receipt.complete,
+			},
+			200,
+		);
 	},
 );

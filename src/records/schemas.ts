@@ -37,6 +37,11 @@ export const RecordInput = z
 		contact: ContactInput,
 		depot: identifier("The depot the parcel is assigned to."),
 		courier: z.string().min(1).max(128).optional().openapi({ description: "The employee id (`sub`) of the assigned courier." }),
+		retention_days: z.number().int().min(1).max(3650).optional().openapi({
+			description:
+				"Days to keep the record (default RETENTION_DEFAULT_DAYS, 30; at most RETENTION_MAX_DAYS, 90). Once expired it reads as erased, and the retention job erases it.",
+			example: 30,
+		}),
 	})
 	.openapi("RecordInput");
 
@@ -73,27 +78,24 @@ export const RecordIdParam = z.object({
 		.openapi({ param: { name: "id", in: "path" }, example: "rec_01jdq3v9x2m4n5p6q7r8s9t0vw" }),
 });
 
+/** A phone to search by, in any format a record's phone is accepted in. */
+const searchPhone = () =>
+	z
+		.string()
+		.max(32)
+		.refine((value) => normalizePhone(value) !== null, "is not a valid phone number");
+const shipmentId = () => z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1–64 letters, digits, '-' or '_'");
+
 export const LookupQuery = z
 	.strictObject({
-		phone: z
-			.string()
-			.max(32)
-			.refine((value) => normalizePhone(value) !== null, "is not a valid phone number")
-			.optional()
-			.openapi({ description: "Exact phone number, in any format a record's phone is accepted in." }),
-		shipment_id: z
-			.string()
-			.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1–64 letters, digits, '-' or '_'")
-			.optional(),
+		phone: searchPhone().optional().openapi({ description: "Exact phone number, in any format a record's phone is accepted in." }),
+		shipment_id: shipmentId().optional(),
 	})
 	.refine((query) => (query.phone === undefined) !== (query.shipment_id === undefined), "give exactly one of phone or shipment_id");
 
 export const PhoneLookupInput = z
 	.strictObject({
-		phone: z
-			.string()
-			.max(32)
-			.refine((value) => normalizePhone(value) !== null, "is not a valid phone number"),
+		phone: searchPhone(),
 	})
 	.openapi("PhoneLookup");
 
@@ -116,6 +118,7 @@ export const RecordView = z
 		key_id: z.string().openapi({ description: "Key id the record's data key is wrapped under." }),
 		created_at: z.string().openapi({ format: "date-time" }),
 		updated_at: z.string().openapi({ format: "date-time" }),
+		expires_at: z.string().openapi({ format: "date-time", description: "When the record is erased by the retention job; it reads as erased from then on." }),
 	})
 	.openapi("Record");
 
@@ -125,3 +128,33 @@ export const BatchCreated = z.object({ ids: z.array(z.string()) }).openapi("Batc
 export type RecordInput = z.infer<typeof RecordInput>;
 export type ReassignInput = z.infer<typeof ReassignInput>;
 export type RecordView = z.infer<typeof RecordView>;
+
+export const ErasureRequest = z
+	.strictObject({
+		phone: searchPhone().optional().openapi({ description: "Erase every record of this customer's phone (exact match through the blind index)." }),
+		shipment_id: shipmentId().optional().openapi({ description: "Erase every record of this shipment." }),
+		reference: z
+			.string()
+			.regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1–64 letters, digits, '.', ':', '-' or '_'")
+			.optional()
+			.openapi({
+				description: "The caller's reference for the deletion request (a ticket number), kept in the audit entry: never personal data.",
+				example: "DSR-2026-00042",
+			}),
+	})
+	.refine((input) => (input.phone === undefined) !== (input.shipment_id === undefined), "give exactly one of phone or shipment_id")
+	.openapi("ErasureRequest");
+
+export const ErasureReceipt = z
+	.object({
+		matched_by: z.enum(["phone", "shipment_id"]),
+		reference: z.string().nullable(),
+		erased: z.array(z.string()).openapi({ description: "Ids of the records this request erased, in id order." }),
+		count: z.number().int(),
+		erased_at: z.string().openapi({ format: "date-time" }),
+		audit_seqs: z.array(z.number().int()).openapi({ description: "The audit entries that record the erasure (one per batch of up to 500 records)." }),
+		complete: z.boolean().openapi({ description: "False if more records matched than one call erases (10,000): call again with the same request." }),
+	})
+	.openapi("ErasureReceipt");
+
+export type ErasureRequest = z.infer<typeof ErasureRequest>;

@@ -17,6 +17,8 @@ export interface NewRecord {
 	masked: MaskedContact;
 	createdBy: string;
 	createdAt: number;
+	/** When the retention job erases it; from then on it reads as erased. */
+	expiresAt: number;
 }
 
 export interface StoredRecord {
@@ -25,13 +27,36 @@ export interface StoredRecord {
 	party: Party;
 	depot: string;
 	courier: string | null;
-	/** Null once erased: the data key and ciphertext are gone. */
+	/** Null once erased or expired: the data key and ciphertext are gone, or about to be. */
 	sealed: SealedContact | null;
 	masked: MaskedContact | null;
 	createdBy: string;
 	createdAt: number;
 	updatedAt: number;
+	/** When it was erased; for an expired record not yet erased by the retention job, when it expired. */
 	erasedAt: number | null;
+	expiresAt: number | null;
+}
+
+/** One record's envelope as the re-wrap job reads it. */
+export interface SealedRow {
+	id: string;
+	sealed: SealedContact;
+}
+
+/** A record re-sealed under the primary key, with its phone index under the primary's index key. */
+export interface Resealed {
+	id: string;
+	/** The envelope read, which must still be the stored one for the write to land. */
+	previous: SealedContact;
+	sealed: SealedContact;
+	phoneIndex: string;
+}
+
+export interface ErasedBatch {
+	ids: string[];
+	/** The audit entry that records the batch. */
+	seq: number | null;
 }
 
 export interface Reassignment {
@@ -60,6 +85,28 @@ export interface RecordStore {
 	findByShipment(shipmentId: string): Promise<StoredRecord[]>;
 	reassign(id: string, change: Reassignment, event: AuditEvent): Promise<StoredRecord | null>;
 	erase(id: string, event: AuditEvent): Promise<"erased" | "already_erased" | "not_found">;
+	/** Ids of records not yet erased (expired ones included) with one of these phone index values. */
+	unerasedIdsByPhoneIndex(candidates: string[], limit: number): Promise<string[]>;
+	/** Ids of records not yet erased (expired ones included) of a shipment. */
+	unerasedIdsByShipment(shipmentId: string): Promise<string[]>;
+	/**
+	 * Crypto-shreds the records among `ids` that are not erased yet, and writes the event built for
+	 * them in the same transaction. Returns the ids erased and the entry's seq.
+	 */
+	eraseMany(ids: string[], event: (erased: string[]) => AuditEvent): Promise<ErasedBatch>;
+	/** Ids of live records whose expiry has passed, oldest expiry first; honeytokens are never among them. */
+	expiredIds(now: number, limit: number): Promise<string[]>;
+	/** Moves the expiry of planted honeytokens that have expired: a trap must outlive the data around it. */
+	renewExpiredHoneytokens(now: number, expiresAt: number): Promise<number>;
+	/** Records not yet erased sealed under one of `keyIds`, in id order after `after`, for re-wrapping. */
+	sealedUnder(keyIds: string[], after: string, limit: number): Promise<SealedRow[]>;
+	/**
+	 * Writes re-sealed envelopes, each only if the record still holds the envelope read (an erasure
+	 * or another re-wrap in between wins), with the event in the same transaction. Returns the ids written.
+	 */
+	replaceSealed(batch: Resealed[], event: (ids: string[]) => AuditEvent): Promise<string[]>;
+	/** Records not yet erased, per key id (expired ones included: their keys are needed until erased). */
+	countByKeyId(): Promise<Record<string, number>>;
 }
 
 interface RecordRow {
@@ -80,16 +127,29 @@ interface RecordRow {
 	created_at: number;
 	updated_at: number;
 	erased_at: number | null;
+	expires_at: number | null;
 }
 
 const COLUMNS =
-	"id, shipment_id, party, depot, courier, key_id, wrapped_key, name_ct, phone_ct, address_ct, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, erased_at";
+	"id, shipment_id, party, depot, courier, key_id, wrapped_key, name_ct, phone_ct, address_ct, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, erased_at, expires_at";
+
+/** SQL: the record is neither erased nor expired at the given parameter (ms). */
+const liveAt = (nowParam: string) => `erased_at IS NULL AND (expires_at IS NULL OR expires_at > ${nowParam})`;
+
+/** Crypto-shredding: the wrapped data key, every ciphertext, the blind index and masks go at once. */
+const SHRED = `key_id = NULL, wrapped_key = NULL, name_ct = NULL, phone_ct = NULL, address_ct = NULL, phone_index = NULL,
+	masked_name = NULL, masked_phone = NULL, masked_address = NULL`;
 
 /** Records per INSERT … SELECT FROM json_each(?): one bound parameter however many rows. */
 const ROWS_PER_STATEMENT = 100;
 
-function fromRow(row: RecordRow): StoredRecord {
-	const live = row.erased_at === null && row.key_id !== null && row.wrapped_key !== null;
+/**
+ * A row as callers see it at `now`. An expired record the retention job has not reached yet reads
+ * exactly as an erased one (no envelope, no masks), so no route or reveal can tell the difference.
+ */
+function fromRow(row: RecordRow, now: number): StoredRecord {
+	const expired = row.erased_at === null && row.expires_at !== null && row.expires_at <= now;
+	const live = row.erased_at === null && !expired && row.key_id !== null && row.wrapped_key !== null;
 	return {
 		id: row.id,
 		shipmentId: row.shipment_id,
@@ -107,7 +167,20 @@ function fromRow(row: RecordRow): StoredRecord {
 		createdBy: row.created_by,
 		createdAt: row.created_at,
 		updatedAt: row.updated_at,
-		erasedAt: row.erased_at,
+		erasedAt: expired ? row.expires_at : row.erased_at,
+		expiresAt: row.expires_at,
+	};
+}
+
+/** The columns one envelope and its blind index are written to. */
+function envelopeColumns(sealed: SealedContact, phoneIndex: string) {
+	return {
+		key_id: sealed.keyId,
+		wrapped_key: sealed.wrappedKey,
+		name_ct: sealed.ciphertext.name,
+		phone_ct: sealed.ciphertext.phone,
+		address_ct: sealed.ciphertext.address,
+		phone_index: phoneIndex,
 	};
 }
 
@@ -118,30 +191,28 @@ function toJsonRow(record: NewRecord): Record<string, unknown> {
 		party: record.party,
 		depot: record.depot,
 		courier: record.courier,
-		key_id: record.sealed.keyId,
-		wrapped_key: record.sealed.wrappedKey,
-		name_ct: record.sealed.ciphertext.name,
-		phone_ct: record.sealed.ciphertext.phone,
-		address_ct: record.sealed.ciphertext.address,
-		phone_index: record.phoneIndex,
+		...envelopeColumns(record.sealed, record.phoneIndex),
 		masked_name: record.masked.name,
 		masked_phone: record.masked.phone,
 		masked_address: record.masked.address,
 		created_by: record.createdBy,
 		created_at: record.createdAt,
+		expires_at: record.expiresAt,
 	};
 }
 
-const INSERT_FROM_JSON = `INSERT INTO records (id, shipment_id, party, depot, courier, key_id, wrapped_key, name_ct, phone_ct, address_ct, phone_index, masked_name, masked_phone, masked_address, created_by, created_at, updated_at)
+const INSERT_FROM_JSON = `INSERT INTO records (id, shipment_id, party, depot, courier, key_id, wrapped_key, name_ct, phone_ct, address_ct, phone_index, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, expires_at)
 SELECT value ->> '$.id', value ->> '$.shipment_id', value ->> '$.party', value ->> '$.depot', value ->> '$.courier', value ->> '$.key_id', value ->> '$.wrapped_key',
        value ->> '$.name_ct', value ->> '$.phone_ct', value ->> '$.address_ct', value ->> '$.phone_index', value ->> '$.masked_name', value ->> '$.masked_phone',
-       value ->> '$.masked_address', value ->> '$.created_by', value ->> '$.created_at', value ->> '$.created_at'
+       value ->> '$.masked_address', value ->> '$.created_by', value ->> '$.created_at', value ->> '$.created_at', value ->> '$.expires_at'
 FROM json_each(?1)`;
 
 export class D1RecordStore implements RecordStore {
 	constructor(
 		private readonly db: D1Database,
 		private readonly audit: AuditLog,
+		/** What "now" is for expiry: an expired record reads as erased. */
+		private readonly clock: () => number = Date.now,
 	) {}
 
 	async insert(records: NewRecord[], companions: Companion[], events: AuditEvent[]): Promise<InsertOutcome> {
@@ -165,7 +236,7 @@ export class D1RecordStore implements RecordStore {
 
 	async get(id: string): Promise<StoredRecord | null> {
 		const row = await this.db.prepare(`SELECT ${COLUMNS} FROM records WHERE id = ?1`).bind(id).first<RecordRow>();
-		return row ? fromRow(row) : null;
+		return row ? fromRow(row, this.clock()) : null;
 	}
 
 	async getWithHoneytokenFlag(id: string): Promise<{ record: StoredRecord | null; honeytoken: boolean }> {
@@ -173,50 +244,157 @@ export class D1RecordStore implements RecordStore {
 			.prepare(`SELECT ${COLUMNS}, EXISTS (SELECT 1 FROM honeytokens WHERE record_id = ?1) AS honeytoken FROM records WHERE id = ?1`)
 			.bind(id)
 			.first<RecordRow & { honeytoken: number }>();
-		return row ? { record: fromRow(row), honeytoken: row.honeytoken === 1 } : { record: null, honeytoken: false };
+		return row ? { record: fromRow(row, this.clock()), honeytoken: row.honeytoken === 1 } : { record: null, honeytoken: false };
 	}
 
 	async findByPhoneIndex(candidates: string[], limit: number): Promise<StoredRecord[]> {
-		const placeholders = candidates.map((_, i) => `?${i + 2}`).join(", ");
+		const now = this.clock();
+		const placeholders = candidates.map((_, i) => `?${i + 3}`).join(", ");
 		const { results } = await this.db
-			.prepare(`SELECT ${COLUMNS} FROM records WHERE phone_index IN (${placeholders}) ORDER BY id LIMIT ?1`)
-			.bind(limit, ...candidates)
+			.prepare(`SELECT ${COLUMNS} FROM records WHERE phone_index IN (${placeholders}) AND ${liveAt("?2")} ORDER BY id LIMIT ?1`)
+			.bind(limit, now, ...candidates)
 			.all<RecordRow>();
-		return results.map(fromRow);
+		return results.map((row) => fromRow(row, now));
 	}
 
 	async findByShipment(shipmentId: string): Promise<StoredRecord[]> {
+		const now = this.clock();
 		const { results } = await this.db
-			.prepare(`SELECT ${COLUMNS} FROM records WHERE shipment_id = ?1 AND erased_at IS NULL ORDER BY party`)
-			.bind(shipmentId)
+			.prepare(`SELECT ${COLUMNS} FROM records WHERE shipment_id = ?1 AND ${liveAt("?2")} ORDER BY party`)
+			.bind(shipmentId, now)
 			.all<RecordRow>();
-		return results.map(fromRow);
+		return results.map((row) => fromRow(row, now));
 	}
 
 	async reassign(id: string, change: Reassignment, event: AuditEvent): Promise<StoredRecord | null> {
 		const update = this.db
 			.prepare(
 				`UPDATE records SET depot = COALESCE(?2, depot), courier = CASE WHEN ?3 THEN ?4 ELSE courier END, updated_at = ?5
-				 WHERE id = ?1 AND erased_at IS NULL RETURNING ${COLUMNS}`,
+				 WHERE id = ?1 AND ${liveAt("?5")} RETURNING ${COLUMNS}`,
 			)
 			.bind(id, change.depot ?? null, change.courier !== undefined ? 1 : 0, change.courier ?? null, event.at);
 		const { results } = await this.audit.appendWith(event, [update], { onlyIfChanged: true });
 		const row = results[0]?.results[0] as RecordRow | undefined;
-		return row ? fromRow(row) : null;
+		return row ? fromRow(row, event.at) : null;
 	}
 
-	/** Crypto-shredding: the wrapped data key, every ciphertext, the blind index and masks go at once. */
+	/** Crypto-shredding of one record (an expired one too: erasing it now is what its expiry promised). */
 	async erase(id: string, event: AuditEvent): Promise<"erased" | "already_erased" | "not_found"> {
-		const shred = this.db
-			.prepare(
-				`UPDATE records SET key_id = NULL, wrapped_key = NULL, name_ct = NULL, phone_ct = NULL, address_ct = NULL, phone_index = NULL,
-				 masked_name = NULL, masked_phone = NULL, masked_address = NULL, erased_at = ?2, updated_at = ?2
-				 WHERE id = ?1 AND erased_at IS NULL`,
-			)
-			.bind(id, event.at);
+		const shred = this.db.prepare(`UPDATE records SET ${SHRED}, erased_at = ?2, updated_at = ?2 WHERE id = ?1 AND erased_at IS NULL`).bind(id, event.at);
 		const { seq } = await this.audit.appendWith(event, [shred], { onlyIfChanged: true });
 		if (seq !== null) return "erased";
 		const exists = await this.db.prepare("SELECT 1 FROM records WHERE id = ?1").bind(id).first();
 		return exists ? "already_erased" : "not_found";
+	}
+
+	async unerasedIdsByPhoneIndex(candidates: string[], limit: number): Promise<string[]> {
+		const placeholders = candidates.map((_, i) => `?${i + 2}`).join(", ");
+		const { results } = await this.db
+			.prepare(`SELECT id FROM records WHERE phone_index IN (${placeholders}) AND erased_at IS NULL ORDER BY id LIMIT ?1`)
+			.bind(limit, ...candidates)
+			.all<{ id: string }>();
+		return results.map((row) => row.id);
+	}
+
+	async unerasedIdsByShipment(shipmentId: string): Promise<string[]> {
+		const { results } = await this.db
+			.prepare("SELECT id FROM records WHERE shipment_id = ?1 AND erased_at IS NULL ORDER BY id")
+			.bind(shipmentId)
+			.all<{ id: string }>();
+		return results.map((row) => row.id);
+	}
+
+	async eraseMany(ids: string[], event: (erased: string[]) => AuditEvent): Promise<ErasedBatch> {
+		if (ids.length === 0) return { ids: [], seq: null };
+		// The entry names the ids still unerased at this read; the update re-checks in its own
+		// transaction, and the entry is written only if the update changed something.
+		const { results } = await this.db
+			.prepare("SELECT id FROM records WHERE id IN (SELECT value FROM json_each(?1)) AND erased_at IS NULL ORDER BY id")
+			.bind(JSON.stringify(ids))
+			.all<{ id: string }>();
+		const pending = results.map((row) => row.id);
+		if (pending.length === 0) return { ids: [], seq: null };
+		const entry = event(pending);
+		const shred = this.db
+			.prepare(`UPDATE records SET ${SHRED}, erased_at = ?2, updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND erased_at IS NULL RETURNING id`)
+			.bind(JSON.stringify(pending), entry.at);
+		const { results: written, seq } = await this.audit.appendWith(entry, [shred], { onlyIfChanged: true });
+		const erased = ((written[0]?.results ?? []) as { id: string }[]).map((row) => row.id).sort();
+		if (erased.length !== pending.length) {
+			// Erased by another call between the read and the write: the entry then names a record that
+			// was erased anyway (by its own audited call), never one that was not.
+			console.warn(JSON.stringify({ event: "erase_batch_raced", expected: pending.length, erased: erased.length, seq }));
+		}
+		return { ids: erased, seq };
+	}
+
+	async expiredIds(now: number, limit: number): Promise<string[]> {
+		const { results } = await this.db
+			.prepare(
+				`SELECT id FROM records WHERE erased_at IS NULL AND expires_at <= ?1 AND id NOT IN (SELECT record_id FROM honeytokens)
+				 ORDER BY expires_at, id LIMIT ?2`,
+			)
+			.bind(now, limit)
+			.all<{ id: string }>();
+		return results.map((row) => row.id);
+	}
+
+	async renewExpiredHoneytokens(now: number, expiresAt: number): Promise<number> {
+		const result = await this.db
+			.prepare("UPDATE records SET expires_at = ?2 WHERE erased_at IS NULL AND expires_at <= ?1 AND id IN (SELECT record_id FROM honeytokens)")
+			.bind(now, expiresAt)
+			.run();
+		return result.meta.changes;
+	}
+
+	async sealedUnder(keyIds: string[], after: string, limit: number): Promise<SealedRow[]> {
+		if (keyIds.length === 0) return [];
+		const { results } = await this.db
+			.prepare(
+				`SELECT id, key_id, wrapped_key, name_ct, phone_ct, address_ct FROM records
+				 WHERE key_id IN (SELECT value FROM json_each(?1)) AND erased_at IS NULL AND id > ?3 ORDER BY id LIMIT ?2`,
+			)
+			.bind(JSON.stringify(keyIds), limit, after)
+			.all<Pick<RecordRow, "id" | "key_id" | "wrapped_key" | "name_ct" | "phone_ct" | "address_ct">>();
+		return results.map((row) => ({
+			id: row.id,
+			sealed: {
+				keyId: row.key_id as string,
+				wrappedKey: row.wrapped_key as string,
+				ciphertext: { name: row.name_ct, phone: row.phone_ct, address: row.address_ct } as Record<ContactField, string>,
+			},
+		}));
+	}
+
+	async replaceSealed(batch: Resealed[], event: (ids: string[]) => AuditEvent): Promise<string[]> {
+		if (batch.length === 0) return [];
+		const rows = batch.map((record) => ({
+			id: record.id,
+			old_key_id: record.previous.keyId,
+			old_wrapped_key: record.previous.wrappedKey,
+			...envelopeColumns(record.sealed, record.phoneIndex),
+		}));
+		// Compare-and-set on the envelope read: an erasure in between leaves wrapped_key NULL and the
+		// row unmatched, so a re-wrap can never bring erased data back.
+		const update = this.db
+			.prepare(
+				`UPDATE records SET key_id = r.value ->> '$.key_id', wrapped_key = r.value ->> '$.wrapped_key', name_ct = r.value ->> '$.name_ct',
+				   phone_ct = r.value ->> '$.phone_ct', address_ct = r.value ->> '$.address_ct', phone_index = r.value ->> '$.phone_index'
+				 FROM json_each(?1) AS r
+				 WHERE records.id = r.value ->> '$.id' AND records.key_id = r.value ->> '$.old_key_id'
+				   AND records.wrapped_key = r.value ->> '$.old_wrapped_key' AND records.erased_at IS NULL
+				 RETURNING records.id`,
+			)
+			.bind(JSON.stringify(rows));
+		const entry = event(batch.map((record) => record.id));
+		const { results } = await this.audit.appendWith(entry, [update], { onlyIfChanged: true });
+		return ((results[0]?.results ?? []) as { id: string }[]).map((row) => row.id).sort();
+	}
+
+	async countByKeyId(): Promise<Record<string, number>> {
+		const { results } = await this.db
+			.prepare("SELECT key_id, COUNT(*) AS records FROM records WHERE key_id IS NOT NULL AND erased_at IS NULL GROUP BY key_id ORDER BY key_id")
+			.all<{ key_id: string; records: number }>();
+		return Object.fromEntries(results.map((row) => [row.key_id, row.records]));
 	}
 }

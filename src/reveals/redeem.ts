@@ -3,9 +3,10 @@ import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
 import type { Principal } from "../auth/principal";
 import { type Contact, openContact } from "../crypto/envelope";
+import { UnknownKeyIdError } from "../crypto/errors";
 import type { Keyring } from "../crypto/keyring";
 import { type RevealGrant, RevealTokenRejectedError, verifyRevealToken } from "../crypto/reveal-token";
-import type { SigningKey } from "../crypto/signing-key";
+import type { VerificationKey } from "../crypto/signing-key";
 import { ProblemError } from "../http/problem";
 import { assignmentCondition } from "../records/assignment";
 import type { RecordStore } from "../records/store";
@@ -16,7 +17,8 @@ export interface RedeemDeps {
 	records: RecordStore;
 	audit: AuditLog;
 	redemptions: RedemptionStore;
-	verificationKeys: readonly SigningKey[];
+	/** The current signing key and the previous keys still honoured (`publishedKeys`). */
+	verificationKeys: readonly VerificationKey[];
 	keyring: Keyring;
 	/** Whether the principal's limiter holds them suspended (fails closed with 503). */
 	suspended: () => Promise<boolean>;
@@ -74,6 +76,12 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 	if (!decision.allowed) {
 		await refuse(decision.reason, grant);
 		throw new ProblemError("out-of-scope", { detail: "This record is no longer assigned to you or your depot." });
+	}
+	// A key removed from the ring while still in use: refuse before the single-use mark, so the
+	// token still redeems once the key is restored. The error handler names the key id and alerts.
+	if (!deps.keyring.hasKey(record.sealed.keyId)) {
+		await refuse("key_unavailable", grant);
+		throw new UnknownKeyIdError(record.sealed.keyId);
 	}
 
 	const redeemed: AuditEvent = {

@@ -1,8 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { auditLogFor } from "../audit/audit-log-for";
-import { keyringConfig, revealTokenTtlSeconds, signingJwkConfig } from "../config";
+import { keyringConfig, previousSigningKeysConfig, revealTokenTtlSeconds, signingJwkConfig } from "../config";
 import { keyringFor } from "../crypto/keyring";
-import { signingKeyFor } from "../crypto/signing-key";
+import { signingKeyFor, verificationKeysFor } from "../crypto/signing-key";
+import { publishedKeys } from "../crypto/verification-keys";
 import { AlertStore } from "../detection/alert-store";
 import { countDepotReveal } from "../detection/depot-budget";
 import { scheduleAlertDelivery } from "../detection/schedule-delivery";
@@ -98,18 +99,24 @@ revealRoutes.openapi(
 	}),
 	async (c) => {
 		const { reveal_token } = c.req.valid("json");
+		const now = Date.now();
 		const revealed = await redeemReveal(
 			{
 				records: recordStoreFor(c.env, c.executionCtx),
 				audit: auditLogFor(c.env, c.executionCtx),
 				redemptions: new RedemptionStore(c.env.DB),
-				verificationKeys: [await signingKeyFor(signingJwkConfig(c.env))],
+				// The current key, and previous keys only while the JWKS still lists them.
+				verificationKeys: publishedKeys(
+					await verificationKeysFor(signingJwkConfig(c.env), previousSigningKeysConfig(c.env)),
+					revealTokenTtlSeconds(c.env),
+					now,
+				),
 				keyring: await keyringFor(keyringConfig(c.env)),
 				suspended: async () => (await reachLimiter(() => limiterOf(c.env, c.get("principal")).status())).suspension !== null,
 			},
 			c.get("principal"),
 			reveal_token,
-			Date.now(),
+			now,
 		);
 		// Plaintext: no cache of any kind may keep it (RFC 9111 §5.2.2.5).
 		c.header("Cache-Control", "no-store");

@@ -1,4 +1,7 @@
-import { exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import type { Env } from "../../src/env";
+import worker from "../../src/index";
 
 export interface CallOptions {
 	token?: string;
@@ -10,6 +13,10 @@ export interface CallOptions {
 
 /** Calls the worker's own fetch handler in workerd, as a client over HTTP would. */
 export async function call(method: string, path: string, options: CallOptions = {}): Promise<Response> {
+	return exports.default.fetch(request(method, path, options));
+}
+
+function request(method: string, path: string, options: CallOptions): Request {
 	const headers = new Headers(options.headers);
 	if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
 	let body: BodyInit | undefined = options.rawBody;
@@ -17,7 +24,7 @@ export async function call(method: string, path: string, options: CallOptions = 
 		body = JSON.stringify(options.body);
 		if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
 	}
-	return exports.default.fetch(new Request(`https://vault.test${path}`, { method, headers, body }));
+	return new Request(`https://vault.test${path}`, { method, headers, body });
 }
 
 export async function json<T = Record<string, unknown>>(response: Response): Promise<T> {
@@ -37,4 +44,15 @@ export function recordBody(overrides: Record<string, unknown> = {}) {
 		courier: "courier-0042",
 		...overrides,
 	};
+}
+
+/**
+ * Calls the worker with some variables changed (another keyring, another batch size): the same
+ * bindings otherwise, the same D1 and Durable Objects. Waits for what the request left running.
+ */
+export async function callWith(overrides: Partial<Env>, method: string, path: string, options: CallOptions = {}): Promise<Response> {
+	const ctx = createExecutionContext();
+	const response = await worker.fetch(request(method, path, options), { ...env, ...overrides }, ctx);
+	await waitOnExecutionContext(ctx);
+	return response;
 }

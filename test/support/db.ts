@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import type { ContactField, SealedContact } from "../../src/crypto/envelope";
 
 /** Every application table in D1 (not D1's or SQLite's own). */
 export async function tableNames(): Promise<string[]> {
@@ -37,4 +38,14 @@ export interface RecordRow {
 
 export async function recordRow(id: string): Promise<RecordRow | null> {
 	return env.DB.prepare("SELECT * FROM records WHERE id = ?1").bind(id).first<RecordRow>();
+}
+
+/** The envelope a row holds, as the crypto module reads it. */
+export function sealedOf(row: RecordRow | null): SealedContact {
+	if (!row?.key_id || !row.wrapped_key) throw new Error("row is erased");
+	return {
+		keyId: row.key_id,
+		wrappedKey: row.wrapped_key,
+		ciphertext: { name: row.name_ct, phone: row.phone_ct, address: row.address_ct } as Record<ContactField, string>,
+	};
 }
