@@ -71,8 +71,3 @@ export async function rewrapToPrimary(
 	const left = await store.sealedUnder(from, after, 1);
 	return { rewrapped, batches: options.maxBatches, failed, drained: left.length === 0 && failed.length === 0 };
 }
-
-/** Key ids records still use that the ring does not hold: their records cannot be opened. */
-export function missingKeyIds(inUse: Record<string, number>, keyring: Keyring): string[] {
-	return Object.keys(inUse).filter((keyId) => !keyring.hasKey(keyId));
-}
