@@ -273,3 +273,45 @@ describe("health", () => {
 		}
 	});
 });
+
+describe("expiry racing a redeem", () => {
+	it("a record that expires between the redeem's read and its single-use mark reveals nothing", async () => {
+		const { redeemReveal } = await import("../src/reveals/redeem");
+		const { D1RecordStore } = await import("../src/records/store");
+		const { AuditLog } = await import("../src/audit/log");
+		const { RedemptionStore } = await import("../src/reveals/redemption-store");
+		const { keyringFor } = await import("../src/crypto/keyring");
+		const { signingKeyFor } = await import("../src/crypto/signing-key");
+		const { keyringConfig, signingJwkConfig } = await import("../src/config");
+		const { verifyBearer } = await import("../src/auth/verify-bearer");
+		const { trustedIssuers } = await import("../src/auth/trusted-issuers");
+		const { trustedIssuersConfig } = await import("../src/config");
+
+		const record = await create();
+		const courierToken = await employeeToken("courier", "ret-courier", "RET");
+		const asked = await call("POST", "/v1/reveals", { token: courierToken, body: { record_id: record.id, fields: ["phone"], purpose: "delivery" } });
+		const { reveal_token } = await json<{ reveal_token: string }>(asked);
+		const expiresAt = Date.now() - 1;
+		await env.DB.prepare("UPDATE records SET expires_at = ?2 WHERE id = ?1").bind(record.id, expiresAt).run();
+
+		const audit = new AuditLog(env.DB);
+		const principal = await verifyBearer(courierToken, trustedIssuers(trustedIssuersConfig(env)), new Date());
+		const outcome = redeemReveal(
+			{
+				// The read happened just before the expiry: the record still looked live.
+				records: new D1RecordStore(env.DB, audit, () => expiresAt - 1000),
+				audit,
+				redemptions: new RedemptionStore(env.DB),
+				verificationKeys: [await signingKeyFor(signingJwkConfig(env))],
+				keyring: await keyringFor(keyringConfig(env)),
+				suspended: async () => false,
+			},
+			principal,
+			reveal_token,
+			Date.now(),
+		);
+		await expect(outcome).rejects.toMatchObject({ slug: "out-of-scope" });
+		const marks = await env.DB.prepare("SELECT count(*) AS n FROM reveal_redemptions WHERE record_id = ?1").bind(record.id).first<{ n: number }>();
+		expect(marks?.n).toBe(0);
+	});
+});

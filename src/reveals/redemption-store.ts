@@ -9,15 +9,16 @@ export class RedemptionStore {
 
 	/**
 	 * The statement that marks a token used; its primary key makes a second mark fail. It marks
-	 * nothing unless, at that instant, the record is live and still within `assignment` (depot, and
-	 * courier for couriers; null for services), so an erase or a reassignment that lands first wins.
+	 * nothing unless, at that instant, the record is live (neither erased nor expired at `now`) and
+	 * still within `assignment` (depot, and courier for couriers; null for services), so an erase, an
+	 * expiry or a reassignment that lands first wins.
 	 */
 	mark(grant: RevealGrant, now: number, assignment: { depot: string; courier: string | null } | null): D1PreparedStatement {
 		return this.db
 			.prepare(
 				`INSERT INTO reveal_redemptions (jti, subject, record_id, redeemed_at, expires_at)
 				 SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (
-				   SELECT 1 FROM records WHERE id = ?3 AND erased_at IS NULL
+				   SELECT 1 FROM records WHERE id = ?3 AND erased_at IS NULL AND (expires_at IS NULL OR expires_at > ?4)
 				   AND (?6 IS NULL OR depot = ?6) AND (?7 IS NULL OR courier = ?7))`,
 			)
 			.bind(grant.jti, grant.subject, grant.recordId, now, grant.expiresAt, assignment?.depot ?? null, assignment?.courier ?? null);
