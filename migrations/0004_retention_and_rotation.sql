@@ -1,8 +1,10 @@
 -- Retention: every record is erased (crypto-shredded) by the scheduled job once expires_at passes;
 -- until then, reads and reveals of an expired record already behave as if it were erased.
--- Records written before this migration get the default 30 days from their creation.
+-- Records written before this migration get the default 30 days from their creation, but never less
+-- than 7 days from the migration: turning retention on must not shred a backlog the moment it deploys,
+-- before anyone has looked at what it would erase.
 ALTER TABLE records ADD COLUMN expires_at INTEGER;
-UPDATE records SET expires_at = created_at + 30 * 86400000 WHERE expires_at IS NULL;
+UPDATE records SET expires_at = MAX(created_at + 30 * 86400000, unixepoch() * 1000 + 7 * 86400000) WHERE expires_at IS NULL;
 
 -- The retention job's queue: live records by expiry.
 CREATE INDEX records_expiry ON records (expires_at) WHERE erased_at IS NULL;

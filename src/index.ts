@@ -65,7 +65,7 @@ function everyMinute(env: Env, now: number): Record<string, () => Promise<unknow
 				now,
 				batchSize: retentionEraseBatchSize(env),
 				maxBatches: RETENTION_BATCHES_PER_RUN,
-				honeytokenExpiresAt: expiryFor(undefined, policy, now),
+				defaultRetentionMs: expiryFor(undefined, policy, now) - now,
 			});
 		},
 	};

@@ -315,3 +315,36 @@ describe("expiry racing a redeem", () => {
 		expect(marks?.n).toBe(0);
 	});
 });
+
+describe("retention never disarms a trap, nor loses a record written during an upgrade", () => {
+	it("an expired honeytoken the job has not renewed yet still suspends whoever asks for it", async () => {
+		const planted = await json<{ record_id: string }>(await call("POST", "/v1/honeytokens", { token: ops, body: { record: body({ depot: "RETH" }) } }));
+		await expire(planted.record_id);
+		const clerk = await employeeToken("clerk", "ret-harvester", "RETH");
+		const asked = await call("POST", "/v1/reveals", { token: clerk, body: { record_id: planted.record_id, fields: ["phone"], purpose: "customer_service" } });
+		expect(asked.status).toBe(423);
+	});
+
+	it("a honeytoken about to expire is renewed a day ahead", async () => {
+		const planted = await json<{ record_id: string }>(await call("POST", "/v1/honeytokens", { token: ops, body: { record: body() } }));
+		await env.DB.prepare("UPDATE records SET expires_at = ?2 WHERE id = ?1")
+			.bind(planted.record_id, Date.now() + DAY / 2)
+			.run();
+		await runCron("* * * * *");
+		const row = await env.DB.prepare("SELECT expires_at FROM records WHERE id = ?1").bind(planted.record_id).first<{ expires_at: number }>();
+		expect(row?.expires_at).toBeGreaterThan(Date.now() + 29 * DAY);
+	});
+
+	it("a record without an expiry reads with a null expires_at, and the job gives it the default from its creation", async () => {
+		const record = await create();
+		await env.DB.prepare("UPDATE records SET expires_at = NULL WHERE id = ?1").bind(record.id).run();
+		const read = await call("GET", `/v1/records/${record.id}`, { token: service });
+		expect(read.status).toBe(200);
+		expect((await json<{ expires_at: string | null }>(read)).expires_at).toBeNull();
+		await runCron("* * * * *");
+		const row = await env.DB.prepare("SELECT created_at, expires_at FROM records WHERE id = ?1")
+			.bind(record.id)
+			.first<{ created_at: number; expires_at: number }>();
+		expect((row?.expires_at ?? 0) - (row?.created_at ?? 0)).toBe(30 * DAY);
+	});
+});

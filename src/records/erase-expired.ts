@@ -1,6 +1,8 @@
 import type { AuditEvent } from "../audit/entry";
 import type { RecordStore } from "./store";
 
+const DAY_MS = 86_400_000;
+
 export interface ExpiryRun {
 	erased: number;
 	batches: number;
@@ -17,10 +19,13 @@ export interface ExpiryRun {
  */
 export async function eraseExpired(
 	store: RecordStore,
-	options: { now: number; batchSize: number; maxBatches: number; honeytokenExpiresAt: number },
+	options: { now: number; batchSize: number; maxBatches: number; defaultRetentionMs: number },
 ): Promise<ExpiryRun> {
 	const { now, batchSize, maxBatches } = options;
-	const honeytokensRenewed = await store.renewExpiredHoneytokens(now, options.honeytokenExpiresAt);
+	// Rows written by a version without retention (during a deploy) get the default from their creation.
+	await store.assignMissingExpiry(options.defaultRetentionMs);
+	// Renewed a day ahead, so a trap never reads as expired in lookups while the job is behind.
+	const honeytokensRenewed = await store.renewExpiringHoneytokens(now + DAY_MS, now + options.defaultRetentionMs);
 	let erased = 0;
 	for (let batch = 0; batch < maxBatches; batch++) {
 		const ids = await store.expiredIds(now, batchSize);

@@ -118,7 +118,11 @@ export const RecordView = z
 		key_id: z.string().openapi({ description: "Key id the record's data key is wrapped under." }),
 		created_at: z.string().openapi({ format: "date-time" }),
 		updated_at: z.string().openapi({ format: "date-time" }),
-		expires_at: z.string().openapi({ format: "date-time", description: "When the record is erased by the retention job; it reads as erased from then on." }),
+		expires_at: z.string().nullable().openapi({
+			format: "date-time",
+			description:
+				"When the record is erased by the retention job; it reads as erased from then on. Null only briefly, for a record written during an upgrade.",
+		}),
 	})
 	.openapi("Record");
 

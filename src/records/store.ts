@@ -96,9 +96,14 @@ export interface RecordStore {
 	eraseMany(ids: string[], event: (erased: string[]) => AuditEvent): Promise<ErasedBatch>;
 	/** Ids of live records whose expiry has passed, oldest expiry first; honeytokens are never among them. */
 	expiredIds(now: number, limit: number): Promise<string[]>;
-	/** Moves the expiry of planted honeytokens that have expired: a trap must outlive the data around it. */
-	renewExpiredHoneytokens(now: number, expiresAt: number): Promise<number>;
-	/** Records not yet erased sealed under one of `keyIds`, in id order after `after`, for re-wrapping. */
+	/** Moves the expiry of planted honeytokens expiring before `before`: a trap must outlive the data around it. */
+	renewExpiringHoneytokens(before: number, expiresAt: number): Promise<number>;
+	/** Gives records without an expiry (written by a version before retention) `created_at + defaultMs`. */
+	assignMissingExpiry(defaultMs: number): Promise<number>;
+	/**
+	 * Live records sealed under one of `keyIds`, in id order after `after`, for re-wrapping. Expired
+	 * ones are left to the retention job: no plaintext is made of data that should already be gone.
+	 */
 	sealedUnder(keyIds: string[], after: string, limit: number): Promise<SealedRow[]>;
 	/**
 	 * Writes re-sealed envelopes, each only if the record still holds the envelope read (an erasure
@@ -244,7 +249,11 @@ export class D1RecordStore implements RecordStore {
 			.prepare(`SELECT ${COLUMNS}, EXISTS (SELECT 1 FROM honeytokens WHERE record_id = ?1) AS honeytoken FROM records WHERE id = ?1`)
 			.bind(id)
 			.first<RecordRow & { honeytoken: number }>();
-		return row ? { record: fromRow(row, this.clock()), honeytoken: row.honeytoken === 1 } : { record: null, honeytoken: false };
+		if (!row) return { record: null, honeytoken: false };
+		// A trap never expires for the ask: an expired honeytoken still suspends whoever asks for it,
+		// even if the retention job has not moved its expiry forward yet.
+		const honeytoken = row.honeytoken === 1;
+		return { record: fromRow(row, honeytoken ? Number.NEGATIVE_INFINITY : this.clock()), honeytoken };
 	}
 
 	async findByPhoneIndex(candidates: string[], limit: number): Promise<StoredRecord[]> {
@@ -339,10 +348,10 @@ export class D1RecordStore implements RecordStore {
 		return results.map((row) => row.id);
 	}
 
-	async renewExpiredHoneytokens(now: number, expiresAt: number): Promise<number> {
+	async renewExpiringHoneytokens(before: number, expiresAt: number): Promise<number> {
 		const result = await this.db
 			.prepare("UPDATE records SET expires_at = ?2 WHERE erased_at IS NULL AND expires_at <= ?1 AND id IN (SELECT record_id FROM honeytokens)")
-			.bind(now, expiresAt)
+			.bind(before, expiresAt)
 			.run();
 		return result.meta.changes;
 	}
@@ -352,9 +361,9 @@ export class D1RecordStore implements RecordStore {
 		const { results } = await this.db
 			.prepare(
 				`SELECT id, key_id, wrapped_key, name_ct, phone_ct, address_ct FROM records
-				 WHERE key_id IN (SELECT value FROM json_each(?1)) AND erased_at IS NULL AND id > ?3 ORDER BY id LIMIT ?2`,
+				 WHERE key_id IN (SELECT value FROM json_each(?1)) AND ${liveAt("?4")} AND id > ?3 ORDER BY id LIMIT ?2`,
 			)
-			.bind(JSON.stringify(keyIds), limit, after)
+			.bind(JSON.stringify(keyIds), limit, after, this.clock())
 			.all<Pick<RecordRow, "id" | "key_id" | "wrapped_key" | "name_ct" | "phone_ct" | "address_ct">>();
 		return results.map((row) => ({
 			id: row.id,
@@ -389,6 +398,14 @@ export class D1RecordStore implements RecordStore {
 		const entry = event(batch.map((record) => record.id));
 		const { results } = await this.audit.appendWith(entry, [update], { onlyIfChanged: true });
 		return ((results[0]?.results ?? []) as { id: string }[]).map((row) => row.id).sort();
+	}
+
+	async assignMissingExpiry(defaultMs: number): Promise<number> {
+		const result = await this.db
+			.prepare("UPDATE records SET expires_at = created_at + ?1 WHERE expires_at IS NULL AND erased_at IS NULL")
+			.bind(defaultMs)
+			.run();
+		return result.meta.changes;
 	}
 
 	async countByKeyId(): Promise<Record<string, number>> {

@@ -14,6 +14,6 @@ export function recordView(record: StoredRecord): RecordView {
 		key_id: record.sealed.keyId,
 		created_at: new Date(record.createdAt).toISOString(),
 		updated_at: new Date(record.updatedAt).toISOString(),
-		expires_at: new Date(record.expiresAt ?? Number.NaN).toISOString(),
+		expires_at: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
 	};
 }
