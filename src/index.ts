@@ -2,7 +2,7 @@ import { app } from "./app";
 import { auditLogFor } from "./audit/audit-log-for";
 import { checkpointHead } from "./audit/checkpointing";
 import { CheckpointStore } from "./audit/checkpoints";
-import { keyRewrapBatchSize, keyringConfig, retentionDefaultDays, retentionEraseBatchSize, retentionMaxDays, signingJwkConfig } from "./config";
+import { keyRewrapBatchSize, keyringConfig, retentionDefaultDays, retentionEraseBatchSize, signingJwkConfig } from "./config";
 import { keyringFor } from "./crypto/keyring";
 import { signingKeyFor } from "./crypto/signing-key";
 import { AlertStore } from "./detection/alert-store";
@@ -12,7 +12,6 @@ import { IdempotencyStore } from "./idempotency/store";
 import { rewrapToPrimary } from "./keys/rewrap";
 import { eraseExpired } from "./records/erase-expired";
 import { recordStoreFor } from "./records/record-store-for";
-import { expiryFor } from "./records/retention";
 import { RedemptionStore } from "./reveals/redemption-store";
 
 /** Batches per minute: at the default sizes, 1,000 records re-wrapped and 10,000 expired records erased. */
@@ -60,12 +59,11 @@ function everyMinute(env: Env, now: number): Record<string, () => Promise<unknow
 			return { ...run, failed: run.failed.length };
 		},
 		retention: async () => {
-			const policy = { defaultDays: retentionDefaultDays(env), maxDays: retentionMaxDays(env) };
 			return eraseExpired(store(), {
 				now,
 				batchSize: retentionEraseBatchSize(env),
 				maxBatches: RETENTION_BATCHES_PER_RUN,
-				defaultRetentionMs: expiryFor(undefined, policy, now) - now,
+				defaultRetentionMs: retentionDefaultDays(env) * 86_400_000,
 			});
 		},
 	};

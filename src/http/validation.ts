@@ -46,7 +46,11 @@ function describe(issue: z.core.$ZodIssue): FieldError[] {
 }
 
 export function validationFailed(error: z.ZodError): ProblemError {
-	const errors = error.issues.flatMap(describe);
+	return fieldsFailed(error.issues.flatMap(describe));
+}
+
+/** The 422 problem for field errors, whether a schema or a rule beyond it found them. */
+export function fieldsFailed(errors: FieldError[]): ProblemError {
 	return new ProblemError("validation-failed", {
 		detail: `${errors.length} field${errors.length === 1 ? "" : "s"} failed validation: ${[...new Set(errors.map((e) => e.pointer || "/"))].join(", ")}.`,
 		extensions: { errors },
