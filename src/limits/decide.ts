@@ -177,6 +177,24 @@ function usageOf(rule: Rule, used: number, includesNow: boolean, state: LimiterS
 	};
 }
 
+/** One enforced rule's standing outside any ask: how much of it is used, what is left, when it resets. */
+export interface RuleStanding extends RuleUsage {
+	used: number;
+}
+
+/**
+ * Where each enforced rule stands at `now`, without an ask: what ops see next to an employee, and
+ * what that employee's next ask starts from. Counts as `decide` does: the distinct rule counts
+ * records, the others grants.
+ */
+export function standing(state: LimiterState, policy: EffectivePolicy, now: number): RuleStanding[] {
+	return policy.enforced.map((rule) => {
+		const recent = state.grants.filter((grant) => grant.at > now - rule.windowSeconds * 1000);
+		const used = rule.kind === "distinct" ? new Set(recent.map((grant) => grant.recordId)).size : recent.length;
+		return { ...usageOf(rule, used, false, state, now), used };
+	});
+}
+
 /** The state after a decision: grants and probes recorded, old entries dropped, suspension set. */
 export function apply(state: LimiterState, ask: LimiterAsk, decision: Decision, now: number): LimiterState {
 	const grants = state.grants.filter((grant) => grant.at > now - DAY_SECONDS * 1000);

@@ -1,6 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { type AlertIntent, apply, type Decision, decide, EMPTY_STATE, type LimiterAsk, type LimiterState, PROBE_WINDOW_MS, type Suspension } from "./decide";
+import {
+	type AlertIntent,
+	apply,
+	type Decision,
+	decide,
+	EMPTY_STATE,
+	type LimiterAsk,
+	type LimiterState,
+	PROBE_WINDOW_MS,
+	type RuleStanding,
+	type Suspension,
+	standing,
+} from "./decide";
 import { DAY_SECONDS, type EffectivePolicy } from "./policy";
 
 export interface LimiterStatus {
@@ -8,6 +20,8 @@ export interface LimiterStatus {
 	grantsLast24h: number;
 	distinctRecordsLast24h: number;
 	probesLastHour: number;
+	/** Empty unless the caller passed the principal's policy. */
+	standing: RuleStanding[];
 }
 
 const STATE_KEY = "state";
@@ -69,7 +83,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		});
 	}
 
-	status(): LimiterStatus {
+	/** Status and counts; with the principal's effective policy, also where each enforced rule stands. */
+	status(policy?: EffectivePolicy): LimiterStatus {
 		const now = Date.now();
 		const state = this.read();
 		const grants = state.grants.filter((grant) => grant.at > now - DAY_SECONDS * 1000);
@@ -78,6 +93,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			grantsLast24h: grants.length,
 			distinctRecordsLast24h: new Set(grants.map((grant) => grant.recordId)).size,
 			probesLastHour: state.probes.filter((at) => at > now - PROBE_WINDOW_MS).length,
+			standing: policy ? standing(state, policy, now) : [],
 		};
 	}
 

@@ -32,11 +32,11 @@ export class PrincipalStatusStore {
 			.bind(subject, principal.kind, principal.role ?? null, principal.depot ?? null, status, reason, by, now);
 	}
 
-	async list(status?: "active" | "suspended"): Promise<PrincipalStatusRow[]> {
+	async list(status?: "active" | "suspended", depot?: string): Promise<PrincipalStatusRow[]> {
 		return (
 			await this.db
-				.prepare("SELECT * FROM principal_status WHERE ?1 IS NULL OR status = ?1 ORDER BY changed_at DESC LIMIT 500")
-				.bind(status ?? null)
+				.prepare("SELECT * FROM principal_status WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR depot = ?2) ORDER BY changed_at DESC LIMIT 500")
+				.bind(status ?? null, depot ?? null)
 				.all<PrincipalStatusRow>()
 		).results;
 	}

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ActivityStore } from "../audit/activity-store";
 import { actorOf } from "../audit/actor";
 import { auditLogFor } from "../audit/audit-log-for";
 import { jsonBody } from "../http/json-body";
@@ -6,11 +7,12 @@ import { authenticatedErrors, bodyErrors, conflict, jsonBodyOf, jsonResponse, no
 import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
+import { listPrincipals } from "./employee-listing";
 import { limiterOf, reachLimiter } from "./limiter-client";
-import { type PolicyLayer, type PolicyRow, resolvePolicy } from "./policy";
+import { DAY_SECONDS, type PolicyLayer, type PolicyRow, resolvePolicy } from "./policy";
 import { forgetCachedPolicies, PolicyStore } from "./policy-store";
 import { PrincipalStatusStore } from "./principal-status-store";
-import { EffectiveQuery, KindQuery, LayerParams, PolicyInput, PolicyView, ReasonInput, SubjectParam } from "./schemas";
+import { EffectiveQuery, KindQuery, LayerParams, ListQuery, PolicyInput, PolicyView, ReasonInput, StatusQuery, SubjectParam } from "./schemas";
 
 const ops = opsOnly();
 const ROLE_TARGETS = new Set(["courier", "clerk", "supervisor", "service"]);
@@ -194,52 +196,112 @@ policyRoutes.openapi(
 
 export const employeeRoutes = createRouter();
 
+const StandingView = z.object({
+	kind: z.enum(["burst", "daily", "distinct"]),
+	limit: z.number().int(),
+	window_seconds: z.number().int(),
+	used: z.number().int(),
+	remaining: z.number().int(),
+	reset_seconds: z.number().int().openapi({ description: "Seconds until the window has room again, or is wholly fresh." }),
+	mode: z.enum(["enforce", "report-only"]),
+	layer: z.enum(["default", "role", "depot", "employee"]),
+	target: z.string(),
+});
+
 const StatusView = z
 	.object({
 		subject: z.string(),
 		kind: z.enum(["employee", "service"]),
+		role: z.string().nullable().openapi({ description: "As given, or as the principal's latest audit entry names it." }),
+		depot: z.string().nullable(),
 		suspension: z.object({ at: z.number(), reason: z.string(), by: z.string() }).nullable(),
 		grants_last_24h: z.number().int(),
 		distinct_records_last_24h: z.number().int(),
 		out_of_scope_asks_last_hour: z.number().int(),
+		limits: z.array(StandingView).openapi({ description: "Each enforced limit of the principal's policy and how much of it is used now." }),
 	})
 	.openapi("PrincipalStatus");
+
+const ListedView = z
+	.object({
+		subject: z.string(),
+		kind: z.string(),
+		role: z.string().nullable(),
+		depot: z.string().nullable(),
+		status: z
+			.enum(["active", "suspended"])
+			.openapi({ description: "As last recorded in D1; the principal's limiter is the authority (GET /v1/employees/{sub})." }),
+		reason: z.string().nullable(),
+		changed_by: z.string().nullable(),
+		changed_at: z.number().int().nullable(),
+		last_seen_at: z.number().int().nullable().openapi({ description: "Latest audit entry of this employee in the last 24 hours." }),
+	})
+	.openapi("ListedPrincipal");
 
 employeeRoutes.openapi(
 	createRoute({
 		method: "get",
 		path: "/",
-		summary: "Principals whose status changed (suspended, reinstated), newest first",
+		summary: "Principals whose status changed, and employees active in the last 24 hours; newest first",
 		tags: ["ops"],
 		middleware: [ops] as const,
-		request: { query: z.strictObject({ status: z.enum(["active", "suspended"]).optional() }) },
-		responses: { 200: jsonResponse("Listing.", z.object({ principals: z.array(z.record(z.string(), z.unknown())) })), ...authenticatedErrors },
+		request: { query: ListQuery },
+		responses: { 200: jsonResponse("Listing (at most 500 of each source).", z.object({ principals: z.array(ListedView) })), ...authenticatedErrors },
 	}),
-	async (c) => c.json({ principals: await new PrincipalStatusStore(c.env.DB).list(c.req.valid("query").status) }, 200),
+	async (c) => {
+		const { status, depot } = c.req.valid("query");
+		const [statuses, activity] = await Promise.all([
+			new PrincipalStatusStore(c.env.DB).list(status, depot),
+			new ActivityStore(c.env.DB).employeesSince(Date.now() - DAY_SECONDS * 1000, depot, 500),
+		]);
+		return c.json({ principals: listPrincipals(statuses, activity, status) }, 200);
+	},
 );
 
 employeeRoutes.openapi(
 	createRoute({
 		method: "get",
 		path: "/{subject}",
-		summary: "A principal's status and usage, from its limiter",
+		summary: "A principal's status, and its usage against each enforced limit, from its limiter",
 		tags: ["ops"],
 		middleware: [ops] as const,
-		request: { params: SubjectParam, query: KindQuery },
-		responses: { 200: jsonResponse("Status and usage.", StatusView), ...authenticatedErrors, ...unprocessable("Bad kind.") },
+		request: { params: SubjectParam, query: StatusQuery },
+		responses: { 200: jsonResponse("Status and usage.", StatusView), ...authenticatedErrors, ...unprocessable("Bad kind, role or depot.") },
 	}),
 	async (c) => {
 		const { subject } = c.req.valid("param");
-		const { kind } = c.req.valid("query");
-		const status = await reachLimiter(() => limiterOf(c.env, { kind, subject }).status());
+		const query = c.req.valid("query");
+		// The policy depends on role and depot, which only tokens carry: take them from the query, or
+		// from the principal's latest audit entry.
+		const seen = query.kind === "employee" && !query.role ? await new ActivityStore(c.env.DB).latestOf(subject) : null;
+		const role = query.kind === "service" ? null : (query.role ?? seen?.role ?? null);
+		const depot = query.kind === "service" ? null : (query.depot ?? seen?.depot ?? null);
+		const policy = resolvePolicy(
+			await new PolicyStore(c.env.DB).all(),
+			query.kind === "service" ? { kind: "service", subject } : { kind: "employee", subject, role: role ?? undefined, depot: depot ?? undefined },
+		);
+		const status = await reachLimiter(() => limiterOf(c.env, { kind: query.kind, subject }).status(policy));
 		return c.json(
 			{
 				subject,
-				kind,
+				kind: query.kind,
+				role,
+				depot,
 				suspension: status.suspension,
 				grants_last_24h: status.grantsLast24h,
 				distinct_records_last_24h: status.distinctRecordsLast24h,
 				out_of_scope_asks_last_hour: status.probesLastHour,
+				limits: status.standing.map(({ rule, used, remaining, resetSeconds }) => ({
+					kind: rule.kind,
+					limit: rule.limit,
+					window_seconds: rule.windowSeconds,
+					used,
+					remaining,
+					reset_seconds: resetSeconds,
+					mode: rule.mode,
+					layer: rule.layer,
+					target: rule.target,
+				})),
 			},
 			200,
 		);

@@ -78,3 +78,14 @@ export const SubjectParam = z.object({
 });
 
 export const KindQuery = z.strictObject({ kind: z.enum(["employee", "service"]).default("employee") });
+
+const Role = z.enum(["courier", "clerk", "supervisor"]);
+const Depot = z.string().min(1).max(64);
+
+export const ListQuery = z.strictObject({ status: z.enum(["active", "suspended"]).optional(), depot: Depot.optional() });
+
+export const StatusQuery = z.strictObject({
+	kind: z.enum(["employee", "service"]).default("employee"),
+	role: Role.optional().openapi({ description: "The employee's role; by default the one their latest audit entry names." }),
+	depot: Depot.optional(),
+});

@@ -1,0 +1,50 @@
+import type { EmployeeActivity } from "../audit/activity-store";
+import type { PrincipalStatusRow } from "./principal-status-store";
+
+export interface ListedPrincipal {
+	subject: string;
+	kind: string;
+	role: string | null;
+	depot: string | null;
+	status: "active" | "suspended";
+	reason: string | null;
+	changed_by: string | null;
+	changed_at: number | null;
+	last_seen_at: number | null;
+}
+
+/**
+ * One list from the two places that know principals: status rows (whoever was suspended or
+ * reinstated, ever) and the audit log's recent activity. Someone with no status row has never been
+ * suspended. Newest first by whichever happened last; the role and depot are the latest seen.
+ */
+export function listPrincipals(
+	statuses: readonly PrincipalStatusRow[],
+	activity: readonly EmployeeActivity[],
+	status?: "active" | "suspended",
+): ListedPrincipal[] {
+	const seen = new Map(activity.map((row) => [row.subject, row]));
+	const listed = new Map<string, ListedPrincipal>();
+	for (const row of statuses) {
+		const recent = seen.get(row.subject);
+		listed.set(row.subject, {
+			subject: row.subject,
+			kind: row.kind,
+			role: recent?.role ?? row.role,
+			depot: recent ? recent.depot : row.depot,
+			status: row.status,
+			reason: row.reason,
+			changed_by: row.changed_by,
+			changed_at: row.changed_at,
+			last_seen_at: recent?.last_seen_at ?? null,
+		});
+	}
+	if (status !== "suspended") {
+		for (const row of activity) {
+			if (listed.has(row.subject)) continue;
+			listed.set(row.subject, { ...row, kind: "employee", status: "active", reason: null, changed_by: null, changed_at: null });
+		}
+	}
+	const latest = (principal: ListedPrincipal) => Math.max(principal.last_seen_at ?? 0, principal.changed_at ?? 0);
+	return [...listed.values()].filter((principal) => status === undefined || principal.status === status).sort((a, b) => latest(b) - latest(a));
+}

@@ -1,0 +1,183 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { standing } from "../src/limits/decide";
+import { listPrincipals } from "../src/limits/employee-listing";
+import type { EffectivePolicy } from "../src/limits/policy";
+import { call, json, recordBody } from "./support/api";
+import { employeeToken, serviceToken, token } from "./support/tokens";
+
+let service: string;
+let ops: string;
+
+beforeAll(async () => {
+	service = await serviceToken("records:write records:read");
+	ops = await token({ sub: "ops-alice", scope: "ops" });
+});
+
+async function records(count: number, fields: Record<string, unknown>): Promise<string[]> {
+	const response = await call("POST", "/v1/records/batch", { token: service, body: { records: Array.from({ length: count }, () => recordBody(fields)) } });
+	expect(response.status).toBe(201);
+	return (await json<{ ids: string[] }>(response)).ids;
+}
+
+const ask = (bearer: string, recordId: string) =>
+	call("POST", "/v1/reveals", { token: bearer, body: { record_id: recordId, fields: ["phone"], purpose: "delivery" } });
+
+interface Listed {
+	subject: string;
+	role: string | null;
+	depot: string | null;
+	status: string;
+	last_seen_at: number | null;
+	changed_at: number | null;
+}
+interface Standing {
+	kind: string;
+	limit: number;
+	used: number;
+	remaining: number;
+	reset_seconds: number;
+	layer: string;
+	target: string;
+}
+
+const listing = async (query = "") => (await json<{ principals: Listed[] }>(await call("GET", `/v1/employees${query}`, { token: ops }))).principals;
+const statusOf = async (subject: string, query = "") =>
+	json<{ role: string | null; depot: string | null; suspension: unknown; limits: Standing[] }>(
+		await call("GET", `/v1/employees/${subject}${query}`, { token: ops }),
+	);
+
+describe("the employee list", () => {
+	it("lists employees who asked in the last day, with their role and depot, as well as those whose status changed", async () => {
+		const [mine] = await records(1, { depot: "EL-1", courier: "list-courier" });
+		const [other] = await records(1, { depot: "EL-1", courier: "someone-else" });
+		const before = Date.now();
+		expect((await ask(await employeeToken("courier", "list-courier", "EL-1"), mine as string)).status).toBe(201);
+		// A refused ask is activity too: an out-of-scope prober must show up where ops look.
+		expect((await ask(await employeeToken("clerk", "list-prober", "EL-2"), other as string)).status).toBe(403);
+		expect((await call("POST", "/v1/employees/list-suspended/suspend", { token: ops, body: { reason: "test" } })).status).toBe(200);
+
+		const all = await listing();
+		expect(all).toContainEqual(expect.objectContaining({ subject: "list-courier", role: "courier", depot: "EL-1", status: "active", changed_at: null }));
+		expect(all).toContainEqual(expect.objectContaining({ subject: "list-prober", role: "clerk", depot: "EL-2", status: "active" }));
+		expect(all).toContainEqual(expect.objectContaining({ subject: "list-suspended", status: "suspended", last_seen_at: null }));
+		const courier = all.find((row) => row.subject === "list-courier") as Listed;
+		expect(courier.last_seen_at).toBeGreaterThanOrEqual(before);
+
+		expect((await listing("?depot=EL-1")).map((row) => row.subject)).toEqual(["list-courier"]);
+		const suspended = (await listing("?status=suspended")).map((row) => row.subject);
+		expect(suspended).toContain("list-suspended");
+		expect(suspended).not.toContain("list-courier");
+		expect((await listing("?status=active")).map((row) => row.subject)).not.toContain("list-suspended");
+	});
+
+	it("reads recent activity through the partial index on the employee entries' time", async () => {
+		const plan = await env.DB.prepare(
+			`EXPLAIN QUERY PLAN SELECT actor, MAX(at) FROM audit_log WHERE actor_role IS NOT NULL AND at >= ?1 AND (?2 IS NULL OR actor_depot = ?2) GROUP BY actor`,
+		)
+			.bind(0, null)
+			.all<{ detail: string }>();
+		expect(plan.results.map((row) => row.detail).join("\n")).toContain("audit_log_employee_at");
+	});
+
+	it("is ops only", async () => {
+		expect((await call("GET", "/v1/employees", { token: await employeeToken("supervisor", "sup-list", "EL-1") })).status).toBe(403);
+	});
+});
+
+describe("one employee's usage against their limits", () => {
+	it("shows each enforced limit with what is used and left, resolved for the role and depot the employee last acted as", async () => {
+		const put = await call("PUT", "/v1/policies/employee/usage-courier", { token: ops, body: { mode: "enforce", burst_limit: 5, burst_window_seconds: 600 } });
+		expect(put.status).toBe(201);
+		const ids = await records(3, { depot: "EU-1", courier: "usage-courier" });
+		const bearer = await employeeToken("courier", "usage-courier", "EU-1");
+		let last: Response | undefined;
+		for (const id of ids) {
+			last = await ask(bearer, id);
+			expect(last.status).toBe(201);
+		}
+		const status = await statusOf("usage-courier");
+		expect(status).toMatchObject({ role: "courier", depot: "EU-1", suspension: null });
+		const burst = status.limits.find((limit) => limit.kind === "burst") as Standing;
+		expect(burst).toMatchObject({ limit: 5, used: 3, remaining: 2, layer: "employee", target: "usage-courier" });
+		expect(burst.reset_seconds).toBeGreaterThan(590);
+		expect(burst.reset_seconds).toBeLessThanOrEqual(600);
+		// The same numbers the employee's own last answer carried in its RateLimit header.
+		expect(last?.headers.get("RateLimit")).toMatch(/^"burst";r=2;/);
+		expect(status.limits.find((limit) => limit.kind === "daily")).toMatchObject({ limit: 400, used: 3, remaining: 397, layer: "role", target: "courier" });
+		expect(status.limits.find((limit) => limit.kind === "distinct")).toMatchObject({ used: 3 });
+	});
+
+	it("takes the role and depot from the query when given, and a depot layer then applies", async () => {
+		expect((await call("PUT", "/v1/policies/depot/EU-9", { token: ops, body: { mode: "enforce", daily_limit: 77 } })).status).toBe(201);
+		const status = await statusOf("never-seen", "?role=clerk&depot=EU-9");
+		expect(status).toMatchObject({ role: "clerk", depot: "EU-9" });
+		expect(status.limits.find((limit) => limit.kind === "daily")).toMatchObject({ limit: 77, used: 0, remaining: 77, layer: "depot", target: "EU-9" });
+		expect((await call("GET", "/v1/employees/never-seen?role=janitor", { token: ops })).status).toBe(422);
+	});
+});
+
+describe("standing (pure)", () => {
+	const policy: EffectivePolicy = {
+		enforced: [
+			{ kind: "burst", limit: 3, windowSeconds: 60, mode: "enforce", layer: "role", target: "courier" },
+			{ kind: "distinct", limit: 10, windowSeconds: 86_400, mode: "enforce", layer: "default", target: "" },
+		],
+		shadow: [],
+		ringThreshold: 3,
+		depotDailyBudget: 5000,
+	};
+	const now = 1_000_000_000;
+
+	it("counts grants in each window, and records for the distinct limit", () => {
+		const state = {
+			grants: [
+				{ at: now - 120_000, recordId: "a" },
+				{ at: now - 30_000, recordId: "a" },
+				{ at: now - 10_000, recordId: "b" },
+			],
+			probes: [],
+			suspension: null,
+			quotaAlertAt: null,
+		};
+		const [burst, distinct] = standing(state, policy, now);
+		expect(burst).toMatchObject({ used: 2, remaining: 1, resetSeconds: 30 });
+		expect(distinct).toMatchObject({ used: 2, remaining: 8 });
+	});
+
+	it("is fresh with no grants", () => {
+		const [burst] = standing({ grants: [], probes: [], suspension: null, quotaAlertAt: null }, policy, now);
+		expect(burst).toMatchObject({ used: 0, remaining: 3, resetSeconds: 60 });
+	});
+});
+
+describe("listPrincipals (pure)", () => {
+	const status = (subject: string, state: "active" | "suspended", changedAt: number) => ({
+		subject,
+		kind: "employee",
+		role: "clerk",
+		depot: "OLD",
+		status: state,
+		reason: "r",
+		changed_by: "ops",
+		changed_at: changedAt,
+	});
+
+	it("merges both sources, the latest role and depot winning, newest first", () => {
+		const listed = listPrincipals(
+			[status("a", "suspended", 10), status("b", "active", 50)],
+			[
+				{ subject: "a", role: "courier", depot: "NEW", last_seen_at: 40 },
+				{ subject: "c", role: "courier", depot: "X", last_seen_at: 30 },
+			],
+		);
+		expect(listed.map((row) => [row.subject, row.status, row.depot])).toEqual([
+			["b", "active", "OLD"],
+			["a", "suspended", "NEW"],
+			["c", "active", "X"],
+		]);
+		expect(
+			listPrincipals([status("a", "suspended", 10)], [{ subject: "c", role: "courier", depot: "X", last_seen_at: 30 }], "suspended").map((row) => row.subject),
+		).toEqual(["a"]);
+	});
+});
