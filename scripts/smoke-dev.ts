@@ -3,17 +3,7 @@
  * from `npm run token` reads back. Runs `npm run dev` as a user would, on a free port.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
-
-async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.listen(0, "127.0.0.1", () => {
-			const address = server.address();
-			server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-		});
-	});
-}
+import { freePort } from "./lib/wrangler-dev.ts";
 
 const port = await freePort();
 const baseUrl = `http://127.0.0.1:${port}`;

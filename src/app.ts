@@ -12,6 +12,7 @@ import { keyRoutes } from "./keys/routes";
 import { employeeRoutes, policyRoutes } from "./limits/routes";
 import { recordRoutes } from "./records/routes";
 import { revealRoutes } from "./reveals/routes";
+import { uiRoutes } from "./ui/routes";
 import { wellKnownRoutes } from "./well-known/routes";
 
 export const app = new OpenAPIHono<AppEnv>();
@@ -33,3 +34,4 @@ app.route("/v1/alerts", alertRoutes);
 app.route("/v1/honeytokens", honeytokenRoutes);
 app.route("/v1/keys", keyRoutes);
 mountDocs(app);
+app.route("/", uiRoutes);

@@ -71,6 +71,7 @@ const maxBodyBytesSchema = z.coerce
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export const DEFAULT_REVEAL_TOKEN_TTL_SECONDS = 60;
+export const DEFAULT_TERMINAL_REVEAL_SECONDS = 30;
 export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL = 1000;
 
 type ConfigVariable =
@@ -85,7 +86,8 @@ type ConfigVariable =
 	| "KEY_REWRAP_BATCH_SIZE"
 	| "RETENTION_ERASE_BATCH_SIZE"
 	| "REVEAL_SIGNING_PREVIOUS"
-	| "REVEAL_SIGNING_NEXT";
+	| "REVEAL_SIGNING_NEXT"
+	| "TERMINAL_REVEAL_SECONDS";
 
 const cache = new Map<ConfigVariable, { raw: string | undefined; value: unknown }>();
 
@@ -150,6 +152,16 @@ export function revealTokenTtlSeconds(env: Env): number {
 		env.REVEAL_TOKEN_TTL_SECONDS,
 		(raw) => z.coerce.number().int().min(5).max(300).parse(raw),
 		DEFAULT_REVEAL_TOKEN_TTL_SECONDS,
+	);
+}
+
+/** Seconds the depot terminal shows a revealed value before it clears it from the page. */
+export function terminalRevealSeconds(env: Env): number {
+	return parsed(
+		"TERMINAL_REVEAL_SECONDS",
+		env.TERMINAL_REVEAL_SECONDS,
+		(raw) => z.coerce.number().int().min(5).max(300).parse(raw),
+		DEFAULT_TERMINAL_REVEAL_SECONDS,
 	);
 }
 

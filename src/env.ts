@@ -6,6 +6,8 @@ export interface Env {
 	DB: D1Database;
 	LIMITER: DurableObjectNamespace<PrincipalLimiter>;
 	DEPOT_LEDGER: DurableObjectNamespace<DepotLedger>;
+	/** The pages' static scripts and styles (wrangler.toml [assets]). */
+	ASSETS: Fetcher;
 	/** Optional: where alerts are POSTed (JSON), with retries until delivered. */
 	ALERT_WEBHOOK_URL?: string;
 	VAULT_KEYRING?: string;
@@ -22,4 +24,5 @@ export interface Env {
 	RETENTION_MAX_DAYS?: string;
 	KEY_REWRAP_BATCH_SIZE?: string;
 	RETENTION_ERASE_BATCH_SIZE?: string;
+	TERMINAL_REVEAL_SECONDS?: string;
 }

@@ -1,0 +1,318 @@
+/**
+ * The ops console and the depot terminal in headless Chromium against `wrangler dev`: what an ops
+ * engineer and a courier do, through the pages only (fixtures are written through the API).
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser, newPage, screenshot, type WatchedPage } from "./support/browser.ts";
+import { startVault, type Vault } from "./support/vault.ts";
+
+const REVEAL_SECONDS = 30;
+const DEPOT = "E2E-D1";
+const COURIER = "e2e-courier";
+const COURIER_2 = "e2e-courier-2";
+const PHONE = "13912345678";
+const PHONE_2 = "13698765432";
+/** The vault keeps phones in E.164 and reveals them so. */
+const e164 = (phone: string) => `+86${phone}`;
+
+let vault: Vault;
+let browser: Browser;
+let opsToken: string;
+let courierToken: string;
+let courier2Token: string;
+const opened: WatchedPage[] = [];
+const recordIds: Record<string, string> = {};
+
+async function createRecord(shipment: string, party: string, phone: string, courier: string | null): Promise<string> {
+	const { status, body } = await vault.serviceCall<{ id: string }>("POST", "/v1/records", {
+		shipment_id: shipment,
+		party,
+		contact: { name: "王小明", phone, address: "广东省深圳市南山区科技园路1号" },
+		depot: DEPOT,
+		...(courier ? { courier } : {}),
+	});
+	expect(status).toBe(201);
+	return body.id;
+}
+
+beforeAll(async () => {
+	vault = await startVault({ TERMINAL_REVEAL_SECONDS: String(REVEAL_SECONDS) });
+	browser = await launchBrowser();
+	opsToken = await vault.token("ops-e2e", "ops");
+	courierToken = await vault.token(COURIER, "reveal", { role: "courier", depot: DEPOT });
+	courier2Token = await vault.token(COURIER_2, "reveal", { role: "courier", depot: DEPOT });
+	recordIds.first = await createRecord("E2E-0001", "recipient", PHONE, COURIER);
+	await createRecord("E2E-0001", "sender", "13700001111", null);
+	recordIds.second = await createRecord("E2E-0002", "recipient", "13800002222", COURIER);
+	recordIds.third = await createRecord("E2E-0003", "recipient", "13800003333", COURIER);
+	recordIds.real2 = await createRecord("E2E-0007", "recipient", PHONE_2, COURIER_2);
+	const planted = await vault.opsCall("POST", "/v1/honeytokens", {
+		record: {
+			shipment_id: "E2E-TRAP",
+			party: "recipient",
+			contact: { name: "赵六", phone: "13500005555", address: "上海市浦东新区世纪大道100号" },
+			depot: DEPOT,
+			courier: COURIER_2,
+		},
+		label: "e2e decoy",
+	});
+	expect(planted.status).toBe(201);
+}, 240_000);
+
+afterAll(async () => {
+	for (const { page, errors } of opened) {
+		// No page ever broke its own Content-Security-Policy or Trusted Types, nor threw.
+		expect(errors, page.url()).toEqual([]);
+	}
+	await browser?.close();
+	vault?.stop();
+});
+
+async function open(path: string, options: { fakeClock?: boolean } = {}): Promise<Page> {
+	const watched = await newPage(browser);
+	opened.push(watched);
+	if (options.fakeClock) await watched.page.clock.install();
+	const response = await watched.page.goto(`${vault.url}${path}`);
+	expect(response?.status()).toBe(200);
+	return watched.page;
+}
+
+/** Signs in with the keyboard only: Tab to the token field, type, Enter. */
+async function signIn(page: Page, token: string): Promise<void> {
+	await page.keyboard.press("Tab"); // skip link
+	await page.keyboard.press("Tab"); // brand link
+	await page.keyboard.press("Tab");
+	await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("token");
+	await page.keyboard.type(token);
+	await page.keyboard.press("Enter");
+	await page.locator("#session").waitFor({ state: "visible" });
+}
+
+async function scan(page: Page, shipment: string): Promise<void> {
+	await page.getByLabel("Shipment id").fill(shipment);
+	await page.getByLabel("Shipment id").press("Enter");
+	await page.locator("#records-empty", { hasText: shipment }).waitFor();
+}
+
+/** Everything the page could still hold: its DOM and its storage. */
+const pageHoldings = (page: Page) =>
+	page.evaluate(() => ({
+		html: document.documentElement.outerHTML,
+		storage: localStorage.length + sessionStorage.length,
+		cookies: document.cookie,
+		url: location.href,
+	}));
+
+describe("depot terminal", () => {
+	it("shows a revealed phone for the configured 30 seconds, then it is gone from the DOM; nothing is stored", async () => {
+		const page = await open("/terminal", { fakeClock: true });
+		await signIn(page, courierToken);
+		// Keyboard only: the shipment field has focus after sign-in; a scanner types and sends Enter.
+		await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("shipment");
+		await page.keyboard.type("E2E-0001");
+		await page.keyboard.press("Enter");
+		const record = page.locator(`li[data-record-id="${recordIds.first}"]`);
+		await record.waitFor();
+		// The courier sees only their own recipient, masked; the sender is not theirs.
+		await expect.poll(() => page.locator("li.record").count()).toBe(1);
+		expect(await record.locator("dd").nth(1).textContent()).toBe("139****5678");
+
+		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
+		await record.getByLabel("Field", { exact: true }).selectOption("phone");
+		await record.getByRole("button", { name: "Reveal" }).focus();
+		await page.keyboard.press("Enter");
+		const value = record.locator(".revealed-value");
+		await expect.poll(() => value.textContent()).toBe(e164(PHONE));
+		await expect
+			.poll(() => page.locator("#quota").textContent())
+			.toMatch(/^29 of 30 in any 10 min399 of 400 in 24 hours299 of 300 different contacts in 24 hours$/);
+		await screenshot(page, "terminal-revealed");
+
+		await page.clock.runFor((REVEAL_SECONDS - 1) * 1000);
+		expect(await value.count()).toBe(1);
+		await page.clock.runFor(1500);
+		expect(await value.count()).toBe(0);
+		const after = await pageHoldings(page);
+		expect(after.html).not.toContain(PHONE);
+		expect(after.storage).toBe(0);
+		expect(after.cookies).toBe("");
+		expect(after.url).toBe(`${vault.url}/terminal`);
+		expect(after.html).not.toContain(courierToken);
+	});
+
+	it("says in plain words when a parcel is not the courier's", async () => {
+		const page = await open("/terminal");
+		await signIn(page, courier2Token);
+		await scan(page, "E2E-0002");
+		expect(await page.locator("li.record").count()).toBe(0);
+		expect(await page.locator("#records-empty").textContent()).toBe("No contact of shipment E2E-0002 is assigned to you or your depot.");
+	});
+});
+
+describe("ops change a courier's burst limit in the console; the terminal follows it", () => {
+	it("shows validation errors next to the field, saves the layer, and the courier's next ask follows it", async () => {
+		const ops = await open("/ops");
+		await signIn(ops, opsToken);
+		await ops.locator("#policy-layers table").first().waitFor();
+
+		await ops.getByLabel("Layer", { exact: true }).selectOption("employee");
+		await ops.getByLabel("Target").fill(COURIER);
+		await ops.getByLabel("Burst limit").fill("5000");
+		await ops.getByRole("button", { name: "Save layer" }).click();
+		await expect.poll(() => ops.locator("#policy-burst_limit-error").textContent()).toMatch(/1000/);
+		expect(await ops.locator("#policy-burst_window_seconds-error").textContent()).toMatch(/burst_limit and burst_window_seconds go together/);
+		expect(await ops.getByLabel("Burst limit").getAttribute("aria-invalid")).toBe("true");
+		await screenshot(ops, "ops-policies-validation");
+		// Nothing was saved.
+		expect((await vault.opsCall<{ policies: { target: string }[] }>("GET", "/v1/policies")).body.policies.some((p) => p.target === COURIER)).toBe(false);
+
+		await ops.getByLabel("Burst limit").fill("2");
+		await ops.getByLabel("Burst window (seconds)").fill("600");
+		await ops.getByRole("button", { name: "Save layer" }).click();
+		await expect.poll(() => ops.locator("#notice").textContent()).toMatch(/Saved the employee e2e-courier layer/);
+		await ops.locator("#policy-layers td", { hasText: COURIER }).waitFor();
+		expect(await ops.locator("#policy-burst_limit-error").textContent()).toBe("");
+
+		// Layered as they resolve: the employee layer's burst over the role's daily and distinct.
+		await ops.getByLabel("Employee sub").fill(COURIER);
+		await ops.locator("#effective-role").selectOption("courier");
+		await ops.locator("#effective-depot").fill(DEPOT);
+		await ops.getByRole("button", { name: "Resolve" }).click();
+		const enforced = ops.locator("#effective-result table").first();
+		await enforced.waitFor();
+		expect(await enforced.locator("tr", { hasText: "burst" }).textContent()).toContain(`employee ${COURIER}`);
+		expect(await enforced.locator("tr", { hasText: "daily" }).textContent()).toContain("role courier");
+		await screenshot(ops, "ops-policies");
+
+		// The courier already revealed once (above): the limit of 2 leaves one, then refuses.
+		const terminal = await open("/terminal");
+		await signIn(terminal, courierToken);
+		await scan(terminal, "E2E-0002");
+		const second = terminal.locator(`li[data-record-id="${recordIds.second}"]`);
+		await second.getByLabel("Field", { exact: true }).selectOption("phone");
+		await second.getByRole("button", { name: "Reveal" }).click();
+		await expect.poll(() => second.locator(".revealed-value").textContent()).toBe(e164("13800002222"));
+		await expect.poll(() => terminal.locator("#quota").textContent()).toMatch(/0 of 2 in any 10 min; room again in \d+ min/);
+
+		await scan(terminal, "E2E-0003");
+		const third = terminal.locator(`li[data-record-id="${recordIds.third}"]`);
+		await third.getByRole("button", { name: "Reveal" }).click();
+		await expect
+			.poll(() => terminal.locator("#notice").textContent())
+			.toMatch(/^You have reached your short-term limit\. You can reveal again in \d+ min \(at \d{1,2}:\d\d( [AP]M)?\)\.$/);
+		expect(await third.locator(".revealed-value").count()).toBe(0);
+		await screenshot(terminal, "terminal-limited");
+	});
+});
+
+describe("a suspended employee, reinstated from the console", () => {
+	it("sees the refusal, ops see the alert and reinstate, and the terminal works again", async () => {
+		const terminal = await open("/terminal");
+		await signIn(terminal, courier2Token);
+		// The decoy looks like any other parcel of theirs: asking for it suspends them.
+		await scan(terminal, "E2E-TRAP");
+		await terminal.locator("li.record").getByRole("button", { name: "Reveal" }).click();
+		await expect
+			.poll(() => terminal.locator("#notice").textContent())
+			.toBe("Reveals are suspended for your account. Ask your supervisor or ops to reinstate you.");
+		await scan(terminal, "E2E-0007");
+		const real = terminal.locator(`li[data-record-id="${recordIds.real2}"]`);
+		await terminal.locator("#notice").evaluate((node) => {
+			node.textContent = "";
+		});
+		await real.getByRole("button", { name: "Reveal" }).click();
+		await expect
+			.poll(() => terminal.locator("#notice").textContent())
+			.toBe("Reveals are suspended for your account. Ask your supervisor or ops to reinstate you.");
+		expect(await real.locator(".revealed-value").count()).toBe(0);
+		await screenshot(terminal, "terminal-suspended");
+
+		const ops = await open("/ops");
+		await signIn(ops, opsToken);
+		await ops.getByRole("button", { name: "Alerts" }).click();
+		const alert = ops.locator("#alert-table tr", { hasText: "Honeytoken touched" });
+		await alert.waitFor();
+		expect(await alert.textContent()).toContain(COURIER_2);
+		expect(await alert.textContent()).toContain("critical");
+		await screenshot(ops, "ops-alerts");
+
+		await ops.getByRole("button", { name: "Employees" }).click();
+		const row = ops.locator("#employee-table tr", { hasText: COURIER_2 });
+		await row.waitFor();
+		expect(await row.textContent()).toMatch(/Suspended \(honeytoken, by detection/);
+		const other = ops.locator("#employee-table tr", { hasText: `${COURIER}courier` });
+		expect(await other.textContent()).toMatch(/Active.*2 of 2/);
+		await screenshot(ops, "ops-employees-suspended");
+		await row.getByLabel(`Reason to reinstate ${COURIER_2}`).fill("decoy touched during training");
+		await row.getByRole("button", { name: "Reinstate" }).click();
+		await expect.poll(() => ops.locator("#notice").textContent()).toBe(`${COURIER_2} is reinstated.`);
+		await expect.poll(() => ops.locator("#employee-table tr", { hasText: COURIER_2 }).textContent()).toMatch(/Active/);
+		await screenshot(ops, "ops-employees");
+
+		await real.getByRole("button", { name: "Reveal" }).click();
+		await expect.poll(() => real.locator(".revealed-value").textContent()).toBe(e164(PHONE_2));
+	});
+});
+
+describe("audit log", () => {
+	it("verifies the chain and shows the reveals just made", async () => {
+		const ops = await open("/ops");
+		await signIn(ops, opsToken);
+		await ops.getByRole("button", { name: "Audit log" }).click();
+		await ops.locator("#audit-table table").waitFor();
+		await ops.getByLabel("Actor (sub)").fill(COURIER);
+		await ops.getByLabel("Kind").selectOption("reveal.redeemed");
+		await ops.getByRole("button", { name: "Filter" }).click();
+		await expect.poll(() => ops.locator("#audit-table tbody tr").count()).toBe(2);
+		const rows = await ops.locator("#audit-table tbody tr").allTextContents();
+		expect(rows.some((row) => row.includes(recordIds.first as string))).toBe(true);
+		expect(rows.some((row) => row.includes(recordIds.second as string))).toBe(true);
+		// Never the value itself.
+		expect(rows.join("\n")).not.toContain(PHONE);
+
+		await ops.getByRole("button", { name: "Verify chain" }).click();
+		await expect
+			.poll(() => ops.locator("#audit-verify-result").textContent())
+			.toMatch(/^Chain intact: \d+ entries checked up to #\d+\. \d+ signed checkpoints verified\.$/);
+		await screenshot(ops, "ops-audit");
+	});
+});
+
+describe("honeytokens and the pages themselves", () => {
+	it("lists honeytokens per depot", async () => {
+		const ops = await open("/ops");
+		await signIn(ops, opsToken);
+		await ops.getByRole("button", { name: "Honeytokens" }).click();
+		const depot = ops.locator("#honeytoken-table table", { hasText: `Depot ${DEPOT} (1)` });
+		await depot.waitFor();
+		expect(await depot.textContent()).toContain("e2e decoy");
+		await screenshot(ops, "ops-honeytokens");
+	});
+
+	it("every page and asset carries the security headers; every control has a label", async () => {
+		for (const path of ["/", "/terminal", "/ops", "/ui/terminal.js", "/ui/console.js", "/ui/style.css"]) {
+			const response = await fetch(`${vault.url}${path}`);
+			expect(response.status, path).toBe(200);
+			const csp = response.headers.get("Content-Security-Policy") ?? "";
+			expect(csp, path).toContain("script-src 'self'");
+			expect(csp, path).not.toContain("unsafe-inline");
+			expect(csp, path).toContain("frame-ancestors 'none'");
+			expect(response.headers.get("Referrer-Policy"), path).toBe("no-referrer");
+		}
+		for (const path of ["/terminal", "/ops"]) {
+			const page = await open(path);
+			const unlabelled = await page.evaluate(() =>
+				Array.from(document.querySelectorAll("input, select, button"))
+					.filter((node) => {
+						const control = node as HTMLInputElement;
+						return control.labels?.length === 0 && !control.getAttribute("aria-label") && !(node.textContent ?? "").trim();
+					})
+					.map((node) => node.id || node.outerHTML),
+			);
+			expect(unlabelled, path).toEqual([]);
+			expect(await page.locator("script:not([src])").count(), path).toBe(0);
+		}
+		await screenshot(await open("/"), "home");
+	});
+});

@@ -1,0 +1,68 @@
+// @ts-check
+/**
+ * Builds DOM nodes from data without ever parsing HTML: text goes in as text nodes, so nothing
+ * the API returns can become markup (the pages' CSP enforces this with Trusted Types).
+ */
+
+/**
+ * @param {string} tag
+ * @param {Record<string, string | boolean | number | undefined | null>} [attributes]
+ * @param {...(Node | string | number | null | undefined | false)} children
+ * @returns {HTMLElement}
+ */
+export function el(tag, attributes = {}, ...children) {
+	const node = document.createElement(tag);
+	for (const [name, value] of Object.entries(attributes)) {
+		if (value === undefined || value === null || value === false) continue;
+		node.setAttribute(name, value === true ? "" : String(value));
+	}
+	for (const child of children) {
+		if (child === null || child === undefined || child === false) continue;
+		node.append(typeof child === "string" || typeof child === "number" ? document.createTextNode(String(child)) : child);
+	}
+	return node;
+}
+
+/**
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @param {new () => T} type
+ * @returns {T}
+ */
+export function byId(id, type) {
+	const node = document.getElementById(id);
+	if (!(node instanceof type)) throw new Error(`#${id} is missing or not a ${type.name}`);
+	return node;
+}
+
+/**
+ * A table with a caption, header row and one row per item.
+ * @param {string} caption
+ * @param {string[]} headers
+ * @param {(Node | string | number | null)[][]} rows
+ */
+export function table(caption, headers, rows) {
+	return el(
+		"table",
+		{},
+		el("caption", {}, caption),
+		el("thead", {}, el("tr", {}, ...headers.map((header) => el("th", { scope: "col" }, header)))),
+		el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((cell) => el("td", {}, cell))))),
+	);
+}
+
+/** @param {number | string | null | undefined} at ms since the epoch, or ISO 8601 */
+export function when(at) {
+	if (at === null || at === undefined) return "—";
+	const date = new Date(at);
+	return Number.isNaN(date.getTime()) ? "—" : date.toLocaleString();
+}
+
+/** @param {number} seconds */
+export function duration(seconds) {
+	if (seconds < 60) return `${seconds} s`;
+	if (seconds < 3600) return `${Math.ceil(seconds / 60)} min`;
+	const hours = Math.floor(seconds / 3600);
+	const minutes = Math.ceil((seconds % 3600) / 60);
+	return minutes === 0 || minutes === 60 ? `${minutes === 60 ? hours + 1 : hours} h` : `${hours} h ${minutes} min`;
+}

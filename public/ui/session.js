@@ -1,0 +1,130 @@
+// @ts-check
+/**
+ * The signed-in session of one page: the bearer token lives in this module's memory and nowhere
+ * else (no storage, no cookie, no URL), so closing or reloading the page forgets it.
+ */
+import { byId } from "./dom.js";
+
+/** @type {string | null} */
+let bearer = null;
+/** @type {() => void} */
+let onSignOut = () => {};
+
+/**
+ * @typedef {{ type?: string, title?: string, status?: number, detail?: string, errors?: { pointer: string, message: string }[], [key: string]: unknown }} Problem
+ * @typedef {{ ok: boolean, status: number, headers: Headers, body: any, problem: Problem | null }} ApiAnswer
+ */
+
+/**
+ * Calls the vault's API with the session's token. Never throws for an HTTP status: the caller
+ * reads `problem` (RFC 9457) to tell the user what happened. A 401 ends the session.
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @param {Record<string, string>} [extraHeaders]
+ * @returns {Promise<ApiAnswer>}
+ */
+export async function api(method, path, body, extraHeaders = {}) {
+	if (bearer === null) return { ok: false, status: 401, headers: new Headers(), body: null, problem: { title: "Signed out", status: 401 } };
+	/** @type {Record<string, string>} */
+	const headers = { ...extraHeaders, Authorization: `Bearer ${bearer}` };
+	if (body !== undefined) headers["Content-Type"] = "application/json";
+	let response;
+	try {
+		response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store", credentials: "omit" });
+	} catch {
+		return {
+			ok: false,
+			status: 0,
+			headers: new Headers(),
+			body: null,
+			problem: { title: "The vault did not answer", detail: "Check the network and try again." },
+		};
+	}
+	const text = await response.text();
+	/** @type {any} */
+	let parsed = null;
+	try {
+		parsed = text ? JSON.parse(text) : null;
+	} catch {
+		parsed = null;
+	}
+	if (response.status === 401) signOut("Your sign-in is no longer valid: sign in again.");
+	return {
+		ok: response.ok,
+		status: response.status,
+		headers: response.headers,
+		body: parsed,
+		problem: response.ok ? null : (parsed ?? { status: response.status }),
+	};
+}
+
+/**
+ * The token's claims, read without verifying it: only to greet the user and to catch a token of the
+ * wrong kind early. The vault verifies it on every call.
+ * @param {string} token
+ * @returns {Record<string, unknown> | null}
+ */
+export function claimsOf(token) {
+	const parts = token.split(".");
+	if (parts.length !== 3) return null;
+	try {
+		const binary = atob((parts[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"));
+		const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0))));
+		return claims && typeof claims === "object" ? claims : null;
+	} catch {
+		return null;
+	}
+}
+
+/** @param {string} [why] shown on the sign-in form */
+export function signOut(why) {
+	const wasSignedIn = bearer !== null;
+	bearer = null;
+	byId("session", HTMLElement).hidden = true;
+	byId("session-who", HTMLElement).textContent = "";
+	byId("sign-in", HTMLElement).hidden = false;
+	byId("token-error", HTMLElement).textContent = why ?? "";
+	if (wasSignedIn) onSignOut();
+	byId("token", HTMLInputElement).focus();
+}
+
+/**
+ * Wires the sign-in form: `check` says why a token will not do (or null), `ready` opens the page.
+ * @param {{ check: (claims: Record<string, unknown>) => string | null, verify: () => Promise<string | null>, ready: (claims: Record<string, unknown>) => void, cleared: () => void }} handlers
+ */
+export function wireSignIn({ check, verify, ready, cleared }) {
+	onSignOut = cleared;
+	const form = byId("sign-in-form", HTMLFormElement);
+	const input = byId("token", HTMLInputElement);
+	const error = byId("token-error", HTMLElement);
+	form.addEventListener("submit", async (event) => {
+		event.preventDefault();
+		const token = input.value.trim().replace(/^Bearer\s+/i, "");
+		// The field never keeps the token: it lives in memory from here on.
+		input.value = "";
+		const claims = claimsOf(token);
+		const refusal = claims === null ? "That is not a token: paste the whole JWT (three parts separated by dots)." : check(claims);
+		if (refusal !== null || claims === null) {
+			error.textContent = refusal;
+			input.focus();
+			return;
+		}
+		bearer = token;
+		const problem = await verify();
+		if (problem !== null) {
+			bearer = null;
+			error.textContent = problem;
+			input.focus();
+			return;
+		}
+		error.textContent = "";
+		byId("sign-in", HTMLElement).hidden = true;
+		byId("session", HTMLElement).hidden = false;
+		byId("session-who", HTMLElement).textContent = `Signed in as ${String(claims.sub ?? "?")}`;
+		ready(claims);
+	});
+	byId("sign-out", HTMLButtonElement).addEventListener("click", () => signOut("Signed out."));
+	// Leaving the page forgets the token even if the browser keeps the page in its back-forward cache.
+	window.addEventListener("pagehide", () => signOut());
+}

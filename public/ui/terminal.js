@@ -1,0 +1,203 @@
+// @ts-check
+/**
+ * The depot terminal: look a parcel up, see its contacts masked, reveal one field for a purpose.
+ * A revealed value is on the page for a configured number of seconds and then removed from the
+ * DOM; nothing keeps it (no storage, no history, no variable outliving its node).
+ */
+import { byId, duration, el } from "./dom.js";
+import { refusalMessage } from "./refusals.js";
+import { api, wireSignIn } from "./session.js";
+
+const revealSeconds = Number(document.body.dataset.revealSeconds) || 30;
+const EMPLOYEE_ROLES = ["courier", "clerk", "supervisor"];
+const FIELD_LABELS = /** @type {Record<string, string>} */ ({ name: "Name", phone: "Phone", address: "Address" });
+const PARTY_LABELS = /** @type {Record<string, string>} */ ({ recipient: "Recipient", sender: "Sender" });
+/**
+ * Which purposes apply to which party, and the fields each may reveal (DESIGN "Purposes"). The
+ * phone comes first: calling the customer is what a counter or a doorstep most often needs.
+ */
+const PURPOSES = /** @type {Record<string, { parties: string[], fields: string[] }>} */ ({
+	delivery: { parties: ["recipient"], fields: ["phone", "name", "address"] },
+	pickup: { parties: ["sender"], fields: ["phone", "name", "address"] },
+	return: { parties: ["sender", "recipient"], fields: ["phone", "name", "address"] },
+	customer_service: { parties: ["sender", "recipient"], fields: ["phone"] },
+});
+
+const notice = byId("notice", HTMLElement);
+const records = byId("records", HTMLUListElement);
+const recordsEmpty = byId("records-empty", HTMLElement);
+const quota = byId("quota", HTMLElement);
+/** Timers of the values on show, so signing out or a new lookup clears them at once. */
+const onShow = new Set(/** @type {(() => void)[]} */ ([]));
+
+function clearRevealed() {
+	for (const clear of [...onShow]) clear();
+}
+
+/** @param {string} message */
+function say(message) {
+	notice.textContent = message;
+}
+
+/**
+ * RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers §3, §4): one item per limit.
+ * @param {Headers} headers
+ */
+function showQuota(headers) {
+	const policy = headers.get("RateLimit-Policy");
+	const state = headers.get("RateLimit");
+	if (!policy || !state) return;
+	/** @param {string} field */
+	const items = (field) =>
+		new Map(
+			field.split(",").map((item) => {
+				const [name, ...params] = item.trim().split(";");
+				return [name?.replace(/"/g, "") ?? "", Object.fromEntries(params.map((param) => param.split("=")).map(([key, value]) => [key, Number(value)]))];
+			}),
+		);
+	const quotas = items(policy);
+	const lines = [];
+	for (const [kind, { r, t }] of items(state)) {
+		const { q, w } = quotas.get(kind) ?? {};
+		if (kind === "burst") lines.push(`${r} of ${q} in any ${duration(w)}${r === 0 ? `; room again in ${duration(t)}` : ""}`);
+		else if (kind === "daily") lines.push(`${r} of ${q} in 24 hours`);
+		else if (kind === "distinct") lines.push(`${r} of ${q} different contacts in 24 hours`);
+	}
+	quota.replaceChildren(el("ul", { id: "quota-list" }, ...lines.map((line) => el("li", {}, line))));
+}
+
+/**
+ * Shows a revealed value, then removes it from the DOM when its time is up.
+ * @param {HTMLElement} slot
+ * @param {string} field
+ * @param {string} value
+ */
+function show(slot, field, value) {
+	slot.replaceChildren();
+	const deadline = Date.now() + revealSeconds * 1000;
+	const countdown = el("span", { class: "countdown" }, `Clears in ${revealSeconds} s`);
+	const clearNow = el("button", { type: "button" }, "Clear now");
+	const shown = el(
+		"div",
+		{ class: "revealed", role: "status" },
+		el("span", { class: "revealed-label" }, `${FIELD_LABELS[field] ?? field}: `),
+		el("output", { class: "revealed-value" }, value),
+		" ",
+		countdown,
+		" ",
+		clearNow,
+	);
+	const tick = setInterval(() => {
+		const left = Math.ceil((deadline - Date.now()) / 1000);
+		if (left <= 0) clear();
+		else countdown.textContent = `Clears in ${left} s`;
+	}, 1000);
+	const timeout = setTimeout(clear, revealSeconds * 1000);
+	function clear() {
+		clearInterval(tick);
+		clearTimeout(timeout);
+		shown.remove();
+		onShow.delete(clear);
+	}
+	clearNow.addEventListener("click", clear);
+	onShow.add(clear);
+	slot.append(shown);
+}
+
+/**
+ * @param {{ id: string, party: string, masked: Record<string, string> }} record
+ * @param {number} index
+ */
+function recordItem(record, index) {
+	const prefix = `record-${index}`;
+	const purposes = Object.entries(PURPOSES).filter(([, rule]) => rule.parties.includes(record.party));
+	const purposeSelect = el("select", { id: `${prefix}-purpose`, name: "purpose" }, ...purposes.map(([purpose]) => purposeOption(purpose)));
+	const fieldSelect = el("select", { id: `${prefix}-field`, name: "field" });
+	const fillFields = () => {
+		const rule = PURPOSES[/** @type {HTMLSelectElement} */ (purposeSelect).value];
+		fieldSelect.replaceChildren(...(rule?.fields ?? []).map((field) => el("option", { value: field }, FIELD_LABELS[field] ?? field)));
+	};
+	purposeSelect.addEventListener("change", fillFields);
+	fillFields();
+	const button = el("button", { type: "submit" }, "Reveal");
+	const slot = el("div", { class: "revealed-slot", id: `${prefix}-revealed` });
+	const form = el(
+		"form",
+		{ class: "reveal-form", method: "post", "aria-label": `Reveal a field of the ${PARTY_LABELS[record.party] ?? record.party}` },
+		el("div", { class: "field" }, el("label", { for: `${prefix}-purpose` }, "Purpose"), purposeSelect),
+		el("div", { class: "field" }, el("label", { for: `${prefix}-field` }, "Field"), fieldSelect),
+		button,
+	);
+	form.addEventListener("submit", async (event) => {
+		event.preventDefault();
+		const purpose = /** @type {HTMLSelectElement} */ (purposeSelect).value;
+		const field = /** @type {HTMLSelectElement} */ (fieldSelect).value;
+		button.setAttribute("disabled", "");
+		say("");
+		try {
+			const asked = await api("POST", "/v1/reveals", { record_id: record.id, fields: [field], purpose });
+			showQuota(asked.headers);
+			if (!asked.ok) return say(refusalMessage(asked));
+			const redeemed = await api("POST", "/v1/reveals/redeem", { reveal_token: asked.body.reveal_token });
+			if (!redeemed.ok) return say(refusalMessage(redeemed));
+			show(slot, field, String(redeemed.body.fields[field] ?? ""));
+		} finally {
+			button.removeAttribute("disabled");
+		}
+	});
+	const masked = el(
+		"dl",
+		{ class: "masked" },
+		...["name", "phone", "address"].flatMap((field) => [el("dt", {}, FIELD_LABELS[field] ?? field), el("dd", {}, record.masked[field] ?? "—")]),
+	);
+	return el("li", { class: "record", "data-record-id": record.id }, el("h3", {}, PARTY_LABELS[record.party] ?? record.party), masked, form, slot);
+}
+
+/** @param {string} purpose */
+function purposeOption(purpose) {
+	const template = byId("purpose-options", HTMLTemplateElement);
+	const option = [...template.content.querySelectorAll("option")].find((candidate) => candidate.value === purpose);
+	return option ? /** @type {HTMLOptionElement} */ (option.cloneNode(true)) : el("option", { value: purpose }, purpose);
+}
+
+byId("scan-form", HTMLFormElement).addEventListener("submit", async (event) => {
+	event.preventDefault();
+	const input = byId("shipment", HTMLInputElement);
+	const shipment = input.value.trim();
+	if (!shipment) return say("Type or scan a shipment id first.");
+	clearRevealed();
+	records.replaceChildren();
+	say("");
+	const answer = await api("GET", `/v1/records?shipment_id=${encodeURIComponent(shipment)}`);
+	if (!answer.ok) return say(refusalMessage(answer));
+	const found = /** @type {{ id: string, party: string, masked: Record<string, string> }[]} */ (answer.body.records);
+	recordsEmpty.textContent = found.length === 0 ? `No contact of shipment ${shipment} is assigned to you or your depot.` : `Shipment ${shipment}:`;
+	records.replaceChildren(...found.map(recordItem));
+	input.select();
+});
+
+wireSignIn({
+	check: (claims) => {
+		const scopes = String(claims.scope ?? "").split(" ");
+		if (!EMPLOYEE_ROLES.includes(String(claims.role))) return "This is not an employee token (no courier, clerk or supervisor role).";
+		if (!scopes.includes("reveal")) return "This token does not allow reveals.";
+		if (typeof claims.exp === "number" && claims.exp * 1000 < Date.now()) return "This token has expired: get a new one.";
+		return null;
+	},
+	// An employee token has no call of its own to check it by; the first lookup verifies it.
+	verify: async () => null,
+	ready: (claims) => {
+		byId("terminal", HTMLElement).hidden = false;
+		say(`${String(claims.role)} at depot ${String(claims.depot ?? "?")}. Revealed values clear after ${revealSeconds} seconds.`);
+		byId("shipment", HTMLInputElement).focus();
+	},
+	cleared: () => {
+		clearRevealed();
+		records.replaceChildren();
+		recordsEmpty.textContent = "Look up a shipment to see its contacts, masked.";
+		quota.textContent = "Shown after your first reveal.";
+		say("");
+		byId("shipment", HTMLInputElement).value = "";
+		byId("terminal", HTMLElement).hidden = true;
+	},
+});

@@ -1,0 +1,95 @@
+/** Starts the worker with `wrangler dev` on a free loopback port, over a local D1 of its own. */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { createServer } from "node:net";
+
+export async function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.listen(0, "127.0.0.1", () => {
+			const address = server.address();
+			server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+		});
+	});
+}
+
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
+
+/** Empties `stateDir` and applies every migration to the local D1 kept there. */
+export function freshDatabase(stateDir: string): void {
+	rmSync(stateDir, { recursive: true, force: true });
+	const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "contact-vault", "--local", "--persist-to", stateDir], {
+		env,
+		encoding: "utf8",
+	});
+	if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+}
+
+export interface Server {
+	url: string;
+	stop: () => void;
+}
+
+export interface WorkerOptions {
+	configPath: string;
+	stateDir: string;
+	/** `--var NAME:VALUE` overrides of wrangler.toml [vars]. */
+	vars?: Record<string, string>;
+	/** Ready when /healthz answers below 500 (or at all, when false). */
+	requireHealthy?: boolean;
+}
+
+export async function startWorker({ configPath, stateDir, vars = {}, requireHealthy = true }: WorkerOptions): Promise<Server> {
+	const port = await freePort();
+	const inspector = await freePort();
+	const child: ChildProcess = spawn(
+		"npx",
+		[
+			"wrangler",
+			"dev",
+			"-c",
+			configPath,
+			"--ip",
+			"127.0.0.1",
+			"--port",
+			String(port),
+			"--inspector-port",
+			String(inspector),
+			"--persist-to",
+			stateDir,
+			"--show-interactive-dev-session=false",
+			"--log-level",
+			"error",
+			...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+		],
+		{ env, stdio: ["ignore", "pipe", "pipe"], detached: true },
+	);
+	let output = "";
+	child.stdout?.on("data", (chunk) => (output += chunk));
+	child.stderr?.on("data", (chunk) => (output += chunk));
+	const url = `http://127.0.0.1:${port}`;
+	const stop = () => {
+		if (child.pid) {
+			try {
+				process.kill(-child.pid, "SIGTERM");
+			} catch {
+				// already gone
+			}
+		}
+	};
+	const deadline = Date.now() + 90_000;
+	for (;;) {
+		try {
+			const response = await fetch(`${url}/healthz`);
+			await response.arrayBuffer();
+			if (response.status < 500 || !requireHealthy) return { url, stop };
+		} catch {
+			// not listening yet
+		}
+		if (Date.now() > deadline || child.exitCode !== null) {
+			stop();
+			throw new Error(`wrangler dev -c ${configPath} did not start:\n${output.slice(-3000)}`);
+		}
+		await new Promise((resolve) => setTimeout(resolve, 300));
+	}
+}

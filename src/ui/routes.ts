@@ -1,0 +1,35 @@
+import { Hono } from "hono";
+import { html } from "hono/html";
+import { terminalRevealSeconds } from "../config";
+import type { AppEnv } from "../http/app-env";
+import { consolePage } from "./console-page";
+import { layout } from "./layout";
+import { pageHeaders } from "./page-headers";
+import { terminalPage } from "./terminal-page";
+
+/** The pages: HTML shells rendered here, scripts and styles from public/ui through the assets binding. */
+export const uiRoutes = new Hono<AppEnv>();
+
+uiRoutes.use("*", pageHeaders());
+
+uiRoutes.get("/", (c) =>
+	c.html(
+		layout({
+			title: "Home",
+			content: html`<h1>contact-vault</h1>
+<ul class="links">
+<li><a href="/terminal">Depot terminal</a>: reveal one contact of a parcel assigned to you.</li>
+<li><a href="/ops">Ops console</a>: limits, employees, alerts, audit log, honeytokens.</li>
+<li><a href="/docs">API reference</a></li>
+</ul>`,
+		}),
+	),
+);
+uiRoutes.get("/terminal", (c) => c.html(terminalPage(terminalRevealSeconds(c.env))));
+uiRoutes.get("/ops", (c) => c.html(consolePage()));
+
+uiRoutes.get("/ui/*", async (c) => {
+	const asset = await c.env.ASSETS.fetch(c.req.raw);
+	// A fetched response's headers are immutable; copy it so the header middleware can add to it.
+	return new Response(asset.body, asset);
+});

@@ -1,0 +1,44 @@
+import { html } from "hono/html";
+import { PURPOSES } from "../reveals/scope";
+import { layout, signInForm } from "./layout";
+
+const PURPOSE_LABELS: Record<string, string> = {
+	delivery: "Delivery (recipient)",
+	pickup: "Pickup (sender)",
+	return: "Return (sender or recipient)",
+	customer_service: "Customer service (phone only)",
+};
+
+/** The depot terminal: scan a parcel, see its masked contacts, reveal one field for a purpose. */
+export function terminalPage(revealSeconds: number) {
+	const purposes = PURPOSES.filter((purpose) => purpose in PURPOSE_LABELS);
+	return layout({
+		title: "Depot terminal",
+		script: "terminal.js",
+		data: { "reveal-seconds": revealSeconds },
+		content: html`${signInForm(
+			"Employee token",
+			html`Paste the token your sign-in gave you. It is kept in this page's memory only and forgotten when you sign out or leave.`,
+		)}
+<section id="terminal" hidden aria-labelledby="terminal-heading">
+<h1 id="terminal-heading">Reveal a contact</h1>
+<form id="scan-form" method="post" autocomplete="off" novalidate>
+<label for="shipment">Shipment id</label>
+<input id="shipment" name="shipment" autocomplete="off" spellcheck="false" required maxlength="64" aria-describedby="shipment-hint">
+<p class="hint" id="shipment-hint">Type it, or scan the parcel's barcode into this field.</p>
+<button type="submit">Look up</button>
+</form>
+<section class="quota" aria-labelledby="quota-heading">
+<h2 id="quota-heading">Your remaining reveals</h2>
+<p id="quota" aria-live="polite">Shown after your first reveal.</p>
+</section>
+<p id="notice" class="notice" role="alert"></p>
+<section aria-labelledby="records-heading">
+<h2 id="records-heading">Contacts</h2>
+<p id="records-empty">Look up a shipment to see its contacts, masked.</p>
+<ul id="records" class="records"></ul>
+</section>
+<template id="purpose-options">${purposes.map((purpose) => html`<option value="${purpose}">${PURPOSE_LABELS[purpose]}</option>`)}</template>
+</section>`,
+	});
+}

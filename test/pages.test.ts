@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { PAGE_CSP } from "../src/ui/page-headers";
+import { call, callWith } from "./support/api";
+
+const PAGES = ["/", "/terminal", "/ops"];
+
+describe("pages", () => {
+	it.each(PAGES)("%s is HTML under the strict page policy, with no inline script or style", async (path) => {
+		const response = await call("GET", path);
+		expect(response.status).toBe(200);
+		expect(response.headers.get("Content-Type")).toMatch(/^text\/html/);
+		expect(response.headers.get("Content-Security-Policy")).toBe(PAGE_CSP);
+		expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
+		expect(response.headers.get("X-Frame-Options")).toBe("DENY");
+		expect(response.headers.get("Cache-Control")).toBe("no-store");
+		const page = await response.text();
+		// Every script has a src on this origin; no inline handlers, no inline styles.
+		expect(page.match(/<script\b[^>]*>/g)?.every((tag) => / src="\/ui\/[a-z-]+\.js"/.test(tag)) ?? true).toBe(true);
+		expect(page).not.toMatch(/<script\b[^>]*>(?!<\/script>)/);
+		expect(page).not.toMatch(/\son[a-z]+=/i);
+		expect(page).not.toMatch(/<style\b|\sstyle=/i);
+	});
+
+	it("the policy allows no inline script, no framing, no form submission, and no HTML sinks", () => {
+		expect(PAGE_CSP).toContain("default-src 'none'");
+		expect(PAGE_CSP).toContain("script-src 'self'");
+		expect(PAGE_CSP).not.toContain("unsafe");
+		expect(PAGE_CSP).toContain("frame-ancestors 'none'");
+		expect(PAGE_CSP).toContain("form-action 'none'");
+		expect(PAGE_CSP).toContain("require-trusted-types-for 'script'");
+	});
+
+	it("every form posts (never GET), so a page whose script failed cannot put a token into a URL", async () => {
+		for (const path of ["/terminal", "/ops"]) {
+			const forms = (await (await call("GET", path)).text()).match(/<form\b[^>]*>/g) ?? [];
+			expect(forms.length).toBeGreaterThan(0);
+			for (const form of forms) expect(form, path).toContain('method="post"');
+		}
+	});
+
+	it("every input and select on the pages has a label", async () => {
+		for (const path of ["/terminal", "/ops"]) {
+			const page = await (await call("GET", path)).text();
+			const labelled = new Set([...page.matchAll(/<label for="([^"]+)"/g)].map((match) => match[1]));
+			const controls = [...page.matchAll(/<(?:input|select)\b[^>]*\bid="([^"]+)"/g)].map((match) => match[1]);
+			expect(controls.length).toBeGreaterThan(0);
+			expect(
+				controls.filter((id) => !labelled.has(id)),
+				path,
+			).toEqual([]);
+		}
+	});
+
+	it("the terminal tells its script how long a revealed value stays, from TERMINAL_REVEAL_SECONDS", async () => {
+		expect(await (await call("GET", "/terminal")).text()).toContain('data-reveal-seconds="30"');
+		expect(await (await callWith({ TERMINAL_REVEAL_SECONDS: "12" }, "GET", "/terminal")).text()).toContain('data-reveal-seconds="12"');
+		const broken = await callWith({ TERMINAL_REVEAL_SECONDS: "3" }, "GET", "/terminal");
+		expect(broken.status).toBe(503);
+		expect(await broken.json()).toMatchObject({ type: "/problems/configuration-unavailable" });
+	});
+
+	it("serves the scripts and stylesheet from the assets under the same headers; nothing else of the assets is reachable", async () => {
+		for (const [path, type] of [
+			["/ui/terminal.js", "text/javascript"],
+			["/ui/console.js", "text/javascript"],
+			["/ui/session.js", "text/javascript"],
+			["/ui/style.css", "text/css"],
+		] as const) {
+			const response = await call("GET", path);
+			expect(response.status, path).toBe(200);
+			expect(response.headers.get("Content-Type"), path).toContain(type);
+			expect(response.headers.get("Content-Security-Policy"), path).toBe(PAGE_CSP);
+			expect(response.headers.get("X-Content-Type-Options"), path).toBe("nosniff");
+		}
+		expect((await call("GET", "/ui/missing.js")).status).toBe(404);
+		expect((await call("GET", "/terminal.js")).status).toBe(404);
+	});
+
+	it("the scripts never touch web storage, cookies or HTML sinks", async () => {
+		for (const script of ["terminal.js", "console.js", "session.js", "dom.js", "refusals.js"]) {
+			const source = await (await call("GET", `/ui/${script}`)).text();
+			expect(source, script).not.toMatch(
+				/localStorage|sessionStorage|indexedDB|document\.cookie|innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(/,
+			);
+		}
+	});
+});
