@@ -174,6 +174,19 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		await ops.locator("#policy-layers td", { hasText: COURIER }).waitFor();
 		expect(await ops.locator("#policy-burst_limit-error").textContent()).toBe("");
 
+		// The report-only switch: a depot layer that records what it would refuse and refuses nothing.
+		await ops.getByLabel("Layer", { exact: true }).selectOption("depot");
+		await ops.getByLabel("Target").fill(DEPOT);
+		await ops.getByRole("switch", { name: "Report only" }).check();
+		await ops.getByLabel("Burst limit").fill("");
+		await ops.getByLabel("Burst window (seconds)").fill("");
+		await ops.getByLabel("Daily limit").fill("1");
+		await ops.getByRole("button", { name: "Save layer" }).click();
+		await expect.poll(() => ops.locator("#notice").textContent()).toMatch(/Saved the depot E2E-D1 layer/);
+		const depotRow = ops.locator("#policy-layers tr", { hasText: DEPOT });
+		await depotRow.waitFor();
+		expect(await depotRow.textContent()).toContain("report only");
+
 		// Layered as they resolve: the employee layer's burst over the role's daily and distinct.
 		await ops.getByLabel("Employee sub").fill(COURIER);
 		await ops.locator("#effective-role").selectOption("courier");
@@ -183,6 +196,8 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		await enforced.waitFor();
 		expect(await enforced.locator("tr", { hasText: "burst" }).textContent()).toContain(`employee ${COURIER}`);
 		expect(await enforced.locator("tr", { hasText: "daily" }).textContent()).toContain("role courier");
+		const shadow = ops.locator("#effective-result table", { hasText: "Report only" });
+		expect(await shadow.locator("tr", { hasText: "daily" }).textContent()).toContain(`depot ${DEPOT}`);
 		await screenshot(ops, "ops-policies");
 
 		// The courier already revealed once (above): the limit of 2 leaves one, then refuses.
