@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { standing } from "../src/limits/decide";
+import { EMPLOYEES_SINCE_SQL } from "../src/audit/activity-store";
+import { decide, standing } from "../src/limits/decide";
 import { listPrincipals } from "../src/limits/employee-listing";
 import type { EffectivePolicy } from "../src/limits/policy";
 import { call, json, recordBody } from "./support/api";
@@ -71,12 +72,20 @@ describe("the employee list", () => {
 		expect((await listing("?status=active")).map((row) => row.subject)).not.toContain("list-suspended");
 	});
 
+	it("an employee suspended after asking is listed as suspended, never as active, whatever the filter", async () => {
+		const [record] = await records(1, { depot: "EL-3", courier: "list-asked-then-suspended" });
+		expect((await ask(await employeeToken("courier", "list-asked-then-suspended", "EL-3"), record as string)).status).toBe(201);
+		expect((await call("POST", "/v1/employees/list-asked-then-suspended/suspend", { token: ops, body: { reason: "test" } })).status).toBe(200);
+		expect((await listing("?status=active")).map((row) => row.subject)).not.toContain("list-asked-then-suspended");
+		expect((await listing("?status=active&depot=EL-3")).map((row) => row.subject)).not.toContain("list-asked-then-suspended");
+		expect(await listing("?status=suspended&depot=EL-3")).toEqual([
+			expect.objectContaining({ subject: "list-asked-then-suspended", status: "suspended", depot: "EL-3", role: "courier" }),
+		]);
+		expect(await listing("?depot=EL-3")).toEqual([expect.objectContaining({ subject: "list-asked-then-suspended", status: "suspended" })]);
+	});
+
 	it("reads recent activity through the partial index on the employee entries' time", async () => {
-		const plan = await env.DB.prepare(
-			`EXPLAIN QUERY PLAN SELECT actor, MAX(at) FROM audit_log WHERE actor_role IS NOT NULL AND at >= ?1 AND (?2 IS NULL OR actor_depot = ?2) GROUP BY actor`,
-		)
-			.bind(0, null)
-			.all<{ detail: string }>();
+		const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${EMPLOYEES_SINCE_SQL}`).bind(0, null, 500).all<{ detail: string }>();
 		expect(plan.results.map((row) => row.detail).join("\n")).toContain("audit_log_employee_at");
 	});
 
@@ -145,6 +154,28 @@ describe("standing (pure)", () => {
 		expect(distinct).toMatchObject({ used: 2, remaining: 8 });
 	});
 
+	it("a full rule resets when decide's Retry-After says, even for a record revealed twice", () => {
+		const distinctOnly: EffectivePolicy = {
+			...policy,
+			enforced: [{ kind: "distinct", limit: 1, windowSeconds: 86_400, mode: "enforce", layer: "default", target: "" }],
+		};
+		const hour = 3_600_000;
+		// Record a first revealed 20 hours ago and again an hour ago: it leaves the window in 23 hours.
+		const state = {
+			grants: [
+				{ at: now - 20 * hour, recordId: "a" },
+				{ at: now - hour, recordId: "a" },
+			],
+			probes: [],
+			suspension: null,
+			quotaAlertAt: null,
+		};
+		const [distinct] = standing(state, distinctOnly, now);
+		expect(distinct).toMatchObject({ used: 1, remaining: 0, resetSeconds: 23 * 3600 });
+		const refused = decide(state, { recordId: "b", class: "in_scope", honeytoken: false }, distinctOnly, now);
+		expect(refused.retryAfterSeconds).toBe(distinct?.resetSeconds);
+	});
+
 	it("is fresh with no grants", () => {
 		const [burst] = standing({ grants: [], probes: [], suspension: null, quotaAlertAt: null }, policy, now);
 		expect(burst).toMatchObject({ used: 0, remaining: 3, resetSeconds: 60 });
@@ -177,7 +208,18 @@ describe("listPrincipals (pure)", () => {
 			["c", "active", "X"],
 		]);
 		expect(
-			listPrincipals([status("a", "suspended", 10)], [{ subject: "c", role: "courier", depot: "X", last_seen_at: 30 }], "suspended").map((row) => row.subject),
+			listPrincipals([status("a", "suspended", 10)], [{ subject: "c", role: "courier", depot: "X", last_seen_at: 30 }], { status: "suspended" }).map(
+				(row) => row.subject,
+			),
 		).toEqual(["a"]);
+	});
+
+	it("filters the merged principal: a suspended employee active in the log is not active, and the latest depot counts", () => {
+		const statuses = [status("a", "suspended", 10)];
+		const activity = [{ subject: "a", role: "courier", depot: "NEW", last_seen_at: 40 }];
+		expect(listPrincipals(statuses, activity, { status: "active" })).toEqual([]);
+		expect(listPrincipals(statuses, activity, { status: "suspended" }).map((row) => row.subject)).toEqual(["a"]);
+		expect(listPrincipals(statuses, activity, { depot: "OLD" })).toEqual([]);
+		expect(listPrincipals(statuses, activity, { depot: "NEW" }).map((row) => row.subject)).toEqual(["a"]);
 	});
 });

@@ -6,6 +6,11 @@ export interface EmployeeActivity {
 	last_seen_at: number;
 }
 
+/** Employees with an entry since ?1, optionally at depot ?2, at most ?3 (index audit_log_employee_at). */
+export const EMPLOYEES_SINCE_SQL = `SELECT actor AS subject, actor_role AS role, actor_depot AS depot, MAX(at) AS last_seen_at FROM audit_log
+ WHERE actor_role IS NOT NULL AND at >= ?1 AND (?2 IS NULL OR actor_depot = ?2)
+ GROUP BY actor ORDER BY last_seen_at DESC LIMIT ?3`;
+
 /**
  * Who has been acting, read from the audit log: every reveal ask, granted or not, is an entry
  * naming its employee, so the log is the one place that knows employees the vault never stored.
@@ -13,14 +18,10 @@ export interface EmployeeActivity {
 export class ActivityStore {
 	constructor(private readonly db: D1Database) {}
 
-	/** Employees with an entry since `since`, most recently seen first (index audit_log_employee_at). */
+	/** Employees with an entry since `since`, most recently seen first; role and depot of that entry. */
 	async employeesSince(since: number, depot: string | undefined, limit: number): Promise<EmployeeActivity[]> {
 		const { results } = await this.db
-			.prepare(
-				`SELECT actor AS subject, actor_role AS role, actor_depot AS depot, MAX(at) AS last_seen_at FROM audit_log
-				 WHERE actor_role IS NOT NULL AND at >= ?1 AND (?2 IS NULL OR actor_depot = ?2)
-				 GROUP BY actor ORDER BY last_seen_at DESC LIMIT ?3`,
-			)
+			.prepare(EMPLOYEES_SINCE_SQL)
 			.bind(since, depot ?? null, limit)
 			.all<EmployeeActivity>();
 		return results;

@@ -182,16 +182,19 @@ export interface RuleStanding extends RuleUsage {
 	used: number;
 }
 
+/** No grant is for this record: an ask for it is an ask for a new one. */
+const UNSEEN_RECORD = "";
+
 /**
  * Where each enforced rule stands at `now`, without an ask: what ops see next to an employee, and
- * what that employee's next ask starts from. Counts as `decide` does: the distinct rule counts
- * records, the others grants.
+ * what that employee's next ask for a new record meets. Judged by `evaluate`, as `decide` judges
+ * an ask: a rule with no room resets when `decide`'s Retry-After would say.
  */
 export function standing(state: LimiterState, policy: EffectivePolicy, now: number): RuleStanding[] {
 	return policy.enforced.map((rule) => {
-		const recent = state.grants.filter((grant) => grant.at > now - rule.windowSeconds * 1000);
-		const used = rule.kind === "distinct" ? new Set(recent.map((grant) => grant.recordId)).size : recent.length;
-		return { ...usageOf(rule, used, false, state, now), used };
+		const verdict = evaluate(rule, state, UNSEEN_RECORD, now);
+		if (verdict.refuses) return { rule, used: verdict.used, remaining: 0, resetSeconds: Math.max(1, Math.ceil((verdict.retryAt - now) / 1000)) };
+		return { ...usageOf(rule, verdict.used, false, state, now), used: verdict.used };
 	});
 }
 

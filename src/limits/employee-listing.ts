@@ -13,16 +13,19 @@ export interface ListedPrincipal {
 	last_seen_at: number | null;
 }
 
+export interface ListFilter {
+	status?: "active" | "suspended";
+	depot?: string;
+}
+
 /**
  * One list from the two places that know principals: status rows (whoever was suspended or
  * reinstated, ever) and the audit log's recent activity. Someone with no status row has never been
- * suspended. Newest first by whichever happened last; the role and depot are the latest seen.
+ * suspended. The filter applies to the merged principal, so a recently active employee counts as
+ * active only if no status row says otherwise: pass the status rows of every active subject.
+ * Newest first by whichever happened last; the role and depot are the latest seen.
  */
-export function listPrincipals(
-	statuses: readonly PrincipalStatusRow[],
-	activity: readonly EmployeeActivity[],
-	status?: "active" | "suspended",
-): ListedPrincipal[] {
+export function listPrincipals(statuses: readonly PrincipalStatusRow[], activity: readonly EmployeeActivity[], filter: ListFilter = {}): ListedPrincipal[] {
 	const seen = new Map(activity.map((row) => [row.subject, row]));
 	const listed = new Map<string, ListedPrincipal>();
 	for (const row of statuses) {
@@ -39,12 +42,14 @@ export function listPrincipals(
 			last_seen_at: recent?.last_seen_at ?? null,
 		});
 	}
-	if (status !== "suspended") {
-		for (const row of activity) {
-			if (listed.has(row.subject)) continue;
-			listed.set(row.subject, { ...row, kind: "employee", status: "active", reason: null, changed_by: null, changed_at: null });
-		}
+	for (const row of activity) {
+		if (listed.has(row.subject)) continue;
+		listed.set(row.subject, { ...row, kind: "employee", status: "active", reason: null, changed_by: null, changed_at: null });
 	}
 	const latest = (principal: ListedPrincipal) => Math.max(principal.last_seen_at ?? 0, principal.changed_at ?? 0);
-	return [...listed.values()].filter((principal) => status === undefined || principal.status === status).sort((a, b) => latest(b) - latest(a));
+	return [...listed.values()]
+		.filter(
+			(principal) => (filter.status === undefined || principal.status === filter.status) && (filter.depot === undefined || principal.depot === filter.depot),
+		)
+		.sort((a, b) => latest(b) - latest(a));
 }

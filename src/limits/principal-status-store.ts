@@ -32,6 +32,17 @@ export class PrincipalStatusStore {
 			.bind(subject, principal.kind, principal.role ?? null, principal.depot ?? null, status, reason, by, now);
 	}
 
+	/** The status rows of these subjects, whatever their status or depot. */
+	async ofSubjects(subjects: readonly string[]): Promise<PrincipalStatusRow[]> {
+		if (subjects.length === 0) return [];
+		return (
+			await this.db
+				.prepare("SELECT * FROM principal_status WHERE subject IN (SELECT value FROM json_each(?1))")
+				.bind(JSON.stringify(subjects))
+				.all<PrincipalStatusRow>()
+		).results;
+	}
+
 	async list(status?: "active" | "suspended", depot?: string): Promise<PrincipalStatusRow[]> {
 		return (
 			await this.db

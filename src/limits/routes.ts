@@ -250,11 +250,13 @@ employeeRoutes.openapi(
 	}),
 	async (c) => {
 		const { status, depot } = c.req.valid("query");
-		const [statuses, activity] = await Promise.all([
-			new PrincipalStatusStore(c.env.DB).list(status, depot),
-			new ActivityStore(c.env.DB).employeesSince(Date.now() - DAY_SECONDS * 1000, depot, 500),
-		]);
-		return c.json({ principals: listPrincipals(statuses, activity, status) }, 200);
+		const statuses = new PrincipalStatusStore(c.env.DB);
+		const activity = await new ActivityStore(c.env.DB).employeesSince(Date.now() - DAY_SECONDS * 1000, depot, 500);
+		// The active subjects' own status rows too, whatever they say: a suspended employee is active
+		// in the log (their last ask), and must not be listed as active for it.
+		const [listed, ofActive] = await Promise.all([statuses.list(status, depot), statuses.ofSubjects(activity.map((row) => row.subject))]);
+		const rows = new Map([...listed, ...ofActive].map((row) => [row.subject, row]));
+		return c.json({ principals: listPrincipals([...rows.values()], activity, { status, depot }) }, 200);
 	},
 );
 
