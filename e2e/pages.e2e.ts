@@ -95,6 +95,17 @@ async function scan(page: Page, shipment: string): Promise<void> {
 	await page.locator("#records-empty", { hasText: shipment }).waitFor();
 }
 
+/** Controls with no accessible name: no label, no aria-label, no text. */
+const unlabelledControls = (page: Page) =>
+	page.evaluate(() =>
+		Array.from(document.querySelectorAll("input, select, textarea, button"))
+			.filter((node) => {
+				const control = node as HTMLInputElement;
+				return control.labels?.length === 0 && !control.getAttribute("aria-label") && !(node.textContent ?? "").trim();
+			})
+			.map((node) => node.id || node.outerHTML),
+	);
+
 /** Everything the page could still hold: its DOM and its storage. */
 const pageHoldings = (page: Page) =>
 	page.evaluate(() => ({
@@ -114,6 +125,9 @@ describe("depot terminal", () => {
 		await page.keyboard.press("Enter");
 		const record = page.locator(`li[data-record-id="${recordIds.first}"]`);
 		await record.waitFor();
+		// The sign-in field kept nothing; the controls the script built are labelled too.
+		expect(await page.locator("#token").inputValue()).toBe("");
+		expect(await unlabelledControls(page)).toEqual([]);
 		// The courier sees only their own recipient, masked; the sender is not theirs.
 		await expect.poll(() => page.locator("li.record").count()).toBe(1);
 		expect(await record.locator("dd").nth(1).textContent()).toBe("139****5678");
@@ -210,7 +224,10 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		await expect.poll(() => second.locator(".revealed-value").textContent()).toBe(e164("13800002222"));
 		await expect.poll(() => terminal.locator("#quota").textContent()).toMatch(/0 of 2 in any 10 min; room again in \d+ min/);
 
+		// A new lookup clears the value on show at once.
 		await scan(terminal, "E2E-0003");
+		expect(await terminal.locator(".revealed-value").count()).toBe(0);
+		expect((await pageHoldings(terminal)).html).not.toContain("13800002222");
 		const third = terminal.locator(`li[data-record-id="${recordIds.third}"]`);
 		await third.getByRole("button", { name: "Reveal" }).click();
 		await expect
@@ -255,6 +272,7 @@ describe("a suspended employee, reinstated from the console", () => {
 		await ops.getByRole("button", { name: "Employees" }).click();
 		const row = ops.locator("#employee-table tr", { hasText: COURIER_2 });
 		await row.waitFor();
+		expect(await unlabelledControls(ops)).toEqual([]);
 		expect(await row.textContent()).toMatch(/Suspended \(honeytoken, by detection/);
 		const other = ops.locator("#employee-table tr", { hasText: `${COURIER}courier` });
 		expect(await other.textContent()).toMatch(/Active.*2 of 2/);
@@ -267,6 +285,13 @@ describe("a suspended employee, reinstated from the console", () => {
 
 		await real.getByRole("button", { name: "Reveal" }).click();
 		await expect.poll(() => real.locator(".revealed-value").textContent()).toBe(e164(PHONE_2));
+
+		// Signing out clears the value on show at once, and the records with it.
+		await terminal.getByRole("button", { name: "Sign out" }).click();
+		expect(await terminal.locator(".revealed-value").count()).toBe(0);
+		const after = await pageHoldings(terminal);
+		expect(after.html).not.toContain(PHONE_2);
+		expect(after.html).not.toContain("E2E-0007");
 	});
 });
 
@@ -277,7 +302,7 @@ describe("audit log", () => {
 		await ops.getByRole("button", { name: "Audit log" }).click();
 		await ops.locator("#audit-table table").waitFor();
 		await ops.getByLabel("Actor (sub)").fill(COURIER);
-		await ops.getByLabel("Kind").selectOption("reveal.redeemed");
+		await ops.getByLabel("Kind", { exact: true }).selectOption("reveal.redeemed");
 		await ops.getByRole("button", { name: "Filter" }).click();
 		await expect.poll(() => ops.locator("#audit-table tbody tr").count()).toBe(2);
 		const rows = await ops.locator("#audit-table tbody tr").allTextContents();
@@ -317,14 +342,7 @@ describe("honeytokens and the pages themselves", () => {
 		}
 		for (const path of ["/terminal", "/ops"]) {
 			const page = await open(path);
-			const unlabelled = await page.evaluate(() =>
-				Array.from(document.querySelectorAll("input, select, button"))
-					.filter((node) => {
-						const control = node as HTMLInputElement;
-						return control.labels?.length === 0 && !control.getAttribute("aria-label") && !(node.textContent ?? "").trim();
-					})
-					.map((node) => node.id || node.outerHTML),
-			);
+			const unlabelled = await unlabelledControls(page);
 			expect(unlabelled, path).toEqual([]);
 			expect(await page.locator("script:not([src])").count(), path).toBe(0);
 		}

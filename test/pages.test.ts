@@ -42,7 +42,7 @@ describe("pages", () => {
 		for (const path of ["/terminal", "/ops"]) {
 			const page = await (await call("GET", path)).text();
 			const labelled = new Set([...page.matchAll(/<label for="([^"]+)"/g)].map((match) => match[1]));
-			const controls = [...page.matchAll(/<(?:input|select)\b[^>]*\bid="([^"]+)"/g)].map((match) => match[1]);
+			const controls = [...page.matchAll(/<(?:input|select|textarea)\b[^>]*\bid="([^"]+)"/g)].map((match) => match[1]);
 			expect(controls.length).toBeGreaterThan(0);
 			expect(
 				controls.filter((id) => !labelled.has(id)),

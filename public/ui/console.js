@@ -159,21 +159,29 @@ policyForm.addEventListener("submit", async (event) => {
 	if (layer !== "default" && target === "") return showPolicyErrors([{ pointer: "/target", message: "Name the employee, depot or role this layer is for." }]);
 	/** @type {Record<string, unknown>} */
 	const body = { mode: policyInput("report-only").checked ? "report-only" : "enforce" };
+	const unreadable = LIMIT_FIELDS.filter((field) => policyInput(field).validity.badInput);
+	if (unreadable.length > 0)
+		return showPolicyErrors(unreadable.map((field) => ({ pointer: `/${field}`, message: "Enter a whole number, or leave it empty." })));
 	for (const field of LIMIT_FIELDS) {
 		const raw = policyInput(field).value.trim();
 		body[field] = raw === "" ? null : Number(raw);
 	}
 	const path = layer === "default" ? "/v1/policies/default" : `/v1/policies/${layer}/${encodeURIComponent(target)}`;
-	// Editing a layer read from the list: refuse to overwrite a change someone made since.
-	const answer = await api("PUT", path, body, editingVersion === null ? {} : { "If-Match": `"${editingVersion}"` });
+	// If-Match (RFC 9110 §13.1.1) with the version read: never overwrite a change made since, and a
+	// new layer ("0": none yet) never replaces one that exists.
+	const answer = await api("PUT", path, body, { "If-Match": `"${editingVersion ?? 0}"` });
 	if (answer.status === 422 && Array.isArray(answer.problem?.errors)) {
 		say("The layer was not saved: see the fields marked below.");
 		return showPolicyErrors(answer.problem.errors);
 	}
 	if (answer.status === 409) {
-		editingVersion = null;
-		say("Someone changed this layer since you opened it; it is shown again below. Check it and save again.");
-		return loaders.policies?.();
+		await loaders.policies?.();
+		const current = await api("GET", "/v1/policies");
+		const stored = current.ok
+			? /** @type {Policy[]} */ (current.body.policies).find((policy) => policy.layer === layer && policy.target === (layer === "default" ? "" : target))
+			: undefined;
+		if (stored) editPolicy(stored);
+		return say("This layer was changed by someone else, or exists already: the form now shows it as stored. Make your change again and save.");
 	}
 	if (!answer.ok) return say(problemText(answer));
 	editingVersion = null;
@@ -308,12 +316,13 @@ loaders.employees = async () => {
 byId("employee-find", HTMLFormElement).addEventListener("submit", async (event) => {
 	event.preventDefault();
 	const subject = byId("employee-subject", HTMLInputElement).value.trim();
+	const kind = byId("employee-kind", HTMLSelectElement).value;
 	if (!subject) return;
-	const answer = await api("GET", `/v1/employees/${encodeURIComponent(subject)}`);
+	const answer = await api("GET", `/v1/employees/${encodeURIComponent(subject)}?kind=${kind}`);
 	if (!answer.ok) return say(problemText(answer));
 	looked.set(subject, {
 		subject,
-		kind: "employee",
+		kind,
 		role: answer.body.role,
 		depot: answer.body.depot,
 		status: answer.body.suspension ? "suspended" : "active",
@@ -381,13 +390,18 @@ function auditQuery() {
 		["to", "audit-to"],
 	]) {
 		const value = byId(/** @type {string} */ (id), HTMLInputElement).value;
-		if (value) query.set(/** @type {string} */ (name), String(new Date(value).getTime()));
+		// datetime-local is local time to the minute; "to" is exclusive, so it ends after that minute.
+		if (value) query.set(/** @type {string} */ (name), String(new Date(value).getTime() + (name === "to" ? 60_000 : 0)));
 	}
 	return query;
 }
 
+/** The filters of the page on show: "Older entries" pages through them, not through edits since. */
+let auditFilters = new URLSearchParams();
+
 async function loadAudit(more = false) {
-	const query = auditQuery();
+	if (!more) auditFilters = auditQuery();
+	const query = new URLSearchParams(auditFilters);
 	if (more && auditCursor) query.set("cursor", auditCursor);
 	const answer = await api("GET", `/v1/audit?${query}`);
 	if (!answer.ok) return say(problemText(answer));

@@ -86,7 +86,7 @@ export function signOut(why) {
 	byId("sign-in", HTMLElement).hidden = false;
 	byId("token-error", HTMLElement).textContent = why ?? "";
 	if (wasSignedIn) onSignOut();
-	byId("token", HTMLInputElement).focus();
+	byId("token", HTMLTextAreaElement).focus();
 }
 
 /**
@@ -96,8 +96,15 @@ export function signOut(why) {
 export function wireSignIn({ check, verify, ready, cleared }) {
 	onSignOut = cleared;
 	const form = byId("sign-in-form", HTMLFormElement);
-	const input = byId("token", HTMLInputElement);
+	const input = byId("token", HTMLTextAreaElement);
 	const error = byId("token-error", HTMLElement);
+	// A pasted token is one line: Enter signs in, as in a single-line field.
+	input.addEventListener("keydown", (event) => {
+		if (event.key === "Enter" && !event.shiftKey) {
+			event.preventDefault();
+			form.requestSubmit();
+		}
+	});
 	form.addEventListener("submit", async (event) => {
 		event.preventDefault();
 		const token = input.value.trim().replace(/^Bearer\s+/i, "");

@@ -29,8 +29,16 @@ const recordsEmpty = byId("records-empty", HTMLElement);
 const quota = byId("quota", HTMLElement);
 /** Timers of the values on show, so signing out or a new lookup clears them at once. */
 const onShow = new Set(/** @type {(() => void)[]} */ ([]));
+/** The clear of the value a slot shows, so a second reveal on the same record replaces it cleanly. */
+const slotClears = new WeakMap(/** @type {[HTMLElement, () => void][]} */ ([]));
+/**
+ * Bumped by every lookup and sign-out: a reveal still in flight from before is dropped when it
+ * lands, so its value never shows under the next lookup or to the next person.
+ */
+let generation = 0;
 
 function clearRevealed() {
+	generation += 1;
 	for (const clear of [...onShow]) clear();
 }
 
@@ -71,18 +79,19 @@ function showQuota(headers) {
  * @param {HTMLElement} slot
  * @param {string} field
  * @param {string} value
+ * @param {HTMLElement} returnFocus where focus goes if it was on the value's controls when they go
  */
-function show(slot, field, value) {
-	slot.replaceChildren();
+function show(slot, field, value, returnFocus) {
+	slotClears.get(slot)?.();
 	const deadline = Date.now() + revealSeconds * 1000;
+	// Only the value is announced; the countdown would be read out every second.
 	const countdown = el("span", { class: "countdown" }, `Clears in ${revealSeconds} s`);
 	const clearNow = el("button", { type: "button" }, "Clear now");
+	const label = el("span", { class: "revealed-label" }, `${FIELD_LABELS[field] ?? field}: `);
 	const shown = el(
 		"div",
-		{ class: "revealed", role: "status" },
-		el("span", { class: "revealed-label" }, `${FIELD_LABELS[field] ?? field}: `),
-		el("output", { class: "revealed-value" }, value),
-		" ",
+		{ class: "revealed" },
+		el("p", { role: "status" }, label, el("strong", { class: "revealed-value" }, value)),
 		countdown,
 		" ",
 		clearNow,
@@ -96,11 +105,15 @@ function show(slot, field, value) {
 	function clear() {
 		clearInterval(tick);
 		clearTimeout(timeout);
+		const hadFocus = shown.contains(document.activeElement);
 		shown.remove();
 		onShow.delete(clear);
+		slotClears.delete(slot);
+		if (hadFocus && returnFocus.isConnected) returnFocus.focus();
 	}
 	clearNow.addEventListener("click", clear);
 	onShow.add(clear);
+	slotClears.set(slot, clear);
 	slot.append(shown);
 }
 
@@ -134,13 +147,16 @@ function recordItem(record, index) {
 		const field = /** @type {HTMLSelectElement} */ (fieldSelect).value;
 		button.setAttribute("disabled", "");
 		say("");
+		const started = generation;
 		try {
 			const asked = await api("POST", "/v1/reveals", { record_id: record.id, fields: [field], purpose });
+			if (started !== generation) return;
 			showQuota(asked.headers);
 			if (!asked.ok) return say(refusalMessage(asked));
 			const redeemed = await api("POST", "/v1/reveals/redeem", { reveal_token: asked.body.reveal_token });
+			if (started !== generation) return;
 			if (!redeemed.ok) return say(refusalMessage(redeemed));
-			show(slot, field, String(redeemed.body.fields[field] ?? ""));
+			show(slot, field, String(redeemed.body.fields[field] ?? ""), button);
 		} finally {
 			button.removeAttribute("disabled");
 		}

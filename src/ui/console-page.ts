@@ -81,8 +81,10 @@ ${limitField("depot_daily_budget", "Depot daily budget", "Depot and default laye
 <h1 id="employees-heading">Employees</h1>
 <p>Employees who asked for a reveal in the last 24 hours, and everyone ever suspended or reinstated. Usage is read from each employee's limiter.</p>
 <form id="employee-find" method="post" autocomplete="off" novalidate>
-<label for="employee-subject">Show an employee by sub</label>
+<label for="employee-subject">Show a principal by sub</label>
 <input id="employee-subject" name="subject" spellcheck="false">
+<label for="employee-kind">Principal kind</label>
+<select id="employee-kind" name="kind"><option value="employee">Employee</option><option value="service">Service</option></select>
 <button type="submit">Show</button>
 </form>
 <div id="employee-table"></div>
@@ -102,7 +104,7 @@ ${limitField("depot_daily_budget", "Depot daily budget", "Depot and default laye
 <div class="field"><label for="audit-kind">Kind</label><select id="audit-kind" name="kind"><option value="">Any</option>${AUDIT_KINDS.map((kind) => html`<option value="${kind}">${kind}</option>`)}</select></div>
 <div class="field"><label for="audit-record">Record id</label><input id="audit-record" name="record_id" spellcheck="false"></div>
 <div class="field"><label for="audit-from">From</label><input id="audit-from" name="from" type="datetime-local"></div>
-<div class="field"><label for="audit-to">To</label><input id="audit-to" name="to" type="datetime-local"></div>
+<div class="field"><label for="audit-to">To (that minute included)</label><input id="audit-to" name="to" type="datetime-local"></div>
 <button type="submit">Filter</button>
 </form>
 <button type="button" id="audit-verify">Verify chain</button>

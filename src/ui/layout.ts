@@ -12,7 +12,11 @@ export interface PageParts {
 
 /** The shell every page shares. Values are escaped by `html`; the pages hold no data until signed in. */
 export function layout({ title, script, data = {}, content }: PageParts) {
-	const attributes = Object.entries(data).map(([name, value]) => html` data-${name}="${String(value)}"`);
+	const attributes = Object.entries(data).map(([name, value]) => {
+		// Values are escaped; names cannot be, so only plain ones are accepted.
+		if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`bad data attribute name: ${name}`);
+		return html` data-${name}="${String(value)}"`;
+	});
 	return html`<!doctype html>
 <html lang="en">
 <head>
@@ -41,13 +45,17 @@ ${content}
 </html>`;
 }
 
-/** The sign-in form both pages start with: the token stays in the page's memory, nowhere else. */
+/**
+ * The sign-in form both pages start with: the token stays in the page's memory, nowhere else. A
+ * masked textarea, not a password input: browsers offer to save what was typed into a password
+ * field of a form that then disappears, which would put the token into a synced password manager.
+ */
 export function signInForm(label: string, hint: HtmlEscapedString | Promise<HtmlEscapedString>) {
 	return html`<section id="sign-in" aria-labelledby="sign-in-heading">
 <h1 id="sign-in-heading">Sign in</h1>
 <form id="sign-in-form" method="post" autocomplete="off" novalidate>
 <label for="token">${label}</label>
-<input id="token" name="token" type="password" autocomplete="off" spellcheck="false" required aria-describedby="token-hint token-error">
+<textarea id="token" name="token" class="secret" rows="3" autocomplete="off" autocapitalize="off" spellcheck="false" required aria-describedby="token-hint token-error"></textarea>
 <p class="hint" id="token-hint">${hint}</p>
 <p class="field-error" id="token-error" role="alert"></p>
 <button type="submit">Sign in</button>

@@ -35,7 +35,7 @@ export function terminalPage(revealSeconds: number) {
 <p id="notice" class="notice" role="alert"></p>
 <section aria-labelledby="records-heading">
 <h2 id="records-heading">Contacts</h2>
-<p id="records-empty">Look up a shipment to see its contacts, masked.</p>
+<p id="records-empty" aria-live="polite">Look up a shipment to see its contacts, masked.</p>
 <ul id="records" class="records"></ul>
 </section>
 <template id="purpose-options">${purposes.map((purpose) => html`<option value="${purpose}">${PURPOSE_LABELS[purpose]}</option>`)}</template>
