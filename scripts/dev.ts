@@ -49,11 +49,14 @@ if (await waitForHealth()) {
 	}
 	console.log(`
 contact-vault is running at ${baseUrl}  (docs: ${baseUrl}/docs)
+Depot terminal: ${baseUrl}/terminal    Ops console: ${baseUrl}/ops   (paste a token from below)
 ${describeDemo()}
 
 Tokens come from the development issuer ${DEV_ISSUER}:
   SVC=$(npm run -s token -- --sub courier-svc --scope "records:write records:read records:delete")
   curl -s -H "Authorization: Bearer $SVC" "${baseUrl}/v1/records?shipment_id=DEMO000001"
+  npm run -s token -- --sub courier-ur-ts-01-1 --scope reveal --role courier --depot UR-TS-01   # terminal: scan DEMO000001
+  npm run -s token -- --sub ops-alice --scope ops                                              # ops console
 `);
 } else {
 	console.error(`! ${baseUrl}/healthz did not answer within a minute`);
