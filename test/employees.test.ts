@@ -4,7 +4,7 @@ import { EMPLOYEES_SINCE_SQL } from "../src/audit/activity-store";
 import { decide, standing } from "../src/limits/decide";
 import { listPrincipals } from "../src/limits/employee-listing";
 import type { EffectivePolicy } from "../src/limits/policy";
-import { call, json, recordBody } from "./support/api";
+import { askReveal, call, createRecords, json } from "./support/api";
 import { employeeToken, serviceToken, token } from "./support/tokens";
 
 let service: string;
@@ -15,14 +15,9 @@ beforeAll(async () => {
 	ops = await token({ sub: "ops-alice", scope: "ops" });
 });
 
-async function records(count: number, fields: Record<string, unknown>): Promise<string[]> {
-	const response = await call("POST", "/v1/records/batch", { token: service, body: { records: Array.from({ length: count }, () => recordBody(fields)) } });
-	expect(response.status).toBe(201);
-	return (await json<{ ids: string[] }>(response)).ids;
-}
+const records = (count: number, fields: Record<string, unknown>) => createRecords(service, count, fields);
 
-const ask = (bearer: string, recordId: string) =>
-	call("POST", "/v1/reveals", { token: bearer, body: { record_id: recordId, fields: ["phone"], purpose: "delivery" } });
+const ask = askReveal;
 
 interface Listed {
 	subject: string;

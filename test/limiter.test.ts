@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../src/app";
 import type { Env } from "../src/env";
-import { call, json, recordBody } from "./support/api";
+import { askReveal, call, createRecords, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
 import { employeeToken, serviceToken, token } from "./support/tokens";
 
@@ -15,14 +15,9 @@ beforeAll(async () => {
 	ops = await token({ sub: "ops-alice", scope: "ops" });
 });
 
-async function records(count: number, fields: Record<string, unknown>): Promise<string[]> {
-	const response = await call("POST", "/v1/records/batch", { token: service, body: { records: Array.from({ length: count }, () => recordBody(fields)) } });
-	expect(response.status).toBe(201);
-	return (await json<{ ids: string[] }>(response)).ids;
-}
+const records = (count: number, fields: Record<string, unknown>) => createRecords(service, count, fields);
 
-const ask = (bearer: string, recordId: string, purpose = "delivery", fields = ["phone"]) =>
-	call("POST", "/v1/reveals", { token: bearer, body: { record_id: recordId, fields, purpose } });
+const ask = askReveal;
 
 async function setPolicy(path: string, body: Record<string, unknown>) {
 	const response = await call("PUT", `/v1/policies/${path}`, { token: ops, body });

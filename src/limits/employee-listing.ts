@@ -1,13 +1,8 @@
 import type { EmployeeActivity } from "../audit/activity-store";
 import type { PrincipalStatusRow } from "./principal-status-store";
 
-export interface ListedPrincipal {
-	subject: string;
-	kind: string;
-	role: string | null;
-	depot: string | null;
-	status: "active" | "suspended";
-	reason: string | null;
+/** A status row, or an active employee who has none; with when the log last saw them. */
+export interface ListedPrincipal extends Omit<PrincipalStatusRow, "changed_by" | "changed_at"> {
 	changed_by: string | null;
 	changed_at: number | null;
 	last_seen_at: number | null;

@@ -56,3 +56,14 @@ export async function callWith(overrides: Partial<Env>, method: string, path: st
 	await waitOnExecutionContext(ctx);
 	return response;
 }
+
+/** Creates `count` records in one batch as `service`, each with `fields` over a fresh body; their ids. */
+export async function createRecords(service: string, count: number, fields: Record<string, unknown>): Promise<string[]> {
+	const response = await call("POST", "/v1/records/batch", { token: service, body: { records: Array.from({ length: count }, () => recordBody(fields)) } });
+	if (response.status !== 201) throw new Error(`batch create answered ${response.status}: ${await response.text()}`);
+	return (await json<{ ids: string[] }>(response)).ids;
+}
+
+/** A reveal ask, as an employee's terminal sends it. */
+export const askReveal = (bearer: string, recordId: string, purpose = "delivery", fields = ["phone"]) =>
+	call("POST", "/v1/reveals", { token: bearer, body: { record_id: recordId, fields, purpose } });
