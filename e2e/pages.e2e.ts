@@ -92,7 +92,8 @@ async function signIn(page: Page, token: string): Promise<void> {
 async function scan(page: Page, shipment: string): Promise<void> {
 	await page.getByLabel("Shipment id").fill(shipment);
 	await page.getByLabel("Shipment id").press("Enter");
-	await page.locator("#records-empty", { hasText: shipment }).waitFor();
+	// Answered: the list heads the shipment's contacts, or says there are none of yours.
+	await page.locator("#records-empty", { hasText: new RegExp(`^(Shipment ${shipment}:|No contact of shipment ${shipment} )`) }).waitFor();
 }
 
 /** Controls with no accessible name: no label, no aria-label, no text. */

@@ -183,9 +183,16 @@ byId("scan-form", HTMLFormElement).addEventListener("submit", async (event) => {
 	if (!shipment) return say("Type or scan a shipment id first.");
 	clearRevealed();
 	records.replaceChildren();
+	recordsEmpty.textContent = `Looking up ${shipment}…`;
 	say("");
+	const started = generation;
 	const answer = await api("GET", `/v1/records?shipment_id=${encodeURIComponent(shipment)}`);
-	if (!answer.ok) return say(refusalMessage(answer));
+	// A later lookup or a sign-out came first: this answer is for a screen no longer shown.
+	if (started !== generation) return;
+	if (!answer.ok) {
+		recordsEmpty.textContent = "Look up a shipment to see its contacts, masked.";
+		return say(refusalMessage(answer));
+	}
 	const found = /** @type {{ id: string, party: string, masked: Record<string, string> }[]} */ (answer.body.records);
 	recordsEmpty.textContent = found.length === 0 ? `No contact of shipment ${shipment} is assigned to you or your depot.` : `Shipment ${shipment}:`;
 	records.replaceChildren(...found.map(recordItem));
