@@ -126,6 +126,8 @@ describe("depot terminal", () => {
 		await page.keyboard.press("Enter");
 		const record = page.locator(`li[data-record-id="${recordIds.first}"]`);
 		await record.waitFor();
+		// The quota shows from sign-in, before any reveal.
+		expect(await page.locator("#quota").textContent()).toBe("30 of 30 in any 10 min400 of 400 in 24 hours300 of 300 different contacts in 24 hours");
 		// The sign-in field kept nothing; the controls the script built are labelled too.
 		expect(await page.locator("#token").inputValue()).toBe("");
 		expect(await unlabelledControls(page)).toEqual([]);
@@ -156,9 +158,19 @@ describe("depot terminal", () => {
 		expect(after.html).not.toContain(courierToken);
 	});
 
-	it("says in plain words when a parcel is not the courier's", async () => {
+	it("refuses a token the vault does not accept at sign-in, and says in plain words when a parcel is not the courier's", async () => {
 		const page = await open("/terminal");
-		await signIn(page, courier2Token);
+		const forged = `${courier2Token.slice(0, courier2Token.lastIndexOf("."))}.${"A".repeat(86)}`;
+		await page.getByLabel("Employee token").fill(forged);
+		await page.getByLabel("Employee token").press("Enter");
+		await expect.poll(() => page.locator("#token-error").textContent()).toBe("The vault does not accept this token: get a new one.");
+		expect(await page.locator("#terminal").isHidden()).toBe(true);
+		// Focus is back in the emptied field: type the right one.
+		expect(await page.evaluate(() => document.activeElement?.id)).toBe("token");
+		expect(await page.locator("#token").inputValue()).toBe("");
+		await page.keyboard.type(courier2Token);
+		await page.keyboard.press("Enter");
+		await page.locator("#session").waitFor({ state: "visible" });
 		await scan(page, "E2E-0002");
 		expect(await page.locator("li.record").count()).toBe(0);
 		expect(await page.locator("#records-empty").textContent()).toBe("No contact of shipment E2E-0002 is assigned to you or your depot.");
@@ -260,6 +272,10 @@ describe("a suspended employee, reinstated from the console", () => {
 			.toBe("Reveals are suspended for your account. Ask your supervisor or ops to reinstate you.");
 		expect(await real.locator(".revealed-value").count()).toBe(0);
 		await screenshot(terminal, "terminal-suspended");
+		// Signing in again while suspended says so at once.
+		const again = await open("/terminal");
+		await signIn(again, courier2Token);
+		expect(await again.locator("#notice").textContent()).toBe("Reveals are suspended for your account. Ask your supervisor or ops to reinstate you.");
 
 		const ops = await open("/ops");
 		await signIn(ops, opsToken);

@@ -218,3 +218,42 @@ describe("listPrincipals (pure)", () => {
 		expect(listPrincipals(statuses, activity, { depot: "NEW" }).map((row) => row.subject)).toEqual(["a"]);
 	});
 });
+
+describe("an employee's own quota (GET /v1/reveals/quota)", () => {
+	const quota = (bearer: string) => call("GET", "/v1/reveals/quota", { token: bearer });
+	const auditCount = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log").first<{ n: number }>())?.n;
+
+	it("says what is used and left of each limit, in the body and in the RateLimit headers, and changes nothing", async () => {
+		expect(
+			(await call("PUT", "/v1/policies/employee/quota-courier", { token: ops, body: { mode: "enforce", burst_limit: 4, burst_window_seconds: 600 } })).status,
+		).toBe(201);
+		const ids = await records(2, { depot: "EQ-1", courier: "quota-courier" });
+		const bearer = await employeeToken("courier", "quota-courier", "EQ-1");
+		for (const id of ids) expect((await ask(bearer, id)).status).toBe(201);
+
+		const before = await auditCount();
+		const response = await quota(bearer);
+		expect(response.status).toBe(200);
+		const body = await json<{ suspended: boolean; limits: Standing[] }>(response);
+		expect(body.suspended).toBe(false);
+		expect(body.limits.find((limit) => limit.kind === "burst")).toMatchObject({ limit: 4, used: 2, remaining: 2, layer: "employee" });
+		expect(response.headers.get("RateLimit-Policy")).toMatch(/^"burst";q=4;w=600, "daily";q=400;w=86400, "distinct";q=300;w=86400$/);
+		expect(response.headers.get("RateLimit")).toMatch(/^"burst";r=2;t=\d+, "daily";r=398;t=\d+, "distinct";r=298;t=\d+$/);
+		// Reading it is not an ask: nothing audited, nothing counted.
+		await quota(bearer);
+		expect(await auditCount()).toBe(before);
+		expect((await json<{ limits: Standing[] }>(await quota(bearer))).limits.find((limit) => limit.kind === "burst")).toMatchObject({ used: 2 });
+	});
+
+	it("says when the employee is suspended", async () => {
+		const bearer = await employeeToken("clerk", "quota-suspended", "EQ-1");
+		expect((await call("POST", "/v1/employees/quota-suspended/suspend", { token: ops, body: { reason: "test" } })).status).toBe(200);
+		expect(await json(await quota(bearer))).toMatchObject({ suspended: true });
+	});
+
+	it("needs the reveal scope", async () => {
+		expect((await quota(ops)).status).toBe(403);
+		expect((await quota(await employeeToken("courier", "no-reveal", "EQ-1", "records:read"))).status).toBe(403);
+		expect((await call("GET", "/v1/reveals/quota")).status).toBe(401);
+	});
+});

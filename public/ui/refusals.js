@@ -2,6 +2,8 @@
 /** What the vault's problem answers mean to someone at a depot counter, in plain words. */
 import { duration } from "./dom.js";
 
+export const SUSPENDED = "Reveals are suspended for your account. Ask your supervisor or ops to reinstate you.";
+
 const LIMIT_NAMES = /** @type {Record<string, string>} */ ({
 	burst: "short-term",
 	daily: "daily",
@@ -27,7 +29,7 @@ export function refusalMessage(answer) {
 			return `You have reached your ${limit} limit. You can reveal again in ${duration(seconds)} (at ${at}).`;
 		}
 		case "/problems/suspended":
-			return "Reveals are suspended for your account. Ask your supervisor or ops to reinstate you.";
+			return SUSPENDED;
 		case "/problems/record-erased":
 			return "This contact has been erased: there is nothing to reveal.";
 		case "/problems/not-found":

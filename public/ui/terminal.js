@@ -5,7 +5,7 @@
  * DOM; nothing keeps it (no storage, no history, no variable outliving its node).
  */
 import { byId, duration, el } from "./dom.js";
-import { refusalMessage } from "./refusals.js";
+import { refusalMessage, SUSPENDED } from "./refusals.js";
 import { api, wireSignIn } from "./session.js";
 
 const revealSeconds = Number(document.body.dataset.revealSeconds) || 30;
@@ -36,6 +36,7 @@ const slotClears = new WeakMap(/** @type {[HTMLElement, () => void][]} */ ([]));
  * lands, so its value never shows under the next lookup or to the next person.
  */
 let generation = 0;
+let suspendedAtSignIn = false;
 
 function clearRevealed() {
 	generation += 1;
@@ -207,18 +208,26 @@ wireSignIn({
 		if (typeof claims.exp === "number" && claims.exp * 1000 < Date.now()) return "This token has expired: get a new one.";
 		return null;
 	},
-	// An employee token has no call of its own to check it by; the first lookup verifies it.
-	verify: async () => null,
+	// The vault checks the token by answering with the employee's own quota, shown from the start.
+	verify: async () => {
+		const answer = await api("GET", "/v1/reveals/quota");
+		if (!answer.ok) return answer.status === 401 ? "The vault does not accept this token: get a new one." : refusalMessage(answer);
+		showQuota(answer.headers);
+		suspendedAtSignIn = answer.body.suspended === true;
+		return null;
+	},
 	ready: (claims) => {
 		byId("terminal", HTMLElement).hidden = false;
-		say(`${String(claims.role)} at depot ${String(claims.depot ?? "?")}. Revealed values clear after ${revealSeconds} seconds.`);
+		say(
+			suspendedAtSignIn ? SUSPENDED : `${String(claims.role)} at depot ${String(claims.depot ?? "?")}. Revealed values clear after ${revealSeconds} seconds.`,
+		);
 		byId("shipment", HTMLInputElement).focus();
 	},
 	cleared: () => {
 		clearRevealed();
 		records.replaceChildren();
 		recordsEmpty.textContent = "Look up a shipment to see its contacts, masked.";
-		quota.textContent = "Shown after your first reveal.";
+		quota.textContent = "—";
 		say("");
 		byId("shipment", HTMLInputElement).value = "";
 		byId("terminal", HTMLElement).hidden = true;

@@ -13,6 +13,7 @@ import { DAY_SECONDS, type PolicyLayer, type PolicyRow, resolvePolicy } from "./
 import { forgetCachedPolicies, PolicyStore } from "./policy-store";
 import { PrincipalStatusStore } from "./principal-status-store";
 import { EffectiveQuery, KindQuery, LayerParams, ListQuery, PolicyInput, PolicyView, ReasonInput, StatusQuery, SubjectParam } from "./schemas";
+import { StandingView, standingView } from "./standing-view";
 
 const ops = opsOnly();
 const ROLE_TARGETS = new Set(["courier", "clerk", "supervisor", "service"]);
@@ -196,18 +197,6 @@ policyRoutes.openapi(
 
 export const employeeRoutes = createRouter();
 
-const StandingView = z.object({
-	kind: z.enum(["burst", "daily", "distinct"]),
-	limit: z.number().int(),
-	window_seconds: z.number().int(),
-	used: z.number().int(),
-	remaining: z.number().int(),
-	reset_seconds: z.number().int().openapi({ description: "Seconds until the window has room again, or is wholly fresh." }),
-	mode: z.enum(["enforce", "report-only"]),
-	layer: z.enum(["default", "role", "depot", "employee"]),
-	target: z.string(),
-});
-
 const StatusView = z
 	.object({
 		subject: z.string(),
@@ -293,17 +282,7 @@ employeeRoutes.openapi(
 				grants_last_24h: status.grantsLast24h,
 				distinct_records_last_24h: status.distinctRecordsLast24h,
 				out_of_scope_asks_last_hour: status.probesLastHour,
-				limits: status.standing.map(({ rule, used, remaining, resetSeconds }) => ({
-					kind: rule.kind,
-					limit: rule.limit,
-					window_seconds: rule.windowSeconds,
-					used,
-					remaining,
-					reset_seconds: resetSeconds,
-					mode: rule.mode,
-					layer: rule.layer,
-					target: rule.target,
-				})),
+				limits: status.standing.map(standingView),
 			},
 			200,
 		);

@@ -1,4 +1,4 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { auditLogFor } from "../audit/audit-log-for";
 import { keyringConfig, previousSigningKeysConfig, revealTokenTtlSeconds, signingJwkConfig } from "../config";
 import { keyringFor } from "../crypto/keyring";
@@ -12,13 +12,23 @@ import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, conflict, gone, notFound, ProblemSchema } from "../http/openapi-responses";
 import { createRouter } from "../http/router";
 import { limiterOf, reachLimiter } from "../limits/limiter-client";
+import { resolvePolicy } from "../limits/policy";
 import { cachedPolicies } from "../limits/policy-store";
 import { PrincipalStatusStore } from "../limits/principal-status-store";
+import { rateLimitHeaders } from "../limits/rate-limit-headers";
+import { StandingView, standingView } from "../limits/standing-view";
 import { recordStoreFor } from "../records/record-store-for";
 import { askReveal } from "./ask";
 import { redeemReveal } from "./redeem";
 import { RedemptionStore } from "./redemption-store";
 import { RedeemInput, RevealAskInput, RevealedFields, RevealTicket } from "./schemas";
+
+const QuotaView = z
+	.object({
+		suspended: z.boolean().openapi({ description: "Whether your asks are refused until ops reinstate you." }),
+		limits: z.array(StandingView),
+	})
+	.openapi("RevealQuota");
 
 const revealer = authorize({ employee: ["reveal"], service: ["reveal"] });
 const refused = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
@@ -76,6 +86,32 @@ revealRoutes.openapi(
 
 		for (const [name, value] of Object.entries(ticket.headers)) c.header(name, value);
 		return c.json({ reveal_token: ticket.token, expires_at: new Date(ticket.expiresAt).toISOString() }, 201);
+	},
+);
+
+revealRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/quota",
+		summary: "Your own reveal limits: how much of each is used and left, and whether you are suspended",
+		description: "What a terminal shows before the first ask. Reads your limiter; asks nothing and is not audited.",
+		tags: ["reveals"],
+		middleware: [revealer] as const,
+		responses: {
+			200: {
+				description: "Your standing. `RateLimit-Policy` and `RateLimit` headers say the same as on an ask.",
+				content: { "application/json": { schema: QuotaView } },
+			},
+			...authenticatedErrors,
+		},
+	}),
+	async (c) => {
+		const principal = c.get("principal");
+		const now = Date.now();
+		const policy = resolvePolicy(await cachedPolicies(c.env.DB, now), principal);
+		const status = await reachLimiter(() => limiterOf(c.env, principal).status(policy));
+		for (const [name, value] of Object.entries(rateLimitHeaders(status.standing))) c.header(name, value);
+		return c.json({ suspended: status.suspension !== null, limits: status.standing.map(standingView) }, 200);
 	},
 );
 

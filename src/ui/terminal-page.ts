@@ -30,7 +30,7 @@ export function terminalPage(revealSeconds: number) {
 </form>
 <section class="quota" aria-labelledby="quota-heading">
 <h2 id="quota-heading">Your remaining reveals</h2>
-<p id="quota" aria-live="polite">Shown after your first reveal.</p>
+<p id="quota" aria-live="polite">—</p>
 </section>
 <p id="notice" class="notice" role="alert"></p>
 <section aria-labelledby="records-heading">
