@@ -344,6 +344,26 @@ describe("honeytokens and the pages themselves", () => {
 		const depot = ops.locator("#honeytoken-table table", { hasText: `Depot ${DEPOT} (1)` });
 		await depot.waitFor();
 		expect(await depot.textContent()).toContain("e2e decoy");
+
+		// Planting from the console: an error lands next to its field, then the decoy is listed.
+		const plant = ops.locator("#plant-form");
+		await plant.getByLabel("Depot", { exact: true }).fill("E2E-D2");
+		await plant.getByLabel("Shipment id").fill("E2E-DECOY-2");
+		await plant.getByLabel("Courier (optional)").fill("e2e-courier-9");
+		await plant.getByLabel("Name", { exact: true }).fill("钱七");
+		await plant.getByLabel("Phone", { exact: true }).fill("12345");
+		await plant.getByLabel("Address", { exact: true }).fill("浙江省杭州市西湖区文三路1号");
+		await plant.getByLabel("Label for ops (optional)").fill("console decoy");
+		await plant.getByRole("button", { name: "Plant" }).click();
+		await expect.poll(() => ops.locator("#plant-record-contact-phone-error").textContent()).not.toBe("");
+		expect(await plant.getByLabel("Phone", { exact: true }).getAttribute("aria-invalid")).toBe("true");
+		expect(await ops.locator("#plant-record-depot-error").textContent()).toBe("");
+		await plant.getByLabel("Phone", { exact: true }).fill("13311112222");
+		await plant.getByRole("button", { name: "Plant" }).click();
+		const planted = ops.locator("#honeytoken-table table", { hasText: "Depot E2E-D2 (1)" });
+		await planted.waitFor();
+		expect(await planted.textContent()).toContain("console decoy");
+		expect(await ops.locator("#notice").textContent()).toMatch(/^Planted rec_\w+ at depot E2E-D2\.$/);
 		await screenshot(ops, "ops-honeytokens");
 	});
 

@@ -20,6 +20,19 @@ function limitField(name: string, label: string, hint: string) {
 </div>`;
 }
 
+/**
+ * A field of the plant form. Its id follows the JSON Pointer (RFC 6901) the API names it by in a
+ * 422, so the script puts each error next to its field: `/record/contact/phone` → `plant-record-contact-phone`.
+ */
+function plantField(pointer: string, label: string, control = "input") {
+	const id = `plant${pointer.replace(/\//g, "-")}`;
+	const input =
+		control === "party"
+			? html`<select id="${id}" name="${pointer}" aria-describedby="${id}-error"><option value="recipient">Recipient</option><option value="sender">Sender</option></select>`
+			: html`<input id="${id}" name="${pointer}" spellcheck="false" autocomplete="off" aria-describedby="${id}-error">`;
+	return html`<div class="field"><label for="${id}">${label}</label>${input}<p class="field-error" id="${id}-error"></p></div>`;
+}
+
 /** The ops console: policies, employees, alerts, audit, honeytokens; each section loads when opened. */
 export function consolePage() {
 	return layout({
@@ -117,6 +130,21 @@ ${limitField("depot_daily_budget", "Depot daily budget", "Depot and default laye
 <h1 id="honeytokens-heading">Honeytokens</h1>
 <p>Decoy records, per depot. Any reveal ask for one suspends the asker and raises a critical alert; a leaked list that contains one tells which depot it came from.</p>
 <div id="honeytoken-table"></div>
+<h2 id="plant-heading">Plant a honeytoken</h2>
+<p>Make it look like the depot's real parcels: a plausible shipment id, a courier of that depot, an invented customer. Nobody but ops can tell it apart.</p>
+<form id="plant-form" method="post" autocomplete="off" novalidate aria-labelledby="plant-heading">
+<fieldset><legend>Decoy record</legend>
+${plantField("/record/depot", "Depot")}
+${plantField("/record/shipment_id", "Shipment id")}
+${plantField("/record/party", "Party", "party")}
+${plantField("/record/courier", "Courier (optional)")}
+${plantField("/record/contact/name", "Name")}
+${plantField("/record/contact/phone", "Phone")}
+${plantField("/record/contact/address", "Address")}
+${plantField("/label", "Label for ops (optional)")}
+</fieldset>
+<button type="submit">Plant</button>
+</form>
 </section>
 </section>`,
 	});
