@@ -156,6 +156,14 @@ describe("depot terminal", () => {
 		expect(after.cookies).toBe("");
 		expect(after.url).toBe(`${vault.url}/terminal`);
 		expect(after.html).not.toContain(courierToken);
+
+		// Left alone at the counter, the terminal signs its user out after five minutes.
+		await page.clock.runFor(265_000);
+		expect(await page.locator("#session").isVisible()).toBe(true);
+		await page.clock.runFor(5_000);
+		await expect.poll(() => page.locator("#token-error").textContent()).toBe("Signed out after 5 minutes without use.");
+		expect(await page.locator("#terminal").isHidden()).toBe(true);
+		expect(await page.locator("li.record").count()).toBe(0);
 	});
 
 	it("refuses a token the vault does not accept at sign-in, and says in plain words when a parcel is not the courier's", async () => {

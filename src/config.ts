@@ -72,6 +72,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export const DEFAULT_REVEAL_TOKEN_TTL_SECONDS = 60;
 export const DEFAULT_TERMINAL_REVEAL_SECONDS = 30;
+export const DEFAULT_TERMINAL_IDLE_SECONDS = 300;
 export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL = 1000;
 
 type ConfigVariable =
@@ -87,7 +88,8 @@ type ConfigVariable =
 	| "RETENTION_ERASE_BATCH_SIZE"
 	| "REVEAL_SIGNING_PREVIOUS"
 	| "REVEAL_SIGNING_NEXT"
-	| "TERMINAL_REVEAL_SECONDS";
+	| "TERMINAL_REVEAL_SECONDS"
+	| "TERMINAL_IDLE_SECONDS";
 
 const cache = new Map<ConfigVariable, { raw: string | undefined; value: unknown }>();
 
@@ -162,6 +164,16 @@ export function terminalRevealSeconds(env: Env): number {
 		env.TERMINAL_REVEAL_SECONDS,
 		(raw) => z.coerce.number().int().min(5).max(300).parse(raw),
 		DEFAULT_TERMINAL_REVEAL_SECONDS,
+	);
+}
+
+/** Seconds without use after which the depot terminal signs its user out. */
+export function terminalIdleSeconds(env: Env): number {
+	return parsed(
+		"TERMINAL_IDLE_SECONDS",
+		env.TERMINAL_IDLE_SECONDS,
+		(raw) => z.coerce.number().int().min(60).max(3600).parse(raw),
+		DEFAULT_TERMINAL_IDLE_SECONDS,
 	);
 }
 

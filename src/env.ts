@@ -25,4 +25,5 @@ export interface Env {
 	KEY_REWRAP_BATCH_SIZE?: string;
 	RETENTION_ERASE_BATCH_SIZE?: string;
 	TERMINAL_REVEAL_SECONDS?: string;
+	TERMINAL_IDLE_SECONDS?: string;
 }

@@ -59,6 +59,12 @@ describe("pages", () => {
 		expect(await broken.json()).toMatchObject({ type: "/problems/configuration-unavailable" });
 	});
 
+	it("the terminal signs its user out after TERMINAL_IDLE_SECONDS without use", async () => {
+		expect(await (await call("GET", "/terminal")).text()).toContain('data-idle-seconds="300"');
+		expect(await (await callWith({ TERMINAL_IDLE_SECONDS: "120" }, "GET", "/terminal")).text()).toContain('data-idle-seconds="120"');
+		expect((await callWith({ TERMINAL_IDLE_SECONDS: "86400" }, "GET", "/terminal")).status).toBe(503);
+	});
+
 	it("serves the scripts and stylesheet from the assets under the same headers; nothing else of the assets is reachable", async () => {
 		for (const [path, type] of [
 			["/ui/terminal.js", "text/javascript"],

@@ -135,3 +135,21 @@ export function wireSignIn({ check, verify, ready, cleared }) {
 	// Leaving the page forgets the token even if the browser keeps the page in its back-forward cache.
 	window.addEventListener("pagehide", () => signOut());
 }
+
+/**
+ * Signs out after `seconds` without a key press, click or touch: a terminal left signed in at a
+ * counter would let the next person reveal under someone else's name.
+ * @param {number} seconds
+ */
+export function signOutWhenIdle(seconds) {
+	let lastUse = Date.now();
+	const used = () => {
+		lastUse = Date.now();
+	};
+	for (const type of ["keydown", "pointerdown", "touchstart"]) document.addEventListener(type, used, { capture: true, passive: true });
+	setInterval(() => {
+		if (bearer !== null && Date.now() - lastUse >= seconds * 1000) {
+			signOut(`Signed out after ${Math.round(seconds / 60)} minutes without use.`);
+		}
+	}, 1000);
+}

@@ -6,9 +6,10 @@
  */
 import { byId, duration, el } from "./dom.js";
 import { refusalMessage, SUSPENDED } from "./refusals.js";
-import { api, wireSignIn } from "./session.js";
+import { api, signOutWhenIdle, wireSignIn } from "./session.js";
 
 const revealSeconds = Number(document.body.dataset.revealSeconds) || 30;
+const idleSeconds = Number(document.body.dataset.idleSeconds) || 300;
 const EMPLOYEE_ROLES = ["courier", "clerk", "supervisor"];
 const FIELD_LABELS = /** @type {Record<string, string>} */ ({ name: "Name", phone: "Phone", address: "Address" });
 const PARTY_LABELS = /** @type {Record<string, string>} */ ({ recipient: "Recipient", sender: "Sender" });
@@ -233,3 +234,5 @@ wireSignIn({
 		byId("terminal", HTMLElement).hidden = true;
 	},
 });
+
+signOutWhenIdle(idleSeconds);

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { terminalRevealSeconds } from "../config";
+import { terminalIdleSeconds, terminalRevealSeconds } from "../config";
 import type { AppEnv } from "../http/app-env";
 import { consolePage } from "./console-page";
 import { layout } from "./layout";
@@ -25,7 +25,7 @@ uiRoutes.get("/", (c) =>
 		}),
 	),
 );
-uiRoutes.get("/terminal", (c) => c.html(terminalPage(terminalRevealSeconds(c.env))));
+uiRoutes.get("/terminal", (c) => c.html(terminalPage(terminalRevealSeconds(c.env), terminalIdleSeconds(c.env))));
 uiRoutes.get("/ops", (c) => c.html(consolePage()));
 
 uiRoutes.get("/ui/*", async (c) => {

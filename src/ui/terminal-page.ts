@@ -10,12 +10,12 @@ const PURPOSE_LABELS: Record<string, string> = {
 };
 
 /** The depot terminal: scan a parcel, see its masked contacts, reveal one field for a purpose. */
-export function terminalPage(revealSeconds: number) {
+export function terminalPage(revealSeconds: number, idleSeconds: number) {
 	const purposes = PURPOSES.filter((purpose) => purpose in PURPOSE_LABELS);
 	return layout({
 		title: "Depot terminal",
 		script: "terminal.js",
-		data: { "reveal-seconds": revealSeconds },
+		data: { "reveal-seconds": revealSeconds, "idle-seconds": idleSeconds },
 		content: html`${signInForm(
 			"Employee token",
 			html`Paste the token your sign-in gave you. It is kept in this page's memory only and forgotten when you sign out or leave.`,
