@@ -72,9 +72,12 @@ afterAll(async () => {
 async function open(path: string, options: { fakeClock?: boolean } = {}): Promise<Page> {
 	const watched = await newPage(browser);
 	opened.push(watched);
-	if (options.fakeClock) await watched.page.clock.install();
+	if (options.fakeClock) await watched.page.clock.install({ time: Date.now() });
 	const response = await watched.page.goto(`${vault.url}${path}`);
 	expect(response?.status()).toBe(200);
+	// An installed clock still follows real time; paused, the page's time moves only by runFor, so
+	// what the test waits for in real time (API answers, polls) cannot use up the page's seconds.
+	if (options.fakeClock) await watched.page.clock.pauseAt(Date.now() + 5_000);
 	return watched.page;
 }
 
@@ -161,7 +164,7 @@ describe("depot terminal", () => {
 		await page.clock.runFor(265_000);
 		expect(await page.locator("#session").isVisible()).toBe(true);
 		await page.clock.runFor(5_000);
-		await expect.poll(() => page.locator("#token-error").textContent()).toBe("Signed out after 5 minutes without use.");
+		await expect.poll(() => page.locator("#token-error").textContent()).toBe("Signed out after 5 min without use.");
 		expect(await page.locator("#terminal").isHidden()).toBe(true);
 		expect(await page.locator("li.record").count()).toBe(0);
 	});
@@ -373,6 +376,12 @@ describe("honeytokens and the pages themselves", () => {
 		expect(await planted.textContent()).toContain("console decoy");
 		expect(await ops.locator("#notice").textContent()).toMatch(/^Planted rec_\w+ at depot E2E-D2\.$/);
 		await screenshot(ops, "ops-honeytokens");
+
+		// A half-typed decoy does not outlive the session: the next person to sign in sees nothing of it.
+		await plant.getByLabel("Shipment id").fill("E2E-DECOY-3");
+		await ops.getByRole("button", { name: "Sign out" }).click();
+		expect(await ops.locator("#plant-record-shipment_id").inputValue()).toBe("");
+		expect(await ops.locator("#honeytoken-table").textContent()).toBe("");
 	});
 
 	it("every page and asset carries the security headers; every control has a label", async () => {

@@ -4,7 +4,7 @@ import { EMPLOYEES_SINCE_SQL } from "../src/audit/activity-store";
 import { decide, standing } from "../src/limits/decide";
 import { listPrincipals } from "../src/limits/employee-listing";
 import type { EffectivePolicy } from "../src/limits/policy";
-import { askReveal, call, createRecords, json } from "./support/api";
+import { askReveal, call, createRecords, json, recordBody } from "./support/api";
 import { employeeToken, serviceToken, token } from "./support/tokens";
 
 let service: string;
@@ -77,6 +77,32 @@ describe("the employee list", () => {
 			expect.objectContaining({ subject: "list-asked-then-suspended", status: "suspended", depot: "EL-3", role: "courier" }),
 		]);
 		expect(await listing("?depot=EL-3")).toEqual([expect.objectContaining({ subject: "list-asked-then-suspended", status: "suspended" })]);
+	});
+
+	it("lists an employee who moved depot where they are now, status row or not", async () => {
+		// Caught by a decoy at EM-A (a status row at EM-A), reinstated, now working at EM-B.
+		const planted = await call("POST", "/v1/honeytokens", {
+			token: ops,
+			body: { record: { ...recordBody({ depot: "EM-A", courier: "list-mover" }) }, label: "mover" },
+		});
+		expect(planted.status).toBe(201);
+		const trap = (await json<{ record_id: string }>(planted)).record_id;
+		expect((await ask(await employeeToken("courier", "list-mover", "EM-A"), trap)).status).toBe(423);
+		expect((await call("POST", "/v1/employees/list-mover/reinstate", { token: ops, body: { reason: "test" } })).status).toBe(200);
+		const [atB] = await records(1, { depot: "EM-B", courier: "list-mover" });
+		expect((await ask(await employeeToken("courier", "list-mover", "EM-B"), atB as string)).status).toBe(201);
+
+		expect((await listing("?depot=EM-A")).map((row) => row.subject)).not.toContain("list-mover");
+		expect(await listing("?depot=EM-B")).toEqual([
+			expect.objectContaining({ subject: "list-mover", depot: "EM-B", status: "active", changed_by: "ops-alice" }),
+		]);
+		// Another mover without any status row: asked at EM-C, then at EM-D.
+		const [atC] = await records(1, { depot: "EM-C", courier: "list-mover-2" });
+		const [atD] = await records(1, { depot: "EM-D", courier: "list-mover-2" });
+		expect((await ask(await employeeToken("courier", "list-mover-2", "EM-C"), atC as string)).status).toBe(201);
+		expect((await ask(await employeeToken("courier", "list-mover-2", "EM-D"), atD as string)).status).toBe(201);
+		expect(await listing("?depot=EM-C")).toEqual([]);
+		expect((await listing("?depot=EM-D")).map((row) => row.subject)).toEqual(["list-mover-2"]);
 	});
 
 	it("reads recent activity through the partial index on the employee entries' time", async () => {
@@ -236,7 +262,9 @@ describe("an employee's own quota (GET /v1/reveals/quota)", () => {
 		expect(response.status).toBe(200);
 		const body = await json<{ suspended: boolean; limits: Standing[] }>(response);
 		expect(body.suspended).toBe(false);
-		expect(body.limits.find((limit) => limit.kind === "burst")).toMatchObject({ limit: 4, used: 2, remaining: 2, layer: "employee" });
+		expect(body.limits.find((limit) => limit.kind === "burst")).toMatchObject({ limit: 4, used: 2, remaining: 2 });
+		// Not where a limit comes from: an employee must not learn that ops tightened theirs.
+		for (const limit of body.limits) expect(Object.keys(limit).sort()).toEqual(["kind", "limit", "remaining", "reset_seconds", "used", "window_seconds"]);
 		expect(response.headers.get("RateLimit-Policy")).toMatch(/^"burst";q=4;w=600, "daily";q=400;w=86400, "distinct";q=300;w=86400$/);
 		expect(response.headers.get("RateLimit")).toMatch(/^"burst";r=2;t=\d+, "daily";r=398;t=\d+, "distinct";r=298;t=\d+$/);
 		// Reading it is not an ask: nothing audited, nothing counted.

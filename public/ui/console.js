@@ -180,7 +180,11 @@ policyForm.addEventListener("submit", async (event) => {
 		const stored = current.ok
 			? /** @type {Policy[]} */ (current.body.policies).find((policy) => policy.layer === layer && policy.target === (layer === "default" ? "" : target))
 			: undefined;
-		if (stored) editPolicy(stored);
+		if (!stored) {
+			editingVersion = null;
+			return say("This layer was removed meanwhile. Saving again creates it anew.");
+		}
+		editPolicy(stored);
 		return say("This layer was changed by someone else, or exists already: the form now shows it as stored. Make your change again and save.");
 	}
 	if (!answer.ok) return say(problemText(answer));
@@ -560,7 +564,17 @@ wireSignIn({
 		for (const id of ["policy-layers", "effective-result", "employee-table", "alert-table", "audit-table", "audit-verify-result", "honeytoken-table"])
 			byId(id, HTMLElement).replaceChildren();
 		looked.clear();
+		// Nothing typed stays for whoever sits down next: a half-planted decoy, filters, a layer being edited.
+		for (const form of document.querySelectorAll("#console form")) {
+			/** @type {HTMLFormElement} */ (form).reset();
+			for (const slot of form.querySelectorAll(".field-error")) slot.textContent = "";
+			for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+		}
+		editingVersion = null;
 		auditEntries = [];
+		auditCursor = null;
+		auditFilters = new URLSearchParams();
+		byId("audit-more", HTMLButtonElement).hidden = true;
 		say("");
 	},
 });

@@ -3,12 +3,14 @@
  * The signed-in session of one page: the bearer token lives in this module's memory and nowhere
  * else (no storage, no cookie, no URL), so closing or reloading the page forgets it.
  */
-import { byId } from "./dom.js";
+import { byId, duration } from "./dom.js";
 
 /** @type {string | null} */
 let bearer = null;
 /** @type {() => void} */
 let onSignOut = () => {};
+/** True while a pasted token is being checked. */
+let verifying = false;
 
 /**
  * @typedef {{ type?: string, title?: string, status?: number, detail?: string, errors?: { pointer: string, message: string }[], [key: string]: unknown }} Problem
@@ -49,7 +51,8 @@ export async function api(method, path, body, extraHeaders = {}) {
 	} catch {
 		parsed = null;
 	}
-	if (response.status === 401) signOut("Your sign-in is no longer valid: sign in again.");
+	// While signing in, the sign-in says why the token was refused; later, a 401 ends the session.
+	if (response.status === 401 && !verifying) signOut("Your sign-in is no longer valid: sign in again.");
 	return {
 		ok: response.ok,
 		status: response.status,
@@ -117,8 +120,22 @@ export function wireSignIn({ check, verify, ready, cleared }) {
 			input.focus();
 			return;
 		}
+		// One sign-in at a time: a second token pasted meanwhile must not mix identities.
+		const submit = /** @type {HTMLButtonElement} */ (form.querySelector("button[type=submit]"));
+		submit.disabled = true;
+		input.disabled = true;
 		bearer = token;
-		const problem = await verify();
+		let problem;
+		verifying = true;
+		try {
+			problem = await verify();
+		} finally {
+			verifying = false;
+			submit.disabled = false;
+			input.disabled = false;
+		}
+		// Signed out meanwhile (idle, leaving the page): do not open a session without its token.
+		if (bearer !== token) return;
 		if (problem !== null) {
 			bearer = null;
 			error.textContent = problem;
@@ -149,7 +166,7 @@ export function signOutWhenIdle(seconds) {
 	for (const type of ["keydown", "pointerdown", "touchstart"]) document.addEventListener(type, used, { capture: true, passive: true });
 	setInterval(() => {
 		if (bearer !== null && Date.now() - lastUse >= seconds * 1000) {
-			signOut(`Signed out after ${Math.round(seconds / 60)} minutes without use.`);
+			signOut(`Signed out after ${duration(seconds)} without use.`);
 		}
 	}, 1000);
 }

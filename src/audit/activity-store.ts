@@ -6,10 +6,15 @@ export interface EmployeeActivity {
 	last_seen_at: number;
 }
 
-/** Employees with an entry since ?1, optionally at depot ?2, at most ?3 (index audit_log_employee_at). */
-export const EMPLOYEES_SINCE_SQL = `SELECT actor AS subject, actor_role AS role, actor_depot AS depot, MAX(at) AS last_seen_at FROM audit_log
- WHERE actor_role IS NOT NULL AND at >= ?1 AND (?2 IS NULL OR actor_depot = ?2)
- GROUP BY actor ORDER BY last_seen_at DESC LIMIT ?3`;
+/**
+ * Employees with an entry since ?1, with the role and depot of their latest one; those whose latest
+ * entry is at depot ?2 when given (an employee who moved is listed where they are now); at most ?3.
+ * The inner range reads index audit_log_employee_at.
+ */
+export const EMPLOYEES_SINCE_SQL = `SELECT * FROM (
+  SELECT actor AS subject, actor_role AS role, actor_depot AS depot, MAX(at) AS last_seen_at FROM audit_log
+  WHERE actor_role IS NOT NULL AND at >= ?1 GROUP BY actor
+) WHERE ?2 IS NULL OR depot = ?2 ORDER BY last_seen_at DESC LIMIT ?3`;
 
 /**
  * Who has been acting, read from the audit log: every reveal ask, granted or not, is an entry
@@ -23,6 +28,19 @@ export class ActivityStore {
 		const { results } = await this.db
 			.prepare(EMPLOYEES_SINCE_SQL)
 			.bind(since, depot ?? null, limit)
+			.all<EmployeeActivity>();
+		return results;
+	}
+
+	/** The latest entry since `since` of each of these employees that has one. */
+	async latestAmong(subjects: readonly string[], since: number): Promise<EmployeeActivity[]> {
+		if (subjects.length === 0) return [];
+		const { results } = await this.db
+			.prepare(
+				`SELECT actor AS subject, actor_role AS role, actor_depot AS depot, MAX(at) AS last_seen_at FROM audit_log
+				 WHERE actor_role IS NOT NULL AND at >= ?2 AND actor IN (SELECT value FROM json_each(?1)) GROUP BY actor`,
+			)
+			.bind(JSON.stringify(subjects), since)
 			.all<EmployeeActivity>();
 		return results;
 	}

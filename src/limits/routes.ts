@@ -240,12 +240,20 @@ employeeRoutes.openapi(
 	async (c) => {
 		const { status, depot } = c.req.valid("query");
 		const statuses = new PrincipalStatusStore(c.env.DB);
-		const activity = await new ActivityStore(c.env.DB).employeesSince(Date.now() - DAY_SECONDS * 1000, depot, 500);
+		const log = new ActivityStore(c.env.DB);
+		const since = Date.now() - DAY_SECONDS * 1000;
+		const activity = await log.employeesSince(since, depot, 500);
 		// The active subjects' own status rows too, whatever they say: a suspended employee is active
 		// in the log (their last ask), and must not be listed as active for it.
 		const [listed, ofActive] = await Promise.all([statuses.list(status, depot), statuses.ofSubjects(activity.map((row) => row.subject))]);
+		// And where those with a status row were last seen: one who moved depot is listed where they are now.
+		const active = new Set(activity.map((row) => row.subject));
+		const elsewhere = await log.latestAmong(
+			listed.filter((row) => !active.has(row.subject)).map((row) => row.subject),
+			since,
+		);
 		const rows = new Map([...listed, ...ofActive].map((row) => [row.subject, row]));
-		return c.json({ principals: listPrincipals([...rows.values()], activity, { status, depot }) }, 200);
+		return c.json({ principals: listPrincipals([...rows.values()], [...activity, ...elsewhere], { status, depot }) }, 200);
 	},
 );
 

@@ -29,3 +29,11 @@ export function standingView({ rule, used, remaining, resetSeconds }: RuleStandi
 		target: rule.target,
 	};
 }
+
+/** What employees see of their own limits: not which layer a limit comes from (ops may tighten one quietly). */
+export const OwnStandingView = StandingView.omit({ mode: true, layer: true, target: true }).openapi("OwnLimitStanding");
+
+export function ownStandingView(standing: RuleStanding): z.infer<typeof OwnStandingView> {
+	const { mode: _mode, layer: _layer, target: _target, ...own } = standingView(standing);
+	return own;
+}

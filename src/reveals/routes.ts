@@ -16,7 +16,7 @@ import { resolvePolicy } from "../limits/policy";
 import { cachedPolicies } from "../limits/policy-store";
 import { PrincipalStatusStore } from "../limits/principal-status-store";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
-import { StandingView, standingView } from "../limits/standing-view";
+import { OwnStandingView, ownStandingView } from "../limits/standing-view";
 import { recordStoreFor } from "../records/record-store-for";
 import { askReveal } from "./ask";
 import { redeemReveal } from "./redeem";
@@ -26,7 +26,7 @@ import { RedeemInput, RevealAskInput, RevealedFields, RevealTicket } from "./sch
 const QuotaView = z
 	.object({
 		suspended: z.boolean().openapi({ description: "Whether your asks are refused until ops reinstate you." }),
-		limits: z.array(StandingView),
+		limits: z.array(OwnStandingView),
 	})
 	.openapi("RevealQuota");
 
@@ -111,7 +111,7 @@ revealRoutes.openapi(
 		const policy = resolvePolicy(await cachedPolicies(c.env.DB, now), principal);
 		const status = await reachLimiter(() => limiterOf(c.env, principal).status(policy));
 		for (const [name, value] of Object.entries(rateLimitHeaders(status.standing))) c.header(name, value);
-		return c.json({ suspended: status.suspension !== null, limits: status.standing.map(standingView) }, 200);
+		return c.json({ suspended: status.suspension !== null, limits: status.standing.map(ownStandingView) }, 200);
 	},
 );
 
