@@ -62,6 +62,26 @@ const trustedIssuersSchema = z
 
 export type TrustedIssuerConfig = z.infer<typeof issuerSchema>;
 
+/**
+ * Cloudflare Access in front of the ops console: the team domain (the `iss` of Access's tokens),
+ * the application's AUD tag, and optionally its keys inline (otherwise fetched from the team's
+ * `/cdn-cgi/access/certs`, RS256 as Access signs).
+ */
+const opsAccessSchema = z.union([
+	z.strictObject({ team_domain: z.url({ protocol: /^https$/ }), aud: z.string().min(1).max(256) }),
+	z.strictObject({
+		team_domain: z.url({ protocol: /^https$/ }),
+		aud: z.string().min(1).max(256),
+		jwks: z.strictObject({ keys: z.array(publicJwkSchema).min(1) }),
+	}),
+]);
+
+export interface OpsAccessConfig {
+	aud: string;
+	/** Access as an issuer: `iss` is the team domain, exactly as Access writes it. */
+	issuer: TrustedIssuerConfig;
+}
+
 const maxBodyBytesSchema = z.coerce
 	.number()
 	.int()
@@ -89,7 +109,8 @@ type ConfigVariable =
 	| "REVEAL_SIGNING_PREVIOUS"
 	| "REVEAL_SIGNING_NEXT"
 	| "TERMINAL_REVEAL_SECONDS"
-	| "TERMINAL_IDLE_SECONDS";
+	| "TERMINAL_IDLE_SECONDS"
+	| "OPS_ACCESS";
 
 const cache = new Map<ConfigVariable, { raw: string | undefined; value: unknown }>();
 
@@ -141,6 +162,17 @@ export function signingJwkConfig(env: Env): SigningJwkConfig {
 
 export function trustedIssuersConfig(env: Env): TrustedIssuerConfig[] {
 	return parsed("TRUSTED_ISSUERS", env.TRUSTED_ISSUERS, parseJson(trustedIssuersSchema));
+}
+
+/** Null when the console is not behind Access: then the Access header is ignored, never trusted. */
+export function opsAccessConfig(env: Env): OpsAccessConfig | null {
+	if (env.OPS_ACCESS === undefined || env.OPS_ACCESS === "") return null;
+	return parsed("OPS_ACCESS", env.OPS_ACCESS, (raw) => {
+		const config = parseJson(opsAccessSchema)(raw);
+		const iss = config.team_domain.replace(/\/+$/, "");
+		const issuer: TrustedIssuerConfig = "jwks" in config ? { iss, jwks: config.jwks } : { iss, jwks_uri: `${iss}/cdn-cgi/access/certs`, algorithms: ["RS256"] };
+		return { aud: config.aud, issuer };
+	});
 }
 
 export function maxBodyBytes(env: Env): number {

@@ -17,6 +17,8 @@ export interface Env {
 	/** Optional: the public JWK of the key the next rollover switches to, published ahead of use. */
 	REVEAL_SIGNING_NEXT?: string;
 	TRUSTED_ISSUERS?: string;
+	/** Optional: `{team_domain, aud}` of the Cloudflare Access application in front of the ops console. */
+	OPS_ACCESS?: string;
 	MAX_BODY_BYTES?: string;
 	REVEAL_TOKEN_TTL_SECONDS?: string;
 	AUDIT_CHECKPOINT_INTERVAL?: string;

@@ -12,7 +12,8 @@ export type TokenRejection =
 	| "bad_signature"
 	| "expired"
 	| "claim_invalid"
-	| "principal_invalid";
+	| "principal_invalid"
+	| "cross_site";
 
 export class TokenRejectedError extends Error {
 	constructor(

@@ -51,3 +51,15 @@ export function trustedIssuers(config: TrustedIssuerConfig[]): Map<string, Trust
 	}
 	return issuers;
 }
+
+const builtOne = new WeakMap<TrustedIssuerConfig, TrustedIssuer>();
+
+/** One issuer, built once per parsed configuration (its remote key cache survives across requests). */
+export function trustedIssuer(config: TrustedIssuerConfig): TrustedIssuer {
+	let issuer = builtOne.get(config);
+	if (!issuer) {
+		issuer = build(config);
+		builtOne.set(config, issuer);
+	}
+	return issuer;
+}

@@ -9,7 +9,7 @@ export const CLOCK_TOLERANCE_SECONDS = 5;
 /** A bearer token older than this (by `iat`) is refused whatever its `exp` says. */
 export const MAX_TOKEN_AGE_SECONDS = 24 * 60 * 60;
 /** Real tokens are well under this; a longer header is refused before any parsing. */
-const MAX_TOKEN_LENGTH = 8 * 1024;
+export const MAX_TOKEN_LENGTH = 8 * 1024;
 
 /**
  * Verifies a bearer JWT against the trusted issuers and returns who is calling. Every jose option
@@ -48,7 +48,7 @@ export async function verifyBearer(token: string, issuers: ReadonlyMap<string, T
 	return principalFrom(payload, issuer.iss);
 }
 
-function rejection(error: unknown, iss: string): Error {
+export function rejection(error: unknown, iss: string): Error {
 	if (error instanceof errors.JWTExpired) return new TokenRejectedError("expired", "exp");
 	if (error instanceof errors.JWTClaimValidationFailed) return new TokenRejectedError("claim_invalid", error.claim);
 	if (error instanceof errors.JOSEAlgNotAllowed) return new TokenRejectedError("algorithm_not_allowed");

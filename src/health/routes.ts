@@ -1,5 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { keyringConfig, nextSigningKeyConfig, previousSigningKeysConfig, retentionDefaultDays, signingJwkConfig, trustedIssuersConfig } from "../config";
+import {
+	keyringConfig,
+	nextSigningKeyConfig,
+	opsAccessConfig,
+	previousSigningKeysConfig,
+	retentionDefaultDays,
+	signingJwkConfig,
+	trustedIssuersConfig,
+} from "../config";
 import { ProblemSchema } from "../http/openapi-responses";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
@@ -23,6 +31,7 @@ healthRoutes.openapi(
 		keyringConfig(c.env);
 		signingJwkConfig(c.env);
 		trustedIssuersConfig(c.env);
+		opsAccessConfig(c.env);
 		previousSigningKeysConfig(c.env);
 		nextSigningKeyConfig(c.env);
 		retentionDefaultDays(c.env); // and RETENTION_MAX_DAYS, which it is checked against

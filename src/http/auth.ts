@@ -1,9 +1,10 @@
 import type { MiddlewareHandler } from "hono";
 import { IssuerUnavailableError, TokenRejectedError } from "../auth/errors";
 import type { Principal, Scope } from "../auth/principal";
-import { trustedIssuers } from "../auth/trusted-issuers";
+import { trustedIssuer, trustedIssuers } from "../auth/trusted-issuers";
+import { ACCESS_HEADER, type AccessApplication, verifyAccessAssertion } from "../auth/verify-access";
 import { verifyBearer } from "../auth/verify-bearer";
-import { trustedIssuersConfig } from "../config";
+import { opsAccessConfig, trustedIssuersConfig } from "../config";
 import type { AppEnv } from "./app-env";
 import { ProblemError } from "./problem";
 
@@ -20,15 +21,32 @@ export type Admits = Partial<Record<Principal["kind"], Scope[]>>;
  * Authenticates the bearer token and checks it against `admits`. The caller learns only 401
  * (who are you) or 403 (not allowed), with RFC 6750 §3 challenges; the precise reason is logged.
  */
+/**
+ * The ops console behind Cloudflare Access: Access authenticated the person and says so in a
+ * header, which the browser sends along with its session cookie. That cookie would ride along with
+ * a request another site makes the browser send, so such a request is refused (Fetch Metadata,
+ * `Sec-Fetch-Site`); the API's JSON-only bodies and absent CORS already stop the rest.
+ */
+function viaAccess(site: string | undefined, assertion: string, access: AccessApplication): Promise<Principal> {
+	if (site !== undefined && site !== "same-origin" && site !== "none") throw new TokenRejectedError("cross_site");
+	return verifyAccessAssertion(assertion, access, new Date());
+}
+
 export function authorize(admits: Admits): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
 		const issuers = trustedIssuers(trustedIssuersConfig(c.env));
+		const access = opsAccessConfig(c.env);
 		const header = c.req.header("Authorization");
+		const assertion = c.req.header(ACCESS_HEADER);
 		const match = header ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header) : null;
 		let principal: AppEnv["Variables"]["principal"];
 		try {
-			if (!match?.[1]) throw new TokenRejectedError(header ? "malformed" : "missing");
-			principal = await verifyBearer(match[1], issuers, new Date());
+			if (!header && assertion && access) {
+				principal = await viaAccess(c.req.header("Sec-Fetch-Site"), assertion, { issuer: trustedIssuer(access.issuer), aud: access.aud });
+			} else {
+				if (!match?.[1]) throw new TokenRejectedError(header ? "malformed" : "missing");
+				principal = await verifyBearer(match[1], issuers, new Date());
+			}
 		} catch (error) {
 			if (error instanceof IssuerUnavailableError) {
 				console.error(JSON.stringify({ event: "issuer_unavailable", issuer: error.issuer }));
