@@ -4,6 +4,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AccessTeam, accessTeam } from "./support/access.ts";
 import { launchBrowser, newPage, screenshot, type WatchedPage } from "./support/browser.ts";
 import { startVault, type Vault } from "./support/vault.ts";
 
@@ -17,6 +18,7 @@ const PHONE_2 = "13698765432";
 const e164 = (phone: string) => `+86${phone}`;
 
 let vault: Vault;
+let access: AccessTeam;
 let browser: Browser;
 let opsToken: string;
 let courierToken: string;
@@ -37,7 +39,8 @@ async function createRecord(shipment: string, party: string, phone: string, cour
 }
 
 beforeAll(async () => {
-	vault = await startVault({ TERMINAL_REVEAL_SECONDS: String(REVEAL_SECONDS) });
+	access = await accessTeam();
+	vault = await startVault({ TERMINAL_REVEAL_SECONDS: String(REVEAL_SECONDS), OPS_ACCESS: access.config });
 	browser = await launchBrowser();
 	opsToken = await vault.token("ops-e2e", "ops");
 	courierToken = await vault.token(COURIER, "reveal", { role: "courier", depot: DEPOT });
@@ -69,8 +72,8 @@ afterAll(async () => {
 	vault?.stop();
 });
 
-async function open(path: string, options: { fakeClock?: boolean } = {}): Promise<Page> {
-	const watched = await newPage(browser);
+async function open(path: string, options: { fakeClock?: boolean; headers?: Record<string, string> } = {}): Promise<Page> {
+	const watched = await newPage(browser, options.headers);
 	opened.push(watched);
 	if (options.fakeClock) await watched.page.clock.install({ time: Date.now() });
 	const response = await watched.page.goto(`${vault.url}${path}`);
@@ -344,6 +347,39 @@ describe("audit log", () => {
 			.poll(() => ops.locator("#audit-verify-result").textContent())
 			.toMatch(/^Chain intact: \d+ entries checked up to #\d+\. \d+ signed checkpoints verified\.$/);
 		await screenshot(ops, "ops-audit");
+	});
+});
+
+describe("the console behind Cloudflare Access", () => {
+	it("signs the person Access let through straight in, and their changes are audited under their email", async () => {
+		// What Access's edge does: add its token to every request of the signed-in person.
+		const ops = await open("/ops", { headers: { "Cf-Access-Jwt-Assertion": await access.tokenFor("carol@carrier.example") } });
+		await expect.poll(() => ops.locator("#session-who").textContent()).toBe("Signed in through Cloudflare Access as carol@carrier.example");
+		expect(await ops.locator("#sign-in").isHidden()).toBe(true);
+		await ops.locator("#policy-layers table").first().waitFor();
+		await ops.getByLabel("Layer", { exact: true }).selectOption("depot");
+		await ops.getByLabel("Target").fill("E2E-ACCESS");
+		await ops.getByLabel("Daily limit").fill("77");
+		await ops.getByRole("button", { name: "Save layer" }).click();
+		await expect.poll(() => ops.locator("#notice").textContent()).toMatch(/Saved the depot E2E-ACCESS layer/);
+		const audit = await vault.opsCall<{ entries: { actor: { subject: string } }[] }>("GET", "/v1/audit?kind=policy.changed&limit=1");
+		expect(audit.body.entries[0]?.actor.subject).toBe("carol@carrier.example");
+		await screenshot(ops, "ops-through-access");
+		// Signing out ends Access's session too, or the next load would sign straight back in.
+		await Promise.all([ops.waitForURL(`${vault.url}/cdn-cgi/access/logout`), ops.getByRole("button", { name: "Sign out" }).click()]);
+	});
+
+	it("without Access's token the console asks for one, as locally", async () => {
+		const watched = await newPage(browser);
+		opened.push(watched);
+		const probe = watched.page.waitForResponse((response) => response.url().endsWith("/v1/principal"));
+		await watched.page.goto(`${vault.url}/ops`);
+		expect((await probe).status()).toBe(401);
+		await watched.page.locator('body[data-sign-in="token"]').waitFor({ state: "attached" });
+		// The probe's 401 leaves no message behind: the token form is simply there.
+		expect(await watched.page.locator("#sign-in").isVisible()).toBe(true);
+		expect(await watched.page.locator("#console").isHidden()).toBe(true);
+		expect(await watched.page.locator("#token-error").textContent()).toBe("");
 	});
 });
 

@@ -25,8 +25,8 @@ export interface WatchedPage {
 }
 
 /** A page in a context of its own: nothing (storage, cache) is shared with another test's page. */
-export async function newPage(browser: Browser): Promise<WatchedPage> {
-	const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+export async function newPage(browser: Browser, extraHTTPHeaders?: Record<string, string>): Promise<WatchedPage> {
+	const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, extraHTTPHeaders });
 	const page = await context.newPage();
 	const errors: string[] = [];
 	page.on("console", (message) => {

@@ -4,7 +4,7 @@
  * what the API returned at that moment; nothing is kept beyond the page's memory.
  */
 import { byId, duration, el, table, when } from "./dom.js";
-import { api, wireSignIn } from "./session.js";
+import { api, signInThroughAccess, wireSignIn } from "./session.js";
 
 const notice = byId("notice", HTMLElement);
 const SECTIONS = ["policies", "employees", "alerts", "audit", "honeytokens"];
@@ -543,6 +543,12 @@ plantForm.addEventListener("submit", async (event) => {
 
 // ---------------------------------------------------------------- session
 
+function openConsole() {
+	byId("console", HTMLElement).hidden = false;
+	open("policies");
+	byId("tab-policies", HTMLButtonElement).focus();
+}
+
 wireSignIn({
 	check: (claims) =>
 		String(claims.scope ?? "")
@@ -554,11 +560,8 @@ wireSignIn({
 		const answer = await api("GET", "/v1/policies");
 		return answer.ok ? null : answer.status === 403 ? "This token does not have the ops scope." : problemText(answer);
 	},
-	ready: () => {
-		byId("console", HTMLElement).hidden = false;
-		open("policies");
-		byId("tab-policies", HTMLButtonElement).focus();
-	},
+	ready: () => openConsole(),
+
 	cleared: () => {
 		byId("console", HTMLElement).hidden = true;
 		for (const id of ["policy-layers", "effective-result", "employee-table", "alert-table", "audit-table", "audit-verify-result", "honeytoken-table"])
@@ -578,3 +581,9 @@ wireSignIn({
 		say("");
 	},
 });
+
+// Behind Cloudflare Access, no token to paste: the person Access let in is signed in already.
+signInThroughAccess(
+	(principal) => principal.scopes.includes("ops"),
+	() => openConsole(),
+);

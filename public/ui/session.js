@@ -11,6 +11,11 @@ let bearer = null;
 let onSignOut = () => {};
 /** True while a pasted token is being checked. */
 let verifying = false;
+/**
+ * Signed in through Cloudflare Access: no token here at all; Access's cookie goes along with each
+ * call and Access hands the vault its own token for it.
+ */
+let viaAccess = false;
 
 /**
  * @typedef {{ type?: string, title?: string, status?: number, detail?: string, errors?: { pointer: string, message: string }[], [key: string]: unknown }} Problem
@@ -27,13 +32,20 @@ let verifying = false;
  * @returns {Promise<ApiAnswer>}
  */
 export async function api(method, path, body, extraHeaders = {}) {
-	if (bearer === null) return { ok: false, status: 401, headers: new Headers(), body: null, problem: { title: "Signed out", status: 401 } };
+	if (bearer === null && !viaAccess) return { ok: false, status: 401, headers: new Headers(), body: null, problem: { title: "Signed out", status: 401 } };
 	/** @type {Record<string, string>} */
-	const headers = { ...extraHeaders, Authorization: `Bearer ${bearer}` };
+	const headers = { ...extraHeaders };
+	if (bearer !== null) headers.Authorization = `Bearer ${bearer}`;
 	if (body !== undefined) headers["Content-Type"] = "application/json";
 	let response;
 	try {
-		response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store", credentials: "omit" });
+		response = await fetch(path, {
+			method,
+			headers,
+			body: body === undefined ? undefined : JSON.stringify(body),
+			cache: "no-store",
+			credentials: viaAccess ? "same-origin" : "omit",
+		});
 	} catch {
 		return {
 			ok: false,
@@ -82,8 +94,9 @@ export function claimsOf(token) {
 
 /** @param {string} [why] shown on the sign-in form */
 export function signOut(why) {
-	const wasSignedIn = bearer !== null;
+	const wasSignedIn = bearer !== null || viaAccess;
 	bearer = null;
+	viaAccess = false;
 	byId("session", HTMLElement).hidden = true;
 	byId("session-who", HTMLElement).textContent = "";
 	byId("sign-in", HTMLElement).hidden = false;
@@ -148,7 +161,12 @@ export function wireSignIn({ check, verify, ready, cleared }) {
 		byId("session-who", HTMLElement).textContent = `Signed in as ${String(claims.sub ?? "?")}`;
 		ready(claims);
 	});
-	byId("sign-out", HTMLButtonElement).addEventListener("click", () => signOut("Signed out."));
+	byId("sign-out", HTMLButtonElement).addEventListener("click", () => {
+		const throughAccess = viaAccess;
+		signOut("Signed out.");
+		// Access's session outlives this page: end it too, or the next load signs straight back in.
+		if (throughAccess) location.assign("/cdn-cgi/access/logout");
+	});
 	// Leaving the page forgets the token even if the browser keeps the page in its back-forward cache.
 	window.addEventListener("pagehide", () => signOut());
 }
@@ -169,4 +187,33 @@ export function signOutWhenIdle(seconds) {
 			signOut(`Signed out after ${duration(seconds)} without use.`);
 		}
 	}, 1000);
+}
+
+/**
+ * Behind Cloudflare Access the person is already signed in: asks the vault who the page's requests
+ * come from, without any token, and opens the session if that is someone `check` accepts.
+ * Anywhere else the vault answers 401 and the token form stays.
+ * @param {(principal: { subject: string, scopes: string[] }) => boolean} check
+ * @param {() => void} ready
+ */
+export async function signInThroughAccess(check, ready) {
+	// How this page signs in, once known: "access", or "token" (paste one).
+	document.body.dataset.signIn = "pending";
+	let principal = null;
+	try {
+		const response = await fetch("/v1/principal", { cache: "no-store", credentials: "same-origin" });
+		if (response.ok) principal = await response.json();
+	} catch {
+		principal = null;
+	}
+	if (principal === null || bearer !== null || !check(principal)) {
+		document.body.dataset.signIn = "token";
+		return;
+	}
+	document.body.dataset.signIn = "access";
+	viaAccess = true;
+	byId("sign-in", HTMLElement).hidden = true;
+	byId("session", HTMLElement).hidden = false;
+	byId("session-who", HTMLElement).textContent = `Signed in through Cloudflare Access as ${String(principal.subject)}`;
+	ready();
 }
