@@ -39,7 +39,7 @@ async function createRecord(shipment: string, party: string, phone: string, cour
 }
 
 beforeAll(async () => {
-	access = await accessTeam();
+	access = await accessTeam(["carol@carrier.example"]);
 	vault = await startVault({ TERMINAL_REVEAL_SECONDS: String(REVEAL_SECONDS), OPS_ACCESS: access.config });
 	browser = await launchBrowser();
 	opsToken = await vault.token("ops-e2e", "ops");
@@ -369,8 +369,11 @@ describe("the console behind Cloudflare Access", () => {
 		await Promise.all([ops.waitForURL(`${vault.url}/cdn-cgi/access/logout`), ops.getByRole("button", { name: "Sign out" }).click()]);
 	});
 
-	it("without Access's token the console asks for one, as locally", async () => {
-		const watched = await newPage(browser);
+	it.each([
+		["without Access's token", undefined],
+		["for someone Access let through who is not on the ops list", "dave@carrier.example"],
+	])("%s, the console asks for a token, as locally", async (_, email) => {
+		const watched = await newPage(browser, email ? { "Cf-Access-Jwt-Assertion": await access.tokenFor(email) } : undefined);
 		opened.push(watched);
 		const probe = watched.page.waitForResponse((response) => response.url().endsWith("/v1/principal"));
 		await watched.page.goto(`${vault.url}/ops`);

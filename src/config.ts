@@ -64,22 +64,26 @@ export type TrustedIssuerConfig = z.infer<typeof issuerSchema>;
 
 /**
  * Cloudflare Access in front of the ops console: the team domain (the `iss` of Access's tokens),
- * the application's AUD tag, and optionally its keys inline (otherwise fetched from the team's
- * `/cdn-cgi/access/certs`, RS256 as Access signs).
+ * the application's AUD tag, the emails of the ops people (Access's policy decides who reaches
+ * the console; this list decides who of them is ops, so a policy drawn too wide admits no one
+ * more), and optionally the team's keys inline (otherwise fetched from its `/cdn-cgi/access/certs`).
  */
+const opsAccessFields = {
+	team_domain: z.url({ protocol: /^https$/ }),
+	aud: z.string().min(1).max(256),
+	ops_emails: z.array(z.email().max(128)).min(1).max(1000),
+};
 const opsAccessSchema = z.union([
-	z.strictObject({ team_domain: z.url({ protocol: /^https$/ }), aud: z.string().min(1).max(256) }),
-	z.strictObject({
-		team_domain: z.url({ protocol: /^https$/ }),
-		aud: z.string().min(1).max(256),
-		jwks: z.strictObject({ keys: z.array(publicJwkSchema).min(1) }),
-	}),
+	z.strictObject(opsAccessFields),
+	z.strictObject({ ...opsAccessFields, jwks: z.strictObject({ keys: z.array(publicJwkSchema).min(1) }) }),
 ]);
 
 export interface OpsAccessConfig {
 	aud: string;
 	/** Access as an issuer: `iss` is the team domain, exactly as Access writes it. */
 	issuer: TrustedIssuerConfig;
+	/** Lower-cased. */
+	opsEmails: ReadonlySet<string>;
 }
 
 const maxBodyBytesSchema = z.coerce
@@ -171,7 +175,7 @@ export function opsAccessConfig(env: Env): OpsAccessConfig | null {
 		const config = parseJson(opsAccessSchema)(raw);
 		const iss = config.team_domain.replace(/\/+$/, "");
 		const issuer: TrustedIssuerConfig = "jwks" in config ? { iss, jwks: config.jwks } : { iss, jwks_uri: `${iss}/cdn-cgi/access/certs`, algorithms: ["RS256"] };
-		return { aud: config.aud, issuer };
+		return { aud: config.aud, issuer, opsEmails: new Set(config.ops_emails.map((email) => email.toLowerCase())) };
 	});
 }
 

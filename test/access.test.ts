@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
+import { generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import { opsAccessConfig } from "../src/config";
 import { callWith, json, recordBody } from "./support/api";
-import { employeeToken, testKey, token } from "./support/tokens";
+import { employeeToken, serviceToken, testKey, token } from "./support/tokens";
 
 const TEAM = "https://carrier-ops.cloudflareaccess.com";
 const AUD = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
@@ -15,7 +17,7 @@ function accessJwks() {
 
 let OPS_ACCESS: string;
 beforeAll(() => {
-	OPS_ACCESS = JSON.stringify({ team_domain: TEAM, aud: AUD, jwks: accessJwks() });
+	OPS_ACCESS = JSON.stringify({ team_domain: TEAM, aud: AUD, ops_emails: ["Alice@Carrier.example", "bob@carrier.example"], jwks: accessJwks() });
 });
 
 /** A token as Access puts into Cf-Access-Jwt-Assertion for a person who passed its policy. */
@@ -84,12 +86,62 @@ describe("the ops console behind Cloudflare Access", () => {
 
 	it("refuses a request another site made the browser send, though the cookie and header ride along", async () => {
 		const assertion = await accessToken();
-		for (const site of ["cross-site", "same-site"]) {
+		for (const site of ["cross-site", "same-site", "none"]) {
 			expect((await viaAccess("GET", "/v1/policies", assertion, { headers: { "Sec-Fetch-Site": site } })).status).toBe(401);
 		}
-		// A client that sends no Fetch Metadata (not a browser) is judged by the token alone.
+		const before = await auditCount();
+		const forged = await viaAccess("POST", "/v1/audit/checkpoints", assertion, { headers: { "Sec-Fetch-Site": "cross-site" } });
+		expect(forged.status).toBe(401);
+		expect(await auditCount()).toBe(before);
+		// Without Fetch Metadata (not a current browser, or a script) this path is closed: scripts use bearer tokens.
 		const plain = await callWith({ OPS_ACCESS }, "GET", "/v1/policies", { headers: { "Cf-Access-Jwt-Assertion": assertion } });
-		expect(plain.status).toBe(200);
+		expect(plain.status).toBe(401);
+	});
+
+	it("admits only the configured ops people, whoever else Access's policy lets through", async () => {
+		expect((await viaAccess("GET", "/v1/policies", await accessToken({ extra: { email: "BOB@carrier.example", type: "app" } }))).status).toBe(200);
+		const courier = await accessToken({ extra: { email: "courier-0042@carrier.example", type: "app" } });
+		expect((await viaAccess("GET", "/v1/policies", courier)).status).toBe(401);
+		expect((await viaAccess("GET", "/v1/principal", courier)).status).toBe(401);
+	});
+
+	it("refuses a token signed by another RSA key under Access's key id", async () => {
+		const { privateKey } = await generateKeyPair("RS256");
+		const forged = await new SignJWT({ email: EMAIL, type: "app" })
+			.setProtectedHeader({ alg: "RS256", kid: testKey("rogueRsa").kid })
+			.setIssuer(TEAM)
+			.setAudience([AUD])
+			.setSubject("someone")
+			.setIssuedAt()
+			.setExpirationTime("5m")
+			.sign(privateKey);
+		expect((await viaAccess("GET", "/v1/policies", forged)).status).toBe(401);
+	});
+
+	it("a malformed bearer token is not rescued by a valid Access token", async () => {
+		const response = await viaAccess("GET", "/v1/policies", await accessToken(), { headers: { Authorization: "Bearer not-a-token" } });
+		expect(response.status).toBe(401);
+	});
+
+	it("the production configuration fetches the team's certs, RS256 only, and fails closed when they cannot be had", async () => {
+		// A name that never resolves (RFC 6761 §6.4): the tests never reach out to the internet.
+		const team = "https://carrier-ops.cloudflareaccess.invalid";
+		const config = { team_domain: `${team}/`, aud: AUD, ops_emails: [EMAIL] };
+		expect(opsAccessConfig({ ...env, OPS_ACCESS: JSON.stringify(config) })?.issuer).toEqual({
+			iss: team,
+			jwks_uri: `${team}/cdn-cgi/access/certs`,
+			algorithms: ["RS256"],
+		});
+		// The team's keys cannot be fetched, and nobody gets in.
+		const response = await viaAccess("GET", "/v1/policies", await accessToken({ iss: team }), { config: JSON.stringify(config) });
+		expect(response.status).toBe(503);
+		expect(await response.json()).toMatchObject({ type: "/problems/dependency-unavailable" });
+	});
+
+	it("a malformed OPS_ACCESS fails the Access path only: bearer callers go on", async () => {
+		const broken = '{"team_domain":"http://insecure.example","aud":"x"}';
+		const service = await callWith({ OPS_ACCESS: broken }, "GET", "/v1/records?shipment_id=SF1", { token: await serviceToken("records:read") });
+		expect(service.status).toBe(200);
 	});
 
 	it("reaches the ops routes only: no records, no reveals", async () => {
@@ -111,7 +163,12 @@ describe("the ops console behind Cloudflare Access", () => {
 	});
 
 	it("a malformed OPS_ACCESS fails closed, naming the variable and not its value", async () => {
-		for (const config of ['{"team_domain":"http://insecure.example","aud":"x"}', "{not json", '{"team_domain":"https://t.cloudflareaccess.com"}']) {
+		for (const config of [
+			'{"team_domain":"http://insecure.example","aud":"x","ops_emails":["a@b.example"]}',
+			"{not json",
+			'{"team_domain":"https://t.cloudflareaccess.com","aud":"x"}',
+			'{"team_domain":"https://t.cloudflareaccess.com","aud":"x","ops_emails":[]}',
+		]) {
 			const response = await viaAccess("GET", "/v1/policies", await accessToken(), { config });
 			expect(response.status).toBe(503);
 			const body = await response.text();

@@ -14,11 +14,11 @@ export interface AccessTeam {
 	tokenFor: (email: string) => Promise<string>;
 }
 
-export async function accessTeam(): Promise<AccessTeam> {
+export async function accessTeam(opsEmails: string[]): Promise<AccessTeam> {
 	const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
 	const jwk = { ...(await exportJWK(publicKey)), alg: "RS256", kid: "e2e-access" };
 	return {
-		config: JSON.stringify({ team_domain: ACCESS_TEAM, aud: AUD, jwks: { keys: [jwk] } }),
+		config: JSON.stringify({ team_domain: ACCESS_TEAM, aud: AUD, ops_emails: opsEmails, jwks: { keys: [jwk] } }),
 		tokenFor: (email) =>
 			new SignJWT({ email, type: "app", country: "CN" })
 				.setProtectedHeader({ alg: "RS256", kid: "e2e-access" })

@@ -44,7 +44,9 @@ export async function api(method, path, body, extraHeaders = {}) {
 			headers,
 			body: body === undefined ? undefined : JSON.stringify(body),
 			cache: "no-store",
-			credentials: viaAccess ? "same-origin" : "omit",
+			// Behind Access its cookie must go along (same-origin) or the edge stops the call; with a
+			// pasted token, that token is still what the vault reads.
+			credentials: "same-origin",
 		});
 	} catch {
 		return {

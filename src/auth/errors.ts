@@ -13,7 +13,8 @@ export type TokenRejection =
 	| "expired"
 	| "claim_invalid"
 	| "principal_invalid"
-	| "cross_site";
+	| "cross_site"
+	| "not_ops";
 
 export class TokenRejectedError extends Error {
 	constructor(

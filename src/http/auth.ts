@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { IssuerUnavailableError, TokenRejectedError } from "../auth/errors";
 import type { Principal, Scope } from "../auth/principal";
 import { trustedIssuer, trustedIssuers } from "../auth/trusted-issuers";
-import { ACCESS_HEADER, type AccessApplication, verifyAccessAssertion } from "../auth/verify-access";
+import { ACCESS_HEADER, verifyAccessAssertion } from "../auth/verify-access";
 import { verifyBearer } from "../auth/verify-bearer";
 import { opsAccessConfig, trustedIssuersConfig } from "../config";
 import type { AppEnv } from "./app-env";
@@ -21,28 +21,16 @@ export type Admits = Partial<Record<Principal["kind"], Scope[]>>;
  * Authenticates the bearer token and checks it against `admits`. The caller learns only 401
  * (who are you) or 403 (not allowed), with RFC 6750 §3 challenges; the precise reason is logged.
  */
-/**
- * The ops console behind Cloudflare Access: Access authenticated the person and says so in a
- * header, which the browser sends along with its session cookie. That cookie would ride along with
- * a request another site makes the browser send, so such a request is refused (Fetch Metadata,
- * `Sec-Fetch-Site`); the API's JSON-only bodies and absent CORS already stop the rest.
- */
-function viaAccess(site: string | undefined, assertion: string, access: AccessApplication): Promise<Principal> {
-	if (site !== undefined && site !== "same-origin" && site !== "none") throw new TokenRejectedError("cross_site");
-	return verifyAccessAssertion(assertion, access, new Date());
-}
-
 export function authorize(admits: Admits): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
 		const issuers = trustedIssuers(trustedIssuersConfig(c.env));
-		const access = opsAccessConfig(c.env);
 		const header = c.req.header("Authorization");
 		const assertion = c.req.header(ACCESS_HEADER);
 		const match = header ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header) : null;
 		let principal: AppEnv["Variables"]["principal"];
 		try {
-			if (!header && assertion && access) {
-				principal = await viaAccess(c.req.header("Sec-Fetch-Site"), assertion, { issuer: trustedIssuer(access.issuer), aud: access.aud });
+			if (!header && assertion && c.env.OPS_ACCESS) {
+				principal = await viaAccess(c.req.header("Sec-Fetch-Site"), assertion, c.env);
 			} else {
 				if (!match?.[1]) throw new TokenRejectedError(header ? "malformed" : "missing");
 				principal = await verifyBearer(match[1], issuers, new Date());
@@ -70,4 +58,19 @@ export function authorize(admits: Admits): MiddlewareHandler<AppEnv> {
 		c.set("principal", principal);
 		await next();
 	};
+}
+
+/**
+ * The ops console behind Cloudflare Access: Access authenticated the person and says so in a
+ * header, added to every request the browser makes with Access's session cookie, including one
+ * another site makes it send. So only the console's own requests pass: Fetch Metadata says
+ * `same-origin` (W3C Fetch Metadata Request Headers §2.1), which every current browser sends and no
+ * other site can forge. Scripts use bearer tokens, not this path.
+ */
+async function viaAccess(site: string | undefined, assertion: string, env: AppEnv["Bindings"]): Promise<Principal> {
+	if (site !== "same-origin") throw new TokenRejectedError("cross_site");
+	// Read only on this path: a malformed OPS_ACCESS fails the console, not every caller.
+	const access = opsAccessConfig(env);
+	if (!access) throw new TokenRejectedError("missing");
+	return verifyAccessAssertion(assertion, { issuer: trustedIssuer(access.issuer), aud: access.aud, opsEmails: access.opsEmails }, new Date());
 }
