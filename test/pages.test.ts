@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { PURPOSE_RULES, PURPOSES } from "../src/reveals/scope";
 import { PAGE_CSP } from "../src/ui/page-headers";
 import { call, callWith } from "./support/api";
 
@@ -57,6 +58,20 @@ describe("pages", () => {
 		const broken = await callWith({ TERMINAL_REVEAL_SECONDS: "3" }, "GET", "/terminal");
 		expect(broken.status).toBe(503);
 		expect(await broken.json()).toMatchObject({ type: "/problems/configuration-unavailable" });
+	});
+
+	it("the terminal offers the purposes an employee may state, with the parties and fields the vault's rules allow", async () => {
+		const page = await (await call("GET", "/terminal")).text();
+		const options = [...page.matchAll(/<option value="([a-z_]+)" data-parties="([^"]*)" data-fields="([^"]*)">/g)].map((match) => match.slice(1));
+		expect(options).toEqual(
+			PURPOSES.filter((purpose) => PURPOSE_RULES[purpose].principal === "employee").map((purpose) => [
+				purpose,
+				PURPOSE_RULES[purpose].parties.join(" "),
+				PURPOSE_RULES[purpose].fields.join(" "),
+			]),
+		);
+		expect(options.map(([purpose]) => purpose)).not.toContain("notify");
+		expect(options).toContainEqual(["customer_service", "sender recipient", "phone"]);
 	});
 
 	it("the terminal signs its user out after TERMINAL_IDLE_SECONDS without use", async () => {

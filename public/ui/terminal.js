@@ -13,25 +13,27 @@ const idleSeconds = Number(document.body.dataset.idleSeconds) || 300;
 const EMPLOYEE_ROLES = ["courier", "clerk", "supervisor"];
 const FIELD_LABELS = /** @type {Record<string, string>} */ ({ name: "Name", phone: "Phone", address: "Address" });
 const PARTY_LABELS = /** @type {Record<string, string>} */ ({ recipient: "Recipient", sender: "Sender" });
+/** The phone comes first: calling the customer is what a counter or a doorstep most often needs. */
+const FIELD_ORDER = ["phone", "name", "address"];
 /**
- * Which purposes apply to which party, and the fields each may reveal (DESIGN "Purposes"). The
- * phone comes first: calling the customer is what a counter or a doorstep most often needs.
+ * The purposes an employee may state, the parties each applies to and the fields it may reveal, as
+ * the page was rendered from the vault's own rules (src/reveals/scope.ts).
  */
-const PURPOSES = /** @type {Record<string, { parties: string[], fields: string[] }>} */ ({
-	delivery: { parties: ["recipient"], fields: ["phone", "name", "address"] },
-	pickup: { parties: ["sender"], fields: ["phone", "name", "address"] },
-	return: { parties: ["sender", "recipient"], fields: ["phone", "name", "address"] },
-	customer_service: { parties: ["sender", "recipient"], fields: ["phone"] },
-});
+const PURPOSES = [...byId("purpose-options", HTMLTemplateElement).content.querySelectorAll("option")].map((option) => ({
+	option,
+	parties: (option.dataset.parties ?? "").split(" "),
+	fields: (option.dataset.fields ?? "").split(" ").sort((a, b) => FIELD_ORDER.indexOf(a) - FIELD_ORDER.indexOf(b)),
+}));
 
 const notice = byId("notice", HTMLElement);
 const records = byId("records", HTMLUListElement);
 const recordsEmpty = byId("records-empty", HTMLElement);
 const quota = byId("quota", HTMLElement);
-/** Timers of the values on show, so signing out or a new lookup clears them at once. */
-const onShow = new Set(/** @type {(() => void)[]} */ ([]));
-/** The clear of the value a slot shows, so a second reveal on the same record replaces it cleanly. */
-const slotClears = new WeakMap(/** @type {[HTMLElement, () => void][]} */ ([]));
+/**
+ * The clear of each value on show, by the slot it shows in: signing out or a new lookup clears them
+ * all at once, and a second reveal on the same record replaces the first cleanly.
+ */
+const onShow = new Map(/** @type {[HTMLElement, () => void][]} */ ([]));
 /**
  * Bumped by every lookup and sign-out: a reveal still in flight from before is dropped when it
  * lands, so its value never shows under the next lookup or to the next person.
@@ -41,7 +43,7 @@ let suspendedAtSignIn = false;
 
 function clearRevealed() {
 	generation += 1;
-	for (const clear of [...onShow]) clear();
+	for (const clear of [...onShow.values()]) clear();
 }
 
 /** @param {string} message */
@@ -84,7 +86,7 @@ function showQuota(headers) {
  * @param {HTMLElement} returnFocus where focus goes if it was on the value's controls when they go
  */
 function show(slot, field, value, returnFocus) {
-	slotClears.get(slot)?.();
+	onShow.get(slot)?.();
 	const deadline = Date.now() + revealSeconds * 1000;
 	// Only the value is announced; the countdown would be read out every second.
 	const countdown = el("span", { class: "countdown" }, `Clears in ${revealSeconds} s`);
@@ -109,13 +111,11 @@ function show(slot, field, value, returnFocus) {
 		clearTimeout(timeout);
 		const hadFocus = shown.contains(document.activeElement);
 		shown.remove();
-		onShow.delete(clear);
-		slotClears.delete(slot);
+		onShow.delete(slot);
 		if (hadFocus && returnFocus.isConnected) returnFocus.focus();
 	}
 	clearNow.addEventListener("click", clear);
-	onShow.add(clear);
-	slotClears.set(slot, clear);
+	onShow.set(slot, clear);
 	slot.append(shown);
 }
 
@@ -125,11 +125,11 @@ function show(slot, field, value, returnFocus) {
  */
 function recordItem(record, index) {
 	const prefix = `record-${index}`;
-	const purposes = Object.entries(PURPOSES).filter(([, rule]) => rule.parties.includes(record.party));
-	const purposeSelect = el("select", { id: `${prefix}-purpose`, name: "purpose" }, ...purposes.map(([purpose]) => purposeOption(purpose)));
+	const purposes = PURPOSES.filter((rule) => rule.parties.includes(record.party));
+	const purposeSelect = el("select", { id: `${prefix}-purpose`, name: "purpose" }, ...purposes.map((rule) => rule.option.cloneNode(true)));
 	const fieldSelect = el("select", { id: `${prefix}-field`, name: "field" });
 	const fillFields = () => {
-		const rule = PURPOSES[/** @type {HTMLSelectElement} */ (purposeSelect).value];
+		const rule = PURPOSES.find((candidate) => candidate.option.value === /** @type {HTMLSelectElement} */ (purposeSelect).value);
 		fieldSelect.replaceChildren(...(rule?.fields ?? []).map((field) => el("option", { value: field }, FIELD_LABELS[field] ?? field)));
 	};
 	purposeSelect.addEventListener("change", fillFields);
@@ -169,13 +169,6 @@ function recordItem(record, index) {
 		...["name", "phone", "address"].flatMap((field) => [el("dt", {}, FIELD_LABELS[field] ?? field), el("dd", {}, record.masked[field] ?? "—")]),
 	);
 	return el("li", { class: "record", "data-record-id": record.id }, el("h3", {}, PARTY_LABELS[record.party] ?? record.party), masked, form, slot);
-}
-
-/** @param {string} purpose */
-function purposeOption(purpose) {
-	const template = byId("purpose-options", HTMLTemplateElement);
-	const option = [...template.content.querySelectorAll("option")].find((candidate) => candidate.value === purpose);
-	return option ? /** @type {HTMLOptionElement} */ (option.cloneNode(true)) : el("option", { value: purpose }, purpose);
 }
 
 byId("scan-form", HTMLFormElement).addEventListener("submit", async (event) => {

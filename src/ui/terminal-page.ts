@@ -1,5 +1,5 @@
 import { html } from "hono/html";
-import { PURPOSES } from "../reveals/scope";
+import { PURPOSE_RULES, PURPOSES } from "../reveals/scope";
 import { layout, signInForm } from "./layout";
 
 const PURPOSE_LABELS: Record<string, string> = {
@@ -11,7 +11,9 @@ const PURPOSE_LABELS: Record<string, string> = {
 
 /** The depot terminal: scan a parcel, see its masked contacts, reveal one field for a purpose. */
 export function terminalPage(revealSeconds: number, idleSeconds: number) {
-	const purposes = PURPOSES.filter((purpose) => purpose in PURPOSE_LABELS);
+	// The purposes an employee may state, with the parties and fields each allows, from the one
+	// table every reveal is judged by: the page offers nothing the vault would refuse on purpose.
+	const purposes = PURPOSES.filter((purpose) => PURPOSE_RULES[purpose].principal === "employee");
 	return layout({
 		title: "Depot terminal",
 		script: "terminal.js",
@@ -38,7 +40,10 @@ export function terminalPage(revealSeconds: number, idleSeconds: number) {
 <p id="records-empty" aria-live="polite">Look up a shipment to see its contacts, masked.</p>
 <ul id="records" class="records"></ul>
 </section>
-<template id="purpose-options">${purposes.map((purpose) => html`<option value="${purpose}">${PURPOSE_LABELS[purpose]}</option>`)}</template>
+<template id="purpose-options">${purposes.map(
+			(purpose) =>
+				html`<option value="${purpose}" data-parties="${PURPOSE_RULES[purpose].parties.join(" ")}" data-fields="${PURPOSE_RULES[purpose].fields.join(" ")}">${PURPOSE_LABELS[purpose] ?? purpose}</option>`,
+		)}</template>
 </section>`,
 	});
 }
