@@ -66,10 +66,17 @@ let editingVersion = /** @type {number | null} */ (null);
 /** @param {unknown} value */
 const limitText = (value) => (value === null || value === undefined ? "—" : String(value));
 
-loaders.policies = async () => {
+/**
+ * Shows the layers as stored, and returns them (null when the vault refused, which it says).
+ * @returns {Promise<Policy[] | null>}
+ */
+async function loadPolicies() {
 	const answer = await api("GET", "/v1/policies");
 	const holder = byId("policy-layers", HTMLElement);
-	if (!answer.ok) return say(problemText(answer));
+	if (!answer.ok) {
+		say(problemText(answer));
+		return null;
+	}
 	const policies = /** @type {Policy[]} */ (answer.body.policies);
 	holder.replaceChildren(
 		...LAYER_ORDER.map((layer) => {
@@ -91,6 +98,11 @@ loaders.policies = async () => {
 			);
 		}),
 	);
+	return policies;
+}
+
+loaders.policies = async () => {
+	await loadPolicies();
 };
 
 /** @param {Policy} policy */
@@ -175,11 +187,9 @@ policyForm.addEventListener("submit", async (event) => {
 		return showPolicyErrors(answer.problem.errors);
 	}
 	if (answer.status === 409) {
-		await loaders.policies?.();
-		const current = await api("GET", "/v1/policies");
-		const stored = current.ok
-			? /** @type {Policy[]} */ (current.body.policies).find((policy) => policy.layer === layer && policy.target === (layer === "default" ? "" : target))
-			: undefined;
+		const policies = await loadPolicies();
+		if (policies === null) return;
+		const stored = policies.find((policy) => policy.layer === layer && policy.target === (layer === "default" ? "" : target));
 		if (!stored) {
 			editingVersion = null;
 			return say("This layer was removed meanwhile. Saving again creates it anew.");
