@@ -41,7 +41,7 @@ const grant = {
 	expiresAt: Math.floor(Date.now() / 1000) * 1000 + 60_000,
 };
 const token = await signRevealToken(signingKey, grant);
-const policy = resolvePolicy([], { kind: "employee", subject: "c1", role: "courier", depot: "D1" });
+const policy = resolvePolicy([], { kind: "employee", issuer: "bench", subject: "c1", role: "courier", depot: "D1" });
 const now = Date.now();
 const state: LimiterState = {
 	grants: Array.from({ length: 100 }, (_, i) => ({ at: now - i * 60_000, recordId: `r${i % 80}` })),

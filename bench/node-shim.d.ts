@@ -4,6 +4,7 @@ declare module "node:fs" {
 	export function mkdirSync(path: string, options?: { recursive?: boolean }): void;
 	export function writeFileSync(path: string, data: string): void;
 	export function readFileSync(path: string, encoding: "utf8"): string;
+	export function readdirSync(path: string): string[];
 }
 declare module "node:sqlite" {
 	export class DatabaseSync {

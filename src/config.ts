@@ -50,17 +50,37 @@ const jwksUri = z.url().refine((value) => {
 	return url.protocol === "https:" || (url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname));
 }, "jwks_uri must be https");
 
+/**
+ * What names an issuer where people read it (ops paths, the console): `alias`, or the host of its
+ * `iss`. And which issuer employees sign in with: the entry marked `employees`, else the first. A
+ * courier service that assigns a parcel to "courier-7" means that issuer's courier-7 (DESIGN "Identity").
+ */
+const ALIAS = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be 1–64 lower-case letters, digits, '.', '_' or '-'");
+const issuerNaming = { alias: ALIAS.optional(), employees: z.literal(true).optional() };
+
 const issuerSchema = z.union([
-	z.strictObject({ iss: z.string().min(1), jwks: z.strictObject({ keys: z.array(publicJwkSchema).min(1) }) }),
-	z.strictObject({ iss: z.string().min(1), jwks_uri: jwksUri, algorithms: z.array(z.string()).min(1).optional() }),
+	z.strictObject({ iss: z.string().min(1), jwks: z.strictObject({ keys: z.array(publicJwkSchema).min(1) }), ...issuerNaming }),
+	z.strictObject({ iss: z.string().min(1), jwks_uri: jwksUri, algorithms: z.array(z.string()).min(1).optional(), ...issuerNaming }),
 ]);
+
+export type TrustedIssuerConfig = z.infer<typeof issuerSchema>;
+
+/** The alias an issuer is shown and addressed by: its own, or the host of an URL `iss`, or `iss` itself. */
+export function issuerAlias(config: Pick<TrustedIssuerConfig, "iss" | "alias">): string {
+	if (config.alias) return config.alias;
+	try {
+		return new URL(config.iss).host.toLowerCase() || config.iss;
+	} catch {
+		return config.iss;
+	}
+}
 
 const trustedIssuersSchema = z
 	.array(issuerSchema)
 	.min(1)
-	.refine((list) => new Set(list.map((i) => i.iss)).size === list.length, "duplicate iss");
-
-export type TrustedIssuerConfig = z.infer<typeof issuerSchema>;
+	.refine((list) => new Set(list.map((i) => i.iss)).size === list.length, "duplicate iss")
+	.refine((list) => new Set(list.map(issuerAlias)).size === list.length, "duplicate alias: give each issuer its own `alias`")
+	.refine((list) => list.filter((i) => i.employees).length <= 1, "at most one issuer is marked `employees`");
 
 /**
  * Cloudflare Access in front of the ops console: the team domain (the `iss` of Access's tokens),

@@ -2,14 +2,18 @@ import { app } from "./app";
 import { auditLogFor } from "./audit/audit-log-for";
 import { checkpointHead } from "./audit/checkpointing";
 import { CheckpointStore } from "./audit/checkpoints";
-import { keyRewrapBatchSize, keyringConfig, retentionDefaultDays, retentionEraseBatchSize, signingJwkConfig } from "./config";
+import { issuerDirectory } from "./auth/issuer-directory";
+import { keyRewrapBatchSize, keyringConfig, retentionDefaultDays, retentionEraseBatchSize, signingJwkConfig, trustedIssuersConfig } from "./config";
 import { keyringFor } from "./crypto/keyring";
 import { signingKeyFor } from "./crypto/signing-key";
 import { AlertStore } from "./detection/alert-store";
 import { deliverDueAlerts } from "./detection/deliver-alerts";
+import { HoneytokenStore } from "./detection/honeytoken-store";
+import { renewHoneytokens } from "./detection/renew-honeytokens";
 import type { Env } from "./env";
 import { IdempotencyStore } from "./idempotency/store";
 import { rewrapToPrimary } from "./keys/rewrap";
+import { recordEmployeeIssuer } from "./principal/record-employee-issuer";
 import { eraseExpired } from "./records/erase-expired";
 import { recordStoreFor } from "./records/record-store-for";
 import { RedemptionStore } from "./reveals/redemption-store";
@@ -17,6 +21,7 @@ import { RedemptionStore } from "./reveals/redemption-store";
 /** Batches per minute: at the default sizes, 1,000 records re-wrapped and 10,000 expired records erased. */
 const REWRAP_BATCHES_PER_RUN = 10;
 const RETENTION_BATCHES_PER_RUN = 20;
+const HONEYTOKENS_RENEWED_PER_RUN = 50;
 
 export { DepotLedger } from "./limits/depot-ledger";
 export { PrincipalLimiter } from "./limits/principal-limiter";
@@ -58,6 +63,13 @@ function everyMinute(env: Env, now: number): Record<string, () => Promise<unknow
 			const run = await rewrapToPrimary(store(), keyring, { now, batchSize: keyRewrapBatchSize(env), maxBatches: REWRAP_BATCHES_PER_RUN });
 			return { ...run, failed: run.failed.length };
 		},
+		honeytokens_renewed: async () =>
+			renewHoneytokens(store(), new HoneytokenStore(env.DB), await keyringFor(keyringConfig(env)), {
+				now,
+				limit: HONEYTOKENS_RENEWED_PER_RUN,
+				defaultRetentionMs: retentionDefaultDays(env) * 86_400_000,
+			}),
+		issuers_recorded: () => recordEmployeeIssuer(env),
 		retention: async () => {
 			return eraseExpired(store(), {
 				now,
@@ -78,6 +90,6 @@ function hourly(env: Env, now: number): Record<string, () => Promise<unknown>> {
 			return (await checkpointHead(log, new CheckpointStore(env.DB), await signingKeyFor(signingJwkConfig(env)), now))?.seq ?? null;
 		},
 		idempotency_keys_purged: () => new IdempotencyStore(env.DB).purgeExpired(now),
-		redemptions_purged: () => new RedemptionStore(env.DB).purgeExpired(now),
+		redemptions_purged: () => new RedemptionStore(env.DB, () => issuerDirectory(trustedIssuersConfig(env)).employeeIssuer).purgeExpired(now),
 	};
 }

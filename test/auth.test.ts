@@ -140,7 +140,7 @@ describe("bearer authentication", () => {
 		expect(response.headers.get("WWW-Authenticate")).toContain('error="insufficient_scope", scope="records:write"');
 		expect((await json(response)).type).toBe("/problems/forbidden");
 		expect(await countRecords()).toBe(before);
-		const noScope = await call("GET", "/v1/records?phone=13800001111", { token: await token({}) });
+		const noScope = await call("POST", "/v1/records/lookup", { token: await token({}), body: { phone: "13800001111" } });
 		expect(noScope.status).toBe(403);
 		const deleteNeedsItsOwnScope = await call("DELETE", "/v1/records/rec_00000000000000000000000000", { token: await token({ scope: WRITE }) });
 		expect(deleteNeedsItsOwnScope.status).toBe(403);

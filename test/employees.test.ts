@@ -154,6 +154,7 @@ describe("standing (pure)", () => {
 			{ kind: "distinct", limit: 10, windowSeconds: 86_400, mode: "enforce", layer: "default", target: "" },
 		],
 		shadow: [],
+		activity: { enforced: [], shadow: [] },
 		ringThreshold: 3,
 		depotDailyBudget: 5000,
 	};
@@ -205,6 +206,7 @@ describe("standing (pure)", () => {
 
 describe("listPrincipals (pure)", () => {
 	const status = (subject: string, state: "active" | "suspended", changedAt: number) => ({
+		issuer: "iss",
 		subject,
 		kind: "employee",
 		role: "clerk",
@@ -219,8 +221,8 @@ describe("listPrincipals (pure)", () => {
 		const listed = listPrincipals(
 			[status("a", "suspended", 10), status("b", "active", 50)],
 			[
-				{ subject: "a", role: "courier", depot: "NEW", last_seen_at: 40 },
-				{ subject: "c", role: "courier", depot: "X", last_seen_at: 30 },
+				{ issuer: "iss", subject: "a", role: "courier", depot: "NEW", last_seen_at: 40 },
+				{ issuer: "iss", subject: "c", role: "courier", depot: "X", last_seen_at: 30 },
 			],
 		);
 		expect(listed.map((row) => [row.subject, row.status, row.depot])).toEqual([
@@ -229,15 +231,15 @@ describe("listPrincipals (pure)", () => {
 			["c", "active", "X"],
 		]);
 		expect(
-			listPrincipals([status("a", "suspended", 10)], [{ subject: "c", role: "courier", depot: "X", last_seen_at: 30 }], { status: "suspended" }).map(
-				(row) => row.subject,
-			),
+			listPrincipals([status("a", "suspended", 10)], [{ issuer: "iss", subject: "c", role: "courier", depot: "X", last_seen_at: 30 }], {
+				status: "suspended",
+			}).map((row) => row.subject),
 		).toEqual(["a"]);
 	});
 
 	it("filters the merged principal: a suspended employee active in the log is not active, and the latest depot counts", () => {
 		const statuses = [status("a", "suspended", 10)];
-		const activity = [{ subject: "a", role: "courier", depot: "NEW", last_seen_at: 40 }];
+		const activity = [{ issuer: "iss", subject: "a", role: "courier", depot: "NEW", last_seen_at: 40 }];
 		expect(listPrincipals(statuses, activity, { status: "active" })).toEqual([]);
 		expect(listPrincipals(statuses, activity, { status: "suspended" }).map((row) => row.subject)).toEqual(["a"]);
 		expect(listPrincipals(statuses, activity, { depot: "OLD" })).toEqual([]);

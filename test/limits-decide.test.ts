@@ -11,7 +11,13 @@ const rule = (kind: Rule["kind"], limit: number, windowSeconds: number, mode: Ru
 	layer,
 	target: "",
 });
-const policyOf = (enforced: Rule[], shadow: Rule[] = []): EffectivePolicy => ({ enforced, shadow, ringThreshold: 3, depotDailyBudget: 5000 });
+const policyOf = (enforced: Rule[], shadow: Rule[] = []): EffectivePolicy => ({
+	enforced,
+	shadow,
+	activity: resolvePolicy([], { kind: "service", issuer: "iss", subject: "s" }).activity,
+	ringThreshold: 3,
+	depotDailyBudget: 5000,
+});
 const inScope = (recordId: string): LimiterAsk => ({ recordId, class: "in_scope", honeytoken: false });
 
 /** Drives the pure limiter over a schedule of asks on a virtual clock. */
@@ -172,6 +178,7 @@ describe("detection in the decision", () => {
 describe("policy layering", () => {
 	const row = (layer: PolicyRow["layer"], target: string, burst: number | null, mode: PolicyRow["mode"] = "enforce"): PolicyRow => ({
 		layer,
+		target_issuer: layer === "employee" ? "iss" : "",
 		target,
 		mode,
 		burst_limit: burst,
@@ -180,11 +187,16 @@ describe("policy layering", () => {
 		distinct_limit: null,
 		ring_threshold: null,
 		depot_daily_budget: null,
+		lookup_limit: null,
+		lookup_window_seconds: null,
+		lookup_daily_limit: null,
+		miss_limit: null,
+		refusal_limit: null,
 		version: 1,
 		updated_by: "t",
 		updated_at: 0,
 	});
-	const courier = { kind: "employee" as const, subject: "c1", role: "courier", depot: "D1" };
+	const courier = { kind: "employee" as const, issuer: "iss", subject: "c1", role: "courier", depot: "D1" };
 	const burstOf = (rows: PolicyRow[]) => resolvePolicy(rows, courier).enforced.find((r) => r.kind === "burst");
 
 	it("an employee override beats the depot, which beats the role, which beats the default", () => {
@@ -193,8 +205,9 @@ describe("policy layering", () => {
 		expect(burstOf(all.slice(0, 3))).toMatchObject({ limit: 30, layer: "depot" });
 		expect(burstOf(all.slice(0, 2))).toMatchObject({ limit: 20, layer: "role" });
 		expect(burstOf(all.slice(0, 1))).toMatchObject({ limit: 10, layer: "default" });
-		// Another depot's, role's or employee's layer does not apply.
+		// Another depot's, role's or employee's layer does not apply, nor one for another issuer's "c1".
 		expect(burstOf([row("default", "", 10), row("role", "clerk", 20), row("depot", "D2", 30), row("employee", "c2", 40)])).toMatchObject({ limit: 10 });
+		expect(burstOf([row("default", "", 10), { ...row("employee", "c1", 40), target_issuer: "other-iss" }])).toMatchObject({ limit: 10 });
 	});
 
 	it("a layer that leaves a limit unset defers to the layers below for it", () => {
@@ -210,6 +223,7 @@ describe("policy layering", () => {
 	it("services resolve through the service role, never an employee role", () => {
 		const effective = resolvePolicy([row("default", "", 10), row("role", "service", 600), row("role", "courier", 20)], {
 			kind: "service",
+			issuer: "iss",
 			subject: "notify-svc",
 		});
 		expect(effective.enforced.find((r) => r.kind === "burst")).toMatchObject({ limit: 600, target: "service" });

@@ -5,7 +5,7 @@ import { normalizePhone } from "../src/records/phone";
 import { call, callWith, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
 import { countRecords, rawDump, recordRow } from "./support/db";
-import { employeeToken, serviceToken, token } from "./support/tokens";
+import { employeeToken, serviceToken, TEST_ISSUER, token } from "./support/tokens";
 
 const DAY = 86_400_000;
 let service: string;
@@ -162,11 +162,15 @@ describe("the retention job", () => {
 			expect(history.entries.map((entry) => entry.kind)).toContain("record.expired");
 		}
 		expect(await Promise.all(kept.map((record) => recordRow(record.id)))).toEqual(keptRows);
-		const trap = await env.DB.prepare("SELECT erased_at, expires_at FROM records WHERE id = ?1")
+		// The trap went like any expired record, and was planted again under a new id, created now.
+		const renewed = await env.DB.prepare(
+			"SELECT r.id, r.erased_at, r.created_at, r.expires_at FROM honeytokens h JOIN records r ON r.id = h.record_id WHERE h.renewed_from = ?1",
+		)
 			.bind(planted.record_id)
-			.first<{ erased_at: number | null; expires_at: number }>();
-		expect(trap?.erased_at).toBeNull();
-		expect(trap?.expires_at).toBeGreaterThan(Date.now() + 29 * DAY);
+			.first<{ id: string; erased_at: number | null; created_at: number; expires_at: number }>();
+		expect((await recordRow(planted.record_id))?.erased_at).not.toBeNull();
+		expect(renewed?.erased_at).toBeNull();
+		expect((renewed?.expires_at ?? 0) - (renewed?.created_at ?? 0)).toBe(30 * DAY);
 
 		// A second run finds nothing to do; the chain verifies.
 		await runCron("* * * * *", Date.now(), { ...env, RETENTION_ERASE_BATCH_SIZE: "10" } as Env);
@@ -299,12 +303,18 @@ describe("expiry racing a redeem", () => {
 		const outcome = redeemReveal(
 			{
 				// The read happened just before the expiry: the record still looked live.
-				records: new D1RecordStore(env.DB, audit, () => expiresAt - 1000),
+				records: new D1RecordStore(
+					env.DB,
+					audit,
+					(issuer) => issuer ?? "",
+					() => expiresAt - 1000,
+				),
 				audit,
-				redemptions: new RedemptionStore(env.DB),
+				redemptions: new RedemptionStore(env.DB, () => TEST_ISSUER),
 				verificationKeys: [await signingKeyFor(signingJwkConfig(env))],
 				keyring: await keyringFor(keyringConfig(env)),
 				suspended: async () => false,
+				refuse: async () => ({ audit: "entry", retryAfterSeconds: null }),
 			},
 			principal,
 			reveal_token,
@@ -325,14 +335,30 @@ describe("retention never disarms a trap, nor loses a record written during an u
 		expect(asked.status).toBe(423);
 	});
 
-	it("a honeytoken about to expire is renewed a day ahead", async () => {
-		const planted = await json<{ record_id: string }>(await call("POST", "/v1/honeytokens", { token: ops, body: { record: body() } }));
+	it("a honeytoken lives and goes like a real record, and is planted again under a new id at its expiry; both ids spring the trap", async () => {
+		const planted = await json<{ record_id: string }>(await call("POST", "/v1/honeytokens", { token: ops, body: { record: body({ depot: "RETR" }) } }));
 		await env.DB.prepare("UPDATE records SET expires_at = ?2 WHERE id = ?1")
 			.bind(planted.record_id, Date.now() + DAY / 2)
 			.run();
 		await runCron("* * * * *");
-		const row = await env.DB.prepare("SELECT expires_at FROM records WHERE id = ?1").bind(planted.record_id).first<{ expires_at: number }>();
-		expect(row?.expires_at).toBeGreaterThan(Date.now() + 29 * DAY);
+		// Not expired yet: left alone, as a real record would be.
+		expect((await recordRow(planted.record_id))?.erased_at).toBeNull();
+		await expire(planted.record_id);
+		await runCron("* * * * *");
+		const renewed = await env.DB.prepare("SELECT record_id FROM honeytokens WHERE renewed_from = ?1").bind(planted.record_id).first<{ record_id: string }>();
+		const view = await json<{ id: string; created_at: string; expires_at: string; shipment_id: string }>(
+			await call("GET", `/v1/records/${renewed?.record_id}`, { token: service }),
+		);
+		expect(Date.parse(view.expires_at) - Date.parse(view.created_at)).toBe(30 * DAY);
+		expect(Date.now() - Date.parse(view.created_at)).toBeLessThan(DAY);
+		expect((await call("GET", `/v1/records/${planted.record_id}`, { token: service })).status).toBe(410);
+		const verified = await json<{ ok: boolean }>(await call("GET", "/v1/audit/verify", { token: ops }));
+		expect(verified.ok).toBe(true);
+		for (const [index, id] of [planted.record_id, view.id].entries()) {
+			const clerk = await employeeToken("clerk", `ret-sampler-${index}`, "RETR");
+			const asked = await call("POST", "/v1/reveals", { token: clerk, body: { record_id: id, fields: ["phone"], purpose: "customer_service" } });
+			expect(asked.status).toBe(423);
+		}
 	});
 
 	it("a record without an expiry reads with a null expires_at, and the job gives it the default from its creation", async () => {

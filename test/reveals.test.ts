@@ -256,6 +256,9 @@ describe("reveal tokens under attack at redeem", () => {
 
 describe("single use under concurrency and failure", () => {
 	it("20 concurrent redeems of one token: exactly one 200, the rest 409", async () => {
+		// Other tests refused this courier often this hour: room for 19 more refusals, each answered on its own.
+		const ops = await token({ sub: "ops-reveals", scope: "ops" });
+		expect((await call("PUT", "/v1/policies/employee/c1", { token: ops, body: { mode: "enforce", refusal_limit: 1000 } })).status).toBeLessThan(300);
 		const issued = await ticket(courier1, recipient1, ["phone"], "delivery");
 		const responses = await Promise.all(Array.from({ length: 20 }, () => redeem(courier1, issued)));
 		const statuses = responses.map((r) => r.status).sort();

@@ -32,8 +32,8 @@ const service: Principal = { kind: "service", subject: "notify-svc", issuer: "is
 
 /** A record assigned (or not) to `employee(role)`: couriers by courier id, the others by depot. */
 function recordFor(role: Role, party: Party, assigned: boolean) {
-	if (role === "courier") return { party, depot: "D1", courier: assigned ? "emp-1" : "emp-2" };
-	return { party, depot: assigned ? "D1" : "D2", courier: "emp-1" };
+	if (role === "courier") return { party, depot: "D1", courier: assigned ? "emp-1" : "emp-2", courierIssuer: "iss" };
+	return { party, depot: assigned ? "D1" : "D2", courier: "emp-1", courierIssuer: "iss" };
 }
 
 describe("reveal scope: role × purpose × party × field", () => {
@@ -55,7 +55,7 @@ describe("reveal scope: role × purpose × party × field", () => {
 				cases.push([
 					`service ${purpose} ${party}.${field}`,
 					service,
-					{ party, depot: "D9", courier: null } as never,
+					{ party, depot: "D9", courier: null, courierIssuer: null } as never,
 					purpose,
 					field,
 					SERVICE_TABLE[purpose][party].includes(LETTER[field]),
@@ -76,7 +76,7 @@ describe("reveal scope: role × purpose × party × field", () => {
 describe("reveal scope: reasons and whole asks", () => {
 	it("an unassigned record is out of scope whatever the purpose states", () => {
 		for (const purpose of ["delivery", "pickup", "return", "customer_service"] as const) {
-			expect(revealScope(employee("courier"), { party: "recipient", depot: "D1", courier: "someone-else" }, purpose, ["phone"])).toEqual({
+			expect(revealScope(employee("courier"), { party: "recipient", depot: "D1", courier: "someone-else", courierIssuer: "iss" }, purpose, ["phone"])).toEqual({
 				allowed: false,
 				reason: "not_assigned",
 			});
@@ -84,45 +84,56 @@ describe("reveal scope: reasons and whole asks", () => {
 	});
 
 	it("asking for one field too many refuses the whole ask instead of trimming it", () => {
-		expect(revealScope(employee("clerk"), { party: "recipient", depot: "D1", courier: null }, "customer_service", ["phone", "name"])).toEqual({
+		expect(
+			revealScope(employee("clerk"), { party: "recipient", depot: "D1", courier: null, courierIssuer: null }, "customer_service", ["phone", "name"]),
+		).toEqual({
 			allowed: false,
 			reason: "field_not_in_purpose",
 		});
 	});
 
 	it("a party the purpose does not cover is named as such", () => {
-		expect(revealScope(employee("courier"), { party: "sender", depot: "D1", courier: "emp-1" }, "delivery", ["phone"])).toEqual({
+		expect(revealScope(employee("courier"), { party: "sender", depot: "D1", courier: "emp-1", courierIssuer: "iss" }, "delivery", ["phone"])).toEqual({
 			allowed: false,
 			reason: "party_not_in_purpose",
 		});
 	});
 
 	it("employees cannot state notify; services can state nothing else", () => {
-		expect(revealScope(employee("supervisor"), { party: "recipient", depot: "D1", courier: null }, "notify", ["phone"])).toEqual({
+		expect(revealScope(employee("supervisor"), { party: "recipient", depot: "D1", courier: null, courierIssuer: null }, "notify", ["phone"])).toEqual({
 			allowed: false,
 			reason: "purpose_not_for_principal",
 		});
-		expect(revealScope(service, { party: "recipient", depot: "D1", courier: null }, "delivery", ["phone"])).toEqual({
+		expect(revealScope(service, { party: "recipient", depot: "D1", courier: null, courierIssuer: null }, "delivery", ["phone"])).toEqual({
 			allowed: false,
 			reason: "purpose_not_for_principal",
 		});
 	});
 
 	it("a courier's parcel that moved to another depot is out of their reach before anyone reassigns the courier", () => {
-		expect(revealScope(employee("courier"), { party: "recipient", depot: "D2", courier: "emp-1" }, "delivery", ["phone"])).toEqual({
+		expect(revealScope(employee("courier"), { party: "recipient", depot: "D2", courier: "emp-1", courierIssuer: "iss" }, "delivery", ["phone"])).toEqual({
 			allowed: false,
 			reason: "not_assigned",
 		});
 	});
 
 	it("an employee stating notify for someone else's parcel is out of scope, not merely the wrong purpose", () => {
-		expect(revealScope(employee("clerk"), { party: "recipient", depot: "D9", courier: null }, "notify", ["phone"])).toEqual({
+		expect(revealScope(employee("clerk"), { party: "recipient", depot: "D9", courier: null, courierIssuer: null }, "notify", ["phone"])).toEqual({
+			allowed: false,
+			reason: "not_assigned",
+		});
+	});
+
+	it('another issuer\'s employee with the same sub is someone else (DESIGN "Identity")', () => {
+		expect(revealScope(employee("courier"), { party: "recipient", depot: "D1", courier: "emp-1", courierIssuer: "other-iss" }, "delivery", ["phone"])).toEqual({
 			allowed: false,
 			reason: "not_assigned",
 		});
 	});
 
 	it("an unassigned courier record (no courier yet) is nobody's", () => {
-		expect(revealScope(employee("courier"), { party: "recipient", depot: "D1", courier: null }, "delivery", ["phone"]).allowed).toBe(false);
+		expect(revealScope(employee("courier"), { party: "recipient", depot: "D1", courier: null, courierIssuer: null }, "delivery", ["phone"]).allowed).toBe(
+			false,
+		);
 	});
 });

@@ -4,7 +4,7 @@ import { type SimRecord, VaultModel } from "../bench/simulate/model";
 import type { EmployeePrincipal, Role } from "../src/auth/principal";
 import type { PolicyRow } from "../src/limits/policy";
 import { call, json, recordBody } from "./support/api";
-import { employeeToken, serviceToken, token } from "./support/tokens";
+import { employeeToken, serviceToken, TEST_ISSUER, token } from "./support/tokens";
 
 /**
  * The simulation decides with the vault's own rules in process; this runs a scaled-down slice of
@@ -28,16 +28,16 @@ describe("the simulation agrees with the real worker", () => {
 		const [ag3] = await create(1, "AG3", undefined);
 
 		const records = new Map<string, SimRecord>();
-		for (const id of ag1) records.set(id, { id, party: "recipient", depot: "AG1", courier: "ag-courier", honeytoken: false });
-		for (const id of ag2) records.set(id, { id, party: "recipient", depot: "AG2", courier: "someone-else", honeytoken: false });
-		records.set(trap, { id: trap, party: "recipient", depot: "AG3", courier: null, honeytoken: true });
-		records.set(ag3 as string, { id: ag3 as string, party: "recipient", depot: "AG3", courier: null, honeytoken: false });
+		for (const id of ag1) records.set(id, { id, party: "recipient", depot: "AG1", courier: "ag-courier", courierIssuer: TEST_ISSUER, honeytoken: false });
+		for (const id of ag2) records.set(id, { id, party: "recipient", depot: "AG2", courier: "someone-else", courierIssuer: TEST_ISSUER, honeytoken: false });
+		records.set(trap, { id: trap, party: "recipient", depot: "AG3", courier: null, courierIssuer: null, honeytoken: true });
+		records.set(ag3 as string, { id: ag3 as string, party: "recipient", depot: "AG3", courier: null, courierIssuer: null, honeytoken: false });
 		const model = new VaultModel(records, (await env.DB.prepare("SELECT * FROM policies").all<PolicyRow>()).results);
 
 		const who = (subject: string, role: Role, depot: string): EmployeePrincipal => ({
 			kind: "employee",
 			subject,
-			issuer: "x",
+			issuer: TEST_ISSUER,
 			role,
 			depot,
 			scopes: new Set(["reveal"]),

@@ -61,8 +61,11 @@ export interface DayReport {
 	goals: { goal: string; met: boolean; detail: string }[];
 }
 
+/** The issuer of the simulated employees' tokens, and so of the couriers parcels are assigned to. */
+const SIM_ISSUER = "sim";
+
 function employee(subject: string, role: Role, depot: string): EmployeePrincipal {
-	return { kind: "employee", subject, issuer: "sim", role, depot, scopes: new Set(["reveal"]) };
+	return { kind: "employee", subject, issuer: SIM_ISSUER, role, depot, scopes: new Set(["reveal"]) };
 }
 
 const time = (at: number) => new Date(at + 8 * HOUR).toISOString().slice(11, 16);
@@ -84,10 +87,10 @@ export function simulateDay(config: DayConfig, policies: readonly PolicyRow[]): 
 	for (let p = 0; p < config.parcels; p++) {
 		const depot = depots[p % depots.length] as string;
 		const courier = `courier-${depot}-${(Math.floor(p / depots.length) % config.couriersPerDepot) + 1}`;
-		add({ party: "recipient", depot, courier, honeytoken: false });
-		add({ party: "sender", depot, courier: null, honeytoken: false });
+		add({ party: "recipient", depot, courier, courierIssuer: SIM_ISSUER, honeytoken: false });
+		add({ party: "sender", depot, courier: null, courierIssuer: null, honeytoken: false });
 		// Honeytokens sit among the depot's parcels, as planted decoys do.
-		if ((2 * p + 2) % config.honeytokenEvery === 0) add({ party: "recipient", depot, courier: null, honeytoken: true });
+		if ((2 * p + 2) % config.honeytokenEvery === 0) add({ party: "recipient", depot, courier: null, courierIssuer: null, honeytoken: true });
 	}
 	const allIds = [...records.keys()];
 	const model = new VaultModel(records, policies);

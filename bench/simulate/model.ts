@@ -18,6 +18,8 @@ export interface SimRecord {
 	party: Party;
 	depot: string;
 	courier: string | null;
+	/** The courier's issuer (DESIGN "Identity"); null without a courier. */
+	courierIssuer: string | null;
 	honeytoken: boolean;
 }
 
@@ -53,7 +55,13 @@ export class VaultModel {
 		if (!record) return { status: 404, decision: null, revealed: null };
 		const scope = revealScope(employee, record, purpose, fields);
 		const askClass = scope.allowed ? "in_scope" : scope.reason === "not_assigned" ? "out_of_scope" : "purpose_mismatch";
-		const policy = resolvePolicy(this.policies, { kind: "employee", subject: employee.subject, role: employee.role, depot: employee.depot });
+		const policy = resolvePolicy(this.policies, {
+			kind: "employee",
+			issuer: employee.issuer,
+			subject: employee.subject,
+			role: employee.role,
+			depot: employee.depot,
+		});
 		const key = `employee:${employee.subject}`;
 		const state = this.limiters.get(key) ?? EMPTY_STATE;
 		const ask = { recordId, class: askClass, honeytoken: record.honeytoken } as const;

@@ -1,5 +1,6 @@
 /** An employee as the audit log last saw them: the role and depot their token carried. */
 export interface EmployeeActivity {
+	issuer: string;
 	subject: string;
 	role: string;
 	depot: string | null;
@@ -7,13 +8,14 @@ export interface EmployeeActivity {
 }
 
 /**
- * Employees with an entry since ?1, with the role and depot of their latest one; those whose latest
- * entry is at depot ?2 when given (an employee who moved is listed where they are now); at most ?3.
- * The inner range reads index audit_log_employee_at.
+ * Employees with an entry since ?1, with the role and depot of their latest one (SQLite takes the
+ * bare columns from the row holding MAX(at)); those whose latest entry is at depot ?2 when given (an
+ * employee who moved is listed where they are now); at most ?3. An employee is the pair (issuer,
+ * subject). The inner range reads index audit_log_employee_at.
  */
 export const EMPLOYEES_SINCE_SQL = `SELECT * FROM (
-  SELECT actor AS subject, actor_role AS role, actor_depot AS depot, MAX(at) AS last_seen_at FROM audit_log
-  WHERE actor_role IS NOT NULL AND at >= ?1 GROUP BY actor
+  SELECT actor_issuer AS issuer, actor AS subject, actor_role AS role, actor_depot AS depot, MAX(at) AS last_seen_at FROM audit_log
+  WHERE actor_role IS NOT NULL AND at >= ?1 GROUP BY actor_issuer, actor
 ) WHERE ?2 IS NULL OR depot = ?2 ORDER BY last_seen_at DESC LIMIT ?3`;
 
 /**
@@ -33,23 +35,24 @@ export class ActivityStore {
 	}
 
 	/** The latest entry since `since` of each of these employees that has one. */
-	async latestAmong(subjects: readonly string[], since: number): Promise<EmployeeActivity[]> {
-		if (subjects.length === 0) return [];
+	async latestAmong(principals: readonly { issuer: string; subject: string }[], since: number): Promise<EmployeeActivity[]> {
+		if (principals.length === 0) return [];
 		const { results } = await this.db
 			.prepare(
-				`SELECT actor AS subject, actor_role AS role, actor_depot AS depot, MAX(at) AS last_seen_at FROM audit_log
-				 WHERE actor_role IS NOT NULL AND at >= ?2 AND actor IN (SELECT value FROM json_each(?1)) GROUP BY actor`,
+				`SELECT actor_issuer AS issuer, actor AS subject, actor_role AS role, actor_depot AS depot, MAX(at) AS last_seen_at FROM audit_log
+				 WHERE actor_role IS NOT NULL AND at >= ?2 AND (actor_issuer, actor) IN (SELECT value ->> '$.issuer', value ->> '$.subject' FROM json_each(?1))
+				 GROUP BY actor_issuer, actor`,
 			)
-			.bind(JSON.stringify(subjects), since)
+			.bind(JSON.stringify(principals.map(({ issuer, subject }) => ({ issuer, subject }))), since)
 			.all<EmployeeActivity>();
 		return results;
 	}
 
 	/** The role and depot of a principal's latest entry, if it has one (index audit_log_actor). */
-	async latestOf(subject: string): Promise<{ role: string | null; depot: string | null } | null> {
+	async latestOf(principal: { issuer: string; subject: string }): Promise<{ role: string | null; depot: string | null } | null> {
 		return this.db
-			.prepare("SELECT actor_role AS role, actor_depot AS depot FROM audit_log WHERE actor = ?1 ORDER BY seq DESC LIMIT 1")
-			.bind(subject)
+			.prepare("SELECT actor_role AS role, actor_depot AS depot FROM audit_log WHERE actor = ?1 AND actor_issuer = ?2 ORDER BY seq DESC LIMIT 1")
+			.bind(principal.subject, principal.issuer)
 			.first<{ role: string | null; depot: string | null }>();
 	}
 }

@@ -20,6 +20,9 @@ export const AUDIT_KINDS = [
 	"policy.changed",
 	"policy.deleted",
 	"honeytoken.planted",
+	"honeytoken.renewed",
+	"lookups.summarized",
+	"refusals.summarized",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

@@ -1,3 +1,4 @@
+import { classified } from "../storage/d1-errors";
 import { type AuditEntry, type AuditEvent, entryFor, entryHash, GENESIS_HASH } from "./entry";
 
 export interface Head {
@@ -29,6 +30,13 @@ const INSERT_FROM_JSON = `INSERT INTO audit_log (${CONTENT_COLUMNS})
 SELECT value ->> '$.at', value ->> '$.kind', value ->> '$.actor', value ->> '$.actor_issuer', value ->> '$.actor_role',
        value ->> '$.actor_depot', value ->> '$.record_id', value ->> '$.details'
 FROM json_each(?1) ORDER BY key
+RETURNING seq`;
+
+/** The same, for entries that carry an outbox id: one already in the log is not written again. */
+const INSERT_OUTBOX_FROM_JSON = `INSERT INTO audit_log (${CONTENT_COLUMNS}, entry_id)
+SELECT value ->> '$.at', value ->> '$.kind', value ->> '$.actor', value ->> '$.actor_issuer', value ->> '$.actor_role',
+       value ->> '$.actor_depot', value ->> '$.record_id', value ->> '$.details', value ->> '$.entry_id'
+FROM json_each(?1) WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE entry_id = value ->> '$.entry_id') ORDER BY key
 RETURNING seq`;
 
 /**
@@ -64,7 +72,7 @@ export class AuditLog {
 						.bind(JSON.stringify(event.recordIds)),
 				]
 			: [];
-		const results = await this.db.batch([...statements, insert.bind(...values), ...refs]);
+		const results = await classified(this.db.batch([...statements, insert.bind(...values), ...refs]));
 		const seq = (results.at(-1 - refs.length)?.results[0] as { seq?: number } | undefined)?.seq ?? null;
 		if (seq !== null) this.afterAppend?.([seq]);
 		return { results: results.slice(0, statements.length), seq };
@@ -77,10 +85,35 @@ export class AuditLog {
 			const chunk = events.slice(i, i + APPEND_ROWS_PER_STATEMENT).map(entryFor);
 			inserts.push(this.db.prepare(INSERT_FROM_JSON).bind(JSON.stringify(chunk)));
 		}
-		const results = await this.db.batch([...statements, ...inserts]);
+		const results = await classified(this.db.batch([...statements, ...inserts]));
 		const seqs = results.slice(statements.length).flatMap((result) => (result.results as { seq: number }[]).map((row) => row.seq));
 		if (seqs.length > 0) this.afterAppend?.(seqs);
 		return results.slice(0, statements.length);
+	}
+
+	/**
+	 * Entries another store wrote first (a principal's limiter object, which commits a decision and
+	 * its entry in one transaction of its own), in the order given. Each carries the id it got
+	 * there; an id already in the log is skipped, so a flush retried after a crash between the
+	 * D1 commit and the object's acknowledgement writes nothing twice. Returns the seqs written.
+	 */
+	async appendOutbox(entries: readonly { entryId: string; event: AuditEvent }[]): Promise<number[]> {
+		if (entries.length === 0) return [];
+		const rows = entries.map(({ entryId, event }) => ({ ...entryFor(event), entry_id: entryId, record_ids: event.recordIds ?? [] }));
+		const [inserted] = await classified(
+			this.db.batch([
+				this.db.prepare(INSERT_OUTBOX_FROM_JSON).bind(JSON.stringify(rows)),
+				this.db
+					.prepare(
+						`INSERT OR IGNORE INTO audit_record_refs (record_id, seq)
+						 SELECT r.value, a.seq FROM json_each(?1) AS e JOIN audit_log AS a ON a.entry_id = e.value ->> '$.entry_id', json_each(e.value -> '$.record_ids') AS r`,
+					)
+					.bind(JSON.stringify(rows)),
+			]),
+		);
+		const seqs = ((inserted?.results ?? []) as { seq: number }[]).map((row) => row.seq);
+		if (seqs.length > 0) this.afterAppend?.(seqs);
+		return seqs;
 	}
 
 	append(event: AuditEvent): Promise<AppendResult> {

@@ -66,7 +66,8 @@ export function rejection(error: unknown, iss: string): Error {
 
 function principalFrom(payload: Record<string, unknown>, iss: string): Principal {
 	const { sub, scope, role, depot } = payload;
-	if (typeof sub !== "string" || sub.length === 0 || sub.length > 128) throw new TokenRejectedError("principal_invalid", "sub");
+	// No control characters: a subject is part of object names and audit lines, where a newline separates.
+	if (typeof sub !== "string" || sub.length === 0 || sub.length > 128 || /\p{Cc}/u.test(sub)) throw new TokenRejectedError("principal_invalid", "sub");
 	if (scope !== undefined && typeof scope !== "string") throw new TokenRejectedError("principal_invalid", "scope");
 	const scopes = new Set((scope ?? "").split(" ").filter(Boolean));
 	// A token is a service's only when it carries neither employee claim: half an employee is refused.

@@ -4,6 +4,7 @@ export interface AlertRow {
 	severity: "warning" | "critical";
 	kind: string;
 	subject: string | null;
+	subject_issuer: string | null;
 	depot: string | null;
 	details: string;
 	delivery: "pending" | "delivered" | "not_configured";
@@ -19,7 +20,8 @@ export interface NewAlert {
 	severity: "warning" | "critical";
 	kind: string;
 	details: Record<string, unknown>;
-	subject: string | null;
+	/** The principal it is about, as the pair (DESIGN "Identity"); null for depot-wide alerts. */
+	subject: { issuer: string; subject: string } | null;
 	depot: string | null;
 }
 
@@ -30,24 +32,25 @@ export class AlertStore {
 	insert(alert: NewAlert, now: number, webhookConfigured: boolean): D1PreparedStatement {
 		return this.db
 			.prepare(
-				"INSERT INTO alerts (id, at, severity, kind, subject, depot, details, delivery, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?2) ON CONFLICT (id) DO NOTHING",
+				"INSERT INTO alerts (id, at, severity, kind, subject, subject_issuer, depot, details, delivery, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?9, ?6, ?7, ?8, ?2) ON CONFLICT (id) DO NOTHING",
 			)
 			.bind(
 				alert.id ?? crypto.randomUUID(),
 				now,
 				alert.severity,
 				alert.kind,
-				alert.subject,
+				alert.subject?.subject ?? null,
 				alert.depot,
 				JSON.stringify(alert.details),
 				webhookConfigured ? "pending" : "not_configured",
+				alert.subject?.issuer ?? null,
 			);
 	}
 
 	/** Distinct employees of a depot with a daily-quota alert in the last 24 hours. */
 	async employeesAtQuota(depot: string, now: number): Promise<number> {
 		const row = await this.db
-			.prepare("SELECT count(DISTINCT subject) AS n FROM alerts WHERE depot = ?1 AND kind = 'daily_quota_reached' AND at > ?2")
+			.prepare("SELECT count(DISTINCT subject_issuer || char(10) || subject) AS n FROM alerts WHERE depot = ?1 AND kind = 'daily_quota_reached' AND at > ?2")
 			.bind(depot, now - 86_400_000)
 			.first<{ n: number }>();
 		return row?.n ?? 0;
@@ -55,6 +58,11 @@ export class AlertStore {
 
 	async raisedSince(depot: string, kind: string, since: number): Promise<boolean> {
 		return (await this.db.prepare("SELECT 1 FROM alerts WHERE depot = ?1 AND kind = ?2 AND at > ?3 LIMIT 1").bind(depot, kind, since).first()) !== null;
+	}
+
+	/** Alerts still carrying the pre-0006 issuer '' get the employee issuer's `iss`; returns how many. */
+	async recordEmployeeIssuer(employeeIssuer: string): Promise<number> {
+		return (await this.db.prepare("UPDATE alerts SET subject_issuer = ?1 WHERE subject_issuer = ''").bind(employeeIssuer).run()).meta.changes;
 	}
 
 	async list(limit: number, before?: number): Promise<AlertRow[]> {

@@ -12,6 +12,7 @@ function payload(alert: AlertRow): string {
 		severity: alert.severity,
 		kind: alert.kind,
 		subject: alert.subject,
+		subject_issuer: alert.subject_issuer,
 		depot: alert.depot,
 		details: JSON.parse(alert.details),
 	});

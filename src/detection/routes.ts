@@ -1,14 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { actorOf } from "../audit/actor";
-import { keyringConfig } from "../config";
-import { keyringFor } from "../crypto/keyring";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, conflict, jsonResponse } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
+import { courierIssuerOf } from "../records/courier-issuer";
 import { prepareRecord } from "../records/prepare";
-import { recordStoreFor } from "../records/record-store-for";
 import { expiryFor } from "../records/retention";
 import { retentionPolicy } from "../records/retention-policy";
 import { RecordInput } from "../records/schemas";
@@ -68,7 +66,16 @@ honeytokenRoutes.openapi(
 		const principal = c.get("principal");
 		const now = Date.now();
 		const retention = retentionPolicy(c.env, [input.retention_days], () => "/record/retention_days");
-		const record = await prepareRecord(await keyringFor(keyringConfig(c.env)), input, principal.subject, now, expiryFor(input.retention_days, retention, now));
+		const services = c.var.services;
+		const courierIssuer = courierIssuerOf(services.issuers, input.courier_issuer, "/record/courier_issuer");
+		const record = await prepareRecord(
+			await services.keyring,
+			input,
+			{ courierIssuer },
+			principal.subject,
+			now,
+			expiryFor(input.retention_days, retention, now),
+		);
 		const plant = new HoneytokenStore(c.env.DB).plant({
 			record_id: record.id,
 			depot: input.depot,
@@ -76,7 +83,7 @@ honeytokenRoutes.openapi(
 			planted_by: principal.subject,
 			planted_at: now,
 		});
-		const outcome = await recordStoreFor(c.env, c.executionCtx).insert(
+		const outcome = await services.records.insert(
 			[record],
 			[plant],
 			[{ kind: "honeytoken.planted", at: now, actor: actorOf(principal), recordId: record.id, details: { depot: input.depot, label: label ?? null } }],

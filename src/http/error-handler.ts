@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { DecryptionFailedError, UnknownKeyIdError } from "../crypto/errors";
 import { raiseKeyMissingAlert } from "../detection/key-missing-alert";
+import { classifyD1Error, StorageUnavailableError } from "../storage/d1-errors";
 import type { AppEnv } from "./app-env";
 import { ProblemError, problemResponse } from "./problem";
 import type { ProblemSlug } from "./problem-types";
@@ -40,7 +41,7 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
 		console.error(JSON.stringify({ event: "decryption_failed", record_id: error.recordId, field: error.field }));
 		return problemResponse(new ProblemError("internal-error", { detail: "Stored record data failed to authenticate." }));
 	}
-	if (error.message.startsWith("D1_")) {
+	if (classifyD1Error(error) instanceof StorageUnavailableError) {
 		// Storage is down or overloaded: fail closed, and say so as a 503 the client may retry.
 		console.error(JSON.stringify({ event: "storage_unavailable", name: error.name, message: error.message, path: c.req.path }));
 		return problemResponse(new ProblemError("dependency-unavailable", { detail: "Storage is unavailable; nothing was changed or revealed." }));

@@ -12,7 +12,8 @@ export const ProblemSchema = z
 	})
 	.openapi("Problem");
 
-const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
+/** A problem response for createRoute's `responses`. */
+export const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
 
 /** Error responses every authenticated route can give. */
 export const authenticatedErrors = {

@@ -22,7 +22,14 @@ export const problemTypes = {
 	"quota-exceeded": {
 		status: 429,
 		title: "Quota exceeded",
-		description: "A reveal limit (burst, daily or distinct records) is reached; Retry-After says when to try again.",
+		description:
+			"A limit is reached: a reveal limit (burst, daily or distinct records) or a lookup limit (lookup_burst, lookup_daily, misses); `limit` names it and Retry-After says when to try again.",
+	},
+	"too-many-refusals": {
+		status: 429,
+		title: "Too many refused requests",
+		description:
+			"More of your requests were refused in the last hour than the refusal budget allows (asks for records that do not exist, tokens that do not verify); Retry-After says when to try again. Refresh your list instead of retrying.",
 	},
 	suspended: { status: 423, title: "Suspended", description: "Reveals are suspended for this principal; ops must reinstate it." },
 	"not-found": { status: 404, title: "Not found", description: "No such resource." },

@@ -1,4 +1,5 @@
-import { DAY_SECONDS, type EffectivePolicy, type LimitKind, type Rule } from "./policy";
+import type { ActivityAlert } from "./activity";
+import { DAY_SECONDS, type EffectivePolicy, type LimitKind, type Rule, type RuleKind } from "./policy";
 
 /** Ten out-of-scope asks within an hour suspend (DESIGN "Immediate suspension"). */
 export const PROBE_LIMIT = 10;
@@ -35,7 +36,7 @@ export interface LimiterAsk {
 export type Refusal = "suspended" | "honeytoken" | "out_of_scope_probing" | "out_of_scope" | "purpose_mismatch" | LimitKind;
 
 export interface RuleUsage {
-	rule: Rule;
+	rule: Rule<RuleKind>;
 	/** Grants left in the window after this decision. */
 	remaining: number;
 	/** Seconds until the window has room again (or until it is wholly fresh when it has room). */
@@ -44,7 +45,7 @@ export interface RuleUsage {
 
 export interface AlertIntent {
 	severity: "warning" | "critical";
-	kind: "honeytoken_touched" | "out_of_scope_probing" | "daily_quota_reached";
+	kind: "honeytoken_touched" | "out_of_scope_probing" | "daily_quota_reached" | ActivityAlert;
 	details: Record<string, string | number | boolean | null>;
 }
 
@@ -179,6 +180,7 @@ function usageOf(rule: Rule, used: number, includesNow: boolean, state: LimiterS
 
 /** One enforced rule's standing outside any ask: how much of it is used, what is left, when it resets. */
 export interface RuleStanding extends RuleUsage {
+	rule: Rule<LimitKind>;
 	used: number;
 }
 
@@ -194,7 +196,7 @@ export function standing(state: LimiterState, policy: EffectivePolicy, now: numb
 	return policy.enforced.map((rule) => {
 		const verdict = evaluate(rule, state, UNSEEN_RECORD, now);
 		if (verdict.refuses) return { rule, used: verdict.used, remaining: 0, resetSeconds: Math.max(1, Math.ceil((verdict.retryAt - now) / 1000)) };
-		return { ...usageOf(rule, verdict.used, false, state, now), used: verdict.used };
+		return { ...usageOf(rule, verdict.used, false, state, now), rule, used: verdict.used };
 	});
 }
 

@@ -13,19 +13,23 @@ export interface ListFilter {
 	depot?: string;
 }
 
+const keyOf = (principal: { issuer: string; subject: string }) => `${principal.issuer}\n${principal.subject}`;
+
 /**
  * One list from the two places that know principals: status rows (whoever was suspended or
- * reinstated, ever) and the audit log's recent activity. Someone with no status row has never been
- * suspended. The filter applies to the merged principal, so a recently active employee counts as
- * active only if no status row says otherwise: pass the status rows of every active subject.
- * Newest first by whichever happened last; the role and depot are the latest seen.
+ * reinstated, ever) and the audit log's recent activity. A principal is the pair (issuer, subject).
+ * Someone with no status row has never been suspended. The filter applies to the merged principal,
+ * so a recently active employee counts as active only if no status row says otherwise: pass the
+ * status rows of every active principal. Newest first by whichever happened last; the role and
+ * depot are the latest seen.
  */
 export function listPrincipals(statuses: readonly PrincipalStatusRow[], activity: readonly EmployeeActivity[], filter: ListFilter = {}): ListedPrincipal[] {
-	const seen = new Map(activity.map((row) => [row.subject, row]));
+	const seen = new Map(activity.map((row) => [keyOf(row), row]));
 	const listed = new Map<string, ListedPrincipal>();
 	for (const row of statuses) {
-		const recent = seen.get(row.subject);
-		listed.set(row.subject, {
+		const recent = seen.get(keyOf(row));
+		listed.set(keyOf(row), {
+			issuer: row.issuer,
 			subject: row.subject,
 			kind: row.kind,
 			role: recent?.role ?? row.role,
@@ -38,8 +42,8 @@ export function listPrincipals(statuses: readonly PrincipalStatusRow[], activity
 		});
 	}
 	for (const row of activity) {
-		if (listed.has(row.subject)) continue;
-		listed.set(row.subject, { ...row, kind: "employee", status: "active", reason: null, changed_by: null, changed_at: null });
+		if (listed.has(keyOf(row))) continue;
+		listed.set(keyOf(row), { ...row, kind: "employee", status: "active", reason: null, changed_by: null, changed_at: null });
 	}
 	const latest = (principal: ListedPrincipal) => Math.max(principal.last_seen_at ?? 0, principal.changed_at ?? 0);
 	return [...listed.values()]

@@ -1,17 +1,29 @@
 import type { PolicyLayer, PolicyRow } from "./policy";
 
 const COLUMNS =
-	"layer, target, mode, burst_limit, burst_window_seconds, daily_limit, distinct_limit, ring_threshold, depot_daily_budget, version, updated_by, updated_at";
+	"layer, target_issuer, target, mode, burst_limit, burst_window_seconds, daily_limit, distinct_limit, ring_threshold, depot_daily_budget, lookup_limit, lookup_window_seconds, lookup_daily_limit, miss_limit, refusal_limit, version, updated_by, updated_at";
+const VALUES = COLUMNS.split(", ").map((column) => `value ->> '$.${column}'`);
 
 export class PolicyStore {
-	constructor(private readonly db: D1Database) {}
+	constructor(
+		private readonly db: D1Database,
+		/** What a stored target issuer means: '' on an employee layer (a row from before migration 0006) is the employee issuer. */
+		private readonly stored: (issuer: string) => string = (issuer) => issuer,
+	) {}
 
 	async all(): Promise<PolicyRow[]> {
-		return (await this.db.prepare(`SELECT ${COLUMNS} FROM policies ORDER BY layer, target`).all<PolicyRow>()).results;
+		const { results } = await this.db.prepare(`SELECT ${COLUMNS} FROM policies ORDER BY layer, target, target_issuer`).all<PolicyRow>();
+		return results.map((row) => this.read(row));
 	}
 
-	async get(layer: PolicyLayer, target: string): Promise<PolicyRow | null> {
-		return this.db.prepare(`SELECT ${COLUMNS} FROM policies WHERE layer = ?1 AND target = ?2`).bind(layer, target).first<PolicyRow>();
+	async get(layer: PolicyLayer, targetIssuer: string, target: string): Promise<PolicyRow | null> {
+		// An employee layer from before migration 0006 ('' issuer) is the employee issuer's; a row written since wins.
+		const row = await this.db
+			.prepare(`SELECT ${COLUMNS} FROM policies WHERE layer = ?1 AND target = ?3 AND target_issuer IN (?2, '') ORDER BY target_issuer = '' LIMIT 1`)
+			.bind(layer, targetIssuer, target)
+			.first<PolicyRow>();
+		const read = row ? this.read(row) : null;
+		return read && read.target_issuer === targetIssuer ? read : null;
 	}
 
 	/**
@@ -19,33 +31,37 @@ export class PolicyStore {
 	 * is in the statement, so two ops racing on one layer cannot both win.
 	 */
 	upsert(row: PolicyRow, expectedVersion: number): D1PreparedStatement {
+		const updates = COLUMNS.split(", ")
+			.filter((column) => !["layer", "target_issuer", "target"].includes(column))
+			.map((column) => `${column} = excluded.${column}`)
+			.join(", ");
 		return this.db
 			.prepare(
-				`INSERT INTO policies (${COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?13, ?9, ?10, ?11
-				 WHERE COALESCE((SELECT version FROM policies WHERE layer = ?1 AND target = ?2), 0) = ?12
-				 ON CONFLICT (layer, target) DO UPDATE SET mode = excluded.mode, burst_limit = excluded.burst_limit,
-				   burst_window_seconds = excluded.burst_window_seconds, daily_limit = excluded.daily_limit, distinct_limit = excluded.distinct_limit,
-				   ring_threshold = excluded.ring_threshold, depot_daily_budget = excluded.depot_daily_budget, version = excluded.version, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+				`INSERT INTO policies (${COLUMNS}) SELECT ${VALUES.join(", ")} FROM json_each(?1)
+				 WHERE COALESCE((SELECT version FROM policies WHERE layer = ?2 AND target_issuer = ?3 AND target = ?4), 0) = ?5
+				 ON CONFLICT (layer, target_issuer, target) DO UPDATE SET ${updates}`,
 			)
-			.bind(
-				row.layer,
-				row.target,
-				row.mode,
-				row.burst_limit,
-				row.burst_window_seconds,
-				row.daily_limit,
-				row.distinct_limit,
-				row.ring_threshold,
-				row.version,
-				row.updated_by,
-				row.updated_at,
-				expectedVersion,
-				row.depot_daily_budget,
-			);
+			.bind(JSON.stringify([row]), row.layer, row.target_issuer, row.target, expectedVersion);
 	}
 
-	delete(layer: PolicyLayer, target: string, expectedVersion: number): D1PreparedStatement {
-		return this.db.prepare("DELETE FROM policies WHERE layer = ?1 AND target = ?2 AND version = ?3").bind(layer, target, expectedVersion);
+	delete(layer: PolicyLayer, targetIssuer: string, target: string, expectedVersion: number): D1PreparedStatement {
+		return this.db
+			.prepare("DELETE FROM policies WHERE layer = ?1 AND target_issuer = ?2 AND target = ?3 AND version = ?4")
+			.bind(layer, targetIssuer, target, expectedVersion);
+	}
+
+	/** Employee layers still carrying the pre-0006 issuer '' get the employee issuer's `iss`; returns how many. */
+	async recordEmployeeIssuer(employeeIssuer: string): Promise<number> {
+		const [updated] = await this.db.batch([
+			this.db.prepare("UPDATE OR IGNORE policies SET target_issuer = ?1 WHERE layer = 'employee' AND target_issuer = ''").bind(employeeIssuer),
+			// One the employee got since under the real issuer is newer than the '' one it collided with.
+			this.db.prepare("DELETE FROM policies WHERE layer = 'employee' AND target_issuer = ''"),
+		]);
+		return updated?.meta.changes ?? 0;
+	}
+
+	private read(row: PolicyRow): PolicyRow {
+		return row.layer === "employee" ? { ...row, target_issuer: this.stored(row.target_issuer) } : row;
 	}
 }
 
@@ -54,9 +70,9 @@ export const POLICY_CACHE_MS = 5_000;
 
 let cached: { at: number; rows: Promise<PolicyRow[]> } | null = null;
 
-export function cachedPolicies(db: D1Database, now: number): Promise<PolicyRow[]> {
+export function cachedPolicies(store: PolicyStore, now: number): Promise<PolicyRow[]> {
 	if (!cached || now - cached.at > POLICY_CACHE_MS) {
-		const rows = new PolicyStore(db).all();
+		const rows = store.all();
 		cached = { at: now, rows };
 		// A failed read must not stick: the next ask tries again.
 		rows.catch(() => {

@@ -1,15 +1,32 @@
-import type { Principal } from "../auth/principal";
+import { ROLES } from "../auth/principal";
 
+/** Reveal limits: grants per burst window, per 24 hours, and distinct records per 24 hours. */
 export const LIMIT_KINDS = ["burst", "daily", "distinct"] as const;
 export type LimitKind = (typeof LIMIT_KINDS)[number];
-export type PolicyMode = "enforce" | "report-only";
-export type PolicyLayer = "default" | "role" | "depot" | "employee";
+/**
+ * Limits of everything else a principal does (DESIGN "Principals and scopes": every lookup is
+ * counted, each under a limit of its own): lookups per burst window and per 24 hours, employee
+ * shipment lookups that find nothing in scope per hour, refused calls per hour.
+ */
+export const ACTIVITY_KINDS = ["lookup_burst", "lookup_daily", "misses", "refusals"] as const;
+export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
+export type RuleKind = LimitKind | ActivityKind;
+
+export const POLICY_MODES = ["enforce", "report-only"] as const;
+export type PolicyMode = (typeof POLICY_MODES)[number];
+export const POLICY_LAYERS = ["default", "role", "depot", "employee"] as const;
+export type PolicyLayer = (typeof POLICY_LAYERS)[number];
+/** What a role layer may target: the employee roles, and "service" for every service principal. */
+export const ROLE_TARGETS = [...ROLES, "service"] as const;
 
 export const DAY_SECONDS = 86_400;
+export const HOUR_SECONDS = 3_600;
 
 /** A stored policy layer; a null limit defers to the layers below. */
 export interface PolicyRow {
 	layer: PolicyLayer;
+	/** The issuer of an employee layer's employee (DESIGN "Identity"); '' for other layers. */
+	target_issuer: string;
 	target: string;
 	mode: PolicyMode;
 	burst_limit: number | null;
@@ -18,14 +35,19 @@ export interface PolicyRow {
 	distinct_limit: number | null;
 	ring_threshold: number | null;
 	depot_daily_budget: number | null;
+	lookup_limit: number | null;
+	lookup_window_seconds: number | null;
+	lookup_daily_limit: number | null;
+	miss_limit: number | null;
+	refusal_limit: number | null;
 	version: number;
 	updated_by: string;
 	updated_at: number;
 }
 
-/** One limit as it applies to one principal: at most `limit` grants per `windowSeconds`. */
-export interface Rule {
-	kind: LimitKind;
+/** One limit as it applies to one principal: at most `limit` per `windowSeconds`. */
+export interface Rule<K extends RuleKind = LimitKind> {
+	kind: K;
 	limit: number;
 	windowSeconds: number;
 	mode: PolicyMode;
@@ -33,11 +55,16 @@ export interface Rule {
 	target: string;
 }
 
-export interface EffectivePolicy {
+export interface ResolvedRules<K extends RuleKind = LimitKind> {
 	/** The enforcing rule of each kind: one per kind, always (the built-in one if no layer enforces it). */
-	enforced: Rule[];
+	enforced: Rule<K>[];
 	/** Report-only rules more specific than the enforcing one: evaluated and recorded, never refusing. */
-	shadow: Rule[];
+	shadow: Rule<K>[];
+}
+
+export interface EffectivePolicy extends ResolvedRules<LimitKind> {
+	/** Lookups, misses and refusals, resolved like the reveal limits. */
+	activity: ResolvedRules<ActivityKind>;
 	/** Employees of one depot at their daily quota on one day that raise a ring alert. */
 	ringThreshold: number;
 	/** Reveals by all employees of the principal's depot in 24 hours before a critical alert. */
@@ -47,6 +74,7 @@ export interface EffectivePolicy {
 /** Strict limits that apply to any kind no stored layer enforces: the vault never runs unlimited. */
 const BUILT_IN: PolicyRow = {
 	layer: "default",
+	target_issuer: "",
 	target: "",
 	mode: "enforce",
 	burst_limit: 20,
@@ -55,42 +83,64 @@ const BUILT_IN: PolicyRow = {
 	distinct_limit: 150,
 	ring_threshold: 3,
 	depot_daily_budget: 5000,
+	lookup_limit: 120,
+	lookup_window_seconds: 60,
+	lookup_daily_limit: 2000,
+	miss_limit: 60,
+	refusal_limit: 30,
 	version: 0,
 	updated_by: "built-in",
 	updated_at: 0,
 };
 
-function ruleFrom(row: PolicyRow, kind: LimitKind): Rule | null {
-	const limit = kind === "burst" ? row.burst_limit : kind === "daily" ? row.daily_limit : row.distinct_limit;
+function ruleFrom<K extends RuleKind>(row: PolicyRow, kind: K): Rule<K> | null {
+	const [limit, windowSeconds] = ((): [number | null, number] => {
+		switch (kind) {
+			case "burst":
+				return [row.burst_limit, row.burst_window_seconds ?? 600];
+			case "daily":
+				return [row.daily_limit, DAY_SECONDS];
+			case "distinct":
+				return [row.distinct_limit, DAY_SECONDS];
+			case "lookup_burst":
+				return [row.lookup_limit, row.lookup_window_seconds ?? 60];
+			case "lookup_daily":
+				return [row.lookup_daily_limit, DAY_SECONDS];
+			case "misses":
+				return [row.miss_limit, HOUR_SECONDS];
+			case "refusals":
+				return [row.refusal_limit, HOUR_SECONDS];
+		}
+	})();
 	if (limit === null) return null;
-	const windowSeconds = kind === "burst" ? (row.burst_window_seconds ?? 600) : DAY_SECONDS;
 	return { kind, limit, windowSeconds, mode: row.mode, layer: row.layer, target: row.target };
 }
 
-/** The layers that apply to a principal, most specific first. Services have the role "service". */
-export function layersFor(principal: Pick<Principal, "kind" | "subject"> & { role?: string; depot?: string }): [PolicyLayer, string][] {
-	const layers: [PolicyLayer, string][] = [["employee", principal.subject]];
-	if (principal.kind === "employee" && principal.depot) layers.push(["depot", principal.depot]);
-	layers.push(["role", principal.kind === "employee" ? (principal.role ?? "") : "service"]);
-	layers.push(["default", ""]);
+/** Who the layers are resolved for: a principal is the pair (issuer, subject); employees have a role and depot. */
+export interface PolicySubject {
+	kind: "employee" | "service";
+	issuer: string;
+	subject: string;
+	role?: string;
+	depot?: string;
+}
+
+/** The layers that apply to a principal, most specific first, as [layer, target issuer, target]. Services have the role "service". */
+export function layersFor(principal: PolicySubject): [PolicyLayer, string, string][] {
+	const layers: [PolicyLayer, string, string][] = [["employee", principal.issuer, principal.subject]];
+	if (principal.kind === "employee" && principal.depot) layers.push(["depot", "", principal.depot]);
+	layers.push(["role", "", principal.kind === "employee" ? (principal.role ?? "") : "service"]);
+	layers.push(["default", "", ""]);
 	return layers;
 }
 
-/**
- * Resolves the layers for one principal. For each limit, the most specific enforcing layer that
- * sets it is enforced; report-only layers above it become shadow rules (a trial of a new value
- * that records what it would refuse while the old value still protects). A report-only layer never
- * displaces an enforcing one below it, so report-only can never switch enforcement off by accident.
- */
-export function resolvePolicy(rows: readonly PolicyRow[], principal: Parameters<typeof layersFor>[0]): EffectivePolicy {
-	const byKey = new Map(rows.map((row) => [`${row.layer}\u0000${row.target}`, row]));
-	const applicable = layersFor(principal)
-		.map(([layer, target]) => byKey.get(`${layer}\u0000${target}`) ?? (layer === "default" ? BUILT_IN : undefined))
-		.filter((row): row is PolicyRow => row !== undefined);
-	const enforced: Rule[] = [];
-	const shadow: Rule[] = [];
-	for (const kind of LIMIT_KINDS) {
-		let enforcing: Rule | null = null;
+export const layerKey = (layer: PolicyLayer, targetIssuer: string, target: string) => `${layer}\u0000${targetIssuer}\u0000${target}`;
+
+function resolveKinds<K extends RuleKind>(applicable: readonly PolicyRow[], kinds: readonly K[]): ResolvedRules<K> {
+	const enforced: Rule<K>[] = [];
+	const shadow: Rule<K>[] = [];
+	for (const kind of kinds) {
+		let enforcing: Rule<K> | null = null;
 		for (const row of applicable) {
 			const rule = ruleFrom(row, kind);
 			if (!rule) continue;
@@ -101,11 +151,75 @@ export function resolvePolicy(rows: readonly PolicyRow[], principal: Parameters<
 			shadow.push(rule);
 		}
 		// Every limit is always enforced by someone: if no stored layer enforces it, the built-in does.
-		enforced.push(enforcing ?? (ruleFrom(BUILT_IN, kind) as Rule));
+		enforced.push(enforcing ?? (ruleFrom(BUILT_IN, kind) as Rule<K>));
 	}
+	return { enforced, shadow };
+}
+
+/**
+ * Resolves the layers for one principal. For each limit, the most specific enforcing layer that
+ * sets it is enforced; report-only layers above it become shadow rules (a trial of a new value
+ * that records what it would refuse while the old value still protects). A report-only layer never
+ * displaces an enforcing one below it, so report-only can never switch enforcement off by accident.
+ * Rows must carry their real issuer (PolicyStore reads '' as the employee issuer).
+ */
+export function resolvePolicy(rows: readonly PolicyRow[], principal: PolicySubject): EffectivePolicy {
+	const byKey = new Map(rows.map((row) => [layerKey(row.layer, row.target_issuer, row.target), row]));
+	const applicable = layersFor(principal)
+		.map(([layer, issuer, target]) => byKey.get(layerKey(layer, issuer, target)) ?? (layer === "default" ? BUILT_IN : undefined))
+		.filter((row): row is PolicyRow => row !== undefined);
 	// Detection thresholds come from enforcing layers only: a report-only trial must not silence them.
 	const live = applicable.filter((row) => row.mode === "enforce");
 	const ringThreshold = live.find((row) => row.ring_threshold !== null)?.ring_threshold ?? (BUILT_IN.ring_threshold as number);
 	const depotDailyBudget = live.find((row) => row.depot_daily_budget !== null)?.depot_daily_budget ?? (BUILT_IN.depot_daily_budget as number);
-	return { enforced, shadow, ringThreshold, depotDailyBudget };
+	return { ...resolveKinds(applicable, LIMIT_KINDS), activity: resolveKinds(applicable, ACTIVITY_KINDS), ringThreshold, depotDailyBudget };
+}
+
+/** A field error as the API reports it: an RFC 6901 pointer into the request, and what is wrong. */
+export interface FieldError {
+	pointer: string;
+	code: string;
+	message: string;
+}
+
+export type LayerInput = Pick<
+	PolicyRow,
+	| "mode"
+	| "burst_limit"
+	| "burst_window_seconds"
+	| "daily_limit"
+	| "distinct_limit"
+	| "ring_threshold"
+	| "depot_daily_budget"
+	| "lookup_limit"
+	| "lookup_window_seconds"
+	| "lookup_daily_limit"
+	| "miss_limit"
+	| "refusal_limit"
+>;
+
+/**
+ * The rules a layer must keep beyond its schema: role layers name a role, detection thresholds
+ * live on depot and default layers, and the default layer enforces every limit (it is what applies
+ * when nothing more specific does). Pure: the route reports what this returns.
+ */
+export function layerErrors(layer: PolicyLayer, target: string, input: LayerInput): FieldError[] {
+	const errors: FieldError[] = [];
+	if (layer === "role" && !(ROLE_TARGETS as readonly string[]).includes(target)) {
+		errors.push({ pointer: "/target", code: "invalid_value", message: `must be one of ${ROLE_TARGETS.join(", ")}` });
+	}
+	for (const field of ["ring_threshold", "depot_daily_budget"] as const) {
+		if (input[field] !== null && layer !== "depot" && layer !== "default") {
+			errors.push({ pointer: `/${field}`, code: "custom", message: "only depot and default layers take this" });
+		}
+	}
+	if (layer === "default") {
+		if (input.mode !== "enforce") errors.push({ pointer: "/mode", code: "custom", message: "the default layer must enforce" });
+		// Lookup and refusal limits it leaves unset are the built-in ones, never none.
+		for (const field of ["burst_limit", "daily_limit", "distinct_limit"] as const) {
+			if (input[field] === null)
+				errors.push({ pointer: `/${field}`, code: "custom", message: "the default layer must enforce burst, daily and distinct limits" });
+		}
+	}
+	return errors;
 }

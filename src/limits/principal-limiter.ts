@@ -1,5 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
+import { auditLogFor } from "../audit/audit-log-for";
+import type { AuditActor } from "../audit/entry";
+import { AlertStore } from "../detection/alert-store";
 import type { Env } from "../env";
+import { type ActivityState, applyLookup, countRefusal, decideLookup, EMPTY_ACTIVITY, type LookupAsk, type LookupDecision } from "./activity";
+import { AuditOutbox } from "./audit-outbox";
 import {
 	type AlertIntent,
 	apply,
@@ -13,6 +18,7 @@ import {
 	type Suspension,
 	standing,
 } from "./decide";
+import { addToSummary, closeSummaries, type MinuteSummary, nextClose, summaryEvent } from "./minute-summary";
 import { DAY_SECONDS, type EffectivePolicy } from "./policy";
 
 export interface LimiterStatus {
@@ -25,51 +31,280 @@ export interface LimiterStatus {
 }
 
 const STATE_KEY = "state";
+const ACTIVITY_KEY = "activity";
+const SUMMARIES_KEY = "summaries";
 const OUTBOX_KEY = "outbox";
+const DEPOT_KEY = "depot";
 
-/** An alert raised by a decision, kept until the worker has written it to D1. */
+/** Entries flushed to D1 per statement batch, and how soon after a grant the depot hears of it. */
+const FLUSH_BATCH = 100;
+const DEPOT_FLUSH_DELAY_MS = 2_000;
+
+/** An alert raised by a decision, kept until it is written to D1. */
 export interface Notice {
 	id: string;
 	at: number;
 	alert: AlertIntent;
 	/** Whether the decision that raised it suspended the principal. */
 	suspends: boolean;
+	/** Who it is about, so this object can write it itself when no request does. */
+	actor?: AuditActor;
+}
+
+/** Grants not yet told to a depot's ledger: counted in the grant's own transaction, sent in numbered batches. */
+interface DepotPending {
+	budget: number;
+	reveals: number;
+	/** The number of the batch these reveals go out in; the ledger counts each batch once. */
+	batch: number;
+}
+
+/** How a refusal is audited: on its own entry (the caller writes it), or summed into this object's per-minute entry. */
+export type RefusalAudit = "entry" | "summarized";
+
+export interface AskOutcome {
+	decision: Decision;
+	notices: Notice[];
+	audit: RefusalAudit;
+	/** Set when the refusal budget is spent: answer 429 with this Retry-After (a suspension still answers 423). */
+	refusalsRetryAfterSeconds: number | null;
 }
 
 /**
- * One per principal (named `employee:<sub>` or `service:<sub>`): the single, strongly consistent
- * place that counts a principal's reveals. Each call reads the state, decides with the pure
- * `decide`, and writes the result inside one synchronous SQLite transaction (`transactionSync`
- * over the synchronous KV API): no await, so no other call can interleave, and concurrent asks are
- * counted exactly. An await between read and write would let another call in (measured: 11 grants
- * of 100 concurrent asks against a limit of 10). State lives in durable storage: eviction loses nothing.
+ * One per principal (see `limiterName`): the single, strongly consistent place that counts a
+ * principal's reveals, lookups and refusals. Each call reads the state, decides with a pure
+ * function (`decide`, `decideLookup`, `countRefusal`), and writes the result inside one synchronous
+ * SQLite transaction (`transactionSync`): no await, so no other call can interleave, and
+ * concurrent asks are counted exactly. An await between read and write would let another call in
+ * (measured: 11 grants of 100 concurrent asks against a limit of 10). State lives in durable
+ * storage: eviction loses nothing.
+ *
+ * What this object records for the audit log or the depot ledger (per-minute summaries, its
+ * outbox, pending depot counts) is committed in the same transaction as the decision, and its
+ * alarm writes it onward, retried until it lands.
  */
 export class PrincipalLimiter extends DurableObject<Env> {
+	private readonly outbox: AuditOutbox;
+	/** Whether this instance already asked for an alarm; the alarm clears it. */
+	private alarmAsked = false;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		this.outbox = new AuditOutbox(ctx.storage.sql);
+	}
+
 	private read(): LimiterState {
 		return this.ctx.storage.kv.get<LimiterState>(STATE_KEY) ?? EMPTY_STATE;
 	}
 
-	private update<T>(change: (state: LimiterState, now: number) => { next: LimiterState; result: T }): T {
-		return this.ctx.storage.transactionSync(() => {
-			const { next, result } = change(this.read(), Date.now());
-			this.ctx.storage.kv.put(STATE_KEY, next);
-			return result;
-		});
+	private activity(): ActivityState {
+		return { ...EMPTY_ACTIVITY, ...this.ctx.storage.kv.get<ActivityState>(ACTIVITY_KEY) };
+	}
+
+	private summaries(): MinuteSummary[] {
+		return this.ctx.storage.kv.get<MinuteSummary[]>(SUMMARIES_KEY) ?? [];
+	}
+
+	private notices(): Notice[] {
+		return this.ctx.storage.kv.get<Notice[]>(OUTBOX_KEY) ?? [];
+	}
+
+	/** Queues alerts into the notices outbox; inside a transaction. */
+	private raise(alerts: readonly AlertIntent[], now: number, suspends: boolean, actor: AuditActor): Notice[] {
+		const raised = alerts.map((alert) => ({ id: crypto.randomUUID(), at: now, alert, suspends, actor }));
+		const notices = [...this.notices(), ...raised];
+		if (raised.length > 0) this.ctx.storage.kv.put(OUTBOX_KEY, notices);
+		return notices;
+	}
+
+	private summarize(entry: Parameters<typeof addToSummary>[1], now: number): void {
+		this.ctx.storage.kv.put(SUMMARIES_KEY, addToSummary(this.summaries(), entry, now));
+	}
+
+	/** Asks for an alarm at `at` unless this instance already has one coming. */
+	private wake(at: number): void {
+		if (this.alarmAsked) return;
+		this.alarmAsked = true;
+		void this.ctx.storage.setAlarm(at);
 	}
 
 	/**
 	 * Decides an ask. Alerts the decision raises go into this object's outbox in the same
 	 * transaction, and every answer carries the whole outbox until the caller acknowledges it:
-	 * if the caller's D1 write fails after this commit, the next ask delivers them again.
+	 * if the caller's D1 write fails after this commit, the next ask (or this object's alarm)
+	 * delivers them again. A refusal counts against the refusal budget; past it, it is summed into
+	 * this minute's summary entry instead of being audited on its own.
 	 */
-	ask(ask: LimiterAsk, policy: EffectivePolicy): { decision: Decision; notices: Notice[] } {
-		return this.update((state, now) => {
+	ask(ask: LimiterAsk, policy: EffectivePolicy, actor: AuditActor): AskOutcome {
+		const now = Date.now();
+		const outcome = this.ctx.storage.transactionSync((): AskOutcome => {
+			const state = this.read();
 			const decision = decide(state, ask, policy, now);
-			const raised = decision.alerts.map((alert) => ({ id: crypto.randomUUID(), at: now, alert, suspends: decision.suspend !== null }));
-			const notices = [...(this.ctx.storage.kv.get<Notice[]>(OUTBOX_KEY) ?? []), ...raised];
-			if (raised.length > 0) this.ctx.storage.kv.put(OUTBOX_KEY, notices);
-			return { next: apply(state, ask, decision, now), result: { decision, notices } };
+			this.ctx.storage.kv.put(STATE_KEY, apply(state, ask, decision, now));
+			let audit: RefusalAudit = "entry";
+			let refusalsRetryAfterSeconds: number | null = null;
+			const alerts = [...decision.alerts];
+			// A honeytoken touched or a new suspension is always news on its own; other refusals spend the budget.
+			if (!decision.granted && decision.refusal !== "honeytoken" && decision.suspend === null) {
+				const counted = countRefusal(this.activity(), policy.activity, now);
+				this.ctx.storage.kv.put(ACTIVITY_KEY, counted.next);
+				alerts.push(...counted.alerts);
+				if (!counted.withinBudget) {
+					audit = "summarized";
+					refusalsRetryAfterSeconds = counted.retryAfterSeconds;
+					this.summarize({ kind: "refusals.summarized", actor, counts: { [`ask_${decision.refusal}`]: 1 }, recordIds: [ask.recordId] }, now);
+				}
+			}
+			if (decision.granted && actor.depot) this.countForDepot(actor.depot, policy.depotDailyBudget);
+			const notices = this.raise(alerts, now, decision.suspend !== null, actor);
+			return { decision: { ...decision, alerts }, notices, audit, refusalsRetryAfterSeconds };
 		});
+		this.scheduleFlush(now);
+		return outcome;
+	}
+
+	/**
+	 * A refusal the worker decided without asking (no such record, a reveal token that does not
+	 * verify or is not the caller's): counted against the same budget as refused asks.
+	 */
+	refuse(reason: string, recordId: string | null, policy: EffectivePolicy, actor: AuditActor): { audit: RefusalAudit; retryAfterSeconds: number | null } {
+		const now = Date.now();
+		const result = this.ctx.storage.transactionSync(() => {
+			const counted = countRefusal(this.activity(), policy.activity, now);
+			this.ctx.storage.kv.put(ACTIVITY_KEY, counted.next);
+			this.raise(counted.alerts, now, false, actor);
+			if (counted.withinBudget) return { audit: "entry" as const, retryAfterSeconds: null };
+			this.summarize({ kind: "refusals.summarized", actor, counts: { [reason]: 1 }, recordIds: recordId ? [recordId] : [] }, now);
+			return { audit: "summarized" as const, retryAfterSeconds: counted.retryAfterSeconds };
+		});
+		this.scheduleFlush(now);
+		return result;
+	}
+
+	/**
+	 * Decides a lookup (a shipment scan, a phone lookup) after the worker has read its answer, and
+	 * sums it into this minute's lookup summary entry with the records it found, granted or not.
+	 */
+	lookup(kind: "phone" | "shipment", ask: LookupAsk & { recordIds: readonly string[] }, policy: EffectivePolicy, actor: AuditActor): LookupDecision {
+		const now = Date.now();
+		const decision = this.ctx.storage.transactionSync(() => {
+			const activity = this.activity();
+			const decided = decideLookup(activity, ask, policy.activity, now);
+			this.ctx.storage.kv.put(ACTIVITY_KEY, applyLookup(activity, ask, decided, policy.activity, now));
+			const counts: Record<string, number> = { [`${kind}_lookups`]: 1 };
+			if (ask.miss) counts.misses = 1;
+			if (!decided.granted) counts.refused = 1;
+			this.summarize({ kind: "lookups.summarized", actor, counts, recordIds: decided.granted ? ask.recordIds : [] }, now);
+			this.raise(decided.alerts, now, false, actor);
+			return decided;
+		});
+		this.scheduleFlush(now);
+		return decision;
+	}
+
+	/** Counts a grant towards the depot's daily budget, in the grant's transaction. */
+	private countForDepot(depot: string, budget: number): void {
+		const pending = this.depots();
+		const current = pending[depot] ?? { budget, reveals: 0, batch: 0 };
+		this.ctx.storage.kv.put(DEPOT_KEY, { ...pending, [depot]: { ...current, budget, reveals: current.reveals + 1 } });
+	}
+
+	private depots(): Record<string, DepotPending> {
+		return this.ctx.storage.kv.get<Record<string, DepotPending>>(DEPOT_KEY) ?? {};
+	}
+
+	private scheduleFlush(now: number): void {
+		const close = nextClose(this.summaries());
+		const depot = Object.values(this.depots()).some((pending) => pending.reveals > 0) ? now + DEPOT_FLUSH_DELAY_MS : null;
+		const pending = this.notices().some((notice) => notice.actor) || this.outbox.size() > 0 ? now + DEPOT_FLUSH_DELAY_MS : null;
+		const due = [close === null ? null : close + 1_000, depot, pending].filter((at): at is number => at !== null);
+		if (due.length > 0) this.wake(Math.min(...due));
+	}
+
+	/**
+	 * Writes onward what this object committed: closed minute summaries into its outbox, the outbox
+	 * into the D1 audit log (in order, by entry id), pending alerts into D1, and the depot's count to
+	 * its ledger. A failure throws, and the platform retries the alarm with backoff; nothing is lost.
+	 */
+	override async alarm(): Promise<void> {
+		this.alarmAsked = false;
+		const now = Date.now();
+		this.ctx.storage.transactionSync(() => {
+			const { closed, open } = closeSummaries(this.summaries(), now);
+			for (const summary of closed) this.outbox.add(summaryEvent(summary));
+			this.ctx.storage.kv.put(SUMMARIES_KEY, open);
+		});
+		await this.flushAudit();
+		await this.flushNotices();
+		await this.flushDepot();
+		this.scheduleFlush(Date.now());
+	}
+
+	/**
+	 * What the alarm does at a minute's end, now, and for the current minute too: every summary
+	 * closed into the outbox and everything flushed. For a reader who needs the log complete up to
+	 * this moment (an investigation, a test). Returns how many entries went to D1.
+	 */
+	async flushNow(): Promise<number> {
+		this.ctx.storage.transactionSync(() => {
+			for (const summary of this.summaries()) this.outbox.add(summaryEvent(summary));
+			this.ctx.storage.kv.put(SUMMARIES_KEY, []);
+		});
+		const flushed = await this.flushAudit();
+		await this.flushNotices();
+		await this.flushDepot();
+		return flushed;
+	}
+
+	/** Flushes the audit outbox now; returns how many entries were written or already there. */
+	async flushAudit(): Promise<number> {
+		const log = auditLogFor(this.env, this.ctx);
+		let flushed = 0;
+		for (;;) {
+			const batch = this.outbox.oldest(FLUSH_BATCH);
+			if (batch.length === 0) return flushed;
+			await log.appendOutbox(batch);
+			this.outbox.remove(batch.map((entry) => entry.entryId));
+			flushed += batch.length;
+		}
+	}
+
+	private async flushNotices(): Promise<void> {
+		const notices = this.notices().filter((notice) => notice.actor);
+		if (notices.length === 0) return;
+		const alerts = new AlertStore(this.env.DB);
+		const webhook = Boolean(this.env.ALERT_WEBHOOK_URL);
+		await this.env.DB.batch(
+			notices.map((notice) =>
+				alerts.insert(
+					{
+						...notice.alert,
+						id: notice.id,
+						subject: notice.actor ? { issuer: notice.actor.issuer, subject: notice.actor.subject } : null,
+						depot: notice.actor?.depot ?? null,
+					},
+					notice.at,
+					webhook,
+				),
+			),
+		);
+		this.ack(notices.map((notice) => notice.id));
+	}
+
+	private async flushDepot(): Promise<void> {
+		const source = this.ctx.id.toString();
+		for (const [depot, pending] of Object.entries(this.depots())) {
+			if (pending.reveals === 0) continue;
+			await this.env.DEPOT_LEDGER.get(this.env.DEPOT_LEDGER.idFromName(depot)).tally(depot, pending.budget, pending.reveals, source, pending.batch);
+			// Grants counted while the ledger was being told stay for the next batch.
+			this.ctx.storage.transactionSync(() => {
+				const all = this.depots();
+				const current = all[depot];
+				if (!current) return;
+				// The batch number only grows: the ledger drops a number it has seen.
+				this.ctx.storage.kv.put(DEPOT_KEY, { ...all, [depot]: { ...current, reveals: current.reveals - pending.reveals, batch: current.batch + 1 } });
+			});
+		}
 	}
 
 	/** The caller stored these notices in D1: drop them from the outbox. */
@@ -78,7 +313,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			const done = new Set(ids);
 			this.ctx.storage.kv.put(
 				OUTBOX_KEY,
-				(this.ctx.storage.kv.get<Notice[]>(OUTBOX_KEY) ?? []).filter((notice) => !done.has(notice.id)),
+				this.notices().filter((notice) => !done.has(notice.id)),
 			);
 		});
 	}
@@ -99,14 +334,20 @@ export class PrincipalLimiter extends DurableObject<Env> {
 
 	/** Idempotent: suspending a suspended principal keeps the first reason. */
 	suspend(by: string): Suspension {
-		return this.update((state, now) => {
-			const suspension = state.suspension ?? { at: now, reason: "ops" as const, by };
-			return { next: { ...state, suspension }, result: suspension };
+		return this.ctx.storage.transactionSync(() => {
+			const state = this.read();
+			const suspension = state.suspension ?? { at: Date.now(), reason: "ops" as const, by };
+			this.ctx.storage.kv.put(STATE_KEY, { ...state, suspension });
+			return suspension;
 		});
 	}
 
 	/** Lifts a suspension and clears the probe count that may have caused it; quotas keep counting. */
 	reinstate(): Suspension | null {
-		return this.update((state) => ({ next: { ...state, suspension: null, probes: [] }, result: state.suspension }));
+		return this.ctx.storage.transactionSync(() => {
+			const state = this.read();
+			this.ctx.storage.kv.put(STATE_KEY, { ...state, suspension: null, probes: [] });
+			return state.suspension;
+		});
 	}
 }

@@ -1,6 +1,7 @@
 import type { Principal } from "../auth/principal";
 
 export interface PrincipalStatusRow {
+	issuer: string;
 	subject: string;
 	kind: string;
 	role: string | null;
@@ -11,44 +12,63 @@ export interface PrincipalStatusRow {
 	changed_at: number;
 }
 
-/** A listing of principals whose status changed; their limiter object is the authority. */
-export class PrincipalStatusStore {
-	constructor(private readonly db: D1Database) {}
+/** Who a status row is about: the pair (issuer, subject), and the kind of principal. */
+export type StatusSubject = Pick<Principal, "kind" | "issuer" | "subject"> & { role?: string | null; depot?: string | null };
 
-	record(
-		subject: string,
-		principal: Pick<Principal, "kind"> & { role?: string | null; depot?: string | null },
-		status: "active" | "suspended",
-		reason: string | null,
-		by: string,
-		now: number,
-	): D1PreparedStatement {
+/**
+ * A listing of principals whose status changed; their limiter object is the authority. Rows are
+ * keyed by (issuer, subject); a row from before migration 0006 has the issuer '' until the cron
+ * writes the employee issuer in, and reads here show it as that issuer (`stored`).
+ */
+export class PrincipalStatusStore {
+	constructor(
+		private readonly db: D1Database,
+		private readonly stored: (issuer: string) => string = (issuer) => issuer,
+	) {}
+
+	record(principal: StatusSubject, status: "active" | "suspended", reason: string | null, by: string, now: number): D1PreparedStatement {
 		return this.db
 			.prepare(
-				`INSERT INTO principal_status (subject, kind, role, depot, status, reason, changed_by, changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-				 ON CONFLICT (subject) DO UPDATE SET role = COALESCE(excluded.role, role), depot = COALESCE(excluded.depot, depot), status = excluded.status,
+				`INSERT INTO principal_status (issuer, subject, kind, role, depot, status, reason, changed_by, changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+				 ON CONFLICT (issuer, subject) DO UPDATE SET role = COALESCE(excluded.role, role), depot = COALESCE(excluded.depot, depot), status = excluded.status,
 				   reason = excluded.reason, changed_by = excluded.changed_by, changed_at = excluded.changed_at`,
 			)
-			.bind(subject, principal.kind, principal.role ?? null, principal.depot ?? null, status, reason, by, now);
+			.bind(principal.issuer, principal.subject, principal.kind, principal.role ?? null, principal.depot ?? null, status, reason, by, now);
 	}
 
-	/** The status rows of these subjects, whatever their status or depot. */
-	async ofSubjects(subjects: readonly string[]): Promise<PrincipalStatusRow[]> {
-		if (subjects.length === 0) return [];
-		return (
-			await this.db
-				.prepare("SELECT * FROM principal_status WHERE subject IN (SELECT value FROM json_each(?1))")
-				.bind(JSON.stringify(subjects))
-				.all<PrincipalStatusRow>()
-		).results;
+	/** The status rows of these principals, whatever their status or depot. */
+	async ofPrincipals(principals: readonly { issuer: string; subject: string }[]): Promise<PrincipalStatusRow[]> {
+		if (principals.length === 0) return [];
+		const rows = await this.db
+			.prepare(
+				`SELECT * FROM principal_status WHERE (issuer, subject) IN (
+				   SELECT value ->> '$.issuer', value ->> '$.subject' FROM json_each(?1)) OR (issuer = '' AND subject IN (SELECT value ->> '$.subject' FROM json_each(?1)))`,
+			)
+			.bind(JSON.stringify(principals.map(({ issuer, subject }) => ({ issuer, subject }))))
+			.all<PrincipalStatusRow>();
+		const wanted = new Set(principals.map(({ issuer, subject }) => `${issuer}\n${subject}`));
+		return rows.results.map((row) => this.read(row)).filter((row) => wanted.has(`${row.issuer}\n${row.subject}`));
 	}
 
 	async list(status?: "active" | "suspended", depot?: string): Promise<PrincipalStatusRow[]> {
-		return (
-			await this.db
-				.prepare("SELECT * FROM principal_status WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR depot = ?2) ORDER BY changed_at DESC LIMIT 500")
-				.bind(status ?? null, depot ?? null)
-				.all<PrincipalStatusRow>()
-		).results;
+		const { results } = await this.db
+			.prepare("SELECT * FROM principal_status WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR depot = ?2) ORDER BY changed_at DESC LIMIT 500")
+			.bind(status ?? null, depot ?? null)
+			.all<PrincipalStatusRow>();
+		return results.map((row) => this.read(row));
+	}
+
+	/** Rows still carrying the issuer '' get the employee issuer's `iss` (migration 0006); returns how many. */
+	async recordEmployeeIssuer(employeeIssuer: string): Promise<number> {
+		// A row the principal got since under its real issuer is newer than the '' one it would collide with.
+		const [updated] = await this.db.batch([
+			this.db.prepare("UPDATE OR IGNORE principal_status SET issuer = ?1 WHERE issuer = ''").bind(employeeIssuer),
+			this.db.prepare("DELETE FROM principal_status WHERE issuer = ''"),
+		]);
+		return updated?.meta.changes ?? 0;
+	}
+
+	private read(row: PrincipalStatusRow): PrincipalStatusRow {
+		return { ...row, issuer: this.stored(row.issuer) };
 	}
 }

@@ -1,22 +1,31 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ActivityStore } from "../audit/activity-store";
 import { actorOf } from "../audit/actor";
-import { auditLogFor } from "../audit/audit-log-for";
+import { issuerOf, layerIssuer } from "../http/issuer-query";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, conflict, jsonBodyOf, jsonResponse, notFound, unprocessable } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { listPrincipals } from "./employee-listing";
-import { limiterOf, reachLimiter } from "./limiter-client";
-import { DAY_SECONDS, type PolicyLayer, type PolicyRow, resolvePolicy } from "./policy";
-import { forgetCachedPolicies, PolicyStore } from "./policy-store";
-import { PrincipalStatusStore } from "./principal-status-store";
-import { EffectiveQuery, KindQuery, LayerParams, ListQuery, PolicyInput, PolicyView, ReasonInput, StatusQuery, SubjectParam } from "./schemas";
+import { reachLimiter } from "./limiter-client";
+import { DAY_SECONDS, type LayerInput, layerErrors, type PolicyLayer, type PolicyRow, resolvePolicy } from "./policy";
+import { forgetCachedPolicies } from "./policy-store";
+import {
+	EffectiveQuery,
+	KindQuery,
+	LayerIssuerQuery,
+	LayerParams,
+	ListQuery,
+	PolicyInput,
+	PolicyView,
+	ReasonInput,
+	StatusQuery,
+	SubjectParam,
+} from "./schemas";
 import { StandingView, standingView } from "./standing-view";
 
 const ops = opsOnly();
-const ROLE_TARGETS = new Set(["courier", "clerk", "supervisor", "service"]);
 
 export const policyRoutes = createRouter();
 
@@ -29,7 +38,7 @@ policyRoutes.openapi(
 		middleware: [ops] as const,
 		responses: { 200: jsonResponse("Layers, as stored.", z.object({ policies: z.array(PolicyView) })), ...authenticatedErrors },
 	}),
-	async (c) => c.json({ policies: await new PolicyStore(c.env.DB).all() }, 200),
+	async (c) => c.json({ policies: await c.var.services.policyStore.all() }, 200),
 );
 
 policyRoutes.openapi(
@@ -46,6 +55,7 @@ policyRoutes.openapi(
 				z.object({
 					enforced: z.array(z.record(z.string(), z.unknown())),
 					shadow: z.array(z.record(z.string(), z.unknown())),
+					activity: z.object({ enforced: z.array(z.record(z.string(), z.unknown())), shadow: z.array(z.record(z.string(), z.unknown())) }),
 					ring_threshold: z.number(),
 					depot_daily_budget: z.number(),
 				}),
@@ -55,12 +65,20 @@ policyRoutes.openapi(
 	}),
 	async (c) => {
 		const query = c.req.valid("query");
+		const services = c.var.services;
+		const issuer = issuerOf(services.issuers, query.issuer);
 		const principal = query.role
-			? { kind: "employee" as const, subject: query.subject, role: query.role, depot: query.depot }
-			: { kind: "service" as const, subject: query.subject };
-		const effective = resolvePolicy(await new PolicyStore(c.env.DB).all(), principal);
+			? { kind: "employee" as const, issuer, subject: query.subject, role: query.role, depot: query.depot }
+			: { kind: "service" as const, issuer, subject: query.subject };
+		const effective = resolvePolicy(await services.policyStore.all(), principal);
 		return c.json(
-			{ enforced: effective.enforced, shadow: effective.shadow, ring_threshold: effective.ringThreshold, depot_daily_budget: effective.depotDailyBudget },
+			{
+				enforced: effective.enforced,
+				shadow: effective.shadow,
+				activity: effective.activity,
+				ring_threshold: effective.ringThreshold,
+				depot_daily_budget: effective.depotDailyBudget,
+			},
 			200,
 		);
 	},
@@ -68,40 +86,17 @@ policyRoutes.openapi(
 
 /**
  * Writes one layer. Optimistic concurrency: `If-Match` with the version read (RFC 9110 §13.1.1)
- * makes a change conditional; without it the write still cannot interleave with another.
+ * makes a change conditional; without it the write still cannot interleave with another. An
+ * employee layer names its employee by the pair (issuer, subject).
  */
-async function putLayer(c: Parameters<Parameters<typeof policyRoutes.openapi>[1]>[0], layer: PolicyLayer, target: string, input: z.infer<typeof PolicyInput>) {
-	if (layer === "role" && !ROLE_TARGETS.has(target))
-		throw new ProblemError("validation-failed", {
-			detail: "Unknown role.",
-			extensions: { errors: [{ pointer: "/target", code: "invalid_value", message: "must be one of courier, clerk, supervisor, service" }] },
-		});
-	for (const field of ["ring_threshold", "depot_daily_budget"] as const) {
-		if (input[field] != null && layer !== "depot" && layer !== "default") {
-			throw new ProblemError("validation-failed", {
-				detail: `${field} is set on depot and default layers only.`,
-				extensions: { errors: [{ pointer: `/${field}`, code: "custom", message: "only depot and default layers take this" }] },
-			});
-		}
-	}
-	if (layer === "default" && (input.mode !== "enforce" || input.burst_limit == null || input.daily_limit == null || input.distinct_limit == null)) {
-		throw new ProblemError("validation-failed", {
-			detail: "The default layer enforces every limit: it is what applies when nothing more specific does.",
-			extensions: { errors: [{ pointer: "/mode", code: "custom", message: "the default layer must enforce burst, daily and distinct limits" }] },
-		});
-	}
-	if (layer === "employee" && target === c.get("principal").subject) throw new ProblemError("forbidden", { detail: "Nobody sets their own limits." });
-	const store = new PolicyStore(c.env.DB);
-	const current = await store.get(layer, target);
-	const ifMatch = c.req.header("If-Match")?.replace(/^W\//, "").replace(/"/g, "");
-	if (ifMatch !== undefined && ifMatch !== String(current?.version ?? 0)) {
-		throw new ProblemError("conflict", { detail: `The layer is at version ${current?.version ?? 0}; read it again and retry.` });
-	}
-	const principal = c.get("principal");
-	const now = Date.now();
-	const row: PolicyRow = {
-		layer,
-		target,
+async function putLayer(
+	c: Parameters<Parameters<typeof policyRoutes.openapi>[1]>[0],
+	layer: PolicyLayer,
+	targetIssuer: string,
+	target: string,
+	input: z.infer<typeof PolicyInput>,
+) {
+	const values: LayerInput = {
 		mode: input.mode,
 		burst_limit: input.burst_limit ?? null,
 		burst_window_seconds: input.burst_window_seconds ?? null,
@@ -109,17 +104,41 @@ async function putLayer(c: Parameters<Parameters<typeof policyRoutes.openapi>[1]
 		distinct_limit: input.distinct_limit ?? null,
 		ring_threshold: input.ring_threshold ?? null,
 		depot_daily_budget: input.depot_daily_budget ?? null,
+		lookup_limit: input.lookup_limit ?? null,
+		lookup_window_seconds: input.lookup_window_seconds ?? null,
+		lookup_daily_limit: input.lookup_daily_limit ?? null,
+		miss_limit: input.miss_limit ?? null,
+		refusal_limit: input.refusal_limit ?? null,
+	};
+	const errors = layerErrors(layer, target, values);
+	if (errors.length > 0) throw new ProblemError("validation-failed", { detail: "The layer breaks a policy rule; see errors.", extensions: { errors } });
+	const principal = c.get("principal");
+	if (layer === "employee" && target === principal.subject && targetIssuer === principal.issuer) {
+		throw new ProblemError("forbidden", { detail: "Nobody sets their own limits." });
+	}
+	const store = c.var.services.policyStore;
+	const current = await store.get(layer, targetIssuer, target);
+	const ifMatch = c.req.header("If-Match")?.replace(/^W\//, "").replace(/"/g, "");
+	if (ifMatch !== undefined && ifMatch !== String(current?.version ?? 0)) {
+		throw new ProblemError("conflict", { detail: `The layer is at version ${current?.version ?? 0}; read it again and retry.` });
+	}
+	const now = Date.now();
+	const row: PolicyRow = {
+		layer,
+		target_issuer: targetIssuer,
+		target,
+		...values,
 		version: (current?.version ?? 0) + 1,
 		updated_by: principal.subject,
 		updated_at: now,
 	};
-	const { results } = await auditLogFor(c.env, c.executionCtx).appendWith(
+	const { results } = await c.var.services.audit.appendWith(
 		{
 			kind: "policy.changed",
 			at: now,
 			actor: actorOf(principal),
 			recordId: null,
-			details: { layer, target, before: current ? { ...current } : null, after: { ...row } },
+			details: { layer, target_issuer: targetIssuer, target, before: current ? { ...current } : null, after: { ...row } },
 		},
 		[store.upsert(row, current?.version ?? 0)],
 		{ onlyIfChanged: true },
@@ -149,7 +168,7 @@ policyRoutes.openapi(
 		request: { body: jsonBodyOf(PolicyInput) },
 		responses: putResponses,
 	}),
-	(c) => putLayer(c as never, "default", "", c.req.valid("json")),
+	(c) => putLayer(c as never, "default", "", "", c.req.valid("json")),
 );
 
 policyRoutes.openapi(
@@ -159,12 +178,13 @@ policyRoutes.openapi(
 		summary: "Create or change a role, depot or employee layer",
 		tags: ["ops"],
 		middleware: [ops, jsonBody()] as const,
-		request: { params: LayerParams, body: jsonBodyOf(PolicyInput) },
+		request: { params: LayerParams, query: LayerIssuerQuery, body: jsonBodyOf(PolicyInput) },
 		responses: putResponses,
 	}),
 	(c) => {
 		const { layer, target } = c.req.valid("param");
-		return putLayer(c as never, layer, target, c.req.valid("json"));
+		const targetIssuer = layerIssuer(c.var.services.issuers, layer, c.req.valid("query").issuer);
+		return putLayer(c as never, layer, targetIssuer, target, c.req.valid("json"));
 	},
 );
 
@@ -175,18 +195,26 @@ policyRoutes.openapi(
 		summary: "Remove a role, depot or employee layer (the default layer stays)",
 		tags: ["ops"],
 		middleware: [ops] as const,
-		request: { params: LayerParams },
+		request: { params: LayerParams, query: LayerIssuerQuery },
 		responses: { 204: { description: "Removed." }, ...authenticatedErrors, ...notFound, ...conflict("Changed meanwhile; retry.") },
 	}),
 	async (c) => {
 		const { layer, target } = c.req.valid("param");
-		const store = new PolicyStore(c.env.DB);
-		const current = await store.get(layer, target);
+		const services = c.var.services;
+		const targetIssuer = layerIssuer(services.issuers, layer, c.req.valid("query").issuer);
+		const store = services.policyStore;
+		const current = await store.get(layer, targetIssuer, target);
 		if (!current) throw new ProblemError("not-found", { detail: "No such layer." });
 		const principal = c.get("principal");
-		const { results } = await auditLogFor(c.env, c.executionCtx).appendWith(
-			{ kind: "policy.deleted", at: Date.now(), actor: actorOf(principal), recordId: null, details: { layer, target, before: { ...current } } },
-			[store.delete(layer, target, current.version)],
+		const { results } = await services.audit.appendWith(
+			{
+				kind: "policy.deleted",
+				at: Date.now(),
+				actor: actorOf(principal),
+				recordId: null,
+				details: { layer, target_issuer: targetIssuer, target, before: { ...current } },
+			},
+			[store.delete(layer, targetIssuer, target, current.version)],
 			{ onlyIfChanged: true },
 		);
 		if ((results[0]?.meta.changes ?? 0) === 0) throw new ProblemError("conflict", { detail: "The layer changed meanwhile; read it again and retry." });
@@ -200,6 +228,8 @@ export const employeeRoutes = createRouter();
 const StatusView = z
 	.object({
 		subject: z.string(),
+		issuer: z.string(),
+		issuer_alias: z.string(),
 		kind: z.enum(["employee", "service"]),
 		role: z.string().nullable().openapi({ description: "As given, or as the principal's latest audit entry names it." }),
 		depot: z.string().nullable(),
@@ -213,6 +243,8 @@ const StatusView = z
 
 const ListedView = z
 	.object({
+		issuer: z.string(),
+		issuer_alias: z.string().openapi({ description: "How ops paths name the issuer: `?issuer=` takes it." }),
 		subject: z.string(),
 		kind: z.string(),
 		role: z.string().nullable(),
@@ -239,21 +271,24 @@ employeeRoutes.openapi(
 	}),
 	async (c) => {
 		const { status, depot } = c.req.valid("query");
-		const statuses = new PrincipalStatusStore(c.env.DB);
+		const services = c.var.services;
+		const statuses = services.statuses;
 		const log = new ActivityStore(c.env.DB);
 		const since = Date.now() - DAY_SECONDS * 1000;
 		const activity = await log.employeesSince(since, depot, 500);
-		// The active subjects' own status rows too, whatever they say: a suspended employee is active
+		// The active principals' own status rows too, whatever they say: a suspended employee is active
 		// in the log (their last ask), and must not be listed as active for it.
-		const [listed, ofActive] = await Promise.all([statuses.list(status, depot), statuses.ofSubjects(activity.map((row) => row.subject))]);
+		const [listed, ofActive] = await Promise.all([statuses.list(status, depot), statuses.ofPrincipals(activity)]);
 		// And where those with a status row were last seen: one who moved depot is listed where they are now.
-		const active = new Set(activity.map((row) => row.subject));
+		const key = (row: { issuer: string; subject: string }) => `${row.issuer}\n${row.subject}`;
+		const active = new Set(activity.map(key));
 		const elsewhere = await log.latestAmong(
-			listed.filter((row) => !active.has(row.subject)).map((row) => row.subject),
+			listed.filter((row) => !active.has(key(row))),
 			since,
 		);
-		const rows = new Map([...listed, ...ofActive].map((row) => [row.subject, row]));
-		return c.json({ principals: listPrincipals([...rows.values()], [...activity, ...elsewhere], { status, depot }) }, 200);
+		const rows = new Map([...listed, ...ofActive].map((row) => [key(row), row]));
+		const principals = listPrincipals([...rows.values()], [...activity, ...elsewhere], { status, depot });
+		return c.json({ principals: principals.map((row) => ({ ...row, issuer_alias: services.issuers.aliasOf(row.issuer) })) }, 200);
 	},
 );
 
@@ -270,19 +305,25 @@ employeeRoutes.openapi(
 	async (c) => {
 		const { subject } = c.req.valid("param");
 		const query = c.req.valid("query");
+		const services = c.var.services;
+		const issuer = issuerOf(services.issuers, query.issuer);
 		// The policy depends on role and depot, which only tokens carry: take them from the query, or
 		// from the principal's latest audit entry.
-		const seen = query.kind === "employee" && !query.role ? await new ActivityStore(c.env.DB).latestOf(subject) : null;
+		const seen = query.kind === "employee" && !query.role ? await new ActivityStore(c.env.DB).latestOf({ issuer, subject }) : null;
 		const role = query.kind === "service" ? null : (query.role ?? seen?.role ?? null);
 		const depot = query.kind === "service" ? null : (query.depot ?? seen?.depot ?? null);
 		const policy = resolvePolicy(
-			await new PolicyStore(c.env.DB).all(),
-			query.kind === "service" ? { kind: "service", subject } : { kind: "employee", subject, role: role ?? undefined, depot: depot ?? undefined },
+			await services.policyStore.all(),
+			query.kind === "service"
+				? { kind: "service", issuer, subject }
+				: { kind: "employee", issuer, subject, role: role ?? undefined, depot: depot ?? undefined },
 		);
-		const status = await reachLimiter(() => limiterOf(c.env, { kind: query.kind, subject }).status(policy));
+		const status = await reachLimiter(() => services.limiter({ kind: query.kind, issuer, subject }).status(policy));
 		return c.json(
 			{
 				subject,
+				issuer,
+				issuer_alias: services.issuers.aliasOf(issuer),
 				kind: query.kind,
 				role,
 				depot,
@@ -307,35 +348,38 @@ for (const action of ["suspend", "reinstate"] as const) {
 			middleware: [ops, jsonBody()] as const,
 			request: { params: SubjectParam, query: KindQuery, body: jsonBodyOf(ReasonInput) },
 			responses: {
-				200: jsonResponse("The status after the change.", z.object({ subject: z.string(), status: z.enum(["active", "suspended"]) })),
+				200: jsonResponse("The status after the change.", z.object({ subject: z.string(), issuer: z.string(), status: z.enum(["active", "suspended"]) })),
 				...bodyErrors,
 				...authenticatedErrors,
 			},
 		}),
 		async (c) => {
 			const { subject } = c.req.valid("param");
-			const { kind } = c.req.valid("query");
+			const query = c.req.valid("query");
+			const kind = query.kind;
 			const { reason } = c.req.valid("json");
 			const principal = c.get("principal");
-			if (subject === principal.subject) throw new ProblemError("forbidden", { detail: "Nobody changes their own status." });
-			const limiter = limiterOf(c.env, { kind, subject });
+			const services = c.var.services;
+			const issuer = issuerOf(services.issuers, query.issuer);
+			if (subject === principal.subject && issuer === principal.issuer) throw new ProblemError("forbidden", { detail: "Nobody changes their own status." });
+			const limiter = services.limiter({ kind, issuer, subject });
 			const current = (await reachLimiter(() => limiter.status())).suspension;
 			const now = Date.now();
 			const status: "suspended" | "active" = action === "suspend" ? "suspended" : "active";
 			// Audit first: a change to a security control is never in effect without its entry. If the
 			// limiter then fails, the entry records an attempt the 503 tells the caller did not land.
-			await auditLogFor(c.env, c.executionCtx).appendWith(
+			await services.audit.appendWith(
 				{
 					kind: action === "suspend" ? "principal.suspended" : "principal.reinstated",
 					at: now,
 					actor: actorOf(principal),
 					recordId: null,
-					details: { subject, kind, reason, previous: current ? { reason: current.reason, by: current.by, at: current.at } : null },
+					details: { subject, issuer, kind, reason, previous: current ? { reason: current.reason, by: current.by, at: current.at } : null },
 				},
-				[new PrincipalStatusStore(c.env.DB).record(subject, { kind }, status, reason, principal.subject, now)],
+				[services.statuses.record({ kind, issuer, subject }, status, reason, principal.subject, now)],
 			);
 			await reachLimiter(() => (action === "suspend" ? limiter.suspend(principal.subject) : limiter.reinstate()));
-			return c.json({ subject, status }, 200);
+			return c.json({ subject, issuer, status }, 200);
 		},
 	);
 }

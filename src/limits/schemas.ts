@@ -1,10 +1,13 @@
 import { z } from "@hono/zod-openapi";
+import { ROLES } from "../auth/principal";
+import { issuerQueryField } from "../http/issuer-query";
+import { POLICY_LAYERS, POLICY_MODES } from "./policy";
 
 const limit = (max: number, description: string) => z.number().int().min(1).max(max).nullable().optional().openapi({ description });
 
 export const PolicyInput = z
 	.strictObject({
-		mode: z.enum(["enforce", "report-only"]).openapi({ description: "report-only records what it would refuse and refuses nothing." }),
+		mode: z.enum(POLICY_MODES).openapi({ description: "report-only records what it would refuse and refuses nothing." }),
 		burst_limit: limit(1000, "Reveals per burst window; null defers to the layer below."),
 		burst_window_seconds: z.number().int().min(10).max(86_400).nullable().optional(),
 		daily_limit: limit(5000, "Reveals per rolling 24 hours."),
@@ -25,10 +28,25 @@ export const PolicyInput = z
 			.nullable()
 			.optional()
 			.openapi({ description: "Depot and default layers: reveals by a whole depot in 24 hours before a critical alert." }),
+		lookup_limit: limit(100_000, "Lookups (shipment scans, service phone lookups) per lookup window."),
+		lookup_window_seconds: z.number().int().min(10).max(86_400).nullable().optional(),
+		lookup_daily_limit: limit(1_000_000, "Lookups per rolling 24 hours."),
+		miss_limit: limit(
+			10_000,
+			"Employee shipment lookups per hour that find nothing in the employee's scope; past it every lookup is refused until it frees, and ops are alerted.",
+		),
+		refusal_limit: limit(
+			10_000,
+			"Refused asks, redeems and lookups per hour audited one by one; past it the answer is 429 and refusals are summed into one audit entry a minute.",
+		),
 	})
 	.refine((input) => (input.burst_limit == null) === (input.burst_window_seconds == null), {
 		message: "burst_limit and burst_window_seconds go together",
 		path: ["burst_window_seconds"],
+	})
+	.refine((input) => (input.lookup_limit == null) === (input.lookup_window_seconds == null), {
+		message: "lookup_limit and lookup_window_seconds go together",
+		path: ["lookup_window_seconds"],
 	})
 	.refine((input) => input.distinct_limit == null || input.daily_limit == null || input.distinct_limit <= input.daily_limit, {
 		message: "cannot exceed daily_limit",
@@ -38,15 +56,21 @@ export const PolicyInput = z
 
 export const PolicyView = z
 	.object({
-		layer: z.enum(["default", "role", "depot", "employee"]),
+		layer: z.enum(POLICY_LAYERS),
+		target_issuer: z.string().openapi({ description: "An employee layer's issuer (`iss`); '' for other layers." }),
 		target: z.string(),
-		mode: z.enum(["enforce", "report-only"]),
+		mode: z.enum(POLICY_MODES),
 		burst_limit: z.number().nullable(),
 		burst_window_seconds: z.number().nullable(),
 		daily_limit: z.number().nullable(),
 		distinct_limit: z.number().nullable(),
 		ring_threshold: z.number().nullable(),
 		depot_daily_budget: z.number().nullable(),
+		lookup_limit: z.number().nullable(),
+		lookup_window_seconds: z.number().nullable(),
+		lookup_daily_limit: z.number().nullable(),
+		miss_limit: z.number().nullable(),
+		refusal_limit: z.number().nullable(),
 		version: z.number().int(),
 		updated_by: z.string(),
 		updated_at: z.number().int(),
@@ -61,9 +85,12 @@ export const LayerParams = z.object({
 		.openapi({ param: { name: "target", in: "path" }, description: "A role (courier, clerk, supervisor, service), a depot id or an employee sub." }),
 });
 
+export const LayerIssuerQuery = z.strictObject({ issuer: issuerQueryField() });
+
 export const EffectiveQuery = z.strictObject({
 	subject: z.string().min(1).max(128),
-	role: z.enum(["courier", "clerk", "supervisor"]).optional().openapi({ description: "Omit for a service principal." }),
+	issuer: issuerQueryField(),
+	role: z.enum(ROLES).optional().openapi({ description: "Omit for a service principal." }),
 	depot: z.string().min(1).max(64).optional(),
 });
 
@@ -77,15 +104,16 @@ export const SubjectParam = z.object({
 		.openapi({ param: { name: "subject", in: "path" } }),
 });
 
-export const KindQuery = z.strictObject({ kind: z.enum(["employee", "service"]).default("employee") });
+export const KindQuery = z.strictObject({ kind: z.enum(["employee", "service"]).default("employee"), issuer: issuerQueryField() });
 
-const Role = z.enum(["courier", "clerk", "supervisor"]);
+const Role = z.enum(ROLES);
 const Depot = z.string().min(1).max(64);
 
 export const ListQuery = z.strictObject({ status: z.enum(["active", "suspended"]).optional(), depot: Depot.optional() });
 
 export const StatusQuery = z.strictObject({
 	kind: z.enum(["employee", "service"]).default("employee"),
+	issuer: issuerQueryField(),
 	role: Role.optional().openapi({ description: "The employee's role; by default the one their latest audit entry names." }),
 	depot: Depot.optional(),
 });

@@ -1,20 +1,17 @@
 import type { AuditEvent } from "../audit/entry";
 import type { RecordStore } from "./store";
 
-const DAY_MS = 86_400_000;
-
 export interface ExpiryRun {
 	erased: number;
 	batches: number;
-	honeytokensRenewed: number;
 	/** False when the run stopped at its batch budget with expired records left for the next run. */
 	drained: boolean;
 }
 
 /**
  * The retention job: erases records whose expiry has passed, oldest first, `batchSize` per
- * transaction, each batch one audit entry naming its ids. Honeytokens are not erased: their expiry
- * moves forward, so a trap stays planted while the real data around it comes and goes.
+ * transaction, each batch one audit entry naming its ids. Honeytokens are not among them: the
+ * honeytoken renewal (detection/renew-honeytokens) erases and replants each at its expiry.
  * Stopping anywhere loses nothing: what is left is still expired and the next run takes it.
  */
 export async function eraseExpired(
@@ -24,12 +21,10 @@ export async function eraseExpired(
 	const { now, batchSize, maxBatches } = options;
 	// Rows written by a version without retention (during a deploy) get the default from their creation.
 	await store.assignMissingExpiry(options.defaultRetentionMs);
-	// Renewed a day ahead, so a trap never reads as expired in lookups while the job is behind.
-	const honeytokensRenewed = await store.renewExpiringHoneytokens(now + DAY_MS, now + options.defaultRetentionMs);
 	let erased = 0;
 	for (let batch = 0; batch < maxBatches; batch++) {
 		const ids = await store.expiredIds(now, batchSize);
-		if (ids.length === 0) return { erased, batches: batch, honeytokensRenewed, drained: true };
+		if (ids.length === 0) return { erased, batches: batch, drained: true };
 		const event = (pending: string[]): AuditEvent => ({
 			kind: "record.expired",
 			at: now,
@@ -39,7 +34,7 @@ export async function eraseExpired(
 			recordIds: pending,
 		});
 		erased += (await store.eraseMany(ids, event)).ids.length;
-		if (ids.length < batchSize) return { erased, batches: batch + 1, honeytokensRenewed, drained: true };
+		if (ids.length < batchSize) return { erased, batches: batch + 1, drained: true };
 	}
-	return { erased, batches: maxBatches, honeytokensRenewed, drained: (await store.expiredIds(now, 1)).length === 0 };
+	return { erased, batches: maxBatches, drained: (await store.expiredIds(now, 1)).length === 0 };
 }

@@ -9,9 +9,17 @@ import type { NewRecord } from "./store";
 
 /**
  * Turns validated input into what the store writes: the phone normalized, every field sealed
- * under a fresh data key, the blind index and masked view computed. Plaintext goes no further.
+ * under a fresh data key, the blind index and masked view computed, the courier named by the
+ * issuer the caller resolved (see `courierIssuerOf`). Plaintext goes no further.
  */
-export async function prepareRecord(keyring: Keyring, input: RecordInput, createdBy: string, now: number, expiresAt: number): Promise<NewRecord> {
+export async function prepareRecord(
+	keyring: Keyring,
+	input: RecordInput,
+	assignment: { courierIssuer: string | null },
+	createdBy: string,
+	now: number,
+	expiresAt: number,
+): Promise<NewRecord> {
 	const phone = normalizePhone(input.contact.phone);
 	// The schema refused unnormalizable phones; reaching this is a bug, not bad input.
 	if (phone === null) throw new Error("phone passed validation but does not normalize");
@@ -23,6 +31,7 @@ export async function prepareRecord(keyring: Keyring, input: RecordInput, create
 		party: input.party,
 		depot: input.depot,
 		courier: input.courier ?? null,
+		courierIssuer: input.courier === undefined ? null : assignment.courierIssuer,
 		sealed: await sealContact(keyring, id, contact),
 		phoneIndex: await phoneIndex(keyring, phone),
 		masked: maskContact(contact),

@@ -1,4 +1,6 @@
 import { auditLogFor } from "../audit/audit-log-for";
+import { issuerDirectory } from "../auth/issuer-directory";
+import { trustedIssuersConfig } from "../config";
 import type { Env } from "../env";
 import { D1RecordStore, type RecordStore } from "./store";
 
@@ -7,5 +9,7 @@ import { D1RecordStore, type RecordStore } from "./store";
  * hash of the shipment) implements the same RecordStore and is returned from here instead.
  */
 export function recordStoreFor(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): RecordStore {
-	return new D1RecordStore(env.DB, auditLogFor(env, ctx));
+	// Read only when a row still carries the pre-0006 issuer '': jobs need no TRUSTED_ISSUERS otherwise.
+	const storedIssuer = (issuer: string | null) => (issuer ? issuer : issuerDirectory(trustedIssuersConfig(env)).stored(issuer));
+	return new D1RecordStore(env.DB, auditLogFor(env, ctx), storedIssuer);
 }

@@ -1,23 +1,24 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { actorOf } from "../audit/actor";
 import type { AuditEvent } from "../audit/entry";
 import type { Principal } from "../auth/principal";
-import { keyringConfig } from "../config";
 import { phoneIndexCandidates } from "../crypto/blind-index";
-import { keyringFor } from "../crypto/keyring";
-import type { Env } from "../env";
+import type { AppEnv } from "../http/app-env";
 import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
-import { authenticatedErrors, bodyErrors, conflict, gone, jsonBodyOf, jsonResponse, notFound, unprocessable } from "../http/openapi-responses";
+import { authenticatedErrors, bodyErrors, conflict, gone, jsonBodyOf, jsonResponse, notFound, problem, unprocessable } from "../http/openapi-responses";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { IdempotencyStore } from "../idempotency/store";
+import { reachLimiter } from "../limits/limiter-client";
+import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import { isAssignedTo } from "./assignment";
+import { courierIssuerOf } from "./courier-issuer";
 import { createOnce, idempotencyKeyFrom } from "./create";
 import { eraseOnRequest } from "./erasure";
 import { normalizePhone } from "./phone";
 import { prepareRecord } from "./prepare";
-import { recordStoreFor } from "./record-store-for";
 import { expiryFor } from "./retention";
 import { retentionPolicy } from "./retention-policy";
 import {
@@ -33,7 +34,7 @@ import {
 	RecordList,
 	RecordView,
 } from "./schemas";
-import type { NewRecord, RecordStore, StoredRecord } from "./store";
+import type { NewRecord, StoredRecord } from "./store";
 import { recordView } from "./view";
 
 const PHONE_LOOKUP_LIMIT = 100;
@@ -84,16 +85,18 @@ recordRoutes.openapi(
 	async (c) => {
 		const input = c.req.valid("json");
 		const principal = c.get("principal");
+		const services = c.var.services;
 		const retention = retentionPolicy(c.env, [input.retention_days], () => "/retention_days");
-		const keyring = await keyringFor(keyringConfig(c.env));
-		const store = recordStoreFor(c.env, c.executionCtx);
+		const courierIssuer = courierIssuerOf(services.issuers, input.courier_issuer, "/courier_issuer");
+		const keyring = await services.keyring;
+		const store = services.records;
 		const now = Date.now();
 		let created: NewRecord | undefined;
 		const result = await createOnce(
 			{ records: store, idempotency: new IdempotencyStore(c.env.DB), keyring },
 			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: input },
 			async () => {
-				created = await prepareRecord(keyring, input, principal.subject, now, expiryFor(input.retention_days, retention, now));
+				created = await prepareRecord(keyring, input, { courierIssuer }, principal.subject, now, expiryFor(input.retention_days, retention, now));
 				return { records: [created], events: [createdEvent(created, principal, now)] };
 			},
 			now,
@@ -130,14 +133,25 @@ recordRoutes.openapi(
 			(index) => `/records/${index}/retention_days`,
 		);
 		const principal = c.get("principal");
-		const keyring = await keyringFor(keyringConfig(c.env));
+		const services = c.var.services;
+		const courierIssuers = inputs.map((input, index) => courierIssuerOf(services.issuers, input.courier_issuer, `/records/${index}/courier_issuer`));
+		const keyring = await services.keyring;
 		const now = Date.now();
 		const result = await createOnce(
-			{ records: recordStoreFor(c.env, c.executionCtx), idempotency: new IdempotencyStore(c.env.DB), keyring },
+			{ records: services.records, idempotency: new IdempotencyStore(c.env.DB), keyring },
 			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: inputs },
 			async () => {
 				const records = await Promise.all(
-					inputs.map((input) => prepareRecord(keyring, input, principal.subject, now, expiryFor(input.retention_days, retention, now))),
+					inputs.map((input, index) =>
+						prepareRecord(
+							keyring,
+							input,
+							{ courierIssuer: courierIssuers[index] ?? null },
+							principal.subject,
+							now,
+							expiryFor(input.retention_days, retention, now),
+						),
+					),
 				);
 				// One entry for the batch, its ids indexed, so each record's history (GET /v1/audit?record_id=)
 				// still starts at its creation: a thousand entries per batch cost half the ingest rate.
@@ -163,50 +177,82 @@ recordRoutes.openapi(
 	createRoute({
 		method: "get",
 		path: "/",
-		summary: "Look records up by exact phone (services) or by shipment (services, and employees within their scope)",
+		summary: "The records of a shipment (services, and employees within their scope), masked; counted and audited like every lookup",
+		description:
+			"What a terminal shows after scanning a parcel. Every lookup counts against the caller's lookup limits and is audited (one entry per caller per minute, with the records found). For an employee, a lookup that finds nothing in their scope is a miss; misses have a limit of their own (60 an hour by default), then every lookup is 429 until it frees, and ops are alerted. A phone, name or address in the query is refused (400): use POST /v1/records/lookup.",
 		tags: ["records"],
 		middleware: [authorize({ service: ["records:read"], employee: ["reveal"] })] as const,
 		request: { query: LookupQuery },
 		responses: {
-			200: jsonResponse("Matching live records, masked.", RecordList),
+			200: jsonResponse("Matching live records, masked. `RateLimit-Policy` and `RateLimit` headers say where the lookup limits stand.", RecordList),
+			400: problem("Contact data in the URL; nothing was read or written."),
 			...authenticatedErrors,
-			...unprocessable("Give exactly one of phone or shipment_id."),
+			...unprocessable("Not a shipment id."),
+			429: problem("A lookup limit is reached (`limit` says which); `Retry-After` says when."),
 		},
 	}),
 	async (c) => {
-		const query = c.req.valid("query");
+		const { shipment_id } = c.req.valid("query");
 		const principal = c.get("principal");
-		const store = recordStoreFor(c.env, c.executionCtx);
-		if (query.shipment_id !== undefined) {
-			const records = await store.findByShipment(query.shipment_id);
-			const visible = principal.kind === "employee" ? records.filter((record) => isAssignedTo(principal, record)) : records;
-			return c.json({ records: visible.map(recordView) }, 200);
-		}
-		// Searching by customer is for services only: an employee never lists records by phone.
-		if (principal.kind === "employee") throw new ProblemError("forbidden", { detail: "Employees look records up by shipment only." });
-		return c.json({ records: await findByPhone(c.env, store, query.phone ?? "") }, 200);
+		const records = await c.var.services.records.findByShipment(shipment_id);
+		const visible = principal.kind === "employee" ? records.filter((record) => isAssignedTo(principal, record)) : records;
+		await countLookup(c, "shipment", visible, principal.kind === "employee" && visible.length === 0);
+		return c.json({ records: visible.map(recordView) }, 200);
 	},
 );
 
-async function findByPhone(env: Env, store: RecordStore, input: string): Promise<RecordView[]> {
-	const phone = normalizePhone(input);
-	if (phone === null) throw new Error("phone passed validation but does not normalize");
-	const keyring = await keyringFor(keyringConfig(env));
-	return (await store.findByPhoneIndex(await phoneIndexCandidates(keyring, phone), PHONE_LOOKUP_LIMIT)).map(recordView);
+/**
+ * Counts a lookup in the caller's limiter, after it was read: whether it found anything is part of
+ * the decision (a miss), and the records it found go into the caller's per-minute audit entry. A
+ * refused lookup answers 429 and shows nothing of what was read.
+ */
+async function countLookup(c: Context<AppEnv>, kind: "phone" | "shipment", found: readonly StoredRecord[], miss: boolean): Promise<void> {
+	const principal = c.get("principal");
+	const services = c.var.services;
+	const policy = await services.policyOf(principal, Date.now());
+	const ask = { miss, recordIds: found.map((record) => record.id) };
+	const decision = await reachLimiter(() => services.limiter(principal).lookup(kind, ask, policy, actorOf(principal)));
+	const headers = rateLimitHeaders(decision.usage);
+	if (!decision.granted) {
+		const retry = String(decision.retryAfterSeconds ?? 60);
+		throw new ProblemError("quota-exceeded", {
+			detail:
+				decision.refusal === "misses"
+					? `Too many of your lookups found nothing of yours; lookups resume in ${retry} s. Check the parcel's waybill number.`
+					: `Your lookup limit is reached; try again in ${retry} s.`,
+			extensions: { limit: decision.refusal },
+			headers: { ...headers, "Retry-After": retry },
+		});
+	}
+	for (const [name, value] of Object.entries(headers)) c.header(name, value);
 }
 
 recordRoutes.openapi(
 	createRoute({
 		method: "post",
 		path: "/lookup",
-		summary: "Look records up by exact phone, with the phone in the body rather than the URL",
-		description: "Same answer as GET /v1/records?phone=…, but request URLs end up in access logs and traces; a body does not.",
+		summary: "Look records up by exact phone, through the keyed blind index; the phone travels in the body, never in a URL",
+		description:
+			"Counts against the caller's lookup limits (120 a minute and 20,000 a day for services by default) and is audited as one entry per caller per minute with the records found, never the phone.",
 		tags: ["records"],
 		middleware: [reader, jsonBody()] as const,
 		request: { body: jsonBodyOf(PhoneLookupInput) },
-		responses: { 200: jsonResponse("Matching live records, masked.", RecordList), ...bodyErrors, ...authenticatedErrors },
+		responses: {
+			200: jsonResponse("Matching live records, masked. `RateLimit-Policy` and `RateLimit` headers say where the lookup limits stand.", RecordList),
+			...bodyErrors,
+			...authenticatedErrors,
+			429: problem("A lookup limit is reached (`limit` says which); `Retry-After` says when."),
+		},
 	}),
-	async (c) => c.json({ records: await findByPhone(c.env, recordStoreFor(c.env, c.executionCtx), c.req.valid("json").phone) }, 200),
+	async (c) => {
+		const phone = normalizePhone(c.req.valid("json").phone);
+		// The schema refused unnormalizable phones; reaching this is a bug, not bad input.
+		if (phone === null) throw new Error("phone passed validation but does not normalize");
+		const services = c.var.services;
+		const found = await services.records.findByPhoneIndex(await phoneIndexCandidates(await services.keyring, phone), PHONE_LOOKUP_LIMIT);
+		await countLookup(c, "phone", found, false);
+		return c.json({ records: found.map(recordView) }, 200);
+	},
 );
 
 recordRoutes.openapi(
@@ -220,7 +266,7 @@ recordRoutes.openapi(
 		responses: { 200: jsonResponse("The record, masked.", RecordView), ...authenticatedErrors, ...notFound, ...gone, ...unprocessable("Not a record id.") },
 	}),
 	async (c) => {
-		const record = live(await recordStoreFor(c.env, c.executionCtx).get(c.req.valid("param").id));
+		const record = live(await c.var.services.records.get(c.req.valid("param").id));
 		return c.json(recordView(record), 200);
 	},
 );
@@ -238,9 +284,22 @@ recordRoutes.openapi(
 	async (c) => {
 		const { id } = c.req.valid("param");
 		const change = c.req.valid("json");
-		const store = recordStoreFor(c.env, c.executionCtx);
-		const event = { kind: "record.reassigned", at: Date.now(), actor: actorOf(c.get("principal")), recordId: id, details: { ...change } } as const;
-		const updated = await store.reassign(id, change, event);
+		const services = c.var.services;
+		const store = services.records;
+		const courier =
+			typeof change.courier === "string"
+				? { subject: change.courier, issuer: courierIssuerOf(services.issuers, change.courier_issuer, "/courier_issuer") }
+				: change.courier;
+		const details = {
+			...(change.depot !== undefined ? { depot: change.depot } : {}),
+			...(courier !== undefined ? { courier: courier?.subject ?? null, courier_issuer: courier?.issuer ?? null } : {}),
+		};
+		const event = { kind: "record.reassigned", at: Date.now(), actor: actorOf(c.get("principal")), recordId: id, details } as const;
+		const updated = await store.reassign(
+			id,
+			{ ...(change.depot !== undefined ? { depot: change.depot } : {}), ...(courier !== undefined ? { courier } : {}) },
+			event,
+		);
 		return c.json(recordView(updated ?? live(await store.get(id))), 200);
 	},
 );
@@ -258,7 +317,7 @@ recordRoutes.openapi(
 	async (c) => {
 		const { id } = c.req.valid("param");
 		const event = { kind: "record.erased", at: Date.now(), actor: actorOf(c.get("principal")), recordId: id, details: {} } as const;
-		const outcome = await recordStoreFor(c.env, c.executionCtx).erase(id, event);
+		const outcome = await c.var.services.records.erase(id, event);
 		if (outcome === "not_found") throw new ProblemError("not-found", { detail: "No record with this id." });
 		return c.body(null, 204);
 	},
@@ -278,13 +337,7 @@ recordRoutes.openapi(
 	}),
 	async (c) => {
 		const principal = c.get("principal");
-		const receipt = await eraseOnRequest(
-			recordStoreFor(c.env, c.executionCtx),
-			await keyringFor(keyringConfig(c.env)),
-			c.req.valid("json"),
-			actorOf(principal),
-			Date.now(),
-		);
+		const receipt = await eraseOnRequest(c.var.services.records, await c.var.services.keyring, c.req.valid("json"), actorOf(principal), Date.now());
 		return c.json(
 			{
 				matched_by: receipt.matchedBy,

@@ -30,19 +30,34 @@ export const ContactInput = z
 
 export const Party = z.enum(["sender", "recipient"]);
 
+/** A principal's `sub`: what tokens carry, never with control characters (verify-bearer refuses those). */
+const subject = () =>
+	z
+		.string()
+		.min(1)
+		.max(128)
+		.refine((value) => !/\p{Cc}/u.test(value), "must not contain control characters");
+/** A trusted issuer, by its alias or its `iss`; resolved against TRUSTED_ISSUERS by the route. */
+const issuerName = () => z.string().min(1).max(256);
+
 export const RecordInput = z
 	.strictObject({
 		shipment_id: identifier("The carrier's shipment (waybill) number."),
 		party: Party,
 		contact: ContactInput,
 		depot: identifier("The depot the parcel is assigned to."),
-		courier: z.string().min(1).max(128).optional().openapi({ description: "The employee id (`sub`) of the assigned courier." }),
+		courier: subject().optional().openapi({ description: "The employee id (`sub`) of the assigned courier, under `courier_issuer`." }),
+		courier_issuer: issuerName().optional().openapi({
+			description:
+				'The issuer of the courier\'s employee tokens, by alias or `iss` (DESIGN "Identity"). Without it, the issuer TRUSTED_ISSUERS marks for employees (else its first entry).',
+		}),
 		retention_days: z.number().int().min(1).max(3650).optional().openapi({
 			description:
 				"Days to keep the record (default RETENTION_DEFAULT_DAYS, 30; at most RETENTION_MAX_DAYS, 90). Once expired it reads as erased, and the retention job erases it.",
 			example: 30,
 		}),
 	})
+	.refine((record) => record.courier_issuer === undefined || record.courier !== undefined, { message: "goes with a courier", path: ["courier_issuer"] })
 	.openapi("RecordInput");
 
 export const BatchInput = z
@@ -66,9 +81,14 @@ export const BatchInput = z
 export const ReassignInput = z
 	.strictObject({
 		depot: identifier("The new depot.").optional(),
-		courier: z.string().min(1).max(128).nullable().optional().openapi({ description: "The new courier, or null to unassign." }),
+		courier: subject().nullable().optional().openapi({ description: "The new courier, or null to unassign." }),
+		courier_issuer: issuerName().optional().openapi({ description: "The new courier's issuer, as for a new record." }),
 	})
 	.refine((patch) => patch.depot !== undefined || patch.courier !== undefined, "must change depot or courier")
+	.refine((patch) => patch.courier_issuer === undefined || typeof patch.courier === "string", {
+		message: "goes with a courier",
+		path: ["courier_issuer"],
+	})
 	.openapi("ReassignInput");
 
 export const RecordIdParam = z.object({
@@ -86,12 +106,11 @@ const searchPhone = () =>
 		.refine((value) => normalizePhone(value) !== null, "is not a valid phone number");
 const shipmentId = () => z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1–64 letters, digits, '-' or '_'");
 
-export const LookupQuery = z
-	.strictObject({
-		phone: searchPhone().optional().openapi({ description: "Exact phone number, in any format a record's phone is accepted in." }),
-		shipment_id: shipmentId().optional(),
-	})
-	.refine((query) => (query.phone === undefined) !== (query.shipment_id === undefined), "give exactly one of phone or shipment_id");
+export const LookupQuery = z.strictObject({
+	shipment_id: shipmentId().openapi({
+		description: "The shipment (waybill) number. To look records up by phone, POST /v1/records/lookup: no contact data in URLs.",
+	}),
+});
 
 export const PhoneLookupInput = z
 	.strictObject({
@@ -114,6 +133,7 @@ export const RecordView = z
 		party: Party,
 		depot: z.string(),
 		courier: z.string().nullable(),
+		courier_issuer: z.string().nullable().openapi({ description: "The `iss` the courier is a principal of; null when no courier is assigned." }),
 		masked: MaskedContactView,
 		key_id: z.string().openapi({ description: "Key id the record's data key is wrapped under." }),
 		created_at: z.string().openapi({ format: "date-time" }),

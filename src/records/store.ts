@@ -1,6 +1,7 @@
 import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
 import type { ContactField, SealedContact } from "../crypto/envelope";
+import { UniqueConstraintError } from "../storage/d1-errors";
 import type { MaskedContact } from "./masking";
 
 export type Party = "sender" | "recipient";
@@ -12,6 +13,8 @@ export interface NewRecord {
 	party: Party;
 	depot: string;
 	courier: string | null;
+	/** The issuer of the courier's employee tokens; null when no courier is assigned. */
+	courierIssuer: string | null;
 	sealed: SealedContact;
 	phoneIndex: string;
 	masked: MaskedContact;
@@ -27,6 +30,8 @@ export interface StoredRecord {
 	party: Party;
 	depot: string;
 	courier: string | null;
+	/** The issuer the courier is a principal of (DESIGN "Identity"); null when no courier is assigned. */
+	courierIssuer: string | null;
 	/** Null once erased or expired: the data key and ciphertext are gone, or about to be. */
 	sealed: SealedContact | null;
 	masked: MaskedContact | null;
@@ -62,7 +67,7 @@ export interface ErasedBatch {
 export interface Reassignment {
 	depot?: string;
 	/** null unassigns; undefined leaves the courier as it is. */
-	courier?: string | null;
+	courier?: { subject: string; issuer: string } | null;
 }
 
 /** A statement to run in the same transaction as an insert (the idempotency claim). */
@@ -96,8 +101,15 @@ export interface RecordStore {
 	eraseMany(ids: string[], event: (erased: string[]) => AuditEvent): Promise<ErasedBatch>;
 	/** Ids of live records whose expiry has passed, oldest expiry first; honeytokens are never among them. */
 	expiredIds(now: number, limit: number): Promise<string[]>;
-	/** Moves the expiry of planted honeytokens expiring before `before`: a trap must outlive the data around it. */
-	renewExpiringHoneytokens(before: number, expiresAt: number): Promise<number>;
+	/** Live honeytoken records whose expiry has passed (they read as erased, like any expired record), oldest first. */
+	expiredHoneytokens(now: number, limit: number): Promise<(StoredRecord & { sealed: SealedContact })[]>;
+	/**
+	 * Erases `previousId` and writes `replacement` in its place, with `companions` and the event, in
+	 * one transaction; nothing if `previousId` was erased meanwhile. True when it was replaced.
+	 */
+	replace(previousId: string, replacement: NewRecord, companions: Companion[], event: AuditEvent): Promise<boolean>;
+	/** Couriers still carrying the pre-0006 issuer '' get `employeeIssuer` written in; returns how many. */
+	recordCourierIssuer(employeeIssuer: string, limit: number): Promise<number>;
 	/** Gives records without an expiry (written by a version before retention) `created_at + defaultMs`. */
 	assignMissingExpiry(defaultMs: number): Promise<number>;
 	/**
@@ -120,6 +132,7 @@ interface RecordRow {
 	party: Party;
 	depot: string;
 	courier: string | null;
+	courier_issuer: string | null;
 	key_id: string | null;
 	wrapped_key: string | null;
 	name_ct: string | null;
@@ -136,7 +149,7 @@ interface RecordRow {
 }
 
 const COLUMNS =
-	"id, shipment_id, party, depot, courier, key_id, wrapped_key, name_ct, phone_ct, address_ct, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, erased_at, expires_at";
+	"id, shipment_id, party, depot, courier, courier_issuer, key_id, wrapped_key, name_ct, phone_ct, address_ct, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, erased_at, expires_at";
 
 /** SQL: the record is neither erased nor expired at the given parameter (ms). */
 const liveAt = (nowParam: string) => `erased_at IS NULL AND (expires_at IS NULL OR expires_at > ${nowParam})`;
@@ -152,7 +165,7 @@ const ROWS_PER_STATEMENT = 100;
  * A row as callers see it at `now`. An expired record the retention job has not reached yet reads
  * exactly as an erased one (no envelope, no masks), so no route or reveal can tell the difference.
  */
-function fromRow(row: RecordRow, now: number): StoredRecord {
+function fromRow(row: RecordRow, now: number, storedIssuer: (issuer: string | null) => string): StoredRecord {
 	const expired = row.erased_at === null && row.expires_at !== null && row.expires_at <= now;
 	const live = row.erased_at === null && !expired && row.key_id !== null && row.wrapped_key !== null;
 	return {
@@ -161,6 +174,7 @@ function fromRow(row: RecordRow, now: number): StoredRecord {
 		party: row.party,
 		depot: row.depot,
 		courier: row.courier,
+		courierIssuer: row.courier === null ? null : storedIssuer(row.courier_issuer),
 		sealed: live
 			? {
 					keyId: row.key_id as string,
@@ -196,6 +210,7 @@ function toJsonRow(record: NewRecord): Record<string, unknown> {
 		party: record.party,
 		depot: record.depot,
 		courier: record.courier,
+		courier_issuer: record.courier === null ? null : record.courierIssuer,
 		...envelopeColumns(record.sealed, record.phoneIndex),
 		masked_name: record.masked.name,
 		masked_phone: record.masked.phone,
@@ -206,8 +221,8 @@ function toJsonRow(record: NewRecord): Record<string, unknown> {
 	};
 }
 
-const INSERT_FROM_JSON = `INSERT INTO records (id, shipment_id, party, depot, courier, key_id, wrapped_key, name_ct, phone_ct, address_ct, phone_index, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, expires_at)
-SELECT value ->> '$.id', value ->> '$.shipment_id', value ->> '$.party', value ->> '$.depot', value ->> '$.courier', value ->> '$.key_id', value ->> '$.wrapped_key',
+const INSERT_FROM_JSON = `INSERT INTO records (id, shipment_id, party, depot, courier, courier_issuer, key_id, wrapped_key, name_ct, phone_ct, address_ct, phone_index, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, expires_at)
+SELECT value ->> '$.id', value ->> '$.shipment_id', value ->> '$.party', value ->> '$.depot', value ->> '$.courier', value ->> '$.courier_issuer', value ->> '$.key_id', value ->> '$.wrapped_key',
        value ->> '$.name_ct', value ->> '$.phone_ct', value ->> '$.address_ct', value ->> '$.phone_index', value ->> '$.masked_name', value ->> '$.masked_phone',
        value ->> '$.masked_address', value ->> '$.created_by', value ->> '$.created_at', value ->> '$.created_at', value ->> '$.expires_at'
 FROM json_each(?1)`;
@@ -216,6 +231,8 @@ export class D1RecordStore implements RecordStore {
 	constructor(
 		private readonly db: D1Database,
 		private readonly audit: AuditLog,
+		/** What a stored courier issuer means ('' is the employee issuer: see IssuerDirectory.stored). */
+		private readonly storedIssuer: (issuer: string | null) => string,
 		/** What "now" is for expiry: an expired record reads as erased. */
 		private readonly clock: () => number = Date.now,
 	) {}
@@ -232,16 +249,14 @@ export class D1RecordStore implements RecordStore {
 			else await this.audit.appendAllWith(events, statements);
 			return "inserted";
 		} catch (error) {
-			const message = error instanceof Error ? error.message : "";
-			if (message.includes("UNIQUE constraint failed: records.")) return "duplicate_record";
-			if (message.includes("UNIQUE constraint failed")) return "companion_conflict";
+			if (error instanceof UniqueConstraintError) return error.table === "records" ? "duplicate_record" : "companion_conflict";
 			throw error;
 		}
 	}
 
 	async get(id: string): Promise<StoredRecord | null> {
 		const row = await this.db.prepare(`SELECT ${COLUMNS} FROM records WHERE id = ?1`).bind(id).first<RecordRow>();
-		return row ? fromRow(row, this.clock()) : null;
+		return row ? fromRow(row, this.clock(), this.storedIssuer) : null;
 	}
 
 	async getWithHoneytokenFlag(id: string): Promise<{ record: StoredRecord | null; honeytoken: boolean }> {
@@ -253,7 +268,7 @@ export class D1RecordStore implements RecordStore {
 		// A trap never expires for the ask: an expired honeytoken still suspends whoever asks for it,
 		// even if the retention job has not moved its expiry forward yet.
 		const honeytoken = row.honeytoken === 1;
-		return { record: fromRow(row, honeytoken ? Number.NEGATIVE_INFINITY : this.clock()), honeytoken };
+		return { record: fromRow(row, honeytoken ? Number.NEGATIVE_INFINITY : this.clock(), this.storedIssuer), honeytoken };
 	}
 
 	async findByPhoneIndex(candidates: string[], limit: number): Promise<StoredRecord[]> {
@@ -263,7 +278,7 @@ export class D1RecordStore implements RecordStore {
 			.prepare(`SELECT ${COLUMNS} FROM records WHERE phone_index IN (${placeholders}) AND ${liveAt("?2")} ORDER BY id LIMIT ?1`)
 			.bind(limit, now, ...candidates)
 			.all<RecordRow>();
-		return results.map((row) => fromRow(row, now));
+		return results.map((row) => fromRow(row, now, this.storedIssuer));
 	}
 
 	async findByShipment(shipmentId: string): Promise<StoredRecord[]> {
@@ -272,19 +287,20 @@ export class D1RecordStore implements RecordStore {
 			.prepare(`SELECT ${COLUMNS} FROM records WHERE shipment_id = ?1 AND ${liveAt("?2")} ORDER BY party`)
 			.bind(shipmentId, now)
 			.all<RecordRow>();
-		return results.map((row) => fromRow(row, now));
+		return results.map((row) => fromRow(row, now, this.storedIssuer));
 	}
 
 	async reassign(id: string, change: Reassignment, event: AuditEvent): Promise<StoredRecord | null> {
 		const update = this.db
 			.prepare(
-				`UPDATE records SET depot = COALESCE(?2, depot), courier = CASE WHEN ?3 THEN ?4 ELSE courier END, updated_at = ?5
+				`UPDATE records SET depot = COALESCE(?2, depot), courier = CASE WHEN ?3 THEN ?4 ELSE courier END,
+				   courier_issuer = CASE WHEN ?3 THEN ?6 ELSE courier_issuer END, updated_at = ?5
 				 WHERE id = ?1 AND ${liveAt("?5")} RETURNING ${COLUMNS}`,
 			)
-			.bind(id, change.depot ?? null, change.courier !== undefined ? 1 : 0, change.courier ?? null, event.at);
+			.bind(id, change.depot ?? null, change.courier !== undefined ? 1 : 0, change.courier?.subject ?? null, event.at, change.courier?.issuer ?? null);
 		const { results } = await this.audit.appendWith(event, [update], { onlyIfChanged: true });
 		const row = results[0]?.results[0] as RecordRow | undefined;
-		return row ? fromRow(row, event.at) : null;
+		return row ? fromRow(row, event.at, this.storedIssuer) : null;
 	}
 
 	/** Crypto-shredding of one record (an expired one too: erasing it now is what its expiry promised). */
@@ -348,10 +364,36 @@ export class D1RecordStore implements RecordStore {
 		return results.map((row) => row.id);
 	}
 
-	async renewExpiringHoneytokens(before: number, expiresAt: number): Promise<number> {
+	async expiredHoneytokens(now: number, limit: number): Promise<(StoredRecord & { sealed: SealedContact })[]> {
+		const { results } = await this.db
+			.prepare(
+				`SELECT ${COLUMNS} FROM records WHERE erased_at IS NULL AND expires_at <= ?1 AND id IN (SELECT record_id FROM honeytokens)
+				 ORDER BY expires_at, id LIMIT ?2`,
+			)
+			.bind(now, limit)
+			.all<RecordRow>();
+		// Read as live whatever their expiry: the renewal needs the envelope.
+		return results.map((row) => fromRow(row, Number.NEGATIVE_INFINITY, this.storedIssuer)).filter((record) => record.sealed !== null) as (StoredRecord & {
+			sealed: SealedContact;
+		})[];
+	}
+
+	async replace(previousId: string, replacement: NewRecord, companions: Companion[], event: AuditEvent): Promise<boolean> {
+		const shred = this.db
+			.prepare(`UPDATE records SET ${SHRED}, erased_at = ?2, updated_at = ?2 WHERE id = ?1 AND erased_at IS NULL`)
+			.bind(previousId, event.at);
+		// Written only if this transaction erased the previous record (erased_at is this event's time).
+		const insert = this.db
+			.prepare(`${INSERT_FROM_JSON} WHERE EXISTS (SELECT 1 FROM records WHERE id = ?2 AND erased_at = ?3)`)
+			.bind(JSON.stringify([toJsonRow(replacement)]), previousId, event.at);
+		const { seq } = await this.audit.appendWith(event, [shred, insert, ...companions], { onlyIfChanged: true });
+		return seq !== null;
+	}
+
+	async recordCourierIssuer(employeeIssuer: string, limit: number): Promise<number> {
 		const result = await this.db
-			.prepare("UPDATE records SET expires_at = ?2 WHERE erased_at IS NULL AND expires_at <= ?1 AND id IN (SELECT record_id FROM honeytokens)")
-			.bind(before, expiresAt)
+			.prepare("UPDATE records SET courier_issuer = ?1 WHERE id IN (SELECT id FROM records WHERE courier_issuer = '' LIMIT ?2)")
+			.bind(employeeIssuer, limit)
 			.run();
 		return result.meta.changes;
 	}

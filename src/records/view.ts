@@ -10,6 +10,7 @@ export function recordView(record: StoredRecord): RecordView {
 		party: record.party,
 		depot: record.depot,
 		courier: record.courier,
+		courier_issuer: record.courierIssuer,
 		masked: record.masked,
 		key_id: record.sealed.keyId,
 		created_at: new Date(record.createdAt).toISOString(),

@@ -9,12 +9,12 @@ import type { AlertStore } from "../detection/alert-store";
 import { ringAlertDue } from "../detection/ring";
 import { ProblemError } from "../http/problem";
 import type { AskClass, Decision, LimiterAsk } from "../limits/decide";
-import type { PolicyRow } from "../limits/policy";
-import { type EffectivePolicy, resolvePolicy } from "../limits/policy";
-import type { Notice } from "../limits/principal-limiter";
+import type { EffectivePolicy } from "../limits/policy";
+import type { AskOutcome, Notice, RefusalAudit } from "../limits/principal-limiter";
 import type { PrincipalStatusStore } from "../limits/principal-status-store";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import type { RecordStore } from "../records/store";
+import { refusalsProblem } from "./refusals-problem";
 import { type Purpose, revealScope } from "./scope";
 
 export interface AskDeps {
@@ -22,9 +22,12 @@ export interface AskDeps {
 	audit: AuditLog;
 	signingKey: SigningKey;
 	ttlSeconds: number;
-	policies: () => Promise<PolicyRow[]>;
+	/** The asker's limits, read beside the record. */
+	policy: Promise<EffectivePolicy>;
 	/** The principal's limiter object: one atomic decision per ask (fails closed with 503), with its pending alerts. */
-	limiter: (ask: LimiterAsk, policy: EffectivePolicy) => Promise<{ decision: Decision; notices: Notice[] }>;
+	limiter: (ask: LimiterAsk, policy: EffectivePolicy) => Promise<AskOutcome>;
+	/** A refusal decided before the limiter (no such record): counted against the refusal budget. */
+	refuse: (reason: string, recordId: string, policy: EffectivePolicy) => Promise<{ audit: RefusalAudit; retryAfterSeconds: number | null }>;
 	/** Tells the limiter its notices are stored; runs after the response. */
 	acknowledge: (ids: string[]) => void;
 	alerts: AlertStore;
@@ -44,14 +47,14 @@ export interface Granted {
 	headers: Record<string, string>;
 	/** Whether alerts were written that the webhook should hear about. */
 	alerted: boolean;
-	/** The asker's depot and its daily budget, for the depot-wide tally after the response. */
-	depot: { id: string; dailyBudget: number } | null;
 }
 
 /**
  * Decides an ask: scope rules, then the principal's limiter (which also suspends on a honeytoken
- * or on probing), then, if granted, a reveal token. Every decision is in the audit log, with any
- * alert and suspension it caused, before the caller hears it; nothing is decrypted here.
+ * or on probing, counts the depot's reveals and refusals against their budget), then, if granted,
+ * a reveal token. Every decision is in the audit log, with any alert and suspension it caused,
+ * before the caller hears it, on an entry of its own or, past the refusal budget, in the
+ * limiter's per-minute summary; nothing is decrypted here.
  */
 export async function askReveal(deps: AskDeps, principal: Principal, ask: RevealAsk, now: number): Promise<Granted> {
 	const actor = actorOf(principal);
@@ -62,29 +65,50 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 		recordId: ask.recordId,
 		details: { purpose: ask.purpose, fields: ask.fields, ...details },
 	});
-	const [{ record, honeytoken }, rows] = await Promise.all([deps.records.getWithHoneytokenFlag(ask.recordId), deps.policies()]);
-	if (!record || record.erasedAt !== null) {
+	const [{ record, honeytoken }, policy] = await Promise.all([deps.records.getWithHoneytokenFlag(ask.recordId), deps.policy]);
+	// An erased trap (one renewed under a new id) still springs: a leaked list may name its old id.
+	if (!record || (record.erasedAt !== null && !honeytoken)) {
+		const counted = await deps.refuse("record_not_found", ask.recordId, policy);
+		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds);
 		await deps.audit.append(event("reveal.denied", { reason: "record_not_found" }));
-		throw new ProblemError("not-found", { detail: "No record with this id." });
+		throw new ProblemError("not-found", { detail: "No record with this id. Scan the parcel again to refresh your list." });
 	}
 	const scope = revealScope(principal, record, ask.purpose, ask.fields);
 	const askClass: AskClass = scope.allowed ? "in_scope" : scope.reason === "not_assigned" ? "out_of_scope" : "purpose_mismatch";
-	const policy = resolvePolicy(rows, principalLayers(principal));
-	const { decision, notices } = await deps.limiter({ recordId: record.id, class: askClass, honeytoken }, policy);
+	const { decision, notices, audit, refusalsRetryAfterSeconds } = await deps.limiter({ recordId: record.id, class: askClass, honeytoken }, policy);
 	const headers = rateLimitHeaders(decision.usage);
 	const shadow: AuditEvent["details"] = decision.shadowRefusals.length > 0 ? { report_only_refusals: decision.shadowRefusals } : {};
 	const depot = principal.kind === "employee" ? principal.depot : null;
+
+	if (!decision.granted && audit === "summarized") {
+		// Past the refusal budget: the limiter summed this refusal into its per-minute entry and will
+		// write its alerts itself; nothing is written to D1 on this request.
+		if (decision.refusal === "suspended") throw refusalProblem(decision, null, headers);
+		throw refusalsProblem(refusalsRetryAfterSeconds, headers);
+	}
 
 	// Side effects of the decision land with its audit entry, in one transaction.
 	// Every pending alert of this principal, not only this decision's: one whose write failed before
 	// is written now (by id, so never twice).
 	const statements = notices.map((notice) =>
-		deps.alerts.insert({ ...notice.alert, id: notice.id, subject: principal.subject, depot }, notice.at, deps.webhookConfigured),
+		deps.alerts.insert(
+			{ ...notice.alert, id: notice.id, subject: { issuer: principal.issuer, subject: principal.subject }, depot: notice.actor?.depot ?? depot },
+			notice.at,
+			deps.webhookConfigured,
+		),
 	);
 	const events: AuditEvent[] = [];
 	const suspension = decision.suspend?.reason ?? suspensionReason(notices);
 	if (suspension) {
-		statements.push(deps.statuses.record(principal.subject, { kind: principal.kind, ...employeeFields(principal) }, "suspended", suspension, "detection", now));
+		statements.push(
+			deps.statuses.record(
+				{ kind: principal.kind, issuer: principal.issuer, subject: principal.subject, ...employeeFields(principal) },
+				"suspended",
+				suspension,
+				"detection",
+				now,
+			),
+		);
 	}
 
 	if (!decision.granted) {
@@ -114,13 +138,7 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 	await deps.audit.appendAllWith([event("reveal.granted", { jti: grant.jti, expires_at: grant.expiresAt, ...shadow })], statements);
 	if (notices.length > 0) deps.acknowledge(notices.map((notice) => notice.id));
 	await raiseRingAlertIfDue(deps, decision, depot, policy.ringThreshold, now);
-	return {
-		token,
-		expiresAt: grant.expiresAt,
-		headers,
-		alerted: notices.length > 0,
-		depot: depot ? { id: depot, dailyBudget: policy.depotDailyBudget } : null,
-	};
+	return { token, expiresAt: grant.expiresAt, headers, alerted: notices.length > 0 };
 }
 
 /** The suspension a pending notice reports, for a retry of a write that failed after the limiter committed. */
@@ -132,10 +150,6 @@ function suspensionReason(notices: Notice[]): string | null {
 
 function employeeFields(principal: Principal): { role?: string; depot?: string } {
 	return principal.kind === "employee" ? { role: principal.role, depot: principal.depot } : {};
-}
-
-function principalLayers(principal: Principal) {
-	return { kind: principal.kind, subject: principal.subject, ...employeeFields(principal) };
 }
 
 /** Raises the depot's ring alert when this decision put one more of its employees at quota. */

@@ -8,9 +8,12 @@ import type { Keyring } from "../crypto/keyring";
 import { type RevealGrant, RevealTokenRejectedError, verifyRevealToken } from "../crypto/reveal-token";
 import type { VerificationKey } from "../crypto/signing-key";
 import { ProblemError } from "../http/problem";
+import type { RefusalAudit } from "../limits/principal-limiter";
 import { assignmentCondition } from "../records/assignment";
 import type { RecordStore } from "../records/store";
-import { isAlreadyRedeemed, type RedemptionStore } from "./redemption-store";
+import { UniqueConstraintError } from "../storage/d1-errors";
+import type { RedemptionStore } from "./redemption-store";
+import { refusalsProblem } from "./refusals-problem";
 import { type Purpose, revealScope } from "./scope";
 
 export interface RedeemDeps {
@@ -22,6 +25,8 @@ export interface RedeemDeps {
 	keyring: Keyring;
 	/** Whether the principal's limiter holds them suspended (fails closed with 503). */
 	suspended: () => Promise<boolean>;
+	/** Counts a refusal against the principal's refusal budget (see PrincipalLimiter.refuse). */
+	refuse: (reason: string, recordId: string | null) => Promise<{ audit: RefusalAudit; retryAfterSeconds: number | null }>;
 }
 
 export interface Revealed {
@@ -38,7 +43,11 @@ const invalid = () => new ProblemError("reveal-token-invalid", { detail: "The re
  * then decrypt. If that write fails, the answer is 503 and no plaintext exists outside D1.
  */
 export async function redeemReveal(deps: RedeemDeps, principal: Principal, token: string, now: number): Promise<Revealed> {
+	// Every refusal spends the refusal budget; past it the answer is 429 and the limiter sums the
+	// refusal into its per-minute entry instead of this request writing one.
 	const refuse = async (reason: string, grant: RevealGrant | null) => {
+		const counted = await deps.refuse(reason, grant?.recordId ?? null);
+		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds);
 		await deps.audit.append({
 			kind: "reveal.refused",
 			at: now,
@@ -96,7 +105,7 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 		const assignment = principal.kind === "employee" ? assignmentCondition(principal) : null;
 		written = (await deps.audit.appendWith(redeemed, [deps.redemptions.mark(grant, now, assignment)], { onlyIfChanged: true })).seq !== null;
 	} catch (error) {
-		if (isAlreadyRedeemed(error)) {
+		if (error instanceof UniqueConstraintError && error.table === "reveal_redemptions") {
 			await refuse("already_redeemed", grant);
 			throw new ProblemError("reveal-token-used");
 		}

@@ -1,26 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { auditLogFor } from "../audit/audit-log-for";
-import { keyringConfig, previousSigningKeysConfig, revealTokenTtlSeconds, signingJwkConfig } from "../config";
-import { keyringFor } from "../crypto/keyring";
-import { signingKeyFor, verificationKeysFor } from "../crypto/signing-key";
+import { actorOf } from "../audit/actor";
+import { previousSigningKeysConfig, revealTokenTtlSeconds, signingJwkConfig } from "../config";
+import { verificationKeysFor } from "../crypto/signing-key";
 import { publishedKeys } from "../crypto/verification-keys";
-import { AlertStore } from "../detection/alert-store";
-import { countDepotReveal } from "../detection/depot-budget";
 import { scheduleAlertDelivery } from "../detection/schedule-delivery";
 import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, conflict, gone, notFound, ProblemSchema } from "../http/openapi-responses";
 import { createRouter } from "../http/router";
-import { limiterOf, reachLimiter } from "../limits/limiter-client";
-import { resolvePolicy } from "../limits/policy";
-import { cachedPolicies } from "../limits/policy-store";
-import { PrincipalStatusStore } from "../limits/principal-status-store";
+import { reachLimiter } from "../limits/limiter-client";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import { OwnStandingView, ownStandingView } from "../limits/standing-view";
-import { recordStoreFor } from "../records/record-store-for";
 import { askReveal } from "./ask";
 import { redeemReveal } from "./redeem";
-import { RedemptionStore } from "./redemption-store";
 import { RedeemInput, RevealAskInput, RevealedFields, RevealTicket } from "./schemas";
 
 const QuotaView = z
@@ -50,27 +42,31 @@ revealRoutes.openapi(
 			...notFound,
 			403: refused("Out of scope (not your record), or the purpose does not allow these fields; or the token lacks `reveal`."),
 			423: refused("Reveals are suspended for you (honeytoken touched, repeated out-of-scope asks, or ops)."),
-			429: refused("A limit is reached; `Retry-After` says when. `RateLimit-Policy` and `RateLimit` headers are on every answer."),
+			429: refused(
+				"A limit is reached, or too many of your requests were refused in the last hour (`too-many-refusals`); `Retry-After` says when. `RateLimit-Policy` and `RateLimit` headers are on every answer.",
+			),
 		},
 	}),
 	async (c) => {
 		const input = c.req.valid("json");
 		const principal = c.get("principal");
+		const services = c.var.services;
 		const now = Date.now();
-		const limiter = limiterOf(c.env, principal);
-		const alerts = new AlertStore(c.env.DB);
+		const limiter = services.limiter(principal);
+		const actor = actorOf(principal);
 		const ticket = await askReveal(
 			{
-				records: recordStoreFor(c.env, c.executionCtx),
-				audit: auditLogFor(c.env, c.executionCtx),
-				signingKey: await signingKeyFor(signingJwkConfig(c.env)),
+				records: services.records,
+				audit: services.audit,
+				signingKey: await services.signingKey,
 				ttlSeconds: revealTokenTtlSeconds(c.env),
-				policies: () => cachedPolicies(c.env.DB, now),
-				limiter: (ask, policy) => reachLimiter(() => limiter.ask(ask, policy)),
+				policy: services.policyOf(principal, now),
+				limiter: (ask, policy) => reachLimiter(() => limiter.ask(ask, policy, actor)),
+				refuse: (reason, recordId, policy) => reachLimiter(() => limiter.refuse(reason, recordId, policy, actor)),
 				acknowledge: (ids) =>
 					c.executionCtx.waitUntil(limiter.ack(ids).catch((error: Error) => console.error(JSON.stringify({ event: "notice_ack_failed", name: error.name })))),
-				alerts,
-				statuses: new PrincipalStatusStore(c.env.DB),
+				alerts: services.alerts,
+				statuses: services.statuses,
 				webhookConfigured: Boolean(c.env.ALERT_WEBHOOK_URL),
 			},
 			principal,
@@ -82,7 +78,6 @@ revealRoutes.openapi(
 			throw error;
 		});
 		if (ticket.alerted) scheduleAlertDelivery(c.env, c.executionCtx);
-		if (ticket.depot) countDepotReveal(c.env, c.executionCtx, ticket.depot.id, ticket.depot.dailyBudget, now);
 
 		for (const [name, value] of Object.entries(ticket.headers)) c.header(name, value);
 		return c.json({ reveal_token: ticket.token, expires_at: new Date(ticket.expiresAt).toISOString() }, 201);
@@ -107,9 +102,9 @@ revealRoutes.openapi(
 	}),
 	async (c) => {
 		const principal = c.get("principal");
-		const now = Date.now();
-		const policy = resolvePolicy(await cachedPolicies(c.env.DB, now), principal);
-		const status = await reachLimiter(() => limiterOf(c.env, principal).status(policy));
+		const services = c.var.services;
+		const policy = await services.policyOf(principal, Date.now());
+		const status = await reachLimiter(() => services.limiter(principal).status(policy));
 		for (const [name, value] of Object.entries(rateLimitHeaders(status.standing))) c.header(name, value);
 		return c.json({ suspended: status.suspension !== null, limits: status.standing.map(ownStandingView) }, 200);
 	},
@@ -131,26 +126,34 @@ revealRoutes.openapi(
 			403: refused("The reveal token is not valid, expired, or not yours; or the record is no longer in your scope."),
 			...conflict("The reveal token was already redeemed."),
 			423: refused("Reveals are suspended for you: no outstanding token of yours redeems."),
+			429: refused("Too many of your requests were refused in the last hour (`too-many-refusals`); `Retry-After` says when."),
 		},
 	}),
 	async (c) => {
 		const { reveal_token } = c.req.valid("json");
+		const principal = c.get("principal");
+		const services = c.var.services;
 		const now = Date.now();
+		const limiter = services.limiter(principal);
 		const revealed = await redeemReveal(
 			{
-				records: recordStoreFor(c.env, c.executionCtx),
-				audit: auditLogFor(c.env, c.executionCtx),
-				redemptions: new RedemptionStore(c.env.DB),
+				records: services.records,
+				audit: services.audit,
+				redemptions: services.redemptions,
 				// The current key, and previous keys only while the JWKS still lists them.
 				verificationKeys: publishedKeys(
 					await verificationKeysFor(signingJwkConfig(c.env), previousSigningKeysConfig(c.env)),
 					revealTokenTtlSeconds(c.env),
 					now,
 				),
-				keyring: await keyringFor(keyringConfig(c.env)),
-				suspended: async () => (await reachLimiter(() => limiterOf(c.env, c.get("principal")).status())).suspension !== null,
+				keyring: await services.keyring,
+				suspended: async () => (await reachLimiter(() => limiter.status())).suspension !== null,
+				refuse: async (reason, recordId) => {
+					const policy = await services.policyOf(principal, now);
+					return reachLimiter(() => limiter.refuse(reason, recordId, policy, actorOf(principal)));
+				},
 			},
-			c.get("principal"),
+			principal,
 			reveal_token,
 			now,
 		);

@@ -35,7 +35,7 @@ export type ScopeDecision = { allowed: true } | { allowed: false; reason: ScopeR
  */
 export function revealScope(
 	principal: Principal,
-	record: Pick<StoredRecord, "party" | "depot" | "courier">,
+	record: Pick<StoredRecord, "party" | "depot" | "courier" | "courierIssuer">,
 	purpose: Purpose,
 	fields: readonly ContactField[],
 ): ScopeDecision {
