@@ -7,7 +7,7 @@ export function provideServices(): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
 		// Hono throws when the app runs without an ExecutionContext (app.fetch(request, env)): then no
 		// work can outlive the response, and none is scheduled.
-		let ctx: ExecutionContext | undefined;
+		let ctx: Pick<ExecutionContext, "waitUntil"> | undefined;
 		try {
 			ctx = c.executionCtx;
 		} catch {
