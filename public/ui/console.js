@@ -15,7 +15,19 @@ const LAYER_NAMES = /** @type {Record<string, string>} */ ({
 	role: "Role layers",
 	default: "Default layer",
 });
-const LIMIT_FIELDS = ["burst_limit", "burst_window_seconds", "daily_limit", "distinct_limit", "ring_threshold", "depot_daily_budget"];
+const LIMIT_FIELDS = [
+	"burst_limit",
+	"burst_window_seconds",
+	"daily_limit",
+	"distinct_limit",
+	"ring_threshold",
+	"depot_daily_budget",
+	"lookup_limit",
+	"lookup_window_seconds",
+	"lookup_daily_limit",
+	"miss_limit",
+	"refusal_limit",
+];
 
 /** @param {string} message */
 function say(message) {
@@ -57,11 +69,23 @@ for (const id of SECTIONS) byId(`tab-${id}`, HTMLButtonElement).addEventListener
 
 // ---------------------------------------------------------------- policies
 
-/** @typedef {{ layer: string, target: string, mode: string, version: number, updated_by: string, updated_at: number, [field: string]: unknown }} Policy */
+/** @typedef {{ layer: string, target: string, target_issuer?: string, mode: string, version: number, updated_by: string, updated_at: number, [field: string]: unknown }} Policy */
 
 const policyForm = byId("policy-form", HTMLFormElement);
 /** The version of the layer being edited, for If-Match (RFC 9110 §13.1.1); null for a new layer. */
 let editingVersion = /** @type {number | null} */ (null);
+/** The issuer of the employee layer being edited: an employee is the pair (issuer, subject). */
+let editingIssuer = /** @type {string | null} */ (null);
+
+/**
+ * The path of a layer; an employee layer names its issuer (`?issuer=`, else the employee issuer).
+ * @param {string} layer @param {string} target @param {string | null | undefined} issuer
+ */
+function layerPath(layer, target, issuer) {
+	if (layer === "default") return "/v1/policies/default";
+	const path = `/v1/policies/${layer}/${encodeURIComponent(target)}`;
+	return layer === "employee" && issuer ? `${path}?${new URLSearchParams({ issuer })}` : path;
+}
 
 /** @param {unknown} value */
 const limitText = (value) => (value === null || value === undefined ? "—" : String(value));
@@ -113,7 +137,7 @@ function policyActions(policy) {
 	if (policy.layer === "default") return edit;
 	const remove = el("button", { type: "button", "aria-label": `Remove ${name}` }, "Remove");
 	remove.addEventListener("click", async () => {
-		const answer = await api("DELETE", `/v1/policies/${policy.layer}/${encodeURIComponent(policy.target)}`);
+		const answer = await api("DELETE", layerPath(policy.layer, policy.target, policy.target_issuer));
 		say(answer.ok ? `Removed the ${name} layer.` : problemText(answer));
 		await loaders.policies?.();
 	});
@@ -131,6 +155,7 @@ function editPolicy(policy) {
 	policyInput("report-only").checked = policy.mode === "report-only";
 	for (const field of LIMIT_FIELDS) policyInput(field).value = policy[field] == null ? "" : String(policy[field]);
 	editingVersion = policy.version;
+	editingIssuer = policy.target_issuer || null;
 	policyInput("burst_limit").focus();
 }
 
@@ -161,6 +186,7 @@ byId("policy-layer", HTMLSelectElement).addEventListener("change", () => {
 });
 policyInput("target").addEventListener("input", () => {
 	editingVersion = null;
+	editingIssuer = null;
 });
 
 policyForm.addEventListener("submit", async (event) => {
@@ -178,7 +204,7 @@ policyForm.addEventListener("submit", async (event) => {
 		const raw = policyInput(field).value.trim();
 		body[field] = raw === "" ? null : Number(raw);
 	}
-	const path = layer === "default" ? "/v1/policies/default" : `/v1/policies/${layer}/${encodeURIComponent(target)}`;
+	const path = layerPath(layer, target, editingIssuer);
 	// If-Match (RFC 9110 §13.1.1) with the version read: never overwrite a change made since, and a
 	// new layer ("0": none yet) never replaces one that exists.
 	const answer = await api("PUT", path, body, { "If-Match": `"${editingVersion ?? 0}"` });
@@ -226,7 +252,7 @@ byId("effective-form", HTMLFormElement).addEventListener("submit", async (event)
 
 // ---------------------------------------------------------------- employees
 
-/** @typedef {{ subject: string, kind: string, role: string | null, depot: string | null, status: string, last_seen_at: number | null }} Listed */
+/** @typedef {{ subject: string, issuer_alias?: string, kind: string, role: string | null, depot: string | null, status: string, last_seen_at: number | null }} Listed */
 /** @typedef {{ suspension: { at: number, reason: string, by: string } | null, limits: { kind: string, limit: number, used: number, reset_seconds: number }[], role: string | null, depot: string | null }} Usage */
 
 const MAX_EMPLOYEE_ROWS = 100;
@@ -236,6 +262,7 @@ function usagePath(listed) {
 	const query = new URLSearchParams({ kind: listed.kind === "service" ? "service" : "employee" });
 	if (listed.role && listed.kind !== "service") query.set("role", listed.role);
 	if (listed.depot && listed.kind !== "service") query.set("depot", listed.depot);
+	if (listed.issuer_alias) query.set("issuer", listed.issuer_alias);
 	return `/v1/employees/${encodeURIComponent(listed.subject)}?${query}`;
 }
 
@@ -308,7 +335,8 @@ function statusAction(row, suspended, index) {
 			return reason.focus();
 		}
 		const kind = row.kind === "service" ? "service" : "employee";
-		const answer = await api("POST", `/v1/employees/${encodeURIComponent(row.subject)}/${action}?kind=${kind}`, { reason: text });
+		const query = new URLSearchParams({ kind, ...(row.issuer_alias ? { issuer: row.issuer_alias } : {}) });
+		const answer = await api("POST", `/v1/employees/${encodeURIComponent(row.subject)}/${action}?${query}`, { reason: text });
 		if (!answer.ok) return say(problemText(answer));
 		say(`${row.subject} is ${answer.body.status === "suspended" ? "suspended" : "reinstated"}.`);
 		await loaders.employees?.();
@@ -323,7 +351,7 @@ loaders.employees = async () => {
 	const answer = await api("GET", "/v1/employees");
 	if (!answer.ok) return say(problemText(answer));
 	const listed = /** @type {Listed[]} */ (answer.body.principals);
-	const extra = [...looked.values()].filter((row) => !listed.some((other) => other.subject === row.subject));
+	const extra = [...looked.values()].filter((row) => !listed.some((other) => other.subject === row.subject && other.issuer_alias === row.issuer_alias));
 	await renderEmployees([...extra, ...listed]);
 };
 
@@ -336,6 +364,7 @@ byId("employee-find", HTMLFormElement).addEventListener("submit", async (event) 
 	if (!answer.ok) return say(problemText(answer));
 	looked.set(subject, {
 		subject,
+		issuer_alias: answer.body.issuer_alias,
 		kind,
 		role: answer.body.role,
 		depot: answer.body.depot,

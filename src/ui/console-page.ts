@@ -77,6 +77,11 @@ ${limitField("daily_limit", "Daily limit", "Reveals per rolling 24 hours, 1–50
 ${limitField("distinct_limit", "Distinct records limit", "Different records per rolling 24 hours, at most the daily limit.")}
 ${limitField("ring_threshold", "Ring threshold", "Depot and default layers: employees at quota on one day that raise a ring alert.")}
 ${limitField("depot_daily_budget", "Depot daily budget", "Depot and default layers: reveals by the whole depot per 24 hours before a critical alert.")}
+${limitField("lookup_limit", "Lookup limit", "Shipment scans and phone lookups per lookup window.")}
+${limitField("lookup_window_seconds", "Lookup window (seconds)", "10 seconds to 24 hours; set with the lookup limit.")}
+${limitField("lookup_daily_limit", "Daily lookup limit", "Lookups per rolling 24 hours.")}
+${limitField("miss_limit", "Miss limit", "Employee scans per hour that find nothing of theirs; past it lookups stop and ops are alerted.")}
+${limitField("refusal_limit", "Refusal budget", "Refused requests per hour audited one by one; past it 429, summed into one entry a minute.")}
 </fieldset>
 <button type="submit">Save layer</button>
 </form>
