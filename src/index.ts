@@ -12,6 +12,7 @@ import { IdempotencyStore } from "./idempotency/store";
 import { rewrapToPrimary } from "./keys/rewrap";
 import { eraseExpired } from "./records/erase-expired";
 import { recordStoreFor } from "./records/record-store-for";
+import { remaskStale } from "./records/remask";
 import { RedemptionStore } from "./reveals/redemption-store";
 
 /** Batches per minute: at the default sizes, 1,000 records re-wrapped and 10,000 expired records erased. */
@@ -56,6 +57,11 @@ function everyMinute(env: Env, now: number): Record<string, () => Promise<unknow
 			// Only records under a configured old key are read (an index seek, nothing when the ring has
 			// one key): counting every record per key each minute would read the whole table.
 			const run = await rewrapToPrimary(store(), keyring, { now, batchSize: keyRewrapBatchSize(env), maxBatches: REWRAP_BATCHES_PER_RUN });
+			return { ...run, failed: run.failed.length };
+		},
+		// Masks computed by older rules, recomputed from the plaintext (src/records/remask.ts).
+		remask: async () => {
+			const run = await remaskStale(store(), await keyringFor(keyringConfig(env)));
 			return { ...run, failed: run.failed.length };
 		},
 		retention: async () => {
