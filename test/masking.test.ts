@@ -305,6 +305,7 @@ describe("maskAddress", () => {
 		// Nothing shows when nothing can be told from a street.
 		["Keyuan Road, Shenzhen", "****, Shenzhen"],
 		["Shenzhen, Guangdong", "****, Guangdong"],
+		["Flat 1, Keyuan １２, Shenzhen, Guangdong", "****, Shenzhen, Guangdong"],
 		["Unit 7, 33 Nathan Rd", "****"],
 		["12 Rue de Rivoli", "****"],
 	])("%s → %s", (address, masked) => {

@@ -364,7 +364,8 @@ function administrativeSegment(segment: string): string | null {
 	);
 	if (kept.length === 0) return null;
 	const shown = kept.join(" ");
-	if (/\d/u.test(shown)) return null;
+	// Any script's digits (fullwidth １２ too): a number left after postcodes is a house or unit number.
+	if (/\p{Nd}/u.test(shown)) return null;
 	for (const word of words(shown)) {
 		if (US_STATE_CODES.has(word) && kept.length <= 2) continue;
 		const lower = word.toLowerCase();
