@@ -139,7 +139,7 @@ describe("depot terminal", () => {
 		expect(await unlabelledControls(page)).toEqual([]);
 		// The courier sees only their own recipient, masked; the sender is not theirs.
 		await expect.poll(() => page.locator("li.record").count()).toBe(1);
-		expect(await record.locator("dd").nth(1).textContent()).toBe("139****5678");
+		expect(await record.locator("dd").nth(1).textContent()).toBe("1******5678");
 
 		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
 		await record.getByLabel("Field", { exact: true }).selectOption("phone");

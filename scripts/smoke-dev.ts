@@ -50,7 +50,7 @@ if (created.status !== 201) stop(1, `create answered ${created.status}: ${await 
 const { id } = (await created.json()) as { id: string };
 const read = await fetch(`${baseUrl}/v1/records/${id}`, { headers });
 const view = (await read.json()) as { masked?: { phone?: string } };
-if (read.status !== 200 || view.masked?.phone !== "138****5678") stop(1, `read back answered ${read.status}: ${JSON.stringify(view)}`);
+if (read.status !== 200 || view.masked?.phone !== "1******5678") stop(1, `read back answered ${read.status}: ${JSON.stringify(view)}`);
 
 const demo = await fetch(`${baseUrl}/v1/records?shipment_id=DEMO000001`, { headers });
 const demoRecords = ((await demo.json()) as { records: { id: string; party: string; depot: string; courier: string | null }[] }).records;

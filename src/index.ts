@@ -16,6 +16,7 @@ import { rewrapToPrimary } from "./keys/rewrap";
 import { recordEmployeeIssuer } from "./principal/record-employee-issuer";
 import { eraseExpired } from "./records/erase-expired";
 import { recordStoreFor } from "./records/record-store-for";
+import { remaskStale } from "./records/remask";
 import { RedemptionStore } from "./reveals/redemption-store";
 
 /** Batches per minute: at the default sizes, 1,000 records re-wrapped and 10,000 expired records erased. */
@@ -70,6 +71,11 @@ function everyMinute(env: Env, now: number): Record<string, () => Promise<unknow
 				defaultRetentionMs: retentionDefaultDays(env) * 86_400_000,
 			}),
 		issuers_recorded: () => recordEmployeeIssuer(env),
+		// Masks computed by older rules, recomputed from the plaintext (src/records/remask.ts).
+		remask: async () => {
+			const run = await remaskStale(store(), await keyringFor(keyringConfig(env)));
+			return { ...run, failed: run.failed.length };
+		},
 		retention: async () => {
 			return eraseExpired(store(), {
 				now,

@@ -29,7 +29,7 @@ describe("records round trip", () => {
 			party: "recipient",
 			depot: "SZ-NS-01",
 			courier: "courier-0042",
-			masked: { name: "欧阳**", phone: "139****4321", address: "北京市朝阳区****" },
+			masked: { name: "欧阳**", phone: "1******4321", address: "北京市朝阳区****" },
 			key_id: "k2",
 		});
 		expect(created.id).toMatch(/^rec_[0-9a-z]{26}$/);

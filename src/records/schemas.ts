@@ -121,7 +121,7 @@ export const PhoneLookupInput = z
 export const MaskedContactView = z
 	.object({
 		name: z.string().openapi({ example: "张*" }),
-		phone: z.string().openapi({ example: "138****1234" }),
+		phone: z.string().openapi({ example: "1******1234" }),
 		address: z.string().openapi({ example: "广东省深圳市南山区****" }),
 	})
 	.openapi("MaskedContact");

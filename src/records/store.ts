@@ -2,7 +2,7 @@ import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
 import type { ContactField, SealedContact } from "../crypto/envelope";
 import { UniqueConstraintError } from "../storage/d1-errors";
-import type { MaskedContact } from "./masking";
+import { MASK_VERSION, type MaskedContact } from "./masking";
 
 export type Party = "sender" | "recipient";
 
@@ -124,6 +124,16 @@ export interface RecordStore {
 	replaceSealed(batch: Resealed[], event: (ids: string[]) => AuditEvent): Promise<string[]>;
 	/** Records not yet erased, per key id (expired ones included: their keys are needed until erased). */
 	countByKeyId(): Promise<Record<string, number>>;
+	/**
+	 * Live records sealed under one of `keyIds` whose masks are older than MASK_VERSION, in id order
+	 * after `after`, for the re-mask job. Expired ones are left to the retention job, as for re-wrapping.
+	 */
+	staleMasks(keyIds: string[], after: string, limit: number): Promise<SealedRow[]>;
+	/**
+	 * Writes recomputed masks at MASK_VERSION, each only if the record still holds the envelope read
+	 * (an erasure or a re-wrap in between wins; the next run reads it again). Returns the ids written.
+	 */
+	replaceMasks(batch: Remasked[]): Promise<string[]>;
 }
 
 interface RecordRow {
@@ -221,10 +231,10 @@ function toJsonRow(record: NewRecord): Record<string, unknown> {
 	};
 }
 
-const INSERT_FROM_JSON = `INSERT INTO records (id, shipment_id, party, depot, courier, courier_issuer, key_id, wrapped_key, name_ct, phone_ct, address_ct, phone_index, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, expires_at)
+const INSERT_FROM_JSON = `INSERT INTO records (id, shipment_id, party, depot, courier, courier_issuer, key_id, wrapped_key, name_ct, phone_ct, address_ct, phone_index, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, expires_at, mask_version)
 SELECT value ->> '$.id', value ->> '$.shipment_id', value ->> '$.party', value ->> '$.depot', value ->> '$.courier', value ->> '$.courier_issuer', value ->> '$.key_id', value ->> '$.wrapped_key',
        value ->> '$.name_ct', value ->> '$.phone_ct', value ->> '$.address_ct', value ->> '$.phone_index', value ->> '$.masked_name', value ->> '$.masked_phone',
-       value ->> '$.masked_address', value ->> '$.created_by', value ->> '$.created_at', value ->> '$.created_at', value ->> '$.expires_at'
+       value ->> '$.masked_address', value ->> '$.created_by', value ->> '$.created_at', value ->> '$.created_at', value ->> '$.expires_at', ${MASK_VERSION}
 FROM json_each(?1)`;
 
 export class D1RecordStore implements RecordStore {
@@ -456,4 +466,57 @@ export class D1RecordStore implements RecordStore {
 			.all<{ key_id: string; records: number }>();
 		return Object.fromEntries(results.map((row) => [row.key_id, row.records]));
 	}
+
+	async staleMasks(keyIds: string[], after: string, limit: number): Promise<SealedRow[]> {
+		if (keyIds.length === 0) return [];
+		// Held to the partial index (only stale live rows) by INDEXED BY, which fails the statement if the
+		// index cannot serve it (a MASK_VERSION without its migration) rather than reading every record.
+		const { results } = await this.db
+			.prepare(
+				`SELECT id, key_id, wrapped_key, name_ct, phone_ct, address_ct FROM records INDEXED BY records_mask_stale
+				 WHERE mask_version < ${MASK_VERSION} AND ${liveAt("?4")} AND id > ?3 AND key_id IN (SELECT value FROM json_each(?1)) ORDER BY id LIMIT ?2`,
+			)
+			.bind(JSON.stringify(keyIds), limit, after, this.clock())
+			.all<Pick<RecordRow, "id" | "key_id" | "wrapped_key" | "name_ct" | "phone_ct" | "address_ct">>();
+		return results.map((row) => ({
+			id: row.id,
+			sealed: {
+				keyId: row.key_id as string,
+				wrappedKey: row.wrapped_key as string,
+				ciphertext: { name: row.name_ct, phone: row.phone_ct, address: row.address_ct } as Record<ContactField, string>,
+			},
+		}));
+	}
+
+	async replaceMasks(batch: Remasked[]): Promise<string[]> {
+		if (batch.length === 0) return [];
+		const rows = batch.map((record) => ({
+			id: record.id,
+			old_wrapped_key: record.previous.wrappedKey,
+			masked_name: record.masked.name,
+			masked_phone: record.masked.phone,
+			masked_address: record.masked.address,
+		}));
+		// Compare-and-set on the wrapped key read: the masks land only on the plaintext they came from,
+		// and never on an erased record (its wrapped_key is NULL).
+		const { results } = await this.db
+			.prepare(
+				`UPDATE records SET masked_name = r.value ->> '$.masked_name', masked_phone = r.value ->> '$.masked_phone',
+				   masked_address = r.value ->> '$.masked_address', mask_version = ${MASK_VERSION}
+				 FROM json_each(?1) AS r
+				 WHERE records.id = r.value ->> '$.id' AND records.wrapped_key = r.value ->> '$.old_wrapped_key' AND records.erased_at IS NULL
+				 RETURNING records.id`,
+			)
+			.bind(JSON.stringify(rows))
+			.all<{ id: string }>();
+		return results.map((row) => row.id).sort();
+	}
+}
+
+/** A record's masks recomputed from its plaintext by the re-mask job. */
+export interface Remasked {
+	id: string;
+	/** The envelope read, which must still be the stored one for the write to land. */
+	previous: SealedContact;
+	masked: MaskedContact;
 }
