@@ -5,10 +5,17 @@
 import { spawn, spawnSync } from "node:child_process";
 import { DEV_ISSUER } from "./lib/dev-issuer.ts";
 import { ensureDevSecrets } from "./lib/dev-secrets.ts";
+import { DEFAULT_PORT, devPort } from "./lib/dev-url.ts";
 import { describeDemo, seed } from "./seed.ts";
 
 const root = process.cwd();
-const port = process.env.PORT ?? "8787";
+let port: string;
+try {
+	port = String(devPort());
+} catch (error) {
+	console.error(`npm run dev: ${(error as Error).message}`);
+	process.exit(2);
+}
 const baseUrl = `http://127.0.0.1:${port}`;
 const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 
@@ -47,11 +54,15 @@ if (await waitForHealth()) {
 	} catch (error) {
 		console.error(`! seeding failed: ${(error as Error).message}`);
 	}
+	const portNote =
+		port === String(DEFAULT_PORT)
+			? ""
+			: `\nNot the default port: \`export PORT=${port}\` in other shells, so \`npm run seed\` and README's commands find this vault.`;
 	console.log(`
 contact-vault is running at ${baseUrl}  (docs: ${baseUrl}/docs)
 Depot terminal: ${baseUrl}/terminal    Ops console: ${baseUrl}/ops   (paste a token from below)
 ${describeDemo()}
-
+${portNote}
 Tokens come from the development issuer ${DEV_ISSUER}:
   SVC=$(npm run -s token -- --sub courier-svc --scope "records:write records:read records:delete")
   curl -s -H "Authorization: Bearer $SVC" "${baseUrl}/v1/records?shipment_id=DEMO000001"
