@@ -18,17 +18,19 @@ try {
 }
 const baseUrl = `http://127.0.0.1:${port}`;
 const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+/** Where the local D1 and Durable Objects live: wrangler's own default unless VAULT_DEV_STATE names a directory (the dev smoke keeps its own). */
+const persist = process.env.VAULT_DEV_STATE ? ["--persist-to", process.env.VAULT_DEV_STATE] : [];
 
 const secrets = await ensureDevSecrets(root);
 console.log(secrets === "created" ? "✓ wrote .dev.vars with fresh development secrets" : "✓ using the existing .dev.vars");
 
-const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "contact-vault", "--local"], {
+const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "contact-vault", "--local", ...persist], {
 	stdio: "inherit",
 	env: { ...wranglerEnv, CI: "true" },
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"], {
+const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false", ...persist], {
 	stdio: "inherit",
 	env: wranglerEnv,
 });
