@@ -10,6 +10,9 @@ import { startWebhookServer } from "./test/support/webhook-server.ts";
  * shows them all.
  */
 const showVaultLogs = process.env.VAULT_TEST_LOGS === "1";
+// Wrangler's informational lines ("Using secrets defined in .dev.vars", once per test file) say
+// nothing about the tests, whose secrets are the bindings below; its warnings and errors still show.
+if (!showVaultLogs) process.env.WRANGLER_LOG ??= "warn";
 
 function isVaultLogLine(line: string): boolean {
 	const text = line.trim();
