@@ -5,23 +5,32 @@
 import { spawn, spawnSync } from "node:child_process";
 import { DEV_ISSUER } from "./lib/dev-issuer.ts";
 import { ensureDevSecrets } from "./lib/dev-secrets.ts";
+import { DEFAULT_PORT, devPort } from "./lib/dev-url.ts";
 import { describeDemo, seed } from "./seed.ts";
 
 const root = process.cwd();
-const port = process.env.PORT ?? "8787";
+let port: string;
+try {
+	port = String(devPort());
+} catch (error) {
+	console.error(`npm run dev: ${(error as Error).message}`);
+	process.exit(2);
+}
 const baseUrl = `http://127.0.0.1:${port}`;
 const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+/** Where the local D1 and Durable Objects live: wrangler's own default unless VAULT_DEV_STATE names a directory (the dev smoke keeps its own). */
+const persist = process.env.VAULT_DEV_STATE ? ["--persist-to", process.env.VAULT_DEV_STATE] : [];
 
 const secrets = await ensureDevSecrets(root);
 console.log(secrets === "created" ? "✓ wrote .dev.vars with fresh development secrets" : "✓ using the existing .dev.vars");
 
-const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "contact-vault", "--local"], {
+const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "contact-vault", "--local", ...persist], {
 	stdio: "inherit",
 	env: { ...wranglerEnv, CI: "true" },
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false"], {
+const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false", ...persist], {
 	stdio: "inherit",
 	env: wranglerEnv,
 });
@@ -47,11 +56,15 @@ if (await waitForHealth()) {
 	} catch (error) {
 		console.error(`! seeding failed: ${(error as Error).message}`);
 	}
+	const portNote =
+		port === String(DEFAULT_PORT)
+			? ""
+			: `\nNot the default port: \`export PORT=${port}\` in other shells, so \`npm run seed\` and README's commands find this vault.`;
 	console.log(`
 contact-vault is running at ${baseUrl}  (docs: ${baseUrl}/docs)
 Depot terminal: ${baseUrl}/terminal    Ops console: ${baseUrl}/ops   (paste a token from below)
 ${describeDemo()}
-
+${portNote}
 Tokens come from the development issuer ${DEV_ISSUER}:
   SVC=$(npm run -s token -- --sub courier-svc --scope "records:write records:read records:delete")
   curl -s -H "Authorization: Bearer $SVC" "${baseUrl}/v1/records?shipment_id=DEMO000001"

@@ -5,6 +5,7 @@
  */
 import { DEPOTS, demoRecords } from "./lib/demo-data.ts";
 import { mintDevToken } from "./lib/dev-issuer.ts";
+import { devBaseUrl } from "./lib/dev-url.ts";
 
 export const DEMO_SHIPMENTS = 200;
 
@@ -33,14 +34,21 @@ export function describeDemo(): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-	const baseUrl = process.env.VAULT_URL ?? "http://127.0.0.1:8787";
+	let baseUrl: string;
+	try {
+		baseUrl = devBaseUrl();
+	} catch (error) {
+		console.error(`npm run seed: ${(error as Error).message}`);
+		process.exit(2);
+	}
 	try {
 		const outcome = await seed(baseUrl, process.cwd());
 		console.log(outcome === "seeded" ? `seeded ${baseUrl}` : `demo data already present at ${baseUrl}`);
 		console.log(describeDemo());
 	} catch (error) {
-		console.error((error as Error).message);
-		console.error(`Is the vault running? Start it with \`npm run dev\` (or set VAULT_URL).`);
+		const reason = error instanceof TypeError ? `nothing answers at ${baseUrl}` : (error as Error).message;
+		console.error(`npm run seed: ${reason}`);
+		console.error("Is the vault running? Start it with `npm run dev`; seed looks where dev listens (PORT, default 8787), or at VAULT_URL.");
 		process.exit(1);
 	}
 }

@@ -1,13 +1,25 @@
 /**
- * The README's promise, checked: `npm run dev` serves /healthz, and a record created with a token
- * from `npm run token` reads back. Runs `npm run dev` as a user would, on a free port.
+ * The README's promise, checked as a newcomer meets it: `npm run dev` on a port that is not the
+ * default serves /healthz and seeds the demo data; a record created with a token from `npm run
+ * token` reads back; the depot terminal's reveal works once; `npm run seed` and `npm run token`
+ * behave as README says; and every README shell block that talks to a running vault runs, with
+ * `PORT` set, without an error. The vault keeps its own local database (.wrangler/smoke-state),
+ * fresh each run, so a developer's data is neither used nor touched.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import { freePort } from "./lib/wrangler-dev.ts";
+
+const STATE = ".wrangler/smoke-state";
+/** README sections whose shell blocks are not run: the quick start is how this starts the vault, deploying needs an account. */
+const NOT_RUN = ["Quick start", "Deploying to Cloudflare"];
 
 const port = await freePort();
 const baseUrl = `http://127.0.0.1:${port}`;
-const dev = spawn("npm", ["run", "dev"], { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+rmSync(STATE, { recursive: true, force: true });
+const { VAULT_URL: _ignored, ...inherited } = process.env;
+const env = { ...inherited, PORT: String(port), VAULT_DEV_STATE: STATE };
+const dev = spawn("npm", ["run", "dev"], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
 let output = "";
 dev.stdout.on("data", (chunk) => (output += chunk));
 dev.stderr.on("data", (chunk) => (output += chunk));
@@ -19,8 +31,12 @@ function stop(code: number, message: string): never {
 	process.exit(code);
 }
 
+/** Runs an npm script as a user would type it, in the smoke's environment. */
+const npm = (args: string[], extraEnv: Record<string, string> = {}) =>
+	spawnSync("npm", ["run", "-s", ...args], { encoding: "utf8", env: { ...env, ...extraEnv }, timeout: 60_000 });
+
 const token = (args: string[]) => {
-	const result = spawnSync("npm", ["run", "-s", "token", "--", ...args], { encoding: "utf8" });
+	const result = npm(["token", "--", ...args]);
 	if (result.status !== 0) stop(1, `npm run token failed: ${result.stderr}`);
 	return result.stdout.trim();
 };
@@ -30,6 +46,8 @@ while (!output.includes("contact-vault is running")) {
 	if (Date.now() > deadline) stop(1, "npm run dev did not come up within two minutes");
 	await new Promise((resolve) => setTimeout(resolve, 500));
 }
+if (!output.includes(`contact-vault is running at ${baseUrl}`)) stop(1, `npm run dev does not say it runs at ${baseUrl}`);
+if (!output.includes("✓ seeded demo data")) stop(1, "npm run dev did not seed its fresh database");
 
 const health = await fetch(`${baseUrl}/healthz`);
 if (health.status !== 200) stop(1, `/healthz answered ${health.status}`);
@@ -79,4 +97,73 @@ const ops = token(["--sub", "ops-smoke", "--scope", "ops"]);
 const verified = (await (await fetch(`${baseUrl}/v1/audit/verify`, { headers: { Authorization: `Bearer ${ops}` } })).json()) as { ok?: boolean };
 if (verified.ok !== true) stop(1, `audit verify: ${JSON.stringify(verified)}`);
 
-stop(0, `dev smoke ok at ${baseUrl}: healthz, token, create, read back, demo data, reveal ask and single redeem, audit verify`);
+// `npm run seed` finds the vault on PORT, as `npm run dev` put it, and says plainly when nothing is there.
+const reseed = npm(["seed"]);
+if (reseed.status !== 0 || !reseed.stdout.includes(`demo data already present at ${baseUrl}`))
+	stop(1, `PORT=${port} npm run seed: ${reseed.stdout}${reseed.stderr}`);
+const nowhere = npm(["seed"], { PORT: String(await freePort()) });
+if (nowhere.status === 0 || !nowhere.stderr.includes("nothing answers") || /\n\s+at /.test(nowhere.stderr)) {
+	stop(1, `npm run seed with no vault on PORT should say so, without a stack trace: ${nowhere.stderr}`);
+}
+
+// `npm run token`: usage on --help, and a refusal that says why for what the vault would refuse.
+const help = npm(["token", "--", "--help"]);
+if (help.status !== 0 || !help.stdout.startsWith("usage:") || help.stderr !== "") stop(1, `npm run token -- --help: ${help.stdout}${help.stderr}`);
+const refusals: [string[], string][] = [
+	[["--sub", "x", "--scope", "reveal", "--role", "driver", "--depot", "UR-TS-01"], '"driver" is not a role'],
+	[["--sub", "x", "--scope", "reveal", "--role", "clerk", "--depot", "ur-ts-01"], "did you mean UR-TS-01"],
+	[["--sub", "x", "--scope", "reveal", "--role", "clerk", "--depot", "NOWHERE-01"], "is not a demo depot"],
+	[["--sub", "x", "--scope", "records:read read"], '"read" is not a scope'],
+	[["--sub", "x", "--scope", "reveal", "--role", "clerk"], "--role needs --depot"],
+	[["--sub", "x", "--scope", "reveal", "--role", "courier", "--depot", "UR-TS-01", "--phone", "12345"], "is not a phone number"],
+];
+for (const [args, reason] of refusals) {
+	const refused = npm(["token", "--", ...args]);
+	if (refused.status === 0 || refused.stdout !== "" || !refused.stderr.includes(reason) || /\n\s+at /.test(refused.stderr)) {
+		stop(1, `npm run token -- ${args.join(" ")} should refuse, saying ${reason}: status ${refused.status}, ${refused.stderr}`);
+	}
+}
+const withPhone = token(["--sub", "courier-ur-ts-01-1", "--scope", "reveal", "--role", "courier", "--depot", "UR-TS-01", "--phone", "+86 138 1234 5678"]);
+const claims = JSON.parse(Buffer.from(withPhone.split(".")[1] ?? "", "base64url").toString("utf8")) as { phone_number?: string };
+if (claims.phone_number !== "+8613812345678") stop(1, `--phone gave phone_number ${claims.phone_number}`);
+const anyDepot = npm(["token", "--", "--sub", "x", "--scope", "reveal", "--role", "clerk", "--depot", "NOWHERE-01", "--any-depot"]);
+if (anyDepot.status !== 0) stop(1, `--any-depot should mint a token for a depot of one's own: ${anyDepot.stderr}`);
+
+// Every README shell block that talks to a running vault, as a user would paste it, with PORT set.
+const blocks = readmeShellBlocks(readFileSync("README.md", "utf8")).filter((block) => !NOT_RUN.includes(block.section));
+if (blocks.length < 4) stop(1, `found only ${blocks.length} README shell blocks to run`);
+for (const block of blocks) {
+	// curl -s hides HTTP errors; a block that gets one must fail here, so curl fails on them.
+	const script = `set -euo pipefail\ncurl() { command curl --fail-with-body --show-error "$@"; }\n${block.text}`;
+	const run = spawnSync("bash", ["-c", script], { encoding: "utf8", env, timeout: 60_000 });
+	if (run.status !== 0 || run.stderr !== "") {
+		stop(
+			1,
+			`README "${block.section}" (line ${block.line}) failed with PORT=${port}: status ${run.status}\n${run.stdout.slice(-1500)}\n${run.stderr.slice(-1500)}`,
+		);
+	}
+}
+
+stop(
+	0,
+	`dev smoke ok at ${baseUrl}: healthz, seed, token (help, refusals, phone), create, read back, reveal ask and single redeem, audit verify, ${blocks.length} README blocks`,
+);
+
+/** The ```sh blocks of a Markdown text, with the heading they sit under and their first line. */
+function readmeShellBlocks(markdown: string): { section: string; line: number; text: string }[] {
+	const blocks: { section: string; line: number; text: string }[] = [];
+	let section = "";
+	// Inside a fence; `shell` says whether it is a shell block (other fences are skipped whole, so their lines are not read as headings).
+	let open: { shell: boolean; line: number; lines: string[] } | undefined;
+	for (const [index, line] of markdown.split("\n").entries()) {
+		if (open) {
+			if (!/^```\s*$/.test(line)) open.lines.push(line);
+			else {
+				if (open.shell) blocks.push({ section, line: open.line, text: open.lines.join("\n") });
+				open = undefined;
+			}
+		} else if (line.startsWith("```")) open = { shell: /^```(sh|bash|shell)\s*$/.test(line), line: index + 1, lines: [] };
+		else if (/^#{1,6} /.test(line)) section = line.replace(/^#+ /, "").trim();
+	}
+	return blocks;
+}

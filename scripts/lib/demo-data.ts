@@ -50,6 +50,13 @@ const STREETS = ["科技园路", "建国路", "人民大道", "解放西路", "�
 const LATIN_STREETS = ["Baker Street", "Main Street", "Rue de Rivoli", "Hauptstraße", "Via Roma", "Queen's Road"];
 const LATIN_CITIES = ["London, NW1 6XE, United Kingdom", "Springfield, IL 62704, USA", "Paris, 75001, France", "Berlin, 10115, Germany", "Hong Kong, China"];
 export const DEPOTS = ["SZ-NS-01", "SZ-FT-02", "GZ-TH-01", "HZ-XH-01", "SZ-KS-01", "BJ-CY-01", "SH-PD-01", "CD-WH-01", "WH-HS-01", "UR-TS-01"];
+/** Each demo depot's couriers are `courier-<depot in lower case>-1` … `-5`. */
+export const COURIERS_PER_DEPOT = 5;
+
+/** The id of a demo depot's courier number `n` (1-based), as records name it in `courier`. */
+export function demoCourier(depot: string, n: number): string {
+	return `courier-${depot.toLowerCase()}-${n}`;
+}
 
 export function prng(seed: number): () => number {
 	let state = seed >>> 0;
@@ -102,7 +109,7 @@ export function demoRecords(count: number, seed = 20261128): DemoRecord[] {
 	for (let i = 1; i <= count; i++) {
 		const shipment_id = `DEMO${String(i).padStart(6, "0")}`;
 		const depot = pick(random, DEPOTS);
-		const courier = `courier-${depot.toLowerCase()}-${1 + Math.floor(random() * 5)}`;
+		const courier = demoCourier(depot, 1 + Math.floor(random() * COURIERS_PER_DEPOT));
 		records.push({ shipment_id, party: "sender", contact: demoContact(random), depot: pick(random, DEPOTS) });
 		records.push({ shipment_id, party: "recipient", contact: demoContact(random), depot, courier });
 	}

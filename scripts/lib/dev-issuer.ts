@@ -15,6 +15,8 @@ export interface DevTokenOptions {
 	scope: string;
 	role?: string;
 	depot?: string;
+	/** The employee's own phone in E.164, as the OIDC `phone_number` claim (OpenID Connect Core 1.0 §5.1). */
+	phoneNumber?: string;
 	ttlSeconds?: number;
 }
 
@@ -28,6 +30,7 @@ export async function mintDevToken(root: string, options: DevTokenOptions): Prom
 	const claims: Record<string, unknown> = { scope: options.scope };
 	if (options.role) claims.role = options.role;
 	if (options.depot) claims.depot = options.depot;
+	if (options.phoneNumber) claims.phone_number = options.phoneNumber;
 	return new SignJWT(claims)
 		.setProtectedHeader({ alg: "EdDSA", kid: jwk.kid, typ: "JWT" })
 		.setIssuer(DEV_ISSUER)

@@ -1,4 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { version } from "../../package.json";
 import type { AppEnv } from "../http/app-env";
 import { ProblemError } from "../http/problem";
 import { type ProblemSlug, problemTypes, problemTypeUri } from "../http/problem-types";
@@ -8,7 +9,8 @@ const DOCUMENT_CONFIG = {
 	openapi: "3.1.0",
 	info: {
 		title: "contact-vault",
-		version: "1.0.0",
+		// One version number: the document's is the package's, bundled at build time.
+		version,
 		description:
 			"Customer-data vault for express delivery. Contact data is stored encrypted; services read masked views; employees reveal one field of one assigned record for a stated purpose. Errors are application/problem+json (RFC 9457).",
 	},
