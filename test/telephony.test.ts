@@ -343,6 +343,14 @@ describe("failures are typed, and name no number", () => {
 		expect((await bindOnce(adapterFor(pool))).virtualNumber).toMatch(/^\d+$/);
 	});
 
+	it("flow control (Throttling.User) → TelephonyUnavailableError, to try later", async () => {
+		const pool = await simulatorPool();
+		await pool.setMode("throttled");
+		const error = await failure(bindOnce(adapterFor(pool)));
+		expect(error).toBeInstanceOf(TelephonyUnavailableError);
+		expect(error.providerCode).toBe("Throttling.User");
+	});
+
 	it("no answer within the timeout → TelephonyUnavailableError", async () => {
 		const pool = await simulatorPool();
 		await pool.setMode("hang");

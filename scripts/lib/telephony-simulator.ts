@@ -18,7 +18,7 @@
  *   POST /_sim/pools                      new pool → {access_key_id, access_key_secret, pool_key, numbers}
  *                                          body (optional): {numbers?: string[], capacity?: number}
  *   GET  /_sim/pools/{pool}/bindings      live bindings (with A and B: the provider's own view)
- *   POST /_sim/pools/{pool}/mode          {mode: "up" | "down" | "hang" | "exhausted"}
+ *   POST /_sim/pools/{pool}/mode          {mode: "up" | "down" | "hang" | "exhausted" | "throttled"}
  *   POST /_sim/pools/{pool}/advance       {ms}: move this pool's clock forward (expiry, call times)
  *   POST /_sim/pools/{pool}/calls         {from, to}: someone dials X=to from `from`; → {connected, record}
  *   GET  /_sim/pools/{pool}/calls         call records
@@ -89,7 +89,7 @@ export interface RequestLogEntry {
 	at: number;
 }
 
-type Mode = "up" | "down" | "hang" | "exhausted";
+type Mode = "up" | "down" | "hang" | "exhausted" | "throttled";
 
 interface Pool {
 	accessKeyId: string;
@@ -332,6 +332,7 @@ export async function startTelephonySimulator(options: TelephonySimulatorOptions
 		const answer = (result: { status: number; body: unknown }) => ({ ...result, pool });
 		if (pool.mode === "down") return answer(apiError(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."));
 		if (pool.mode === "hang") return null;
+		if (pool.mode === "throttled") return answer(apiError(400, "Throttling.User", "Request was denied due to user flow control."));
 		if (p.SignatureMethod !== "HMAC-SHA1") return answer(apiError(400, "InvalidSignatureMethod", "Specified signature method is not valid."));
 		if (p.SignatureVersion !== "1.0") return answer(apiError(400, "InvalidSignatureVersion", "Specified signature version is not valid."));
 		const timestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(p.Timestamp as string) ? Date.parse(p.Timestamp as string) : Number.NaN;
@@ -387,7 +388,9 @@ export async function startTelephonySimulator(options: TelephonySimulatorOptions
 		if (what === "requests" && method === "GET") return { status: 200, body: { requests: pool.requests } };
 		if (what === "calls" && method === "GET") return { status: 200, body: { calls: pool.calls } };
 		if (what === "mode" && method === "POST") {
-			if (!["up", "down", "hang", "exhausted"].includes(body.mode as string)) return { status: 400, body: { error: "mode is up, down, hang or exhausted" } };
+			if (!["up", "down", "hang", "exhausted", "throttled"].includes(body.mode as string)) {
+				return { status: 400, body: { error: "mode is up, down, hang, exhausted or throttled" } };
+			}
 			pool.mode = body.mode as Mode;
 			if (pool.mode !== "hang") releaseHung();
 			return { status: 200, body: { mode: pool.mode } };

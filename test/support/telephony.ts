@@ -38,7 +38,7 @@ export interface SimulatorPool {
 	poolKey: string;
 	numbers: string[];
 	bindings: () => Promise<SimulatedBinding[]>;
-	setMode: (mode: "up" | "down" | "hang" | "exhausted") => Promise<void>;
+	setMode: (mode: "up" | "down" | "hang" | "exhausted" | "throttled") => Promise<void>;
 	/** Moves this pool's clock forward: bindings expire as if the time had passed. */
 	advance: (ms: number) => Promise<void>;
 	/** Someone dials X (`to`) from `from` (national digits). */
