@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { startTelephonySimulator } from "./scripts/lib/telephony-simulator.ts";
 import { testSecrets } from "./test/support/secrets.ts";
 import { startWebhookServer } from "./test/support/webhook-server.ts";
 
@@ -28,6 +29,8 @@ function isVaultLogLine(line: string): boolean {
 export default defineConfig(async () => {
 	const migrations = await readD1Migrations("./migrations");
 	const webhook = await startWebhookServer();
+	// The privacy-number provider: a local simulator speaking Alibaba's Dyplsapi over real HTTP.
+	const telephony = await startTelephonySimulator();
 	return {
 		plugins: [
 			cloudflareTest({
@@ -39,6 +42,8 @@ export default defineConfig(async () => {
 						AUDIT_CHECKPOINT_INTERVAL: "25",
 						ALERT_WEBHOOK_URL: `${webhook.url}/hook`,
 						TEST_WEBHOOK_CONTROL: webhook.url,
+						TELEPHONY: telephony.telephony,
+						TEST_TELEPHONY_CONTROL: telephony.url,
 						TEST_MIGRATIONS: migrations,
 					},
 				},

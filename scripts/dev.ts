@@ -1,10 +1,12 @@
 /**
- * `npm run dev`: dev secrets (only if absent), local D1 migrated, `wrangler dev` on 127.0.0.1,
- * demo data seeded through the API once the vault answers, and how to get a token.
+ * `npm run dev`: dev secrets (only if absent), local D1 migrated, the privacy-number provider
+ * simulator (unless .dev.vars sets TELEPHONY), `wrangler dev` on 127.0.0.1, demo data seeded
+ * through the API once the vault answers, and how to get a token.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { DEV_ISSUER } from "./lib/dev-issuer.ts";
 import { ensureDevSecrets } from "./lib/dev-secrets.ts";
+import { devTelephony } from "./lib/dev-telephony.ts";
 import { DEFAULT_PORT, devPort } from "./lib/dev-url.ts";
 import { describeDemo, seed } from "./seed.ts";
 
@@ -30,10 +32,30 @@ const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "cont
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const wrangler = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false", ...persist], {
-	stdio: "inherit",
-	env: wranglerEnv,
-});
+const simulatorPort = process.env.TELEPHONY_SIM_PORT ? Number(process.env.TELEPHONY_SIM_PORT) : undefined;
+const telephony = await devTelephony(root, simulatorPort);
+console.log(
+	telephony.simulator ? `✓ privacy-number provider simulator on ${telephony.simulator.url} (TELEPHONY is not set in .dev.vars)` : "✓ TELEPHONY from .dev.vars",
+);
+
+const wrangler = spawn(
+	"npx",
+	[
+		"wrangler",
+		"dev",
+		"--ip",
+		"127.0.0.1",
+		"--port",
+		port,
+		"--show-interactive-dev-session=false",
+		...persist,
+		...Object.entries(telephony.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+	],
+	{
+		stdio: "inherit",
+		env: wranglerEnv,
+	},
+);
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => wrangler.kill(signal));
 wrangler.on("exit", (code) => process.exit(code ?? 0));
 

@@ -134,7 +134,8 @@ type ConfigVariable =
 	| "REVEAL_SIGNING_NEXT"
 	| "TERMINAL_REVEAL_SECONDS"
 	| "TERMINAL_IDLE_SECONDS"
-	| "OPS_ACCESS";
+	| "OPS_ACCESS"
+	| "TELEPHONY";
 
 const cache = new Map<ConfigVariable, { raw: string | undefined; value: unknown }>();
 
@@ -364,3 +365,63 @@ export function nextSigningKeyConfig(env: Env): PublicSigningJwkConfig | null {
 }
 
 // --- end of signing-key rollover ----------------------------------------------------------------
+
+// --- Telephony (privacy-number provider for calls) --------------------------------------------
+
+/** The provider's API origin: https, or plain http to loopback for the local provider simulator; no path, query or fragment. */
+const telephonyEndpoint = z.url().refine((value) => {
+	const url = new URL(value);
+	const secure = url.protocol === "https:" || (url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname));
+	return secure && url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "";
+}, "endpoint must be an https origin");
+
+/** Names and keys as the providers issue them: printable, no separators that would need escaping in a log. */
+const TELEPHONY_ID = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/);
+
+/**
+ * One variant per provider, keyed by `provider`; a second provider adds its variant here and its
+ * adapter in src/calls/. `timeout_ms` bounds each request to the provider (default 5 s).
+ */
+const telephonySchema = z.discriminatedUnion("provider", [
+	z.strictObject({
+		provider: z.literal("aliyun"),
+		endpoint: telephonyEndpoint,
+		access_key_id: TELEPHONY_ID,
+		access_key_secret: z.string().min(1).max(256),
+		pool_key: TELEPHONY_ID,
+		timeout_ms: z.number().int().min(100).max(30_000).optional(),
+	}),
+]);
+
+export const DEFAULT_TELEPHONY_TIMEOUT_MS = 5000;
+
+export interface AliyunTelephonyConfig {
+	provider: "aliyun";
+	/** Origin without a trailing slash. */
+	endpoint: string;
+	accessKeyId: string;
+	accessKeySecret: string;
+	poolKey: string;
+	timeoutMs: number;
+}
+
+export type TelephonyConfig = AliyunTelephonyConfig;
+
+/**
+ * The privacy-number provider (secret TELEPHONY, DESIGN "Calls instead of numbers"). Only the calls
+ * routes ask for it, so a missing or malformed TELEPHONY is a 503 naming it there and nowhere else;
+ * there is no fallback to handing out the plaintext number.
+ */
+export function telephonyConfig(env: Env): TelephonyConfig {
+	return parsed("TELEPHONY", env.TELEPHONY, (raw) => {
+		const config = parseJson(telephonySchema)(raw);
+		return {
+			provider: config.provider,
+			endpoint: new URL(config.endpoint).origin,
+			accessKeyId: config.access_key_id,
+			accessKeySecret: config.access_key_secret,
+			poolKey: config.pool_key,
+			timeoutMs: config.timeout_ms ?? DEFAULT_TELEPHONY_TIMEOUT_MS,
+		};
+	});
+}

@@ -19,6 +19,11 @@ export interface Env {
 	TRUSTED_ISSUERS?: string;
 	/** Optional: `{team_domain, aud}` of the Cloudflare Access application in front of the ops console. */
 	OPS_ACCESS?: string;
+	/**
+	 * Optional until calls are used: the privacy-number provider, JSON
+	 * `{provider, endpoint, access_key_id, access_key_secret, pool_key}` (config.ts `telephonyConfig`).
+	 */
+	TELEPHONY?: string;
 	MAX_BODY_BYTES?: string;
 	REVEAL_TOKEN_TTL_SECONDS?: string;
 	AUDIT_CHECKPOINT_INTERVAL?: string;

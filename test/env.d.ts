@@ -12,6 +12,11 @@ declare global {
 			TEST_KEYS: string;
 			/** Base URL of the stand-in alert webhook's control endpoints (test/support/webhook-server.ts). */
 			TEST_WEBHOOK_CONTROL: string;
+			/**
+			 * Base URL of the privacy-number provider simulator (scripts/lib/telephony-simulator.ts);
+			 * TELEPHONY points at its first pool, and `/_sim/` under it is its control plane.
+			 */
+			TEST_TELEPHONY_CONTROL: string;
 		}
 	}
 }

@@ -1,6 +1,7 @@
 /** The vault under test: `wrangler dev` over a fresh local D1, and tokens from the development issuer. */
 import { mintDevToken } from "../../scripts/lib/dev-issuer.ts";
 import { ensureDevSecrets } from "../../scripts/lib/dev-secrets.ts";
+import { devTelephony } from "../../scripts/lib/dev-telephony.ts";
 import { freshDatabase, type Server, startWorker } from "../../scripts/lib/wrangler-dev.ts";
 
 const root = process.cwd();
@@ -13,12 +14,18 @@ export interface Vault extends Server {
 	/** Calls the API as a service with records:write, for the fixtures the pages then show. */
 	serviceCall: ApiCall;
 	opsCall: ApiCall;
+	/** Base URL of the privacy-number provider simulator (control under `/_sim/`), or null when .dev.vars sets TELEPHONY. */
+	telephonyControl: string | null;
 }
 
 export async function startVault(vars: Record<string, string> = {}): Promise<Vault> {
 	await ensureDevSecrets(root);
 	freshDatabase(STATE_DIR);
-	const server = await startWorker({ configPath: "wrangler.toml", stateDir: STATE_DIR, vars });
+	const telephony = await devTelephony(root);
+	const server = await startWorker({ configPath: "wrangler.toml", stateDir: STATE_DIR, vars: { ...telephony.vars, ...vars } }).catch(async (error) => {
+		await telephony.simulator?.close();
+		throw error;
+	});
 	const token: Vault["token"] = (sub, scope, employee) => mintDevToken(root, { sub, scope, ...employee });
 	const caller =
 		(bearer: Promise<string>): ApiCall =>
@@ -33,6 +40,11 @@ export async function startVault(vars: Record<string, string> = {}): Promise<Vau
 		};
 	return {
 		...server,
+		stop: () => {
+			server.stop();
+			void telephony.simulator?.close();
+		},
+		telephonyControl: telephony.simulator?.url ?? null,
 		token,
 		serviceCall: caller(token("e2e-fixtures", "records:write records:read")),
 		opsCall: caller(token("ops-fixtures", "ops")),

@@ -59,6 +59,28 @@ export const problemTypes = {
 		title: "Configuration unavailable",
 		description: "A required secret or variable is missing or malformed; `variable` names it.",
 	},
+	"telephony-unavailable": {
+		status: 503,
+		title: "Telephony unavailable",
+		description:
+			"The privacy-number provider did not answer, failed or throttled the vault; no call was set up and no number was handed out. `provider` names it; try again later.",
+	},
+	"telephony-no-number": {
+		status: 503,
+		title: "No virtual number free",
+		description: "The provider's number pool has no number free for this pair; no call was set up and no number was handed out. Try again later.",
+	},
+	"telephony-refused": {
+		status: 502,
+		title: "Telephony refused",
+		description: "The privacy-number provider refused the binding; `provider_code`, where present, is its reason. No number was handed out.",
+	},
+	"telephony-misconfigured": {
+		status: 502,
+		title: "Telephony misconfigured",
+		description:
+			"The privacy-number provider refused the vault's credentials, signature or number pool (the TELEPHONY secret); ops must correct it. No number was handed out.",
+	},
 	"dependency-unavailable": {
 		status: 503,
 		title: "Dependency unavailable",
