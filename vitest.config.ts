@@ -18,6 +18,8 @@ export default defineConfig(async () => {
 						ALERT_WEBHOOK_URL: `${webhook.url}/hook`,
 						TEST_WEBHOOK_CONTROL: webhook.url,
 						TEST_MIGRATIONS: migrations,
+						// test/audit-scale.test.ts: 30,000 in the suite (two verify requests); CI's own step sets 500,000.
+						AUDIT_SCALE_ENTRIES: process.env.AUDIT_SCALE_ENTRIES ?? "30000",
 					},
 				},
 			}),

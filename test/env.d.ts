@@ -12,6 +12,8 @@ declare global {
 			TEST_KEYS: string;
 			/** Base URL of the stand-in alert webhook's control endpoints (test/support/webhook-server.ts). */
 			TEST_WEBHOOK_CONTROL: string;
+			/** Entries of the chain test/audit-scale.test.ts verifies. */
+			AUDIT_SCALE_ENTRIES?: string;
 		}
 	}
 }
