@@ -180,19 +180,25 @@ async function spotCheck(log: AuditLog, checkpoints: CheckpointStore, state: Wit
 		reason: "sealed_differently",
 		detail: `a seal of entry ${conflict.seq} contradicted what the witness had seen sealed`,
 	}));
-	if (state.head && state.head.seq > head.seq) {
+	const points = [...(state.head ? [state.head] : []), ...state.recentPoints];
+	const segments = state.recentSegments;
+	const hashes = await log.hashesAt([...points.map((point) => point.seq), ...segments.map((segment) => segment.last_seq)]);
+	// A witnessed head past D1's sealed head is a truncated tail only if its row is gone: a row
+	// still there unsealed is a concurrent seal half written, and the next verification sees it sealed.
+	if (state.head && state.head.seq > head.seq && !hashes.has(state.head.seq)) {
 		problems.push({ seq: head.seq + 1, reason: "tail_truncated", detail: `D1's chain ends at ${head.seq}; the witness saw it sealed up to ${state.head.seq}` });
 	}
-	const points = [...(state.head ? [state.head] : []), ...state.recentPoints].filter((point) => point.seq <= head.seq);
-	const segments = state.recentSegments.filter((segment) => segment.last_seq <= head.seq);
-	const hashes = await log.hashesAt([...points.map((point) => point.seq), ...segments.map((segment) => segment.last_seq)]);
 	for (const point of new Map(points.map((p) => [p.seq, p])).values()) {
-		if (hashes.get(point.seq) !== point.hash) {
+		const hash = hashes.get(point.seq);
+		if (hash === undefined && point.seq <= head.seq) {
+			problems.push({ seq: point.seq, reason: "entry_missing", detail: `entry ${point.seq}, which the witness saw sealed, is gone` });
+		} else if (hash !== undefined && hash !== null && hash !== point.hash) {
 			problems.push({ seq: point.seq, reason: "hash_differs", detail: `entry ${point.seq} is not the entry the witness saw sealed` });
 		}
 	}
 	for (const segment of segments) {
-		if (hashes.get(segment.last_seq) !== segment.last_hash) {
+		const hash = hashes.get(segment.last_seq);
+		if (hash !== null && hash !== segment.last_hash) {
 			problems.push({ seq: segment.last_seq, reason: "archive_differs", detail: `D1 differs from archived segment ${segment.key}` });
 		}
 	}
