@@ -45,6 +45,8 @@ export default defineConfig(async () => {
 						TELEPHONY: telephony.telephony,
 						TEST_TELEPHONY_CONTROL: telephony.url,
 						TEST_MIGRATIONS: migrations,
+						// test/audit-scale.test.ts: 30,000 in the suite (two verify requests); CI's own step sets 500,000.
+						AUDIT_SCALE_ENTRIES: process.env.AUDIT_SCALE_ENTRIES ?? "30000",
 					},
 				},
 			}),

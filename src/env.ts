@@ -1,3 +1,4 @@
+import type { AuditWitness } from "./audit/witness";
 import type { DepotLedger } from "./limits/depot-ledger";
 import type { PrincipalLimiter } from "./limits/principal-limiter";
 
@@ -6,6 +7,13 @@ export interface Env {
 	DB: D1Database;
 	LIMITER: DurableObjectNamespace<PrincipalLimiter>;
 	DEPOT_LEDGER: DurableObjectNamespace<DepotLedger>;
+	/**
+	 * The audit chain's witness, outside D1. Not among the bindings every request requires: appends
+	 * never wait for it. Without it sealing waits and verification says it could not compare.
+	 */
+	AUDIT_WITNESS?: DurableObjectNamespace<AuditWitness>;
+	/** Where past days' audit segments go, signed (R2; run it with a bucket lock in production). */
+	AUDIT_ARCHIVE?: R2Bucket;
 	/** The pages' static scripts and styles (wrangler.toml [assets]). */
 	ASSETS: Fetcher;
 	/** Optional: where alerts are POSTed (JSON), with retries until delivered. */

@@ -1,11 +1,8 @@
 import { app } from "./app";
-import { auditLogFor } from "./audit/audit-log-for";
-import { checkpointHead } from "./audit/checkpointing";
-import { CheckpointStore } from "./audit/checkpoints";
+import { archiveHourly, checkpointHourly, continueFullVerification, sealPending, startFullVerificationIfIdle } from "./audit/housekeeping";
 import { issuerDirectory } from "./auth/issuer-directory";
-import { keyRewrapBatchSize, keyringConfig, retentionDefaultDays, retentionEraseBatchSize, signingJwkConfig, trustedIssuersConfig } from "./config";
+import { keyRewrapBatchSize, keyringConfig, retentionDefaultDays, retentionEraseBatchSize, trustedIssuersConfig } from "./config";
 import { keyringFor } from "./crypto/keyring";
-import { signingKeyFor } from "./crypto/signing-key";
 import { AlertStore } from "./detection/alert-store";
 import { deliverDueAlerts } from "./detection/deliver-alerts";
 import { HoneytokenStore } from "./detection/honeytoken-store";
@@ -24,6 +21,7 @@ const REWRAP_BATCHES_PER_RUN = 10;
 const RETENTION_BATCHES_PER_RUN = 20;
 const HONEYTOKENS_RENEWED_PER_RUN = 50;
 
+export { AuditWitness } from "./audit/witness";
 export { DepotLedger } from "./limits/depot-ledger";
 export { PrincipalLimiter } from "./limits/principal-limiter";
 
@@ -48,14 +46,16 @@ export default {
 } satisfies ExportedHandler<Env>;
 
 /**
- * Every minute: seal the audit tail, retry alert deliveries, move records to the primary key (the
- * re-wrap job) and erase what has expired (the retention job). The last two take bounded batches
- * per run and resume where the data says they stopped.
+ * Every minute: seal the audit tail (witnessed), advance the full re-verification of the audit
+ * chain by one slice, retry alert deliveries, move records to the primary key (the re-wrap job)
+ * and erase what has expired (the retention job). Each takes bounded batches per run and resumes
+ * where it stopped.
  */
 function everyMinute(env: Env, now: number): Record<string, () => Promise<unknown>> {
 	const store = () => recordStoreFor(env);
 	return {
-		audit_sealed: async () => (await auditLogFor(env).seal()).seq,
+		audit_sealed: () => sealPending(env),
+		audit_full_verification: () => continueFullVerification(env, now),
 		alerts_delivered: async () => (env.ALERT_WEBHOOK_URL ? deliverDueAlerts(new AlertStore(env.DB), env.ALERT_WEBHOOK_URL, now) : "not_configured"),
 		rewrap: async () => {
 			const keyring = await keyringFor(keyringConfig(env));
@@ -87,14 +87,16 @@ function everyMinute(env: Env, now: number): Record<string, () => Promise<unknow
 	};
 }
 
-/** Hourly: a signed checkpoint of the audit head, so one exists at least hourly however quiet the vault is, and purges. */
+/**
+ * Hourly: a signed checkpoint of the audit head (so one exists at least hourly however quiet the
+ * vault is), a new full re-verification once the last has finished, past days' audit segments to
+ * the archive, and purges.
+ */
 function hourly(env: Env, now: number): Record<string, () => Promise<unknown>> {
 	return {
-		checkpoint: async () => {
-			const log = auditLogFor(env);
-			await log.seal();
-			return (await checkpointHead(log, new CheckpointStore(env.DB), await signingKeyFor(signingJwkConfig(env)), now))?.seq ?? null;
-		},
+		checkpoint: () => checkpointHourly(env, now),
+		audit_full_verification_started: () => startFullVerificationIfIdle(env, now),
+		audit_archived: () => archiveHourly(env, now),
 		idempotency_keys_purged: () => new IdempotencyStore(env.DB).purgeExpired(now),
 		redemptions_purged: () => new RedemptionStore(env.DB, () => issuerDirectory(trustedIssuersConfig(env)).employeeIssuer).purgeExpired(now),
 	};

@@ -12,12 +12,16 @@ import { call, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
 import { employeeToken, serviceToken, token } from "./support/tokens";
 
+type Problem = { seq: number; reason: string };
 type Report = {
 	ok: boolean;
+	complete: boolean;
 	entries_checked: number;
 	head: { seq: number; hash: string };
-	first_break: { seq: number; reason: string } | null;
-	checkpoint_problems: { seq: number; reason: string }[];
+	first_break: Problem | null;
+	checkpoint_problems: Problem[];
+	witness: { status: string; problems: Problem[] };
+	full_verification: { status: string; ok: boolean; first_break: Problem | null; problems: Problem[] } | null;
 };
 
 let service: string;
@@ -28,6 +32,17 @@ async function verify(): Promise<Report> {
 	const response = await call("GET", "/v1/audit/verify", { token: ops });
 	expect(response.status).toBe(200);
 	return json<Report>(response);
+}
+
+/** Starts a full re-verification and runs the every-minute cron until it has finished; the report then carries it. */
+async function fullVerify(): Promise<Report> {
+	expect((await call("POST", "/v1/audit/verify/full", { token: ops })).status).toBe(202);
+	for (let run = 0; run < 10; run++) {
+		await runCron("* * * * *");
+		const report = await verify();
+		if (report.full_verification?.status === "finished") return report;
+	}
+	throw new Error("the full re-verification did not finish");
 }
 
 async function entry(seq: number): Promise<AuditEntry> {
@@ -165,22 +180,23 @@ describe("audit trail", () => {
 	it("deleting a row directly in D1 is reported at that exact place", async () => {
 		const victim = await entry(7);
 		await asRogueOperator(() => env.DB.prepare("DELETE FROM audit_log WHERE seq = 7").run());
-		const report = await verify();
+		// Far below the last verified checkpoint: the full re-verification finds it.
+		const report = await fullVerify();
 		expect(report.ok).toBe(false);
-		expect(report.first_break).toMatchObject({ seq: 7, reason: "missing_entry" });
+		expect(report.full_verification?.first_break).toMatchObject({ seq: 7, reason: "missing_entry" });
 		await restore([victim]);
-		expect((await verify()).ok).toBe(true);
+		expect((await fullVerify()).ok).toBe(true);
 	});
 
 	it("editing a row directly in D1 is reported at that exact place", async () => {
 		const victim = await entry(12);
 		await asRogueOperator(() => env.DB.prepare(`UPDATE audit_log SET details = '{"reason":"nothing to see"}' WHERE seq = 12`).run());
-		expect((await verify()).first_break).toMatchObject({ seq: 12, reason: "hash_mismatch" });
+		expect((await fullVerify()).full_verification?.first_break).toMatchObject({ seq: 12, reason: "hash_mismatch" });
 		await restore([victim]);
 		await asRogueOperator(() => env.DB.prepare("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 12").run());
-		expect((await verify()).first_break).toMatchObject({ seq: 12, reason: "hash_mismatch" });
+		expect((await fullVerify()).full_verification?.first_break).toMatchObject({ seq: 12, reason: "hash_mismatch" });
 		await restore([victim]);
-		expect((await verify()).ok).toBe(true);
+		expect((await fullVerify()).ok).toBe(true);
 	});
 
 	it("swapping two rows directly in D1 is reported at that exact place", async () => {
@@ -188,9 +204,9 @@ describe("audit trail", () => {
 		await asRogueOperator(async () => {
 			await env.DB.batch([env.DB.prepare("DELETE FROM audit_log WHERE seq IN (20, 21)"), insertEntry({ ...b, seq: 20 }), insertEntry({ ...a, seq: 21 })]);
 		});
-		expect((await verify()).first_break).toMatchObject({ seq: 20, reason: "prev_hash_mismatch" });
+		expect((await fullVerify()).full_verification?.first_break).toMatchObject({ seq: 20, reason: "prev_hash_mismatch" });
 		await restore([a, b]);
-		expect((await verify()).ok).toBe(true);
+		expect((await fullVerify()).ok).toBe(true);
 	});
 
 	it("rewriting the chain wholesale after a checkpoint is caught by the signed checkpoint", async () => {
@@ -215,12 +231,16 @@ describe("audit trail", () => {
 		await asRogueOperator(async () => {
 			await env.DB.batch([env.DB.prepare("DELETE FROM audit_log WHERE seq >= ?1").bind(target - 1), ...rewritten.map(insertEntry)]);
 		});
+		// At once: the newest heads the witness saw sealed are not in D1 any more.
 		const report = await verify();
-		expect(report.first_break).toBeNull(); // the chain itself is consistent again
 		expect(report.ok).toBe(false);
-		expect(report.checkpoint_problems).toContainEqual({ seq: target, reason: "hash_differs" });
+		expect(report.witness.problems).toContainEqual(expect.objectContaining({ seq: report.head.seq, reason: "hash_differs" }));
+		// And the full re-verification names the checkpoint: the chain itself is consistent again.
+		const full = await fullVerify();
+		expect(full.full_verification?.first_break).toBeNull();
+		expect(full.full_verification?.problems).toContainEqual({ seq: target, reason: "hash_differs" });
 		await restore(original);
-		expect((await verify()).ok).toBe(true);
+		expect((await fullVerify()).ok).toBe(true);
 	});
 
 	it("a deleted checkpoint is missed: the sealer signs every multiple of the interval", async () => {
@@ -232,7 +252,12 @@ describe("audit trail", () => {
 		await expect(env.DB.prepare("DELETE FROM audit_checkpoints WHERE seq = 50").run()).rejects.toThrow(/append_only/);
 		const saved = await env.DB.prepare("SELECT * FROM audit_checkpoints WHERE seq = 50").first<{ seq: number; hash: string; at: number; signature: string }>();
 		await env.DB.batch([env.DB.prepare("DROP TRIGGER audit_checkpoints_no_delete"), env.DB.prepare("DELETE FROM audit_checkpoints WHERE seq = 50")]);
-		expect((await verify()).checkpoint_problems).toContainEqual({ seq: 50, reason: "checkpoint_missing" });
+		// At once: D1 holds fewer checkpoints than the witness saw stored; the full run names it,
+		// both from the next checkpoint's link and from the witness.
+		expect((await verify()).witness.problems).toContainEqual(expect.objectContaining({ reason: "checkpoints_missing" }));
+		const full = await fullVerify();
+		expect(full.full_verification?.problems).toContainEqual({ seq: 50, reason: "checkpoint_missing" });
+		expect(full.full_verification?.problems).toContainEqual(expect.objectContaining({ seq: 50, reason: "checkpoint_missing", detail: expect.any(String) }));
 		const triggers = env.TEST_MIGRATIONS.flatMap((m) => m.queries).filter((q) => q.includes("audit_checkpoints_no_delete"));
 		await env.DB.batch([
 			env.DB.prepare("INSERT INTO audit_checkpoints (seq, hash, at, signature) VALUES (?1, ?2, ?3, ?4)").bind(
@@ -243,7 +268,7 @@ describe("audit trail", () => {
 			),
 			...triggers.map((q) => env.DB.prepare(q)),
 		]);
-		expect((await verify()).ok).toBe(true);
+		expect((await fullVerify()).ok).toBe(true);
 	});
 
 	it("an exported segment verifies offline with nothing but the export's checkpoints and public keys", async () => {

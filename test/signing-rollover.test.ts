@@ -343,7 +343,7 @@ describe("audit checkpoints across a rollover", () => {
 			const { payload, protectedHeader } = await compactVerify(checkpoint.signature, await importJWK(jwk, jwk.alg), { algorithms: [jwk.alg] });
 			expect(protectedHeader.typ).toBe("audit-checkpoint+jws");
 			const vouched = JSON.parse(new TextDecoder().decode(payload)) as { seq: number; hash: string; at: number };
-			expect(vouched).toEqual({ seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at });
+			expect(vouched).toMatchObject({ seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at });
 			expect(exported.entries.find((entry) => entry.seq === vouched.seq)?.hash).toBe(vouched.hash);
 			if (jwk.retired_at !== undefined && vouched.at > Date.parse(jwk.retired_at)) problems.push({ seq: checkpoint.seq, reason: "signed_after_retirement" });
 		}

@@ -477,27 +477,31 @@ byId("audit-more", HTMLButtonElement).addEventListener("click", () => loadAudit(
 
 byId("audit-verify", HTMLButtonElement).addEventListener("click", async () => {
 	const result = byId("audit-verify-result", HTMLElement);
-	result.replaceChildren(el("p", {}, "Verifying the whole chain…"));
+	result.replaceChildren(el("p", {}, "Verifying the chain…"));
 	const answer = await api("GET", "/v1/audit/verify");
 	if (!answer.ok) return result.replaceChildren(el("p", { class: "problem" }, problemText(answer)));
 	const report = answer.body;
 	const checkpoints = report.checkpoint_problems.length
 		? `${report.checkpoint_problems.length} of ${report.checkpoints_checked} signed checkpoints do not verify (first at #${report.checkpoint_problems[0].seq}: ${report.checkpoint_problems[0].reason}).`
 		: `${report.checkpoints_checked} signed checkpoints verified.`;
+	const witness = report.witness.problems[0];
+	const full = report.full_verification;
+	const fullFinding = full && !full.ok ? (full.first_break ?? full.problems[0]) : null;
+	const findings = [
+		report.first_break ? `Chain broken at #${report.first_break.seq}: ${report.first_break.reason} (${report.first_break.detail}).` : "",
+		report.checkpoint_problems.length ? checkpoints : "",
+		witness ? `${report.witness.problems.length} differences from the witness (first at #${witness.seq}: ${witness.reason}).` : "",
+		report.witness.status === "compared" ? "" : `The witness could not be compared (${report.witness.status}); sealing is ${report.sealing.status}.`,
+		fullFinding ? `The full re-verification found #${fullFinding.seq}: ${fullFinding.reason}.` : "",
+	].filter(Boolean);
 	result.replaceChildren(
 		report.ok
 			? el(
 					"p",
 					{ class: "verified", id: "audit-verified" },
-					`Chain intact: ${report.entries_checked} entries checked up to #${report.head.seq}. ${checkpoints}`,
+					`Chain intact: ${report.entries_checked} entries checked up to #${report.head.seq}. ${checkpoints}${report.complete ? "" : " More to verify: ask again."}`,
 				)
-			: el(
-					"p",
-					{ class: "problem", id: "audit-broken" },
-					report.first_break
-						? `Chain broken at #${report.first_break.seq}: ${report.first_break.reason} (${report.first_break.detail}). ${checkpoints}`
-						: `The chain verifies but checkpoints do not: ${checkpoints}`,
-				),
+			: el("p", { class: "problem", id: "audit-broken" }, findings.join(" ")),
 	);
 });
 

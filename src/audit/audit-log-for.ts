@@ -1,31 +1,56 @@
 import { auditCheckpointInterval, signingJwkConfig } from "../config";
-import { signCheckpoint } from "../crypto/checkpoint-token";
 import { signingKeyFor } from "../crypto/signing-key";
 import type { Env } from "../env";
+import { settleCheckpoints } from "./checkpointing";
 import { CheckpointStore } from "./checkpoints";
-import { AuditLog, type Head } from "./log";
+import { AuditLog, type SealWitness } from "./log";
+import { auditWitnessFor } from "./witness-client";
+
+/** Thrown by a seal when the deployment has no witness: sealing waits, like when it is unreachable. */
+export class WitnessMissingError extends Error {
+	override name = "WitnessMissingError";
+}
+
+/**
+ * Every seal is told to the witness before D1 gets its hashes. If the witness cannot be reached
+ * the seal throws and writes nothing: the entries stay unsealed (the database keeps them
+ * append-only), appends go on, and the next seal (every SEAL_EVERY appends, every minute, and
+ * before verification) takes them. Nothing is lost; sealing is only late.
+ *
+ * The witness answers with the checkpoints due (every multiple of AUDIT_CHECKPOINT_INTERVAL,
+ * planned and linked by the witness in seq order): they are signed and stored once the seal is
+ * written.
+ */
+export function witnessedSealing(env: Env): SealWitness {
+	return async (from, linked) => {
+		const witness = auditWitnessFor(env);
+		if (!witness) throw new WitnessMissingError("the AUDIT_WITNESS binding is missing");
+		const store = new CheckpointStore(env.DB);
+		const report = { from, heads: [...linked], interval: auditCheckpointInterval(env), at: Date.now() };
+		let answer = await witness.sealing(report);
+		if (answer.anchorRequired) answer = await witness.sealing({ ...report, anchor: await store.latestLink() });
+		if (answer.conflicts.length > 0) {
+			// Hashes only: which seqs were witnessed differently, for whoever reads the worker's log.
+			console.error(JSON.stringify({ event: "audit_witness_conflict", seqs: answer.conflicts.map((conflict) => conflict.seq) }));
+		}
+		const { pending } = answer;
+		if (pending.length === 0) return undefined;
+		return async () => {
+			await settleCheckpoints(witness, store, await signingKeyFor(signingJwkConfig(env)), pending, Date.now());
+		};
+	};
+}
 
 /**
  * The audit log of the database a request writes to. Entries are sealed after the response
- * (`waitUntil`), off the request's path, every SEAL_EVERY appends, and the sealer signs a checkpoint of every entry whose
- * seq is a multiple of AUDIT_CHECKPOINT_INTERVAL, so verification knows exactly which checkpoints
- * must exist. Neither step can fail the request: failures are logged, and the cron seals anyway.
+ * (`waitUntil`), off the request's path, every SEAL_EVERY appends, witnessed as above. Neither
+ * step can fail the request: failures are logged, and the cron seals anyway.
  */
 export function auditLogFor(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): AuditLog {
-	const interval = auditCheckpointInterval(env);
-	const onSealed = async (sealed: Head[]) => {
-		const due = sealed.filter((head) => head.seq % interval === 0);
-		if (due.length === 0) return;
-		const key = await signingKeyFor(signingJwkConfig(env));
-		const store = new CheckpointStore(env.DB);
-		for (const head of due) {
-			const checkpoint = { seq: head.seq, hash: head.hash, at: Date.now() };
-			await store.save({ ...checkpoint, signature: await signCheckpoint(key, checkpoint) });
-		}
-	};
-	if (!ctx) return new AuditLog(env.DB, onSealed);
-	const sealer = new AuditLog(env.DB, onSealed);
-	return new AuditLog(env.DB, onSealed, (seqs) => {
+	const witness = witnessedSealing(env);
+	if (!ctx) return new AuditLog(env.DB, witness);
+	const sealer = new AuditLog(env.DB, witness);
+	return new AuditLog(env.DB, witness, (seqs) => {
 		// Sealing after every append would put three D1 statements behind each request (measured:
 		// it held the single local D1 writer long enough to add milliseconds to the next ask); every
 		// SEAL_EVERY entries (and the every-minute cron, and verification) keeps the unsealed tail

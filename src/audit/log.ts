@@ -6,6 +6,9 @@ export interface Head {
 	hash: string;
 }
 
+/** See the AuditLog constructor. */
+export type SealWitness = (from: Head, linked: readonly Head[]) => Promise<(() => Promise<void>) | undefined>;
+
 export interface AppendOptions {
 	/**
 	 * Append only if the statement just before the entry changed a row (SQLite `changes()`), so an
@@ -24,6 +27,11 @@ export interface AppendResult {
 const CONTENT_COLUMNS = "at, kind, actor, actor_issuer, actor_role, actor_depot, record_id, details";
 const ALL_COLUMNS = `seq, ${CONTENT_COLUMNS}, prev_hash, hash`;
 const SEAL_PAGE = 200;
+/**
+ * Pages one seal call links at most: 2,000 entries, 21 D1 round trips. The every-minute cron
+ * calls it repeatedly; a bound per call keeps every caller within D1's 1,000 queries per invocation.
+ */
+export const SEAL_PAGES_PER_CALL = 10;
 const APPEND_ROWS_PER_STATEMENT = 100;
 /** One bound parameter however many entries; json_each yields them in array order. */
 const INSERT_FROM_JSON = `INSERT INTO audit_log (${CONTENT_COLUMNS})
@@ -52,8 +60,12 @@ RETURNING seq`;
 export class AuditLog {
 	constructor(
 		private readonly db: D1Database,
-		/** Runs after a seal with every entry it linked, in order (the checkpoint schedule). */
-		private readonly onSealed?: (sealed: Head[]) => Promise<void>,
+		/**
+		 * Told every range a seal links, before any of its hashes is written (the witness); what it
+		 * returns runs once they are written (the checkpoints). If it throws, nothing is written:
+		 * the entries stay unsealed, as appended, for the next seal.
+		 */
+		private readonly witness?: SealWitness,
 		/** Runs after each append with the seqs written: schedules sealing once the response is out. */
 		private readonly afterAppend?: (seqs: number[]) => void,
 	) {}
@@ -127,33 +139,44 @@ export class AuditLog {
 	}
 
 	/**
-	 * Seals every unsealed entry, in order, and returns the sealed head. Stops at a gap (a deleted
-	 * row) or a refused seal (a tampered row), leaving the rest for verification to report.
+	 * Seals unsealed entries, in order, up to `maxPages` pages of SEAL_PAGE, and returns the sealed
+	 * head and whether more are waiting. Stops at a gap (a deleted row) or a refused seal (a
+	 * tampered row), leaving the rest for verification to report. D1 round trips: 1 + 2 per page.
 	 */
-	async seal(): Promise<Head> {
-		let head = await this.head();
-		const sealed: Head[] = [];
-		for (;;) {
-			const pending = await this.range(head.seq + 1, SEAL_PAGE);
-			if (pending.length === 0) break;
+	async sealSome(maxPages = SEAL_PAGES_PER_CALL): Promise<{ head: Head; more: boolean }> {
+		const start = await this.head();
+		const linked: Head[] = [];
+		const writes: D1PreparedStatement[][] = [];
+		let next = start;
+		let more = false;
+		for (let page = 0; page < maxPages; page++) {
+			const pending = await this.range(next.seq + 1, SEAL_PAGE);
 			const updates: D1PreparedStatement[] = [];
-			const linked: Head[] = [];
-			let next = head;
+			let stopped = false;
 			for (const row of pending) {
-				if (row.seq !== next.seq + 1 || row.hash !== null) break;
+				if (row.seq !== next.seq + 1 || row.hash !== null) {
+					stopped = true;
+					break;
+				}
 				const hash = await entryHash({ ...row, prev_hash: next.hash });
 				updates.push(this.db.prepare("UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE seq = ?1 AND hash IS NULL").bind(row.seq, next.hash, hash));
 				next = { seq: row.seq, hash };
 				linked.push(next);
 			}
-			if (updates.length === 0) break;
-			await this.db.batch(updates);
-			sealed.push(...linked);
-			head = next;
-			if (pending.length < SEAL_PAGE) break;
+			if (updates.length > 0) writes.push(updates);
+			if (stopped || pending.length < SEAL_PAGE) break;
+			more = page === maxPages - 1;
 		}
-		if (sealed.length > 0) await this.onSealed?.(sealed);
-		return head;
+		if (linked.length === 0) return { head: start, more: false };
+		const afterWrite = await this.witness?.(start, linked);
+		for (const updates of writes) await this.db.batch(updates);
+		await afterWrite?.();
+		return { head: next, more };
+	}
+
+	/** Seals as `sealSome` does (one bounded call) and returns the sealed head. */
+	async seal(): Promise<Head> {
+		return (await this.sealSome()).head;
 	}
 
 	/** Entries in ascending order from `fromSeq`, for sealing, verification and export. */
@@ -163,6 +186,16 @@ export class AuditLog {
 			.bind(fromSeq, toSeq, limit)
 			.all<AuditEntry>();
 		return results;
+	}
+
+	/** The sealed hashes at these seqs (one round trip, one bound parameter): verification's spot checks. */
+	async hashesAt(seqs: readonly number[]): Promise<Map<number, string | null>> {
+		if (seqs.length === 0) return new Map();
+		const { results } = await this.db
+			.prepare("SELECT seq, hash FROM audit_log WHERE seq IN (SELECT value FROM json_each(?1))")
+			.bind(JSON.stringify([...new Set(seqs)]))
+			.all<{ seq: number; hash: string | null }>();
+		return new Map(results.map((row) => [row.seq, row.hash]));
 	}
 
 	async entry(seq: number): Promise<AuditEntry | null> {

@@ -1,26 +1,36 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { auditCheckpointInterval, previousSigningKeysConfig, signingJwkConfig } from "../config";
-import { signingKeyFor, verificationKeysFor } from "../crypto/signing-key";
-import type { Env } from "../env";
+import { auditCheckpointInterval, signingJwkConfig } from "../config";
+import { signingKeyFor } from "../crypto/signing-key";
 import { authenticatedErrors, jsonResponse, unprocessable } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
+import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { auditLogFor } from "./audit-log-for";
 import { checkpointHead } from "./checkpointing";
 import { CheckpointStore } from "./checkpoints";
 import type { AuditEntry } from "./entry";
-import { AuditPage, AuditQuery, CheckpointView, ExportQuery, ExportView, VerifyReportView } from "./schemas";
-import { verifyAuditLog } from "./verify";
+import { startFullVerification } from "./full-verification";
+import { checkpointKeys } from "./housekeeping";
+import { AuditPage, AuditQuery, CheckpointView, ExportQuery, ExportView, FullVerificationView, VerifyReportView } from "./schemas";
+import { fullView, verifyAuditLog } from "./verify";
+import { FULL_PAGES_PER_SLICE, VERIFY_PAGE, VERIFY_PAGES_PER_REQUEST, VERIFY_QUERY_BOUND } from "./verify-budget";
+import { auditWitnessFor } from "./witness-client";
 
 const ops = opsOnly();
 const EXPORT_PAGE = 5000;
 
 /**
- * Every key a checkpoint may have been signed with: the current one and each previous one, for as
- * long as it is configured (unlike reveal tokens, checkpoints never expire). Previous keys carry
- * `retired_at`, so whoever verifies offline can apply the same rule as `checkCheckpoint`.
+ * `checkpointKeys`: every key a checkpoint may have been signed with, the current one and each
+ * previous one, for as long as it is configured (unlike reveal tokens, checkpoints never expire).
+ * Previous keys carry `retired_at`, so whoever verifies offline can apply the same rule as
+ * `checkCheckpoint`.
  */
-const checkpointKeys = (env: Env) => verificationKeysFor(signingJwkConfig(env), previousSigningKeysConfig(env));
+
+const VERIFY_DESCRIPTION = `Seals what is pending (the witness sees every seal first), then verifies from the last verified checkpoint towards the sealed head: every entry's hash and link, every checkpoint's signature, entry and link to the checkpoint before, and D1 against the witness (a Durable Object outside D1): a tail shorter than the witness's head (\`tail_truncated\`), a different hash at a witnessed seq (\`hash_differs\`, \`sealed_differently\`), a checkpoint missing or altered, an archived segment that D1 no longer matches, each with its seq.
+
+Bounded at any size of the chain: one request walks at most ${VERIFY_PAGES_PER_REQUEST * VERIFY_PAGE} entries and makes at most ${VERIFY_QUERY_BOUND} D1 queries; \`complete\` is false while the chain past the last verified checkpoint is longer, and the next request continues. The full re-verification from the genesis runs as a job, ${FULL_PAGES_PER_SLICE * VERIFY_PAGE} entries a minute from the cron (started hourly once the last has finished, or now with \`POST /v1/audit/verify/full\`); its progress and findings are \`full_verification\`.
+
+\`ok\` is true only when nothing was found, the witness was compared, and the last full re-verification found nothing. When the witness cannot be reached, \`witness.status\` says so, \`ok\` is false, and sealing waits (\`sealing.status: delayed\`) without losing an entry.`;
 
 const CheckpointJwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi({
 	description: "Public keys of every checkpoint signature: the current key, then previous keys with `retired_at`.",
@@ -77,14 +87,47 @@ auditRoutes.openapi(
 	createRoute({
 		method: "get",
 		path: "/verify",
-		summary: "Walk the hash chain from the start and check every signed checkpoint; reports the first broken link",
+		summary: "Verify the audit chain against its signed checkpoints, its witness and its archive, in bounded steps",
+		description: VERIFY_DESCRIPTION,
 		tags: ["ops"],
 		middleware: [ops] as const,
-		responses: { 200: jsonResponse("The verification report; `ok` is false on any break.", VerifyReportView), ...authenticatedErrors },
+		responses: { 200: jsonResponse("The verification report; `ok` is false on any finding.", VerifyReportView), ...authenticatedErrors },
 	}),
 	async (c) => {
 		const keys = await checkpointKeys(c.env);
-		return c.json(await verifyAuditLog(auditLogFor(c.env), new CheckpointStore(c.env.DB), keys, auditCheckpointInterval(c.env), Date.now()), 200);
+		const report = await verifyAuditLog(
+			auditLogFor(c.env),
+			new CheckpointStore(c.env.DB),
+			auditWitnessFor(c.env),
+			keys,
+			auditCheckpointInterval(c.env),
+			Date.now(),
+		);
+		return c.json(report, 200);
+	},
+);
+
+auditRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/verify/full",
+		summary: "Start a full re-verification of the audit chain now",
+		description: `Restarts the job that walks the whole chain from the genesis to the current sealed head, ${FULL_PAGES_PER_SLICE * VERIFY_PAGE} entries per every-minute cron run; \`GET /v1/audit/verify\` reports its progress as \`full_verification\`.`,
+		tags: ["ops"],
+		middleware: [ops] as const,
+		responses: {
+			202: jsonResponse("The job as started.", z.object({ full_verification: FullVerificationView })),
+			...authenticatedErrors,
+		},
+	}),
+	async (c) => {
+		const witness = auditWitnessFor(c.env);
+		if (!witness)
+			throw new ProblemError("configuration-unavailable", { detail: "The AUDIT_WITNESS binding is missing.", extensions: { variable: "AUDIT_WITNESS" } });
+		const run = await startFullVerification(auditLogFor(c.env), witness, await checkpointKeys(c.env), auditCheckpointInterval(c.env), Date.now());
+		const view = fullView(run ?? (await witness.state(0)).full);
+		if (!view) throw new Error("full verification did not start");
+		return c.json({ full_verification: view }, 202);
 	},
 );
 
@@ -122,8 +165,13 @@ auditRoutes.openapi(
 		},
 	}),
 	async (c) => {
+		const witness = auditWitnessFor(c.env);
+		if (!witness)
+			throw new ProblemError("configuration-unavailable", { detail: "The AUDIT_WITNESS binding is missing.", extensions: { variable: "AUDIT_WITNESS" } });
 		const key = await signingKeyFor(signingJwkConfig(c.env));
-		return c.json({ checkpoint: await checkpointHead(auditLogFor(c.env), new CheckpointStore(c.env.DB), key, Date.now()) }, 201);
+		const log = auditLogFor(c.env);
+		await log.seal();
+		return c.json({ checkpoint: await checkpointHead(log, new CheckpointStore(c.env.DB), witness, key, Date.now()) }, 201);
 	},
 );
 

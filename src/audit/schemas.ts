@@ -34,14 +34,48 @@ export const AuditEntryView = z
 
 export const AuditPage = z.object({ entries: z.array(AuditEntryView), next_cursor: z.string().nullable() }).openapi("AuditPage");
 
+const Head = z.object({ seq: z.number().int(), hash: z.string() });
+const Problem = z.object({ seq: z.number().int(), reason: z.string(), detail: z.string().optional() });
+
+export const FullVerificationView = z
+	.object({
+		status: z.enum(["running", "finished"]),
+		started_at: z.string().openapi({ format: "date-time" }),
+		target_seq: z.number().int().openapi({ description: "The sealed head when the run started: it verifies the chain up to here." }),
+		checked_through: z.number().int(),
+		entries_checked: z.number().int(),
+		finished_at: z.string().openapi({ format: "date-time" }).nullable(),
+		ok: z.boolean().openapi({ description: "Nothing found so far." }),
+		first_break: Problem.nullable(),
+		problems: z.array(Problem).openapi({ description: "Checkpoint, witness and archive findings, the first 50." }),
+	})
+	.openapi("AuditFullVerification");
+
 export const VerifyReportView = z
 	.object({
 		ok: z.boolean(),
+		complete: z.boolean().openapi({ description: "The walk reached the sealed head; when false, ask again to continue." }),
 		entries_checked: z.number().int(),
-		head: z.object({ seq: z.number().int(), hash: z.string() }),
+		head: Head.openapi({ description: "The sealed head in D1." }),
+		walked: z.object({ from_seq: z.number().int(), to_seq: z.number().int() }),
 		first_break: z.object({ seq: z.number().int(), reason: z.string(), detail: z.string() }).nullable(),
 		checkpoints_checked: z.number().int(),
 		checkpoint_problems: z.array(z.object({ seq: z.number().int(), reason: z.string() })),
+		witness: z.object({
+			status: z.enum(["compared", "unreachable", "not_configured"]),
+			head: Head.nullable().openapi({ description: "The newest head the witness saw sealed." }),
+			problems: z.array(Problem).openapi({
+				description:
+					"D1 against the witness: `tail_truncated`, `entry_missing`, `hash_differs`, `sealed_differently`, `checkpoint_missing`, `checkpoint_altered`, `checkpoints_missing`, `archive_differs`.",
+			}),
+		}),
+		sealing: z.object({
+			status: z
+				.enum(["up_to_date", "backlog", "delayed"])
+				.openapi({ description: "`delayed`: the witness could not be told, so sealing waits; nothing is lost." }),
+			unsealed_from: z.number().int().nullable(),
+		}),
+		full_verification: FullVerificationView.nullable(),
 	})
 	.openapi("AuditVerifyReport");
 

@@ -1,14 +1,35 @@
 import { CompactSign, compactVerify } from "jose";
+import { decodeBase64url } from "./base64url";
 import type { SigningKey, VerificationKey } from "./signing-key";
 import { inServiceAt } from "./verification-keys";
 
 export const CHECKPOINT_TYPE = "audit-checkpoint+jws";
 
-/** A signed statement that the audit chain had `seq` entries ending in `hash` at time `at`. */
+/** The checkpoint before another one, as that one names it: the entry it vouched for. */
+export interface CheckpointLink {
+	seq: number;
+	hash: string;
+}
+
+/**
+ * A signed statement that the audit chain had `seq` entries ending in `hash` at time `at`.
+ *
+ * `prev` chains checkpoints: each names the checkpoint before it (in seq order), or null for the
+ * first of the chain, so deleting any checkpoint but the newest leaves a link naming a missing one
+ * (and the witness knows the newest). Checkpoints signed before links existed have no `prev` at
+ * all and verify as what they are: unlinked.
+ */
 export interface Checkpoint {
 	seq: number;
 	hash: string;
 	at: number;
+	prev?: CheckpointLink | null;
+}
+
+function payloadOf(checkpoint: Checkpoint): Record<string, unknown> {
+	const payload: Record<string, unknown> = { seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at };
+	if (checkpoint.prev !== undefined) payload.prev = checkpoint.prev === null ? null : { seq: checkpoint.prev.seq, hash: checkpoint.prev.hash };
+	return payload;
 }
 
 /**
@@ -16,8 +37,33 @@ export interface Checkpoint {
  * JWKS can check it offline; an operator who rewrites the chain cannot produce a matching one.
  */
 export function signCheckpoint(key: SigningKey, checkpoint: Checkpoint): Promise<string> {
-	const payload = new TextEncoder().encode(JSON.stringify({ seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at }));
+	const payload = new TextEncoder().encode(JSON.stringify(payloadOf(checkpoint)));
 	return new CompactSign(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: CHECKPOINT_TYPE }).sign(key.privateKey);
+}
+
+/** The payload's claims if well formed; `prev` stays absent for a checkpoint signed before links existed. */
+function parseClaims(raw: unknown): Checkpoint | null {
+	if (typeof raw !== "object" || raw === null) return null;
+	const { seq, hash, at, prev } = raw as Record<string, unknown>;
+	if (typeof seq !== "number" || typeof hash !== "string" || typeof at !== "number") return null;
+	if (prev === undefined) return { seq, hash, at };
+	if (prev === null) return { seq, hash, at, prev: null };
+	if (typeof prev !== "object") return null;
+	const link = prev as Record<string, unknown>;
+	if (typeof link.seq !== "number" || typeof link.hash !== "string") return null;
+	return { seq, hash, at, prev: { seq: link.seq, hash: link.hash } };
+}
+
+/**
+ * What a checkpoint claims, read without checking its signature: for the witness, which only
+ * matches a signature to the checkpoint it planned (the signature is checked by verification).
+ */
+export function checkpointClaims(signature: string): Checkpoint | null {
+	try {
+		return parseClaims(JSON.parse(new TextDecoder().decode(decodeBase64url(signature.split(".")[1] ?? ""))));
+	} catch {
+		return null;
+	}
 }
 
 export type CheckpointVerdict =
@@ -36,7 +82,7 @@ export type CheckpointVerdict =
  */
 export async function checkCheckpoint(keys: readonly VerificationKey[], signature: string): Promise<CheckpointVerdict> {
 	let signer: VerificationKey | undefined;
-	let checkpoint: Checkpoint;
+	let checkpoint: Checkpoint | null;
 	try {
 		const { payload, protectedHeader } = await compactVerify(
 			signature,
@@ -49,13 +95,11 @@ export async function checkCheckpoint(keys: readonly VerificationKey[], signatur
 			{ algorithms: [...new Set(keys.map((key) => key.alg))] },
 		);
 		if (protectedHeader.typ !== CHECKPOINT_TYPE) return { ok: false, reason: "bad_signature" };
-		const parsed = JSON.parse(new TextDecoder().decode(payload)) as Checkpoint;
-		if (typeof parsed.seq !== "number" || typeof parsed.hash !== "string" || typeof parsed.at !== "number") return { ok: false, reason: "bad_signature" };
-		checkpoint = { seq: parsed.seq, hash: parsed.hash, at: parsed.at };
+		checkpoint = parseClaims(JSON.parse(new TextDecoder().decode(payload)));
 	} catch {
 		return { ok: false, reason: "bad_signature" };
 	}
-	if (!signer) return { ok: false, reason: "bad_signature" };
+	if (!signer || !checkpoint) return { ok: false, reason: "bad_signature" };
 	if (!inServiceAt(signer, checkpoint.at)) return { ok: false, reason: "signed_after_retirement" };
 	return { ok: true, checkpoint, kid: signer.kid };
 }

@@ -1,0 +1,69 @@
+import { auditCheckpointInterval, previousSigningKeysConfig, signingJwkConfig } from "../config";
+import { signingKeyFor, verificationKeysFor } from "../crypto/signing-key";
+import type { Env } from "../env";
+import { archivePastDays } from "./archive";
+import { auditLogFor } from "./audit-log-for";
+import { checkpointHead } from "./checkpointing";
+import { CheckpointStore } from "./checkpoints";
+import { advanceFullVerification, startFullVerification } from "./full-verification";
+import { auditWitnessFor } from "./witness-client";
+
+/**
+ * Seal calls per every-minute run at most: 5 × 2,000 entries, at most 120 D1 round trips. A
+ * backlog left by a witness outage drains at 10,000 entries a minute.
+ */
+const SEAL_CALLS_PER_RUN = 5;
+
+/** Every key a checkpoint may have been signed with: the current one and each previous one. */
+export const checkpointKeys = (env: Env) => verificationKeysFor(signingJwkConfig(env), previousSigningKeysConfig(env));
+
+/** Every minute: seal what is pending (witnessed first), as much as a run allows. */
+export async function sealPending(env: Env): Promise<number> {
+	const log = auditLogFor(env);
+	let outcome = await log.sealSome();
+	for (let call = 1; call < SEAL_CALLS_PER_RUN && outcome.more; call++) outcome = await log.sealSome();
+	return outcome.head.seq;
+}
+
+/** Every minute: one slice of the full re-verification, if one is running. */
+export async function continueFullVerification(env: Env, now: number): Promise<string | { checked_through: number; finished: boolean }> {
+	const witness = auditWitnessFor(env);
+	if (!witness) return "not_configured";
+	const run = await advanceFullVerification(
+		auditLogFor(env),
+		new CheckpointStore(env.DB),
+		witness,
+		await checkpointKeys(env),
+		auditCheckpointInterval(env),
+		now,
+	);
+	return run ? { checked_through: run.next_seq - 1, finished: run.finished_at !== null } : "idle";
+}
+
+/** Hourly: a new full re-verification once the last one has finished. */
+export async function startFullVerificationIfIdle(env: Env, now: number): Promise<string | number> {
+	const witness = auditWitnessFor(env);
+	if (!witness) return "not_configured";
+	const { full } = await witness.state(0);
+	if (full && full.finished_at === null) return "running";
+	const run = await startFullVerification(auditLogFor(env), witness, await checkpointKeys(env), auditCheckpointInterval(env), now);
+	return run ? run.target_seq : "raced";
+}
+
+/** Hourly: a signed checkpoint of the sealed head, so one exists at least hourly however quiet the vault is. */
+export async function checkpointHourly(env: Env, now: number): Promise<number | null> {
+	const witness = auditWitnessFor(env);
+	if (!witness) throw new Error("the AUDIT_WITNESS binding is missing");
+	const log = auditLogFor(env);
+	await log.seal();
+	return (await checkpointHead(log, new CheckpointStore(env.DB), witness, await signingKeyFor(signingJwkConfig(env)), now))?.seq ?? null;
+}
+
+/** Hourly: the sealed entries of past days to the archive bucket, as signed segments. */
+export async function archiveHourly(env: Env, now: number): Promise<string | { segments: number; through_seq: number | null; stopped: string | null }> {
+	const witness = auditWitnessFor(env);
+	if (!witness || !env.AUDIT_ARCHIVE) return "not_configured";
+	const run = await archivePastDays(auditLogFor(env), new CheckpointStore(env.DB), witness, env.AUDIT_ARCHIVE, await signingKeyFor(signingJwkConfig(env)), now);
+	if (run.stopped) console.error(JSON.stringify({ event: "audit_archive_stopped", reason: run.stopped }));
+	return { segments: run.written.length, through_seq: run.written.at(-1)?.last_seq ?? null, stopped: run.stopped };
+}

@@ -1,0 +1,18 @@
+import type { Env } from "../env";
+import type { AuditWitness } from "./witness";
+
+/**
+ * The witness of the database `DB`: one object per database, named after it, so a shard router
+ * that adds databases gives each chain its own witness (`audit-log:<binding>`).
+ */
+export const WITNESS_NAME = "audit-log:DB";
+
+/**
+ * Null when the deployment has no AUDIT_WITNESS binding. That is not a reason to refuse requests
+ * (appends never wait for the witness): sealing waits instead, as when the witness is unreachable,
+ * and verification says it could not compare.
+ */
+export function auditWitnessFor(env: Env): DurableObjectStub<AuditWitness> | null {
+	if (!env.AUDIT_WITNESS) return null;
+	return env.AUDIT_WITNESS.get(env.AUDIT_WITNESS.idFromName(WITNESS_NAME));
+}

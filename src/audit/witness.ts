@@ -1,0 +1,383 @@
+import { DurableObject } from "cloudflare:workers";
+import { type CheckpointLink, checkpointClaims } from "../crypto/checkpoint-token";
+import type { Env } from "../env";
+import type { Head } from "./log";
+
+/**
+ * The audit chain's witness: one Durable Object per database (see witness-client.ts), outside D1.
+ * Its storage is reachable only through the worker's code, never through the D1 console, so
+ * whoever can edit D1 cannot edit what it remembers:
+ *
+ * - the sealed head of every seal, told before the seal's hashes are written to D1;
+ * - the chain of checkpoints: it plans each one (seq, hash and the link to the one before, in
+ *   seq order, so concurrent sealers cannot fork the chain), keeps its signature, and knows
+ *   which of them D1 has stored;
+ * - the daily archive segments written to R2;
+ * - where verification has got to (incremental progress and the full re-verification job).
+ *
+ * Every method runs in one synchronous SQLite transaction (`transactionSync`): no await inside,
+ * so concurrent calls never interleave.
+ */
+export class AuditWitness extends DurableObject<Env> {
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		// Idempotent, synchronous, before the first call is delivered.
+		ctx.storage.sql.exec(`
+CREATE TABLE IF NOT EXISTS points (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS conflicts (seq INTEGER NOT NULL, witnessed TEXT NOT NULL, reported TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (seq, reported));
+CREATE TABLE IF NOT EXISTS checkpoints (
+  seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, prev_seq INTEGER, prev_hash TEXT,
+  at INTEGER, signature TEXT, stored INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS segments (
+  last_seq INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, prev_hash TEXT NOT NULL, last_hash TEXT NOT NULL,
+  day TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL, at INTEGER NOT NULL
+);`);
+	}
+
+	private get sql(): SqlStorage {
+		return this.ctx.storage.sql;
+	}
+
+	/** Rows of a query, typed by the caller (the SQL names the columns). */
+	private rows<T>(query: string, ...bindings: SqlStorageValue[]): T[] {
+		return this.sql.exec(query, ...bindings).toArray() as unknown as T[];
+	}
+
+	/**
+	 * A sealer is about to write `heads` (ascending, starting right after `from`) to D1. Each one
+	 * is compared with what the witness saw at the same seq: a different hash is a conflict (the
+	 * chain in D1 was rewritten below what was witnessed), kept for good and never overwritten.
+	 * Without conflicts the last head is remembered and a checkpoint is planned for every multiple
+	 * of `interval` not yet planned, linked to the one before.
+	 *
+	 * The first plan ever needs an anchor (the newest checkpoint D1 holds from before there was a
+	 * witness, or null): answered with `anchorRequired` and nothing stored, the sealer asks again.
+	 */
+	sealing(report: { from: Head; heads: Head[]; interval: number; at: number; anchor?: CheckpointLink | null }): SealAnswer {
+		return this.ctx.storage.transactionSync(() => {
+			const last = report.heads.at(-1);
+			if (!last) return { anchorRequired: false, conflicts: [], pending: this.pending() };
+			const conflicts = this.compare([report.from, ...report.heads], report.at);
+			if (conflicts.length > 0) return { anchorRequired: false, conflicts, pending: this.pending() };
+			const latest = this.latestPlan();
+			const due = report.heads.filter((head) => head.seq % report.interval === 0 && head.seq > (latest?.seq ?? 0));
+			if (due.length > 0 && !latest && report.anchor === undefined) return { anchorRequired: true, conflicts: [], pending: [] };
+			this.plan(due, latest ?? report.anchor ?? null);
+			this.sql.exec("INSERT OR IGNORE INTO points (seq, hash, at) VALUES (?, ?, ?)", last.seq, last.hash, report.at);
+			return { anchorRequired: false, conflicts: [], pending: this.pending() };
+		});
+	}
+
+	/**
+	 * Plans a checkpoint of the sealed head (the hourly one, or one asked for by ops), if the head
+	 * is one the witness saw sealed, with that hash, and lies past the newest plan.
+	 */
+	planHead(head: Head, anchor?: CheckpointLink | null): { anchorRequired: boolean; planned: boolean; pending: PendingCheckpoint[] } {
+		return this.ctx.storage.transactionSync(() => {
+			const [seen] = this.rows<{ hash: string }>("SELECT hash FROM points WHERE seq = ?", head.seq);
+			const latest = this.latestPlan();
+			if (seen?.hash !== head.hash || (latest && latest.seq >= head.seq)) return { anchorRequired: false, planned: false, pending: this.pending() };
+			if (!latest && anchor === undefined) return { anchorRequired: true, planned: false, pending: [] };
+			this.plan([head], latest ?? anchor ?? null);
+			return { anchorRequired: false, planned: true, pending: this.pending() };
+		});
+	}
+
+	/**
+	 * Signatures of planned checkpoints. A signature is kept only if it claims exactly the plan
+	 * (seq, hash and link); the first one kept for a seq wins, so concurrent signers agree.
+	 * Returns every signed checkpoint of those seqs as the witness keeps it.
+	 */
+	signed(signatures: { seq: number; at: number; signature: string }[]): WitnessedCheckpoint[] {
+		return this.ctx.storage.transactionSync(() => {
+			for (const { seq, at, signature } of signatures) {
+				const plan = this.rows<PlanRow>("SELECT seq, hash, prev_seq, prev_hash, at, signature, stored FROM checkpoints WHERE seq = ?", seq)[0];
+				const claims = checkpointClaims(signature);
+				if (!plan || plan.signature !== null || !claims) continue;
+				const link = claims.prev;
+				const matches =
+					claims.seq === plan.seq &&
+					claims.hash === plan.hash &&
+					claims.at === at &&
+					link !== undefined &&
+					(link === null ? plan.prev_seq === null : link.seq === plan.prev_seq && link.hash === plan.prev_hash);
+				if (matches) this.sql.exec("UPDATE checkpoints SET at = ?, signature = ? WHERE seq = ?", at, signature, seq);
+			}
+			return this.checkpointsIn(signatures.map((s) => s.seq));
+		});
+	}
+
+	/** D1 holds these checkpoints now: from here on, their absence from D1 is tampering. */
+	stored(seqs: number[]): void {
+		this.ctx.storage.transactionSync(() => {
+			for (const seq of seqs) this.sql.exec("UPDATE checkpoints SET stored = 1 WHERE seq = ? AND signature IS NOT NULL", seq);
+		});
+	}
+
+	/** What verification compares D1 with, before it seals: the head and the newest of everything. */
+	state(recent: number): WitnessState {
+		return this.ctx.storage.transactionSync(() => {
+			const head = this.rows<Head>("SELECT seq, hash FROM points ORDER BY seq DESC LIMIT 1")[0] ?? null;
+			const recentPoints = this.rows<Head>("SELECT seq, hash FROM points ORDER BY seq DESC LIMIT ?", recent);
+			const recentCheckpoints = this.rows<PlanRow>(
+				"SELECT seq, hash, prev_seq, prev_hash, at, signature, stored FROM checkpoints WHERE stored = 1 ORDER BY seq DESC LIMIT ?",
+				recent,
+			).map(witnessed);
+			const [counts] = this.rows<{ stored: number; first: number | null }>(
+				"SELECT count(*) FILTER (WHERE stored = 1) AS stored, min(seq) AS first FROM checkpoints",
+			);
+			const conflicts = this.rows<WitnessConflict>("SELECT seq, witnessed, reported, at FROM conflicts ORDER BY seq, at LIMIT ?", MAX_LISTED);
+			const recentSegments = this.rows<ArchivedSegment>(
+				"SELECT first_seq, last_seq, prev_hash, last_hash, day, key, sha256, at FROM segments ORDER BY last_seq DESC LIMIT ?",
+				recent,
+			);
+			return {
+				head,
+				recentPoints,
+				recentCheckpoints,
+				storedCheckpoints: counts?.stored ?? 0,
+				linkedSince: counts?.first ?? null,
+				conflicts,
+				recentSegments,
+				progress: this.ctx.storage.kv.get<VerifyProgress>(PROGRESS_KEY) ?? null,
+				full: this.ctx.storage.kv.get<FullVerification>(FULL_KEY) ?? null,
+			};
+		});
+	}
+
+	/** Everything witnessed between two seqs (inclusive): what a verification slice compares. */
+	between(fromSeq: number, toSeq: number): WitnessRange {
+		return this.ctx.storage.transactionSync(() => ({
+			points: this.rows<Head>("SELECT seq, hash FROM points WHERE seq BETWEEN ? AND ? ORDER BY seq", fromSeq, toSeq),
+			checkpoints: this.rows<PlanRow>(
+				"SELECT seq, hash, prev_seq, prev_hash, at, signature, stored FROM checkpoints WHERE seq BETWEEN ? AND ? ORDER BY seq",
+				fromSeq,
+				toSeq,
+			).map(witnessed),
+			segments: this.rows<ArchivedSegment>(
+				"SELECT first_seq, last_seq, prev_hash, last_hash, day, key, sha256, at FROM segments WHERE last_seq BETWEEN ? AND ? ORDER BY last_seq",
+				fromSeq,
+				toSeq,
+			),
+		}));
+	}
+
+	/** Incremental progress moves forward only, and only under the configuration it was made with. */
+	saveProgress(progress: VerifyProgress): void {
+		this.ctx.storage.transactionSync(() => {
+			const current = this.ctx.storage.kv.get<VerifyProgress>(PROGRESS_KEY);
+			if (current && current.fingerprint === progress.fingerprint && current.checkpoint.seq >= progress.checkpoint.seq) return;
+			this.ctx.storage.kv.put(PROGRESS_KEY, progress);
+		});
+	}
+
+	/**
+	 * The full re-verification job's state, saved only over the state it was computed from
+	 * (`expected`: null when there was none), so two runners racing never both advance it.
+	 */
+	saveFull(next: FullVerification, expected: { started_at: number; next_seq: number } | null): boolean {
+		return this.ctx.storage.transactionSync(() => {
+			const current = this.ctx.storage.kv.get<FullVerification>(FULL_KEY);
+			const unchanged =
+				current === undefined ? expected === null : expected !== null && current.started_at === expected.started_at && current.next_seq === expected.next_seq;
+			if (!unchanged) return false;
+			this.ctx.storage.kv.put(FULL_KEY, next);
+			return true;
+		});
+	}
+
+	/** The newest archived segment, where the next one starts. */
+	lastSegment(): ArchivedSegment | null {
+		return (
+			this.rows<ArchivedSegment>("SELECT first_seq, last_seq, prev_hash, last_hash, day, key, sha256, at FROM segments ORDER BY last_seq DESC LIMIT 1")[0] ??
+			null
+		);
+	}
+
+	/** A segment now in the archive; only one that continues the last one is kept. */
+	archived(segment: ArchivedSegment): boolean {
+		return this.ctx.storage.transactionSync(() => {
+			const last = this.lastSegment();
+			if ((last?.last_seq ?? 0) + 1 !== segment.first_seq) return false;
+			this.sql.exec(
+				"INSERT INTO segments (first_seq, last_seq, prev_hash, last_hash, day, key, sha256, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+				segment.first_seq,
+				segment.last_seq,
+				segment.prev_hash,
+				segment.last_hash,
+				segment.day,
+				segment.key,
+				segment.sha256,
+				segment.at,
+			);
+			return true;
+		});
+	}
+
+	/** Stored points that a report contradicts, recorded as conflicts. */
+	private compare(reported: Head[], at: number): WitnessConflict[] {
+		const bySeq = new Map(reported.map((head) => [head.seq, head.hash]));
+		const first = reported[0]?.seq ?? 0;
+		const last = reported.at(-1)?.seq ?? 0;
+		const conflicts: WitnessConflict[] = [];
+		for (const point of this.rows<Head>("SELECT seq, hash FROM points WHERE seq BETWEEN ? AND ?", first, last)) {
+			const hash = bySeq.get(point.seq);
+			if (hash !== undefined && hash !== point.hash) conflicts.push({ seq: point.seq, witnessed: point.hash, reported: hash, at });
+		}
+		for (const conflict of conflicts) {
+			this.sql.exec(
+				"INSERT OR IGNORE INTO conflicts (seq, witnessed, reported, at) VALUES (?, ?, ?, ?)",
+				conflict.seq,
+				conflict.witnessed,
+				conflict.reported,
+				conflict.at,
+			);
+		}
+		return conflicts;
+	}
+
+	private latestPlan(): CheckpointLink | null {
+		return this.rows<CheckpointLink>("SELECT seq, hash FROM checkpoints ORDER BY seq DESC LIMIT 1")[0] ?? null;
+	}
+
+	private plan(heads: Head[], prev: CheckpointLink | null): void {
+		let link = prev;
+		for (const head of heads) {
+			this.sql.exec("INSERT INTO checkpoints (seq, hash, prev_seq, prev_hash) VALUES (?, ?, ?, ?)", head.seq, head.hash, link?.seq ?? null, link?.hash ?? null);
+			link = head;
+		}
+	}
+
+	/** Planned checkpoints D1 does not hold yet, signed or not: what the next signer takes care of. */
+	private pending(): PendingCheckpoint[] {
+		return this.rows<PlanRow>(
+			"SELECT seq, hash, prev_seq, prev_hash, at, signature, stored FROM checkpoints WHERE stored = 0 ORDER BY seq LIMIT ?",
+			MAX_LISTED,
+		).map((row) => ({ ...witnessed(row), signature: row.signature }));
+	}
+
+	private checkpointsIn(seqs: number[]): WitnessedCheckpoint[] {
+		return seqs
+			.map(
+				(seq) =>
+					this.rows<PlanRow>("SELECT seq, hash, prev_seq, prev_hash, at, signature, stored FROM checkpoints WHERE seq = ? AND signature IS NOT NULL", seq)[0],
+			)
+			.filter((row): row is PlanRow => row !== undefined)
+			.map(witnessed);
+	}
+}
+
+const PROGRESS_KEY = "progress";
+const FULL_KEY = "full";
+/** Lists the witness returns are capped: a report names the first problems, not every one. */
+const MAX_LISTED = 100;
+
+interface PlanRow {
+	seq: number;
+	hash: string;
+	prev_seq: number | null;
+	prev_hash: string | null;
+	at: number | null;
+	signature: string | null;
+	stored: number;
+}
+
+function witnessed(row: PlanRow): WitnessedCheckpoint {
+	return {
+		seq: row.seq,
+		hash: row.hash,
+		prev: row.prev_seq === null ? null : { seq: row.prev_seq, hash: row.prev_hash as string },
+		at: row.at ?? 0,
+		signature: row.signature ?? "",
+		stored: row.stored === 1,
+	};
+}
+
+/** A checkpoint as the witness keeps it; `signature` is empty while it is only planned. */
+export interface WitnessedCheckpoint {
+	seq: number;
+	hash: string;
+	prev: CheckpointLink | null;
+	at: number;
+	signature: string;
+	stored: boolean;
+}
+
+export type PendingCheckpoint = Omit<WitnessedCheckpoint, "signature"> & { signature: string | null };
+
+export interface SealAnswer {
+	anchorRequired: boolean;
+	/** Witnessed seqs whose hash the report contradicts; nothing was planned or remembered. */
+	conflicts: WitnessConflict[];
+	/** Checkpoints to sign (signature null) or to store in D1, once the seal is written. */
+	pending: PendingCheckpoint[];
+}
+
+export interface WitnessConflict {
+	seq: number;
+	witnessed: string;
+	reported: string;
+	at: number;
+}
+
+export interface ArchivedSegment {
+	first_seq: number;
+	last_seq: number;
+	prev_hash: string;
+	last_hash: string;
+	/** UTC day (YYYY-MM-DD) of the checkpoint the segment ends at. */
+	day: string;
+	key: string;
+	/** base64url SHA-256 of the segment object's bytes. */
+	sha256: string;
+	at: number;
+}
+
+/** Where incremental verification resumes: the last checkpoint it verified, under a configuration. */
+export interface VerifyProgress {
+	/** The verification keys and interval the progress was made under; another configuration starts over. */
+	fingerprint: string;
+	checkpoint: CheckpointLink;
+}
+
+export interface VerifyProblem {
+	seq: number;
+	reason: string;
+	detail?: string;
+}
+
+/** The full re-verification job, resumed slice by slice by the every-minute cron. */
+export interface FullVerification {
+	fingerprint: string;
+	started_at: number;
+	/** The sealed head when the run started: it verifies the chain up to here. */
+	target_seq: number;
+	next_seq: number;
+	prev_hash: string;
+	last_checkpoint: CheckpointLink | null;
+	checked: number;
+	slices: number;
+	first_break: VerifyProblem | null;
+	problems: VerifyProblem[];
+	finished_at: number | null;
+}
+
+export interface WitnessState {
+	head: Head | null;
+	recentPoints: Head[];
+	recentCheckpoints: WitnessedCheckpoint[];
+	storedCheckpoints: number;
+	/** Seq of the first checkpoint the witness planned: checkpoints from here on are linked. */
+	linkedSince: number | null;
+	conflicts: WitnessConflict[];
+	recentSegments: ArchivedSegment[];
+	progress: VerifyProgress | null;
+	full: FullVerification | null;
+}
+
+export interface WitnessRange {
+	points: Head[];
+	checkpoints: WitnessedCheckpoint[];
+	segments: ArchivedSegment[];
+}
