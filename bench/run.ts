@@ -35,6 +35,8 @@ const concurrenciesOf = (phase: string) => (phase.startsWith("batch") ? [1, 4] :
 /** Each phase's runs, by phase and concurrency, one per round. */
 const runs: Record<string, Record<string, LoadResult[]>> = {};
 const phaseNames: string[] = [];
+/** Seconds from the last answer of a burst of asks until every grant's audit entry was in D1. */
+let auditLag = { reveals: 0, secondsAfterLastAnswer: Number.NaN, inD1: 0 };
 
 try {
 	const service = await mintDevToken(root, { sub: "bench-svc", scope: "records:write records:read", ttlSeconds: 3600 });
@@ -172,6 +174,38 @@ try {
 		}
 	}
 	phaseNames.push(...phases.map(([name]) => name));
+
+	// The audit log's lag: a burst of asks, 32 at a time, then the time from the last answer until
+	// every grant's entry is in D1 (the limiters commit them at once and flush them by alarm).
+	const burst = smoke ? 20 : 1000;
+	const burstStart = Date.now();
+	const burstIds = Array.from({ length: burst }, () => randomId());
+	for (let i = 0; i < burst; i += 32) {
+		const answers = await Promise.all(burstIds.slice(i, i + 32).map((id) => ask(id)));
+		for (const answer of answers) if (answer.status !== 201) throw new Error(`audit lag burst: ${answer.status} ${await answer.text()}`);
+	}
+	const lastAnswer = Date.now();
+	const grantsSince = async (from: number) => {
+		let count = 0;
+		let cursor: string | null = null;
+		do {
+			const query = new URLSearchParams({ kind: "reveal.granted", from: String(from), limit: "500", ...(cursor ? { cursor } : {}) });
+			const page = (await (await fetch(`${vault.url}/v1/audit?${query}`, { headers: { Authorization: `Bearer ${ops}` } })).json()) as {
+				entries: unknown[];
+				next_cursor: string | null;
+			};
+			count += page.entries.length;
+			cursor = page.next_cursor;
+		} while (cursor);
+		return count;
+	};
+	let inD1 = await grantsSince(burstStart);
+	while (inD1 < burst && Date.now() - lastAnswer < 120_000) {
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		inD1 = await grantsSince(burstStart);
+	}
+	auditLag = { reveals: burst, secondsAfterLastAnswer: (Date.now() - lastAnswer) / 1000, inD1 };
+	if (!smoke) console.log(`audit lag: ${burst} grants in D1 ${auditLag.secondsAfterLastAnswer.toFixed(1)} s after the burst's last answer (${inD1} found)`);
 } finally {
 	vault.stop();
 	baseline.stop();
@@ -185,6 +219,7 @@ const microResults = JSON.parse(readFileSync(`bench/results/micro${smoke ? ".smo
 if (smoke) {
 	const expected = phaseNames.map((phase) => ({ phase, concurrencies: concurrenciesOf(phase) }));
 	const problems = wellFormed(runs, expected, ROUNDS, microResults);
+	if (auditLag.inD1 < auditLag.reveals) problems.push(`audit lag: ${auditLag.inD1} of ${auditLag.reveals} grants reached D1`);
 	mkdirSync("bench/results", { recursive: true });
 	writeFileSync(
 		"bench/results/bench.smoke.json",
@@ -282,6 +317,8 @@ ${rows.join("\n")}
 
 Batch ingest: **${batchRecordsPerSecond.toFixed(0)} records/s**.
 
+Audit lag: after a burst of ${auditLag.reveals.toLocaleString("en")} asks (32 at a time), every grant's audit entry was in D1 **${auditLag.secondsAfterLastAnswer.toFixed(1)} s** after the last answer (each limiter commits its entries with the decision and flushes them by alarm a few seconds later).
+
 ## One reveal's own work (CPU, Node ${machine.node}, the worker's modules)
 
 | operation | µs per operation |
@@ -316,7 +353,7 @@ function missedTargets(): string {
 mkdirSync("bench/results", { recursive: true });
 writeFileSync(
 	"bench/results/bench.json",
-	`${JSON.stringify({ machine, records: RECORDS, seconds: SECONDS, results, micro: microResults, targets }, null, 2)}\n`,
+	`${JSON.stringify({ machine, records: RECORDS, seconds: SECONDS, results, micro: microResults, auditLag, targets }, null, 2)}\n`,
 );
 writeFileSync("bench/results/bench.md", markdown);
 console.log(`\n${markdown}`);

@@ -1,7 +1,6 @@
 import { app } from "./app";
 import { archiveHourly, checkpointHourly, continueFullVerification, sealPending, startFullVerificationIfIdle } from "./audit/housekeeping";
-import { issuerDirectory } from "./auth/issuer-directory";
-import { keyRewrapBatchSize, keyringConfig, retentionDefaultDays, retentionEraseBatchSize, trustedIssuersConfig } from "./config";
+import { keyRewrapBatchSize, keyringConfig, retentionDefaultDays, retentionEraseBatchSize } from "./config";
 import { keyringFor } from "./crypto/keyring";
 import { AlertStore } from "./detection/alert-store";
 import { deliverDueAlerts } from "./detection/deliver-alerts";
@@ -14,7 +13,6 @@ import { recordEmployeeIssuer } from "./principal/record-employee-issuer";
 import { eraseExpired } from "./records/erase-expired";
 import { recordStoreFor } from "./records/record-store-for";
 import { remaskStale } from "./records/remask";
-import { RedemptionStore } from "./reveals/redemption-store";
 
 /** Batches per minute: at the default sizes, 1,000 records re-wrapped and 10,000 expired records erased. */
 const REWRAP_BATCHES_PER_RUN = 10;
@@ -98,6 +96,5 @@ function hourly(env: Env, now: number): Record<string, () => Promise<unknown>> {
 		audit_full_verification_started: () => startFullVerificationIfIdle(env, now),
 		audit_archived: () => archiveHourly(env, now),
 		idempotency_keys_purged: () => new IdempotencyStore(env.DB).purgeExpired(now),
-		redemptions_purged: () => new RedemptionStore(env.DB, () => issuerDirectory(trustedIssuersConfig(env)).employeeIssuer).purgeExpired(now),
 	};
 }

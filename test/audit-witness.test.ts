@@ -8,6 +8,7 @@ import { callWith, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
 import { asDba, checkpointsFrom, entriesFrom, insertEntry, rechain, restoreFrom } from "./support/dba";
 import { vaultSigningJwk } from "./support/reveal-tokens";
+import { settle } from "./support/settle";
 import { employeeToken, serviceToken, token } from "./support/tokens";
 import { unreachableWitness, witnessStub } from "./support/witness";
 
@@ -252,6 +253,7 @@ describe("a database administrator's edits, with the triggers dropped", () => {
 			for (const bearer of [a, b])
 				await callWith(current, "POST", "/v1/reveals", { token: bearer, body: { record_id: record, fields: ["phone"], purpose: "delivery" } });
 		}
+		await settle(a, b);
 		const head = (await expectClean()).head.seq;
 		const tail = await entriesFrom(after.seq + 1);
 		expect(tail.filter((entry) => entry.actor === "courier-a")).toHaveLength(5);

@@ -10,6 +10,7 @@ import { signingKeyFor } from "../src/crypto/signing-key";
 import { normalizePhone } from "../src/records/phone";
 import { call, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
+import { settle } from "./support/settle";
 import { employeeToken, serviceToken, token } from "./support/tokens";
 
 type Problem = { seq: number; reason: string };
@@ -105,6 +106,8 @@ beforeAll(async () => {
 	await call("POST", "/v1/reveals", { token: courier, body: { record_id: ids[0], fields: ["phone"], purpose: "delivery" } });
 	await call("POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token: "forged.token.here" } });
 	await call("DELETE", `/v1/records/${ids[2]}`, { token: service });
+	// The courier's limiter committed its entries; its alarm would flush them within seconds.
+	await settle(courier);
 	// Concurrent appenders: sixty bookings at once must neither fork nor gap the chain.
 	await Promise.all(Array.from({ length: 60 }, () => call("POST", "/v1/records", { token: service, body: recordBody() })));
 });

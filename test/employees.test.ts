@@ -5,6 +5,7 @@ import { decide, standing } from "../src/limits/decide";
 import { listPrincipals } from "../src/limits/employee-listing";
 import type { EffectivePolicy } from "../src/limits/policy";
 import { askReveal, call, createRecords, json, recordBody } from "./support/api";
+import { settle } from "./support/settle";
 import { employeeToken, serviceToken, token } from "./support/tokens";
 
 let service: string;
@@ -17,7 +18,12 @@ beforeAll(async () => {
 
 const records = (count: number, fields: Record<string, unknown>) => createRecords(service, count, fields);
 
-const ask = askReveal;
+/** An ask, and its limiter's entries flushed to D1 (where the employee list reads who acted). */
+const ask = async (...args: Parameters<typeof askReveal>) => {
+	const response = await askReveal(...args);
+	await settle(args[0]);
+	return response;
+};
 
 interface Listed {
 	subject: string;

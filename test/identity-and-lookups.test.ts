@@ -6,6 +6,7 @@ import type { PrincipalLimiter } from "../src/limits/principal-limiter";
 import { StorageUnavailableError } from "../src/storage/d1-errors";
 import { askReveal, call, createRecords, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
+import { settle } from "./support/settle";
 import { employeeToken, OTHER_ISSUER, serviceToken, TEST_ISSUER, token } from "./support/tokens";
 
 let service: string;
@@ -66,6 +67,7 @@ describe("one person, one identity: a principal is (issuer, subject)", () => {
 		expect((await askReveal(home, mine[1] as string)).status).toBe(201);
 
 		// Ops see two people, each by issuer; the courier's status is active, the partner's suspended.
+		await settle(home, partner);
 		const statusOf = async (issuer: string) =>
 			json<{ issuer: string; suspension: unknown }>(await call("GET", `/v1/employees/twin-1?issuer=${encodeURIComponent(issuer)}`, { token: ops }));
 		expect(await statusOf(TEST_ISSUER)).toMatchObject({ issuer: TEST_ISSUER, suspension: null });
@@ -198,8 +200,10 @@ describe("every lookup counted and audited", () => {
 			}
 		}
 		expect(statuses.filter((status) => status === 200)).toHaveLength(60);
-		expect(statuses.slice(0, 60).every((status) => status === 200)).toBe(true);
-		expect(statuses.slice(60).every((status) => status === 429)).toBe(true);
+		// 25 at a time: within the batch that crosses the limit, which ones the limiter took first is its own order.
+		expect(statuses.slice(0, 50).every((status) => status === 200)).toBe(true);
+		expect(statuses.slice(75).every((status) => status === 429)).toBe(true);
+		expect(statuses.filter((status) => status === 429)).toHaveLength(190);
 		await flush("employee", "enumerating-clerk");
 		const alerts = await json<{ alerts: { kind: string; subject: string; severity: string }[] }>(await call("GET", "/v1/alerts", { token: ops }));
 		expect(alerts.alerts.filter((alert) => alert.kind === "lookup_misses_exceeded" && alert.subject === "enumerating-clerk")).toEqual([

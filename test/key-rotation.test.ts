@@ -9,6 +9,7 @@ import { normalizePhone } from "../src/records/phone";
 import { callWith, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
 import { recordRow, sealedOf } from "./support/db";
+import { settle } from "./support/settle";
 import { employeeToken, serviceToken, token } from "./support/tokens";
 
 /** Fresh 32-byte root keys for this file's rotation, base64url as VAULT_KEYRING holds them. */
@@ -233,7 +234,8 @@ describe("a key id missing from the keyring", () => {
 		expect(JSON.parse(alerts.results[0]?.details as string)).toMatchObject({ key_id: "old1" });
 		expect(alerts.results[0]?.details).not.toContain(roots.old1);
 
-		const refusal = await env.DB.prepare("SELECT details FROM audit_log WHERE kind = 'reveal.refused' AND record_id = ?1")
+		await settle(courier);
+		const refusal = await env.DB.prepare("SELECT details FROM audit_log WHERE kind = 'reveal.voided' AND record_id = ?1")
 			.bind(record?.id)
 			.first<{ details: string }>();
 		expect(JSON.parse(refusal?.details as string)).toMatchObject({ reason: "key_unavailable" });

@@ -1,11 +1,13 @@
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../src/app";
 import type { Env } from "../src/env";
 import { limiterOf } from "../src/limits/limiter-client";
+import type { PrincipalLimiter } from "../src/limits/principal-limiter";
 import { askReveal, call, createRecords, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
+import { settle } from "./support/settle";
 import { employeeToken, serviceToken, TEST_ISSUER, token } from "./support/tokens";
 
 let service: string;
@@ -17,6 +19,14 @@ beforeAll(async () => {
 });
 
 const records = (count: number, fields: Record<string, unknown>) => createRecords(service, count, fields);
+const draftFor = (recordId: string) => ({
+	recordId,
+	purpose: "delivery" as const,
+	fields: ["phone" as const],
+	scopeReason: null,
+	jti: crypto.randomUUID(),
+	expiresAt: Date.now() + 60_000,
+});
 
 const ask = askReveal;
 
@@ -56,7 +66,7 @@ describe("exact limits under concurrency", () => {
 			const stub = env.LIMITER.get(env.LIMITER.idFromName(`employee:direct-${round}`));
 			const decisions = await Promise.all(
 				Array.from({ length: 100 }, (_, i) =>
-					stub.ask({ recordId: `r${i}`, class: "in_scope", honeytoken: false }, policy, { subject: `direct-${round}`, issuer: "iss" }),
+					stub.ask({ recordId: `r${i}`, class: "in_scope", honeytoken: false }, policy, { subject: `direct-${round}`, issuer: "iss" }, draftFor(`r${i}`)),
 				),
 			);
 			expect(decisions.filter(({ decision }) => decision.granted)).toHaveLength(10);
@@ -78,6 +88,7 @@ describe("exact limits under concurrency", () => {
 		const bearer = await employeeToken("courier", "distinct-c", "DX");
 		const statuses = (await Promise.all(ids.map((id) => ask(bearer, id)))).map((r) => r.status);
 		expect(count(statuses, 201)).toBe(5);
+		await settle(bearer);
 		const granted = (await json<{ entries: { record_id: string }[] }>(await call("GET", "/v1/audit?actor=distinct-c&kind=reveal.granted", { token: ops })))
 			.entries;
 		expect((await ask(bearer, granted[0]?.record_id as string, "delivery", ["name"])).status).toBe(201);
@@ -121,6 +132,7 @@ describe("scripted insiders", () => {
 		const stopped = more.find((r) => r.status === 429) as Response;
 		expect(await json(stopped)).toMatchObject({ limit: "daily" });
 		expect(Number(stopped.headers.get("Retry-After"))).toBeGreaterThan(20 * 3600);
+		await settle(clerk);
 		const alerts = (await json<{ alerts: { kind: string; subject: string; severity: string }[] }>(await call("GET", "/v1/alerts", { token: ops }))).alerts;
 		expect(alerts).toContainEqual(expect.objectContaining({ kind: "daily_quota_reached", subject: "fast-clerk", severity: "warning" }));
 	});
@@ -133,6 +145,7 @@ describe("scripted insiders", () => {
 		for (const id of theirs) statuses.push((await ask(prober, id)).status);
 		expect(statuses).toEqual([...Array(9).fill(403), 423]);
 		expect((await ask(prober, mine as string)).status).toBe(423);
+		await settle(prober);
 		const alerts = (await json<{ alerts: { kind: string; subject: string; severity: string }[] }>(await call("GET", "/v1/alerts", { token: ops }))).alerts;
 		expect(alerts).toContainEqual(expect.objectContaining({ kind: "out_of_scope_probing", subject: "prober", severity: "critical" }));
 	});
@@ -161,6 +174,7 @@ describe("scripted insiders", () => {
 		const redeem = await call("POST", "/v1/reveals/redeem", { token: clerk, body: { reveal_token: held.reveal_token } });
 		expect(redeem.status).toBe(423);
 		expect(await redeem.text()).not.toContain("+86");
+		await settle(clerk);
 		const alerts = (await json<{ alerts: { kind: string; subject: string; depot: string }[] }>(await call("GET", "/v1/alerts", { token: ops }))).alerts;
 		expect(alerts).toContainEqual(expect.objectContaining({ kind: "honeytoken_touched", subject: "curious-clerk", depot: "DH2" }));
 		const suspended = (
@@ -187,6 +201,8 @@ describe("scripted insiders", () => {
 		for (let member = 0; member < 2; member++) {
 			const clerk = await employeeToken("clerk", `ring-${member}`, "RING");
 			for (const id of ids.slice(member * 4, member * 4 + 4)) await ask(clerk, id, "return");
+			// Each member's quota alert reaches D1 with their limiter's flush; the second completes the ring.
+			await settle(clerk);
 		}
 		const alerts = (await json<{ alerts: { kind: string; depot: string; severity: string }[] }>(await call("GET", "/v1/alerts", { token: ops }))).alerts;
 		expect(alerts.filter((a) => a.kind === "depot_ring_suspected" && a.depot === "RING")).toEqual([expect.objectContaining({ severity: "critical" })]);
@@ -194,12 +210,17 @@ describe("scripted insiders", () => {
 });
 
 describe("an alert survives a failed write", () => {
-	it("the limiter suspends and keeps the alert until D1 has it: the next ask delivers it", async () => {
+	it("the limiter suspends and keeps the alert until D1 has it: a failed flush is retried and writes it once", async () => {
 		const planted = await json<{ record_id: string }>(await call("POST", "/v1/honeytokens", { token: ops, body: { record: recordBody({ depot: "DZ" }) } }));
 		const clerk = await employeeToken("clerk", "unlucky-clerk", "DZ");
+		const limiter = limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "unlucky-clerk" });
 		await env.DB.prepare("CREATE TRIGGER inject_alert_failure BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'injected alert failure'); END").run();
 		try {
-			expect((await ask(clerk, planted.record_id, "return")).status).toBeGreaterThanOrEqual(500);
+			// D1 is not on the ask's path: the suspension is decided and committed in the limiter.
+			expect((await ask(clerk, planted.record_id, "return")).status).toBe(423);
+			await runInDurableObject(limiter, async (instance: PrincipalLimiter) => {
+				await expect(instance.flushNow()).rejects.toThrow();
+			});
 		} finally {
 			await env.DB.prepare("DROP TRIGGER inject_alert_failure").run();
 		}
@@ -207,12 +228,14 @@ describe("an alert survives a failed write", () => {
 		expect(lost?.n).toBe(0);
 		const [other] = await records(1, { depot: "DZ" });
 		expect((await ask(clerk, other as string, "return")).status).toBe(423); // still suspended
+		await settle(clerk);
 		const delivered = await env.DB.prepare("SELECT kind FROM alerts WHERE subject = 'unlucky-clerk'").all<{ kind: string }>();
 		expect(delivered.results).toEqual([{ kind: "honeytoken_touched" }]);
 		const status = await env.DB.prepare("SELECT status, reason FROM principal_status WHERE subject = 'unlucky-clerk'").first();
 		expect(status).toEqual({ status: "suspended", reason: "honeytoken" });
-		// Acknowledged now: a third ask writes nothing new.
+		// Written once: a further flush and ask add nothing.
 		await ask(clerk, other as string, "return");
+		await settle(clerk);
 		expect((await env.DB.prepare("SELECT count(*) AS n FROM alerts WHERE subject = 'unlucky-clerk'").first<{ n: number }>())?.n).toBe(1);
 	});
 });
@@ -254,6 +277,7 @@ describe("report-only", () => {
 		const ids = await records(4, { depot: "DT", courier: "trial-c" });
 		const bearer = await employeeToken("courier", "trial-c", "DT");
 		for (const id of ids) expect((await ask(bearer, id)).status).toBe(201);
+		await settle(bearer);
 		const granted = (
 			await json<{ entries: { details: { report_only_refusals?: unknown[] } }[] }>(
 				await call("GET", "/v1/audit?actor=trial-c&kind=reveal.granted", { token: ops }),
@@ -303,6 +327,7 @@ describe("alerts reach the webhook, even after it was down", () => {
 		const clerk = await employeeToken("clerk", "webhook-clerk", "DW");
 		expect((await ask(clerk, planted.record_id, "return")).status).toBe(423);
 		const scheduled = (at: number) => runCron("* * * * *", at);
+		await settle(clerk);
 		await scheduled(Date.now());
 		const pending = await env.DB.prepare("SELECT id, delivery, attempts, last_error FROM alerts WHERE subject = 'webhook-clerk'").first<{
 			id: string;

@@ -5,7 +5,8 @@ import { normalizePhone } from "../src/records/phone";
 import { call, callWith, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
 import { countRecords, rawDump, recordRow } from "./support/db";
-import { employeeToken, serviceToken, TEST_ISSUER, token } from "./support/tokens";
+import { settle } from "./support/settle";
+import { employeeToken, serviceToken, token } from "./support/tokens";
 
 const DAY = 86_400_000;
 let service: string;
@@ -279,17 +280,19 @@ describe("health", () => {
 });
 
 describe("expiry racing a redeem", () => {
-	it("a record that expires between the redeem's read and its single-use mark reveals nothing", async () => {
+	it("a record that expires between the redeem's read and its decryption reveals nothing, and the audit says so", async () => {
 		const { redeemReveal } = await import("../src/reveals/redeem");
 		const { D1RecordStore } = await import("../src/records/store");
 		const { AuditLog } = await import("../src/audit/log");
-		const { RedemptionStore } = await import("../src/reveals/redemption-store");
 		const { keyringFor } = await import("../src/crypto/keyring");
 		const { signingKeyFor } = await import("../src/crypto/signing-key");
 		const { keyringConfig, signingJwkConfig } = await import("../src/config");
 		const { verifyBearer } = await import("../src/auth/verify-bearer");
 		const { trustedIssuers } = await import("../src/auth/trusted-issuers");
 		const { trustedIssuersConfig } = await import("../src/config");
+		const { limiterOf } = await import("../src/limits/limiter-client");
+		const { resolvePolicy } = await import("../src/limits/policy");
+		const { actorOf } = await import("../src/audit/actor");
 
 		const record = await create();
 		const courierToken = await employeeToken("courier", "ret-courier", "RET");
@@ -298,31 +301,40 @@ describe("expiry racing a redeem", () => {
 		const expiresAt = Date.now() - 1;
 		await env.DB.prepare("UPDATE records SET expires_at = ?2 WHERE id = ?1").bind(record.id, expiresAt).run();
 
-		const audit = new AuditLog(env.DB);
 		const principal = await verifyBearer(courierToken, trustedIssuers(trustedIssuersConfig(env)), new Date());
+		const limiter = limiterOf(env, principal);
+		const policy = resolvePolicy([], { kind: "employee", issuer: principal.issuer, subject: principal.subject, role: "courier", depot: "RET" });
+		const actor = actorOf(principal);
 		const outcome = redeemReveal(
 			{
 				// The read happened just before the expiry: the record still looked live.
 				records: new D1RecordStore(
 					env.DB,
-					audit,
+					new AuditLog(env.DB),
 					(issuer) => issuer ?? "",
 					() => expiresAt - 1000,
 				),
-				audit,
-				redemptions: new RedemptionStore(env.DB, () => TEST_ISSUER),
 				verificationKeys: [await signingKeyFor(signingJwkConfig(env))],
 				keyring: await keyringFor(keyringConfig(env)),
-				suspended: async () => false,
-				refuse: async () => ({ audit: "entry", retryAfterSeconds: null }),
+				redeem: (draft) => limiter.redeem(draft, policy, actor),
+				void: (draft, reason, release) => limiter.voidRedemption(draft, reason, release, actor),
+				refuse: (reason, recordId, event) => limiter.refuse(reason, recordId, policy, actor, event),
 			},
 			principal,
 			reveal_token,
 			Date.now(),
 		);
-		await expect(outcome).rejects.toMatchObject({ slug: "out-of-scope" });
-		const marks = await env.DB.prepare("SELECT count(*) AS n FROM reveal_redemptions WHERE record_id = ?1").bind(record.id).first<{ n: number }>();
-		expect(marks?.n).toBe(0);
+		await expect(outcome).rejects.toMatchObject({ slug: "record-erased" });
+		await settle(courierToken);
+		const history = await json<{ entries: { kind: string; details: { reason?: string } }[] }>(
+			await call("GET", `/v1/audit?record_id=${record.id}`, { token: ops }),
+		);
+		expect(history.entries.map((entry) => [entry.kind, entry.details.reason ?? null])).toEqual(
+			expect.arrayContaining([
+				["reveal.voided", "record_gone"],
+				["reveal.redeemed", null],
+			]),
+		);
 	});
 });
 

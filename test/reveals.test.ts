@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, json, recordBody } from "./support/api";
+import { call, callWith, json, recordBody } from "./support/api";
 import { decodePart, forge } from "./support/reveal-tokens";
+import { settle } from "./support/settle";
 import { base64url, employeeToken, fromBase64url, serviceToken, token } from "./support/tokens";
 
 type Ticket = { reveal_token: string; expires_at: string };
@@ -68,6 +69,8 @@ async function ticket(bearer: string, recordId: string, fields: string[], purpos
 const redeem = (bearer: string, revealToken: string) => call("POST", "/v1/reveals/redeem", { token: bearer, body: { reveal_token: revealToken } });
 
 async function auditKinds(recordId: string): Promise<{ kind: string; reason?: string }[]> {
+	// The limiters commit their entries with each decision and flush them by alarm: drive that first.
+	await settle(courier1, courier2, clerkD1, clerkD2);
 	const { results } = await env.DB.prepare("SELECT kind, details FROM audit_log WHERE record_id = ?1 ORDER BY seq")
 		.bind(recordId)
 		.all<{ kind: string; details: string }>();
@@ -238,13 +241,11 @@ describe("reveal tokens under attack at redeem", () => {
 	for (const [name, make, redeemer] of attacks) {
 		it(`refuses: ${name}`, async () => {
 			const bearer = redeemer ? await employeeToken("courier", redeemer, "D1") : courier1;
-			const before = (await env.DB.prepare("SELECT count(*) AS n FROM reveal_redemptions").first<{ n: number }>())?.n;
 			const response = await redeem(bearer, await make());
 			expect(response.status).toBe(403);
 			const text = await response.text();
 			expect(JSON.parse(text).type).toBe("/problems/reveal-token-invalid");
 			expect(text).not.toContain(PHONE_1);
-			expect((await env.DB.prepare("SELECT count(*) AS n FROM reveal_redemptions").first<{ n: number }>())?.n).toBe(before);
 		});
 	}
 
@@ -268,42 +269,59 @@ describe("single use under concurrency and failure", () => {
 		expect(bodies.filter((b) => b.includes(PHONE_1))).toHaveLength(1);
 	});
 
-	it("an audit write that fails at redeem returns 503 and no plaintext; the token is not consumed", async () => {
+	it("D1 failing beside the redeem answers 503 and no plaintext; the token is not consumed", async () => {
 		const issued = await ticket(courier1, recipient1, ["phone", "name"], "delivery");
-		await env.DB.prepare(
-			"CREATE TRIGGER inject_redeem_failure BEFORE INSERT ON audit_log WHEN NEW.kind = 'reveal.redeemed' BEGIN SELECT RAISE(ABORT, 'injected audit failure'); END",
-		).run();
-		try {
-			const response = await redeem(courier1, issued);
-			expect(response.status).toBe(503);
-			const text = await response.text();
-			expect(JSON.parse(text).type).toBe("/problems/dependency-unavailable");
-			for (const secret of [PHONE_1, NAME_1]) expect(text).not.toContain(secret);
-			const jti = decodePart(issued, 1).jti as string;
-			expect(await env.DB.prepare("SELECT 1 FROM reveal_redemptions WHERE jti = ?1").bind(jti).first()).toBeNull();
-		} finally {
-			await env.DB.prepare("DROP TRIGGER inject_redeem_failure").run();
-		}
+		// An outage of the database, as a broken binding gives it: every statement fails.
+		const down = new Proxy(env.DB, {
+			get: (target, property) =>
+				property === "prepare"
+					? () => {
+							throw new Error("D1_ERROR: database unavailable");
+						}
+					: Reflect.get(target, property),
+		});
+		const response = await callWith({ DB: down }, "POST", "/v1/reveals/redeem", { token: courier1, body: { reveal_token: issued } });
+		expect(response.status).toBe(503);
+		const text = await response.text();
+		expect(JSON.parse(text).type).toBe("/problems/dependency-unavailable");
+		for (const secret of [PHONE_1, NAME_1]) expect(text).not.toContain(secret);
 		const retry = await redeem(courier1, issued);
 		expect(retry.status).toBe(200);
 		expect(await json(retry)).toMatchObject({ fields: { phone: `+86${PHONE_1}`, name: NAME_1 } });
+		await settle(courier1);
+		const jti = decodePart(issued, 1).jti as string;
+		const { results } = await env.DB.prepare("SELECT kind, details FROM audit_log WHERE details LIKE ?1 ORDER BY seq")
+			.bind(`%${jti}%`)
+			.all<{ kind: string; details: string }>();
+		// The first mark was lifted and says why; the second revealed.
+		expect(results.map((row) => [row.kind, (JSON.parse(row.details) as { reason?: string }).reason ?? null])).toEqual([
+			["reveal.granted", null],
+			["reveal.redeemed", null],
+			["reveal.voided", "storage_unavailable"],
+			["reveal.redeemed", null],
+		]);
 	});
 
-	it("a single-use mark that fails to write reveals nothing either", async () => {
+	it("a limiter that cannot be reached reveals nothing (503), and nothing is marked", async () => {
 		const issued = await ticket(courier1, recipient1, ["phone"], "delivery");
-		await env.DB.prepare(
-			"CREATE TRIGGER inject_mark_failure BEFORE INSERT ON reveal_redemptions BEGIN SELECT RAISE(ABORT, 'injected mark failure'); END",
-		).run();
-		try {
-			const response = await redeem(courier1, issued);
-			expect(response.status).toBe(503);
-			expect(await response.text()).not.toContain(PHONE_1);
-			const redeemed = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE kind = 'reveal.redeemed' AND details LIKE ?1")
-				.bind(`%${decodePart(issued, 1).jti as string}%`)
-				.first<{ n: number }>();
-			expect(redeemed?.n).toBe(0);
-		} finally {
-			await env.DB.prepare("DROP TRIGGER inject_mark_failure").run();
-		}
+		// The limiter object overloaded or resetting: every call to it fails.
+		const unreachable = {
+			idFromName: (name: string) => env.LIMITER.idFromName(name),
+			get: () =>
+				new Proxy(
+					{},
+					{
+						get: () => () => Promise.reject(new Error("Durable Object is overloaded")),
+					},
+				),
+		};
+		const response = await callWith({ LIMITER: unreachable as unknown as typeof env.LIMITER }, "POST", "/v1/reveals/redeem", {
+			token: courier1,
+			body: { reveal_token: issued },
+		});
+		expect(response.status).toBe(503);
+		expect(await response.text()).not.toContain(PHONE_1);
+		const retry = await redeem(courier1, issued);
+		expect(retry.status).toBe(200);
 	});
 });

@@ -15,6 +15,7 @@ export const AUDIT_KINDS = [
 	"reveal.denied",
 	"reveal.redeemed",
 	"reveal.refused",
+	"reveal.voided",
 	"principal.suspended",
 	"principal.reinstated",
 	"policy.changed",

@@ -14,7 +14,6 @@ import type { PrincipalLimiter } from "../limits/principal-limiter";
 import { PrincipalStatusStore } from "../limits/principal-status-store";
 import { recordStoreFor } from "../records/record-store-for";
 import type { RecordStore } from "../records/store";
-import { RedemptionStore } from "../reveals/redemption-store";
 
 /**
  * What a request's handlers use, built once per request and only when first asked for: a handler
@@ -30,7 +29,6 @@ export interface Services {
 	readonly policyStore: PolicyStore;
 	readonly alerts: AlertStore;
 	readonly statuses: PrincipalStatusStore;
-	readonly redemptions: RedemptionStore;
 	/** Every policy layer, as this isolate read them within the last few seconds. */
 	policies(now: number): Promise<PolicyRow[]>;
 	/** The limits of a principal, resolved from the cached layers. */
@@ -68,9 +66,6 @@ export function services(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): S
 		},
 		get statuses() {
 			return once("statuses", () => new PrincipalStatusStore(env.DB, (issuer) => self.issuers.stored(issuer)));
-		},
-		get redemptions() {
-			return once("redemptions", () => new RedemptionStore(env.DB, () => self.issuers.employeeIssuer));
 		},
 		policies: (now) => cachedPolicies(self.policyStore, now),
 		policyOf: async (principal, now) =>

@@ -1,8 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { auditLogFor } from "../audit/audit-log-for";
-import type { AuditActor } from "../audit/entry";
+import type { AuditActor, AuditEvent } from "../audit/entry";
 import { AlertStore } from "../detection/alert-store";
+import { deliverDueAlerts } from "../detection/deliver-alerts";
+import { raiseRingAlertIfDue } from "../detection/ring-alert";
 import type { Env } from "../env";
+import { type AskDraft, askEvents, type RedeemDraft, redeemEvent } from "../reveals/decision-events";
 import { type ActivityState, applyLookup, countRefusal, decideLookup, EMPTY_ACTIVITY, type LookupAsk, type LookupDecision } from "./activity";
 import { AuditOutbox } from "./audit-outbox";
 import {
@@ -20,6 +23,8 @@ import {
 } from "./decide";
 import { addToSummary, closeSummaries, type MinuteSummary, nextClose, summaryEvent } from "./minute-summary";
 import { DAY_SECONDS, type EffectivePolicy } from "./policy";
+import { PrincipalStatusStore } from "./principal-status-store";
+import { RedemptionMarks } from "./redemption-marks";
 
 export interface LimiterStatus {
 	suspension: Suspension | null;
@@ -35,10 +40,12 @@ const ACTIVITY_KEY = "activity";
 const SUMMARIES_KEY = "summaries";
 const OUTBOX_KEY = "outbox";
 const DEPOT_KEY = "depot";
+const STATUS_KEY = "status";
 
-/** Entries flushed to D1 per statement batch, and how soon after a grant the depot hears of it. */
+/** Entries flushed to D1 per statement batch; how soon after a decision D1 and the depot hear of it, and how full an outbox flushes at once. */
 const FLUSH_BATCH = 100;
-const DEPOT_FLUSH_DELAY_MS = 2_000;
+const FLUSH_DELAY_MS = 2_000;
+const FLUSH_AT_SIZE = 200;
 
 /** An alert raised by a decision, kept until it is written to D1. */
 export interface Notice {
@@ -47,8 +54,18 @@ export interface Notice {
 	alert: AlertIntent;
 	/** Whether the decision that raised it suspended the principal. */
 	suspends: boolean;
-	/** Who it is about, so this object can write it itself when no request does. */
+	/** Who it is about, so this object can write it itself. */
 	actor?: AuditActor;
+	/** For a daily-quota alert: the depot's ring threshold, checked once the alert is in D1. */
+	ringThreshold?: number;
+}
+
+/** A suspension this object decided, for the D1 listing of principals (the object stays the authority). */
+interface StatusPending {
+	reason: string;
+	at: number;
+	actor: AuditActor;
+	kind: "employee" | "service";
 }
 
 /** Grants not yet told to a depot's ledger: counted in the grant's own transaction, sent in numbered batches. */
@@ -61,6 +78,12 @@ interface DepotPending {
 
 /** How a refusal is audited: on its own entry (the caller writes it), or summed into this object's per-minute entry. */
 export type RefusalAudit = "entry" | "summarized";
+
+export interface RedeemOutcome {
+	outcome: "redeemed" | "suspended" | "already_redeemed";
+	audit: RefusalAudit;
+	retryAfterSeconds: number | null;
+}
 
 export interface AskOutcome {
 	decision: Decision;
@@ -85,12 +108,18 @@ export interface AskOutcome {
  */
 export class PrincipalLimiter extends DurableObject<Env> {
 	private readonly outbox: AuditOutbox;
-	/** Whether this instance already asked for an alarm; the alarm clears it. */
-	private alarmAsked = false;
+	private readonly marks: RedemptionMarks;
+	/** When the alarm is set for, as this instance knows it: a wake for later leaves an earlier one be. */
+	private alarmAt: number | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.outbox = new AuditOutbox(ctx.storage.sql);
+		this.marks = new RedemptionMarks(ctx.storage.sql);
+		// Initialisation only: an alarm set before an eviction must not be pushed later by the next wake.
+		void ctx.blockConcurrencyWhile(async () => {
+			this.alarmAt = await ctx.storage.getAlarm();
+		});
 	}
 
 	private read(): LimiterState {
@@ -110,8 +139,15 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/** Queues alerts into the notices outbox; inside a transaction. */
-	private raise(alerts: readonly AlertIntent[], now: number, suspends: boolean, actor: AuditActor): Notice[] {
-		const raised = alerts.map((alert) => ({ id: crypto.randomUUID(), at: now, alert, suspends, actor }));
+	private raise(alerts: readonly AlertIntent[], now: number, suspends: boolean, actor: AuditActor, ringThreshold?: number): Notice[] {
+		const raised = alerts.map((alert) => ({
+			id: crypto.randomUUID(),
+			at: now,
+			alert,
+			suspends,
+			actor,
+			...(alert.kind === "daily_quota_reached" && ringThreshold !== undefined ? { ringThreshold } : {}),
+		}));
 		const notices = [...this.notices(), ...raised];
 		if (raised.length > 0) this.ctx.storage.kv.put(OUTBOX_KEY, notices);
 		return notices;
@@ -121,21 +157,22 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		this.ctx.storage.kv.put(SUMMARIES_KEY, addToSummary(this.summaries(), entry, now));
 	}
 
-	/** Asks for an alarm at `at` unless this instance already has one coming. */
+	/** Asks for an alarm at `at` unless one is already coming no later. */
 	private wake(at: number): void {
-		if (this.alarmAsked) return;
-		this.alarmAsked = true;
+		if (this.alarmAt !== null && this.alarmAt <= at) return;
+		this.alarmAt = at;
 		void this.ctx.storage.setAlarm(at);
 	}
 
 	/**
-	 * Decides an ask. Alerts the decision raises go into this object's outbox in the same
-	 * transaction, and every answer carries the whole outbox until the caller acknowledges it:
-	 * if the caller's D1 write fails after this commit, the next ask (or this object's alarm)
-	 * delivers them again. A refusal counts against the refusal budget; past it, it is summed into
-	 * this minute's summary entry instead of being audited on its own.
+	 * Decides an ask and commits everything it causes in one transaction: the new counts, the
+	 * audit entries (`reveal.granted` naming the token's id, or `reveal.denied`, and
+	 * `principal.suspended`), alerts, the suspension and the depot's count. The caller signs the
+	 * token only after this returns, and writes nothing to D1: the alarm flushes it all within
+	 * seconds. A refusal counts against the refusal budget; past it, it is summed into this
+	 * minute's summary entry instead of being audited on its own.
 	 */
-	ask(ask: LimiterAsk, policy: EffectivePolicy, actor: AuditActor): AskOutcome {
+	ask(ask: LimiterAsk, policy: EffectivePolicy, actor: AuditActor, draft: AskDraft, kind: "employee" | "service" = "employee"): AskOutcome {
 		const now = Date.now();
 		const outcome = this.ctx.storage.transactionSync((): AskOutcome => {
 			const state = this.read();
@@ -155,8 +192,10 @@ export class PrincipalLimiter extends DurableObject<Env> {
 					this.summarize({ kind: "refusals.summarized", actor, counts: { [`ask_${decision.refusal}`]: 1 }, recordIds: [ask.recordId] }, now);
 				}
 			}
+			if (audit === "entry") for (const event of askEvents(actor, draft, decision, now)) this.outbox.add(event);
+			if (decision.suspend) this.ctx.storage.kv.put(STATUS_KEY, { reason: decision.suspend.reason, at: now, actor, kind } satisfies StatusPending);
 			if (decision.granted && actor.depot) this.countForDepot(actor.depot, policy.depotDailyBudget);
-			const notices = this.raise(alerts, now, decision.suspend !== null, actor);
+			const notices = this.raise(alerts, now, decision.suspend !== null, actor, policy.ringThreshold);
 			return { decision: { ...decision, alerts }, notices, audit, refusalsRetryAfterSeconds };
 		});
 		this.scheduleFlush(now);
@@ -164,16 +203,70 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/**
-	 * A refusal the worker decided without asking (no such record, a reveal token that does not
-	 * verify or is not the caller's): counted against the same budget as refused asks.
+	 * Redeems a reveal token in one transaction: a suspended principal's tokens redeem no more; a
+	 * token already marked redeems no more; otherwise the single-use mark and the `reveal.redeemed`
+	 * entry are committed together, and the caller may decrypt (if the record it read is still
+	 * the principal's: otherwise it calls `voidRedemption`). Refusals spend the refusal budget.
 	 */
-	refuse(reason: string, recordId: string | null, policy: EffectivePolicy, actor: AuditActor): { audit: RefusalAudit; retryAfterSeconds: number | null } {
+	redeem(draft: RedeemDraft, policy: EffectivePolicy, actor: AuditActor): RedeemOutcome {
+		const now = Date.now();
+		const outcome = this.ctx.storage.transactionSync((): RedeemOutcome => {
+			const refused = (reason: "suspended" | "already_redeemed"): RedeemOutcome => {
+				const counted = countRefusal(this.activity(), policy.activity, now);
+				this.ctx.storage.kv.put(ACTIVITY_KEY, counted.next);
+				this.raise(counted.alerts, now, false, actor);
+				if (!counted.withinBudget) {
+					this.summarize({ kind: "refusals.summarized", actor, counts: { [`redeem_${reason}`]: 1 }, recordIds: [draft.recordId] }, now);
+					return { outcome: reason, audit: "summarized", retryAfterSeconds: counted.retryAfterSeconds };
+				}
+				this.outbox.add(redeemEvent(actor, draft, "reveal.refused", now, reason));
+				return { outcome: reason, audit: "entry", retryAfterSeconds: null };
+			};
+			// A suspension voids every outstanding token of the suspended principal.
+			if (this.read().suspension) return refused("suspended");
+			if (!this.marks.mark(draft.jti, draft.expiresAt, now)) return refused("already_redeemed");
+			this.outbox.add(redeemEvent(actor, draft, "reveal.redeemed", now));
+			return { outcome: "redeemed", audit: "entry", retryAfterSeconds: null };
+		});
+		this.scheduleFlush(now);
+		return outcome;
+	}
+
+	/**
+	 * The worker found, after the mark, that nothing may be revealed after all (the record is gone
+	 * or no longer the principal's, or its key is missing): the `reveal.voided` entry says so.
+	 * `release` lifts the mark, so the token redeems once the cause is mended (a key restored).
+	 */
+	voidRedemption(draft: RedeemDraft, reason: string, release: boolean, actor: AuditActor): void {
+		const now = Date.now();
+		this.ctx.storage.transactionSync(() => {
+			if (release) this.marks.release(draft.jti);
+			this.outbox.add(redeemEvent(actor, draft, "reveal.voided", now, reason));
+		});
+		this.scheduleFlush(now);
+	}
+
+	/**
+	 * A refusal the worker decided without asking (no such record, a reveal token that does not
+	 * verify or is not the caller's): counted against the same budget as refused asks, and its
+	 * `event` committed to the outbox while the budget lasts.
+	 */
+	refuse(
+		reason: string,
+		recordId: string | null,
+		policy: EffectivePolicy,
+		actor: AuditActor,
+		event: AuditEvent,
+	): { audit: RefusalAudit; retryAfterSeconds: number | null } {
 		const now = Date.now();
 		const result = this.ctx.storage.transactionSync(() => {
 			const counted = countRefusal(this.activity(), policy.activity, now);
 			this.ctx.storage.kv.put(ACTIVITY_KEY, counted.next);
 			this.raise(counted.alerts, now, false, actor);
-			if (counted.withinBudget) return { audit: "entry" as const, retryAfterSeconds: null };
+			if (counted.withinBudget) {
+				this.outbox.add(event);
+				return { audit: "entry" as const, retryAfterSeconds: null };
+			}
 			this.summarize({ kind: "refusals.summarized", actor, counts: { [reason]: 1 }, recordIds: recordId ? [recordId] : [] }, now);
 			return { audit: "summarized" as const, retryAfterSeconds: counted.retryAfterSeconds };
 		});
@@ -215,9 +308,18 @@ export class PrincipalLimiter extends DurableObject<Env> {
 
 	private scheduleFlush(now: number): void {
 		const close = nextClose(this.summaries());
-		const depot = Object.values(this.depots()).some((pending) => pending.reveals > 0) ? now + DEPOT_FLUSH_DELAY_MS : null;
-		const pending = this.notices().some((notice) => notice.actor) || this.outbox.size() > 0 ? now + DEPOT_FLUSH_DELAY_MS : null;
-		const due = [close === null ? null : close + 1_000, depot, pending].filter((at): at is number => at !== null);
+		const outbox = this.outbox.size();
+		const pending =
+			outbox > 0 ||
+			this.notices().some((notice) => notice.actor) ||
+			this.ctx.storage.kv.get(STATUS_KEY) !== undefined ||
+			Object.values(this.depots()).some((depot) => depot.reveals > 0);
+		if (outbox >= FLUSH_AT_SIZE) {
+			// On size: flush now rather than let one busy principal's outbox grow.
+			this.wake(now);
+			return;
+		}
+		const due = [close === null ? null : close + 1_000, pending ? now + FLUSH_DELAY_MS : null].filter((at): at is number => at !== null);
 		if (due.length > 0) this.wake(Math.min(...due));
 	}
 
@@ -227,17 +329,23 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 * its ledger. A failure throws, and the platform retries the alarm with backoff; nothing is lost.
 	 */
 	override async alarm(): Promise<void> {
-		this.alarmAsked = false;
+		this.alarmAt = null;
 		const now = Date.now();
 		this.ctx.storage.transactionSync(() => {
 			const { closed, open } = closeSummaries(this.summaries(), now);
 			for (const summary of closed) this.outbox.add(summaryEvent(summary));
 			this.ctx.storage.kv.put(SUMMARIES_KEY, open);
 		});
-		await this.flushAudit();
+		await this.flushAll();
+		this.scheduleFlush(Date.now());
+	}
+
+	private async flushAll(): Promise<number> {
+		const flushed = await this.flushAudit();
+		await this.flushStatus();
 		await this.flushNotices();
 		await this.flushDepot();
-		this.scheduleFlush(Date.now());
+		return flushed;
 	}
 
 	/**
@@ -250,10 +358,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			for (const summary of this.summaries()) this.outbox.add(summaryEvent(summary));
 			this.ctx.storage.kv.put(SUMMARIES_KEY, []);
 		});
-		const flushed = await this.flushAudit();
-		await this.flushNotices();
-		await this.flushDepot();
-		return flushed;
+		return this.flushAll();
 	}
 
 	/** Flushes the audit outbox now; returns how many entries were written or already there. */
@@ -269,11 +374,31 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		}
 	}
 
+	/** Lists a suspension this object decided in D1's principal_status, for ops' listing. */
+	private async flushStatus(): Promise<void> {
+		const pending = this.ctx.storage.kv.get<StatusPending>(STATUS_KEY);
+		if (!pending) return;
+		const { actor } = pending;
+		await new PrincipalStatusStore(this.env.DB)
+			.record(
+				{ kind: pending.kind, issuer: actor.issuer, subject: actor.subject, role: actor.role ?? null, depot: actor.depot ?? null },
+				"suspended",
+				pending.reason,
+				"detection",
+				pending.at,
+			)
+			.run();
+		this.ctx.storage.transactionSync(() => {
+			if (this.ctx.storage.kv.get<StatusPending>(STATUS_KEY)?.at === pending.at) this.ctx.storage.kv.delete(STATUS_KEY);
+		});
+	}
+
 	private async flushNotices(): Promise<void> {
 		const notices = this.notices().filter((notice) => notice.actor);
 		if (notices.length === 0) return;
 		const alerts = new AlertStore(this.env.DB);
-		const webhook = Boolean(this.env.ALERT_WEBHOOK_URL);
+		const webhookUrl = this.env.ALERT_WEBHOOK_URL;
+		const webhook = Boolean(webhookUrl);
 		await this.env.DB.batch(
 			notices.map((notice) =>
 				alerts.insert(
@@ -289,6 +414,13 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			),
 		);
 		this.ack(notices.map((notice) => notice.id));
+		// A daily-quota alert may complete a depot's ring: checked once it is in D1.
+		for (const notice of notices) {
+			if (notice.alert.kind === "daily_quota_reached" && notice.actor?.depot && notice.ringThreshold !== undefined) {
+				await raiseRingAlertIfDue(alerts, notice.actor.depot, notice.ringThreshold, Date.now(), webhook);
+			}
+		}
+		if (webhookUrl) await deliverDueAlerts(alerts, webhookUrl, Date.now()).catch(() => undefined);
 	}
 
 	private async flushDepot(): Promise<void> {

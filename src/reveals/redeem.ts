@@ -1,6 +1,5 @@
 import { actorOf } from "../audit/actor";
 import type { AuditEvent } from "../audit/entry";
-import type { AuditLog } from "../audit/log";
 import type { Principal } from "../auth/principal";
 import { type Contact, openContact } from "../crypto/envelope";
 import { UnknownKeyIdError } from "../crypto/errors";
@@ -8,25 +7,23 @@ import type { Keyring } from "../crypto/keyring";
 import { type RevealGrant, RevealTokenRejectedError, verifyRevealToken } from "../crypto/reveal-token";
 import type { VerificationKey } from "../crypto/signing-key";
 import { ProblemError } from "../http/problem";
-import type { RefusalAudit } from "../limits/principal-limiter";
-import { assignmentCondition } from "../records/assignment";
-import type { RecordStore } from "../records/store";
-import { UniqueConstraintError } from "../storage/d1-errors";
-import type { RedemptionStore } from "./redemption-store";
+import type { RedeemOutcome, RefusalAudit } from "../limits/principal-limiter";
+import type { RecordStore, StoredRecord } from "../records/store";
+import type { RedeemDraft } from "./decision-events";
 import { refusalsProblem } from "./refusals-problem";
 import { type Purpose, revealScope } from "./scope";
 
 export interface RedeemDeps {
 	records: RecordStore;
-	audit: AuditLog;
-	redemptions: RedemptionStore;
 	/** The current signing key and the previous keys still honoured (`publishedKeys`). */
 	verificationKeys: readonly VerificationKey[];
 	keyring: Keyring;
-	/** Whether the principal's limiter holds them suspended (fails closed with 503). */
-	suspended: () => Promise<boolean>;
-	/** Counts a refusal against the principal's refusal budget (see PrincipalLimiter.refuse). */
-	refuse: (reason: string, recordId: string | null) => Promise<{ audit: RefusalAudit; retryAfterSeconds: number | null }>;
+	/** The principal's limiter: suspension check, single-use mark and `reveal.redeemed` entry in one transaction (fails closed with 503). */
+	redeem: (draft: RedeemDraft) => Promise<RedeemOutcome>;
+	/** Records that a marked token revealed nothing after all; `release` lifts the mark. */
+	void: (draft: RedeemDraft, reason: string, release: boolean) => Promise<void>;
+	/** A refusal decided before the limiter: counted against the refusal budget, its entry committed there. */
+	refuse: (reason: string, recordId: string | null, event: AuditEvent) => Promise<{ audit: RefusalAudit; retryAfterSeconds: number | null }>;
 }
 
 export interface Revealed {
@@ -38,23 +35,27 @@ export interface Revealed {
 const invalid = () => new ProblemError("reveal-token-invalid", { detail: "The reveal token is not valid for you; ask for a new one." });
 
 /**
- * Redeems a reveal token. The order is the guarantee: verify, check the holder and the record's
- * scope again, then write the single-use mark and the audit entry in one transaction, and only
- * then decrypt. If that write fails, the answer is 503 and no plaintext exists outside D1.
+ * Redeems a reveal token with one round trip: after the token verifies, the principal's limiter
+ * (suspension, single-use mark and the `reveal.redeemed` entry, committed together) and the D1
+ * read of the record run at once; the fields are decrypted only when both say yes. Plaintext
+ * never leaves before its audit entry is durable in the limiter object. If the record turns out
+ * gone or no longer the principal's, the mark stays and a `reveal.voided` entry says nothing was
+ * revealed; if its key is missing, the mark is lifted so the token redeems once the key is back.
  */
 export async function redeemReveal(deps: RedeemDeps, principal: Principal, token: string, now: number): Promise<Revealed> {
+	const actor = actorOf(principal);
 	// Every refusal spends the refusal budget; past it the answer is 429 and the limiter sums the
-	// refusal into its per-minute entry instead of this request writing one.
+	// refusal into its per-minute entry.
 	const refuse = async (reason: string, grant: RevealGrant | null) => {
-		const counted = await deps.refuse(reason, grant?.recordId ?? null);
-		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds);
-		await deps.audit.append({
+		const event: AuditEvent = {
 			kind: "reveal.refused",
 			at: now,
-			actor: actorOf(principal),
+			actor,
 			recordId: grant?.recordId ?? null,
 			details: grant ? { reason, jti: grant.jti, purpose: grant.purpose, fields: grant.fields } : { reason },
-		});
+		};
+		const counted = await deps.refuse(reason, grant?.recordId ?? null, event);
+		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds);
 	};
 
 	let grant: RevealGrant;
@@ -69,59 +70,45 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 		await refuse("not_token_holder", grant);
 		throw invalid();
 	}
-	// A suspension voids every outstanding token of the suspended principal. (Both reads at once:
-	// they are independent, and a redeem waits on each round trip.)
-	const [suspended, record] = await Promise.all([deps.suspended(), deps.records.get(grant.recordId)]);
-	if (suspended) {
-		await refuse("suspended", grant);
-		throw new ProblemError("suspended", { detail: "Reveals are suspended for you; this token no longer redeems." });
+	const draft: RedeemDraft = { jti: grant.jti, recordId: grant.recordId, purpose: grant.purpose, fields: grant.fields, expiresAt: grant.expiresAt };
+	const [markedOrFailed, readOrFailed] = await Promise.allSettled([deps.redeem(draft), deps.records.get(grant.recordId)]);
+	if (markedOrFailed.status === "rejected") throw markedOrFailed.reason;
+	const marked = markedOrFailed.value;
+	if (readOrFailed.status === "rejected") {
+		// D1 failed beside a mark that landed: lift it, so the token redeems once D1 is back.
+		if (marked.outcome === "redeemed") await deps.void(draft, "storage_unavailable", true);
+		throw readOrFailed.reason;
 	}
-	if (!record?.sealed) {
-		await refuse("record_gone", grant);
-		throw new ProblemError("record-erased", { detail: "The record is no longer available." });
+	const record = readOrFailed.value;
+	if (marked.outcome !== "redeemed") {
+		if (marked.audit === "summarized" && marked.outcome !== "suspended") throw refusalsProblem(marked.retryAfterSeconds);
+		if (marked.outcome === "suspended") throw new ProblemError("suspended", { detail: "Reveals are suspended for you; this token no longer redeems." });
+		throw new ProblemError("reveal-token-used", { detail: "This reveal token was already redeemed; ask for a new one." });
 	}
-	// Reassigned since the ask (the parcel moved on): the token no longer speaks for this employee.
-	const decision = revealScope(principal, record, grant.purpose as Purpose, grant.fields);
-	if (!decision.allowed) {
-		await refuse(decision.reason, grant);
-		throw new ProblemError("out-of-scope", { detail: "This record is no longer assigned to you or your depot." });
+	const refusal = recordRefusal(principal, record, grant, now);
+	if (refusal) {
+		await deps.void(draft, refusal.reason, refusal.release);
+		throw refusal.problem;
 	}
-	// A key removed from the ring while still in use: refuse before the single-use mark, so the
-	// token still redeems once the key is restored. The error handler names the key id and alerts.
-	if (!deps.keyring.hasKey(record.sealed.keyId)) {
-		await refuse("key_unavailable", grant);
-		throw new UnknownKeyIdError(record.sealed.keyId);
-	}
+	const live = record as StoredRecord & { sealed: NonNullable<StoredRecord["sealed"]> };
+	return { recordId: live.id, purpose: grant.purpose as Purpose, fields: await openContact(deps.keyring, live.id, live.sealed, grant.fields) };
 
-	const redeemed: AuditEvent = {
-		kind: "reveal.redeemed",
-		at: now,
-		actor: actorOf(principal),
-		recordId: grant.recordId,
-		details: { jti: grant.jti, purpose: grant.purpose, fields: grant.fields },
-	};
-	let written: boolean;
-	try {
-		const assignment = principal.kind === "employee" ? assignmentCondition(principal) : null;
-		written = (await deps.audit.appendWith(redeemed, [deps.redemptions.mark(grant, now, assignment)], { onlyIfChanged: true })).seq !== null;
-	} catch (error) {
-		if (error instanceof UniqueConstraintError && error.table === "reveal_redemptions") {
-			await refuse("already_redeemed", grant);
-			throw new ProblemError("reveal-token-used");
+	function recordRefusal(principal: Principal, record: StoredRecord | null, grant: RevealGrant, now: number) {
+		// Read beside the mark: erased, expired at this instant, or reassigned since the ask.
+		if (!record?.sealed || (record.expiresAt !== null && record.expiresAt <= now)) {
+			return { reason: "record_gone", release: false, problem: new ProblemError("record-erased", { detail: "The record is no longer available." }) };
 		}
-		console.error(JSON.stringify({ event: "redeem_not_recorded", jti: grant.jti, name: (error as Error).name, message: (error as Error).message }));
-		throw new ProblemError("dependency-unavailable", { detail: "The reveal could not be recorded, so nothing was revealed. Try again.", cause: error });
+		const scope = revealScope(principal, record, grant.purpose as Purpose, grant.fields);
+		if (!scope.allowed) {
+			return {
+				reason: scope.reason,
+				release: false,
+				problem: new ProblemError("out-of-scope", { detail: "This record is no longer assigned to you or your depot." }),
+			};
+		}
+		// A key removed from the ring while still in use: the token redeems once the key is restored.
+		// The error handler names the key id and alerts.
+		if (!deps.keyring.hasKey(record.sealed.keyId)) return { reason: "key_unavailable", release: true, problem: new UnknownKeyIdError(record.sealed.keyId) };
+		return null;
 	}
-	if (!written) {
-		// Erased or reassigned between the checks above and the mark: nothing is revealed.
-		await refuse("record_changed", grant);
-		throw new ProblemError("out-of-scope", { detail: "The record was erased or reassigned while you redeemed; nothing was revealed." });
-	}
-	// Checked again now that the mark is down: a suspension that landed while this redeem was in
-	// flight (the same insider touching a honeytoken at the same moment) still wins.
-	if (await deps.suspended()) {
-		await refuse("suspended", grant);
-		throw new ProblemError("suspended", { detail: "Reveals are suspended for you; this token no longer redeems." });
-	}
-	return { recordId: record.id, purpose: grant.purpose as Purpose, fields: await openContact(deps.keyring, record.id, record.sealed, grant.fields) };
 }

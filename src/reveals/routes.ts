@@ -3,7 +3,6 @@ import { actorOf } from "../audit/actor";
 import { previousSigningKeysConfig, revealTokenTtlSeconds, signingJwkConfig } from "../config";
 import { verificationKeysFor } from "../crypto/signing-key";
 import { publishedKeys } from "../crypto/verification-keys";
-import { scheduleAlertDelivery } from "../detection/schedule-delivery";
 import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, conflict, gone, notFound, ProblemSchema } from "../http/openapi-responses";
@@ -57,28 +56,16 @@ revealRoutes.openapi(
 		const ticket = await askReveal(
 			{
 				records: services.records,
-				audit: services.audit,
 				signingKey: await services.signingKey,
 				ttlSeconds: revealTokenTtlSeconds(c.env),
 				policy: services.policyOf(principal, now),
-				limiter: (ask, policy) => reachLimiter(() => limiter.ask(ask, policy, actor)),
-				refuse: (reason, recordId, policy) => reachLimiter(() => limiter.refuse(reason, recordId, policy, actor)),
-				acknowledge: (ids) =>
-					c.executionCtx.waitUntil(limiter.ack(ids).catch((error: Error) => console.error(JSON.stringify({ event: "notice_ack_failed", name: error.name })))),
-				alerts: services.alerts,
-				statuses: services.statuses,
-				webhookConfigured: Boolean(c.env.ALERT_WEBHOOK_URL),
+				limiter: (ask, policy, draft) => reachLimiter(() => limiter.ask(ask, policy, actor, draft, principal.kind)),
+				refuse: (reason, recordId, policy, event) => reachLimiter(() => limiter.refuse(reason, recordId, policy, actor, event)),
 			},
 			principal,
 			{ recordId: input.record_id, fields: input.fields, purpose: input.purpose },
 			now,
-		).catch((error) => {
-			// Alerts written with a refusal go out after the response, like those written with a grant.
-			scheduleAlertDelivery(c.env, c.executionCtx);
-			throw error;
-		});
-		if (ticket.alerted) scheduleAlertDelivery(c.env, c.executionCtx);
-
+		);
 		for (const [name, value] of Object.entries(ticket.headers)) c.header(name, value);
 		return c.json({ reveal_token: ticket.token, expires_at: new Date(ticket.expiresAt).toISOString() }, 201);
 	},
@@ -135,11 +122,11 @@ revealRoutes.openapi(
 		const services = c.var.services;
 		const now = Date.now();
 		const limiter = services.limiter(principal);
+		const actor = actorOf(principal);
+		const policy = () => services.policyOf(principal, now);
 		const revealed = await redeemReveal(
 			{
 				records: services.records,
-				audit: services.audit,
-				redemptions: services.redemptions,
 				// The current key, and previous keys only while the JWKS still lists them.
 				verificationKeys: publishedKeys(
 					await verificationKeysFor(signingJwkConfig(c.env), previousSigningKeysConfig(c.env)),
@@ -147,10 +134,14 @@ revealRoutes.openapi(
 					now,
 				),
 				keyring: await services.keyring,
-				suspended: async () => (await reachLimiter(() => limiter.status())).suspension !== null,
-				refuse: async (reason, recordId) => {
-					const policy = await services.policyOf(principal, now);
-					return reachLimiter(() => limiter.refuse(reason, recordId, policy, actorOf(principal)));
+				redeem: async (draft) => {
+					const limits = await policy();
+					return reachLimiter(() => limiter.redeem(draft, limits, actor));
+				},
+				void: (draft, reason, release) => reachLimiter(() => limiter.voidRedemption(draft, reason, release, actor)),
+				refuse: async (reason, recordId, event) => {
+					const limits = await policy();
+					return reachLimiter(() => limiter.refuse(reason, recordId, limits, actor, event));
 				},
 			},
 			principal,

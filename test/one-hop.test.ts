@@ -1,0 +1,97 @@
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { limiterOf } from "../src/limits/limiter-client";
+import type { PrincipalLimiter } from "../src/limits/principal-limiter";
+import { askReveal, call, createRecords, json } from "./support/api";
+import { settle } from "./support/settle";
+import { employeeToken, serviceToken, TEST_ISSUER, token } from "./support/tokens";
+
+let service: string;
+let ops: string;
+
+beforeAll(async () => {
+	service = await serviceToken("records:write records:read");
+	ops = await token({ sub: "ops-one-hop", scope: "ops" });
+});
+
+const entries = async (actor: string, kind: string) =>
+	(
+		await env.DB.prepare("SELECT seq, details FROM audit_log WHERE actor = ?1 AND kind = ?2 ORDER BY seq")
+			.bind(actor, kind)
+			.all<{ seq: number; details: string }>()
+	).results;
+
+describe("the employee's limiter commits the decision and its audit entry together", () => {
+	it("100 concurrent asks against a limit of 10: exactly 10 grants, each with exactly one entry in D1 once flushed", async () => {
+		expect(
+			(await call("PUT", "/v1/policies/employee/hop-burst", { token: ops, body: { mode: "enforce", burst_limit: 10, burst_window_seconds: 600 } })).status,
+		).toBe(201);
+		const ids = await createRecords(service, 100, { depot: "HOP1", courier: "hop-burst" });
+		const courier = await employeeToken("courier", "hop-burst", "HOP1");
+		const answers = await Promise.all(ids.map((id) => askReveal(courier, id)));
+		const granted = await Promise.all(answers.filter((answer) => answer.status === 201).map((answer) => json<{ reveal_token: string }>(answer)));
+		expect(granted).toHaveLength(10);
+		// Nothing of it was written to D1 on the asks' path.
+		expect(await entries("hop-burst", "reveal.granted")).toHaveLength(0);
+		await settle(courier);
+		const written = await entries("hop-burst", "reveal.granted");
+		expect(written).toHaveLength(10);
+		const jtis = granted.map((grant) => JSON.parse(atob((grant.reveal_token.split(".")[1] as string).replace(/-/g, "+").replace(/_/g, "/"))).jti as string);
+		expect(written.map((row) => (JSON.parse(row.details) as { jti: string }).jti).sort()).toEqual(jtis.sort());
+		// Flushing again writes nothing twice.
+		await settle(courier);
+		expect(await entries("hop-burst", "reveal.granted")).toHaveLength(10);
+	});
+
+	it("a limiter killed between its commit and its flush loses no entry, and they land in the order decided", async () => {
+		const ids = await createRecords(service, 3, { depot: "HOP2", courier: "hop-crash" });
+		const courier = await employeeToken("courier", "hop-crash", "HOP2");
+		for (const id of ids) expect((await askReveal(courier, id)).status).toBe(201);
+		const stub = limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "hop-crash" });
+		await evictDurableObject(stub);
+		// D1 refuses the flush: the entries wait in the object.
+		await env.DB.prepare("CREATE TRIGGER hop_d1_down BEFORE INSERT ON audit_log WHEN NEW.actor = 'hop-crash' BEGIN SELECT RAISE(ABORT, 'd1 down'); END").run();
+		try {
+			await runInDurableObject(stub, async (limiter: PrincipalLimiter) => {
+				await expect(limiter.flushNow()).rejects.toThrow();
+			});
+		} finally {
+			await env.DB.prepare("DROP TRIGGER hop_d1_down").run();
+		}
+		expect(await entries("hop-crash", "reveal.granted")).toHaveLength(0);
+		await settle(courier);
+		const written = await entries("hop-crash", "reveal.granted");
+		expect(written.map((row) => row.seq)).toEqual([...written.map((row) => row.seq)].sort((a, b) => a - b));
+		expect(written).toHaveLength(3);
+		const verified = await json<{ ok: boolean }>(await call("GET", "/v1/audit/verify", { token: ops }));
+		expect(verified.ok).toBe(true);
+	});
+
+	it("20 concurrent redeems of one token: one plaintext answer and one reveal.redeemed entry", async () => {
+		const [id] = await createRecords(service, 1, { depot: "HOP3", courier: "hop-race" });
+		expect((await call("PUT", "/v1/policies/employee/hop-race", { token: ops, body: { mode: "enforce", refusal_limit: 1000 } })).status).toBeLessThan(300);
+		const courier = await employeeToken("courier", "hop-race", "HOP3");
+		const { reveal_token } = await json<{ reveal_token: string }>(await askReveal(courier, id as string));
+		const answers = await Promise.all(Array.from({ length: 20 }, () => call("POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token } })));
+		const statuses = answers.map((answer) => answer.status).sort();
+		expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+		expect(statuses.filter((status) => status === 409)).toHaveLength(19);
+		await settle(courier);
+		expect(await entries("hop-race", "reveal.redeemed")).toHaveLength(1);
+		expect(await entries("hop-race", "reveal.refused")).toHaveLength(19);
+	});
+
+	it("a suspension landing between an ask and its redeem refuses the redeem", async () => {
+		const [id] = await createRecords(service, 1, { depot: "HOP4", courier: "hop-suspended" });
+		const courier = await employeeToken("courier", "hop-suspended", "HOP4");
+		const { reveal_token } = await json<{ reveal_token: string }>(await askReveal(courier, id as string));
+		expect((await call("POST", "/v1/employees/hop-suspended/suspend", { token: ops, body: { reason: "investigation" } })).status).toBe(200);
+		const redeemed = await call("POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token } });
+		expect(redeemed.status).toBe(423);
+		expect(await redeemed.text()).not.toContain("+86");
+		await settle(courier);
+		expect(await entries("hop-suspended", "reveal.redeemed")).toHaveLength(0);
+		expect((await entries("hop-suspended", "reveal.refused")).map((row) => (JSON.parse(row.details) as { reason: string }).reason)).toEqual(["suspended"]);
+	});
+});

@@ -1,0 +1,14 @@
+import { env } from "cloudflare:workers";
+import { limiterOf } from "../../src/limits/limiter-client";
+
+/**
+ * A limiter commits a decision's audit entries and alerts in its own storage and flushes them to
+ * D1 by alarm seconds later. Tests that read the audit log or alerts right after a request drive
+ * that flush for the principals of these bearer tokens, as the alarm would.
+ */
+export async function settle(...bearers: string[]): Promise<void> {
+	for (const bearer of bearers) {
+		const claims = JSON.parse(atob((bearer.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { iss: string; sub: string; role?: string };
+		await limiterOf(env, { kind: claims.role ? "employee" : "service", issuer: claims.iss, subject: claims.sub }).flushNow();
+	}
+}
