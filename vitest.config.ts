@@ -54,6 +54,9 @@ export default defineConfig(async () => {
 		test: {
 			include: ["test/**/*.test.ts"],
 			setupFiles: ["./test/support/apply-migrations.ts"],
+			// Many tests drive hundreds of requests through workerd; on a busy 2-core machine the default
+			// 5 s is a timing bound, not a test of anything.
+			testTimeout: 30_000,
 			onConsoleLog: (log: string) => (showVaultLogs || !isVaultLogLine(log) ? undefined : false),
 		},
 	};

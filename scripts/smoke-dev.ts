@@ -12,7 +12,8 @@ import { freePort } from "./lib/wrangler-dev.ts";
 
 const STATE = ".wrangler/smoke-state";
 /** README sections whose shell blocks are not run: the quick start is how this starts the vault, deploying needs an account. */
-const NOT_RUN = ["Quick start", "Deploying to Cloudflare"];
+/** Sections whose commands are for a fresh machine or a Cloudflare account, not a running local vault. */
+const NOT_RUN = ["Quick start", "Deploying to Cloudflare", "Audit archive"];
 
 const port = await freePort();
 const baseUrl = `http://127.0.0.1:${port}`;
