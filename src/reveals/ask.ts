@@ -6,6 +6,7 @@ import type { ContactField } from "../crypto/envelope";
 import { signRevealToken } from "../crypto/reveal-token";
 import type { SigningKey } from "../crypto/signing-key";
 import type { AlertStore } from "../detection/alert-store";
+import type { CanaryOwner } from "../detection/honeytoken-store";
 import { ringAlertDue } from "../detection/ring";
 import { ProblemError } from "../http/problem";
 import type { AskClass, Decision, LimiterAsk } from "../limits/decide";
@@ -33,6 +34,8 @@ export interface AskDeps {
 	alerts: AlertStore;
 	statuses: PrincipalStatusStore;
 	webhookConfigured: boolean;
+	/** Whose canary a honeytoken is (README "Tracing a leak"), read only when one was touched. */
+	canaryOwner?: (recordId: string) => Promise<CanaryOwner | null>;
 }
 
 export interface RevealAsk {
@@ -90,9 +93,16 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 	// Side effects of the decision land with its audit entry, in one transaction.
 	// Every pending alert of this principal, not only this decision's: one whose write failed before
 	// is written now (by id, so never twice).
+	const canaries = await canaryOwners(deps, notices);
 	const statements = notices.map((notice) =>
 		deps.alerts.insert(
-			{ ...notice.alert, id: notice.id, subject: { issuer: principal.issuer, subject: principal.subject }, depot: notice.actor?.depot ?? depot },
+			{
+				...notice.alert,
+				details: withCanaryOwner(notice, canaries),
+				id: notice.id,
+				subject: { issuer: principal.issuer, subject: principal.subject },
+				depot: notice.actor?.depot ?? depot,
+			},
 			notice.at,
 			deps.webhookConfigured,
 		),
@@ -139,6 +149,25 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 	if (notices.length > 0) deps.acknowledge(notices.map((notice) => notice.id));
 	await raiseRingAlertIfDue(deps, decision, depot, policy.ringThreshold, now);
 	return { token, expiresAt: grant.expiresAt, headers, alerted: notices.length > 0 };
+}
+
+/** The owners of the canaries these notices report touched (by record id); none read when no honeytoken was touched. */
+async function canaryOwners(deps: AskDeps, notices: Notice[]): Promise<Map<string, CanaryOwner>> {
+	const owners = new Map<string, CanaryOwner>();
+	for (const notice of notices) {
+		const recordId = notice.alert.kind === "honeytoken_touched" ? notice.alert.details.record_id : undefined;
+		if (typeof recordId !== "string" || owners.has(recordId) || !deps.canaryOwner) continue;
+		const owner = await deps.canaryOwner(recordId);
+		if (owner) owners.set(recordId, owner);
+	}
+	return owners;
+}
+
+/** A touched canary's alert says whose it was: the person it was planted for is the one whose view leaked. */
+function withCanaryOwner(notice: Notice, owners: Map<string, CanaryOwner>): Notice["alert"]["details"] {
+	const recordId = notice.alert.details.record_id;
+	const owner = typeof recordId === "string" ? owners.get(recordId) : undefined;
+	return owner ? { ...notice.alert.details, canary_for_issuer: owner.issuer, canary_for_subject: owner.subject } : notice.alert.details;
 }
 
 /** The suspension a pending notice reports, for a retry of a write that failed after the limiter committed. */

@@ -3,6 +3,7 @@ import { actorOf } from "../audit/actor";
 import { previousSigningKeysConfig, revealTokenTtlSeconds, signingJwkConfig } from "../config";
 import { verificationKeysFor } from "../crypto/signing-key";
 import { publishedKeys } from "../crypto/verification-keys";
+import { HoneytokenStore } from "../detection/honeytoken-store";
 import { scheduleAlertDelivery } from "../detection/schedule-delivery";
 import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
@@ -68,6 +69,7 @@ revealRoutes.openapi(
 				alerts: services.alerts,
 				statuses: services.statuses,
 				webhookConfigured: Boolean(c.env.ALERT_WEBHOOK_URL),
+				canaryOwner: (recordId) => new HoneytokenStore(c.env.DB).canaryOwner(recordId),
 			},
 			principal,
 			{ recordId: input.record_id, fields: input.fields, purpose: input.purpose },
