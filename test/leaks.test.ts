@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { type AuditExportPage, verifyEvidence } from "../scripts/lib/evidence-verify.ts";
 import { normalizePhone } from "../src/records/phone";
-import { call, json, recordBody } from "./support/api";
+import { call, callWith, json, recordBody } from "./support/api";
+import { countingDb } from "./support/counting-db";
 import { asDba } from "./support/dba";
 import { employeeToken, TEST_ISSUER, token } from "./support/tokens";
 
@@ -210,6 +211,21 @@ describe("tracing a leak", () => {
 		const bad = await verifyEvidence(answer.report, [await exportPage()], jwks);
 		expect(bad.ok).toBe(false);
 		expect(bad.problems).toContainEqual({ suspect: `${TEST_ISSUER} lk-thief`, seq: cited?.seq, reason: "entry_edited" });
+	});
+});
+
+describe("the work per request", () => {
+	it("a list of 10,000 phones stays within the stated bound of D1 round trips", async () => {
+		const phones = [...Array.from({ length: 60 }, (_, i) => phoneOf(i)), ...Array.from({ length: 9_940 }, (_, i) => `1870${String(1_000_000 + i).slice(-7)}`)];
+		const counted = countingDb(env.DB);
+		const response = await callWith({ DB: counted.db }, "POST", "/v1/leaks/attribute", { token: ops, body: { phones } });
+		expect(response.status).toBe(200);
+		const answer = await json<Attribution>(response);
+		expect(answer.records).toBe(60);
+		expect(answer.suspects[0]?.subject).toBe("lk-thief");
+		// README "Tracing a leak": at most 10·R + ⌈M/500⌉ + 5·21 + 30 round trips; R = 1 key in tests.
+		console.info(JSON.stringify({ event: "leak_attribution_round_trips", phones: phones.length, round_trips: counted.count() }));
+		expect(counted.count()).toBeLessThanOrEqual(10 + 1 + 5 * 21 + 30);
 	});
 });
 
