@@ -1,10 +1,14 @@
 import { z } from "@hono/zod-openapi";
+import { normalizePhone } from "../records/phone";
 
 export const MAX_LIST_ENTRIES = 10_000;
 export const DEFAULT_PERIOD_DAYS = 30;
 
-/** Free text for ops, kept in the signed report and the audit: never a pasted list line, so no phone-like run of digits. */
-const PHONE_LIKE = /\d(?:[\s\-().]*\d){6}/;
+/** Runs of digits with the separators phones are written with: each is refused if it reads as a phone. */
+const DIGIT_RUNS = /\+?\d[\d\s\-().]{5,}\d/g;
+
+/** Free text for ops, kept in the signed report and the audit: never a pasted list line, so nothing that normalises as a phone. */
+const holdsPhone = (text: string) => [...text.matchAll(DIGIT_RUNS)].some(([run]) => normalizePhone(run) !== null);
 
 export const AttributeInput = z
 	.strictObject({
@@ -21,7 +25,7 @@ export const AttributeInput = z
 		source: z
 			.string()
 			.max(200)
-			.refine((value) => !PHONE_LIKE.test(value), "must not hold a phone number")
+			.refine((value) => !holdsPhone(value), "must not hold a phone number")
 			.optional()
 			.openapi({ description: "Where the list was found (a ticket, a site): kept in the report and the audit entry.", example: "INC-2026-0117" }),
 		days: z.number().int().min(1).max(90).default(DEFAULT_PERIOD_DAYS).openapi({ description: "How far back the audit is read (days before now)." }),
