@@ -51,7 +51,7 @@ export async function attributeLeak(deps: AttributeDeps, input: AttributeInput, 
 	const real = dedupe(rows.filter((row) => !row.honeytoken));
 	const traps = dedupe(rows.filter((row) => row.honeytoken));
 
-	for (let call = 0; call < SEAL_CALLS; call++) if (!(await deps.audit.sealSome()).more) break;
+	await sealTail(deps.audit);
 	const ids = real.map((row) => row.id);
 	const entries = await deps.store.entriesAbout(ids, [...REVEAL_KINDS, ...HOLD_KINDS], from, now);
 	const revealers = [...new Set(entries.flatMap((entry) => ((REVEAL_KINDS as readonly string[]).includes(entry.kind) && entry.actor ? [entry.actor] : [])))];
@@ -142,6 +142,19 @@ async function coveringCheckpoints(deps: AttributeDeps, suspects: Suspect[]): Pr
 		out.set(suspect, { seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at, signature: checkpoint.signature });
 	}
 	return out;
+}
+
+/**
+ * Seals the unsealed tail so the evidence has hashes. A seal that fails (the witness unreachable)
+ * is not this request's failure: the figures are still read, and entries left unsealed make the
+ * answer a 503 to retry, never a report citing entries without a hash.
+ */
+async function sealTail(audit: AuditLog): Promise<void> {
+	try {
+		for (let call = 0; call < SEAL_CALLS; call++) if (!(await audit.sealSome()).more) return;
+	} catch (error) {
+		console.error(JSON.stringify({ event: "leak_attribution_seal_failed", name: (error as Error).name }));
+	}
 }
 
 function dedupe(rows: MatchedRow[]): MatchedRow[] {
