@@ -214,6 +214,27 @@ describe("tracing a leak", () => {
 	});
 });
 
+describe("bad input", () => {
+	it("is refused with a problem and leaves no audit entry: not ops, unknown fields, too long a list, no phones", async () => {
+		const before = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE kind = 'leak.attributed'").first<{ n: number }>();
+		const clerk = await employeeToken("clerk", "lk-thief", DEPOT);
+		expect((await call("POST", "/v1/leaks/attribute", { token: clerk, body: { phones: [phoneOf(1)] } })).status).toBe(403);
+		expect((await call("POST", "/v1/leaks/attribute", { token: service, body: { phones: [phoneOf(1)] } })).status).toBe(403);
+		for (const body of [
+			{ phones: [phoneOf(1)], extra: true },
+			{ phones: Array.from({ length: 10_001 }, (_, i) => String(i)) },
+			{ phones: [] },
+			{ phones: [phoneOf(1)], days: 365 },
+		]) {
+			const response = await call("POST", "/v1/leaks/attribute", { token: ops, body });
+			expect(response.status).toBe(422);
+			expect(await response.text()).not.toContain(phoneOf(1));
+		}
+		const after = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE kind = 'leak.attributed'").first<{ n: number }>();
+		expect(after?.n).toBe(before?.n);
+	});
+});
+
 describe("the work per request", () => {
 	it("a list of 10,000 phones stays within the stated bound of D1 round trips", async () => {
 		const phones = [...Array.from({ length: 60 }, (_, i) => phoneOf(i)), ...Array.from({ length: 9_940 }, (_, i) => `1870${String(1_000_000 + i).slice(-7)}`)];
