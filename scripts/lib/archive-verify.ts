@@ -27,9 +27,9 @@ export interface ArchiveReport {
 	problems: ArchiveProblem[];
 }
 
-type Jwk = JWK & { kid?: string; alg?: string; retired_at?: string };
+export type Jwk = JWK & { kid?: string; alg?: string; retired_at?: string };
 
-interface Entry {
+export interface Entry {
 	seq: number;
 	at: number;
 	kind: string;
@@ -58,7 +58,7 @@ interface Statement {
 const GENESIS = "genesis";
 
 /** RFC 8785 (JCS) for the values entries hold: sorted keys, no whitespace, ECMAScript serialization. */
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
 	if (value === null || typeof value !== "object") return JSON.stringify(value);
 	if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
 	const record = value as Record<string, unknown>;
@@ -75,12 +75,12 @@ function base64url(bytes: Uint8Array): string {
 	return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-async function sha256(text: string): Promise<string> {
+export async function sha256(text: string): Promise<string> {
 	return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
 }
 
 /** An entry's hash: SHA-256 over the JCS of every column but `hash` (README "Audit"). */
-function entryHash(entry: Entry): Promise<string> {
+export function entryHash(entry: Entry): Promise<string> {
 	const { seq, at, kind, actor, actor_issuer, actor_role, actor_depot, record_id, details, prev_hash } = entry;
 	return sha256(canonical({ seq, at, kind, actor, actor_issuer, actor_role, actor_depot, record_id, details, prev_hash }));
 }
@@ -89,7 +89,7 @@ function entryHash(entry: Entry): Promise<string> {
  * A compact JWS of the vault's, checked with the key its `kid` names, that key's one algorithm,
  * the expected `typ`; a key with `retired_at` vouches for nothing dated (`at`) after it.
  */
-async function verifiedPayload(jws: string, jwks: readonly Jwk[], typ: string): Promise<{ payload: Record<string, unknown> } | { reason: string }> {
+export async function verifiedPayload(jws: string, jwks: readonly Jwk[], typ: string): Promise<{ payload: Record<string, unknown> } | { reason: string }> {
 	let kid: string | undefined;
 	try {
 		kid = decodeProtectedHeader(jws).kid;

@@ -24,6 +24,7 @@ export const AUDIT_KINDS = [
 	"honeytoken.renewed",
 	"lookups.summarized",
 	"refusals.summarized",
+	"leak.attributed",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

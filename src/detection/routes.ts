@@ -9,7 +9,7 @@ import { courierIssuerOf } from "../records/courier-issuer";
 import { prepareRecord } from "../records/prepare";
 import { expiryFor } from "../records/retention";
 import { retentionPolicy } from "../records/retention-policy";
-import { RecordInput } from "../records/schemas";
+import { issuerName, RecordInput, subject } from "../records/schemas";
 import { AlertStore } from "./alert-store";
 import { HoneytokenStore } from "./honeytoken-store";
 
@@ -43,6 +43,10 @@ const PlantInput = z
 	.strictObject({
 		record: RecordInput,
 		label: z.string().max(100).optional().openapi({ description: "For ops only: where this decoy was planted and why." }),
+		for: z.strictObject({ subject: subject(), issuer: issuerName().optional() }).optional().openapi({
+			description:
+				"Plant a canary for one courier: the record is assigned to them (overriding `record.courier`), so only they can see it, like any parcel of theirs. A leaked list holding it, or an ask for it, names them. `issuer` by alias or `iss`; without it, the employee issuer.",
+		}),
 	})
 	.openapi("HoneytokenPlant");
 
@@ -62,12 +66,14 @@ honeytokenRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const { record: input, label } = c.req.valid("json");
+		const { record: given, label, for: owner } = c.req.valid("json");
+		// A canary is the courier's own parcel as far as anyone can tell: assigned to them like any other.
+		const input = owner ? { ...given, courier: owner.subject, courier_issuer: owner.issuer } : given;
 		const principal = c.get("principal");
 		const now = Date.now();
 		const retention = retentionPolicy(c.env, [input.retention_days], () => "/record/retention_days");
 		const services = c.var.services;
-		const courierIssuer = courierIssuerOf(services.issuers, input.courier_issuer, "/record/courier_issuer");
+		const courierIssuer = courierIssuerOf(services.issuers, input.courier_issuer, owner ? "/for/issuer" : "/record/courier_issuer");
 		const record = await prepareRecord(
 			await services.keyring,
 			input,
@@ -82,11 +88,21 @@ honeytokenRoutes.openapi(
 			label: label ?? null,
 			planted_by: principal.subject,
 			planted_at: now,
+			for_issuer: owner ? courierIssuer : null,
+			for_subject: owner?.subject ?? null,
 		});
 		const outcome = await services.records.insert(
 			[record],
 			[plant],
-			[{ kind: "honeytoken.planted", at: now, actor: actorOf(principal), recordId: record.id, details: { depot: input.depot, label: label ?? null } }],
+			[
+				{
+					kind: "honeytoken.planted",
+					at: now,
+					actor: actorOf(principal),
+					recordId: record.id,
+					details: { depot: input.depot, label: label ?? null, ...(owner ? { for: { issuer: courierIssuer, subject: owner.subject } } : {}) },
+				},
+			],
 		);
 		if (outcome !== "inserted") throw new ProblemError("conflict", { detail: "A live record exists for that shipment and party." });
 		return c.json({ record_id: record.id }, 201);

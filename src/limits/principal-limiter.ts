@@ -3,6 +3,7 @@ import { auditLogFor } from "../audit/audit-log-for";
 import type { AuditActor, AuditEvent } from "../audit/entry";
 import { AlertStore } from "../detection/alert-store";
 import { deliverDueAlerts } from "../detection/deliver-alerts";
+import { type CanaryOwner, HoneytokenStore } from "../detection/honeytoken-store";
 import { raiseRingAlertIfDue } from "../detection/ring-alert";
 import type { Env } from "../env";
 import { type AskDraft, askEvents, type RedeemDraft, redeemEvent } from "../reveals/decision-events";
@@ -399,11 +400,13 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		const alerts = new AlertStore(this.env.DB);
 		const webhookUrl = this.env.ALERT_WEBHOOK_URL;
 		const webhook = Boolean(webhookUrl);
+		const canaries = await canaryOwners(new HoneytokenStore(this.env.DB), notices);
 		await this.env.DB.batch(
 			notices.map((notice) =>
 				alerts.insert(
 					{
 						...notice.alert,
+						details: withCanaryOwner(notice, canaries),
 						id: notice.id,
 						subject: notice.actor ? { issuer: notice.actor.issuer, subject: notice.actor.subject } : null,
 						depot: notice.actor?.depot ?? null,
@@ -482,4 +485,23 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			return state.suspension;
 		});
 	}
+}
+
+/** The people touched canaries were planted for, by record id (README "Tracing a leak"); read only for honeytoken alerts. */
+async function canaryOwners(honeytokens: HoneytokenStore, notices: readonly Notice[]): Promise<Map<string, CanaryOwner>> {
+	const owners = new Map<string, CanaryOwner>();
+	for (const notice of notices) {
+		const recordId = notice.alert.kind === "honeytoken_touched" ? notice.alert.details.record_id : undefined;
+		if (typeof recordId !== "string" || owners.has(recordId)) continue;
+		const owner = await honeytokens.canaryOwner(recordId);
+		if (owner) owners.set(recordId, owner);
+	}
+	return owners;
+}
+
+/** A touched canary's alert says whose it was: the person it was planted for is the one whose view leaked. */
+function withCanaryOwner(notice: Notice, owners: Map<string, CanaryOwner>): Notice["alert"]["details"] {
+	const recordId = notice.alert.details.record_id;
+	const owner = typeof recordId === "string" ? owners.get(recordId) : undefined;
+	return owner ? { ...notice.alert.details, canary_for_issuer: owner.issuer, canary_for_subject: owner.subject } : notice.alert.details;
 }

@@ -31,14 +31,14 @@ export const ContactInput = z
 export const Party = z.enum(["sender", "recipient"]);
 
 /** A principal's `sub`: what tokens carry, never with control characters (verify-bearer refuses those). */
-const subject = () =>
+export const subject = () =>
 	z
 		.string()
 		.min(1)
 		.max(128)
 		.refine((value) => !/\p{Cc}/u.test(value), "must not contain control characters");
 /** A trusted issuer, by its alias or its `iss`; resolved against TRUSTED_ISSUERS by the route. */
-const issuerName = () => z.string().min(1).max(256);
+export const issuerName = () => z.string().min(1).max(256);
 
 export const RecordInput = z
 	.strictObject({
