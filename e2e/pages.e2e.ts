@@ -205,6 +205,7 @@ async function signInThroughProvider(page: Page, person: string, expectSession =
 	await button.focus();
 	await page.keyboard.press("Enter");
 	await page.waitForURL((url) => url.href.startsWith(`${vault.oidc.url}/interaction/`));
+	if (person === "clerk-ur-ts-01-1") await screenshot(page, "dev-provider-login");
 	await page.getByLabel("Employee id").fill(person);
 	await page.keyboard.press("Enter");
 	if (expectSession) await page.locator("#session").waitFor({ state: "visible" });
@@ -269,6 +270,35 @@ describe("signing in through the identity provider", () => {
 		expect(await call.headerValue("authorization")).toBe(`Bearer ${renewed}`);
 		expect((await call.response())?.status()).toBe(200);
 		expect(await ops.locator("#session").isVisible()).toBe(true);
+	});
+
+	it("without a usable refresh token, the page asks the provider again with prompt=none: back signed in while the provider's session lasts, signed out after", async () => {
+		const ops = await open("/ops");
+		await signInThroughProvider(ops, "ops-alice");
+		// The provider refuses every refresh from here on, as it would a revoked or expired one.
+		await ops.route(vault.oidc.signIn.token_endpoint, async (route) => {
+			if ((route.request().postData() ?? "").includes("grant_type=refresh_token")) {
+				await route.fulfill({ status: 400, contentType: "application/json", body: JSON.stringify({ error: "invalid_grant" }) });
+			} else await route.continue();
+		});
+		const silent = ops.waitForRequest((request) => request.isNavigationRequest() && request.url().startsWith(vault.oidc.signIn.authorization_endpoint), {
+			timeout: 60_000,
+		});
+		expect(new URL((await silent).url()).searchParams.get("prompt")).toBe("none");
+		// The provider still knows ops-alice: straight back, signed in, with a clean URL and no login page shown.
+		await ops.waitForURL(`${vault.url}/ops`);
+		await expect.poll(() => ops.locator("#session-who").textContent()).toBe("Signed in as ops-alice");
+		expect((await pageHoldings(ops)).storage).toBe(0);
+
+		// Once the provider's session is gone too, the silent ask comes back with login_required and the sign-in shows.
+		await ops.context().clearCookies();
+		await ops.waitForRequest((request) => request.isNavigationRequest() && request.url().startsWith(vault.oidc.signIn.authorization_endpoint), {
+			timeout: 60_000,
+		});
+		await ops.waitForURL(`${vault.url}/ops`);
+		await expect.poll(() => ops.locator("#sign-in-error").textContent()).toBe("Your sign-in ran out: sign in again.");
+		expect(await ops.locator("#console").isHidden()).toBe(true);
+		expect((await pageHoldings(ops)).storage).toBe(0);
 	});
 
 	it("a courier who signs in at the console is turned away by the provider, and the page says so", async () => {
