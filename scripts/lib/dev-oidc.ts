@@ -16,6 +16,7 @@ import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import Provider, { type KoaContextWithOIDC } from "oidc-provider";
 import { type DemoPerson, demoPeople } from "./demo-data.ts";
+import { memoryStore } from "./dev-oidc-store.ts";
 
 /** The public client the pages are (RFC 6749 §2.1): no secret, PKCE required. */
 export const DEV_OIDC_CLIENT_ID = "contact-vault-pages";
@@ -110,6 +111,7 @@ export async function startDevOidc(options: DevOidcOptions): Promise<DevOidc> {
 
 	const redirectUris = options.pageOrigins.flatMap((origin) => [`${origin}/terminal`, `${origin}/ops`]);
 	const provider = new Provider(issuer, {
+		adapter: memoryStore(),
 		clients: [
 			{
 				client_id: DEV_OIDC_CLIENT_ID,
