@@ -9,7 +9,7 @@ export interface SignInOption {
 	tokenEndpoint: string;
 }
 
-/** The issuers the pages offer, in configuration order; the employee issuer's own first for the terminal. */
+/** The issuers the pages offer, in configuration order. */
 export function signInOptions(config: TrustedIssuerConfig[]): SignInOption[] {
 	return config.flatMap((issuer) =>
 		issuer.sign_in
