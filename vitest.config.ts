@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { startDevOidc } from "./scripts/lib/dev-oidc.ts";
 import { startTelephonySimulator } from "./scripts/lib/telephony-simulator.ts";
 import { testSecrets } from "./test/support/secrets.ts";
 import { startWebhookServer } from "./test/support/webhook-server.ts";
@@ -31,6 +32,9 @@ export default defineConfig(async () => {
 	const webhook = await startWebhookServer();
 	// The privacy-number provider: a local simulator speaking Alibaba's Dyplsapi over real HTTP.
 	const telephony = await startTelephonySimulator();
+	// The development OpenID provider, under its own issuer and key, for the pages' sign-in tests
+	// (test/sign-in.test.ts adds it to TRUSTED_ISSUERS where a test needs it).
+	const oidc = await startDevOidc({ pageOrigins: ["https://vault.test"] });
 	return {
 		plugins: [
 			cloudflareTest({
@@ -44,6 +48,7 @@ export default defineConfig(async () => {
 						TEST_WEBHOOK_CONTROL: webhook.url,
 						TELEPHONY: telephony.telephony,
 						TEST_TELEPHONY_CONTROL: telephony.url,
+						TEST_OIDC: JSON.stringify({ url: oidc.url, issuer: oidc.issuer, jwks: oidc.jwks, sign_in: oidc.signIn }),
 						TEST_MIGRATIONS: migrations,
 						// test/audit-scale.test.ts: 30,000 in the suite (two verify requests); CI's own step sets 500,000.
 						AUDIT_SCALE_ENTRIES: process.env.AUDIT_SCALE_ENTRIES ?? "30000",

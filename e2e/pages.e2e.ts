@@ -14,6 +14,9 @@ const COURIER = "e2e-courier";
 const COURIER_2 = "e2e-courier-2";
 const PHONE = "13912345678";
 const PHONE_2 = "13698765432";
+const PHONE_3 = "15617707587";
+/** A demo depot: its clerk is one of the development identity provider's people. */
+const DEMO_DEPOT = "UR-TS-01";
 /** The vault keeps phones in E.164 and reveals them so. */
 const e164 = (phone: string) => `+86${phone}`;
 
@@ -26,12 +29,12 @@ let courier2Token: string;
 const opened: WatchedPage[] = [];
 const recordIds: Record<string, string> = {};
 
-async function createRecord(shipment: string, party: string, phone: string, courier: string | null): Promise<string> {
+async function createRecord(shipment: string, party: string, phone: string, courier: string | null, depot = DEPOT): Promise<string> {
 	const { status, body } = await vault.serviceCall<{ id: string }>("POST", "/v1/records", {
 		shipment_id: shipment,
 		party,
 		contact: { name: "王小明", phone, address: "广东省深圳市南山区科技园路1号" },
-		depot: DEPOT,
+		depot,
 		...(courier ? { courier } : {}),
 	});
 	expect(status).toBe(201);
@@ -40,7 +43,10 @@ async function createRecord(shipment: string, party: string, phone: string, cour
 
 beforeAll(async () => {
 	access = await accessTeam(["carol@carrier.example"]);
-	vault = await startVault({ TERMINAL_REVEAL_SECONDS: String(REVEAL_SECONDS), OPS_ACCESS: access.config });
+	// The flows below that sign in with minted tokens (the test's own fixtures: E2E-D1 is not a demo
+	// depot) use the developer's paste form, so this vault enables it; "signing in through the
+	// identity provider" signs demo people in for real, the way the README tells.
+	vault = await startVault({ TERMINAL_REVEAL_SECONDS: String(REVEAL_SECONDS), OPS_ACCESS: access.config, PAGES_TOKEN_PASTE: "1" });
 	browser = await launchBrowser();
 	opsToken = await vault.token("ops-e2e", "ops");
 	courierToken = await vault.token(COURIER, "reveal", { role: "courier", depot: DEPOT });
@@ -50,6 +56,7 @@ beforeAll(async () => {
 	recordIds.second = await createRecord("E2E-0002", "recipient", "13800002222", COURIER);
 	recordIds.third = await createRecord("E2E-0003", "recipient", "13800003333", COURIER);
 	recordIds.real2 = await createRecord("E2E-0007", "recipient", PHONE_2, COURIER_2);
+	recordIds.demoDepot = await createRecord("E2E-UR-01", "recipient", PHONE_3, "courier-ur-ts-01-2", DEMO_DEPOT);
 	const planted = await vault.opsCall("POST", "/v1/honeytokens", {
 		record: {
 			shipment_id: "E2E-TRAP",
@@ -84,11 +91,9 @@ async function open(path: string, options: { fakeClock?: boolean; headers?: Reco
 	return watched.page;
 }
 
-/** Signs in with the keyboard only: Tab to the token field, type, Enter. */
+/** Signs in with a pasted token, keyboard only: Tab to the token field (past the skip link, the brand and the sign-in button), type, Enter. */
 async function signIn(page: Page, token: string): Promise<void> {
-	await page.keyboard.press("Tab"); // skip link
-	await page.keyboard.press("Tab"); // brand link
-	await page.keyboard.press("Tab");
+	for (let step = 0; step < 4; step++) await page.keyboard.press("Tab");
 	await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("token");
 	await page.keyboard.type(token);
 	await page.keyboard.press("Enter");
@@ -167,7 +172,7 @@ describe("depot terminal", () => {
 		await page.clock.runFor(265_000);
 		expect(await page.locator("#session").isVisible()).toBe(true);
 		await page.clock.runFor(5_000);
-		await expect.poll(() => page.locator("#token-error").textContent()).toBe("Signed out after 5 min without use.");
+		await expect.poll(() => page.locator("#sign-in-error").textContent()).toBe("Signed out after 5 min without use.");
 		expect(await page.locator("#terminal").isHidden()).toBe(true);
 		expect(await page.locator("li.record").count()).toBe(0);
 	});
@@ -177,7 +182,7 @@ describe("depot terminal", () => {
 		const forged = `${courier2Token.slice(0, courier2Token.lastIndexOf("."))}.${"A".repeat(86)}`;
 		await page.getByLabel("Employee token").fill(forged);
 		await page.getByLabel("Employee token").press("Enter");
-		await expect.poll(() => page.locator("#token-error").textContent()).toBe("The vault does not accept this token: get a new one.");
+		await expect.poll(() => page.locator("#sign-in-error").textContent()).toBe("The vault does not accept this token: get a new one.");
 		expect(await page.locator("#terminal").isHidden()).toBe(true);
 		// Focus is back in the emptied field: type the right one.
 		expect(await page.evaluate(() => document.activeElement?.id)).toBe("token");
@@ -188,6 +193,120 @@ describe("depot terminal", () => {
 		await scan(page, "E2E-0002");
 		expect(await page.locator("li.record").count()).toBe(0);
 		expect(await page.locator("#records-empty").textContent()).toBe("No contact of shipment E2E-0002 is assigned to you or your depot.");
+	});
+});
+
+/**
+ * Through the development identity provider, keyboard only: the sign-in button, the provider's
+ * login page (an employee id, no password), and back to the page.
+ */
+async function signInThroughProvider(page: Page, person: string, expectSession = true): Promise<void> {
+	const button = page.getByRole("button", { name: "Sign in with the development identity provider" });
+	await button.focus();
+	await page.keyboard.press("Enter");
+	await page.waitForURL((url) => url.href.startsWith(`${vault.oidc.url}/interaction/`));
+	if (person === "clerk-ur-ts-01-1") await screenshot(page, "dev-provider-login");
+	await page.getByLabel("Employee id").fill(person);
+	await page.keyboard.press("Enter");
+	if (expectSession) await page.locator("#session").waitFor({ state: "visible" });
+	else await page.waitForURL((url) => url.href.startsWith(vault.url));
+}
+
+describe("signing in through the identity provider", () => {
+	it("a clerk signs in with their work account and reveals; no code, state, verifier or token is left in the URL or storage", async () => {
+		const page = await open("/terminal");
+		await screenshot(page, "terminal-sign-in");
+		const requests: string[] = [];
+		page.on("request", (request) => requests.push(`${request.method()} ${request.url()}`));
+		await signInThroughProvider(page, "clerk-ur-ts-01-1");
+		expect(await page.locator("#session-who").textContent()).toBe("Signed in as clerk-ur-ts-01-1");
+		// Back on the page, the address holds neither code nor state, and the verifier is gone from sessionStorage.
+		expect(page.url()).toBe(`${vault.url}/terminal`);
+		let held = await pageHoldings(page);
+		expect(held.storage).toBe(0);
+		expect(held.cookies).toBe("");
+		// The code went to the token endpoint, with the verifier; nothing but the vault's API otherwise.
+		expect(requests).toContain(`POST ${vault.oidc.signIn.token_endpoint}`);
+		await expect.poll(() => page.locator("#quota").textContent()).toMatch(/^20 of 20 in any 10 min/);
+
+		await scan(page, "E2E-UR-01");
+		const record = page.locator(`li[data-record-id="${recordIds.demoDepot}"]`);
+		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
+		await record.getByLabel("Field", { exact: true }).selectOption("phone");
+		await record.getByRole("button", { name: "Reveal" }).click();
+		await expect.poll(() => record.locator(".revealed-value").textContent()).toBe(e164(PHONE_3));
+		await screenshot(page, "terminal-signed-in-through-provider");
+		held = await pageHoldings(page);
+		expect(held.url).toBe(`${vault.url}/terminal`);
+		expect(held.storage).toBe(0);
+
+		// Sign out, and the next sign-in asks who it is again: a shared terminal never hands on the last person.
+		await page.getByRole("button", { name: "Sign out" }).click();
+		await page.getByRole("button", { name: "Sign in with the development identity provider" }).click();
+		await page.waitForURL((url) => url.href.startsWith(`${vault.oidc.url}/interaction/`));
+		expect(await page.getByLabel("Employee id").inputValue()).toBe("");
+	});
+
+	it("ops sign in to the console, and the session renews itself before the access token expires", async () => {
+		const ops = await open("/ops");
+		await signInThroughProvider(ops, "ops-alice");
+		expect(await ops.locator("#session-who").textContent()).toBe("Signed in as ops-alice");
+		await ops.locator("#policy-layers table").first().waitFor();
+		await screenshot(ops, "ops-signed-in-through-provider");
+		// The e2e provider's access tokens last 70 s: the page renews 60 s ahead with its refresh token.
+		const refreshed = await ops.waitForRequest(
+			(request) => request.url() === vault.oidc.signIn.token_endpoint && (request.postData() ?? "").includes("grant_type=refresh_token"),
+			{ timeout: 60_000 },
+		);
+		const answer = await refreshed.response();
+		if (!answer) throw new Error("the refresh got no answer");
+		expect(answer.status()).toBe(200);
+		const renewed = ((await answer.json()) as { access_token: string }).access_token;
+		// The next call carries the renewed token, and the vault accepts it.
+		const [call] = await Promise.all([
+			ops.waitForRequest((request) => request.url().includes("/v1/alerts")),
+			ops.getByRole("button", { name: "Alerts" }).click(),
+		]);
+		expect(await call.headerValue("authorization")).toBe(`Bearer ${renewed}`);
+		expect((await call.response())?.status()).toBe(200);
+		expect(await ops.locator("#session").isVisible()).toBe(true);
+	});
+
+	it("without a usable refresh token, the page asks the provider again with prompt=none: back signed in while the provider's session lasts, signed out after", async () => {
+		const ops = await open("/ops");
+		await signInThroughProvider(ops, "ops-alice");
+		// The provider refuses every refresh from here on, as it would a revoked or expired one.
+		await ops.route(vault.oidc.signIn.token_endpoint, async (route) => {
+			if ((route.request().postData() ?? "").includes("grant_type=refresh_token")) {
+				await route.fulfill({ status: 400, contentType: "application/json", body: JSON.stringify({ error: "invalid_grant" }) });
+			} else await route.continue();
+		});
+		const silent = ops.waitForRequest((request) => request.isNavigationRequest() && request.url().startsWith(vault.oidc.signIn.authorization_endpoint), {
+			timeout: 60_000,
+		});
+		expect(new URL((await silent).url()).searchParams.get("prompt")).toBe("none");
+		// The provider still knows ops-alice: straight back, signed in, with a clean URL and no login page shown.
+		await ops.waitForURL(`${vault.url}/ops`);
+		await expect.poll(() => ops.locator("#session-who").textContent()).toBe("Signed in as ops-alice");
+		expect((await pageHoldings(ops)).storage).toBe(0);
+
+		// Once the provider's session is gone too, the silent ask comes back with login_required and the sign-in shows.
+		await ops.context().clearCookies();
+		await ops.waitForRequest((request) => request.isNavigationRequest() && request.url().startsWith(vault.oidc.signIn.authorization_endpoint), {
+			timeout: 60_000,
+		});
+		await ops.waitForURL(`${vault.url}/ops`);
+		await expect.poll(() => ops.locator("#sign-in-error").textContent()).toBe("Your sign-in ran out: sign in again.");
+		expect(await ops.locator("#console").isHidden()).toBe(true);
+		expect((await pageHoldings(ops)).storage).toBe(0);
+	});
+
+	it("a courier who signs in at the console is turned away by the provider, and the page says so", async () => {
+		const ops = await open("/ops");
+		await signInThroughProvider(ops, "courier-ur-ts-01-1", false);
+		await expect.poll(() => ops.locator("#sign-in-error").textContent()).toBe("This account may not use this page.");
+		expect(ops.url()).toBe(`${vault.url}/ops`);
+		expect(await ops.locator("#console").isHidden()).toBe(true);
 	});
 });
 
@@ -382,7 +501,7 @@ describe("the console behind Cloudflare Access", () => {
 		// The probe's 401 leaves no message behind: the token form is simply there.
 		expect(await watched.page.locator("#sign-in").isVisible()).toBe(true);
 		expect(await watched.page.locator("#console").isHidden()).toBe(true);
-		expect(await watched.page.locator("#token-error").textContent()).toBe("");
+		expect(await watched.page.locator("#sign-in-error").textContent()).toBe("");
 	});
 });
 

@@ -1,11 +1,13 @@
 /**
  * `npm run dev`: dev secrets (only if absent), local D1 migrated, the privacy-number provider
- * simulator (unless .dev.vars sets TELEPHONY), `wrangler dev` on 127.0.0.1, demo data seeded
- * through the API once the vault answers, and how to get a token.
+ * simulator (unless .dev.vars sets TELEPHONY), the development OpenID provider the pages sign in
+ * with, `wrangler dev` on 127.0.0.1, demo data seeded through the API once the vault answers, and
+ * how to sign in or get a token.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { DEV_ISSUER } from "./lib/dev-issuer.ts";
 import { ensureDevSecrets } from "./lib/dev-secrets.ts";
+import { devSignIn } from "./lib/dev-sign-in.ts";
 import { devTelephony } from "./lib/dev-telephony.ts";
 import { DEFAULT_PORT, devPort } from "./lib/dev-url.ts";
 import { describeDemo, seed } from "./seed.ts";
@@ -38,6 +40,17 @@ console.log(
 	telephony.simulator ? `✓ privacy-number provider simulator on ${telephony.simulator.url} (TELEPHONY is not set in .dev.vars)` : "✓ TELEPHONY from .dev.vars",
 );
 
+const signIn = await devSignIn(root, [baseUrl, `http://localhost:${port}`], {
+	port: process.env.DEV_OIDC_PORT ? Number(process.env.DEV_OIDC_PORT) : undefined,
+});
+console.log(
+	signIn.oidc
+		? `✓ development OpenID provider on ${signIn.oidc.url} (issuer ${DEV_ISSUER}): the pages sign in there`
+		: `! .dev.vars does not trust ${DEV_ISSUER}: the pages offer no sign-in (paste a token instead)`,
+);
+// Pasting a token stays a developer's option on a local vault (PAGES_TOKEN_PASTE, off by default).
+const pageVars = { PAGES_TOKEN_PASTE: "1", ...signIn.vars };
+
 const wrangler = spawn(
 	"npx",
 	[
@@ -49,7 +62,7 @@ const wrangler = spawn(
 		port,
 		"--show-interactive-dev-session=false",
 		...persist,
-		...Object.entries(telephony.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+		...Object.entries({ ...telephony.vars, ...pageVars }).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
 	],
 	{
 		stdio: "inherit",
@@ -84,14 +97,15 @@ if (await waitForHealth()) {
 			: `\nNot the default port: \`export PORT=${port}\` in other shells, so \`npm run seed\` and README's commands find this vault.`;
 	console.log(`
 contact-vault is running at ${baseUrl}  (docs: ${baseUrl}/docs)
-Depot terminal: ${baseUrl}/terminal    Ops console: ${baseUrl}/ops   (paste a token from below)
+Depot terminal: ${baseUrl}/terminal   sign in as courier-ur-ts-01-1 (no password), scan DEMO000001
+Ops console:    ${baseUrl}/ops        sign in as ops-alice
 ${describeDemo()}
 ${portNote}
-Tokens come from the development issuer ${DEV_ISSUER}:
+Tokens for scripts and curl come from the same development issuer ${DEV_ISSUER}:
   SVC=$(npm run -s token -- --sub courier-svc --scope "records:write records:read records:delete")
   curl -s -H "Authorization: Bearer $SVC" "${baseUrl}/v1/records?shipment_id=DEMO000001"
-  npm run -s token -- --sub courier-ur-ts-01-1 --scope reveal --role courier --depot UR-TS-01   # terminal: scan DEMO000001
-  npm run -s token -- --sub ops-alice --scope ops                                              # ops console
+  npm run -s token -- --sub courier-ur-ts-01-1 --scope reveal --role courier --depot UR-TS-01   # or paste into the terminal
+  npm run -s token -- --sub ops-alice --scope ops                                              # or paste into the console
 `);
 } else {
 	console.error(`! ${baseUrl}/healthz did not answer within a minute`);

@@ -98,6 +98,14 @@ const ops = token(["--sub", "ops-smoke", "--scope", "ops"]);
 const verified = (await (await fetch(`${baseUrl}/v1/audit/verify`, { headers: { Authorization: `Bearer ${ops}` } })).json()) as { ok?: boolean };
 if (verified.ok !== true) stop(1, `audit verify: ${JSON.stringify(verified)}`);
 
+// The terminal signs in at the development OpenID provider npm run dev started, whose login page answers.
+const terminal = await (await fetch(`${baseUrl}/terminal`)).text();
+const authorize = terminal.match(/class="sign-in-with" data-iss="https:\/\/dev-issuer\.contact-vault\.local"[^>]* data-authorization-endpoint="([^"]+)"/)?.[1];
+if (!authorize) stop(1, "the terminal offers no sign-in with the development identity provider");
+if (!terminal.includes('id="token"')) stop(1, "npm run dev should let the pages take a pasted token (PAGES_TOKEN_PASTE=1)");
+const discovery = await fetch(new URL("/.well-known/openid-configuration", authorize as string));
+if (!discovery.ok) stop(1, `the development OpenID provider does not answer at ${authorize}`);
+
 // `npm run seed` finds the vault on PORT, as `npm run dev` put it, and says plainly when nothing is there.
 const reseed = npm(["seed"]);
 if (reseed.status !== 0 || !reseed.stdout.includes(`demo data already present at ${baseUrl}`))
@@ -147,7 +155,7 @@ for (const block of blocks) {
 
 stop(
 	0,
-	`dev smoke ok at ${baseUrl}: healthz, seed, token (help, refusals, phone), create, read back, reveal ask and single redeem, audit verify, ${blocks.length} README blocks`,
+	`dev smoke ok at ${baseUrl}: healthz, seed, token (help, refusals, phone), create, read back, reveal ask and single redeem, audit verify, sign-in offered, ${blocks.length} README blocks`,
 );
 
 /** The ```sh blocks of a Markdown text, with the heading they sit under and their first line. */

@@ -56,7 +56,35 @@ const jwksUri = z.url().refine((value) => {
  * courier service that assigns a parcel to "courier-7" means that issuer's courier-7 (DESIGN "Identity").
  */
 const ALIAS = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be 1–64 lower-case letters, digits, '.', '_' or '-'");
-const issuerNaming = { alias: ALIAS.optional(), employees: z.literal(true).optional() };
+
+/**
+ * An endpoint the pages send people or requests to: https (plain http to loopback for a local
+ * provider), no credentials or fragment. The token endpoint is also written into the pages'
+ * `connect-src`, so it may hold nothing that would end or split a CSP source expression.
+ */
+const endpointUrl = z.url().refine((value) => {
+	const url = new URL(value);
+	const secure = url.protocol === "https:" || (url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname));
+	return secure && url.username === "" && url.password === "" && url.hash === "" && !/[;,'\s]/.test(value);
+}, "must be an https URL without credentials, fragment, ';', ',', quotes or spaces");
+
+/**
+ * What the terminal and the console need to sign people in with this issuer (OpenID Connect Core
+ * 1.0 §3.1, authorization code with PKCE, RFC 7636): the public client the pages are registered
+ * as (no secret: a page cannot keep one) and the two endpoints, given here rather than discovered
+ * so that the pages' CSP is fixed by configuration and a page renders whether or not the provider
+ * answers. `label` names the button ("Sign in with …"); by default the alias.
+ */
+const signInSchema = z.strictObject({
+	client_id: z.string().regex(/^[\x21-\x7e]{1,256}$/, "printable ASCII, 1–256 characters"),
+	authorization_endpoint: endpointUrl.refine((value) => new URL(value).search === "", "no query"),
+	token_endpoint: endpointUrl.refine((value) => new URL(value).search === "", "no query"),
+	label: z.string().min(1).max(64).optional(),
+});
+
+export type SignInConfig = z.infer<typeof signInSchema>;
+
+const issuerNaming = { alias: ALIAS.optional(), employees: z.literal(true).optional(), sign_in: signInSchema.optional() };
 
 const issuerSchema = z.union([
 	z.strictObject({ iss: z.string().min(1), jwks: z.strictObject({ keys: z.array(publicJwkSchema).min(1) }), ...issuerNaming }),
@@ -135,6 +163,7 @@ type ConfigVariable =
 	| "TERMINAL_REVEAL_SECONDS"
 	| "TERMINAL_IDLE_SECONDS"
 	| "OPS_ACCESS"
+	| "PAGES_TOKEN_PASTE"
 	| "TELEPHONY";
 
 const cache = new Map<ConfigVariable, { raw: string | undefined; value: unknown }>();
@@ -232,6 +261,14 @@ export function terminalIdleSeconds(env: Env): number {
 		(raw) => z.coerce.number().int().min(60).max(3600).parse(raw),
 		DEFAULT_TERMINAL_IDLE_SECONDS,
 	);
+}
+
+/**
+ * Whether the pages also offer "paste a token" (PAGES_TOKEN_PASTE=1): a developer's shortcut around
+ * the identity provider, off unless set. People sign in with OpenID Connect.
+ */
+export function pagesTokenPaste(env: Env): boolean {
+	return parsed("PAGES_TOKEN_PASTE", env.PAGES_TOKEN_PASTE, (raw) => z.enum(["0", "1"]).parse(raw.trim()) === "1", false);
 }
 
 /** A signed audit checkpoint is written every this many entries (and at least hourly by cron). */

@@ -41,4 +41,6 @@ export interface Env {
 	RETENTION_ERASE_BATCH_SIZE?: string;
 	TERMINAL_REVEAL_SECONDS?: string;
 	TERMINAL_IDLE_SECONDS?: string;
+	/** Optional: "1" lets the pages take a pasted token as well (a developer's shortcut); off by default. */
+	PAGES_TOKEN_PASTE?: string;
 }

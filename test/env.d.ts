@@ -17,6 +17,8 @@ declare global {
 			 * TELEPHONY points at its first pool, and `/_sim/` under it is its control plane.
 			 */
 			TEST_TELEPHONY_CONTROL: string;
+			/** The development OpenID provider (scripts/lib/dev-oidc.ts): JSON `{url, issuer, jwks, sign_in}`. */
+			TEST_OIDC: string;
 			/** Entries of the chain test/audit-scale.test.ts verifies. */
 			AUDIT_SCALE_ENTRIES?: string;
 		}

@@ -97,12 +97,16 @@ describe("pages", () => {
 		expect((await call("GET", "/terminal.js")).status).toBe(404);
 	});
 
-	it("the scripts never touch web storage, cookies or HTML sinks", async () => {
+	it("the scripts never touch web storage, cookies or HTML sinks; session.js keeps only the sign-in's state and verifier across the round trip", async () => {
 		for (const script of ["terminal.js", "console.js", "session.js", "dom.js", "refusals.js"]) {
 			const source = await (await call("GET", `/ui/${script}`)).text();
-			expect(source, script).not.toMatch(
-				/localStorage|sessionStorage|indexedDB|document\.cookie|innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(/,
-			);
+			expect(source, script).not.toMatch(/localStorage|indexedDB|document\.cookie|innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(/);
+			// sessionStorage only under the one key that holds {state, verifier} during the redirect to the identity provider.
+			const uses = [...source.matchAll(/sessionStorage\.(\w+)\(([^,)]*)/g)].map((match) => `${match[1]}(${match[2]})`);
+			expect(uses, script).toEqual(script === "session.js" ? ["setItem(RETURN_KEY)", "getItem(RETURN_KEY)", "removeItem(RETURN_KEY)"] : []);
+			expect(source.replace(/sessionStorage\.(setItem|getItem|removeItem)\(RETURN_KEY/g, ""), script).not.toMatch(/sessionStorage\.|sessionStorage\[/);
 		}
+		const session = await (await call("GET", "/ui/session.js")).text();
+		expect(session).toContain("sessionStorage.setItem(RETURN_KEY, JSON.stringify({ state, verifier, iss: option.iss, prompt }))");
 	});
 });

@@ -1,8 +1,13 @@
-/** The vault under test: `wrangler dev` over a fresh local D1, and tokens from the development issuer. */
+/**
+ * The vault under test: `wrangler dev` over a fresh local D1, the development OpenID provider its
+ * pages sign in with, and tokens from the development issuer (the same issuer and key).
+ */
 import { mintDevToken } from "../../scripts/lib/dev-issuer.ts";
+import type { DevOidc } from "../../scripts/lib/dev-oidc.ts";
 import { ensureDevSecrets } from "../../scripts/lib/dev-secrets.ts";
+import { devSignIn } from "../../scripts/lib/dev-sign-in.ts";
 import { devTelephony } from "../../scripts/lib/dev-telephony.ts";
-import { freshDatabase, type Server, startWorker } from "../../scripts/lib/wrangler-dev.ts";
+import { freePort, freshDatabase, type Server, startWorker } from "../../scripts/lib/wrangler-dev.ts";
 
 const root = process.cwd();
 const STATE_DIR = ".wrangler/e2e-state";
@@ -16,16 +21,27 @@ export interface Vault extends Server {
 	opsCall: ApiCall;
 	/** Base URL of the privacy-number provider simulator (control under `/_sim/`), or null when .dev.vars sets TELEPHONY. */
 	telephonyControl: string | null;
+	/** The development OpenID provider the pages sign in with. */
+	oidc: DevOidc;
 }
 
 export async function startVault(vars: Record<string, string> = {}): Promise<Vault> {
 	await ensureDevSecrets(root);
 	freshDatabase(STATE_DIR);
 	const telephony = await devTelephony(root);
-	const server = await startWorker({ configPath: "wrangler.toml", stateDir: STATE_DIR, vars: { ...telephony.vars, ...vars } }).catch(async (error) => {
-		await telephony.simulator?.close();
-		throw error;
-	});
+	// The provider must know the pages' origin (its redirect URIs) before the vault starts.
+	const port = await freePort();
+	// Access tokens of 70 s: the pages renew 60 s ahead, so a test sees a renewal within seconds.
+	const signIn = await devSignIn(root, [`http://127.0.0.1:${port}`], { accessTokenSeconds: 70 });
+	const oidc = signIn.oidc;
+	if (!oidc) throw new Error(".dev.vars does not trust the development issuer: delete it and let the harness write a fresh one");
+	const server = await startWorker({ configPath: "wrangler.toml", stateDir: STATE_DIR, port, vars: { ...telephony.vars, ...signIn.vars, ...vars } }).catch(
+		async (error) => {
+			await telephony.simulator?.close();
+			await oidc.close();
+			throw error;
+		},
+	);
 	const token: Vault["token"] = (sub, scope, employee) => mintDevToken(root, { sub, scope, ...employee });
 	const caller =
 		(bearer: Promise<string>): ApiCall =>
@@ -43,7 +59,9 @@ export async function startVault(vars: Record<string, string> = {}): Promise<Vau
 		stop: () => {
 			server.stop();
 			void telephony.simulator?.close();
+			void oidc.close();
 		},
+		oidc,
 		telephonyControl: telephony.simulator?.url ?? null,
 		token,
 		serviceCall: caller(token("e2e-fixtures", "records:write records:read")),

@@ -598,7 +598,7 @@ wireSignIn({
 			.split(" ")
 			.includes("ops")
 			? null
-			: "This token does not have the ops scope.",
+			: "This account is not an ops account (no ops scope).",
 	verify: async () => {
 		const answer = await api("GET", "/v1/policies");
 		return answer.ok ? null : answer.status === 403 ? "This token does not have the ops scope." : problemText(answer);

@@ -197,9 +197,9 @@ byId("scan-form", HTMLFormElement).addEventListener("submit", async (event) => {
 wireSignIn({
 	check: (claims) => {
 		const scopes = String(claims.scope ?? "").split(" ");
-		if (!EMPLOYEE_ROLES.includes(String(claims.role))) return "This is not an employee token (no courier, clerk or supervisor role).";
-		if (!scopes.includes("reveal")) return "This token does not allow reveals.";
-		if (typeof claims.exp === "number" && claims.exp * 1000 < Date.now()) return "This token has expired: get a new one.";
+		if (!EMPLOYEE_ROLES.includes(String(claims.role))) return "This account is not a courier's, clerk's or supervisor's: it cannot use the terminal.";
+		if (!scopes.includes("reveal")) return "This account may not reveal contacts.";
+		if (typeof claims.exp === "number" && claims.exp * 1000 < Date.now()) return "This sign-in has expired: sign in again.";
 		return null;
 	},
 	// The vault checks the token by answering with the employee's own quota, shown from the start.

@@ -115,3 +115,30 @@ export function demoRecords(count: number, seed = 20261128): DemoRecord[] {
 	}
 	return records;
 }
+
+/** A person the development identity provider signs in: the claims its tokens carry. */
+export interface DemoPerson {
+	sub: string;
+	scope: "reveal" | "ops";
+	role?: "courier" | "clerk" | "supervisor";
+	depot?: string;
+	/** E.164, the OIDC `phone_number` claim (OpenID Connect Core 1.0 §5.1): the A side of a call. */
+	phone_number?: string;
+}
+
+/**
+ * The demo depots' staff: five couriers (who hold the seeded parcels), one clerk and one
+ * supervisor per depot, and one ops person. Their phones are invented, in a range of mobile
+ * numbers (+86 170 0000 xxxx) that is never a customer's in the seed.
+ */
+export function demoPeople(): DemoPerson[] {
+	const people: DemoPerson[] = [];
+	DEPOTS.forEach((depot, d) => {
+		const phone = (n: number) => `+86170${String(d * 10 + n).padStart(8, "0")}`;
+		for (let n = 1; n <= COURIERS_PER_DEPOT; n++) people.push({ sub: demoCourier(depot, n), scope: "reveal", role: "courier", depot, phone_number: phone(n) });
+		people.push({ sub: `clerk-${depot.toLowerCase()}-1`, scope: "reveal", role: "clerk", depot, phone_number: phone(6) });
+		people.push({ sub: `supervisor-${depot.toLowerCase()}-1`, scope: "reveal", role: "supervisor", depot, phone_number: phone(7) });
+	});
+	people.push({ sub: "ops-alice", scope: "ops" });
+	return people;
+}

@@ -20,13 +20,17 @@ export interface DevTokenOptions {
 	ttlSeconds?: number;
 }
 
-export async function mintDevToken(root: string, options: DevTokenOptions): Promise<string> {
-	let jwk: JWK & { kid: string };
+/** The dev issuer's private key; `npm run token` and the development OpenID provider both sign with it. */
+export function readDevIssuerKey(root: string): JWK & { kid: string } {
 	try {
-		jwk = JSON.parse(readFileSync(join(root, DEV_ISSUER_KEY_FILE), "utf8"));
+		return JSON.parse(readFileSync(join(root, DEV_ISSUER_KEY_FILE), "utf8"));
 	} catch {
 		throw new Error(`${DEV_ISSUER_KEY_FILE} is missing: delete .dev.vars and run \`npm run dev\` once to create both.`);
 	}
+}
+
+export async function mintDevToken(root: string, options: DevTokenOptions): Promise<string> {
+	const jwk = readDevIssuerKey(root);
 	const claims: Record<string, unknown> = { scope: options.scope };
 	if (options.role) claims.role = options.role;
 	if (options.depot) claims.depot = options.depot;

@@ -37,10 +37,12 @@ export interface WorkerOptions {
 	vars?: Record<string, string>;
 	/** Ready when /healthz answers below 500 (or at all, when false). */
 	requireHealthy?: boolean;
+	/** A port chosen beforehand (someone must know the URL before it starts); a free one by default. */
+	port?: number;
 }
 
-export async function startWorker({ configPath, stateDir, vars = {}, requireHealthy = true }: WorkerOptions): Promise<Server> {
-	const port = await freePort();
+export async function startWorker({ configPath, stateDir, vars = {}, requireHealthy = true, port: chosen }: WorkerOptions): Promise<Server> {
+	const port = chosen ?? (await freePort());
 	const inspector = await freePort();
 	const child: ChildProcess = spawn(
 		"npx",

@@ -1,6 +1,7 @@
 import { html } from "hono/html";
 import { AUDIT_KINDS } from "../audit/entry";
-import { layout, signInForm } from "./layout";
+import { layout, signInSection } from "./layout";
+import type { SignInOption } from "./sign-in-options";
 
 const SECTIONS = [
 	["policies", "Policies"],
@@ -34,14 +35,16 @@ function plantField(pointer: string, label: string, control = "input") {
 }
 
 /** The ops console: policies, employees, alerts, audit, honeytokens; each section loads when opened. */
-export function consolePage() {
+export function consolePage(signIn: { options: readonly SignInOption[]; paste: boolean }) {
 	return layout({
 		title: "Ops console",
 		script: "console.js",
-		content: html`${signInForm(
-			"Ops token",
-			html`A bearer token with the <code>ops</code> scope. Kept in this page's memory only. In production this page sits behind Cloudflare Access (see the README).`,
-		)}
+		data: { scope: "ops" },
+		content: html`${signInSection({
+			intro: "Sign in with your ops account. In production this page sits behind Cloudflare Access, which signs you in by itself (see the README).",
+			options: signIn.options,
+			paste: signIn.paste ? { label: "Ops token", hint: html`A bearer token with the <code>ops</code> scope. Kept in this page's memory only.` } : null,
+		})}
 <section id="console" hidden>
 <nav aria-label="Console sections"><ul class="tabs">${SECTIONS.map(
 			([id, label]) => html`<li><button type="button" class="tab" id="tab-${id}" aria-controls="${id}" aria-pressed="false">${label}</button></li>`,

@@ -1,5 +1,6 @@
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
+import type { SignInOption } from "./sign-in-options";
 
 export interface PageParts {
 	title: string;
@@ -40,25 +41,50 @@ ${
 <main id="main" tabindex="-1">
 ${content}
 </main>
-<noscript><p class="problem">This page needs JavaScript: it holds your token in memory only and talks to the vault's API.</p></noscript>
+<noscript><p class="problem">This page needs JavaScript: it holds your sign-in in memory only and talks to the vault's API.</p></noscript>
 </body>
 </html>`;
 }
 
+export interface SignInParts {
+	/** What the page is for, in words the person signing in knows. */
+	intro: string;
+	/** The sign-in buttons, one per issuer with `sign_in`. */
+	options: readonly SignInOption[];
+	/** The developer's "paste a token" form too (PAGES_TOKEN_PASTE=1), with its label and hint. */
+	paste: { label: string; hint: HtmlEscapedString | Promise<HtmlEscapedString> } | null;
+}
+
 /**
- * The sign-in form both pages start with: the token stays in the page's memory, nowhere else. A
- * masked textarea, not a password input: browsers offer to save what was typed into a password
- * field of a form that then disappears, which would put the token into a synced password manager.
+ * The sign-in both pages start with: one button per identity provider (OpenID Connect, code flow
+ * with PKCE, done by session.js), and, only when PAGES_TOKEN_PASTE is set, the developer's token
+ * form. The buttons carry the issuer's public sign-in values; no secret is on the page. The token
+ * form is a masked textarea, not a password input: browsers offer to save what was typed into a
+ * password field of a form that then disappears, which would put the token into a password manager.
  */
-export function signInForm(label: string, hint: HtmlEscapedString | Promise<HtmlEscapedString>) {
+export function signInSection({ intro, options, paste }: SignInParts) {
 	return html`<section id="sign-in" aria-labelledby="sign-in-heading">
 <h1 id="sign-in-heading">Sign in</h1>
-<form id="sign-in-form" method="post" autocomplete="off" novalidate>
-<label for="token">${label}</label>
-<textarea id="token" name="token" class="secret" rows="3" autocomplete="off" autocapitalize="off" spellcheck="false" required aria-describedby="token-hint token-error"></textarea>
-<p class="hint" id="token-hint">${hint}</p>
-<p class="field-error" id="token-error" role="alert"></p>
-<button type="submit">Sign in</button>
-</form>
+<p id="sign-in-intro">${intro}</p>
+${
+	options.length > 0
+		? html`<ul class="sign-in-options">${options.map(
+				(option) =>
+					html`<li><button type="button" class="sign-in-with" data-iss="${option.iss}" data-client-id="${option.clientId}" data-authorization-endpoint="${option.authorizationEndpoint}" data-token-endpoint="${option.tokenEndpoint}">Sign in with ${option.label}</button></li>`,
+			)}</ul>`
+		: html`<p class="problem" id="sign-in-none">No identity provider is configured for this page: ask whoever runs the vault.</p>`
+}
+<p class="field-error" id="sign-in-error" role="alert"></p>
+${
+	paste
+		? html`<form id="sign-in-form" method="post" autocomplete="off" novalidate aria-labelledby="token-heading">
+<h2 id="token-heading">Developer: paste a token</h2>
+<label for="token">${paste.label}</label>
+<textarea id="token" name="token" class="secret" rows="3" autocomplete="off" autocapitalize="off" spellcheck="false" required aria-describedby="token-hint sign-in-error"></textarea>
+<p class="hint" id="token-hint">${paste.hint}</p>
+<button type="submit">Sign in with the token</button>
+</form>`
+		: ""
+}
 </section>`;
 }

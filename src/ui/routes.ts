@@ -1,10 +1,11 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { terminalIdleSeconds, terminalRevealSeconds } from "../config";
+import { pagesTokenPaste, terminalIdleSeconds, terminalRevealSeconds, trustedIssuersConfig } from "../config";
 import type { AppEnv } from "../http/app-env";
 import { consolePage } from "./console-page";
 import { layout } from "./layout";
-import { pageHeaders } from "./page-headers";
+import { pageCsp, pageHeaders } from "./page-headers";
+import { signInOptions } from "./sign-in-options";
 import { terminalPage } from "./terminal-page";
 
 /** The pages: HTML shells rendered here, scripts and styles from public/ui through the assets binding. */
@@ -25,8 +26,20 @@ uiRoutes.get("/", (c) =>
 		}),
 	),
 );
-uiRoutes.get("/terminal", (c) => c.html(terminalPage(terminalRevealSeconds(c.env), terminalIdleSeconds(c.env))));
-uiRoutes.get("/ops", (c) => c.html(consolePage()));
+/** The pages that sign people in: their sign-in options and the CSP that lets them reach the token endpoints. */
+function signInOf(env: AppEnv["Bindings"]) {
+	const options = signInOptions(trustedIssuersConfig(env));
+	return { signIn: { options, paste: pagesTokenPaste(env) }, headers: { "Content-Security-Policy": pageCsp(options.map((option) => option.tokenEndpoint)) } };
+}
+
+uiRoutes.get("/terminal", (c) => {
+	const { signIn, headers } = signInOf(c.env);
+	return c.html(terminalPage(terminalRevealSeconds(c.env), terminalIdleSeconds(c.env), signIn), 200, headers);
+});
+uiRoutes.get("/ops", (c) => {
+	const { signIn, headers } = signInOf(c.env);
+	return c.html(consolePage(signIn), 200, headers);
+});
 
 uiRoutes.get("/ui/*", async (c) => {
 	const asset = await c.env.ASSETS.fetch(c.req.raw);

@@ -1,6 +1,7 @@
 import { html } from "hono/html";
 import { PURPOSE_RULES, PURPOSES } from "../reveals/scope";
-import { layout, signInForm } from "./layout";
+import { layout, signInSection } from "./layout";
+import type { SignInOption } from "./sign-in-options";
 
 const PURPOSE_LABELS: Record<string, string> = {
 	delivery: "Delivery (recipient)",
@@ -10,18 +11,24 @@ const PURPOSE_LABELS: Record<string, string> = {
 };
 
 /** The depot terminal: scan a parcel, see its masked contacts, reveal one field for a purpose. */
-export function terminalPage(revealSeconds: number, idleSeconds: number) {
+export function terminalPage(revealSeconds: number, idleSeconds: number, signIn: { options: readonly SignInOption[]; paste: boolean }) {
 	// The purposes an employee may state, with the parties and fields each allows, from the one
 	// table every reveal is judged by: the page offers nothing the vault would refuse on purpose.
 	const purposes = PURPOSES.filter((purpose) => PURPOSE_RULES[purpose].principal === "employee");
 	return layout({
 		title: "Depot terminal",
 		script: "terminal.js",
-		data: { "reveal-seconds": revealSeconds, "idle-seconds": idleSeconds },
-		content: html`${signInForm(
-			"Employee token",
-			html`Paste the token your sign-in gave you. It is kept in this page's memory only and forgotten when you sign out or leave.`,
-		)}
+		data: { "reveal-seconds": revealSeconds, "idle-seconds": idleSeconds, scope: "reveal" },
+		content: html`${signInSection({
+			intro: "Sign in with your work account to see the contacts of your parcels.",
+			options: signIn.options,
+			paste: signIn.paste
+				? {
+						label: "Employee token",
+						hint: html`A token from <code>npm run token</code>. It is kept in this page's memory only and forgotten when you sign out or leave.`,
+					}
+				: null,
+		})}
 <section id="terminal" hidden aria-labelledby="terminal-heading">
 <h1 id="terminal-heading">Reveal a contact</h1>
 <form id="scan-form" method="post" autocomplete="off" novalidate>
