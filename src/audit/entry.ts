@@ -23,6 +23,7 @@ export const AUDIT_KINDS = [
 	"honeytoken.renewed",
 	"lookups.summarized",
 	"refusals.summarized",
+	"shipment.events",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

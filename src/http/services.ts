@@ -15,6 +15,7 @@ import { PrincipalStatusStore } from "../limits/principal-status-store";
 import { recordStoreFor } from "../records/record-store-for";
 import type { RecordStore } from "../records/store";
 import { RedemptionStore } from "../reveals/redemption-store";
+import { LegStore } from "../shipments/leg-store";
 
 /**
  * What a request's handlers use, built once per request and only when first asked for: a handler
@@ -31,6 +32,8 @@ export interface Services {
 	readonly alerts: AlertStore;
 	readonly statuses: PrincipalStatusStore;
 	readonly redemptions: RedemptionStore;
+	/** Shipment events and legs (DESIGN "Reveals follow the work"). */
+	readonly legs: LegStore;
 	/** Every policy layer, as this isolate read them within the last few seconds. */
 	policies(now: number): Promise<PolicyRow[]>;
 	/** The limits of a principal, resolved from the cached layers. */
@@ -71,6 +74,9 @@ export function services(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): S
 		},
 		get redemptions() {
 			return once("redemptions", () => new RedemptionStore(env.DB, () => self.issuers.employeeIssuer));
+		},
+		get legs() {
+			return once("legs", () => new LegStore(env.DB, self.audit, (issuer) => self.issuers.stored(issuer)));
 		},
 		policies: (now) => cachedPolicies(self.policyStore, now),
 		policyOf: async (principal, now) =>
