@@ -83,8 +83,14 @@ export function applyEvent(legs: readonly Leg[], event: ShipmentEvent, graceMs: 
 		if (open) open.at = event.at;
 		return next;
 	}
-	// cancelled: every leg of the shipment closes at once, no grace.
-	for (const leg of next) if (leg.closedAt === null) close(leg, 0);
+	// cancelled: every leg of the shipment closes at once, no grace; one still in its grace ends too.
+	for (const leg of next) {
+		if (leg.closedAt === null) close(leg, 0);
+		else if (leg.closeAfter !== null && leg.closeAfter > event.at) {
+			leg.closeAfter = event.at;
+			leg.at = event.at;
+		}
+	}
 	return next;
 }
 
