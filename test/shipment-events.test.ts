@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { demoLegEvents, demoRecords } from "../scripts/lib/demo-data.ts";
 import { AuditLog } from "../src/audit/log";
 import { D1RecordStore } from "../src/records/store";
 import { call, json, recordBody } from "./support/api";
@@ -336,5 +337,25 @@ describe("getForAsk", () => {
 		const store = new D1RecordStore(env.DB, new AuditLog(env.DB), (issuer) => issuer ?? "");
 		expect((await store.getForAsk(recipient)).legs).toEqual([]);
 		expect(await store.getForAsk("no-such-record")).toEqual({ record: null, honeytoken: false, legs: [] });
+	});
+});
+
+describe("demo data", () => {
+	it("the seed's events give README's courier an open delivery leg on DEMO000001, closed legs, pickups and one return", async () => {
+		const records = demoRecords(200);
+		expect((await call("POST", "/v1/records/batch", { token: service, body: { records } })).status).toBe(201);
+		const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+		const events = demoLegEvents(records, hour);
+		expect(events.length).toBeLessThanOrEqual(1000);
+		const first = await report(events as unknown as Record<string, unknown>[], { "Idempotency-Key": "demo-legs-test" });
+		expect(first.status).toBe(200);
+		// The seed runs again at every `npm run dev`: the same hour replays.
+		expect((await report(events as unknown as Record<string, unknown>[], { "Idempotency-Key": "demo-legs-test" })).headers.get("Idempotent-Replayed")).toBe(
+			"true",
+		);
+		expect(await legs("DEMO000001")).toEqual([expect.objectContaining({ kind: "delivery", courier: "courier-ur-ts-01-1", depot: "UR-TS-01", open: true })]);
+		expect((await legs("DEMO000200"))[0]).toMatchObject({ kind: "delivery", open: false });
+		expect((await legs("DEMO000020")).map((leg) => leg.kind)).toContain("pickup");
+		expect((await legs("DEMO000003")).map((leg) => [leg.kind, leg.open])).toContainEqual(["return", true]);
 	});
 });
