@@ -278,6 +278,28 @@ describe("all or nothing, idempotency, audit", () => {
 	});
 });
 
+describe("a full request", () => {
+	it("1000 events over 500 shipments land in one request, in one audit entry", async () => {
+		const bodies = Array.from({ length: 500 }, () => recordBody({ depot: "D-BULK", courier: undefined }));
+		expect((await call("POST", "/v1/records/batch", { token: service, body: { records: bodies } })).status).toBe(201);
+		const t = Date.now() - 60 * MIN;
+		const events = bodies.flatMap((body, i) => [
+			{ shipment_id: body.shipment_id, type: "out_for_delivery", courier: `courier-bulk-${i % 7}`, depot: "D-BULK", at: iso(t) },
+			{ shipment_id: body.shipment_id, type: i % 2 === 0 ? "delivered" : "delivery_attempted", at: iso(t + 10 * MIN) },
+		]);
+		const response = await report(events);
+		expect(response.status).toBe(200);
+		expect((await json<{ accepted: number }>(response)).accepted).toBe(1000);
+		const open = await env.DB.prepare(
+			"SELECT count(*) AS n FROM legs WHERE shipment_id IN (SELECT value FROM json_each(?1)) AND (close_after IS NULL OR close_after > ?2)",
+		)
+			.bind(JSON.stringify(bodies.map((body) => body.shipment_id)), Date.now())
+			.first<{ n: number }>();
+		expect(open?.n).toBe(250);
+		expect(await auditEntries(bodies[0]?.shipment_id as string)).toHaveLength(1);
+	});
+});
+
 describe("bad input and access", () => {
 	it("refuses what the table does not allow, naming the field", async () => {
 		const { shipmentId } = await shipment();
