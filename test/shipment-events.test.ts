@@ -3,9 +3,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { demoLegEvents, demoRecords } from "../scripts/lib/demo-data.ts";
 import { AuditLog } from "../src/audit/log";
 import { D1RecordStore } from "../src/records/store";
-import { call, json, recordBody } from "./support/api";
+import { askReveal, call, json, recordBody } from "./support/api";
 import { countingDb } from "./support/counting-db";
-import { serviceToken, TEST_ISSUER, token } from "./support/tokens";
+import { employeeToken, serviceToken, TEST_ISSUER, token } from "./support/tokens";
 
 interface LegView {
 	kind: string;
@@ -78,6 +78,9 @@ describe("POST /v1/shipment-events: DESIGN's event table over HTTP", () => {
 		]);
 		const assigned = await json(await call("GET", `/v1/records/${recipient}`, { token: service }));
 		expect(assigned).toMatchObject({ courier: "courier-legs-1", courier_issuer: TEST_ISSUER, depot: "D-LEGS-2" });
+		// As stored, not only as read: the redeem's single-use mark compares the stored pair.
+		const stored = await env.DB.prepare("SELECT courier, courier_issuer, depot FROM records WHERE id = ?1").bind(recipient).first();
+		expect(stored).toEqual({ courier: "courier-legs-1", courier_issuer: TEST_ISSUER, depot: "D-LEGS-2" });
 		// The sender's record is not the courier's delivery work.
 		expect(await json(await call("GET", `/v1/records/${sender}`, { token: service }))).toMatchObject({ courier: null, depot: "D-LEGS" });
 	});
@@ -379,5 +382,13 @@ describe("demo data", () => {
 		expect((await legs("DEMO000200"))[0]).toMatchObject({ kind: "delivery", open: false });
 		expect((await legs("DEMO000020")).map((leg) => leg.kind)).toContain("pickup");
 		expect((await legs("DEMO000003")).map((leg) => [leg.kind, leg.open])).toContainEqual(["return", true]);
+		// README's reveal: the courier the seed sent out with DEMO000001 asks and redeems.
+		const courier = await employeeToken("courier", "courier-ur-ts-01-1", "UR-TS-01");
+		const scanned = await json<{ records: { id: string }[] }>(await call("GET", "/v1/records?shipment_id=DEMO000001", { token: courier }));
+		expect(scanned.records).toHaveLength(1);
+		const asked = await askReveal(courier, scanned.records[0]?.id as string);
+		expect(asked.status).toBe(201);
+		const { reveal_token } = await json<{ reveal_token: string }>(asked);
+		expect((await call("POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token } })).status).toBe(200);
 	});
 });

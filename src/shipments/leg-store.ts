@@ -187,7 +187,7 @@ export class LegStore {
 			statements.push(
 				this.db
 					.prepare(
-						`UPDATE records SET courier = a.value ->> '$.courier', courier_issuer = a.value ->> '$.courier_issuer',
+						`UPDATE records SET courier = a.value ->> '$.courier', courier_issuer = a.value ->> '$.courierIssuer',
 						   depot = COALESCE(a.value ->> '$.depot', records.depot), updated_at = ?2
 						 FROM json_each(?1) AS a
 						 WHERE records.shipment_id = a.value ->> '$.shipmentId' AND records.party = 'recipient' AND records.erased_at IS NULL`,
