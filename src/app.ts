@@ -16,6 +16,7 @@ import { employeeRoutes, policyRoutes } from "./limits/routes";
 import { principalRoutes } from "./principal/routes";
 import { recordRoutes } from "./records/routes";
 import { revealRoutes } from "./reveals/routes";
+import { shipmentEventRoutes, shipmentRoutes } from "./shipments/routes";
 import { uiRoutes } from "./ui/routes";
 import { wellKnownRoutes } from "./well-known/routes";
 
@@ -33,6 +34,8 @@ app.route("/", healthRoutes);
 app.route("/", wellKnownRoutes);
 app.route("/v1/records", recordRoutes);
 app.route("/v1/reveals", revealRoutes);
+app.route("/v1/shipment-events", shipmentEventRoutes);
+app.route("/v1/shipments", shipmentRoutes);
 app.route("/v1/audit", auditRoutes);
 app.route("/v1/policies", policyRoutes);
 app.route("/v1/employees", employeeRoutes);

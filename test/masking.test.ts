@@ -87,7 +87,10 @@ describe("maskPhone", () => {
 			)
 			.map(([area, local]) => `+86${area}${local}`),
 		// Abroad: any country code but 86, which is read as mainland China and checked against its plan.
-		fc.stringMatching(/^[1-9]\d{7,14}$/).filter((digits) => !digits.startsWith("86")).map((digits) => `+${digits}`),
+		fc
+			.stringMatching(/^[1-9]\d{7,14}$/)
+			.filter((digits) => !digits.startsWith("86"))
+			.map((digits) => `+${digits}`),
 	);
 
 	it("hides at least six digits of any phone and shows at most its last four", () => {

@@ -142,3 +142,41 @@ export function demoPeople(): DemoPerson[] {
 	people.push({ sub: "ops-alice", scope: "ops" });
 	return people;
 }
+
+/** A shipment event as POST /v1/shipment-events takes it. */
+export interface DemoEvent {
+	shipment_id: string;
+	type: "out_for_delivery" | "delivered" | "pickup_scheduled" | "return_started";
+	courier?: string;
+	depot?: string;
+	at: string;
+}
+
+/**
+ * Today's work over the demo shipments (DESIGN "Reveals follow the work"), dated from `now`: the
+ * first two thirds of the shipments are out for delivery with their recipient's courier since this
+ * morning's route (DEMO000001 among them, so the README's reveal has an open leg); the rest were
+ * delivered an hour ago, their legs closed; every 20th sender has a pickup scheduled with a courier
+ * of the sender's depot; DEMO000003 is being returned.
+ */
+export function demoLegEvents(records: readonly DemoRecord[], now: number): DemoEvent[] {
+	const hour = 3_600_000;
+	const at = (ms: number) => new Date(ms).toISOString();
+	const shipments = [...new Set(records.map((record) => record.shipment_id))];
+	const events: DemoEvent[] = [];
+	shipments.forEach((shipment_id, index) => {
+		const recipient = records.find((record) => record.shipment_id === shipment_id && record.party === "recipient");
+		const sender = records.find((record) => record.shipment_id === shipment_id && record.party === "sender");
+		if (recipient?.courier) {
+			events.push({ shipment_id, type: "out_for_delivery", courier: recipient.courier, depot: recipient.depot, at: at(now - 3 * hour) });
+			if (index >= Math.ceil((shipments.length * 2) / 3)) events.push({ shipment_id, type: "delivered", at: at(now - hour) });
+		}
+		if (sender && index % 20 === 19) {
+			events.push({ shipment_id, type: "pickup_scheduled", courier: demoCourier(sender.depot, 2), depot: sender.depot, at: at(now - 2 * hour) });
+		}
+		if (shipment_id === "DEMO000003" && recipient) {
+			events.push({ shipment_id, type: "return_started", courier: demoCourier(recipient.depot, 3), depot: recipient.depot, at: at(now - hour) });
+		}
+	});
+	return events;
+}

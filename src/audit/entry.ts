@@ -25,6 +25,7 @@ export const AUDIT_KINDS = [
 	"lookups.summarized",
 	"refusals.summarized",
 	"leak.attributed",
+	"shipment.events",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

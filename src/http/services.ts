@@ -14,6 +14,7 @@ import type { PrincipalLimiter } from "../limits/principal-limiter";
 import { PrincipalStatusStore } from "../limits/principal-status-store";
 import { recordStoreFor } from "../records/record-store-for";
 import type { RecordStore } from "../records/store";
+import { LegStore } from "../shipments/leg-store";
 
 /**
  * What a request's handlers use, built once per request and only when first asked for: a handler
@@ -29,6 +30,8 @@ export interface Services {
 	readonly policyStore: PolicyStore;
 	readonly alerts: AlertStore;
 	readonly statuses: PrincipalStatusStore;
+	/** Shipment events and legs (DESIGN "Reveals follow the work"). */
+	readonly legs: LegStore;
 	/** Every policy layer, as this isolate read them within the last few seconds. */
 	policies(now: number): Promise<PolicyRow[]>;
 	/** The limits of a principal, resolved from the cached layers. */
@@ -66,6 +69,9 @@ export function services(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): S
 		},
 		get statuses() {
 			return once("statuses", () => new PrincipalStatusStore(env.DB, (issuer) => self.issuers.stored(issuer)));
+		},
+		get legs() {
+			return once("legs", () => new LegStore(env.DB, self.audit, (issuer) => self.issuers.stored(issuer)));
 		},
 		policies: (now) => cachedPolicies(self.policyStore, now),
 		policyOf: async (principal, now) =>

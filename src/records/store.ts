@@ -1,6 +1,8 @@
 import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
 import type { ContactField, SealedContact } from "../crypto/envelope";
+import { LEG_JSON_OBJECT, type LegRow, legFromRow } from "../shipments/leg-store";
+import type { Leg } from "../shipments/legs";
 import { UniqueConstraintError } from "../storage/d1-errors";
 import { MASK_VERSION, type MaskedContact } from "./masking";
 
@@ -86,6 +88,11 @@ export interface RecordStore {
 	get(id: string): Promise<StoredRecord | null>;
 	/** The record and whether it is a planted honeytoken, in one read (the reveal ask's path). */
 	getWithHoneytokenFlag(id: string): Promise<{ record: StoredRecord | null; honeytoken: boolean }>;
+	/**
+	 * The record, whether it is a honeytoken, and every leg of its shipment, in one statement: the
+	 * reveal ask and redeem check the leg with no extra round trip (DESIGN "Reveals follow the work").
+	 */
+	getForAsk(id: string): Promise<{ record: StoredRecord | null; honeytoken: boolean; legs: Leg[] }>;
 	findByPhoneIndex(candidates: string[], limit: number): Promise<StoredRecord[]>;
 	findByShipment(shipmentId: string): Promise<StoredRecord[]>;
 	reassign(id: string, change: Reassignment, event: AuditEvent): Promise<StoredRecord | null>;
@@ -279,6 +286,23 @@ export class D1RecordStore implements RecordStore {
 		// even if the retention job has not moved its expiry forward yet.
 		const honeytoken = row.honeytoken === 1;
 		return { record: fromRow(row, honeytoken ? Number.NEGATIVE_INFINITY : this.clock(), this.storedIssuer), honeytoken };
+	}
+
+	async getForAsk(id: string): Promise<{ record: StoredRecord | null; honeytoken: boolean; legs: Leg[] }> {
+		// Legs by the PRIMARY KEY (shipment_id, n) prefix; json_group_array folds them into one column.
+		const row = await this.db
+			.prepare(
+				`SELECT ${COLUMNS}, EXISTS (SELECT 1 FROM honeytokens WHERE record_id = ?1) AS honeytoken,
+				   (SELECT json_group_array(${LEG_JSON_OBJECT}) FROM legs AS l WHERE l.shipment_id = records.shipment_id) AS legs
+				 FROM records WHERE id = ?1`,
+			)
+			.bind(id)
+			.first<RecordRow & { honeytoken: number; legs: string }>();
+		if (!row) return { record: null, honeytoken: false, legs: [] };
+		// As in getWithHoneytokenFlag: a trap never expires for the ask.
+		const honeytoken = row.honeytoken === 1;
+		const legs = (JSON.parse(row.legs) as LegRow[]).map((leg) => legFromRow(leg, this.storedIssuer)).sort((a, b) => a.n - b.n);
+		return { record: fromRow(row, honeytoken ? Number.NEGATIVE_INFINITY : this.clock(), this.storedIssuer), honeytoken, legs };
 	}
 
 	async findByPhoneIndex(candidates: string[], limit: number): Promise<StoredRecord[]> {
