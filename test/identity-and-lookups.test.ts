@@ -235,7 +235,8 @@ describe("every lookup counted and audited", () => {
 		timeout: 120_000,
 	}, async () => {
 		const courier = await employeeToken("courier", "id-guesser", "LK3");
-		const written = async () => (await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE actor = 'id-guesser'").first<{ n: number }>())?.n ?? 0;
+		const written = async (kind = "%") =>
+			(await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE actor = 'id-guesser' AND kind LIKE ?1").bind(kind).first<{ n: number }>())?.n ?? 0;
 		const statuses: number[] = [];
 		for (let i = 0; i < 150; i++) {
 			const response = await askReveal(courier, `rec_${String(i).padStart(26, "0")}`);
@@ -244,9 +245,10 @@ describe("every lookup counted and audited", () => {
 		}
 		expect(statuses.slice(0, 30).every((status) => status === 404)).toBe(true);
 		expect(statuses.slice(30).every((status) => status === 429)).toBe(true);
-		// Bounded: 30 entries of their own while the budget lasted, nothing more on the requests' path.
-		expect(await written()).toBe(30);
+		// Bounded: 30 entries of their own while the budget lasted; the rest only in per-minute summaries
+		// (one may already be in D1 if a minute ended during the test).
 		await flush("employee", "id-guesser");
+		expect(await written("reveal.denied")).toBe(30);
 		const entries = await auditOf("id-guesser");
 		expect(entries.filter((entry) => entry.kind === "reveal.denied")).toHaveLength(30);
 		const summaries = entries.filter((entry) => entry.kind === "refusals.summarized");
