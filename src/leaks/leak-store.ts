@@ -1,4 +1,5 @@
 import type { StoredCheckpoint } from "../audit/checkpoints";
+import type { AuditEntry } from "../audit/entry";
 import { classified } from "../storage/d1-errors";
 
 /**
@@ -24,18 +25,7 @@ export interface MatchedRow {
 }
 
 /** An audit entry as attribution reads it: what the figures need and the sealed hash it cites. */
-export interface CitedEntry {
-	seq: number;
-	at: number;
-	kind: string;
-	actor: string | null;
-	actor_issuer: string | null;
-	actor_role: string | null;
-	actor_depot: string | null;
-	record_id: string;
-	details: string;
-	hash: string | null;
-}
+export type CitedEntry = Omit<AuditEntry, "prev_hash" | "record_id"> & { record_id: string };
 
 /** What one principal revealed in the period, whatever the list holds: the K of the score. */
 export interface ActivityRow {

@@ -208,6 +208,18 @@ function fromRow(row: RecordRow, now: number, storedIssuer: (issuer: string | nu
 	};
 }
 
+/** A live row's envelope as the re-wrap and re-mask jobs read it (their queries select live rows only). */
+function sealedRow(row: Pick<RecordRow, "id" | "key_id" | "wrapped_key" | "name_ct" | "phone_ct" | "address_ct">): SealedRow {
+	return {
+		id: row.id,
+		sealed: {
+			keyId: row.key_id as string,
+			wrappedKey: row.wrapped_key as string,
+			ciphertext: { name: row.name_ct, phone: row.phone_ct, address: row.address_ct } as Record<ContactField, string>,
+		},
+	};
+}
+
 /** The columns one envelope and its blind index are written to. */
 function envelopeColumns(sealed: SealedContact, phoneIndex: string) {
 	return {
@@ -441,14 +453,7 @@ export class D1RecordStore implements RecordStore {
 			)
 			.bind(JSON.stringify(keyIds), limit, after, this.clock())
 			.all<Pick<RecordRow, "id" | "key_id" | "wrapped_key" | "name_ct" | "phone_ct" | "address_ct">>();
-		return results.map((row) => ({
-			id: row.id,
-			sealed: {
-				keyId: row.key_id as string,
-				wrappedKey: row.wrapped_key as string,
-				ciphertext: { name: row.name_ct, phone: row.phone_ct, address: row.address_ct } as Record<ContactField, string>,
-			},
-		}));
+		return results.map(sealedRow);
 	}
 
 	async replaceSealed(batch: Resealed[], event: (ids: string[]) => AuditEvent): Promise<string[]> {
@@ -502,14 +507,7 @@ export class D1RecordStore implements RecordStore {
 			)
 			.bind(JSON.stringify(keyIds), limit, after, this.clock())
 			.all<Pick<RecordRow, "id" | "key_id" | "wrapped_key" | "name_ct" | "phone_ct" | "address_ct">>();
-		return results.map((row) => ({
-			id: row.id,
-			sealed: {
-				keyId: row.key_id as string,
-				wrappedKey: row.wrapped_key as string,
-				ciphertext: { name: row.name_ct, phone: row.phone_ct, address: row.address_ct } as Record<ContactField, string>,
-			},
-		}));
+		return results.map(sealedRow);
 	}
 
 	async replaceMasks(batch: Remasked[]): Promise<string[]> {
