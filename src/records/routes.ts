@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { actorOf } from "../audit/actor";
 import type { AuditEvent } from "../audit/entry";
@@ -7,6 +7,7 @@ import { phoneIndexCandidates } from "../crypto/blind-index";
 import type { AppEnv } from "../http/app-env";
 import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
+import { idempotencyKeyRequest, idempotentReplayedHeader } from "../http/openapi-headers";
 import { authenticatedErrors, bodyErrors, conflict, gone, jsonBodyOf, jsonResponse, notFound, problem, unprocessable } from "../http/openapi-responses";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
@@ -39,10 +40,6 @@ import { recordView } from "./view";
 
 const PHONE_LOOKUP_LIMIT = 100;
 
-const IdempotencyHeader = z.object({
-	"idempotency-key": z.string().optional().openapi({ description: "Retries with the same key and body return the first response; a different body is 422." }),
-});
-
 const writer = authorize({ service: ["records:write"] });
 const reader = authorize({ service: ["records:read"] });
 
@@ -73,9 +70,9 @@ recordRoutes.openapi(
 		summary: "Create one record",
 		tags: ["records"],
 		middleware: [writer, jsonBody()] as const,
-		request: { headers: IdempotencyHeader, body: jsonBodyOf(RecordInput) },
+		request: { headers: idempotencyKeyRequest, body: jsonBodyOf(RecordInput) },
 		responses: {
-			201: jsonResponse("Created; the body shows the masked view only.", RecordView),
+			201: { ...jsonResponse("Created; the body shows the masked view only.", RecordView), headers: idempotentReplayedHeader },
 			...bodyErrors,
 			...authenticatedErrors,
 			...conflict("A live record exists for this shipment and party."),
@@ -117,9 +114,9 @@ recordRoutes.openapi(
 		summary: "Create up to 1000 records, all or nothing",
 		tags: ["records"],
 		middleware: [writer, jsonBody()] as const,
-		request: { headers: IdempotencyHeader, body: jsonBodyOf(BatchInput) },
+		request: { headers: idempotencyKeyRequest, body: jsonBodyOf(BatchInput) },
 		responses: {
-			201: jsonResponse("All records created, ids in input order.", BatchCreated),
+			201: { ...jsonResponse("All records created, ids in input order.", BatchCreated), headers: idempotentReplayedHeader },
 			...bodyErrors,
 			...authenticatedErrors,
 			...conflict("A live record exists for a shipment and party of the batch; nothing was written."),
