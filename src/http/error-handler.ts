@@ -4,6 +4,7 @@ import { DecryptionFailedError, UnknownKeyIdError } from "../crypto/errors";
 import { raiseKeyMissingAlert } from "../detection/key-missing-alert";
 import { classifyD1Error, StorageUnavailableError } from "../storage/d1-errors";
 import type { AppEnv } from "./app-env";
+import { allowedMethods, type RouteEntry } from "./method-not-allowed";
 import { ProblemError, problemResponse } from "./problem";
 import type { ProblemSlug } from "./problem-types";
 
@@ -50,6 +51,21 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
 	return problemResponse(new ProblemError("internal-error"));
 }
 
-export function handleNotFound(): Response {
-	return problemResponse(new ProblemError("not-found"));
+/**
+ * Unmatched requests: a path some route answers under another method is a 405 with Allow; any
+ * other is a 404. `routes` is read per request (cheap, and complete once the app is built).
+ */
+export function handleNotFound(routes: () => readonly RouteEntry[]) {
+	return (c: Context<AppEnv>): Response => {
+		const allow = allowedMethods(routes(), c.req.path);
+		if (allow.length > 0) {
+			return problemResponse(
+				new ProblemError("method-not-allowed", {
+					detail: `${c.req.method} is not answered here; use one of ${allow.join(", ")} (see /openapi.json).`,
+					headers: { Allow: allow.join(", ") },
+				}),
+			);
+		}
+		return problemResponse(new ProblemError("not-found", { detail: "No such path; /openapi.json lists every operation." }));
+	};
 }
