@@ -167,15 +167,22 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 * A refusal the worker decided without asking (no such record, a reveal token that does not
 	 * verify or is not the caller's): counted against the same budget as refused asks.
 	 */
-	refuse(reason: string, recordId: string | null, policy: EffectivePolicy, actor: AuditActor): { audit: RefusalAudit; retryAfterSeconds: number | null } {
+	refuse(
+		reason: string,
+		recordId: string | null,
+		policy: EffectivePolicy,
+		actor: AuditActor,
+	): { audit: RefusalAudit; retryAfterSeconds: number | null; standing: RuleStanding[] } {
 		const now = Date.now();
 		const result = this.ctx.storage.transactionSync(() => {
 			const counted = countRefusal(this.activity(), policy.activity, now);
 			this.ctx.storage.kv.put(ACTIVITY_KEY, counted.next);
 			this.raise(counted.alerts, now, false, actor);
-			if (counted.withinBudget) return { audit: "entry" as const, retryAfterSeconds: null };
+			// Where the reveal rules stand, for the refusal's RateLimit fields: read in this same call.
+			const current = standing(this.read(), policy, now);
+			if (counted.withinBudget) return { audit: "entry" as const, retryAfterSeconds: null, standing: current };
 			this.summarize({ kind: "refusals.summarized", actor, counts: { [reason]: 1 }, recordIds: recordId ? [recordId] : [] }, now);
-			return { audit: "summarized" as const, retryAfterSeconds: counted.retryAfterSeconds };
+			return { audit: "summarized" as const, retryAfterSeconds: counted.retryAfterSeconds, standing: current };
 		});
 		this.scheduleFlush(now);
 		return result;

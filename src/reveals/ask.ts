@@ -8,7 +8,7 @@ import type { SigningKey } from "../crypto/signing-key";
 import type { AlertStore } from "../detection/alert-store";
 import { ringAlertDue } from "../detection/ring";
 import { ProblemError } from "../http/problem";
-import type { AskClass, Decision, LimiterAsk } from "../limits/decide";
+import type { AskClass, Decision, LimiterAsk, RuleUsage } from "../limits/decide";
 import type { EffectivePolicy } from "../limits/policy";
 import type { AskOutcome, Notice, RefusalAudit } from "../limits/principal-limiter";
 import type { PrincipalStatusStore } from "../limits/principal-status-store";
@@ -27,7 +27,11 @@ export interface AskDeps {
 	/** The principal's limiter object: one atomic decision per ask (fails closed with 503), with its pending alerts. */
 	limiter: (ask: LimiterAsk, policy: EffectivePolicy) => Promise<AskOutcome>;
 	/** A refusal decided before the limiter (no such record): counted against the refusal budget. */
-	refuse: (reason: string, recordId: string, policy: EffectivePolicy) => Promise<{ audit: RefusalAudit; retryAfterSeconds: number | null }>;
+	refuse: (
+		reason: string,
+		recordId: string,
+		policy: EffectivePolicy,
+	) => Promise<{ audit: RefusalAudit; retryAfterSeconds: number | null; standing?: readonly RuleUsage[] }>;
 	/** Tells the limiter its notices are stored; runs after the response. */
 	acknowledge: (ids: string[]) => void;
 	alerts: AlertStore;
@@ -69,9 +73,10 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 	// An erased trap (one renewed under a new id) still springs: a leaked list may name its old id.
 	if (!record || (record.erasedAt !== null && !honeytoken)) {
 		const counted = await deps.refuse("record_not_found", ask.recordId, policy);
-		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds);
+		const standingHeaders = rateLimitHeaders(counted.standing ?? []);
+		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds, standingHeaders);
 		await deps.audit.append(event("reveal.denied", { reason: "record_not_found" }));
-		throw new ProblemError("not-found", { detail: "No record with this id. Scan the parcel again to refresh your list." });
+		throw new ProblemError("not-found", { detail: "No record with this id. Scan the parcel again to refresh your list.", headers: standingHeaders });
 	}
 	const scope = revealScope(principal, record, ask.purpose, ask.fields);
 	const askClass: AskClass = scope.allowed ? "in_scope" : scope.reason === "not_assigned" ? "out_of_scope" : "purpose_mismatch";
