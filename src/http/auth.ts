@@ -21,8 +21,9 @@ export type Admits = Partial<Record<Principal["kind"], Scope[]>>;
  * Authenticates the bearer token and checks it against `admits`. The caller learns only 401
  * (who are you) or 403 (not allowed), with RFC 6750 §3 challenges; the precise reason is logged.
  */
-export function authorize(admits: Admits): MiddlewareHandler<AppEnv> {
-	return async (c, next) => {
+export function authorize(admits: Admits): MiddlewareHandler<AppEnv> & { admits: Admits } {
+	// `admits` rides on the handler so the OpenAPI document states each operation's scopes from it.
+	const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
 		const issuers = trustedIssuers(trustedIssuersConfig(c.env));
 		const header = c.req.header("Authorization");
 		const assertion = c.req.header(ACCESS_HEADER);
@@ -58,6 +59,7 @@ export function authorize(admits: Admits): MiddlewareHandler<AppEnv> {
 		c.set("principal", principal);
 		await next();
 	};
+	return Object.assign(middleware, { admits });
 }
 
 /**

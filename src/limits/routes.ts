@@ -201,7 +201,6 @@ policyRoutes.openapi(
 	createRoute({
 		method: "get",
 		path: "/default",
-		operationId: "getDefaultPolicy",
 		summary: "The default layer, with its ETag",
 		tags: ["ops"],
 		middleware: [ops] as const,
@@ -214,7 +213,6 @@ policyRoutes.openapi(
 	createRoute({
 		method: "get",
 		path: "/{layer}/{target}",
-		operationId: "getPolicyLayer",
 		summary: "One role, depot or employee layer, with its ETag",
 		tags: ["ops"],
 		middleware: [ops] as const,
