@@ -7,7 +7,7 @@
  * fresh each run, so a developer's data is neither used nor touched.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { freePort } from "./lib/wrangler-dev.ts";
 
 const STATE = ".wrangler/smoke-state";
@@ -51,6 +51,12 @@ if (!output.includes("✓ seeded demo data")) stop(1, "npm run dev did not seed 
 
 const health = await fetch(`${baseUrl}/healthz`);
 if (health.status !== 200) stop(1, `/healthz answered ${health.status}`);
+
+// The document as served, held to Redocly's recommended ruleset (redocly.yaml lists the warnings kept).
+const documentFile = `${STATE}-openapi.json`;
+writeFileSync(documentFile, await (await fetch(`${baseUrl}/openapi.json`)).text());
+const lint = spawnSync("npx", ["redocly", "lint", "--config", "redocly.yaml", "--format", "summary", documentFile], { encoding: "utf8", timeout: 120_000 });
+if (lint.status !== 0) stop(1, `redocly lint of /openapi.json failed:\n${lint.stdout}${lint.stderr}`);
 
 const service = token(["--sub", "smoke-svc", "--scope", "records:write records:read"]);
 const headers = { Authorization: `Bearer ${service}`, "Content-Type": "application/json" };
