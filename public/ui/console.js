@@ -241,7 +241,7 @@ byId("effective-form", HTMLFormElement).addEventListener("submit", async (event)
 	const answer = await api("GET", `/v1/policies/effective?${query}`);
 	if (!answer.ok) return result.replaceChildren(el("p", { class: "problem" }, problemText(answer)));
 	/** @param {Record<string, unknown>} rule */
-	const row = (rule) => [String(rule.kind), String(rule.limit), duration(Number(rule.windowSeconds)), `${rule.layer}${rule.target ? ` ${rule.target}` : ""}`];
+	const row = (rule) => [String(rule.kind), String(rule.limit), duration(Number(rule.window_seconds)), `${rule.layer}${rule.target ? ` ${rule.target}` : ""}`];
 	result.replaceChildren(
 		table(`Enforced for ${subject}`, ["Limit", "Reveals", "Per", "From layer"], answer.body.enforced.map(row)),
 		answer.body.shadow.length

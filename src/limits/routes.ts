@@ -11,7 +11,18 @@ import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { listPrincipals } from "./employee-listing";
 import { reachLimiter } from "./limiter-client";
-import { DAY_SECONDS, type LayerInput, layerErrors, type PolicyLayer, type PolicyRow, resolvePolicy } from "./policy";
+import {
+	DAY_SECONDS,
+	type LayerInput,
+	layerErrors,
+	POLICY_LAYERS,
+	POLICY_MODES,
+	type PolicyLayer,
+	type PolicyRow,
+	type Rule,
+	type RuleKind,
+	resolvePolicy,
+} from "./policy";
 import { forgetCachedPolicies } from "./policy-store";
 import {
 	EffectiveQuery,
@@ -28,6 +39,27 @@ import {
 import { StandingView, standingView } from "./standing-view";
 
 const ops = opsOnly();
+
+/** One resolved rule on the wire: snake_case like every other member. */
+const RuleView = z
+	.object({
+		kind: z.string().openapi({ description: "`burst`, `daily`, `distinct`; under `activity`: `lookup_burst`, `lookup_daily`, `misses`, `refusals`." }),
+		limit: z.number().int(),
+		window_seconds: z.number().int(),
+		mode: z.enum(POLICY_MODES),
+		layer: z.enum(POLICY_LAYERS).openapi({ description: "The layer the rule comes from." }),
+		target: z.string(),
+	})
+	.openapi("PolicyRule");
+
+const ruleView = (rule: Rule<RuleKind>) => ({
+	kind: rule.kind,
+	limit: rule.limit,
+	window_seconds: rule.windowSeconds,
+	mode: rule.mode,
+	layer: rule.layer,
+	target: rule.target,
+});
 
 export const policyRoutes = createRouter();
 
@@ -55,11 +87,11 @@ policyRoutes.openapi(
 			200: jsonResponse(
 				"Enforced rules, report-only rules evaluated beside them, and the ring threshold.",
 				z.object({
-					enforced: z.array(z.record(z.string(), z.unknown())),
-					shadow: z.array(z.record(z.string(), z.unknown())),
-					activity: z.object({ enforced: z.array(z.record(z.string(), z.unknown())), shadow: z.array(z.record(z.string(), z.unknown())) }),
-					ring_threshold: z.number(),
-					depot_daily_budget: z.number(),
+					enforced: z.array(RuleView),
+					shadow: z.array(RuleView),
+					activity: z.object({ enforced: z.array(RuleView), shadow: z.array(RuleView) }),
+					ring_threshold: z.number().int(),
+					depot_daily_budget: z.number().int(),
 				}),
 			),
 			...authenticatedErrors,
@@ -75,9 +107,9 @@ policyRoutes.openapi(
 		const effective = resolvePolicy(await services.policyStore.all(), principal);
 		return c.json(
 			{
-				enforced: effective.enforced,
-				shadow: effective.shadow,
-				activity: effective.activity,
+				enforced: effective.enforced.map(ruleView),
+				shadow: effective.shadow.map(ruleView),
+				activity: { enforced: effective.activity.enforced.map(ruleView), shadow: effective.activity.shadow.map(ruleView) },
 				ring_threshold: effective.ringThreshold,
 				depot_daily_budget: effective.depotDailyBudget,
 			},
