@@ -36,7 +36,8 @@ export function mountDocs(app: OpenAPIHono<AppEnv>): void {
 	});
 	app.get("/problems/:slug", (c) => {
 		const slug = c.req.param("slug");
-		if (!Object.hasOwn(problemTypes, slug)) throw new ProblemError("not-found");
+		if (!Object.hasOwn(problemTypes, slug))
+			throw new ProblemError("not-found", { detail: "No such problem type; the document /openapi.json lists those the vault sends." });
 		const { status, title, description } = problemTypes[slug as ProblemSlug];
 		return c.json({ type: problemTypeUri(slug as ProblemSlug), status, title, description });
 	});

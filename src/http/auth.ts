@@ -39,12 +39,13 @@ export function authorize(admits: Admits): MiddlewareHandler<AppEnv> & { admits:
 		} catch (error) {
 			if (error instanceof IssuerUnavailableError) {
 				console.error(JSON.stringify({ event: "issuer_unavailable", issuer: error.issuer }));
-				throw new ProblemError("dependency-unavailable", { detail: "The token issuer's keys could not be fetched." });
+				throw new ProblemError("dependency-unavailable", { detail: "The token issuer's keys could not be fetched; try again shortly." });
 			}
 			if (!(error instanceof TokenRejectedError)) throw error;
 			console.warn(JSON.stringify({ event: "auth_rejected", reason: error.reason, claim: error.claim, path: c.req.path }));
 			throw new ProblemError("unauthorized", {
-				detail: "A valid bearer token is required.",
+				// One text for every reason: the caller never learns which check failed.
+				detail: "A valid bearer token is required: send Authorization: Bearer with a current token from a trusted issuer (get a new one if it expired).",
 				headers: { "WWW-Authenticate": error.reason === "missing" ? `Bearer ${REALM}` : `Bearer ${REALM}, error="invalid_token"` },
 			});
 		}

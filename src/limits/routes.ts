@@ -167,7 +167,7 @@ async function putLayer(
 	if (errors.length > 0) throw new ProblemError("validation-failed", { detail: "The layer breaks a policy rule; see errors.", extensions: { errors } });
 	const principal = c.get("principal");
 	if (layer === "employee" && target === principal.subject && targetIssuer === principal.issuer) {
-		throw new ProblemError("forbidden", { detail: "Nobody sets their own limits." });
+		throw new ProblemError("forbidden", { detail: "Nobody sets their own limits: another operator must make this change." });
 	}
 	const store = c.var.services.policyStore;
 	const current = await store.get(layer, targetIssuer, target);
@@ -480,7 +480,8 @@ for (const action of ["suspend", "reinstate"] as const) {
 			const principal = c.get("principal");
 			const services = c.var.services;
 			const issuer = issuerOf(services.issuers, query.issuer);
-			if (subject === principal.subject && issuer === principal.issuer) throw new ProblemError("forbidden", { detail: "Nobody changes their own status." });
+			if (subject === principal.subject && issuer === principal.issuer)
+				throw new ProblemError("forbidden", { detail: "Nobody changes their own status: another operator must make this change." });
 			const limiter = services.limiter({ kind, issuer, subject });
 			const current = (await reachLimiter(() => limiter.status())).suspension;
 			const now = Date.now();

@@ -44,8 +44,12 @@ const writer = authorize({ service: ["records:write"] });
 const reader = authorize({ service: ["records:read"] });
 
 function live(record: StoredRecord | null): StoredRecord {
-	if (!record) throw new ProblemError("not-found", { detail: "No record with this id." });
-	if (record.erasedAt !== null) throw new ProblemError("record-erased");
+	if (!record)
+		throw new ProblemError("not-found", { detail: "No record with this id: check the id, or find records by shipment with GET /v1/records?shipment_id=." });
+	if (record.erasedAt !== null)
+		throw new ProblemError("record-erased", {
+			detail: "The record was erased (retention or erasure request); its contact data is gone. Create a new record if the shipment needs one.",
+		});
 	return record;
 }
 
@@ -315,7 +319,8 @@ recordRoutes.openapi(
 		const { id } = c.req.valid("param");
 		const event = { kind: "record.erased", at: Date.now(), actor: actorOf(c.get("principal")), recordId: id, details: {} } as const;
 		const outcome = await c.var.services.records.erase(id, event);
-		if (outcome === "not_found") throw new ProblemError("not-found", { detail: "No record with this id." });
+		if (outcome === "not_found")
+			throw new ProblemError("not-found", { detail: "No record with this id: check the id, or find records by shipment with GET /v1/records?shipment_id=." });
 		return c.body(null, 204);
 	},
 );

@@ -74,17 +74,21 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 	const [suspended, record] = await Promise.all([deps.suspended(), deps.records.get(grant.recordId)]);
 	if (suspended) {
 		await refuse("suspended", grant);
-		throw new ProblemError("suspended", { detail: "Reveals are suspended for you; this token no longer redeems." });
+		throw new ProblemError("suspended", {
+			detail: "Reveals are suspended for you; this token no longer redeems. Ask your supervisor or ops to reinstate you.",
+		});
 	}
 	if (!record?.sealed) {
 		await refuse("record_gone", grant);
-		throw new ProblemError("record-erased", { detail: "The record is no longer available." });
+		throw new ProblemError("record-erased", { detail: "The record was erased and can never be revealed; refresh your list." });
 	}
 	// Reassigned since the ask (the parcel moved on): the token no longer speaks for this employee.
 	const decision = revealScope(principal, record, grant.purpose as Purpose, grant.fields);
 	if (!decision.allowed) {
 		await refuse(decision.reason, grant);
-		throw new ProblemError("out-of-scope", { detail: "This record is no longer assigned to you or your depot." });
+		throw new ProblemError("out-of-scope", {
+			detail: "This record is no longer assigned to you or your depot; refresh your list, or ask your supervisor to reassign it.",
+		});
 	}
 	// A key removed from the ring while still in use: refuse before the single-use mark, so the
 	// token still redeems once the key is restored. The error handler names the key id and alerts.
@@ -107,7 +111,7 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 	} catch (error) {
 		if (error instanceof UniqueConstraintError && error.table === "reveal_redemptions") {
 			await refuse("already_redeemed", grant);
-			throw new ProblemError("reveal-token-used");
+			throw new ProblemError("reveal-token-used", { detail: "This reveal token was already redeemed; ask again (POST /v1/reveals) for a new one." });
 		}
 		console.error(JSON.stringify({ event: "redeem_not_recorded", jti: grant.jti, name: (error as Error).name, message: (error as Error).message }));
 		throw new ProblemError("dependency-unavailable", { detail: "The reveal could not be recorded, so nothing was revealed. Try again.", cause: error });
@@ -115,13 +119,15 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 	if (!written) {
 		// Erased or reassigned between the checks above and the mark: nothing is revealed.
 		await refuse("record_changed", grant);
-		throw new ProblemError("out-of-scope", { detail: "The record was erased or reassigned while you redeemed; nothing was revealed." });
+		throw new ProblemError("out-of-scope", { detail: "The record was erased or reassigned while you redeemed; nothing was revealed. Refresh your list." });
 	}
 	// Checked again now that the mark is down: a suspension that landed while this redeem was in
 	// flight (the same insider touching a honeytoken at the same moment) still wins.
 	if (await deps.suspended()) {
 		await refuse("suspended", grant);
-		throw new ProblemError("suspended", { detail: "Reveals are suspended for you; this token no longer redeems." });
+		throw new ProblemError("suspended", {
+			detail: "Reveals are suspended for you; this token no longer redeems. Ask your supervisor or ops to reinstate you.",
+		});
 	}
 	return { recordId: record.id, purpose: grant.purpose as Purpose, fields: await openContact(deps.keyring, record.id, record.sealed, grant.fields) };
 }
