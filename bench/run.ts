@@ -44,9 +44,12 @@ try {
 	const json = { "Content-Type": "application/json" };
 	const asService = { ...json, Authorization: `Bearer ${service}` };
 	// The bench depot may reveal as fast as it likes: this measures speed, not the limits.
+	// A layer that exists changes only with If-Match (428 otherwise): the ETag read, or none if new.
+	const layer = await fetch(`${vault.url}/v1/policies/depot/BENCH`, { headers: { Authorization: `Bearer ${ops}` } });
+	const etag = layer.ok ? layer.headers.get("ETag") : null;
 	const policy = await fetch(`${vault.url}/v1/policies/depot/BENCH`, {
 		method: "PUT",
-		headers: { ...json, Authorization: `Bearer ${ops}` },
+		headers: { ...json, Authorization: `Bearer ${ops}`, ...(etag ? { "If-Match": etag } : { "If-None-Match": "*" }) },
 		body: JSON.stringify({ mode: "enforce", burst_limit: 1000, burst_window_seconds: 10, daily_limit: 5000, distinct_limit: 5000 }),
 	});
 	if (!policy.ok) throw new Error(`policy: ${policy.status} ${await policy.text()}`);

@@ -76,7 +76,10 @@ afterAll(async () => {
 		expect(errors, page.url()).toEqual([]);
 	}
 	await browser?.close();
+	// Every fixture and check call was an answer /openapi.json describes.
+	const violations = vault?.responseViolations() ?? [];
 	vault?.stop();
+	expect(violations).toEqual([]);
 });
 
 async function open(path: string, options: { fakeClock?: boolean; headers?: Record<string, string> } = {}): Promise<Page> {

@@ -7,12 +7,12 @@
  * fresh each run, so a developer's data is neither used nor touched.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { startValidatingProxy } from "./lib/validating-proxy.ts";
 import { freePort } from "./lib/wrangler-dev.ts";
 
 const STATE = ".wrangler/smoke-state";
 /** README sections whose shell blocks are not run: the quick start is how this starts the vault, deploying needs an account. */
-/** Sections whose commands are for a fresh machine or a Cloudflare account, not a running local vault. */
 const NOT_RUN = ["Quick start", "Deploying to Cloudflare", "Audit archive"];
 
 const port = await freePort();
@@ -25,7 +25,11 @@ let output = "";
 dev.stdout.on("data", (chunk) => (output += chunk));
 dev.stderr.on("data", (chunk) => (output += chunk));
 
+/** What else this run started (the validating proxies), stopped with it. */
+const running: { stop(): void }[] = [];
+
 function stop(code: number, message: string): never {
+	for (const started of running) started.stop();
 	if (dev.pid) process.kill(-dev.pid, "SIGTERM");
 	if (code !== 0) console.error(output.slice(-4000));
 	console.log(message);
@@ -53,9 +57,35 @@ if (!output.includes("✓ seeded demo data")) stop(1, "npm run dev did not seed 
 const health = await fetch(`${baseUrl}/healthz`);
 if (health.status !== 200) stop(1, `/healthz answered ${health.status}`);
 
+// The document as served, held to Redocly's recommended ruleset (redocly.yaml lists the warnings kept).
+const documentFile = `${STATE}-openapi.json`;
+writeFileSync(documentFile, await (await fetch(`${baseUrl}/openapi.json`)).text());
+const lint = spawnSync("npx", ["redocly", "lint", "--config", "redocly.yaml", "--format", "summary", documentFile], { encoding: "utf8", timeout: 120_000 });
+if (lint.status !== 0) stop(1, `redocly lint of /openapi.json failed:\n${lint.stdout}${lint.stderr}`);
+
+// The check itself can fail: a copy of the document without GET /v1/principal's 200 makes Prism
+// report the vault's 200 as a response violation.
+const brokenFile = `${STATE}-openapi-broken.json`;
+const broken = JSON.parse(readFileSync(documentFile, "utf8")) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+delete broken.paths["/v1/principal"]?.get?.responses["200"];
+writeFileSync(brokenFile, JSON.stringify(broken));
+const probe = await startValidatingProxy(brokenFile, baseUrl);
+running.push(probe);
+const probeToken = token(["--sub", "smoke-probe", "--scope", "records:read"]);
+await fetch(`${probe.url}/v1/principal`, { headers: { Authorization: `Bearer ${probeToken}` } }).then((response) => response.arrayBuffer());
+await new Promise((resolve) => setTimeout(resolve, 500)); // Prism logs just after it answers.
+const caught = probe.responseViolations();
+probe.stop();
+if (caught.length === 0) stop(1, "the validating proxy did not report an undocumented status: the contract check is blind");
+
+// Every call below goes through Prism with the document as served; any response violation fails.
+const proxy = await startValidatingProxy(documentFile, baseUrl);
+running.push(proxy);
+const vaultUrl = proxy.url;
+
 const service = token(["--sub", "smoke-svc", "--scope", "records:write records:read"]);
 const headers = { Authorization: `Bearer ${service}`, "Content-Type": "application/json" };
-const created = await fetch(`${baseUrl}/v1/records`, {
+const created = await fetch(`${vaultUrl}/v1/records`, {
 	method: "POST",
 	headers,
 	body: JSON.stringify({
@@ -67,11 +97,11 @@ const created = await fetch(`${baseUrl}/v1/records`, {
 });
 if (created.status !== 201) stop(1, `create answered ${created.status}: ${await created.text()}`);
 const { id } = (await created.json()) as { id: string };
-const read = await fetch(`${baseUrl}/v1/records/${id}`, { headers });
+const read = await fetch(`${vaultUrl}/v1/records/${id}`, { headers });
 const view = (await read.json()) as { masked?: { phone?: string } };
 if (read.status !== 200 || view.masked?.phone !== "1******5678") stop(1, `read back answered ${read.status}: ${JSON.stringify(view)}`);
 
-const demo = await fetch(`${baseUrl}/v1/records?shipment_id=DEMO000001`, { headers });
+const demo = await fetch(`${vaultUrl}/v1/records?shipment_id=DEMO000001`, { headers });
 const demoRecords = ((await demo.json()) as { records: { id: string; party: string; depot: string; courier: string | null }[] }).records;
 if (demoRecords.length !== 2) stop(1, "demo data is not there");
 
@@ -79,23 +109,23 @@ if (demoRecords.length !== 2) stop(1, "demo data is not there");
 const parcel = demoRecords.find((record) => record.party === "recipient" && record.courier) ?? stop(1, "no assigned demo recipient");
 const courier = token(["--sub", parcel.courier as string, "--scope", "reveal", "--role", "courier", "--depot", parcel.depot]);
 const employee = { Authorization: `Bearer ${courier}`, "Content-Type": "application/json" };
-const scanned = (await (await fetch(`${baseUrl}/v1/records?shipment_id=DEMO000001`, { headers: employee })).json()) as { records: { id: string }[] };
+const scanned = (await (await fetch(`${vaultUrl}/v1/records?shipment_id=DEMO000001`, { headers: employee })).json()) as { records: { id: string }[] };
 if (scanned.records.length !== 1) stop(1, `the courier sees ${scanned.records.length} records of the shipment, expected 1`);
-const asked = await fetch(`${baseUrl}/v1/reveals`, {
+const asked = await fetch(`${vaultUrl}/v1/reveals`, {
 	method: "POST",
 	headers: employee,
 	body: JSON.stringify({ record_id: parcel.id, fields: ["phone"], purpose: "delivery" }),
 });
 if (asked.status !== 201) stop(1, `reveal ask answered ${asked.status}: ${await asked.text()}`);
 const { reveal_token } = (await asked.json()) as { reveal_token: string };
-const redeemed = await fetch(`${baseUrl}/v1/reveals/redeem`, { method: "POST", headers: employee, body: JSON.stringify({ reveal_token }) });
+const redeemed = await fetch(`${vaultUrl}/v1/reveals/redeem`, { method: "POST", headers: employee, body: JSON.stringify({ reveal_token }) });
 const revealed = (await redeemed.json()) as { fields?: { phone?: string } };
 if (redeemed.status !== 200 || !revealed.fields?.phone?.startsWith("+")) stop(1, `redeem answered ${redeemed.status}`);
-const replay = await fetch(`${baseUrl}/v1/reveals/redeem`, { method: "POST", headers: employee, body: JSON.stringify({ reveal_token }) });
+const replay = await fetch(`${vaultUrl}/v1/reveals/redeem`, { method: "POST", headers: employee, body: JSON.stringify({ reveal_token }) });
 if (replay.status !== 409) stop(1, `a second redeem answered ${replay.status}, expected 409`);
 
 const ops = token(["--sub", "ops-smoke", "--scope", "ops"]);
-const verified = (await (await fetch(`${baseUrl}/v1/audit/verify`, { headers: { Authorization: `Bearer ${ops}` } })).json()) as { ok?: boolean };
+const verified = (await (await fetch(`${vaultUrl}/v1/audit/verify`, { headers: { Authorization: `Bearer ${ops}` } })).json()) as { ok?: boolean };
 if (verified.ok !== true) stop(1, `audit verify: ${JSON.stringify(verified)}`);
 
 // The terminal signs in at the development OpenID provider npm run dev started, whose login page answers.
@@ -153,9 +183,14 @@ for (const block of blocks) {
 	}
 }
 
+await new Promise((resolve) => setTimeout(resolve, 500));
+proxy.stop();
+const violations = proxy.responseViolations();
+if (violations.length > 0) stop(1, `answers the OpenAPI document does not describe (Prism):\n${violations.join("\n")}`);
+
 stop(
 	0,
-	`dev smoke ok at ${baseUrl}: healthz, seed, token (help, refusals, phone), create, read back, reveal ask and single redeem, audit verify, sign-in offered, ${blocks.length} README blocks`,
+	`dev smoke ok at ${baseUrl}: healthz, seed, token (help, refusals, phone), create, read back, reveal ask and single redeem, audit verify, sign-in offered, ${blocks.length} README blocks; /openapi.json Redocly-clean, every answer above held to it by Prism (which reports an undocumented status)`,
 );
 
 /** The ```sh blocks of a Markdown text, with the heading they sit under and their first line. */

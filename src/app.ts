@@ -23,7 +23,7 @@ import { wellKnownRoutes } from "./well-known/routes";
 export const app = new OpenAPIHono<AppEnv>();
 
 app.onError(handleError);
-app.notFound(handleNotFound);
+app.notFound(handleNotFound(() => app.routes));
 app.use("*", securityHeaders());
 app.use("/v1/*", noContactInUrl());
 app.use("/v1/*", requireBindings());

@@ -49,7 +49,7 @@ describe("the ops console behind Cloudflare Access", () => {
 		const assertion = await accessToken();
 		expect((await viaAccess("GET", "/v1/policies", assertion)).status).toBe(200);
 		expect(await json(await viaAccess("GET", "/v1/principal", assertion))).toEqual({
-			kind: "service",
+			kind: "ops",
 			subject: EMAIL,
 			issuer: TEAM,
 			scopes: ["ops"],

@@ -128,7 +128,7 @@ describe("bearer authentication", () => {
 			type: "/problems/unauthorized",
 			title: "Unauthorized",
 			status: 401,
-			detail: "A valid bearer token is required.",
+			detail: "A valid bearer token is required: send Authorization: Bearer with a current token from a trusted issuer (get a new one if it expired).",
 		});
 	});
 

@@ -146,10 +146,13 @@ describe("one employee's usage against their limits", () => {
 
 	it("takes the role and depot from the query when given, and a depot layer then applies", async () => {
 		expect((await call("PUT", "/v1/policies/depot/EU-9", { token: ops, body: { mode: "enforce", daily_limit: 77 } })).status).toBe(201);
-		const status = await statusOf("never-seen", "?role=clerk&depot=EU-9");
+		// Seen once as a courier of another depot; asked about as a clerk of EU-9.
+		const [id] = await records(1, { depot: "EU-8", courier: "moving-clerk" });
+		expect((await ask(await employeeToken("courier", "moving-clerk", "EU-8"), id as string)).status).toBe(201);
+		const status = await statusOf("moving-clerk", "?role=clerk&depot=EU-9");
 		expect(status).toMatchObject({ role: "clerk", depot: "EU-9" });
-		expect(status.limits.find((limit) => limit.kind === "daily")).toMatchObject({ limit: 77, used: 0, remaining: 77, layer: "depot", target: "EU-9" });
-		expect((await call("GET", "/v1/employees/never-seen?role=janitor", { token: ops })).status).toBe(422);
+		expect(status.limits.find((limit) => limit.kind === "daily")).toMatchObject({ limit: 77, used: 1, remaining: 76, layer: "depot", target: "EU-9" });
+		expect((await call("GET", "/v1/employees/moving-clerk?role=janitor", { token: ops })).status).toBe(422);
 	});
 });
 

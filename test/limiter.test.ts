@@ -411,7 +411,7 @@ describe("policy administration", () => {
 			body: { mode: "enforce", burst_limit: 2, burst_window_seconds: 600 },
 			headers: { "If-Match": '"0"' },
 		});
-		expect(stale.status).toBe(409);
+		expect(stale.status).toBe(412);
 		const second = await call("PUT", "/v1/policies/employee/versioned-c", {
 			token: ops,
 			body: { mode: "enforce", burst_limit: 3, burst_window_seconds: 600 },
@@ -432,7 +432,7 @@ describe("policy administration", () => {
 		expect(changes[0]).toMatchObject({ actor: { subject: "ops-alice" }, details: { after: { burst_limit: 3 } } });
 		const effective = await json(await call("GET", "/v1/policies/effective?subject=versioned-c&role=courier&depot=DV", { token: ops }));
 		expect(effective).toMatchObject({ enforced: expect.arrayContaining([expect.objectContaining({ kind: "burst", limit: 3, layer: "employee" })]) });
-		expect((await call("DELETE", "/v1/policies/employee/versioned-c", { token: ops })).status).toBe(204);
+		expect((await call("DELETE", "/v1/policies/employee/versioned-c", { token: ops, headers: { "If-Match": '"2"' } })).status).toBe(204);
 		expect((await call("GET", "/v1/policies", { token: service })).status).toBe(403);
 	});
 });

@@ -2,11 +2,13 @@
  * The vault under test: `wrangler dev` over a fresh local D1, the development OpenID provider its
  * pages sign in with, and tokens from the development issuer (the same issuer and key).
  */
+import { writeFileSync } from "node:fs";
 import { mintDevToken } from "../../scripts/lib/dev-issuer.ts";
 import type { DevOidc } from "../../scripts/lib/dev-oidc.ts";
 import { ensureDevSecrets } from "../../scripts/lib/dev-secrets.ts";
 import { devSignIn } from "../../scripts/lib/dev-sign-in.ts";
 import { devTelephony } from "../../scripts/lib/dev-telephony.ts";
+import { startValidatingProxy } from "../../scripts/lib/validating-proxy.ts";
 import { freePort, freshDatabase, type Server, startWorker } from "../../scripts/lib/wrangler-dev.ts";
 
 const root = process.cwd();
@@ -19,6 +21,8 @@ export interface Vault extends Server {
 	/** Calls the API as a service with records:write, for the fixtures the pages then show. */
 	serviceCall: ApiCall;
 	opsCall: ApiCall;
+	/** Answers to serviceCall and opsCall that break /openapi.json, as Prism (the validating proxy they go through) reports them. */
+	responseViolations: () => string[];
 	/** Base URL of the privacy-number provider simulator (control under `/_sim/`), or null when .dev.vars sets TELEPHONY. */
 	telephonyControl: string | null;
 	/** The development OpenID provider the pages sign in with. */
@@ -42,11 +46,16 @@ export async function startVault(vars: Record<string, string> = {}): Promise<Vau
 			throw error;
 		},
 	);
+	// The fixtures' API calls go through Prism holding the vault to the document it serves; the
+	// browser talks to the vault directly (the pages are not part of the API document).
+	const documentFile = `${STATE_DIR}/openapi.json`;
+	writeFileSync(documentFile, await (await fetch(`${server.url}/openapi.json`)).text());
+	const proxy = await startValidatingProxy(documentFile, server.url);
 	const token: Vault["token"] = (sub, scope, employee) => mintDevToken(root, { sub, scope, ...employee });
 	const caller =
 		(bearer: Promise<string>): ApiCall =>
 		async <T>(method: string, path: string, body?: unknown) => {
-			const response = await fetch(`${server.url}${path}`, {
+			const response = await fetch(`${proxy.url}${path}`, {
 				method,
 				headers: { Authorization: `Bearer ${await bearer}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
 				body: body === undefined ? undefined : JSON.stringify(body),
@@ -57,11 +66,13 @@ export async function startVault(vars: Record<string, string> = {}): Promise<Vau
 	return {
 		...server,
 		stop: () => {
+			proxy.stop();
 			server.stop();
 			void telephony.simulator?.close();
 			void oidc.close();
 		},
 		oidc,
+		responseViolations: proxy.responseViolations,
 		telephonyControl: telephony.simulator?.url ?? null,
 		token,
 		serviceCall: caller(token("e2e-fixtures", "records:write records:read")),

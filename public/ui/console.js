@@ -137,7 +137,8 @@ function policyActions(policy) {
 	if (policy.layer === "default") return edit;
 	const remove = el("button", { type: "button", "aria-label": `Remove ${name}` }, "Remove");
 	remove.addEventListener("click", async () => {
-		const answer = await api("DELETE", layerPath(policy.layer, policy.target, policy.target_issuer));
+		// If-Match with the version shown: a layer changed since is not removed unseen (412).
+		const answer = await api("DELETE", layerPath(policy.layer, policy.target, policy.target_issuer), undefined, { "If-Match": `"${policy.version}"` });
 		say(answer.ok ? `Removed the ${name} layer.` : problemText(answer));
 		await loaders.policies?.();
 	});
@@ -205,14 +206,14 @@ policyForm.addEventListener("submit", async (event) => {
 		body[field] = raw === "" ? null : Number(raw);
 	}
 	const path = layerPath(layer, target, editingIssuer);
-	// If-Match (RFC 9110 §13.1.1) with the version read: never overwrite a change made since, and a
-	// new layer ("0": none yet) never replaces one that exists.
-	const answer = await api("PUT", path, body, { "If-Match": `"${editingVersion ?? 0}"` });
+	// If-Match (RFC 9110 §13.1.1) with the version read: never overwrite a change made since; and
+	// If-None-Match: * (§13.1.2) for a new layer, so it never replaces one that exists.
+	const answer = await api("PUT", path, body, editingVersion === null ? { "If-None-Match": "*" } : { "If-Match": `"${editingVersion}"` });
 	if (answer.status === 422 && Array.isArray(answer.problem?.errors)) {
 		say("The layer was not saved: see the fields marked below.");
 		return showPolicyErrors(answer.problem.errors);
 	}
-	if (answer.status === 409) {
+	if (answer.status === 409 || answer.status === 412) {
 		const policies = await loadPolicies();
 		if (policies === null) return;
 		const stored = policies.find((policy) => policy.layer === layer && policy.target === (layer === "default" ? "" : target));
@@ -240,7 +241,7 @@ byId("effective-form", HTMLFormElement).addEventListener("submit", async (event)
 	const answer = await api("GET", `/v1/policies/effective?${query}`);
 	if (!answer.ok) return result.replaceChildren(el("p", { class: "problem" }, problemText(answer)));
 	/** @param {Record<string, unknown>} rule */
-	const row = (rule) => [String(rule.kind), String(rule.limit), duration(Number(rule.windowSeconds)), `${rule.layer}${rule.target ? ` ${rule.target}` : ""}`];
+	const row = (rule) => [String(rule.kind), String(rule.limit), duration(Number(rule.window_seconds)), `${rule.layer}${rule.target ? ` ${rule.target}` : ""}`];
 	result.replaceChildren(
 		table(`Enforced for ${subject}`, ["Limit", "Reveals", "Per", "From layer"], answer.body.enforced.map(row)),
 		answer.body.shadow.length

@@ -6,7 +6,8 @@ interface Operation {
 	parameters?: { name: string; in: string; required?: boolean; description?: string }[];
 	requestBody?: { content?: Record<string, { schema?: unknown }> };
 	responses?: Record<string, { description?: string }>;
-	security?: unknown[];
+	security?: Record<string, string[]>[];
+	operationId?: string;
 }
 
 interface OpenApiDocument {
@@ -16,6 +17,14 @@ interface OpenApiDocument {
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/** Which scopes the call needs, from its security requirement; a public call says so. */
+function scopesLine(op: Operation): string {
+	const scopes = (op.security ?? []).flatMap((requirement) => Object.values(requirement).flat());
+	if (op.security?.length === 0) return "Public: no token.";
+	if (scopes.length === 0) return "Needs a bearer token.";
+	return `Scope: ${scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(" or ")}${op.operationId ? ` · operationId <code>${escapeHtml(op.operationId)}</code>` : ""}`;
+}
 
 function operation(method: string, path: string, op: Operation): string {
 	const params = (op.parameters ?? [])
@@ -30,6 +39,7 @@ function operation(method: string, path: string, op: Operation): string {
 		.join("");
 	return `<section><h3><code>${method.toUpperCase()} ${escapeHtml(path)}</code></h3>
 <p>${escapeHtml(op.summary ?? "")}</p>
+<p>${scopesLine(op)}</p>
 ${params ? `<h4>Parameters</h4><ul>${params}</ul>` : ""}
 ${body ? `<h4>Body</h4><pre>${escapeHtml(JSON.stringify(body, null, 2))}</pre>` : ""}
 <h4>Responses</h4><ul>${responses}</ul></section>`;

@@ -21,8 +21,9 @@ export type Admits = Partial<Record<Principal["kind"], Scope[]>>;
  * Authenticates the bearer token and checks it against `admits`. The caller learns only 401
  * (who are you) or 403 (not allowed), with RFC 6750 §3 challenges; the precise reason is logged.
  */
-export function authorize(admits: Admits): MiddlewareHandler<AppEnv> {
-	return async (c, next) => {
+export function authorize(admits: Admits): MiddlewareHandler<AppEnv> & { admits: Admits } {
+	// `admits` rides on the handler so the OpenAPI document states each operation's scopes from it.
+	const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
 		const issuers = trustedIssuers(trustedIssuersConfig(c.env));
 		const header = c.req.header("Authorization");
 		const assertion = c.req.header(ACCESS_HEADER);
@@ -38,12 +39,13 @@ export function authorize(admits: Admits): MiddlewareHandler<AppEnv> {
 		} catch (error) {
 			if (error instanceof IssuerUnavailableError) {
 				console.error(JSON.stringify({ event: "issuer_unavailable", issuer: error.issuer }));
-				throw new ProblemError("dependency-unavailable", { detail: "The token issuer's keys could not be fetched." });
+				throw new ProblemError("dependency-unavailable", { detail: "The token issuer's keys could not be fetched; try again shortly." });
 			}
 			if (!(error instanceof TokenRejectedError)) throw error;
 			console.warn(JSON.stringify({ event: "auth_rejected", reason: error.reason, claim: error.claim, path: c.req.path }));
 			throw new ProblemError("unauthorized", {
-				detail: "A valid bearer token is required.",
+				// One text for every reason: the caller never learns which check failed.
+				detail: "A valid bearer token is required: send Authorization: Bearer with a current token from a trusted issuer (get a new one if it expired).",
 				headers: { "WWW-Authenticate": error.reason === "missing" ? `Bearer ${REALM}` : `Bearer ${REALM}, error="invalid_token"` },
 			});
 		}
@@ -58,6 +60,7 @@ export function authorize(admits: Admits): MiddlewareHandler<AppEnv> {
 		c.set("principal", principal);
 		await next();
 	};
+	return Object.assign(middleware, { admits });
 }
 
 /**

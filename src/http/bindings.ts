@@ -13,7 +13,10 @@ export function requireBindings(): MiddlewareHandler<AppEnv> {
 		const missing = REQUIRED.find((name) => !c.env[name]);
 		if (missing) {
 			console.error(JSON.stringify({ event: "binding_missing", binding: missing }));
-			throw new ProblemError("configuration-unavailable", { detail: `The ${missing} binding is missing.`, extensions: { variable: missing } });
+			throw new ProblemError("configuration-unavailable", {
+				detail: `The ${missing} binding is missing: ops must add it to wrangler.toml and deploy again.`,
+				extensions: { variable: missing },
+			});
 		}
 		await next();
 	};

@@ -11,7 +11,10 @@ export function limitBody(): MiddlewareHandler<AppEnv> {
 		return bodyLimit({
 			maxSize,
 			onError: () => {
-				throw new ProblemError("payload-too-large", { detail: `Request bodies are limited to ${maxSize} bytes.`, extensions: { max_bytes: maxSize } });
+				throw new ProblemError("payload-too-large", {
+					detail: `Request bodies are limited to ${maxSize} bytes: split a batch into smaller ones.`,
+					extensions: { max_bytes: maxSize },
+				});
 			},
 		})(c, next);
 	};

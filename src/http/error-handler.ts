@@ -4,6 +4,7 @@ import { DecryptionFailedError, UnknownKeyIdError } from "../crypto/errors";
 import { raiseKeyMissingAlert } from "../detection/key-missing-alert";
 import { classifyD1Error, StorageUnavailableError } from "../storage/d1-errors";
 import type { AppEnv } from "./app-env";
+import { allowedMethods, type RouteEntry } from "./method-not-allowed";
 import { ProblemError, problemResponse } from "./problem";
 import type { ProblemSlug } from "./problem-types";
 
@@ -24,7 +25,9 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
 	if (error instanceof ProblemError) return problemResponse(error);
 	if (error instanceof HTTPException && STATUS_SLUGS[error.status]) {
 		return problemResponse(
-			new ProblemError(STATUS_SLUGS[error.status] as ProblemSlug, { detail: error.status === 400 ? "The request could not be read." : undefined }),
+			new ProblemError(STATUS_SLUGS[error.status] as ProblemSlug, {
+				detail: error.status === 400 ? "The request could not be read: check its headers and body against /openapi.json and send it again." : undefined,
+			}),
 		);
 	}
 	if (error instanceof UnknownKeyIdError) {
@@ -32,24 +35,49 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
 		raiseKeyMissingAlert(c.env, c.executionCtx, error.keyId, c.req.path, Date.now());
 		return problemResponse(
 			new ProblemError("key-unavailable", {
-				detail: `The record is encrypted under key id ${error.keyId}, which is not in VAULT_KEYRING.`,
+				detail: `The record is encrypted under key id ${error.keyId}, which is not in VAULT_KEYRING. Ops are alerted and must restore that key; try again after.`,
 				extensions: { key_id: error.keyId },
 			}),
 		);
 	}
 	if (error instanceof DecryptionFailedError) {
 		console.error(JSON.stringify({ event: "decryption_failed", record_id: error.recordId, field: error.field }));
-		return problemResponse(new ProblemError("internal-error", { detail: "Stored record data failed to authenticate." }));
+		return problemResponse(
+			new ProblemError("internal-error", {
+				detail: "Stored record data failed to authenticate; nothing was revealed. Report it to ops: the record may have been tampered with.",
+			}),
+		);
 	}
 	if (classifyD1Error(error) instanceof StorageUnavailableError) {
 		// Storage is down or overloaded: fail closed, and say so as a 503 the client may retry.
 		console.error(JSON.stringify({ event: "storage_unavailable", name: error.name, message: error.message, path: c.req.path }));
-		return problemResponse(new ProblemError("dependency-unavailable", { detail: "Storage is unavailable; nothing was changed or revealed." }));
+		return problemResponse(
+			new ProblemError("dependency-unavailable", { detail: "Storage is unavailable; nothing was changed or revealed. Try again shortly." }),
+		);
 	}
 	console.error(JSON.stringify({ event: "unhandled_error", name: error.name, message: error.message, path: c.req.path }));
-	return problemResponse(new ProblemError("internal-error"));
+	return problemResponse(
+		new ProblemError("internal-error", {
+			detail: "The vault failed unexpectedly; nothing about the request is echoed. Try again; if it persists, tell ops the time of the call.",
+		}),
+	);
 }
 
-export function handleNotFound(): Response {
-	return problemResponse(new ProblemError("not-found"));
+/**
+ * Unmatched requests: a path some route answers under another method is a 405 with Allow; any
+ * other is a 404. `routes` is read per request (cheap, and complete once the app is built).
+ */
+export function handleNotFound(routes: () => readonly RouteEntry[]) {
+	return (c: Context<AppEnv>): Response => {
+		const allow = allowedMethods(routes(), c.req.path);
+		if (allow.length > 0) {
+			return problemResponse(
+				new ProblemError("method-not-allowed", {
+					detail: `${c.req.method} is not answered here; use one of ${allow.join(", ")} (see /openapi.json).`,
+					headers: { Allow: allow.join(", ") },
+				}),
+			);
+		}
+		return problemResponse(new ProblemError("not-found", { detail: "No such path; /openapi.json lists every operation." }));
+	};
 }

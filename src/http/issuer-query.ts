@@ -25,7 +25,7 @@ export function layerIssuer(issuers: IssuerDirectory, layer: string, named: stri
 	if (layer === "employee") return issuerOf(issuers, named);
 	if (named === undefined) return "";
 	throw new ProblemError("validation-failed", {
-		detail: "Only employee layers name an issuer.",
+		detail: "Only employee layers name an issuer: drop `issuer` for a role or depot layer.",
 		extensions: { errors: [{ pointer: "/issuer", code: "custom", message: "only employee layers take an issuer" }] },
 	});
 }

@@ -1,14 +1,45 @@
 import { z } from "@hono/zod-openapi";
 
-/** RFC 9457 problem details, the body of every error response. */
+const FieldErrorSchema = z
+	.object({
+		pointer: z.string().openapi({ description: "JSON Pointer (RFC 6901) to the field, in the body or the query (`/issuer`).", example: "/contact/phone" }),
+		code: z.string().openapi({ description: "What is wrong, stable: zod's issue code, or `invalid_value`, `custom`.", example: "invalid_format" }),
+		message: z.string().openapi({ description: "In the vault's own words; never the submitted value." }),
+	})
+	.openapi("FieldError");
+
+/**
+ * RFC 9457 problem details, the body of every error response, with every extension member (§3.2)
+ * the vault sends. Which ones a problem carries depends on its `type` (GET the type URI to read it).
+ */
 export const ProblemSchema = z
 	.object({
-		type: z.string().openapi({ example: "/problems/validation-failed" }),
+		type: z
+			.string()
+			.openapi({ description: "A stable URI reference, relative to the vault; `GET` it for the description.", example: "/problems/validation-failed" }),
 		title: z.string(),
-		status: z.number().int(),
-		detail: z.string().optional(),
-		errors: z.array(z.object({ pointer: z.string(), code: z.string(), message: z.string() })).optional(),
-		variable: z.string().optional().openapi({ description: "The configuration variable at fault (503 only)." }),
+		status: z.number().int().min(400).max(599),
+		detail: z.string().optional().openapi({ description: "What happened to this request and what to do next." }),
+		instance: z.string().optional().openapi({ description: "A URI reference for this occurrence, where there is one." }),
+		errors: z.array(FieldErrorSchema).optional().openapi({ description: "`validation-failed` (422): each offending field." }),
+		variable: z
+			.string()
+			.optional()
+			.openapi({ description: "`configuration-unavailable` (503), `telephony-misconfigured` (502): the configuration variable or secret at fault." }),
+		limit: z.string().optional().openapi({
+			description:
+				"`quota-exceeded` (429): the limit reached (`burst`, `daily`, `distinct`, `lookup_burst`, `lookup_daily`, `misses`); `too-many-refusals`: `refusals`.",
+		}),
+		reason: z
+			.string()
+			.nullable()
+			.optional()
+			.openapi({ description: "`purpose-not-allowed` (403): `purpose_not_for_principal`, `party_not_in_purpose` or `field_not_in_purpose`." }),
+		max_bytes: z.number().int().optional().openapi({ description: "`payload-too-large` (413): the configured body limit in bytes." }),
+		key_id: z.string().optional().openapi({ description: "`key-unavailable` (500): the key id the record is wrapped under that VAULT_KEYRING lacks." }),
+		parameter: z.string().optional().openapi({ description: "`bad-request` (400), `precondition-*` (412, 428): the header or query parameter at fault." }),
+		provider: z.string().optional().openapi({ description: "`telephony-*`: the privacy-number provider." }),
+		provider_code: z.string().optional().openapi({ description: "`telephony-refused` (502): the provider's own reason code, where it gave one." }),
 	})
 	.openapi("Problem");
 

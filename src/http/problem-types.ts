@@ -34,6 +34,21 @@ export const problemTypes = {
 	suspended: { status: 423, title: "Suspended", description: "Reveals are suspended for this principal; ops must reinstate it." },
 	"not-found": { status: 404, title: "Not found", description: "No such resource." },
 	conflict: { status: 409, title: "Conflict", description: "The request conflicts with the current state of the resource." },
+	"method-not-allowed": {
+		status: 405,
+		title: "Method not allowed",
+		description: "The path exists but does not answer this method; the Allow header lists the methods it does answer.",
+	},
+	"precondition-failed": {
+		status: 412,
+		title: "Precondition failed",
+		description: "If-Match (or If-None-Match) does not hold for the resource as it is now; read it again and retry with its current ETag.",
+	},
+	"precondition-required": {
+		status: 428,
+		title: "Precondition required",
+		description: "Changing this resource needs If-Match with the ETag you read, so that no change made since is lost (RFC 6585 §3).",
+	},
 	"record-erased": { status: 410, title: "Record erased", description: "The record was erased; its contact data can never be decrypted again." },
 	"payload-too-large": { status: 413, title: "Payload too large", description: "The request body is larger than the configured limit." },
 	"unsupported-media-type": { status: 415, title: "Unsupported media type", description: "Request bodies must be application/json." },

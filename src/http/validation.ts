@@ -52,7 +52,7 @@ export function validationFailed(error: z.ZodError): ProblemError {
 /** The 422 problem for field errors, whether a schema or a rule beyond it found them. */
 export function fieldsFailed(errors: FieldError[]): ProblemError {
 	return new ProblemError("validation-failed", {
-		detail: `${errors.length} field${errors.length === 1 ? "" : "s"} failed validation: ${[...new Set(errors.map((e) => e.pointer || "/"))].join(", ")}.`,
+		detail: `${errors.length} field${errors.length === 1 ? "" : "s"} failed validation: ${[...new Set(errors.map((e) => e.pointer || "/"))].join(", ")}. Correct them as errors says and send again.`,
 		extensions: { errors },
 	});
 }

@@ -95,7 +95,9 @@ function evaluate(rule: Rule, state: LimiterState, recordId: string, now: number
  * grants and probes.
  */
 export function decide(state: LimiterState, ask: LimiterAsk, policy: EffectivePolicy, now: number): Decision {
-	const base = { shadowRefusals: [], alerts: [], usage: [], suspend: null, retryAfterSeconds: null } satisfies Partial<Decision>;
+	// Every answer carries the principal's standing (RateLimit fields on refusals too): a refusal
+	// decided before the rules are weighed consumes nothing, so it reports where the rules stand.
+	const base = { shadowRefusals: [], alerts: [], usage: standing(state, policy, now), suspend: null, retryAfterSeconds: null } satisfies Partial<Decision>;
 	// A honeytoken touched is news even from someone already suspended: it shows a leaked list in use.
 	if (ask.honeytoken) {
 		return {

@@ -258,18 +258,20 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		policy: EffectivePolicy,
 		actor: AuditActor,
 		event: AuditEvent,
-	): { audit: RefusalAudit; retryAfterSeconds: number | null } {
+	): { audit: RefusalAudit; retryAfterSeconds: number | null; standing: RuleStanding[] } {
 		const now = Date.now();
 		const result = this.ctx.storage.transactionSync(() => {
 			const counted = countRefusal(this.activity(), policy.activity, now);
 			this.ctx.storage.kv.put(ACTIVITY_KEY, counted.next);
 			this.raise(counted.alerts, now, false, actor);
+			// Where the reveal rules stand, for the refusal's RateLimit fields: read in this same call.
+			const current = standing(this.read(), policy, now);
 			if (counted.withinBudget) {
 				this.outbox.add(event);
-				return { audit: "entry" as const, retryAfterSeconds: null };
+				return { audit: "entry" as const, retryAfterSeconds: null, standing: current };
 			}
 			this.summarize({ kind: "refusals.summarized", actor, counts: { [reason]: 1 }, recordIds: recordId ? [recordId] : [] }, now);
-			return { audit: "summarized" as const, retryAfterSeconds: counted.retryAfterSeconds };
+			return { audit: "summarized" as const, retryAfterSeconds: counted.retryAfterSeconds, standing: current };
 		});
 		this.scheduleFlush(now);
 		return result;

@@ -3,13 +3,26 @@ import { ActivityStore } from "../audit/activity-store";
 import { actorOf } from "../audit/actor";
 import { issuerOf, layerIssuer } from "../http/issuer-query";
 import { jsonBody } from "../http/json-body";
-import { authenticatedErrors, bodyErrors, conflict, jsonBodyOf, jsonResponse, notFound, unprocessable } from "../http/openapi-responses";
+import { etagHeader, ifMatchRequest } from "../http/openapi-headers";
+import { authenticatedErrors, bodyErrors, conflict, jsonBodyOf, jsonResponse, problem, unprocessable } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
+import { checkPreconditions } from "../http/preconditions";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { listPrincipals } from "./employee-listing";
 import { reachLimiter } from "./limiter-client";
-import { DAY_SECONDS, type LayerInput, layerErrors, type PolicyLayer, type PolicyRow, resolvePolicy } from "./policy";
+import {
+	DAY_SECONDS,
+	type LayerInput,
+	layerErrors,
+	POLICY_LAYERS,
+	POLICY_MODES,
+	type PolicyLayer,
+	type PolicyRow,
+	type Rule,
+	type RuleKind,
+	resolvePolicy,
+} from "./policy";
 import { forgetCachedPolicies } from "./policy-store";
 import {
 	EffectiveQuery,
@@ -26,6 +39,27 @@ import {
 import { StandingView, standingView } from "./standing-view";
 
 const ops = opsOnly();
+
+/** One resolved rule on the wire: snake_case like every other member. */
+const RuleView = z
+	.object({
+		kind: z.string().openapi({ description: "`burst`, `daily`, `distinct`; under `activity`: `lookup_burst`, `lookup_daily`, `misses`, `refusals`." }),
+		limit: z.number().int(),
+		window_seconds: z.number().int(),
+		mode: z.enum(POLICY_MODES),
+		layer: z.enum(POLICY_LAYERS).openapi({ description: "The layer the rule comes from." }),
+		target: z.string(),
+	})
+	.openapi("PolicyRule");
+
+const ruleView = (rule: Rule<RuleKind>) => ({
+	kind: rule.kind,
+	limit: rule.limit,
+	window_seconds: rule.windowSeconds,
+	mode: rule.mode,
+	layer: rule.layer,
+	target: rule.target,
+});
 
 export const policyRoutes = createRouter();
 
@@ -53,11 +87,11 @@ policyRoutes.openapi(
 			200: jsonResponse(
 				"Enforced rules, report-only rules evaluated beside them, and the ring threshold.",
 				z.object({
-					enforced: z.array(z.record(z.string(), z.unknown())),
-					shadow: z.array(z.record(z.string(), z.unknown())),
-					activity: z.object({ enforced: z.array(z.record(z.string(), z.unknown())), shadow: z.array(z.record(z.string(), z.unknown())) }),
-					ring_threshold: z.number(),
-					depot_daily_budget: z.number(),
+					enforced: z.array(RuleView),
+					shadow: z.array(RuleView),
+					activity: z.object({ enforced: z.array(RuleView), shadow: z.array(RuleView) }),
+					ring_threshold: z.number().int(),
+					depot_daily_budget: z.number().int(),
 				}),
 			),
 			...authenticatedErrors,
@@ -73,9 +107,9 @@ policyRoutes.openapi(
 		const effective = resolvePolicy(await services.policyStore.all(), principal);
 		return c.json(
 			{
-				enforced: effective.enforced,
-				shadow: effective.shadow,
-				activity: effective.activity,
+				enforced: effective.enforced.map(ruleView),
+				shadow: effective.shadow.map(ruleView),
+				activity: { enforced: effective.activity.enforced.map(ruleView), shadow: effective.activity.shadow.map(ruleView) },
 				ring_threshold: effective.ringThreshold,
 				depot_daily_budget: effective.depotDailyBudget,
 			},
@@ -84,10 +118,29 @@ policyRoutes.openapi(
 	},
 );
 
+/** A layer's strong ETag (RFC 9110 §8.8.3): its version, which every change increments. */
+const layerTag = (row: Pick<PolicyRow, "version">) => `"${row.version}"`;
+
+const preconditionsOf = (c: { req: { header(name: string): string | undefined } }) => ({
+	ifMatch: c.req.header("If-Match"),
+	ifNoneMatch: c.req.header("If-None-Match"),
+});
+
 /**
- * Writes one layer. Optimistic concurrency: `If-Match` with the version read (RFC 9110 §13.1.1)
- * makes a change conditional; without it the write still cannot interleave with another. An
- * employee layer names its employee by the pair (issuer, subject).
+ * Another change landed between the read and the conditional write: for a request that named the
+ * version it read, its precondition no longer holds (412); for a creation, the layer now exists (409).
+ */
+function lostRace(conditional: boolean): ProblemError {
+	return conditional
+		? new ProblemError("precondition-failed", { detail: "Another change to this layer landed first; read it again and retry with its new ETag." })
+		: new ProblemError("conflict", { detail: "The layer was created meanwhile; read it and change it with If-Match." });
+}
+
+/**
+ * Writes one layer. Changing a layer that exists needs `If-Match` with the ETag read (RFC 9110
+ * §13.1.1, 428 without it, 412 when it does not match), so no change made since is overwritten
+ * unseen; creating one needs nothing, or `If-None-Match: *` to be sure it is new. An employee
+ * layer names its employee by the pair (issuer, subject).
  */
 async function putLayer(
 	c: Parameters<Parameters<typeof policyRoutes.openapi>[1]>[0],
@@ -114,14 +167,11 @@ async function putLayer(
 	if (errors.length > 0) throw new ProblemError("validation-failed", { detail: "The layer breaks a policy rule; see errors.", extensions: { errors } });
 	const principal = c.get("principal");
 	if (layer === "employee" && target === principal.subject && targetIssuer === principal.issuer) {
-		throw new ProblemError("forbidden", { detail: "Nobody sets their own limits." });
+		throw new ProblemError("forbidden", { detail: "Nobody sets their own limits: another operator must make this change." });
 	}
 	const store = c.var.services.policyStore;
 	const current = await store.get(layer, targetIssuer, target);
-	const ifMatch = c.req.header("If-Match")?.replace(/^W\//, "").replace(/"/g, "");
-	if (ifMatch !== undefined && ifMatch !== String(current?.version ?? 0)) {
-		throw new ProblemError("conflict", { detail: `The layer is at version ${current?.version ?? 0}; read it again and retry.` });
-	}
+	const { conditional } = checkPreconditions(preconditionsOf(c), current ? layerTag(current) : null, "GET of this layer's path");
 	const now = Date.now();
 	const row: PolicyRow = {
 		layer,
@@ -143,20 +193,69 @@ async function putLayer(
 		[store.upsert(row, current?.version ?? 0)],
 		{ onlyIfChanged: true },
 	);
-	if ((results[0]?.meta.changes ?? 0) === 0)
-		throw new ProblemError("conflict", { detail: "Another change to this layer landed first; read it again and retry." });
+	if ((results[0]?.meta.changes ?? 0) === 0) throw lostRace(conditional);
 	forgetCachedPolicies();
-	c.header("ETag", `"${row.version}"`);
+	c.header("ETag", layerTag(row));
 	return c.json(row, current ? 200 : 201);
 }
 
-const putResponses = {
-	200: jsonResponse("Changed; effective within seconds on every isolate.", PolicyView),
-	201: jsonResponse("Created.", PolicyView),
-	...bodyErrors,
-	...authenticatedErrors,
-	...conflict("If-Match did not match, or another change landed first."),
+const preconditionErrors = {
+	412: problem("If-Match (or If-None-Match) does not hold: the layer changed since it was read, or does not exist. Read it again and retry with its ETag."),
+	428: problem("The layer exists and the request has no If-Match: send the ETag read from GET of the layer, or `*`."),
 } as const;
+
+const putResponses = {
+	200: { ...jsonResponse("Changed; effective within seconds on every isolate.", PolicyView), headers: etagHeader },
+	201: { ...jsonResponse("Created.", PolicyView), headers: etagHeader },
+	...bodyErrors,
+	400: problem("Malformed JSON, or a malformed If-Match or If-None-Match header."),
+	...authenticatedErrors,
+	...conflict("The layer was created by another request meanwhile (a PUT without If-Match that meant to create it)."),
+	...preconditionErrors,
+	...unprocessable("The body, path or `issuer` fails validation, or the layer breaks a policy rule; `errors` names each field."),
+} as const;
+
+/** Reads one layer with its ETag, the version a change names in If-Match. */
+async function getLayer(c: Parameters<Parameters<typeof policyRoutes.openapi>[1]>[0], layer: PolicyLayer, targetIssuer: string, target: string) {
+	const row = await c.var.services.policyStore.get(layer, targetIssuer, target);
+	if (!row) throw new ProblemError("not-found", { detail: "No such layer: GET /v1/policies lists the layers there are, and PUT creates one." });
+	c.header("ETag", layerTag(row));
+	return c.json(row, 200);
+}
+
+const getResponses = {
+	200: { ...jsonResponse("The layer, as stored.", PolicyView), headers: etagHeader },
+	...authenticatedErrors,
+	404: problem("No such layer."),
+} as const;
+
+policyRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/default",
+		summary: "The default layer, with its ETag",
+		tags: ["ops"],
+		middleware: [ops] as const,
+		responses: getResponses,
+	}),
+	(c) => getLayer(c as never, "default", "", ""),
+);
+
+policyRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/{layer}/{target}",
+		summary: "One role, depot or employee layer, with its ETag",
+		tags: ["ops"],
+		middleware: [ops] as const,
+		request: { params: LayerParams, query: LayerIssuerQuery },
+		responses: { ...getResponses, ...unprocessable("Bad layer, target or `issuer`; `errors` names each.") },
+	}),
+	(c) => {
+		const { layer, target } = c.req.valid("param");
+		return getLayer(c as never, layer, layerIssuer(c.var.services.issuers, layer, c.req.valid("query").issuer), target) as never;
+	},
+);
 
 policyRoutes.openapi(
 	createRoute({
@@ -165,7 +264,7 @@ policyRoutes.openapi(
 		summary: "Set the default layer",
 		tags: ["ops"],
 		middleware: [ops, jsonBody()] as const,
-		request: { body: jsonBodyOf(PolicyInput) },
+		request: { headers: ifMatchRequest, body: jsonBodyOf(PolicyInput) },
 		responses: putResponses,
 	}),
 	(c) => putLayer(c as never, "default", "", "", c.req.valid("json")),
@@ -178,7 +277,7 @@ policyRoutes.openapi(
 		summary: "Create or change a role, depot or employee layer",
 		tags: ["ops"],
 		middleware: [ops, jsonBody()] as const,
-		request: { params: LayerParams, query: LayerIssuerQuery, body: jsonBodyOf(PolicyInput) },
+		request: { params: LayerParams, query: LayerIssuerQuery, headers: ifMatchRequest, body: jsonBodyOf(PolicyInput) },
 		responses: putResponses,
 	}),
 	(c) => {
@@ -195,8 +294,15 @@ policyRoutes.openapi(
 		summary: "Remove a role, depot or employee layer (the default layer stays)",
 		tags: ["ops"],
 		middleware: [ops] as const,
-		request: { params: LayerParams, query: LayerIssuerQuery },
-		responses: { 204: { description: "Removed." }, ...authenticatedErrors, ...notFound, ...conflict("Changed meanwhile; retry.") },
+		request: { params: LayerParams, query: LayerIssuerQuery, headers: ifMatchRequest },
+		responses: {
+			204: { description: "Removed." },
+			400: problem("A malformed If-Match header."),
+			...authenticatedErrors,
+			404: problem("No such layer."),
+			...preconditionErrors,
+			...unprocessable("Bad layer, target or `issuer`; `errors` names each."),
+		},
 	}),
 	async (c) => {
 		const { layer, target } = c.req.valid("param");
@@ -204,7 +310,8 @@ policyRoutes.openapi(
 		const targetIssuer = layerIssuer(services.issuers, layer, c.req.valid("query").issuer);
 		const store = services.policyStore;
 		const current = await store.get(layer, targetIssuer, target);
-		if (!current) throw new ProblemError("not-found", { detail: "No such layer." });
+		if (!current) throw new ProblemError("not-found", { detail: "No such layer: GET /v1/policies lists the layers there are." });
+		checkPreconditions(preconditionsOf(c), layerTag(current), "GET of this layer's path");
 		const principal = c.get("principal");
 		const { results } = await services.audit.appendWith(
 			{
@@ -217,7 +324,7 @@ policyRoutes.openapi(
 			[store.delete(layer, targetIssuer, target, current.version)],
 			{ onlyIfChanged: true },
 		);
-		if ((results[0]?.meta.changes ?? 0) === 0) throw new ProblemError("conflict", { detail: "The layer changed meanwhile; read it again and retry." });
+		if ((results[0]?.meta.changes ?? 0) === 0) throw lostRace(true);
 		forgetCachedPolicies();
 		return c.body(null, 204);
 	},
@@ -300,7 +407,12 @@ employeeRoutes.openapi(
 		tags: ["ops"],
 		middleware: [ops] as const,
 		request: { params: SubjectParam, query: StatusQuery },
-		responses: { 200: jsonResponse("Status and usage.", StatusView), ...authenticatedErrors, ...unprocessable("Bad kind, role or depot.") },
+		responses: {
+			200: jsonResponse("Status and usage.", StatusView),
+			...authenticatedErrors,
+			404: problem("The vault has never seen this principal: no audit entry, no status row, no limiter state."),
+			...unprocessable("Bad kind, role, depot or `issuer`; `errors` names each."),
+		},
 	}),
 	async (c) => {
 		const { subject } = c.req.valid("param");
@@ -309,7 +421,7 @@ employeeRoutes.openapi(
 		const issuer = issuerOf(services.issuers, query.issuer);
 		// The policy depends on role and depot, which only tokens carry: take them from the query, or
 		// from the principal's latest audit entry.
-		const seen = query.kind === "employee" && !query.role ? await new ActivityStore(c.env.DB).latestOf({ issuer, subject }) : null;
+		const [seen, rows] = await Promise.all([new ActivityStore(c.env.DB).latestOf({ issuer, subject }), services.statuses.ofPrincipals([{ issuer, subject }])]);
 		const role = query.kind === "service" ? null : (query.role ?? seen?.role ?? null);
 		const depot = query.kind === "service" ? null : (query.depot ?? seen?.depot ?? null);
 		const policy = resolvePolicy(
@@ -319,6 +431,13 @@ employeeRoutes.openapi(
 				: { kind: "employee", issuer, subject, role: role ?? undefined, depot: depot ?? undefined },
 		);
 		const status = await reachLimiter(() => services.limiter({ kind: query.kind, issuer, subject }).status(policy));
+		// A principal the vault has never seen (no audit entry, no status row, nothing in its limiter)
+		// is a 404, not a row of zeros: a mistyped subject must not read as an idle employee.
+		if (!seen && rows.length === 0 && status.suspension === null && status.grantsLast24h === 0 && status.probesLastHour === 0) {
+			throw new ProblemError("not-found", {
+				detail: `No ${query.kind} ${subject} of this issuer has been seen: check the subject, \`kind\` and \`issuer\`, or GET /v1/employees for those there are.`,
+			});
+		}
 		return c.json(
 			{
 				subject,
@@ -361,7 +480,8 @@ for (const action of ["suspend", "reinstate"] as const) {
 			const principal = c.get("principal");
 			const services = c.var.services;
 			const issuer = issuerOf(services.issuers, query.issuer);
-			if (subject === principal.subject && issuer === principal.issuer) throw new ProblemError("forbidden", { detail: "Nobody changes their own status." });
+			if (subject === principal.subject && issuer === principal.issuer)
+				throw new ProblemError("forbidden", { detail: "Nobody changes their own status: another operator must make this change." });
 			const limiter = services.limiter({ kind, issuer, subject });
 			const current = (await reachLimiter(() => limiter.status())).suspension;
 			const now = Date.now();

@@ -8,7 +8,10 @@ const anyone = authorize({ service: [...SCOPES], employee: [...SCOPES] });
 
 const PrincipalView = z
 	.object({
-		kind: z.enum(["service", "employee"]),
+		kind: z.enum(["service", "employee", "ops"]).openapi({
+			description:
+				"`ops` for an operator (a token with the `ops` scope, or a Cloudflare Access session), `service` for a courier service, `employee` for depot staff.",
+		}),
 		subject: z.string(),
 		issuer: z.string(),
 		scopes: z.array(z.string()),
@@ -33,7 +36,8 @@ principalRoutes.openapi(
 		const principal = c.get("principal");
 		return c.json(
 			{
-				kind: principal.kind,
+				// An operator is not a courier service, though both are non-employee tokens to the rules.
+				kind: principal.kind === "service" && principal.scopes.has("ops") ? ("ops" as const) : principal.kind,
 				subject: principal.subject,
 				issuer: principal.issuer,
 				scopes: [...principal.scopes].sort(),

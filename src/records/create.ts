@@ -56,7 +56,10 @@ export async function createOnce(
 	const companions = key === undefined ? [] : stores.idempotency.claim(principal, key, response, now);
 	const outcome = await stores.records.insert(built.records, companions, built.events);
 	if (outcome === "duplicate_record") {
-		throw new ProblemError("conflict", { detail: "A live record already exists for a shipment and party in this request; nothing was written." });
+		throw new ProblemError("conflict", {
+			detail:
+				"A live record already exists for a shipment and party in this request; nothing was written. Read it with GET /v1/records?shipment_id=, or erase it first.",
+		});
 	}
 	if (outcome === "companion_conflict" && key !== undefined) {
 		const stored = await stores.idempotency.find(principal, key, now);

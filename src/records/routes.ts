@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { actorOf } from "../audit/actor";
 import type { AuditEvent } from "../audit/entry";
@@ -7,6 +7,7 @@ import { phoneIndexCandidates } from "../crypto/blind-index";
 import type { AppEnv } from "../http/app-env";
 import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
+import { idempotencyKeyRequest, idempotentReplayedHeader } from "../http/openapi-headers";
 import { authenticatedErrors, bodyErrors, conflict, gone, jsonBodyOf, jsonResponse, notFound, problem, unprocessable } from "../http/openapi-responses";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
@@ -39,16 +40,16 @@ import { recordView } from "./view";
 
 const PHONE_LOOKUP_LIMIT = 100;
 
-const IdempotencyHeader = z.object({
-	"idempotency-key": z.string().optional().openapi({ description: "Retries with the same key and body return the first response; a different body is 422." }),
-});
-
 const writer = authorize({ service: ["records:write"] });
 const reader = authorize({ service: ["records:read"] });
 
 function live(record: StoredRecord | null): StoredRecord {
-	if (!record) throw new ProblemError("not-found", { detail: "No record with this id." });
-	if (record.erasedAt !== null) throw new ProblemError("record-erased");
+	if (!record)
+		throw new ProblemError("not-found", { detail: "No record with this id: check the id, or find records by shipment with GET /v1/records?shipment_id=." });
+	if (record.erasedAt !== null)
+		throw new ProblemError("record-erased", {
+			detail: "The record was erased (retention or erasure request); its contact data is gone. Create a new record if the shipment needs one.",
+		});
 	return record;
 }
 
@@ -73,9 +74,9 @@ recordRoutes.openapi(
 		summary: "Create one record",
 		tags: ["records"],
 		middleware: [writer, jsonBody()] as const,
-		request: { headers: IdempotencyHeader, body: jsonBodyOf(RecordInput) },
+		request: { headers: idempotencyKeyRequest, body: jsonBodyOf(RecordInput) },
 		responses: {
-			201: jsonResponse("Created; the body shows the masked view only.", RecordView),
+			201: { ...jsonResponse("Created; the body shows the masked view only.", RecordView), headers: idempotentReplayedHeader },
 			...bodyErrors,
 			...authenticatedErrors,
 			...conflict("A live record exists for this shipment and party."),
@@ -117,9 +118,9 @@ recordRoutes.openapi(
 		summary: "Create up to 1000 records, all or nothing",
 		tags: ["records"],
 		middleware: [writer, jsonBody()] as const,
-		request: { headers: IdempotencyHeader, body: jsonBodyOf(BatchInput) },
+		request: { headers: idempotencyKeyRequest, body: jsonBodyOf(BatchInput) },
 		responses: {
-			201: jsonResponse("All records created, ids in input order.", BatchCreated),
+			201: { ...jsonResponse("All records created, ids in input order.", BatchCreated), headers: idempotentReplayedHeader },
 			...bodyErrors,
 			...authenticatedErrors,
 			...conflict("A live record exists for a shipment and party of the batch; nothing was written."),
@@ -318,7 +319,8 @@ recordRoutes.openapi(
 		const { id } = c.req.valid("param");
 		const event = { kind: "record.erased", at: Date.now(), actor: actorOf(c.get("principal")), recordId: id, details: {} } as const;
 		const outcome = await c.var.services.records.erase(id, event);
-		if (outcome === "not_found") throw new ProblemError("not-found", { detail: "No record with this id." });
+		if (outcome === "not_found")
+			throw new ProblemError("not-found", { detail: "No record with this id: check the id, or find records by shipment with GET /v1/records?shipment_id=." });
 		return c.body(null, 204);
 	},
 );

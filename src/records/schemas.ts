@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { DEFAULT_RETENTION_MAX_DAYS } from "../config";
 import { normalizePhone } from "./phone";
 import { RECORD_ID_PATTERN } from "./record-id";
 
@@ -52,6 +53,8 @@ export const RecordInput = z
 				'The issuer of the courier\'s employee tokens, by alias or `iss` (DESIGN "Identity"). Without it, the issuer TRUSTED_ISSUERS marks for employees (else its first entry).',
 		}),
 		retention_days: z.number().int().min(1).max(3650).optional().openapi({
+			// The document states the default deployment's bound; the server checks the configured one.
+			maximum: DEFAULT_RETENTION_MAX_DAYS,
 			description:
 				"Days to keep the record (default RETENTION_DEFAULT_DAYS, 30; at most RETENTION_MAX_DAYS, 90). Once expired it reads as erased, and the retention job erases it.",
 			example: 30,

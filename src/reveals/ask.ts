@@ -5,7 +5,7 @@ import type { ContactField } from "../crypto/envelope";
 import { signRevealToken } from "../crypto/reveal-token";
 import type { SigningKey } from "../crypto/signing-key";
 import { ProblemError } from "../http/problem";
-import type { AskClass, Decision, LimiterAsk } from "../limits/decide";
+import type { AskClass, Decision, LimiterAsk, RuleUsage } from "../limits/decide";
 import type { EffectivePolicy } from "../limits/policy";
 import type { AskOutcome, RefusalAudit } from "../limits/principal-limiter";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
@@ -22,8 +22,16 @@ export interface AskDeps {
 	policy: Promise<EffectivePolicy>;
 	/** The principal's limiter object: decides and commits the decision and its audit entries (fails closed with 503). */
 	limiter: (ask: LimiterAsk, policy: EffectivePolicy, draft: AskDraft) => Promise<AskOutcome>;
-	/** A refusal decided before the limiter (no such record): counted against the refusal budget, its entry committed there. */
-	refuse: (reason: string, recordId: string, policy: EffectivePolicy, event: AuditEvent) => Promise<{ audit: RefusalAudit; retryAfterSeconds: number | null }>;
+	/**
+	 * A refusal decided before the limiter (no such record): counted against the refusal budget, its
+	 * entry committed there; `standing` is where the reveal rules stand, for the answer's RateLimit fields.
+	 */
+	refuse: (
+		reason: string,
+		recordId: string,
+		policy: EffectivePolicy,
+		event: AuditEvent,
+	) => Promise<{ audit: RefusalAudit; retryAfterSeconds: number | null; standing?: readonly RuleUsage[] }>;
 }
 
 export interface RevealAsk {
@@ -58,8 +66,9 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 			details: { purpose: ask.purpose, fields: ask.fields, reason: "record_not_found" },
 		};
 		const counted = await deps.refuse("record_not_found", ask.recordId, policy, denied);
-		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds);
-		throw new ProblemError("not-found", { detail: "No record with this id. Scan the parcel again to refresh your list." });
+		const standingHeaders = rateLimitHeaders(counted.standing ?? []);
+		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds, standingHeaders);
+		throw new ProblemError("not-found", { detail: "No record with this id. Scan the parcel again to refresh your list.", headers: standingHeaders });
 	}
 	const scope = revealScope(principal, record, ask.purpose, ask.fields);
 	const askClass: AskClass = scope.allowed ? "in_scope" : scope.reason === "not_assigned" ? "out_of_scope" : "purpose_mismatch";

@@ -82,8 +82,11 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 	const record = readOrFailed.value;
 	if (marked.outcome !== "redeemed") {
 		if (marked.audit === "summarized" && marked.outcome !== "suspended") throw refusalsProblem(marked.retryAfterSeconds);
-		if (marked.outcome === "suspended") throw new ProblemError("suspended", { detail: "Reveals are suspended for you; this token no longer redeems." });
-		throw new ProblemError("reveal-token-used", { detail: "This reveal token was already redeemed; ask for a new one." });
+		if (marked.outcome === "suspended")
+			throw new ProblemError("suspended", {
+				detail: "Reveals are suspended for you; this token no longer redeems. Ask your supervisor or ops to reinstate you.",
+			});
+		throw new ProblemError("reveal-token-used", { detail: "This reveal token was already redeemed; ask again (POST /v1/reveals) for a new one." });
 	}
 	const refusal = recordRefusal(principal, record, grant, now);
 	if (refusal) {
@@ -96,14 +99,20 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 	function recordRefusal(principal: Principal, record: StoredRecord | null, grant: RevealGrant, now: number) {
 		// Read beside the mark: erased, expired at this instant, or reassigned since the ask.
 		if (!record?.sealed || (record.expiresAt !== null && record.expiresAt <= now)) {
-			return { reason: "record_gone", release: false, problem: new ProblemError("record-erased", { detail: "The record is no longer available." }) };
+			return {
+				reason: "record_gone",
+				release: false,
+				problem: new ProblemError("record-erased", { detail: "The record was erased or has expired and can never be revealed; refresh your list." }),
+			};
 		}
 		const scope = revealScope(principal, record, grant.purpose as Purpose, grant.fields);
 		if (!scope.allowed) {
 			return {
 				reason: scope.reason,
 				release: false,
-				problem: new ProblemError("out-of-scope", { detail: "This record is no longer assigned to you or your depot." }),
+				problem: new ProblemError("out-of-scope", {
+					detail: "This record is no longer assigned to you or your depot; refresh your list, or ask your supervisor to reassign it.",
+				}),
 			};
 		}
 		// A key removed from the ring while still in use: the token redeems once the key is restored.

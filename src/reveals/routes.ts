@@ -5,7 +5,8 @@ import { verificationKeysFor } from "../crypto/signing-key";
 import { publishedKeys } from "../crypto/verification-keys";
 import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
-import { authenticatedErrors, bodyErrors, conflict, gone, notFound, ProblemSchema } from "../http/openapi-responses";
+import { noStoreHeaders, rateLimitHeaders as rateLimitDoc } from "../http/openapi-headers";
+import { authenticatedErrors, bodyErrors, conflict, gone, ProblemSchema } from "../http/openapi-responses";
 import { createRouter } from "../http/router";
 import { reachLimiter } from "../limits/limiter-client";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
@@ -23,6 +24,8 @@ const QuotaView = z
 
 const revealer = authorize({ employee: ["reveal"], service: ["reveal"] });
 const refused = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
+/** An ask's answer decided by or after the limiter: it carries the principal's standing. */
+const limited = (description: string) => ({ ...refused(description), headers: rateLimitDoc });
 
 export const revealRoutes = createRouter();
 
@@ -35,14 +38,16 @@ revealRoutes.openapi(
 		middleware: [revealer, jsonBody()] as const,
 		request: { body: { required: true, content: { "application/json": { schema: RevealAskInput } } } },
 		responses: {
-			201: { description: "Granted.", content: { "application/json": { schema: RevealTicket } } },
+			201: { description: "Granted.", content: { "application/json": { schema: RevealTicket } }, headers: rateLimitDoc },
 			...bodyErrors,
 			...authenticatedErrors,
-			...notFound,
-			403: refused("Out of scope (not your record), or the purpose does not allow these fields; or the token lacks `reveal`."),
-			423: refused("Reveals are suspended for you (honeytoken touched, repeated out-of-scope asks, or ops)."),
-			429: refused(
-				"A limit is reached, or too many of your requests were refused in the last hour (`too-many-refusals`); `Retry-After` says when. `RateLimit-Policy` and `RateLimit` headers are on every answer.",
+			404: limited("No record with this id. Carries `RateLimit` like every answer the limiter decides."),
+			403: limited(
+				"Out of scope (not your record), or the purpose does not allow these fields (`reason`), with `RateLimit`; or the token lacks `reveal` (decided before the limiter: no `RateLimit`).",
+			),
+			423: limited("Reveals are suspended for you (honeytoken touched, repeated out-of-scope asks, or ops)."),
+			429: limited(
+				"A limit is reached, or too many of your requests were refused in the last hour (`too-many-refusals`); `Retry-After` says when. `RateLimit-Policy` and `RateLimit` are on every answer the limiter decides (not on 400, 401, 413, 415, 422 or 503, decided before it).",
 			),
 		},
 	}),
@@ -83,6 +88,7 @@ revealRoutes.openapi(
 			200: {
 				description: "Your standing. `RateLimit-Policy` and `RateLimit` headers say the same as on an ask.",
 				content: { "application/json": { schema: QuotaView } },
+				headers: rateLimitDoc,
 			},
 			...authenticatedErrors,
 		},
@@ -106,7 +112,7 @@ revealRoutes.openapi(
 		middleware: [revealer, jsonBody()] as const,
 		request: { body: { required: true, content: { "application/json": { schema: RedeemInput } } } },
 		responses: {
-			200: { description: "The revealed fields. Never cached.", content: { "application/json": { schema: RevealedFields } } },
+			200: { description: "The revealed fields. Never cached.", content: { "application/json": { schema: RevealedFields } }, headers: noStoreHeaders },
 			...bodyErrors,
 			...authenticatedErrors,
 			...gone,

@@ -1,0 +1,46 @@
+/**
+ * Prism (@stoplight/prism-cli) as a validating proxy in front of a running vault: every request is
+ * forwarded unchanged and every answer checked against the OpenAPI document. Request violations
+ * are expected (the smoke and the e2e send bad input on purpose); a response violation means the
+ * vault answered something its document does not say, and fails the run.
+ */
+import { spawn } from "node:child_process";
+import { freePort } from "./wrangler-dev.ts";
+
+export interface ValidatingProxy {
+	url: string;
+	/** Prism's report of each answer that breaks the document, so far. */
+	responseViolations(): string[];
+	stop(): void;
+}
+
+export async function startValidatingProxy(documentFile: string, upstream: string): Promise<ValidatingProxy> {
+	const port = await freePort();
+	// Without --errors: answers pass through as the vault gave them; violations are read from the log.
+	const prism = spawn("npx", ["prism", "proxy", documentFile, upstream, "--host", "127.0.0.1", "--port", String(port)], {
+		stdio: ["ignore", "pipe", "pipe"],
+		detached: true,
+	});
+	let log = "";
+	prism.stdout.on("data", (chunk) => (log += chunk));
+	prism.stderr.on("data", (chunk) => (log += chunk));
+	let stopped = false;
+	const stop = () => {
+		if (stopped || !prism.pid) return;
+		stopped = true;
+		process.kill(-prism.pid, "SIGTERM");
+	};
+	const deadline = Date.now() + 60_000;
+	while (!log.includes("Prism is listening")) {
+		if (Date.now() > deadline || prism.exitCode !== null) {
+			stop();
+			throw new Error(`prism proxy did not start:\n${log.slice(-2000)}`);
+		}
+		await new Promise((resolve) => setTimeout(resolve, 200));
+	}
+	return {
+		url: `http://127.0.0.1:${port}`,
+		responseViolations: () => log.split("\n").filter((line) => /Violation: response/.test(line)),
+		stop,
+	};
+}
