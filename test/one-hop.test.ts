@@ -7,6 +7,12 @@ import { askReveal, call, createRecords, json } from "./support/api";
 import { settle } from "./support/settle";
 import { employeeToken, serviceToken, TEST_ISSUER, token } from "./support/tokens";
 
+interface Freshness {
+	newest_flush_at: string | null;
+	newest_flush_lag_seconds: number | null;
+	flush_interval_seconds: number;
+}
+
 let service: string;
 let ops: string;
 
@@ -48,6 +54,7 @@ describe("the employee's limiter commits the decision and its audit entry togeth
 		const ids = await createRecords(service, 3, { depot: "HOP2", courier: "hop-crash" });
 		const courier = await employeeToken("courier", "hop-crash", "HOP2");
 		for (const id of ids) expect((await askReveal(courier, id)).status).toBe(201);
+		const asked = Date.now();
 		const stub = limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "hop-crash" });
 		await evictDurableObject(stub);
 		// D1 refuses the flush: the entries wait in the object.
@@ -59,8 +66,20 @@ describe("the employee's limiter commits the decision and its audit entry togeth
 		} finally {
 			await env.DB.prepare("DROP TRIGGER hop_d1_down").run();
 		}
+		const mended = Date.now();
 		expect(await entries("hop-crash", "reveal.granted")).toHaveLength(0);
+		// A reader of the log is told it may be behind: the newest flush landed before D1 came back.
+		const before = await json<{ freshness: Freshness }>(await call("GET", "/v1/audit?limit=1", { token: ops }));
+		expect(before.freshness.flush_interval_seconds).toBe(2);
+		if (before.freshness.newest_flush_at !== null) expect(Date.parse(before.freshness.newest_flush_at)).toBeLessThanOrEqual(mended);
 		await settle(courier);
+		const after = await json<{ freshness: Freshness }>(await call("GET", "/v1/audit?limit=1", { token: ops }));
+		expect(Date.parse(after.freshness.newest_flush_at ?? "")).toBeGreaterThanOrEqual(mended);
+		// The flush that carried the waiting entries says how late they arrived: at least the outage.
+		const landed = await env.DB.prepare("SELECT flushed_at - oldest_entry_at AS lag, entries FROM audit_flushes WHERE flushed_at >= ?1 AND entries >= 3")
+			.bind(mended)
+			.all<{ lag: number; entries: number }>();
+		expect(landed.results.some((row) => row.lag >= mended - asked)).toBe(true);
 		const written = await entries("hop-crash", "reveal.granted");
 		expect(written.map((row) => row.seq)).toEqual([...written.map((row) => row.seq)].sort((a, b) => a - b));
 		expect(written).toHaveLength(3);

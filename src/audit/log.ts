@@ -109,9 +109,10 @@ export class AuditLog {
 	 * there; an id already in the log is skipped, so a flush retried after a crash between the
 	 * D1 commit and the object's acknowledgement writes nothing twice. Returns the seqs written.
 	 */
-	async appendOutbox(entries: readonly { entryId: string; event: AuditEvent }[]): Promise<number[]> {
+	async appendOutbox(entries: readonly { entryId: string; event: AuditEvent }[], source: string, now = Date.now()): Promise<number[]> {
 		if (entries.length === 0) return [];
 		const rows = entries.map(({ entryId, event }) => ({ ...entryFor(event), entry_id: entryId, record_ids: event.recordIds ?? [] }));
+		const oldestEntryAt = Math.min(...entries.map(({ event }) => event.at));
 		const [inserted] = await classified(
 			this.db.batch([
 				this.db.prepare(INSERT_OUTBOX_FROM_JSON).bind(JSON.stringify(rows)),
@@ -121,6 +122,13 @@ export class AuditLog {
 						 SELECT r.value, a.seq FROM json_each(?1) AS e JOIN audit_log AS a ON a.entry_id = e.value ->> '$.entry_id', json_each(e.value -> '$.record_ids') AS r`,
 					)
 					.bind(JSON.stringify(rows)),
+				// How fresh the log is, for its readers (`flushLag`): in the same batch as the entries.
+				this.db
+					.prepare(
+						`INSERT INTO audit_flushes (source, flushed_at, entries, oldest_entry_at) VALUES (?1, ?2, ?3, ?4)
+						 ON CONFLICT (source) DO UPDATE SET flushed_at = excluded.flushed_at, entries = excluded.entries, oldest_entry_at = excluded.oldest_entry_at`,
+					)
+					.bind(source, now, entries.length, oldestEntryAt),
 			]),
 		);
 		const seqs = ((inserted?.results ?? []) as { seq: number }[]).map((row) => row.seq);
@@ -130,6 +138,20 @@ export class AuditLog {
 
 	append(event: AuditEvent): Promise<AppendResult> {
 		return this.appendWith(event);
+	}
+
+	/**
+	 * How far behind the log may be: when the newest flush from a principal's object landed and how
+	 * late its oldest entry arrived. Entries decided after `newestFlushAt` may still wait in their
+	 * objects (flushed every couple of seconds, or once D1 answers again).
+	 */
+	async flushLag(): Promise<{ newestFlushAt: number | null; newestFlushLagMs: number | null }> {
+		const row = await classified(
+			this.db
+				.prepare("SELECT flushed_at, flushed_at - oldest_entry_at AS lag FROM audit_flushes ORDER BY flushed_at DESC LIMIT 1")
+				.first<{ flushed_at: number; lag: number }>(),
+		);
+		return { newestFlushAt: row?.flushed_at ?? null, newestFlushLagMs: row?.lag ?? null };
 	}
 
 	/** The last sealed entry: what checkpoints sign and verification reaches. */

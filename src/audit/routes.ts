@@ -9,6 +9,7 @@ import { auditLogFor } from "./audit-log-for";
 import { checkpointHead } from "./checkpointing";
 import { CheckpointStore } from "./checkpoints";
 import type { AuditEntry } from "./entry";
+import { auditFreshness } from "./freshness";
 import { startFullVerification } from "./full-verification";
 import { checkpointKeys } from "./housekeeping";
 import { AuditPage, AuditQuery, CheckpointView, ExportQuery, ExportView, FullVerificationView, VerifyReportView } from "./schemas";
@@ -67,19 +68,23 @@ auditRoutes.openapi(
 	}),
 	async (c) => {
 		const query = c.req.valid("query");
-		const entries = await auditLogFor(c.env).query(
-			{
-				actor: query.actor,
-				recordId: query.record_id,
-				kind: query.kind,
-				from: query.from,
-				to: query.to,
-				beforeSeq: query.cursor === undefined ? undefined : Number(query.cursor),
-			},
-			query.limit,
-		);
+		const log = auditLogFor(c.env);
+		const [entries, freshness] = await Promise.all([
+			log.query(
+				{
+					actor: query.actor,
+					recordId: query.record_id,
+					kind: query.kind,
+					from: query.from,
+					to: query.to,
+					beforeSeq: query.cursor === undefined ? undefined : Number(query.cursor),
+				},
+				query.limit,
+			),
+			auditFreshness(log),
+		]);
 		const last = entries.at(-1);
-		return c.json({ entries: entries.map(view), next_cursor: entries.length === query.limit && last ? String(last.seq) : null }, 200);
+		return c.json({ entries: entries.map(view), next_cursor: entries.length === query.limit && last ? String(last.seq) : null, freshness }, 200);
 	},
 );
 
@@ -95,15 +100,9 @@ auditRoutes.openapi(
 	}),
 	async (c) => {
 		const keys = await checkpointKeys(c.env);
-		const report = await verifyAuditLog(
-			auditLogFor(c.env),
-			new CheckpointStore(c.env.DB),
-			auditWitnessFor(c.env),
-			keys,
-			auditCheckpointInterval(c.env),
-			Date.now(),
-		);
-		return c.json(report, 200);
+		const log = auditLogFor(c.env);
+		const report = await verifyAuditLog(log, new CheckpointStore(c.env.DB), auditWitnessFor(c.env), keys, auditCheckpointInterval(c.env), Date.now());
+		return c.json({ ...report, freshness: await auditFreshness(log) }, 200);
 	},
 );
 
@@ -191,13 +190,14 @@ auditRoutes.openapi(
 		const entries = await log.range(from_seq, EXPORT_PAGE, to_seq);
 		const last = entries.at(-1)?.seq ?? from_seq - 1;
 		// Every key, not only those this segment's checkpoints name: the export verifies on its own.
-		const keys = await checkpointKeys(c.env);
+		const [keys, freshness] = await Promise.all([checkpointKeys(c.env), auditFreshness(log)]);
 		return c.json(
 			{
 				entries,
 				checkpoints: await new CheckpointStore(c.env.DB).list(from_seq, last),
 				jwks: { keys: keys.map((key) => key.publicJwk) },
 				next_from_seq: entries.length === EXPORT_PAGE ? last + 1 : null,
+				freshness,
 			},
 			200,
 		);

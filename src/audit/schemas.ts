@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { AUDIT_KINDS } from "./entry";
+import { AuditFreshnessView } from "./freshness";
 
 const millisOrIso = z
 	.union([z.iso.datetime({ offset: true }), z.string().regex(/^\d{1,15}$/)])
@@ -32,7 +33,7 @@ export const AuditEntryView = z
 	})
 	.openapi("AuditEntry");
 
-export const AuditPage = z.object({ entries: z.array(AuditEntryView), next_cursor: z.string().nullable() }).openapi("AuditPage");
+export const AuditPage = z.object({ entries: z.array(AuditEntryView), next_cursor: z.string().nullable(), freshness: AuditFreshnessView }).openapi("AuditPage");
 
 const Head = z.object({ seq: z.number().int(), hash: z.string() });
 const Problem = z.object({ seq: z.number().int(), reason: z.string(), detail: z.string().optional() });
@@ -76,6 +77,7 @@ export const VerifyReportView = z
 			unsealed_from: z.number().int().nullable(),
 		}),
 		full_verification: FullVerificationView.nullable(),
+		freshness: AuditFreshnessView,
 	})
 	.openapi("AuditVerifyReport");
 
@@ -92,5 +94,6 @@ export const ExportView = z
 		checkpoints: z.array(CheckpointView),
 		jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }),
 		next_from_seq: z.number().int().nullable(),
+		freshness: AuditFreshnessView,
 	})
 	.openapi("AuditExport");

@@ -1,5 +1,8 @@
 import type { AuditEvent } from "../audit/entry";
 
+/** How long after a commit an object flushes its outbox to D1 (at once when it holds many). */
+export const OUTBOX_FLUSH_DELAY_MS = 2_000;
+
 interface OutboxRow extends Record<string, SqlStorageValue> {
 	entry_id: string;
 	event: string;

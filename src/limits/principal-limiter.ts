@@ -8,7 +8,7 @@ import { raiseRingAlertIfDue } from "../detection/ring-alert";
 import type { Env } from "../env";
 import { type AskDraft, askEvents, type RedeemDraft, redeemEvent } from "../reveals/decision-events";
 import { type ActivityState, applyLookup, countRefusal, decideLookup, EMPTY_ACTIVITY, type LookupAsk, type LookupDecision } from "./activity";
-import { AuditOutbox } from "./audit-outbox";
+import { AuditOutbox, OUTBOX_FLUSH_DELAY_MS } from "./audit-outbox";
 import {
 	type AlertIntent,
 	apply,
@@ -45,7 +45,6 @@ const STATUS_KEY = "status";
 
 /** Entries flushed to D1 per statement batch; how soon after a decision D1 and the depot hear of it, and how full an outbox flushes at once. */
 const FLUSH_BATCH = 100;
-const FLUSH_DELAY_MS = 2_000;
 const FLUSH_AT_SIZE = 200;
 
 /** An alert raised by a decision, kept until it is written to D1. */
@@ -322,7 +321,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			this.wake(now);
 			return;
 		}
-		const due = [close === null ? null : close + 1_000, pending ? now + FLUSH_DELAY_MS : null].filter((at): at is number => at !== null);
+		const due = [close === null ? null : close + 1_000, pending ? now + OUTBOX_FLUSH_DELAY_MS : null].filter((at): at is number => at !== null);
 		if (due.length > 0) this.wake(Math.min(...due));
 	}
 
@@ -371,7 +370,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		for (;;) {
 			const batch = this.outbox.oldest(FLUSH_BATCH);
 			if (batch.length === 0) return flushed;
-			await log.appendOutbox(batch);
+			await log.appendOutbox(batch, `limiter:${this.ctx.id.toString()}`);
 			this.outbox.remove(batch.map((entry) => entry.entryId));
 			flushed += batch.length;
 		}
