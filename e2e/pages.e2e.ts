@@ -77,6 +77,7 @@ afterAll(async () => {
 	}
 	await browser?.close();
 	// Every fixture and check call was an answer /openapi.json describes.
+	await vault?.proxySettled();
 	const violations = vault?.responseViolations() ?? [];
 	vault?.stop();
 	expect(violations).toEqual([]);

@@ -73,7 +73,7 @@ const probe = await startValidatingProxy(brokenFile, baseUrl);
 running.push(probe);
 const probeToken = token(["--sub", "smoke-probe", "--scope", "records:read"]);
 await fetch(`${probe.url}/v1/principal`, { headers: { Authorization: `Bearer ${probeToken}` } }).then((response) => response.arrayBuffer());
-await new Promise((resolve) => setTimeout(resolve, 500)); // Prism logs just after it answers.
+await probe.settled();
 const caught = probe.responseViolations();
 probe.stop();
 if (caught.length === 0) stop(1, "the validating proxy did not report an undocumented status: the contract check is blind");
@@ -183,7 +183,7 @@ for (const block of blocks) {
 	}
 }
 
-await new Promise((resolve) => setTimeout(resolve, 500));
+await proxy.settled();
 proxy.stop();
 const violations = proxy.responseViolations();
 if (violations.length > 0) stop(1, `answers the OpenAPI document does not describe (Prism):\n${violations.join("\n")}`);

@@ -23,6 +23,8 @@ export interface Vault extends Server {
 	opsCall: ApiCall;
 	/** Answers to serviceCall and opsCall that break /openapi.json, as Prism (the validating proxy they go through) reports them. */
 	responseViolations: () => string[];
+	/** Resolves once Prism has logged everything about the answers received so far. */
+	proxySettled: () => Promise<void>;
 	/** Base URL of the privacy-number provider simulator (control under `/_sim/`), or null when .dev.vars sets TELEPHONY. */
 	telephonyControl: string | null;
 	/** The development OpenID provider the pages sign in with. */
@@ -73,6 +75,7 @@ export async function startVault(vars: Record<string, string> = {}): Promise<Vau
 		},
 		oidc,
 		responseViolations: proxy.responseViolations,
+		proxySettled: proxy.settled,
 		telephonyControl: telephony.simulator?.url ?? null,
 		token,
 		serviceCall: caller(token("e2e-fixtures", "records:write records:read")),

@@ -11,6 +11,12 @@ export interface ValidatingProxy {
 	url: string;
 	/** Prism's report of each answer that breaks the document, so far. */
 	responseViolations(): string[];
+	/**
+	 * Resolves once Prism's log holds everything about the answers already received. Prism logs a
+	 * violation before it sends the answer, through one ordered stream; so once a marker request
+	 * sent now shows in that stream, every earlier answer's lines are in too.
+	 */
+	settled(): Promise<void>;
 	stop(): void;
 }
 
@@ -38,9 +44,20 @@ export async function startValidatingProxy(documentFile: string, upstream: strin
 		}
 		await new Promise((resolve) => setTimeout(resolve, 200));
 	}
+	const url = `http://127.0.0.1:${port}`;
+	const settled = async () => {
+		const marker = crypto.randomUUID();
+		await fetch(`${url}/healthz?settled=${marker}`).then((response) => response.arrayBuffer());
+		const until = Date.now() + 30_000;
+		while (!log.includes(marker)) {
+			if (Date.now() > until || prism.exitCode !== null) throw new Error("prism proxy did not log the marker request within 30 s");
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+	};
 	return {
-		url: `http://127.0.0.1:${port}`,
+		url,
 		responseViolations: () => log.split("\n").filter((line) => /Violation: response/.test(line)),
+		settled,
 		stop,
 	};
 }
