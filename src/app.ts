@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { auditRoutes } from "./audit/routes";
+import { detectorRoutes } from "./detection/insiders/routes";
 import { alertRoutes, honeytokenRoutes } from "./detection/routes";
 import { mountDocs } from "./docs/routes";
 import { healthRoutes } from "./health/routes";
@@ -40,6 +41,7 @@ app.route("/v1/audit", auditRoutes);
 app.route("/v1/policies", policyRoutes);
 app.route("/v1/employees", employeeRoutes);
 app.route("/v1/alerts", alertRoutes);
+app.route("/v1/detectors", detectorRoutes);
 app.route("/v1/honeytokens", honeytokenRoutes);
 app.route("/v1/keys", keyRoutes);
 app.route("/v1/leaks", leakRoutes);

@@ -1,14 +1,19 @@
 import { app } from "./app";
 import { archiveHourly, checkpointHourly, continueFullVerification, sealPending, startFullVerificationIfIdle } from "./audit/housekeeping";
-import { keyRewrapBatchSize, keyringConfig, retentionDefaultDays, retentionEraseBatchSize } from "./config";
+import { issuerDirectory } from "./auth/issuer-directory";
+import { keyRewrapBatchSize, keyringConfig, retentionDefaultDays, retentionEraseBatchSize, trustedIssuersConfig } from "./config";
 import { keyringFor } from "./crypto/keyring";
 import { AlertStore } from "./detection/alert-store";
 import { deliverDueAlerts } from "./detection/deliver-alerts";
 import { HoneytokenStore } from "./detection/honeytoken-store";
+import { DetectorStore } from "./detection/insiders/detector-store";
+import { scanForCarefulInsiders } from "./detection/insiders/scan";
+import { WorkStatsStore } from "./detection/insiders/work-stats-store";
 import { renewHoneytokens } from "./detection/renew-honeytokens";
 import type { Env } from "./env";
 import { IdempotencyStore } from "./idempotency/store";
 import { rewrapToPrimary } from "./keys/rewrap";
+import { PolicyStore } from "./limits/policy-store";
 import { recordEmployeeIssuer } from "./principal/record-employee-issuer";
 import { eraseExpired } from "./records/erase-expired";
 import { recordStoreFor } from "./records/record-store-for";
@@ -96,5 +101,16 @@ function hourly(env: Env, now: number): Record<string, () => Promise<unknown>> {
 		audit_full_verification_started: () => startFullVerificationIfIdle(env, now),
 		audit_archived: () => archiveHourly(env, now),
 		idempotency_keys_purged: () => new IdempotencyStore(env.DB).purgeExpired(now),
+		careful_insiders_scanned: async () =>
+			scanForCarefulInsiders(
+				{
+					stats: new WorkStatsStore(env.DB),
+					alerts: new AlertStore(env.DB),
+					detectors: await new DetectorStore(env.DB).all(),
+					policies: await new PolicyStore(env.DB, (issuer) => issuerDirectory(trustedIssuersConfig(env)).stored(issuer)).all(),
+					webhookConfigured: Boolean(env.ALERT_WEBHOOK_URL),
+				},
+				now,
+			),
 	};
 }

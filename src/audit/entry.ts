@@ -20,6 +20,7 @@ export const AUDIT_KINDS = [
 	"principal.reinstated",
 	"policy.changed",
 	"policy.deleted",
+	"detector.changed",
 	"honeytoken.planted",
 	"honeytoken.renewed",
 	"lookups.summarized",

@@ -1,3 +1,4 @@
+import { classified } from "../storage/d1-errors";
 export interface AlertRow {
 	id: string;
 	at: number;
@@ -45,6 +46,12 @@ export class AlertStore {
 				webhookConfigured ? "pending" : "not_configured",
 				alert.subject?.issuer ?? null,
 			);
+	}
+
+	/** Several alerts at once, each delivered or not (`deliver`); an id already stored is skipped. */
+	async insertAll(alerts: readonly { alert: NewAlert; deliver: boolean }[], now: number): Promise<void> {
+		if (alerts.length === 0) return;
+		await classified(this.db.batch(alerts.map(({ alert, deliver }) => this.insert(alert, now, deliver))));
 	}
 
 	/** Distinct employees of a depot with a daily-quota alert in the last 24 hours. */

@@ -1,0 +1,91 @@
+import { classified } from "../../storage/d1-errors";
+import type { AfterCloseCount } from "./after-close";
+import type { WorkDay } from "./work-day";
+
+const DAY_MS = 86_400_000;
+
+/**
+ * What the careful-insider detectors read: employees' reveals per 24-hour window from the audit
+ * log (through `audit_log_employee_at`, employees' entries only), the legs they held from `legs`,
+ * and reveals set against the legs of the same parcels. Aggregated in D1, so each scan is three
+ * queries however busy the days were; no contact data is read.
+ */
+export class WorkStatsStore {
+	constructor(private readonly db: D1Database) {}
+
+	/** Employees' work per 24-hour window counted back from `now`, `days` windows. */
+	async workDays(now: number, days: number): Promise<WorkDay[]> {
+		const since = now - days * DAY_MS;
+		const [reveals, courierLegs, depotLegs] = await classified(
+			this.db.batch([
+				this.db
+					.prepare(
+						`SELECT actor_issuer AS issuer, actor AS subject, actor_role AS role, actor_depot AS depot, CAST((?1 - at) / ${DAY_MS} AS INTEGER) AS day,
+						        count(*) AS reveals, count(DISTINCT record_id) AS records
+						 FROM audit_log WHERE at > ?2 AND at <= ?1 AND actor_role IS NOT NULL AND kind = 'reveal.granted'
+						 GROUP BY actor_issuer, actor, actor_role, actor_depot, day`,
+					)
+					.bind(now, since),
+				this.db
+					.prepare(
+						`SELECT courier_issuer AS issuer, courier AS subject, CAST((?1 - opened_at) / ${DAY_MS} AS INTEGER) AS day, count(*) AS legs
+						 FROM legs WHERE opened_at > ?2 AND opened_at <= ?1 AND courier IS NOT NULL GROUP BY courier_issuer, courier, day`,
+					)
+					.bind(now, since),
+				this.db
+					.prepare(
+						`SELECT depot, CAST((?1 - opened_at) / ${DAY_MS} AS INTEGER) AS day, count(*) AS legs
+						 FROM legs WHERE opened_at > ?2 AND opened_at <= ?1 AND depot IS NOT NULL GROUP BY depot, day`,
+					)
+					.bind(now, since),
+			]),
+		);
+		const held = new Map(
+			((courierLegs?.results ?? []) as { issuer: string; subject: string; day: number; legs: number }[]).map((row) => [
+				`${row.issuer}\n${row.subject}\n${row.day}`,
+				row.legs,
+			]),
+		);
+		const atDepot = new Map(
+			((depotLegs?.results ?? []) as { depot: string; day: number; legs: number }[]).map((row) => [`${row.depot}\n${row.day}`, row.legs]),
+		);
+		return ((reveals?.results ?? []) as Omit<WorkDay, "legs">[]).map((row) => ({
+			...row,
+			issuer: row.issuer ?? "",
+			// A courier holds their own legs; a clerk or supervisor works the depot's.
+			legs: row.role === "courier" ? (held.get(`${row.issuer}\n${row.subject}\n${row.day}`) ?? 0) : (atDepot.get(`${row.depot}\n${row.day}`) ?? 0),
+		}));
+	}
+
+	/**
+	 * Couriers' reveals of the last 24 hours set against their legs of the same parcels: how many
+	 * came when none of their legs of that parcel was open any more (after it closed), and how many
+	 * of those a day or more after.
+	 */
+	async afterClose(now: number): Promise<AfterCloseCount[]> {
+		const { results } = await classified(
+			this.db
+				.prepare(
+					`WITH revealed AS (
+					   SELECT a.seq, a.at, a.actor_issuer AS issuer, a.actor AS subject, a.actor_role AS role, a.actor_depot AS depot, r.shipment_id
+					   FROM audit_log AS a JOIN records AS r ON r.id = a.record_id
+					   WHERE a.at > ?1 - ${DAY_MS} AND a.at <= ?1 AND a.actor_role = 'courier' AND a.kind = 'reveal.granted'
+					 ), judged AS (
+					   SELECT v.*,
+					     (SELECT max(l.closed_at) FROM legs AS l WHERE l.shipment_id = v.shipment_id AND l.courier = v.subject
+					        AND l.courier_issuer = v.issuer AND l.closed_at IS NOT NULL AND l.closed_at <= v.at) AS closed_at,
+					     EXISTS (SELECT 1 FROM legs AS l WHERE l.shipment_id = v.shipment_id AND l.courier = v.subject AND l.courier_issuer = v.issuer
+					        AND l.opened_at <= v.at AND (l.closed_at IS NULL OR l.closed_at > v.at)) AS open_then
+					   FROM revealed AS v
+					 )
+					 SELECT issuer, subject, role, depot, count(*) AS reveals,
+					   sum(closed_at IS NOT NULL AND NOT open_then) AS afterClose,
+					   sum(closed_at IS NOT NULL AND NOT open_then AND at - closed_at >= ${DAY_MS}) AS daysLater
+					 FROM judged GROUP BY issuer, subject, role, depot`,
+				)
+				.bind(now)
+				.all<AfterCloseCount>(),
+		);
+		return results.map((row) => ({ ...row, issuer: row.issuer ?? "" }));
+	}
+}
