@@ -186,6 +186,11 @@ describe("POST /v1/calls binds a privacy number", () => {
 		const problem = await json<{ type: string; detail: string }>(missing);
 		expect(problem.type).toBe("/problems/phone-number-required");
 		expect(problem.detail).toContain("phone_number");
+		// A claim that is not E.164 is no phone: the same answer, and nothing is sent to the provider.
+		const national = await token({ sub: c.sub, role: "courier", depot: c.depot, scope: "reveal", extra: { phone_number: c.phone.national } });
+		expect((await json<{ type: string }>(await makeCall(national, recordId))).type).toBe("/problems/phone-number-required");
+		// Services do not call.
+		expect((await makeCall(await token({ sub: "calls-svc", scope: "reveal" }), recordId)).status).toBe(403);
 
 		const stranger = await courier("call-courier-stranger");
 		const outOfScope = await makeCall(stranger.bearer, recordId);
@@ -307,6 +312,33 @@ describe("the binding's lifetime follows the leg", () => {
 });
 
 describe("provider failures never fall back to the number", () => {
+	it("an end the provider cannot do now: 503, audited, and the minute cron ends it once the provider is back", async () => {
+		const flaky = await simulatorPool();
+		const withFlaky = { TELEPHONY: flaky.telephony };
+		const c = await courier("call-courier-end-later");
+		const { recordId } = await parcel(c);
+		const binding = await json<Binding>(await makeCall(c.bearer, recordId, "delivery", withFlaky));
+		await flaky.setMode("down");
+		const refused = await callWith(withFlaky, "DELETE", `/v1/calls/${binding.call_id}`, { token: c.bearer });
+		expect(refused.status).toBe(503);
+		expect((await json<{ type: string }>(refused)).type).toBe("/problems/telephony-unavailable");
+		expect(await env.DB.prepare("SELECT ended_at, end_requested_reason, unbind_attempts FROM calls WHERE id = ?1").bind(binding.call_id).first()).toEqual({
+			ended_at: null,
+			end_requested_reason: "ended_by_caller",
+			unbind_attempts: 1,
+		});
+		const failed = (await auditOf(recordId, c.bearer)).find((entry) => entry.kind === "call.failed");
+		expect(JSON.parse(failed?.details ?? "{}")).toMatchObject({ call_id: binding.call_id, action: "UnbindSubscription", failure: "unavailable" });
+
+		// Still down at the next minute: counted, kept. Up again: ended.
+		await runCron("* * * * *", Date.now(), { ...env, ...withFlaky } as Env);
+		expect((await env.DB.prepare("SELECT unbind_attempts FROM calls WHERE id = ?1").bind(binding.call_id).first())?.unbind_attempts).toBe(2);
+		await flaky.setMode("up");
+		await runCron("* * * * *", Date.now(), { ...env, ...withFlaky } as Env);
+		expect((await flaky.bindings()).some((b) => b.out_id === binding.call_id)).toBe(false);
+		expect((await env.DB.prepare("SELECT end_reason FROM calls WHERE id = ?1").bind(binding.call_id).first())?.end_reason).toBe("ended_by_caller");
+	});
+
 	it("provider down: 503 telephony-unavailable, a call.failed entry, the count given back, no phone anywhere", async () => {
 		const down = await simulatorPool();
 		const c = await courier("call-courier-down");
@@ -375,6 +407,29 @@ describe("calls are limited and judged like reveals", () => {
 		// Reveals are counted apart: nothing of the reveal quota was used.
 		const quota = await json<{ limits: { kind: string; used: number }[] }>(await call("GET", "/v1/reveals/quota", { token: c.bearer }));
 		expect(quota.limits.map((limit) => limit.used)).toEqual(quota.limits.map(() => 0));
+	});
+
+	it("exactly: 25 concurrent calls by a clerk against a burst of 20 give 20 bindings", async () => {
+		const phone = freshPhone("139");
+		const clerk = await token({ sub: "call-clerk-burst", role: "clerk", depot: "CALL-CONC", scope: "reveal", extra: { phone_number: phone.e164 } });
+		const bodies = Array.from({ length: 25 }, () =>
+			recordBody({
+				depot: "CALL-CONC",
+				courier: "call-conc-courier",
+				contact: { name: "赵六", phone: freshPhone("136").national, address: "广东省深圳市南山区1号" },
+			}),
+		);
+		const created = await call("POST", "/v1/records/batch", { token: service, body: { records: bodies } });
+		const ids = (await json<{ ids: string[] }>(created)).ids;
+		await events(
+			service,
+			bodies.map((b) => ({ shipment_id: b.shipment_id, type: "out_for_delivery", courier: "call-conc-courier", depot: "CALL-CONC" })),
+		);
+		const responses = await Promise.all(ids.map((id) => makeCall(clerk, id)));
+		const statuses = responses.map((r) => r.status);
+		expect(statuses.filter((status) => status === 201)).toHaveLength(20);
+		expect(statuses.filter((status) => status === 429)).toHaveLength(5);
+		expect((await pool.bindings()).filter((binding) => binding.phone_no_a === phone.national)).toHaveLength(20);
 	});
 
 	it("a call for a honeytoken suspends the caller, as a reveal would", async () => {
