@@ -404,6 +404,12 @@ describe("calls are limited and judged like reveals", () => {
 		expect(Number((last as Response).headers.get("Retry-After"))).toBeGreaterThan(0);
 		expect((last as Response).headers.get("RateLimit")).toContain('"call_burst";r=0;');
 
+		// A refusal decided before the limiter's rules (no such record) reports where the call rules stand.
+		const unknown = await makeCall(c.bearer, `rec_${"0".repeat(26)}`);
+		expect(unknown.status).toBe(404);
+		expect(unknown.headers.get("RateLimit")).toContain('"call_burst";r=0;');
+		expect(unknown.headers.get("RateLimit")).toContain('"call_daily";r=370;');
+
 		// Reveals are counted apart: nothing of the reveal quota was used.
 		const quota = await json<{ limits: { kind: string; used: number }[] }>(await call("GET", "/v1/reveals/quota", { token: c.bearer }));
 		expect(quota.limits.map((limit) => limit.used)).toEqual(quota.limits.map(() => 0));

@@ -92,7 +92,7 @@ callRoutes.openapi(
 				),
 				limiter: (ask, policy, draft) => reachLimiter(() => limiter.call(ask, policy, actor, draft)),
 				failed: (recordId, countedAt, release, event) => reachLimiter(() => limiter.callFailed(recordId, countedAt, release, event)),
-				refuse: (reason, recordId, policy, event) => reachLimiter(() => limiter.refuse(reason, recordId, policy, actor, event)),
+				refuse: (reason, recordId, policy, event) => reachLimiter(() => limiter.refuse(reason, recordId, policy, actor, event, "calls")),
 			},
 			principal,
 			{ recordId: input.record_id, purpose: input.purpose, caseId: input.case_id },

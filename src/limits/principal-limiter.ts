@@ -334,6 +334,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		policy: EffectivePolicy,
 		actor: AuditActor,
 		event: AuditEvent,
+		/** Whose rules `policy` carries, for the standing answered: the reveal rules, or the call rules (callPolicy). */
+		counts: "reveals" | "calls" = "reveals",
 	): { audit: RefusalAudit; retryAfterSeconds: number | null; standing: RuleStanding[] } {
 		const now = Date.now();
 		const result = this.ctx.storage.transactionSync(() => {
@@ -341,7 +343,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			this.ctx.storage.kv.put(ACTIVITY_KEY, counted.next);
 			this.raise(counted.alerts, now, false, actor);
 			// Where the reveal rules stand, for the refusal's RateLimit fields: read in this same call.
-			const current = standing(this.read(), policy, now);
+			const current = standing(counts === "calls" ? callView(this.read(), this.calls()) : this.read(), policy, now);
 			if (counted.withinBudget) {
 				this.outbox.add(event);
 				return { audit: "entry" as const, retryAfterSeconds: null, standing: current };
