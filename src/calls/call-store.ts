@@ -117,7 +117,8 @@ export class CallStore {
 	 * (the provider dropped them), or outliving their leg (closed, cancelled, moved to someone
 	 * else). A leg is open while close_after IS NULL or close_after > now (migration 0008), and it
 	 * is the same leg only with the same number and opening time. `shipmentIds` narrows the search
-	 * to shipments whose events just changed.
+	 * to shipments whose events just changed. Those never tried come first, so a few unbinds that
+	 * keep failing cannot hold the others back (each is gone at its expiry, at most 2 hours on).
 	 */
 	async due(now: number, limit: number, shipmentIds?: readonly string[]): Promise<DueCall[]> {
 		const narrowed = shipmentIds ? "AND c.shipment_id IN (SELECT value FROM json_each(?3))" : "";
@@ -130,7 +131,7 @@ export class CallStore {
 			        OR (c.leg_n IS NOT NULL AND NOT EXISTS (
 			              SELECT 1 FROM legs AS l WHERE l.shipment_id = c.shipment_id AND l.n = c.leg_n AND l.opened_at = c.leg_opened_at
 			                AND (l.close_after IS NULL OR l.close_after > ?1))))
-			 ORDER BY c.expires_at LIMIT ?2`,
+			 ORDER BY c.unbind_attempts, c.expires_at LIMIT ?2`,
 		);
 		const bound = shipmentIds ? statement.bind(now, limit, JSON.stringify(shipmentIds)) : statement.bind(now, limit);
 		const { results } = await classified(bound.all<DueCall>());
