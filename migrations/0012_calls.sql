@@ -22,7 +22,7 @@ CREATE TABLE calls (
   expires_at        INTEGER NOT NULL,              -- never after the leg's end nor the policy maximum
   -- Set once the binding is gone (unbound, or expired at the provider).
   ended_at          INTEGER,
-  end_reason        TEXT CHECK (end_reason IN ('ended_by_caller', 'ended_by_ops', 'leg_closed', 'expired', 'superseded')),
+  end_reason        TEXT CHECK (end_reason IN ('ended_by_caller', 'ended_by_ops', 'leg_closed', 'expired', 'caller_suspended', 'record_erased')),
   -- An unbind that was asked for and has not succeeded yet: the minute cron retries it.
   end_requested_at  INTEGER,
   end_requested_reason TEXT,

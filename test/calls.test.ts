@@ -440,6 +440,8 @@ describe("calls are limited and judged like reveals", () => {
 
 	it("a call for a honeytoken suspends the caller, as a reveal would", async () => {
 		const c = await courier("call-courier-trap", "CALL-HT");
+		const before = await parcel(c);
+		const live = await json<Binding>(await makeCall(c.bearer, before.recordId));
 		const planted = await call("POST", "/v1/honeytokens", { token: ops, body: { record: recordBody({ depot: c.depot, courier: c.sub }) } });
 		expect(planted.status).toBe(201);
 		const trap = (await json<{ record_id: string }>(planted)).record_id;
@@ -456,6 +458,21 @@ describe("calls are limited and judged like reveals", () => {
 		expect((await call("POST", "/v1/reveals", { token: c.bearer, body: { record_id: own.recordId, fields: ["phone"], purpose: "delivery" } })).status).toBe(
 			423,
 		);
+		// The binding made before the suspension ends at the next minute.
+		expect((await pool.bindings()).some((binding) => binding.out_id === live.call_id)).toBe(true);
+		await runCron("* * * * *", Date.now(), { ...env, ...withPool } as Env);
 		expect((await pool.bindings()).filter((binding) => binding.phone_no_a === c.phone.national)).toHaveLength(0);
+		expect((await env.DB.prepare("SELECT end_reason FROM calls WHERE id = ?1").bind(live.call_id).first())?.end_reason).toBe("caller_suspended");
+	});
+
+	it("erasing the record ends its binding at the next minute", async () => {
+		const c = await courier("call-courier-erased");
+		const { recordId } = await parcel(c);
+		const binding = await json<Binding>(await makeCall(c.bearer, recordId));
+		const eraser = await token({ sub: "calls-eraser", scope: "records:delete" });
+		expect((await call("DELETE", `/v1/records/${recordId}`, { token: eraser })).status).toBe(204);
+		await runCron("* * * * *", Date.now(), { ...env, ...withPool } as Env);
+		expect((await pool.bindings()).some((b) => b.out_id === binding.call_id)).toBe(false);
+		expect((await env.DB.prepare("SELECT end_reason FROM calls WHERE id = ?1").bind(binding.call_id).first())?.end_reason).toBe("record_erased");
 	});
 });

@@ -7,7 +7,7 @@ import type { AuditLog } from "../audit/log";
 import { classified } from "../storage/d1-errors";
 import type { LiveCall } from "./call-policy";
 
-export type EndReason = "ended_by_caller" | "ended_by_ops" | "leg_closed" | "expired" | "superseded";
+export type EndReason = "ended_by_caller" | "ended_by_ops" | "leg_closed" | "expired" | "caller_suspended" | "record_erased";
 
 export interface CallRow {
 	id: string;
@@ -42,6 +42,11 @@ export const legKey = (legN: number | null, legOpenedAt: number | null) => (legN
 
 const COLUMNS =
 	"id, record_id, shipment_id, purpose, leg_n, leg_opened_at, issuer, subject, provider, binding_id, virtual_number, created_at, expires_at, ended_at, end_reason, end_requested_at, end_requested_reason, unbind_attempts";
+
+/** SQL: the call's maker is suspended (principal_status, keyed by the pair). */
+const SUSPENDED = "EXISTS (SELECT 1 FROM principal_status AS ps WHERE ps.issuer = c.issuer AND ps.subject = c.subject AND ps.status = 'suspended')";
+/** SQL: the record called about is erased (or crypto-shredded by retention). */
+const ERASED = "EXISTS (SELECT 1 FROM records AS r WHERE r.id = c.record_id AND r.erased_at IS NOT NULL)";
 
 export class CallStore {
 	constructor(
@@ -114,8 +119,9 @@ export class CallStore {
 
 	/**
 	 * Live bindings that must end at `now`: an unbind asked for and not done yet, past their expiry
-	 * (the provider dropped them), or outliving their leg (closed, cancelled, moved to someone
-	 * else). A leg is open while close_after IS NULL or close_after > now (migration 0008), and it
+	 * (the provider dropped them), made by someone since suspended (as principal_status lists it,
+	 * within seconds of the limiter's decision), about a record since erased, or outliving their
+	 * leg (closed, cancelled, moved to someone else). A leg is open while close_after IS NULL or close_after > now (migration 0008), and it
 	 * is the same leg only with the same number and opening time. `shipmentIds` narrows the search
 	 * to shipments whose events just changed. Those never tried come first, so a few unbinds that
 	 * keep failing cannot hold the others back (each is gone at its expiry, at most 2 hours on).
@@ -124,10 +130,11 @@ export class CallStore {
 		const narrowed = shipmentIds ? "AND c.shipment_id IN (SELECT value FROM json_each(?3))" : "";
 		const statement = this.db.prepare(
 			`SELECT c.id, c.record_id, c.provider, c.binding_id, c.virtual_number, c.expires_at, c.unbind_attempts,
-			   CASE WHEN c.end_requested_at IS NOT NULL THEN c.end_requested_reason WHEN c.expires_at <= ?1 THEN 'expired' ELSE 'leg_closed' END AS reason
+			   CASE WHEN c.end_requested_at IS NOT NULL THEN c.end_requested_reason WHEN c.expires_at <= ?1 THEN 'expired'
+			        WHEN ${SUSPENDED} THEN 'caller_suspended' WHEN ${ERASED} THEN 'record_erased' ELSE 'leg_closed' END AS reason
 			 FROM calls AS c
 			 WHERE c.ended_at IS NULL ${narrowed}
-			   AND (c.end_requested_at IS NOT NULL OR c.expires_at <= ?1
+			   AND (c.end_requested_at IS NOT NULL OR c.expires_at <= ?1 OR ${SUSPENDED} OR ${ERASED}
 			        OR (c.leg_n IS NOT NULL AND NOT EXISTS (
 			              SELECT 1 FROM legs AS l WHERE l.shipment_id = c.shipment_id AND l.n = c.leg_n AND l.opened_at = c.leg_opened_at
 			                AND (l.close_after IS NULL OR l.close_after > ?1))))
