@@ -363,6 +363,28 @@ describe("provider failures never fall back to the number", () => {
 		expect(retried.headers.get("RateLimit")).toContain('"call_daily";r=399;');
 	});
 
+	it.each([
+		["exhausted", 503, "telephony-no-number", "no-number"],
+		["throttled", 503, "telephony-unavailable", "unavailable"],
+		["hang", 503, "telephony-unavailable", "unavailable"],
+	] as const)("provider %s: %i %s, audited, nothing bound, nothing leaked", async (mode, status, type, failure) => {
+		const failing = await simulatorPool();
+		// A hung provider is given up on after timeout_ms.
+		const telephony = JSON.stringify({ ...JSON.parse(failing.telephony), timeout_ms: 300 });
+		const c = await courier(`call-courier-${mode}`);
+		const { recordId, customer } = await parcel(c);
+		await failing.setMode(mode);
+		const response = await makeCall(c.bearer, recordId, "delivery", { TELEPHONY: telephony });
+		expect(response.status).toBe(status);
+		const text = await response.text();
+		expect(JSON.parse(text).type).toBe(`/problems/${type}`);
+		expectNoPhones(text, customer, c.phone);
+		const failed = (await auditOf(recordId, c.bearer)).find((entry) => entry.kind === "call.failed");
+		expect(JSON.parse(failed?.details ?? "{}")).toMatchObject({ failure });
+		await failing.setMode("up");
+		expect(await failing.bindings()).toEqual([]);
+	});
+
 	it("a wrong secret is refused by the simulator's signature check and answered 502 telephony-misconfigured", async () => {
 		const c = await courier("call-courier-secret");
 		const { recordId, customer } = await parcel(c);
