@@ -67,6 +67,7 @@ const day = (over: Partial<WorkDay>): WorkDay => ({
 	day: 0,
 	reveals: 0,
 	records: 0,
+	calls: 0,
 	legs: 0,
 	...over,
 });
@@ -96,7 +97,9 @@ describe("careful-insider rules (pure)", () => {
 		const heavy = day({ subject: "x", reveals: 120, legs: 40 });
 		const busyButFair = day({ subject: "y", reveals: 120, legs: 110 });
 		const otherDepot = day({ subject: "z", depot: "E", reveals: 120, legs: 40 });
-		expect(workRatioOutliers([...history, heavy, busyButFair, otherDepot], settings).map((outlier) => outlier.subject)).toEqual(["x"]);
+		// Calls are work per leg too: revealing little but calling three times the peers stands out.
+		const caller = day({ subject: "w", reveals: 20, calls: 100, legs: 40 });
+		expect(workRatioOutliers([...history, heavy, busyButFair, otherDepot, caller], settings).map((outlier) => outlier.subject)).toEqual(["x", "w"]);
 		expect(percentile([1, 2, 3, 4], 50)).toBe(2);
 		expect(percentile([1, 2, 3, 4], 99)).toBe(4);
 	});

@@ -100,8 +100,9 @@ export async function scanForCarefulInsiders(deps: InsiderScanDeps, now: number)
 					details: {
 						role: found.role,
 						reveals: found.reveals,
+						calls: found.calls,
 						legs: found.legs,
-						reveals_per_leg: rounded(found.ratio),
+						work_per_leg: rounded(found.ratio),
 						peers_percentile: ratio.percentile,
 						peers_at_percentile: rounded(found.peerPercentile),
 						peers_median: rounded(found.peerMedian),

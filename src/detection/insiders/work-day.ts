@@ -13,6 +13,8 @@ export interface WorkDay {
 	reveals: number;
 	/** Distinct records among them. */
 	records: number;
+	/** Privacy-number calls granted in the window (work, like reveals, but counted under limits of their own). */
+	calls: number;
 	/** Legs the principal held that opened in the window: a courier's own; a clerk's or supervisor's depot's. */
 	legs: number;
 }

@@ -17,17 +17,18 @@ export interface WorkRatioOutlier {
 	subject: string;
 	role: string;
 	depot: string | null;
-	/** Reveals per leg held in the last 24 hours. */
+	/** Reveals and calls per leg held in the last 24 hours. */
 	ratio: number;
 	reveals: number;
+	calls: number;
 	legs: number;
 	peerPercentile: number;
 	peerMedian: number;
 	peerSamples: number;
 }
 
-/** Reveals per leg held; a day with reveals and no leg counts as that many reveals per (one) leg. */
-export const workRatio = (day: WorkDay) => day.reveals / Math.max(1, day.legs);
+/** Reveals and calls per leg held; a day with some and no leg counts as that many per (one) leg. */
+export const workRatio = (day: WorkDay) => (day.reveals + day.calls) / Math.max(1, day.legs);
 
 /** The p-th percentile (0–100) by nearest rank (the smallest value at or above p% of the samples). */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -47,13 +48,13 @@ export function workRatioOutliers(days: readonly WorkDay[], settings: WorkRatioS
 	const history = new Map<string, number[]>();
 	const groupOf = (day: WorkDay) => `${day.role}\n${day.depot ?? ""}`;
 	for (const day of days) {
-		if (day.day === 0 || day.day >= settings.historyDays || day.reveals === 0) continue;
+		if (day.day === 0 || day.day >= settings.historyDays || day.reveals + day.calls === 0) continue;
 		history.set(groupOf(day), [...(history.get(groupOf(day)) ?? []), workRatio(day)]);
 	}
 	const outliers: WorkRatioOutlier[] = [];
 	const seen = new Set<string>();
 	for (const day of days) {
-		if (day.day !== 0 || day.reveals < settings.minReveals || seen.has(principalKey(day))) continue;
+		if (day.day !== 0 || day.reveals + day.calls < settings.minReveals || seen.has(principalKey(day))) continue;
 		seen.add(principalKey(day));
 		const peers = [...(history.get(groupOf(day)) ?? [])].sort((a, b) => a - b);
 		if (peers.length < settings.minSamples) continue;
@@ -68,6 +69,7 @@ export function workRatioOutliers(days: readonly WorkDay[], settings: WorkRatioS
 				depot: day.depot,
 				ratio,
 				reveals: day.reveals,
+				calls: day.calls,
 				legs: day.legs,
 				peerPercentile: high,
 				peerMedian: median,

@@ -5,7 +5,7 @@ import type { WorkDay } from "./work-day";
 const DAY_MS = 86_400_000;
 
 /**
- * What the careful-insider detectors read: employees' reveals per 24-hour window from the audit
+ * What the careful-insider detectors read: employees' reveals and calls per 24-hour window from the audit
  * log (through `audit_log_employee_at`, employees' entries only), the legs they held from `legs`,
  * and reveals set against the legs of the same parcels. Aggregated in D1, so each scan is three
  * queries however busy the days were; no contact data is read.
@@ -21,8 +21,9 @@ export class WorkStatsStore {
 				this.db
 					.prepare(
 						`SELECT actor_issuer AS issuer, actor AS subject, actor_role AS role, actor_depot AS depot, CAST((?1 - at) / ${DAY_MS} AS INTEGER) AS day,
-						        count(*) AS reveals, count(DISTINCT record_id) AS records
-						 FROM audit_log WHERE at > ?2 AND at <= ?1 AND actor_role IS NOT NULL AND kind = 'reveal.granted'
+						        sum(kind = 'reveal.granted') AS reveals, count(DISTINCT CASE WHEN kind = 'reveal.granted' THEN record_id END) AS records,
+						        sum(kind = 'call.granted') AS calls
+						 FROM audit_log WHERE at > ?2 AND at <= ?1 AND actor_role IS NOT NULL AND kind IN ('reveal.granted', 'call.granted')
 						 GROUP BY actor_issuer, actor, actor_role, actor_depot, day`,
 					)
 					.bind(now, since),
