@@ -4,6 +4,15 @@ import { PAGE_CSP } from "../src/ui/page-headers";
 import { call, callWith } from "./support/api";
 
 const PAGES = ["/", "/terminal", "/ops"];
+/** Every script the pages run: the console's sections are modules of their own. */
+const PAGE_SCRIPTS = [
+	"terminal.js",
+	"console.js",
+	"session.js",
+	"dom.js",
+	"refusals.js",
+	...["notice", "policies", "employees", "alerts", "audit", "honeytokens"].map((section) => `console/${section}.js`),
+];
 
 describe("pages", () => {
 	it.each(PAGES)("%s is HTML under the strict page policy, with no inline script or style", async (path) => {
@@ -85,6 +94,7 @@ describe("pages", () => {
 			["/ui/terminal.js", "text/javascript"],
 			["/ui/console.js", "text/javascript"],
 			["/ui/session.js", "text/javascript"],
+			["/ui/console/policies.js", "text/javascript"],
 			["/ui/style.css", "text/css"],
 		] as const) {
 			const response = await call("GET", path);
@@ -98,7 +108,7 @@ describe("pages", () => {
 	});
 
 	it("the scripts never touch web storage, cookies or HTML sinks; session.js keeps only the sign-in's state and verifier across the round trip", async () => {
-		for (const script of ["terminal.js", "console.js", "session.js", "dom.js", "refusals.js"]) {
+		for (const script of [...PAGE_SCRIPTS]) {
 			const source = await (await call("GET", `/ui/${script}`)).text();
 			expect(source, script).not.toMatch(/localStorage|indexedDB|document\.cookie|innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(/);
 			// sessionStorage only under the one key that holds {state, verifier} during the redirect to the identity provider.

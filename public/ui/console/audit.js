@@ -1,0 +1,111 @@
+// @ts-check
+/** The audit log: filtered pages of entries, newest first, and verifying the chain. */
+import { byId, el, table, when } from "../dom.js";
+import { api } from "../session.js";
+import { describeDetails, problemText, say } from "./notice.js";
+
+/** @typedef {{ seq: number, at: string, kind: string, actor: { subject: string, role: string | null, depot: string | null } | null, record_id: string | null, details: Record<string, unknown>, hash: string | null }} Entry */
+
+let auditCursor = /** @type {string | null} */ (null);
+/** @type {Entry[]} */
+let auditEntries = [];
+
+function auditQuery() {
+	const query = new URLSearchParams({ limit: "100" });
+	for (const [name, id] of [
+		["actor", "audit-actor"],
+		["record_id", "audit-record"],
+	]) {
+		const value = byId(/** @type {string} */ (id), HTMLInputElement).value.trim();
+		if (value) query.set(/** @type {string} */ (name), value);
+	}
+	const kind = byId("audit-kind", HTMLSelectElement).value;
+	if (kind) query.set("kind", kind);
+	for (const [name, id] of [
+		["from", "audit-from"],
+		["to", "audit-to"],
+	]) {
+		const value = byId(/** @type {string} */ (id), HTMLInputElement).value;
+		// datetime-local is local time to the minute; "to" is exclusive, so it ends after that minute.
+		if (value) query.set(/** @type {string} */ (name), String(new Date(value).getTime() + (name === "to" ? 60_000 : 0)));
+	}
+	return query;
+}
+
+/** The filters of the page on show: "Older entries" pages through them, not through edits since. */
+let auditFilters = new URLSearchParams();
+
+async function loadAudit(more = false) {
+	if (!more) auditFilters = auditQuery();
+	const query = new URLSearchParams(auditFilters);
+	if (more && auditCursor) query.set("cursor", auditCursor);
+	const answer = await api("GET", `/v1/audit?${query}`);
+	if (!answer.ok) return say(problemText(answer));
+	auditEntries = more ? [...auditEntries, ...answer.body.entries] : answer.body.entries;
+	auditCursor = answer.body.next_cursor;
+	byId("audit-more", HTMLButtonElement).hidden = auditCursor === null;
+	byId("audit-table", HTMLElement).replaceChildren(
+		table(
+			`Entries, newest first (${auditEntries.length}${auditCursor ? "+" : ""})`,
+			["#", "When", "Kind", "Actor", "Record", "Details", "Sealed"],
+			auditEntries.map((entry) => [
+				entry.seq,
+				when(entry.at),
+				entry.kind,
+				entry.actor ? `${entry.actor.subject}${entry.actor.role ? ` (${entry.actor.role}, ${entry.actor.depot})` : ""}` : "vault",
+				entry.record_id ?? "—",
+				describeDetails(entry.details),
+				entry.hash ? el("code", { title: entry.hash }, `${entry.hash.slice(0, 10)}…`) : "not yet",
+			]),
+		),
+	);
+}
+
+export function load() {
+	return loadAudit();
+}
+byId("audit-filters", HTMLFormElement).addEventListener("submit", (event) => {
+	event.preventDefault();
+	loadAudit();
+});
+byId("audit-more", HTMLButtonElement).addEventListener("click", () => loadAudit(true));
+
+byId("audit-verify", HTMLButtonElement).addEventListener("click", async () => {
+	const result = byId("audit-verify-result", HTMLElement);
+	result.replaceChildren(el("p", {}, "Verifying the chain…"));
+	const answer = await api("GET", "/v1/audit/verify");
+	if (!answer.ok) return result.replaceChildren(el("p", { class: "problem" }, problemText(answer)));
+	const report = answer.body;
+	const checkpoints = report.checkpoint_problems.length
+		? `${report.checkpoint_problems.length} of ${report.checkpoints_checked} signed checkpoints do not verify (first at #${report.checkpoint_problems[0].seq}: ${report.checkpoint_problems[0].reason}).`
+		: `${report.checkpoints_checked} signed checkpoints verified.`;
+	const witness = report.witness.problems[0];
+	const full = report.full_verification;
+	const fullFinding = full && !full.ok ? (full.first_break ?? full.problems[0]) : null;
+	const findings = [
+		report.first_break ? `Chain broken at #${report.first_break.seq}: ${report.first_break.reason} (${report.first_break.detail}).` : "",
+		report.checkpoint_problems.length ? checkpoints : "",
+		witness ? `${report.witness.problems.length} differences from the witness (first at #${witness.seq}: ${witness.reason}).` : "",
+		report.witness.status === "compared" ? "" : `The witness could not be compared (${report.witness.status}); sealing is ${report.sealing.status}.`,
+		fullFinding ? `The full re-verification found #${fullFinding.seq}: ${fullFinding.reason}.` : "",
+	].filter(Boolean);
+	result.replaceChildren(
+		report.ok
+			? el(
+					"p",
+					{ class: "verified", id: "audit-verified" },
+					`Chain intact: ${report.entries_checked} entries checked up to #${report.head.seq}. ${checkpoints}${report.complete ? "" : " More to verify: ask again."}`,
+				)
+			: el("p", { class: "problem", id: "audit-broken" }, findings.join(" ")),
+	);
+});
+
+/** Forgets the entries, the filters on show and the verification. */
+export function reset() {
+	byId("audit-table", HTMLElement).replaceChildren();
+	byId("audit-verify-result", HTMLElement).replaceChildren();
+	auditEntries = [];
+	auditCursor = null;
+	auditFilters = new URLSearchParams();
+	byId("audit-more", HTMLButtonElement).hidden = true;
+}
