@@ -17,8 +17,9 @@ const PHONE_2 = "13698765432";
 const PHONE_3 = "15617707587";
 /** A demo depot: its clerk is one of the development identity provider's people. */
 const DEMO_DEPOT = "UR-TS-01";
-/** The vault keeps phones in E.164 and reveals them so. */
+/** The vault keeps phones in E.164 and reveals them so; the terminal shows a mobile grouped 3-4-4. */
 const e164 = (phone: string) => `+86${phone}`;
+const grouped = (phone: string) => `+86 ${phone.slice(0, 3)} ${phone.slice(3, 7)} ${phone.slice(7)}`;
 
 let vault: Vault;
 let access: AccessTeam;
@@ -94,9 +95,9 @@ async function open(path: string, options: { fakeClock?: boolean; headers?: Reco
 	return watched.page;
 }
 
-/** Signs in with a pasted token, keyboard only: Tab to the token field (past the skip link, the brand and the sign-in button), type, Enter. */
+/** Signs in with a pasted token, keyboard only: Tab to the token field (past the skip link, the brand, the language link and the sign-in button), type, Enter. */
 async function signIn(page: Page, token: string): Promise<void> {
-	for (let step = 0; step < 4; step++) await page.keyboard.press("Tab");
+	for (let step = 0; step < 5; step++) await page.keyboard.press("Tab");
 	await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("token");
 	await page.keyboard.type(token);
 	await page.keyboard.press("Enter");
@@ -154,7 +155,9 @@ describe("depot terminal", () => {
 		await record.getByRole("button", { name: "Reveal" }).focus();
 		await page.keyboard.press("Enter");
 		const value = record.locator(".revealed-value");
-		await expect.poll(() => value.textContent()).toBe(e164(PHONE));
+		await expect.poll(() => value.textContent()).toBe(grouped(PHONE));
+		// A link that dials it: the number as E.164, nothing else.
+		expect(await value.getAttribute("href")).toBe(`tel:${e164(PHONE)}`);
 		await expect
 			.poll(() => page.locator("#quota").textContent())
 			.toMatch(/^29 of 30 in any 10 min399 of 400 in 24 hours299 of 300 different contacts in 24 hours$/);
@@ -237,7 +240,7 @@ describe("signing in through the identity provider", () => {
 		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
 		await record.getByLabel("Field", { exact: true }).selectOption("phone");
 		await record.getByRole("button", { name: "Reveal" }).click();
-		await expect.poll(() => record.locator(".revealed-value").textContent()).toBe(e164(PHONE_3));
+		await expect.poll(() => record.locator(".revealed-value").textContent()).toBe(grouped(PHONE_3));
 		await screenshot(page, "terminal-signed-in-through-provider");
 		held = await pageHoldings(page);
 		expect(held.url).toBe(`${vault.url}/terminal`);
@@ -370,7 +373,7 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		const second = terminal.locator(`li[data-record-id="${recordIds.second}"]`);
 		await second.getByLabel("Field", { exact: true }).selectOption("phone");
 		await second.getByRole("button", { name: "Reveal" }).click();
-		await expect.poll(() => second.locator(".revealed-value").textContent()).toBe(e164("13800002222"));
+		await expect.poll(() => second.locator(".revealed-value").textContent()).toBe(grouped("13800002222"));
 		await expect.poll(() => terminal.locator("#quota").textContent()).toMatch(/0 of 2 in any 10 min; room again in \d+ min/);
 
 		// A new lookup clears the value on show at once.
@@ -426,7 +429,7 @@ describe("a suspended employee, reinstated from the console", () => {
 		const row = ops.locator("#employee-table tr", { hasText: COURIER_2 });
 		await row.waitFor();
 		expect(await unlabelledControls(ops)).toEqual([]);
-		expect(await row.textContent()).toMatch(/Suspended \(honeytoken, by detection/);
+		expect(await row.textContent()).toMatch(/Suspended \(asked for a honeytoken, by detection/);
 		const other = ops.locator("#employee-table tr", { hasText: `${COURIER}courier` });
 		expect(await other.textContent()).toMatch(/Active.*2 of 2/);
 		await screenshot(ops, "ops-employees-suspended");
@@ -437,7 +440,7 @@ describe("a suspended employee, reinstated from the console", () => {
 		await screenshot(ops, "ops-employees");
 
 		await real.getByRole("button", { name: "Reveal" }).click();
-		await expect.poll(() => real.locator(".revealed-value").textContent()).toBe(e164(PHONE_2));
+		await expect.poll(() => real.locator(".revealed-value").textContent()).toBe(grouped(PHONE_2));
 
 		// Signing out clears the value on show at once, and the records with it.
 		await terminal.getByRole("button", { name: "Sign out" }).click();
@@ -467,7 +470,7 @@ describe("audit log", () => {
 		await ops.getByRole("button", { name: "Verify chain" }).click();
 		await expect
 			.poll(() => ops.locator("#audit-verify-result").textContent())
-			.toMatch(/^Chain intact: \d+ entries checked up to #\d+\. \d+ signed checkpoints verified\.$/);
+			.toMatch(/^Chain intact: [\d,]+ entries checked up to #\d+\. [\d,]+ signed checkpoints verified\.$/);
 		await screenshot(ops, "ops-audit");
 	});
 });

@@ -11,6 +11,7 @@ import * as honeytokens from "./console/honeytokens.js";
 import { problemText, say } from "./console/notice.js";
 import * as policies from "./console/policies.js";
 import { byId } from "./dom.js";
+import { t } from "./i18n.js";
 import { api, signInThroughAccess, wireSignIn } from "./session.js";
 
 /** @typedef {{ load: () => Promise<void>, reset: () => void }} Section */
@@ -42,10 +43,10 @@ wireSignIn({
 			.split(" ")
 			.includes("ops")
 			? null
-			: "This account is not an ops account (no ops scope).",
+			: t("console.notOps"),
 	verify: async () => {
 		const answer = await api("GET", "/v1/policies");
-		return answer.ok ? null : answer.status === 403 ? "This token does not have the ops scope." : problemText(answer);
+		return answer.ok ? null : answer.status === 403 ? t("console.noOpsScope") : problemText(answer);
 	},
 	ready: () => openConsole(),
 

@@ -50,19 +50,3 @@ export function table(caption, headers, rows) {
 		el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((cell) => el("td", {}, cell))))),
 	);
 }
-
-/** @param {number | string | null | undefined} at ms since the epoch, or ISO 8601 */
-export function when(at) {
-	if (at === null || at === undefined) return "—";
-	const date = new Date(at);
-	return Number.isNaN(date.getTime()) ? "—" : date.toLocaleString();
-}
-
-/** @param {number} seconds */
-export function duration(seconds) {
-	if (seconds < 60) return `${seconds} s`;
-	if (seconds < 3600) return `${Math.ceil(seconds / 60)} min`;
-	const hours = Math.floor(seconds / 3600);
-	const minutes = Math.ceil((seconds % 3600) / 60);
-	return minutes === 0 || minutes === 60 ? `${minutes === 60 ? hours + 1 : hours} h` : `${hours} h ${minutes} min`;
-}

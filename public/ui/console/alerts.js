@@ -1,36 +1,28 @@
 // @ts-check
 /** Alerts: newest first, what triggered each and whether the webhook has it. */
-import { byId, el, table, when } from "../dom.js";
+import { byId, el, table } from "../dom.js";
+import { nameOf, t, when } from "../i18n.js";
 import { api } from "../session.js";
 import { describeDetails, problemText, say } from "./notice.js";
-
-const ALERT_NAMES = /** @type {Record<string, string>} */ ({
-	honeytoken_touched: "Honeytoken touched",
-	out_of_scope_probing: "Out-of-scope probing",
-	daily_quota_reached: "Daily quota reached",
-	depot_ring_suspected: "Several employees of one depot at quota",
-	depot_budget_exceeded: "Depot budget exceeded",
-	key_missing: "Encryption key missing",
-});
 
 export async function load() {
 	const answer = await api("GET", "/v1/alerts?limit=100");
 	if (!answer.ok) return say(problemText(answer));
-	/** @type {{ at: number, severity: string, kind: string, subject: string | null, depot: string | null, details: Record<string, unknown>, delivery: string, attempts: number }[]} */
+	/** @type {{ at: number | string, severity: string, kind: string, subject: string | null, depot: string | null, details: Record<string, unknown>, delivery: string, attempts: number }[]} */
 	const alerts = answer.body.alerts;
 	byId("alert-table", HTMLElement).replaceChildren(
 		alerts.length === 0
-			? el("p", {}, "No alerts.")
+			? el("p", {}, t("alerts.none"))
 			: table(
-					`Alerts, newest first (${alerts.length})`,
-					["When", "Severity", "What", "Who", "Triggered by", "Webhook"],
+					t("alerts.caption", { count: alerts.length }),
+					["when", "severity", "what", "who", "details", "webhook"].map((column) => t(`alerts.col.${column}`)),
 					alerts.map((alert) => [
 						when(alert.at),
-						alert.severity,
-						ALERT_NAMES[alert.kind] ?? alert.kind,
-						[alert.subject, alert.depot ? `depot ${alert.depot}` : null].filter(Boolean).join(", ") || "—",
+						nameOf("severity", alert.severity),
+						nameOf("alert", alert.kind),
+						[alert.subject, alert.depot ? t("alerts.depot", { depot: alert.depot }) : null].filter(Boolean).join(", ") || "—",
 						describeDetails(alert.details) || "—",
-						alert.delivery === "pending" ? `pending (${alert.attempts} attempts)` : alert.delivery.replace(/_/g, " "),
+						alert.delivery === "pending" ? t("alerts.pending", { count: alert.attempts }) : nameOf("alerts.delivery", alert.delivery),
 					]),
 				),
 	);

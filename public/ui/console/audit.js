@@ -1,6 +1,7 @@
 // @ts-check
 /** The audit log: filtered pages of entries, newest first, and verifying the chain. */
-import { byId, el, table, when } from "../dom.js";
+import { byId, el, table } from "../dom.js";
+import { nameOf, t, when } from "../i18n.js";
 import { api } from "../session.js";
 import { describeDetails, problemText, say } from "./notice.js";
 
@@ -46,16 +47,16 @@ async function loadAudit(more = false) {
 	byId("audit-more", HTMLButtonElement).hidden = auditCursor === null;
 	byId("audit-table", HTMLElement).replaceChildren(
 		table(
-			`Entries, newest first (${auditEntries.length}${auditCursor ? "+" : ""})`,
-			["#", "When", "Kind", "Actor", "Record", "Details", "Sealed"],
+			t(auditCursor ? "audit.captionMore" : "audit.caption", { count: auditEntries.length }),
+			["seq", "when", "kind", "actor", "record", "details", "sealed"].map((column) => t(`audit.col.${column}`)),
 			auditEntries.map((entry) => [
 				entry.seq,
 				when(entry.at),
-				entry.kind,
-				entry.actor ? `${entry.actor.subject}${entry.actor.role ? ` (${entry.actor.role}, ${entry.actor.depot})` : ""}` : "vault",
+				nameOf("audit", entry.kind),
+				entry.actor ? `${entry.actor.subject}${entry.actor.role ? ` (${nameOf("role", entry.actor.role)}, ${entry.actor.depot})` : ""}` : t("audit.vault"),
 				entry.record_id ?? "—",
 				describeDetails(entry.details),
-				entry.hash ? el("code", { title: entry.hash }, `${entry.hash.slice(0, 10)}…`) : "not yet",
+				entry.hash ? el("code", { title: entry.hash }, `${entry.hash.slice(0, 10)}…`) : t("audit.notYet"),
 			]),
 		),
 	);
@@ -72,29 +73,34 @@ byId("audit-more", HTMLButtonElement).addEventListener("click", () => loadAudit(
 
 byId("audit-verify", HTMLButtonElement).addEventListener("click", async () => {
 	const result = byId("audit-verify-result", HTMLElement);
-	result.replaceChildren(el("p", {}, "Verifying the chain…"));
+	result.replaceChildren(el("p", {}, t("audit.verifying")));
 	const answer = await api("GET", "/v1/audit/verify");
 	if (!answer.ok) return result.replaceChildren(el("p", { class: "problem" }, problemText(answer)));
 	const report = answer.body;
 	const checkpoints = report.checkpoint_problems.length
-		? `${report.checkpoint_problems.length} of ${report.checkpoints_checked} signed checkpoints do not verify (first at #${report.checkpoint_problems[0].seq}: ${report.checkpoint_problems[0].reason}).`
-		: `${report.checkpoints_checked} signed checkpoints verified.`;
+		? t("audit.checkpointsBad", {
+				bad: report.checkpoint_problems.length,
+				checked: report.checkpoints_checked,
+				seq: String(report.checkpoint_problems[0].seq),
+				reason: report.checkpoint_problems[0].reason,
+			})
+		: t("audit.checkpointsOk", { checked: report.checkpoints_checked });
 	const witness = report.witness.problems[0];
 	const full = report.full_verification;
 	const fullFinding = full && !full.ok ? (full.first_break ?? full.problems[0]) : null;
 	const findings = [
-		report.first_break ? `Chain broken at #${report.first_break.seq}: ${report.first_break.reason} (${report.first_break.detail}).` : "",
+		report.first_break ? t("audit.broken", { seq: String(report.first_break.seq), reason: report.first_break.reason, detail: report.first_break.detail }) : "",
 		report.checkpoint_problems.length ? checkpoints : "",
-		witness ? `${report.witness.problems.length} differences from the witness (first at #${witness.seq}: ${witness.reason}).` : "",
-		report.witness.status === "compared" ? "" : `The witness could not be compared (${report.witness.status}); sealing is ${report.sealing.status}.`,
-		fullFinding ? `The full re-verification found #${fullFinding.seq}: ${fullFinding.reason}.` : "",
+		witness ? t("audit.witnessDiffers", { count: report.witness.problems.length, seq: String(witness.seq), reason: witness.reason }) : "",
+		report.witness.status === "compared" ? "" : t("audit.witnessUnavailable", { status: report.witness.status, sealing: report.sealing.status }),
+		fullFinding ? t("audit.fullFound", { seq: String(fullFinding.seq), reason: fullFinding.reason }) : "",
 	].filter(Boolean);
 	result.replaceChildren(
 		report.ok
 			? el(
 					"p",
 					{ class: "verified", id: "audit-verified" },
-					`Chain intact: ${report.entries_checked} entries checked up to #${report.head.seq}. ${checkpoints}${report.complete ? "" : " More to verify: ask again."}`,
+					`${t("audit.intact", { checked: report.entries_checked, head: String(report.head.seq), checkpoints })}${report.complete ? "" : ` ${t("audit.moreToVerify")}`}`,
 				)
 			: el("p", { class: "problem", id: "audit-broken" }, findings.join(" ")),
 	);

@@ -1,11 +1,12 @@
 // @ts-check
 /** Employees: who asked lately or was ever suspended, their usage, and suspending or reinstating them. */
-import { byId, el, table, when } from "../dom.js";
+import { byId, el, table } from "../dom.js";
+import { nameOf, t, when } from "../i18n.js";
 import { api } from "../session.js";
 import { problemText, say } from "./notice.js";
 
-/** @typedef {{ subject: string, issuer_alias?: string, kind: string, role: string | null, depot: string | null, status: string, last_seen_at: number | null }} Listed */
-/** @typedef {{ suspension: { at: number, reason: string, by: string } | null, limits: { kind: string, limit: number, used: number, reset_seconds: number }[], role: string | null, depot: string | null }} Usage */
+/** @typedef {{ subject: string, issuer_alias?: string, kind: string, role: string | null, depot: string | null, status: string, last_seen_at: number | string | null }} Listed */
+/** @typedef {{ suspension: { at: number | string, reason: string, by: string } | null, limits: { kind: string, limit: number, used: number, reset_seconds: number }[], role: string | null, depot: string | null }} Usage */
 
 const MAX_EMPLOYEE_ROWS = 100;
 
@@ -27,20 +28,20 @@ async function renderEmployees(listed) {
 	/** @param {Usage | null} usage @param {string} kind */
 	const used = (usage, kind) => {
 		const limit = usage?.limits.find((item) => item.kind === kind);
-		return limit ? `${limit.used} of ${limit.limit}` : "—";
+		return limit ? t("employees.usedOf", { used: limit.used, limit: limit.limit }) : "—";
 	};
 	const rows = shown.map((row, index) => {
 		const answer = usages[index];
 		const usage = answer?.ok ? /** @type {Usage} */ (answer.body) : null;
 		const suspended = usage ? usage.suspension !== null : row.status === "suspended";
 		const status = usage?.suspension
-			? `Suspended (${usage.suspension.reason}, by ${usage.suspension.by}, ${when(usage.suspension.at)})`
+			? t("employees.suspended", { reason: nameOf("reason", usage.suspension.reason), by: usage.suspension.by, when: when(usage.suspension.at) })
 			: usage
-				? "Active"
-				: `${row.status} (usage unavailable)`;
+				? t("employees.active")
+				: t("employees.unavailable", { status: nameOf("employees.status", row.status) });
 		return [
 			row.subject,
-			row.role ?? "—",
+			nameOf("role", row.role),
 			row.depot ?? "—",
 			status,
 			used(usage, "burst"),
@@ -52,8 +53,10 @@ async function renderEmployees(listed) {
 	});
 	byId("employee-table", HTMLElement).replaceChildren(
 		table(
-			listed.length > MAX_EMPLOYEE_ROWS ? `Employees (first ${MAX_EMPLOYEE_ROWS} of ${listed.length})` : `Employees (${listed.length})`,
-			["Employee", "Role", "Depot", "Status", "Burst used", "Today used", "Different contacts today", "Last seen", "Action"],
+			listed.length > MAX_EMPLOYEE_ROWS
+				? t("employees.captionFirst", { shown: MAX_EMPLOYEE_ROWS, count: listed.length })
+				: t("employees.caption", { count: listed.length }),
+			["employee", "role", "depot", "status", "burst", "daily", "distinct", "lastSeen", "action"].map((column) => t(`employees.col.${column}`)),
 			rows,
 		),
 	);
@@ -66,14 +69,14 @@ async function renderEmployees(listed) {
  */
 function statusAction(row, suspended, index) {
 	const action = suspended ? "reinstate" : "suspend";
-	const label = suspended ? "Reinstate" : "Suspend";
+	const label = suspended ? t("employees.reinstate") : t("employees.suspend");
 	const id = `employee-${index}-reason`;
 	const reason = el("input", { id, name: "reason", maxlength: 200, spellcheck: "false", "aria-describedby": `${id}-error` });
 	const error = el("span", { class: "field-error", id: `${id}-error` });
 	const form = el(
 		"form",
-		{ class: "inline", method: "post", "aria-label": `${label} ${row.subject}` },
-		el("label", { for: id }, `Reason to ${action} ${row.subject}`),
+		{ class: "inline", method: "post", "aria-label": t(suspended ? "employees.reinstateOf" : "employees.suspendOf", { subject: row.subject }) },
+		el("label", { for: id }, t(suspended ? "employees.reasonToReinstate" : "employees.reasonToSuspend", { subject: row.subject })),
 		reason,
 		el("button", { type: "submit" }, label),
 		error,
@@ -82,7 +85,7 @@ function statusAction(row, suspended, index) {
 		event.preventDefault();
 		const text = /** @type {HTMLInputElement} */ (reason).value.trim();
 		if (!text) {
-			error.textContent = "Say why: the reason goes into the audit log.";
+			error.textContent = t("employees.sayWhy");
 			reason.setAttribute("aria-invalid", "true");
 			return reason.focus();
 		}
@@ -90,7 +93,7 @@ function statusAction(row, suspended, index) {
 		const query = new URLSearchParams({ kind, ...(row.issuer_alias ? { issuer: row.issuer_alias } : {}) });
 		const answer = await api("POST", `/v1/employees/${encodeURIComponent(row.subject)}/${action}?${query}`, { reason: text });
 		if (!answer.ok) return say(problemText(answer));
-		say(`${row.subject} is ${answer.body.status === "suspended" ? "suspended" : "reinstated"}.`);
+		say(t(answer.body.status === "suspended" ? "employees.isSuspended" : "employees.isReinstated", { subject: row.subject }));
 		await load();
 	});
 	return form;

@@ -1,26 +1,27 @@
 // @ts-check
 /** Honeytokens: the decoys per depot, and planting one. */
-import { byId, el, table, when } from "../dom.js";
+import { byId, el, table } from "../dom.js";
+import { t, when } from "../i18n.js";
 import { api } from "../session.js";
 import { problemText, say } from "./notice.js";
 
 export async function load() {
 	const answer = await api("GET", "/v1/honeytokens");
 	if (!answer.ok) return say(problemText(answer));
-	/** @type {{ record_id: string, depot: string | null, label: string | null, planted_by: string, planted_at: number }[]} */
+	/** @type {{ record_id: string, depot: string | null, label: string | null, planted_by: string, planted_at: number | string }[]} */
 	const planted = answer.body.honeytokens;
 	const depots = [...new Set(planted.map((token) => token.depot ?? ""))].sort();
 	byId("honeytoken-table", HTMLElement).replaceChildren(
 		planted.length === 0
-			? el("p", {}, "No honeytokens planted.")
+			? el("p", {}, t("honeytokens.none"))
 			: el(
 					"div",
 					{},
 					...depots.map((depot) => {
 						const rows = planted.filter((token) => (token.depot ?? "") === depot);
 						return table(
-							`${depot ? `Depot ${depot}` : "No depot"} (${rows.length})`,
-							["Record", "Label", "Planted by", "Planted"],
+							depot ? t("honeytokens.depotCaption", { depot, count: rows.length }) : t("honeytokens.noDepotCaption", { count: rows.length }),
+							["record", "label", "plantedBy", "planted"].map((column) => t(`honeytokens.col.${column}`)),
 							rows.map((token) => [token.record_id, token.label ?? "—", token.planted_by, when(token.planted_at)]),
 						);
 					}),
@@ -62,7 +63,7 @@ plantForm.addEventListener("submit", async (event) => {
 	};
 	const answer = await api("POST", "/v1/honeytokens", body);
 	if (answer.status === 422 && Array.isArray(answer.problem?.errors)) {
-		say("The honeytoken was not planted: see the fields marked below.");
+		say(t("honeytokens.notPlanted"));
 		let first = /** @type {HTMLElement | null} */ (null);
 		for (const { pointer, message } of answer.problem.errors) {
 			// The closest field the pointer names (an error inside a field names the field).
@@ -77,7 +78,7 @@ plantForm.addEventListener("submit", async (event) => {
 	}
 	if (!answer.ok) return say(problemText(answer));
 	plantForm.reset();
-	say(`Planted ${answer.body.record_id} at depot ${body.record.depot}.`);
+	say(t("honeytokens.planted", { record: answer.body.record_id, depot: body.record.depot }));
 	await load();
 });
 

@@ -1,6 +1,8 @@
 // @ts-check
 /** The console's one notice line, and what a refused call means in words. */
 import { byId } from "../dom.js";
+import { nameOf, t } from "../i18n.js";
+import { problemSlug } from "../refusals.js";
 
 /** @param {string} message */
 export function say(message) {
@@ -10,15 +12,19 @@ export function say(message) {
 /** @param {import("../session.js").ApiAnswer} answer */
 export function problemText(answer) {
 	const problem = answer.problem ?? {};
-	if (answer.status === 0) return "The vault did not answer. Check the network and try again.";
-	if (answer.status === 403) return "This token may not do that (it needs the ops scope, and nobody changes their own limits or status).";
-	return [problem.title, problem.detail].filter(Boolean).join(": ") || `The vault answered ${answer.status}.`;
+	if (answer.status === 0) return t("session.noAnswer");
+	if (answer.status === 403) return t("console.forbidden");
+	// The problem's name in the reader's language; the vault's detail (English, for operators) after it.
+	const slug = problemSlug(problem.type);
+	const named = slug ? nameOf("problem", slug) : "";
+	const title = named && named !== slug ? named : problem.title;
+	return [title, problem.detail].filter(Boolean).join(" ") || t("problem.other", { status: answer.status });
 }
 
 /** @param {Record<string, unknown>} details */
 export function describeDetails(details) {
 	return Object.entries(details)
 		.filter(([, value]) => value !== null && value !== undefined)
-		.map(([key, value]) => `${key.replace(/_/g, " ")}: ${typeof value === "object" ? JSON.stringify(value) : String(value)}`)
+		.map(([key, value]) => `${nameOf("detail", key)}: ${typeof value === "object" ? JSON.stringify(value) : String(value)}`)
 		.join("; ");
 }

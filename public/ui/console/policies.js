@@ -1,16 +1,11 @@
 // @ts-check
 /** Policies: the limit layers as stored, the form that sets one, and how they resolve for one employee. */
-import { byId, duration, el, table, when } from "../dom.js";
+import { byId, el, table } from "../dom.js";
+import { duration, nameOf, number, t, when } from "../i18n.js";
 import { api } from "../session.js";
 import { problemText, say } from "./notice.js";
 
 const LAYER_ORDER = ["employee", "depot", "role", "default"];
-const LAYER_NAMES = /** @type {Record<string, string>} */ ({
-	employee: "Employee layers",
-	depot: "Depot layers",
-	role: "Role layers",
-	default: "Default layer",
-});
 const LIMIT_FIELDS = [
 	"burst_limit",
 	"burst_window_seconds",
@@ -25,7 +20,7 @@ const LIMIT_FIELDS = [
 	"refusal_limit",
 ];
 
-/** @typedef {{ layer: string, target: string, target_issuer?: string, mode: string, version: number, updated_by: string, updated_at: number, [field: string]: unknown }} Policy */
+/** @typedef {{ layer: string, target: string, target_issuer?: string, mode: string, version: number, updated_by: string, updated_at: number | string, [field: string]: unknown }} Policy */
 
 const policyForm = byId("policy-form", HTMLFormElement);
 /** The version of the layer being edited, for If-Match (RFC 9110 §13.1.1); null for a new layer. */
@@ -44,7 +39,7 @@ function layerPath(layer, target, issuer) {
 }
 
 /** @param {unknown} value */
-const limitText = (value) => (value === null || value === undefined ? "—" : String(value));
+const limitText = (value) => (value === null || value === undefined ? "—" : number(Number(value)));
 
 /**
  * Shows the layers as stored, and returns them (null when the vault refused, which it says).
@@ -62,17 +57,21 @@ async function loadPolicies() {
 		...LAYER_ORDER.map((layer) => {
 			const rows = policies.filter((policy) => policy.layer === layer);
 			return table(
-				`${LAYER_NAMES[layer]} (${rows.length})`,
-				["Target", "Mode", "Burst", "Daily", "Distinct", "Ring threshold", "Depot budget", "Changed", "Actions"],
+				t(`policies.layers.${layer}`, { count: rows.length }),
+				["target", "mode", "burst", "daily", "distinct", "ring", "budget", "changed", "actions"].map((column) => t(`policies.col.${column}`)),
 				rows.map((policy) => [
-					policy.target || "(everyone)",
-					policy.mode === "report-only" ? "report only" : "enforce",
-					policy.burst_limit == null ? "—" : `${policy.burst_limit} per ${duration(Number(policy.burst_window_seconds))}`,
+					policy.target || t("policies.everyone"),
+					nameOf("policies.mode", policy.mode),
+					policy.burst_limit == null
+						? "—"
+						: t("policies.burstPer", { limit: Number(policy.burst_limit), window: duration(Number(policy.burst_window_seconds)) }),
 					limitText(policy.daily_limit),
 					limitText(policy.distinct_limit),
 					limitText(policy.ring_threshold),
 					limitText(policy.depot_daily_budget),
-					policy.updated_at === 0 ? `v${policy.version}, as installed` : `v${policy.version} by ${policy.updated_by}, ${when(policy.updated_at)}`,
+					new Date(policy.updated_at).getTime() === 0
+						? t("policies.installed", { version: policy.version })
+						: t("policies.changedBy", { version: policy.version, who: policy.updated_by, when: when(policy.updated_at) }),
 					policyActions(policy),
 				]),
 			);
@@ -85,17 +84,25 @@ export async function load() {
 	await loadPolicies();
 }
 
+/**
+ * A layer by name, as the notices say it: "employee e2e-courier", "默认".
+ * @param {string} layer @param {string} target
+ */
+function layerName(layer, target) {
+	return `${nameOf("policies.named", layer)}${target ? ` ${target}` : ""}`;
+}
+
 /** @param {Policy} policy */
 function policyActions(policy) {
-	const name = policy.target ? `${policy.layer} ${policy.target}` : policy.layer;
-	const edit = el("button", { type: "button", "aria-label": `Edit ${name}` }, "Edit");
+	const name = layerName(policy.layer, policy.target);
+	const edit = el("button", { type: "button", "aria-label": t("policies.editName", { name }) }, t("policies.edit"));
 	edit.addEventListener("click", () => editPolicy(policy));
 	if (policy.layer === "default") return edit;
-	const remove = el("button", { type: "button", "aria-label": `Remove ${name}` }, "Remove");
+	const remove = el("button", { type: "button", "aria-label": t("policies.removeName", { name }) }, t("policies.remove"));
 	remove.addEventListener("click", async () => {
 		// If-Match with the version shown: a layer changed since is not removed unseen (412).
 		const answer = await api("DELETE", layerPath(policy.layer, policy.target, policy.target_issuer), undefined, { "If-Match": `"${policy.version}"` });
-		say(answer.ok ? `Removed the ${name} layer.` : problemText(answer));
+		say(answer.ok ? t("policies.removed", { name }) : problemText(answer));
 		await load();
 	});
 	return el("span", {}, edit, " ", remove);
@@ -151,12 +158,11 @@ policyForm.addEventListener("submit", async (event) => {
 	clearPolicyErrors();
 	const layer = byId("policy-layer", HTMLSelectElement).value;
 	const target = policyInput("target").value.trim();
-	if (layer !== "default" && target === "") return showPolicyErrors([{ pointer: "/target", message: "Name the employee, depot or role this layer is for." }]);
+	if (layer !== "default" && target === "") return showPolicyErrors([{ pointer: "/target", message: t("policies.nameTarget") }]);
 	/** @type {Record<string, unknown>} */
 	const body = { mode: policyInput("report-only").checked ? "report-only" : "enforce" };
 	const unreadable = LIMIT_FIELDS.filter((field) => policyInput(field).validity.badInput);
-	if (unreadable.length > 0)
-		return showPolicyErrors(unreadable.map((field) => ({ pointer: `/${field}`, message: "Enter a whole number, or leave it empty." })));
+	if (unreadable.length > 0) return showPolicyErrors(unreadable.map((field) => ({ pointer: `/${field}`, message: t("policies.wholeNumber") })));
 	for (const field of LIMIT_FIELDS) {
 		const raw = policyInput(field).value.trim();
 		body[field] = raw === "" ? null : Number(raw);
@@ -166,7 +172,7 @@ policyForm.addEventListener("submit", async (event) => {
 	// If-None-Match: * (§13.1.2) for a new layer, so it never replaces one that exists.
 	const answer = await api("PUT", path, body, editingVersion === null ? { "If-None-Match": "*" } : { "If-Match": `"${editingVersion}"` });
 	if (answer.status === 422 && Array.isArray(answer.problem?.errors)) {
-		say("The layer was not saved: see the fields marked below.");
+		say(t("policies.notSaved"));
 		return showPolicyErrors(answer.problem.errors);
 	}
 	if (answer.status === 409 || answer.status === 412) {
@@ -175,14 +181,14 @@ policyForm.addEventListener("submit", async (event) => {
 		const stored = policies.find((policy) => policy.layer === layer && policy.target === (layer === "default" ? "" : target));
 		if (!stored) {
 			editingVersion = null;
-			return say("This layer was removed meanwhile. Saving again creates it anew.");
+			return say(t("policies.goneMeanwhile"));
 		}
 		editPolicy(stored);
-		return say("This layer was changed by someone else, or exists already: the form now shows it as stored. Make your change again and save.");
+		return say(t("policies.changedMeanwhile"));
 	}
 	if (!answer.ok) return say(problemText(answer));
 	editingVersion = null;
-	say(`Saved the ${layer === "default" ? "default" : `${layer} ${target}`} layer (version ${answer.body.version}); it applies to the next ask.`);
+	say(t("policies.saved", { name: layerName(layer, layer === "default" ? "" : target), version: answer.body.version }));
 	await load();
 });
 
@@ -192,18 +198,22 @@ byId("effective-form", HTMLFormElement).addEventListener("submit", async (event)
 	const role = byId("effective-role", HTMLSelectElement).value;
 	const depot = byId("effective-depot", HTMLInputElement).value.trim();
 	const result = byId("effective-result", HTMLElement);
-	if (!subject) return result.replaceChildren(el("p", { class: "field-error" }, "Name the employee (their sub)."));
+	if (!subject) return result.replaceChildren(el("p", { class: "field-error" }, t("policies.nameEmployee")));
 	const query = new URLSearchParams({ subject, role, ...(depot ? { depot } : {}) });
 	const answer = await api("GET", `/v1/policies/effective?${query}`);
 	if (!answer.ok) return result.replaceChildren(el("p", { class: "problem" }, problemText(answer)));
 	/** @param {Record<string, unknown>} rule */
-	const row = (rule) => [String(rule.kind), String(rule.limit), duration(Number(rule.window_seconds)), `${rule.layer}${rule.target ? ` ${rule.target}` : ""}`];
+	const row = (rule) => [
+		nameOf("policies.kind", String(rule.kind)),
+		number(Number(rule.limit)),
+		duration(Number(rule.window_seconds)),
+		layerName(String(rule.layer), String(rule.target ?? "")),
+	];
+	const columns = ["limit", "reveals", "per", "fromLayer"].map((column) => t(`policies.col.${column}`));
 	result.replaceChildren(
-		table(`Enforced for ${subject}`, ["Limit", "Reveals", "Per", "From layer"], answer.body.enforced.map(row)),
-		answer.body.shadow.length
-			? table("Report only (evaluated and recorded, never refusing)", ["Limit", "Reveals", "Per", "From layer"], answer.body.shadow.map(row))
-			: el("p", {}, "No report-only layer applies."),
-		el("p", {}, `Ring alert at ${answer.body.ring_threshold} employees at quota in a day; depot budget ${answer.body.depot_daily_budget} reveals a day.`),
+		table(t("policies.enforcedFor", { subject }), columns, answer.body.enforced.map(row)),
+		answer.body.shadow.length ? table(t("policies.shadow"), columns, answer.body.shadow.map(row)) : el("p", {}, t("policies.noShadow")),
+		el("p", {}, t("policies.ringAndBudget", { ring: Number(answer.body.ring_threshold), budget: Number(answer.body.depot_daily_budget) })),
 	);
 });
 
