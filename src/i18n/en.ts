@@ -370,6 +370,7 @@ export const en = {
 	"audit.notYet": "not yet",
 	"audit.records": { one: "{count} record", other: "{count} records" },
 	"audit.items": { one: "{count} item", other: "{count} items" },
+	"audit.changes": "Changed",
 	"audit.verifying": "Verifying the chain…",
 	"audit.checkpointsOk": "{checked} signed checkpoints verified.",
 	"audit.checkpointsBad": "{bad} of {checked} signed checkpoints do not verify (first at #{seq}: {reason}).",

@@ -18,7 +18,7 @@ export const zhCN: Record<MessageKey, Message> = {
 	"home.docs": "接口文档",
 
 	"signIn.heading": "登录",
-	"signIn.with": "通过{label}登录",
+	"signIn.with": "通过 {label} 登录",
 	"signIn.none": "本页还没有配置登录方式：请联系主管或 IT 部门。",
 	"signIn.pasteHeading": "开发者：粘贴令牌",
 	"signIn.pasteButton": "用令牌登录",
@@ -359,6 +359,7 @@ export const zhCN: Record<MessageKey, Message> = {
 	"audit.notYet": "尚未",
 	"audit.records": "{count} 条记录",
 	"audit.items": "{count} 项",
+	"audit.changes": "改动",
 	"audit.verifying": "正在校验哈希链…",
 	"audit.checkpointsOk": "{checked} 个签名检查点校验通过。",
 	"audit.checkpointsBad": "{checked} 个签名检查点中有 {bad} 个未通过（第一个在 #{seq}：{reason}）。",

@@ -3,7 +3,8 @@
 import { byId, el, table } from "../dom.js";
 import { nameOf, t, when } from "../i18n.js";
 import { api } from "../session.js";
-import { describeDetails, problemText, say } from "./notice.js";
+import { fieldsView } from "./details.js";
+import { problemText, say } from "./notice.js";
 
 export async function load() {
 	const answer = await api("GET", "/v1/alerts?limit=100");
@@ -21,7 +22,7 @@ export async function load() {
 						nameOf("severity", alert.severity),
 						nameOf("alert", alert.kind),
 						[alert.subject, alert.depot ? t("alerts.depot", { depot: alert.depot }) : null].filter(Boolean).join(", ") || "—",
-						describeDetails(alert.details) || "—",
+						Object.keys(alert.details ?? {}).length > 0 ? fieldsView(alert.details) : "—",
 						alert.delivery === "pending" ? t("alerts.pending", { count: alert.attempts }) : nameOf("alerts.delivery", alert.delivery),
 					]),
 				),

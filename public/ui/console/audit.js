@@ -3,7 +3,8 @@
 import { byId, el, table } from "../dom.js";
 import { nameOf, t, when } from "../i18n.js";
 import { api } from "../session.js";
-import { describeDetails, problemText, say } from "./notice.js";
+import { fieldsView } from "./details.js";
+import { problemText, say } from "./notice.js";
 
 /** @typedef {{ seq: number, at: string, kind: string, actor: { subject: string, role: string | null, depot: string | null } | null, record_id: string | null, details: Record<string, unknown>, hash: string | null }} Entry */
 
@@ -53,13 +54,24 @@ async function loadAudit(more = false) {
 				entry.seq,
 				when(entry.at),
 				nameOf("audit", entry.kind),
-				entry.actor ? `${entry.actor.subject}${entry.actor.role ? ` (${nameOf("role", entry.actor.role)}, ${entry.actor.depot})` : ""}` : t("audit.vault"),
+				actorView(entry.actor),
 				entry.record_id ?? "—",
-				describeDetails(entry.details),
+				fieldsView(entry.details),
 				entry.hash ? el("code", { title: entry.hash }, `${entry.hash.slice(0, 10)}…`) : t("audit.notYet"),
 			]),
+			["seq", "time", "kind", "actor", "id", "details", "hash"],
 		),
 	);
+}
+
+/**
+ * Who acted: the subject on one line, role and depot under it, so the column stays narrow.
+ * @param {Entry["actor"]} actor
+ */
+function actorView(actor) {
+	if (!actor) return t("audit.vault");
+	const where = [actor.role ? nameOf("role", actor.role) : null, actor.depot].filter(Boolean).join(" · ");
+	return el("span", { class: "actor" }, el("span", { class: "actor-subject" }, actor.subject), where ? el("small", {}, where) : null);
 }
 
 export function load() {

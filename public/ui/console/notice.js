@@ -20,11 +20,3 @@ export function problemText(answer) {
 	const title = named && named !== slug ? named : problem.title;
 	return [title, problem.detail].filter(Boolean).join(" ") || t("problem.other", { status: answer.status });
 }
-
-/** @param {Record<string, unknown>} details */
-export function describeDetails(details) {
-	return Object.entries(details)
-		.filter(([, value]) => value !== null && value !== undefined)
-		.map(([key, value]) => `${nameOf("detail", key)}: ${typeof value === "object" ? JSON.stringify(value) : String(value)}`)
-		.join("; ");
-}
