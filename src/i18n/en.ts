@@ -30,7 +30,7 @@ export const en = {
 	"signIn.pasteHint": "Kept in this page's memory only and forgotten when you sign out or leave.",
 	"signIn.terminalIntro":
 		"Sign in with your work account, the same one you use for the company's other systems, to see the phone numbers and addresses of the parcels assigned to you.",
-	"signIn.terminalPrivacy": "Nothing you see here is saved on this device. You are signed out by yourself after {duration} without use.",
+	"signIn.terminalPrivacy": "Nothing you see here is saved on this device. You are signed out automatically after {duration} without use.",
 	"signIn.terminalToken": "Employee token",
 	"signIn.terminalTokenHint": "A token from {command}.",
 	"signIn.consoleIntro": "Sign in with your ops account. In production this page sits behind Cloudflare Access, which signs you in by itself (see the README).",
