@@ -137,18 +137,18 @@ export function signOut(why) {
 	byId("session-who", HTMLElement).textContent = "";
 	byId("sign-in", HTMLElement).hidden = false;
 	byId("sign-in-error", HTMLElement).textContent = why ?? "";
-	showSession(false);
+	showLanguages(true);
 	if (wasSignedIn) onSignOut();
 	firstSignInControl()?.focus();
 }
 
 /**
  * The language links lead to a reload, which forgets the session: they show only while signed out.
- * @param {boolean} signedIn
+ * @param {boolean} shown
  */
-function showSession(signedIn) {
+function showLanguages(shown) {
 	const languages = document.getElementById("languages");
-	if (languages) languages.hidden = signedIn;
+	if (languages) languages.hidden = !shown;
 }
 
 /** The first sign-in button, or the token field when there is no button. */
@@ -189,7 +189,7 @@ async function openSession(token, who) {
 	byId("sign-in", HTMLElement).hidden = true;
 	byId("session", HTMLElement).hidden = false;
 	byId("session-who", HTMLElement).textContent = t("session.signedInAs", { who: who || String(claims.sub ?? "?") });
-	showSession(true);
+	showLanguages(false);
 	handlers.ready(claims);
 	return null;
 }
@@ -507,6 +507,6 @@ export async function signInThroughAccess(check, ready) {
 	byId("sign-in", HTMLElement).hidden = true;
 	byId("session", HTMLElement).hidden = false;
 	byId("session-who", HTMLElement).textContent = t("session.signedInAccess", { who: String(principal.subject) });
-	showSession(true);
+	showLanguages(false);
 	ready();
 }
