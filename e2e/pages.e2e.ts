@@ -5,7 +5,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AccessTeam, accessTeam } from "./support/access.ts";
-import { launchBrowser, newPage, screenshot, type WatchedPage } from "./support/browser.ts";
+import { launchBrowser, newPage, type PageOptions, screenshot, type WatchedPage } from "./support/browser.ts";
 import { startVault, type Vault } from "./support/vault.ts";
 
 const REVEAL_SECONDS = 30;
@@ -17,8 +17,9 @@ const PHONE_2 = "13698765432";
 const PHONE_3 = "15617707587";
 /** A demo depot: its clerk is one of the development identity provider's people. */
 const DEMO_DEPOT = "UR-TS-01";
-/** The vault keeps phones in E.164 and reveals them so. */
+/** The vault keeps phones in E.164 and reveals them so; the terminal shows a mobile grouped 3-4-4. */
 const e164 = (phone: string) => `+86${phone}`;
+const grouped = (phone: string) => `+86 ${phone.slice(0, 3)} ${phone.slice(3, 7)} ${phone.slice(7)}`;
 
 let vault: Vault;
 let access: AccessTeam;
@@ -83,8 +84,8 @@ afterAll(async () => {
 	expect(violations).toEqual([]);
 });
 
-async function open(path: string, options: { fakeClock?: boolean; headers?: Record<string, string> } = {}): Promise<Page> {
-	const watched = await newPage(browser, options.headers);
+async function open(path: string, options: { fakeClock?: boolean; headers?: Record<string, string> } & PageOptions = {}): Promise<Page> {
+	const watched = await newPage(browser, options.headers, { locale: options.locale, viewport: options.viewport });
 	opened.push(watched);
 	if (options.fakeClock) await watched.page.clock.install({ time: Date.now() });
 	const response = await watched.page.goto(`${vault.url}${path}`);
@@ -95,9 +96,9 @@ async function open(path: string, options: { fakeClock?: boolean; headers?: Reco
 	return watched.page;
 }
 
-/** Signs in with a pasted token, keyboard only: Tab to the token field (past the skip link, the brand and the sign-in button), type, Enter. */
+/** Signs in with a pasted token, keyboard only: Tab to the token field (past the skip link, the brand, the language link and the sign-in button), type, Enter. */
 async function signIn(page: Page, token: string): Promise<void> {
-	for (let step = 0; step < 4; step++) await page.keyboard.press("Tab");
+	for (let step = 0; step < 5; step++) await page.keyboard.press("Tab");
 	await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("token");
 	await page.keyboard.type(token);
 	await page.keyboard.press("Enter");
@@ -155,7 +156,9 @@ describe("depot terminal", () => {
 		await record.getByRole("button", { name: "Reveal" }).focus();
 		await page.keyboard.press("Enter");
 		const value = record.locator(".revealed-value");
-		await expect.poll(() => value.textContent()).toBe(e164(PHONE));
+		await expect.poll(() => value.textContent()).toBe(grouped(PHONE));
+		// A link that dials it: the number as E.164, nothing else.
+		expect(await value.getAttribute("href")).toBe(`tel:${e164(PHONE)}`);
 		await expect
 			.poll(() => page.locator("#quota").textContent())
 			.toMatch(/^29 of 30 in any 10 min399 of 400 in 24 hours299 of 300 different contacts in 24 hours$/);
@@ -205,7 +208,8 @@ describe("depot terminal", () => {
  * login page (an employee id, no password), and back to the page.
  */
 async function signInThroughProvider(page: Page, person: string, expectSession = true): Promise<void> {
-	const button = page.getByRole("button", { name: "Sign in with the development identity provider" });
+	// "Sign in with the development identity provider", or in Chinese "通过 the development identity provider 登录".
+	const button = page.getByRole("button", { name: /the development identity provider/ });
 	await button.focus();
 	await page.keyboard.press("Enter");
 	await page.waitForURL((url) => url.href.startsWith(`${vault.oidc.url}/interaction/`));
@@ -238,7 +242,7 @@ describe("signing in through the identity provider", () => {
 		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
 		await record.getByLabel("Field", { exact: true }).selectOption("phone");
 		await record.getByRole("button", { name: "Reveal" }).click();
-		await expect.poll(() => record.locator(".revealed-value").textContent()).toBe(e164(PHONE_3));
+		await expect.poll(() => record.locator(".revealed-value").textContent()).toBe(grouped(PHONE_3));
 		await screenshot(page, "terminal-signed-in-through-provider");
 		held = await pageHoldings(page);
 		expect(held.url).toBe(`${vault.url}/terminal`);
@@ -371,7 +375,7 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		const second = terminal.locator(`li[data-record-id="${recordIds.second}"]`);
 		await second.getByLabel("Field", { exact: true }).selectOption("phone");
 		await second.getByRole("button", { name: "Reveal" }).click();
-		await expect.poll(() => second.locator(".revealed-value").textContent()).toBe(e164("13800002222"));
+		await expect.poll(() => second.locator(".revealed-value").textContent()).toBe(grouped("13800002222"));
 		await expect.poll(() => terminal.locator("#quota").textContent()).toMatch(/0 of 2 in any 10 min; room again in \d+ min/);
 
 		// A new lookup clears the value on show at once.
@@ -427,7 +431,7 @@ describe("a suspended employee, reinstated from the console", () => {
 		const row = ops.locator("#employee-table tr", { hasText: COURIER_2 });
 		await row.waitFor();
 		expect(await unlabelledControls(ops)).toEqual([]);
-		expect(await row.textContent()).toMatch(/Suspended \(honeytoken, by detection/);
+		expect(await row.textContent()).toMatch(/Suspended \(asked for a honeytoken, by detection/);
 		const other = ops.locator("#employee-table tr", { hasText: `${COURIER}courier` });
 		expect(await other.textContent()).toMatch(/Active.*2 of 2/);
 		await screenshot(ops, "ops-employees-suspended");
@@ -438,7 +442,7 @@ describe("a suspended employee, reinstated from the console", () => {
 		await screenshot(ops, "ops-employees");
 
 		await real.getByRole("button", { name: "Reveal" }).click();
-		await expect.poll(() => real.locator(".revealed-value").textContent()).toBe(e164(PHONE_2));
+		await expect.poll(() => real.locator(".revealed-value").textContent()).toBe(grouped(PHONE_2));
 
 		// Signing out clears the value on show at once, and the records with it.
 		await terminal.getByRole("button", { name: "Sign out" }).click();
@@ -468,7 +472,7 @@ describe("audit log", () => {
 		await ops.getByRole("button", { name: "Verify chain" }).click();
 		await expect
 			.poll(() => ops.locator("#audit-verify-result").textContent())
-			.toMatch(/^Chain intact: \d+ entries checked up to #\d+\. \d+ signed checkpoints verified\.$/);
+			.toMatch(/^Chain intact: [\d,]+ entries checked up to #\d+\. [\d,]+ signed checkpoints verified\.$/);
 		await screenshot(ops, "ops-audit");
 	});
 });
@@ -560,8 +564,124 @@ describe("honeytokens and the pages themselves", () => {
 			const page = await open(path);
 			const unlabelled = await unlabelledControls(page);
 			expect(unlabelled, path).toEqual([]);
-			expect(await page.locator("script:not([src])").count(), path).toBe(0);
+			expect(await page.locator('script:not([src]):not([type="application/json"])').count(), path).toBe(0);
 		}
 		await screenshot(await open("/"), "home");
+	});
+});
+
+/** The page is no wider than the window: nothing scrolls sideways. */
+const fitsViewport = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+
+/** Looks a demo shipment up and reveals its recipient's phone for delivery; returns the value shown. */
+async function revealDemoPhone(page: Page, shipmentLabel: string, revealLabel: string) {
+	await page.getByLabel(shipmentLabel).fill("E2E-UR-01");
+	await page.getByLabel(shipmentLabel).press("Enter");
+	const record = page.locator(`li[data-record-id="${recordIds.demoDepot}"]`);
+	await record.waitFor();
+	await record.locator("select[name=purpose]").selectOption("delivery");
+	await record.locator("select[name=field]").selectOption("phone");
+	await record.getByRole("button", { name: revealLabel, exact: true }).click();
+	const value = record.locator(".revealed-value");
+	await expect.poll(() => value.textContent()).toBe(grouped(PHONE_3));
+	return value;
+}
+
+describe("the pages in Chinese, at a desk and on a phone", () => {
+	it("a clerk with a zh-CN browser signs in through the identity provider, sees the terminal in Chinese, and reveals a grouped phone that dials", async () => {
+		const page = await open("/terminal", { locale: "zh-CN" });
+		expect(await page.getAttribute("html", "lang")).toBe("zh-CN");
+		expect(await page.locator("#sign-in-heading").textContent()).toBe("登录");
+		expect(await page.locator("#sign-in-intro").textContent()).toContain("工作账号");
+		await screenshot(page, "zh-CN-terminal-sign-in");
+		await signInThroughProvider(page, "clerk-ur-ts-01-1");
+		expect(await page.locator("#session-who").textContent()).toBe("已登录：clerk-ur-ts-01-1");
+		expect(await page.locator("#terminal-heading").textContent()).toBe("查看联系方式");
+		await expect.poll(() => page.locator("#quota").textContent()).toMatch(/剩余/);
+		const value = await revealDemoPhone(page, "运单号", "查看");
+		expect(await value.getAttribute("href")).toBe(`tel:${e164(PHONE_3)}`);
+		expect(await value.getAttribute("aria-label")).toBe(`拨打 ${grouped(PHONE_3)}`);
+		expect(await page.locator(".revealed-label").first().textContent()).toBe("电话");
+		// A clerk's words, not a developer's: no English left on the screen the clerk works in.
+		expect(await page.locator("#terminal").textContent()).not.toMatch(/\b(Reveal|Purpose|Field|Shipment|Clears)\b/);
+		await screenshot(page, "zh-CN-terminal-revealed");
+	});
+
+	it.each([
+		["zh-CN", "运单号", "查看"],
+		["en", "Shipment id", "Reveal"],
+	])("at 390 × 844 (%s) the terminal fits the phone: no sideways scroll, before or after a reveal", async (locale, shipmentLabel, revealLabel) => {
+		const page = await open("/terminal", { locale, viewport: { width: 390, height: 844 } });
+		expect(await fitsViewport(page)).toBe(true);
+		await signInThroughProvider(page, "clerk-ur-ts-01-1");
+		// The header keeps the name whole: one line for who is signed in.
+		const who = page.locator("#session-who");
+		const box = await who.boundingBox();
+		const lineHeight = await who.evaluate((node) => Number.parseFloat(getComputedStyle(node).lineHeight) || 24);
+		expect(box?.height ?? 0).toBeLessThan(lineHeight * 1.6);
+		const value = await revealDemoPhone(page, shipmentLabel, revealLabel);
+		expect(await value.getAttribute("href")).toBe(`tel:${e164(PHONE_3)}`);
+		expect(await fitsViewport(page)).toBe(true);
+		await screenshot(page, `${locale}-terminal-390`);
+	});
+
+	it("the audit page with a 1,000-record batch entry stays within the viewport; the ids fold behind their count and open on demand", async () => {
+		const batch = Array.from({ length: 1000 }, (_, index) => ({
+			shipment_id: `E2E-BATCH-${String(index).padStart(4, "0")}`,
+			party: "recipient",
+			contact: { name: "李四", phone: `1380000${String(index).padStart(4, "0")}`, address: "广东省深圳市南山区科技园路2号" },
+			depot: DEPOT,
+		}));
+		const created = await vault.serviceCall<{ ids: string[] }>("POST", "/v1/records/batch", { records: batch });
+		expect(created.status).toBe(201);
+		for (const [locale, summary] of [
+			["en", "1,000 records"],
+			["zh-CN", "1,000 条记录"],
+		] as const) {
+			const ops = await open("/ops", { locale });
+			await signIn(ops, opsToken);
+			await ops.locator("#tab-audit").click();
+			await ops.locator("#audit-table table").waitFor();
+			await ops.locator("#audit-kind").selectOption("record.batch_created");
+			await ops.locator("#audit-filters button[type=submit]").click();
+			const fold = ops.locator("#audit-table details.fold", { hasText: summary });
+			await fold.waitFor();
+			expect(await fitsViewport(ops)).toBe(true);
+			expect(await fold.locator("li").first().isVisible()).toBe(false);
+			await fold.locator("summary").click();
+			expect(await fold.locator("li").count()).toBe(1000);
+			expect(await fold.locator("li").first().isVisible()).toBe(true);
+			expect(await fitsViewport(ops)).toBe(true);
+			await screenshot(ops, `${locale}-ops-audit-batch`);
+
+			// A policy change reads as labelled fields and what changed, never as JSON.
+			await ops.locator("#audit-kind").selectOption("policy.changed");
+			await ops.locator("#audit-filters button[type=submit]").click();
+			await ops.locator("#audit-table dl.details").first().waitFor();
+			expect(await ops.locator("#audit-table tbody").textContent()).not.toContain('{"');
+			expect(await fitsViewport(ops)).toBe(true);
+		}
+	});
+
+	it("every page in both languages, for the record (screenshots in test-artifacts/e2e)", async () => {
+		for (const locale of ["en", "zh-CN"]) {
+			await screenshot(await open("/", { locale }), `${locale}-home`);
+			await screenshot(await open("/ops", { locale }), `${locale}-ops-sign-in`);
+			const ops = await open("/ops", { locale });
+			expect(await ops.getAttribute("html", "lang")).toBe(locale);
+			await signIn(ops, opsToken);
+			for (const section of ["policies", "employees", "alerts", "audit", "honeytokens"]) {
+				await ops.locator(`#tab-${section}`).click();
+				await ops.locator(`#${section} table, #${section} [id$="-table"] > p`).first().waitFor();
+				expect(await fitsViewport(ops), `${locale} ${section}`).toBe(true);
+				await screenshot(ops, `${locale}-ops-${section}`);
+			}
+			const terminal = await open("/terminal", { locale });
+			await signIn(terminal, courierToken);
+			await terminal.locator("#shipment").fill("E2E-0001");
+			await terminal.locator("#shipment").press("Enter");
+			await terminal.locator(`li[data-record-id="${recordIds.first}"]`).waitFor();
+			await screenshot(terminal, `${locale}-terminal-signed-in`);
+		}
 	});
 });

@@ -24,9 +24,19 @@ export interface WatchedPage {
 	errors: string[];
 }
 
+export interface PageOptions {
+	/** The browser's language (its Accept-Language and Intl default), e.g. "zh-CN". */
+	locale?: string;
+	viewport?: { width: number; height: number };
+}
+
 /** A page in a context of its own: nothing (storage, cache) is shared with another test's page. */
-export async function newPage(browser: Browser, extraHTTPHeaders?: Record<string, string>): Promise<WatchedPage> {
-	const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, extraHTTPHeaders });
+export async function newPage(browser: Browser, extraHTTPHeaders?: Record<string, string>, options: PageOptions = {}): Promise<WatchedPage> {
+	const context = await browser.newContext({
+		viewport: options.viewport ?? { width: 1280, height: 900 },
+		extraHTTPHeaders,
+		...(options.locale ? { locale: options.locale } : {}),
+	});
 	const page = await context.newPage();
 	const errors: string[] = [];
 	page.on("console", (message) => {

@@ -36,33 +36,26 @@ export function byId(id, type) {
 }
 
 /**
- * A table with a caption, header row and one row per item.
+ * A table with a caption, header row and one row per item, in a box that scrolls sideways by itself
+ * if it must, so the page never does. With `columns`, the layout is fixed (CSS 2.1 §17.5.2.1): each
+ * column gets the width its class sets in style.css (`col-time`, `col-actor`, …), and a long value
+ * wraps inside its cell instead of widening the table.
  * @param {string} caption
  * @param {string[]} headers
  * @param {(Node | string | number | null)[][]} rows
+ * @param {string[]} [columns] one width class per column
  */
-export function table(caption, headers, rows) {
+export function table(caption, headers, rows, columns) {
 	return el(
-		"table",
-		{},
-		el("caption", {}, caption),
-		el("thead", {}, el("tr", {}, ...headers.map((header) => el("th", { scope: "col" }, header)))),
-		el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((cell) => el("td", {}, cell))))),
+		"div",
+		{ class: "table-scroll" },
+		el(
+			"table",
+			{ class: columns ? "fixed" : undefined },
+			el("caption", {}, caption),
+			columns ? el("colgroup", {}, ...columns.map((name) => el("col", { class: `col-${name}` }))) : null,
+			el("thead", {}, el("tr", {}, ...headers.map((header) => el("th", { scope: "col" }, header)))),
+			el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((cell) => el("td", {}, cell))))),
+		),
 	);
-}
-
-/** @param {number | string | null | undefined} at ms since the epoch, or ISO 8601 */
-export function when(at) {
-	if (at === null || at === undefined) return "—";
-	const date = new Date(at);
-	return Number.isNaN(date.getTime()) ? "—" : date.toLocaleString();
-}
-
-/** @param {number} seconds */
-export function duration(seconds) {
-	if (seconds < 60) return `${seconds} s`;
-	if (seconds < 3600) return `${Math.ceil(seconds / 60)} min`;
-	const hours = Math.floor(seconds / 3600);
-	const minutes = Math.ceil((seconds % 3600) / 60);
-	return minutes === 0 || minutes === 60 ? `${minutes === 60 ? hours + 1 : hours} h` : `${hours} h ${minutes} min`;
 }

@@ -6,7 +6,8 @@
  * The access token and the refresh token live in this module's memory and nowhere else (no
  * storage, no cookie, no URL), so closing or reloading the page forgets them.
  */
-import { byId, duration } from "./dom.js";
+import { byId } from "./dom.js";
+import { duration, t } from "./i18n.js";
 
 /** @type {string | null} */
 let bearer = null;
@@ -61,7 +62,8 @@ let viaAccess = false;
  * @returns {Promise<ApiAnswer>}
  */
 export async function api(method, path, body, extraHeaders = {}) {
-	if (bearer === null && !viaAccess) return { ok: false, status: 401, headers: new Headers(), body: null, problem: { title: "Signed out", status: 401 } };
+	if (bearer === null && !viaAccess)
+		return { ok: false, status: 401, headers: new Headers(), body: null, problem: { title: t("session.signedOut"), status: 401 } };
 	/** @type {Record<string, string>} */
 	const headers = { ...extraHeaders };
 	if (bearer !== null) headers.Authorization = `Bearer ${bearer}`;
@@ -83,7 +85,7 @@ export async function api(method, path, body, extraHeaders = {}) {
 			status: 0,
 			headers: new Headers(),
 			body: null,
-			problem: { title: "The vault did not answer", detail: "Check the network and try again." },
+			problem: { title: t("session.noAnswer") },
 		};
 	}
 	const text = await response.text();
@@ -95,7 +97,7 @@ export async function api(method, path, body, extraHeaders = {}) {
 		parsed = null;
 	}
 	// While signing in, the sign-in says why the token was refused; later, a 401 ends the session.
-	if (response.status === 401 && !verifying) signOut("Your sign-in is no longer valid: sign in again.");
+	if (response.status === 401 && !verifying) signOut(t("session.invalid"));
 	return {
 		ok: response.ok,
 		status: response.status,
@@ -135,8 +137,18 @@ export function signOut(why) {
 	byId("session-who", HTMLElement).textContent = "";
 	byId("sign-in", HTMLElement).hidden = false;
 	byId("sign-in-error", HTMLElement).textContent = why ?? "";
+	showLanguages(true);
 	if (wasSignedIn) onSignOut();
 	firstSignInControl()?.focus();
+}
+
+/**
+ * The language links lead to a reload, which forgets the session: they show only while signed out.
+ * @param {boolean} shown
+ */
+function showLanguages(shown) {
+	const languages = document.getElementById("languages");
+	if (languages) languages.hidden = !shown;
 }
 
 /** The first sign-in button, or the token field when there is no button. */
@@ -155,9 +167,9 @@ let handlers = null;
  * @returns {Promise<string | null>}
  */
 async function openSession(token, who) {
-	if (!handlers) return "The page is not ready.";
+	if (!handlers) return t("session.notReady");
 	const claims = claimsOf(token);
-	const refusal = claims === null ? "That is not a token: paste the whole JWT (three parts separated by dots)." : handlers.check(claims);
+	const refusal = claims === null ? t("session.notAToken") : handlers.check(claims);
 	if (refusal !== null || claims === null) return refusal;
 	bearer = token;
 	let problem;
@@ -168,7 +180,7 @@ async function openSession(token, who) {
 		verifying = false;
 	}
 	// Signed out meanwhile (idle, leaving the page): do not open a session without its token.
-	if (bearer !== token) return "Signed out.";
+	if (bearer !== token) return t("session.signedOut");
 	if (problem !== null) {
 		bearer = null;
 		return problem;
@@ -176,7 +188,8 @@ async function openSession(token, who) {
 	byId("sign-in-error", HTMLElement).textContent = "";
 	byId("sign-in", HTMLElement).hidden = true;
 	byId("session", HTMLElement).hidden = false;
-	byId("session-who", HTMLElement).textContent = `Signed in as ${who || String(claims.sub ?? "?")}`;
+	byId("session-who", HTMLElement).textContent = t("session.signedInAs", { who: who || String(claims.sub ?? "?") });
+	showLanguages(false);
 	handlers.ready(claims);
 	return null;
 }
@@ -338,25 +351,20 @@ async function completeSignIn() {
 		}
 		const option = typeof started.iss === "string" ? optionFor(started.iss) : null;
 		if (option === null || typeof started.verifier !== "string" || started.state !== params.get("state")) {
-			error.textContent = "This sign-in was not started here, or it was started twice: press Sign in again.";
+			error.textContent = t("session.notStartedHere");
 			return;
 		}
 		// RFC 9207: a provider that names itself must be the one this sign-in went to.
 		if (params.has("iss") && params.get("iss") !== option.iss) {
-			error.textContent = "The sign-in came back from another identity provider: press Sign in again.";
+			error.textContent = t("session.otherProvider");
 			return;
 		}
 		const failure = params.get("error");
 		if (failure !== null) {
-			error.textContent =
-				failure === "access_denied"
-					? "This account may not use this page."
-					: started.prompt === "none"
-						? "Your sign-in ran out: sign in again."
-						: "The sign-in did not complete: press Sign in again.";
+			error.textContent = failure === "access_denied" ? t("session.denied") : started.prompt === "none" ? t("session.ranOut") : t("session.incomplete");
 			return;
 		}
-		error.textContent = "Signing you in…";
+		error.textContent = t("session.signingIn");
 		const answer = await tokenRequest(option, {
 			grant_type: "authorization_code",
 			code: params.get("code") ?? "",
@@ -376,7 +384,7 @@ async function completeSignIn() {
 			idClaims.exp * 1000 > Date.now() &&
 			idClaims.nonce === (await nonceFor(String(started.state), started.verifier));
 		if (answer === null || accessToken === null || !idTokenValid || claimsOf(accessToken)?.sub !== idClaims?.sub) {
-			error.textContent = "The identity provider's answer did not check out: press Sign in again.";
+			error.textContent = t("session.didNotCheckOut");
 			return;
 		}
 		const refused = await openSession(accessToken, String(idClaims?.sub ?? ""));
@@ -409,7 +417,7 @@ export function wireSignIn(pageHandlers) {
 	if (form instanceof HTMLFormElement) wirePaste(form, error);
 	byId("sign-out", HTMLButtonElement).addEventListener("click", () => {
 		const throughAccess = viaAccess;
-		signOut("Signed out.");
+		signOut(t("session.signedOut"));
 		// Access's session outlives this page: end it too, or the next load signs straight back in.
 		if (throughAccess) location.assign("/cdn-cgi/access/logout");
 	});
@@ -468,7 +476,7 @@ export function signOutWhenIdle(seconds) {
 	for (const type of ["keydown", "pointerdown", "touchstart"]) document.addEventListener(type, used, { capture: true, passive: true });
 	setInterval(() => {
 		if (bearer !== null && Date.now() - lastUse >= seconds * 1000) {
-			signOut(`Signed out after ${duration(seconds)} without use.`);
+			signOut(t("session.idle", { duration: duration(seconds) }));
 		}
 	}, 1000);
 }
@@ -498,6 +506,7 @@ export async function signInThroughAccess(check, ready) {
 	viaAccess = true;
 	byId("sign-in", HTMLElement).hidden = true;
 	byId("session", HTMLElement).hidden = false;
-	byId("session-who", HTMLElement).textContent = `Signed in through Cloudflare Access as ${String(principal.subject)}`;
+	byId("session-who", HTMLElement).textContent = t("session.signedInAccess", { who: String(principal.subject) });
+	showLanguages(false);
 	ready();
 }

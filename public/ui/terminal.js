@@ -4,15 +4,15 @@
  * A revealed value is on the page for a configured number of seconds and then removed from the
  * DOM; nothing keeps it (no storage, no history, no variable outliving its node).
  */
-import { byId, duration, el } from "./dom.js";
+import { byId, el } from "./dom.js";
+import { duration, nameOf, t } from "./i18n.js";
+import { groupedPhone, telUri } from "./phone.js";
 import { refusalMessage, SUSPENDED } from "./refusals.js";
 import { api, signOutWhenIdle, wireSignIn } from "./session.js";
 
 const revealSeconds = Number(document.body.dataset.revealSeconds) || 30;
 const idleSeconds = Number(document.body.dataset.idleSeconds) || 300;
 const EMPLOYEE_ROLES = ["courier", "clerk", "supervisor"];
-const FIELD_LABELS = /** @type {Record<string, string>} */ ({ name: "Name", phone: "Phone", address: "Address" });
-const PARTY_LABELS = /** @type {Record<string, string>} */ ({ recipient: "Recipient", sender: "Sender" });
 /** The phone comes first: calling the customer is what a counter or a doorstep most often needs. */
 const FIELD_ORDER = ["phone", "name", "address"];
 /**
@@ -28,6 +28,7 @@ const PURPOSES = [...byId("purpose-options", HTMLTemplateElement).content.queryS
 const notice = byId("notice", HTMLElement);
 const records = byId("records", HTMLUListElement);
 const recordsEmpty = byId("records-empty", HTMLElement);
+const recordsHint = byId("records-hint", HTMLElement);
 const quota = byId("quota", HTMLElement);
 /**
  * The clear of each value on show, by the slot it shows in: signing out or a new lookup clears them
@@ -69,11 +70,17 @@ function showQuota(headers) {
 		);
 	const quotas = items(policy);
 	const lines = [];
-	for (const [kind, { r, t }] of items(state)) {
+	for (const [kind, { r, t: reset }] of items(state)) {
 		const { q, w } = quotas.get(kind) ?? {};
-		if (kind === "burst") lines.push(`${r} of ${q} in any ${duration(w)}${r === 0 ? `; room again in ${duration(t)}` : ""}`);
-		else if (kind === "daily") lines.push(`${r} of ${q} in 24 hours`);
-		else if (kind === "distinct") lines.push(`${r} of ${q} different contacts in 24 hours`);
+		const counts = { left: r ?? 0, limit: q ?? 0 };
+		if (kind === "burst")
+			lines.push(
+				r === 0
+					? t("quota.burstWait", { ...counts, window: duration(w ?? 0), wait: duration(reset ?? 0) })
+					: t("quota.burst", { ...counts, window: duration(w ?? 0) }),
+			);
+		else if (kind === "daily") lines.push(t("quota.daily", counts));
+		else if (kind === "distinct") lines.push(t("quota.distinct", counts));
 	}
 	quota.replaceChildren(el("ul", { id: "quota-list" }, ...lines.map((line) => el("li", {}, line))));
 }
@@ -89,21 +96,14 @@ function show(slot, field, value, returnFocus) {
 	onShow.get(slot)?.();
 	const deadline = Date.now() + revealSeconds * 1000;
 	// Only the value is announced; the countdown would be read out every second.
-	const countdown = el("span", { class: "countdown" }, `Clears in ${revealSeconds} s`);
-	const clearNow = el("button", { type: "button" }, "Clear now");
-	const label = el("span", { class: "revealed-label" }, `${FIELD_LABELS[field] ?? field}: `);
-	const shown = el(
-		"div",
-		{ class: "revealed" },
-		el("p", { role: "status" }, label, el("strong", { class: "revealed-value" }, value)),
-		countdown,
-		" ",
-		clearNow,
-	);
+	const countdown = el("span", { class: "countdown" }, t("terminal.clearsIn", { duration: duration(revealSeconds) }));
+	const clearNow = el("button", { type: "button" }, t("terminal.clearNow"));
+	const label = el("span", { class: "revealed-label" }, nameOf("field", field));
+	const shown = el("div", { class: "revealed" }, el("p", { role: "status" }, label, " ", revealedValue(field, value)), countdown, " ", clearNow);
 	const tick = setInterval(() => {
 		const left = Math.ceil((deadline - Date.now()) / 1000);
 		if (left <= 0) clear();
-		else countdown.textContent = `Clears in ${left} s`;
+		else countdown.textContent = t("terminal.clearsIn", { duration: duration(left) });
 	}, 1000);
 	const timeout = setTimeout(clear, revealSeconds * 1000);
 	function clear() {
@@ -120,6 +120,17 @@ function show(slot, field, value, returnFocus) {
 }
 
 /**
+ * The value as shown: a phone grouped for reading, as a link that dials it; anything else as text.
+ * @param {string} field @param {string} value
+ */
+function revealedValue(field, value) {
+	const tel = field === "phone" ? telUri(value) : null;
+	if (tel === null) return el("strong", { class: "revealed-value" }, value);
+	const grouped = groupedPhone(value);
+	return el("a", { class: "revealed-value phone", href: tel, "aria-label": t("terminal.call", { phone: grouped }) }, grouped);
+}
+
+/**
  * @param {{ id: string, party: string, masked: Record<string, string> }} record
  * @param {number} index
  */
@@ -130,17 +141,17 @@ function recordItem(record, index) {
 	const fieldSelect = el("select", { id: `${prefix}-field`, name: "field" });
 	const fillFields = () => {
 		const rule = PURPOSES.find((candidate) => candidate.option.value === /** @type {HTMLSelectElement} */ (purposeSelect).value);
-		fieldSelect.replaceChildren(...(rule?.fields ?? []).map((field) => el("option", { value: field }, FIELD_LABELS[field] ?? field)));
+		fieldSelect.replaceChildren(...(rule?.fields ?? []).map((field) => el("option", { value: field }, nameOf("field", field))));
 	};
 	purposeSelect.addEventListener("change", fillFields);
 	fillFields();
-	const button = el("button", { type: "submit" }, "Reveal");
+	const button = el("button", { type: "submit" }, t("terminal.reveal"));
 	const slot = el("div", { class: "revealed-slot", id: `${prefix}-revealed` });
 	const form = el(
 		"form",
-		{ class: "reveal-form", method: "post", "aria-label": `Reveal a field of the ${PARTY_LABELS[record.party] ?? record.party}` },
-		el("div", { class: "field" }, el("label", { for: `${prefix}-purpose` }, "Purpose"), purposeSelect),
-		el("div", { class: "field" }, el("label", { for: `${prefix}-field` }, "Field"), fieldSelect),
+		{ class: "reveal-form", method: "post", "aria-label": t("terminal.revealOf", { party: nameOf("party", record.party) }) },
+		el("div", { class: "field" }, el("label", { for: `${prefix}-purpose` }, t("terminal.purpose")), purposeSelect),
+		el("div", { class: "field" }, el("label", { for: `${prefix}-field` }, t("terminal.field")), fieldSelect),
 		button,
 	);
 	form.addEventListener("submit", async (event) => {
@@ -166,30 +177,37 @@ function recordItem(record, index) {
 	const masked = el(
 		"dl",
 		{ class: "masked" },
-		...["name", "phone", "address"].flatMap((field) => [el("dt", {}, FIELD_LABELS[field] ?? field), el("dd", {}, record.masked[field] ?? "—")]),
+		...["name", "phone", "address"].flatMap((field) => [el("dt", {}, nameOf("field", field)), el("dd", {}, record.masked[field] ?? "—")]),
 	);
-	return el("li", { class: "record", "data-record-id": record.id }, el("h3", {}, PARTY_LABELS[record.party] ?? record.party), masked, form, slot);
+	return el("li", { class: "record", "data-record-id": record.id }, el("h3", {}, nameOf("party", record.party)), masked, form, slot);
 }
 
 byId("scan-form", HTMLFormElement).addEventListener("submit", async (event) => {
 	event.preventDefault();
 	const input = byId("shipment", HTMLInputElement);
 	const shipment = input.value.trim();
-	if (!shipment) return say("Type or scan a shipment id first.");
+	if (!shipment) return say(t("terminal.typeFirst"));
 	clearRevealed();
 	records.replaceChildren();
-	recordsEmpty.textContent = `Looking up ${shipment}…`;
+	recordsEmpty.textContent = t("terminal.lookingUp", { shipment });
+	recordsHint.hidden = true;
 	say("");
 	const started = generation;
 	const answer = await api("GET", `/v1/records?shipment_id=${encodeURIComponent(shipment)}`);
 	// A later lookup or a sign-out came first: this answer is for a screen no longer shown.
 	if (started !== generation) return;
 	if (!answer.ok) {
-		recordsEmpty.textContent = "Look up a shipment to see its contacts, masked.";
+		recordsEmpty.textContent = t("terminal.empty");
 		return say(refusalMessage(answer));
 	}
 	const found = /** @type {{ id: string, party: string, masked: Record<string, string> }[]} */ (answer.body.records);
-	recordsEmpty.textContent = found.length === 0 ? `No contact of shipment ${shipment} is assigned to you or your depot.` : `Shipment ${shipment}:`;
+	// The lookup answers the same empty list for a mistyped number and for someone else's parcel,
+	// so the page says both; an answer that tells them apart (`shipment_known`) is used as it says.
+	const known = answer.body.shipment_known;
+	recordsEmpty.textContent =
+		found.length > 0 ? t("terminal.found", { shipment }) : known === false ? t("terminal.unknown", { shipment }) : t("terminal.notYours", { shipment });
+	recordsHint.textContent = found.length === 0 && known === undefined ? t("terminal.notYoursHint") : "";
+	recordsHint.hidden = recordsHint.textContent === "";
 	records.replaceChildren(...found.map(recordItem));
 	input.select();
 });
@@ -197,15 +215,15 @@ byId("scan-form", HTMLFormElement).addEventListener("submit", async (event) => {
 wireSignIn({
 	check: (claims) => {
 		const scopes = String(claims.scope ?? "").split(" ");
-		if (!EMPLOYEE_ROLES.includes(String(claims.role))) return "This account is not a courier's, clerk's or supervisor's: it cannot use the terminal.";
-		if (!scopes.includes("reveal")) return "This account may not reveal contacts.";
-		if (typeof claims.exp === "number" && claims.exp * 1000 < Date.now()) return "This sign-in has expired: sign in again.";
+		if (!EMPLOYEE_ROLES.includes(String(claims.role))) return t("terminal.notEmployee");
+		if (!scopes.includes("reveal")) return t("terminal.mayNotReveal");
+		if (typeof claims.exp === "number" && claims.exp * 1000 < Date.now()) return t("terminal.expired");
 		return null;
 	},
 	// The vault checks the token by answering with the employee's own quota, shown from the start.
 	verify: async () => {
 		const answer = await api("GET", "/v1/reveals/quota");
-		if (!answer.ok) return answer.status === 401 ? "The vault does not accept this token: get a new one." : refusalMessage(answer);
+		if (!answer.ok) return answer.status === 401 ? t("terminal.tokenRefused") : refusalMessage(answer);
 		showQuota(answer.headers);
 		suspendedAtSignIn = answer.body.suspended === true;
 		return null;
@@ -213,14 +231,17 @@ wireSignIn({
 	ready: (claims) => {
 		byId("terminal", HTMLElement).hidden = false;
 		say(
-			suspendedAtSignIn ? SUSPENDED : `${String(claims.role)} at depot ${String(claims.depot ?? "?")}. Revealed values clear after ${revealSeconds} seconds.`,
+			suspendedAtSignIn
+				? SUSPENDED()
+				: t("terminal.ready", { role: nameOf("role", String(claims.role)), depot: String(claims.depot ?? "?"), duration: duration(revealSeconds) }),
 		);
 		byId("shipment", HTMLInputElement).focus();
 	},
 	cleared: () => {
 		clearRevealed();
 		records.replaceChildren();
-		recordsEmpty.textContent = "Look up a shipment to see its contacts, masked.";
+		recordsEmpty.textContent = t("terminal.empty");
+		recordsHint.hidden = true;
 		quota.textContent = "—";
 		say("");
 		byId("shipment", HTMLInputElement).value = "";

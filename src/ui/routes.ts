@@ -2,7 +2,9 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import { pagesTokenPaste, terminalIdleSeconds, terminalRevealSeconds, trustedIssuersConfig } from "../config";
 import type { AppEnv } from "../http/app-env";
+import { pageLanguage } from "../i18n/page-language";
 import { consolePage } from "./console-page";
+import { chosenLocale, languageSwitch } from "./language-choice";
 import { layout } from "./layout";
 import { pageCsp, pageHeaders } from "./page-headers";
 import { signInOptions } from "./sign-in-options";
@@ -12,20 +14,24 @@ import { terminalPage } from "./terminal-page";
 export const uiRoutes = new Hono<AppEnv>();
 
 uiRoutes.use("*", pageHeaders());
+for (const page of ["/", "/terminal", "/ops"]) uiRoutes.use(page, languageSwitch());
 
-uiRoutes.get("/", (c) =>
-	c.html(
+uiRoutes.get("/", (c) => {
+	const language = pageLanguage(chosenLocale(c));
+	const { t } = language;
+	return c.html(
 		layout({
-			title: "Home",
+			language,
+			title: t("page.home"),
 			content: html`<h1>contact-vault</h1>
 <ul class="links">
-<li><a href="/terminal">Depot terminal</a>: reveal one contact of a parcel assigned to you.</li>
-<li><a href="/ops">Ops console</a>: limits, employees, alerts, audit log, honeytokens.</li>
-<li><a href="/docs">API reference</a></li>
+<li><a href="/terminal">${t("home.terminal")}</a>: ${t("home.terminalWhat")}</li>
+<li><a href="/ops">${t("home.console")}</a>: ${t("home.consoleWhat")}</li>
+<li><a href="/docs">${t("home.docs")}</a></li>
 </ul>`,
 		}),
-	),
-);
+	);
+});
 /** The pages that sign people in: their sign-in options and the CSP that lets them reach the token endpoints. */
 function signInOf(env: AppEnv["Bindings"]) {
 	const options = signInOptions(trustedIssuersConfig(env));
@@ -34,11 +40,11 @@ function signInOf(env: AppEnv["Bindings"]) {
 
 uiRoutes.get("/terminal", (c) => {
 	const { signIn, headers } = signInOf(c.env);
-	return c.html(terminalPage(terminalRevealSeconds(c.env), terminalIdleSeconds(c.env), signIn), 200, headers);
+	return c.html(terminalPage(pageLanguage(chosenLocale(c)), terminalRevealSeconds(c.env), terminalIdleSeconds(c.env), signIn), 200, headers);
 });
 uiRoutes.get("/ops", (c) => {
 	const { signIn, headers } = signInOf(c.env);
-	return c.html(consolePage(signIn), 200, headers);
+	return c.html(consolePage(pageLanguage(chosenLocale(c)), signIn), 200, headers);
 });
 
 uiRoutes.get("/ui/*", async (c) => {

@@ -1,0 +1,226 @@
+// @ts-check
+/** Policies: the limit layers as stored, the form that sets one, and how they resolve for one employee. */
+import { byId, el, table } from "../dom.js";
+import { duration, nameOf, number, t, when } from "../i18n.js";
+import { api } from "../session.js";
+import { problemText, say } from "./notice.js";
+
+const LAYER_ORDER = ["employee", "depot", "role", "default"];
+const LIMIT_FIELDS = [
+	"burst_limit",
+	"burst_window_seconds",
+	"daily_limit",
+	"distinct_limit",
+	"ring_threshold",
+	"depot_daily_budget",
+	"lookup_limit",
+	"lookup_window_seconds",
+	"lookup_daily_limit",
+	"miss_limit",
+	"refusal_limit",
+];
+
+/** @typedef {{ layer: string, target: string, target_issuer?: string, mode: string, version: number, updated_by: string, updated_at: number | string, [field: string]: unknown }} Policy */
+
+const policyForm = byId("policy-form", HTMLFormElement);
+/** The version of the layer being edited, for If-Match (RFC 9110 §13.1.1); null for a new layer. */
+let editingVersion = /** @type {number | null} */ (null);
+/** The issuer of the employee layer being edited: an employee is the pair (issuer, subject). */
+let editingIssuer = /** @type {string | null} */ (null);
+
+/**
+ * The path of a layer; an employee layer names its issuer (`?issuer=`, else the employee issuer).
+ * @param {string} layer @param {string} target @param {string | null | undefined} issuer
+ */
+function layerPath(layer, target, issuer) {
+	if (layer === "default") return "/v1/policies/default";
+	const path = `/v1/policies/${layer}/${encodeURIComponent(target)}`;
+	return layer === "employee" && issuer ? `${path}?${new URLSearchParams({ issuer })}` : path;
+}
+
+/** @param {unknown} value */
+const limitText = (value) => (value === null || value === undefined ? "—" : number(Number(value)));
+
+/**
+ * Shows the layers as stored, and returns them (null when the vault refused, which it says).
+ * @returns {Promise<Policy[] | null>}
+ */
+async function loadPolicies() {
+	const answer = await api("GET", "/v1/policies");
+	const holder = byId("policy-layers", HTMLElement);
+	if (!answer.ok) {
+		say(problemText(answer));
+		return null;
+	}
+	const policies = /** @type {Policy[]} */ (answer.body.policies);
+	holder.replaceChildren(
+		...LAYER_ORDER.map((layer) => {
+			const rows = policies.filter((policy) => policy.layer === layer);
+			return table(
+				t(`policies.layers.${layer}`, { count: rows.length }),
+				["target", "mode", "burst", "daily", "distinct", "ring", "budget", "changed", "actions"].map((column) => t(`policies.col.${column}`)),
+				rows.map((policy) => [
+					policy.target || t("policies.everyone"),
+					nameOf("policies.mode", policy.mode),
+					policy.burst_limit == null
+						? "—"
+						: t("policies.burstPer", { limit: Number(policy.burst_limit), window: duration(Number(policy.burst_window_seconds)) }),
+					limitText(policy.daily_limit),
+					limitText(policy.distinct_limit),
+					limitText(policy.ring_threshold),
+					limitText(policy.depot_daily_budget),
+					new Date(policy.updated_at).getTime() === 0
+						? t("policies.installed", { version: policy.version })
+						: t("policies.changedBy", { version: policy.version, who: policy.updated_by, when: when(policy.updated_at) }),
+					policyActions(policy),
+				]),
+			);
+		}),
+	);
+	return policies;
+}
+
+export async function load() {
+	await loadPolicies();
+}
+
+/**
+ * A layer by name, as the notices say it: "employee e2e-courier", "默认".
+ * @param {string} layer @param {string} target
+ */
+function layerName(layer, target) {
+	return `${nameOf("policies.named", layer)}${target ? ` ${target}` : ""}`;
+}
+
+/** @param {Policy} policy */
+function policyActions(policy) {
+	const name = layerName(policy.layer, policy.target);
+	const edit = el("button", { type: "button", "aria-label": t("policies.editName", { name }) }, t("policies.edit"));
+	edit.addEventListener("click", () => editPolicy(policy));
+	if (policy.layer === "default") return edit;
+	const remove = el("button", { type: "button", "aria-label": t("policies.removeName", { name }) }, t("policies.remove"));
+	remove.addEventListener("click", async () => {
+		// If-Match with the version shown: a layer changed since is not removed unseen (412).
+		const answer = await api("DELETE", layerPath(policy.layer, policy.target, policy.target_issuer), undefined, { "If-Match": `"${policy.version}"` });
+		say(answer.ok ? t("policies.removed", { name }) : problemText(answer));
+		await load();
+	});
+	return el("span", {}, edit, " ", remove);
+}
+
+/** @param {string} name */
+const policyInput = (name) => byId(`policy-${name}`, HTMLInputElement);
+
+/** @param {Policy} policy */
+function editPolicy(policy) {
+	clearPolicyErrors();
+	byId("policy-layer", HTMLSelectElement).value = policy.layer;
+	policyInput("target").value = policy.target;
+	policyInput("report-only").checked = policy.mode === "report-only";
+	for (const field of LIMIT_FIELDS) policyInput(field).value = policy[field] == null ? "" : String(policy[field]);
+	editingVersion = policy.version;
+	editingIssuer = policy.target_issuer || null;
+	policyInput("burst_limit").focus();
+}
+
+function clearPolicyErrors() {
+	for (const slot of policyForm.querySelectorAll(".field-error")) slot.textContent = "";
+	for (const input of policyForm.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+}
+
+/**
+ * Puts each error next to its field: the 422's `errors` carry JSON Pointers (RFC 6901) into the body.
+ * @param {{ pointer: string, message: string }[]} errors
+ */
+function showPolicyErrors(errors) {
+	let first = /** @type {HTMLElement | null} */ (null);
+	for (const { pointer, message } of errors) {
+		const field = pointer.replace(/^\//, "").split("/")[0] || "mode";
+		const slot = document.getElementById(`policy-${field}-error`) ?? byId("policy-mode-error", HTMLElement);
+		slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
+		const input = document.getElementById(`policy-${field === "mode" ? "report-only" : field}`);
+		input?.setAttribute("aria-invalid", "true");
+		first ??= input;
+	}
+	first?.focus();
+}
+
+byId("policy-layer", HTMLSelectElement).addEventListener("change", () => {
+	editingVersion = null;
+});
+policyInput("target").addEventListener("input", () => {
+	editingVersion = null;
+	editingIssuer = null;
+});
+
+policyForm.addEventListener("submit", async (event) => {
+	event.preventDefault();
+	clearPolicyErrors();
+	const layer = byId("policy-layer", HTMLSelectElement).value;
+	const target = policyInput("target").value.trim();
+	if (layer !== "default" && target === "") return showPolicyErrors([{ pointer: "/target", message: t("policies.nameTarget") }]);
+	/** @type {Record<string, unknown>} */
+	const body = { mode: policyInput("report-only").checked ? "report-only" : "enforce" };
+	const unreadable = LIMIT_FIELDS.filter((field) => policyInput(field).validity.badInput);
+	if (unreadable.length > 0) return showPolicyErrors(unreadable.map((field) => ({ pointer: `/${field}`, message: t("policies.wholeNumber") })));
+	for (const field of LIMIT_FIELDS) {
+		const raw = policyInput(field).value.trim();
+		body[field] = raw === "" ? null : Number(raw);
+	}
+	const path = layerPath(layer, target, editingIssuer);
+	// If-Match (RFC 9110 §13.1.1) with the version read: never overwrite a change made since; and
+	// If-None-Match: * (§13.1.2) for a new layer, so it never replaces one that exists.
+	const answer = await api("PUT", path, body, editingVersion === null ? { "If-None-Match": "*" } : { "If-Match": `"${editingVersion}"` });
+	if (answer.status === 422 && Array.isArray(answer.problem?.errors)) {
+		say(t("policies.notSaved"));
+		return showPolicyErrors(answer.problem.errors);
+	}
+	if (answer.status === 409 || answer.status === 412) {
+		const policies = await loadPolicies();
+		if (policies === null) return;
+		const stored = policies.find((policy) => policy.layer === layer && policy.target === (layer === "default" ? "" : target));
+		if (!stored) {
+			editingVersion = null;
+			return say(t("policies.goneMeanwhile"));
+		}
+		editPolicy(stored);
+		return say(t("policies.changedMeanwhile"));
+	}
+	if (!answer.ok) return say(problemText(answer));
+	editingVersion = null;
+	say(t("policies.saved", { name: layerName(layer, layer === "default" ? "" : target), version: answer.body.version }));
+	await load();
+});
+
+byId("effective-form", HTMLFormElement).addEventListener("submit", async (event) => {
+	event.preventDefault();
+	const subject = byId("effective-subject", HTMLInputElement).value.trim();
+	const role = byId("effective-role", HTMLSelectElement).value;
+	const depot = byId("effective-depot", HTMLInputElement).value.trim();
+	const result = byId("effective-result", HTMLElement);
+	if (!subject) return result.replaceChildren(el("p", { class: "field-error" }, t("policies.nameEmployee")));
+	const query = new URLSearchParams({ subject, role, ...(depot ? { depot } : {}) });
+	const answer = await api("GET", `/v1/policies/effective?${query}`);
+	if (!answer.ok) return result.replaceChildren(el("p", { class: "problem" }, problemText(answer)));
+	/** @param {Record<string, unknown>} rule */
+	const row = (rule) => [
+		nameOf("policies.kind", String(rule.kind)),
+		number(Number(rule.limit)),
+		duration(Number(rule.window_seconds)),
+		layerName(String(rule.layer), String(rule.target ?? "")),
+	];
+	const columns = ["limit", "reveals", "per", "fromLayer"].map((column) => t(`policies.col.${column}`));
+	result.replaceChildren(
+		table(t("policies.enforcedFor", { subject }), columns, answer.body.enforced.map(row)),
+		answer.body.shadow.length ? table(t("policies.shadow"), columns, answer.body.shadow.map(row)) : el("p", {}, t("policies.noShadow")),
+		el("p", {}, t("policies.ringAndBudget", { ring: Number(answer.body.ring_threshold), budget: Number(answer.body.depot_daily_budget) })),
+	);
+});
+
+/** Forgets what the section showed and the layer being edited. */
+export function reset() {
+	byId("policy-layers", HTMLElement).replaceChildren();
+	byId("effective-result", HTMLElement).replaceChildren();
+	editingVersion = null;
+	editingIssuer = null;
+}

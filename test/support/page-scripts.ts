@@ -1,0 +1,11 @@
+/** Every script the pages run, under /ui/: the console's sections are modules of their own. */
+export const PAGE_SCRIPTS = [
+	"terminal.js",
+	"console.js",
+	"session.js",
+	"dom.js",
+	"i18n.js",
+	"phone.js",
+	"refusals.js",
+	...["notice", "details", "policies", "employees", "alerts", "audit", "honeytokens"].map((section) => `console/${section}.js`),
+] as const;
