@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { auditRoutes } from "./audit/routes";
+import { callRoutes } from "./calls/routes";
 import { detectorRoutes } from "./detection/insiders/routes";
 import { alertRoutes, honeytokenRoutes } from "./detection/routes";
 import { mountDocs } from "./docs/routes";
@@ -37,6 +38,7 @@ app.route("/v1/records", recordRoutes);
 app.route("/v1/reveals", revealRoutes);
 app.route("/v1/shipment-events", shipmentEventRoutes);
 app.route("/v1/shipments", shipmentRoutes);
+app.route("/v1/calls", callRoutes);
 app.route("/v1/audit", auditRoutes);
 app.route("/v1/policies", policyRoutes);
 app.route("/v1/employees", employeeRoutes);

@@ -1,6 +1,7 @@
 import { app } from "./app";
 import { archiveHourly, checkpointHourly, continueFullVerification, sealPending, startFullVerificationIfIdle } from "./audit/housekeeping";
 import { issuerDirectory } from "./auth/issuer-directory";
+import { endDueCallsIn } from "./calls/end-calls";
 import { keyRewrapBatchSize, keyringConfig, retentionDefaultDays, retentionEraseBatchSize, trustedIssuersConfig } from "./config";
 import { keyringFor } from "./crypto/keyring";
 import { AlertStore } from "./detection/alert-store";
@@ -50,7 +51,7 @@ export default {
 
 /**
  * Every minute: seal the audit tail (witnessed), advance the full re-verification of the audit
- * chain by one slice, retry alert deliveries, move records to the primary key (the re-wrap job)
+ * chain by one slice, retry alert deliveries, end calls that outlived their leg, move records to the primary key (the re-wrap job)
  * and erase what has expired (the retention job). Each takes bounded batches per run and resumes
  * where it stopped.
  */
@@ -74,6 +75,8 @@ function everyMinute(env: Env, now: number): Record<string, () => Promise<unknow
 				defaultRetentionMs: retentionDefaultDays(env) * 86_400_000,
 			}),
 		issuers_recorded: () => recordEmployeeIssuer(env),
+		// Privacy-number bindings that outlived their leg (a grace period ended) or whose unbind failed.
+		calls_ended: () => endDueCallsIn(env, now),
 		// Masks computed by older rules, recomputed from the plaintext (src/records/remask.ts).
 		remask: async () => {
 			const run = await remaskStale(store(), await keyringFor(keyringConfig(env)));

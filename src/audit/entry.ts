@@ -27,6 +27,10 @@ export const AUDIT_KINDS = [
 	"refusals.summarized",
 	"leak.attributed",
 	"shipment.events",
+	"call.granted",
+	"call.denied",
+	"call.failed",
+	"call.ended",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

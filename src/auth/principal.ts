@@ -21,6 +21,12 @@ export interface EmployeePrincipal extends PrincipalBase {
 	kind: "employee";
 	role: Role;
 	depot: string;
+	/**
+	 * The employee's own phone in E.164, from the OIDC `phone_number` claim (OpenID Connect Core 1.0
+	 * §5.1), when the token carries one that is E.164: the A side of their calls (DESIGN "Principals
+	 * and scopes"). Never logged or audited.
+	 */
+	phoneNumber?: string;
 }
 
 export type Principal = ServicePrincipal | EmployeePrincipal;

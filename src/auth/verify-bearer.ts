@@ -64,8 +64,11 @@ export function rejection(error: unknown, iss: string): Error {
 	return new IssuerUnavailableError(iss, { cause: error });
 }
 
+/** ITU-T E.164: "+", a country code not starting with 0, at most 15 digits in all. */
+const E164 = /^\+[1-9]\d{6,14}$/;
+
 function principalFrom(payload: Record<string, unknown>, iss: string): Principal {
-	const { sub, scope, role, depot } = payload;
+	const { sub, scope, role, depot, phone_number } = payload;
 	// No control characters: a subject is part of object names and audit lines, where a newline separates.
 	if (typeof sub !== "string" || sub.length === 0 || sub.length > 128 || /\p{Cc}/u.test(sub)) throw new TokenRejectedError("principal_invalid", "sub");
 	if (scope !== undefined && typeof scope !== "string") throw new TokenRejectedError("principal_invalid", "scope");
@@ -74,5 +77,7 @@ function principalFrom(payload: Record<string, unknown>, iss: string): Principal
 	if (role === undefined && depot === undefined) return { kind: "service", subject: sub, issuer: iss, scopes };
 	if (typeof role !== "string" || !ROLES.includes(role as Role)) throw new TokenRejectedError("principal_invalid", "role");
 	if (typeof depot !== "string" || depot.length === 0 || depot.length > 64) throw new TokenRejectedError("principal_invalid", "depot");
-	return { kind: "employee", subject: sub, issuer: iss, scopes, role: role as Role, depot };
+	// Anything but E.164 is left out rather than refused: it only matters to calls, which then say it is missing.
+	const phoneNumber = typeof phone_number === "string" && E164.test(phone_number) ? phone_number : undefined;
+	return { kind: "employee", subject: sub, issuer: iss, scopes, role: role as Role, depot, ...(phoneNumber ? { phoneNumber } : {}) };
 }

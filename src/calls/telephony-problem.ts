@@ -15,9 +15,9 @@ const SLUGS: Record<TelephonyFailure, ProblemSlug> = {
 	configuration: "telephony-misconfigured",
 };
 
-export function telephonyProblem(error: TelephonyError): ProblemError {
+export function telephonyProblem(error: TelephonyError, headers: Record<string, string> = {}): ProblemError {
 	const extensions: Record<string, unknown> = { provider: error.provider };
 	if (error.providerCode !== undefined) extensions.provider_code = error.providerCode;
 	if (error.failure === "configuration") extensions.variable = "TELEPHONY";
-	return new ProblemError(SLUGS[error.failure], { extensions, cause: error });
+	return new ProblemError(SLUGS[error.failure], { extensions, cause: error, headers });
 }

@@ -74,6 +74,18 @@ export const problemTypes = {
 		title: "Configuration unavailable",
 		description: "A required secret or variable is missing or malformed; `variable` names it.",
 	},
+	"no-open-leg": {
+		status: 403,
+		title: "No open leg",
+		description:
+			"The call (or reveal) needs live work: an open delivery, pickup or return leg of this parcel held by you or your depot, or a case id for customer_service. `reason`: `no_open_leg`, `stale` (the leg closed or moved away recently: refresh your list) or `case_required`.",
+	},
+	"phone-number-required": {
+		status: 422,
+		title: "Your phone number is needed",
+		description:
+			"A call connects your own phone to the customer's through a privacy number, so your token must carry your phone as the `phone_number` claim in E.164 (e.g. +8613812345678). Ask your identity administrator to add it; no call was set up.",
+	},
 	"telephony-unavailable": {
 		status: 503,
 		title: "Telephony unavailable",

@@ -2,6 +2,7 @@ import { auditLogFor } from "../audit/audit-log-for";
 import type { AuditLog } from "../audit/log";
 import { type IssuerDirectory, issuerDirectory } from "../auth/issuer-directory";
 import type { Principal } from "../auth/principal";
+import { CallStore } from "../calls/call-store";
 import { keyringConfig, signingJwkConfig, trustedIssuersConfig } from "../config";
 import { type Keyring, keyringFor } from "../crypto/keyring";
 import { type SigningKey, signingKeyFor } from "../crypto/signing-key";
@@ -32,6 +33,8 @@ export interface Services {
 	readonly statuses: PrincipalStatusStore;
 	/** Shipment events and legs (DESIGN "Reveals follow the work"). */
 	readonly legs: LegStore;
+	/** Privacy-number bindings (DESIGN "Calls instead of numbers"). */
+	readonly calls: CallStore;
 	/** Every policy layer, as this isolate read them within the last few seconds. */
 	policies(now: number): Promise<PolicyRow[]>;
 	/** The limits of a principal, resolved from the cached layers. */
@@ -72,6 +75,9 @@ export function services(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): S
 		},
 		get legs() {
 			return once("legs", () => new LegStore(env.DB, self.audit, (issuer) => self.issuers.stored(issuer)));
+		},
+		get calls() {
+			return once("calls", () => new CallStore(env.DB, self.audit));
 		},
 		policies: (now) => cachedPolicies(self.policyStore, now),
 		policyOf: async (principal, now) =>

@@ -1,6 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
 import { auditLogFor } from "../audit/audit-log-for";
 import type { AuditActor, AuditEvent } from "../audit/entry";
+import {
+	applyCall,
+	type CallAsk,
+	type CallDecision,
+	type CallDraft,
+	type CallState,
+	callEvents,
+	callView,
+	decideCall,
+	EMPTY_CALLS,
+	releaseCall,
+} from "../calls/call-decision";
 import { AlertStore } from "../detection/alert-store";
 import { deliverDueAlerts } from "../detection/deliver-alerts";
 import { type CanaryOwner, HoneytokenStore } from "../detection/honeytoken-store";
@@ -42,6 +54,7 @@ const SUMMARIES_KEY = "summaries";
 const OUTBOX_KEY = "outbox";
 const DEPOT_KEY = "depot";
 const STATUS_KEY = "status";
+const CALLS_KEY = "calls";
 
 /** Entries flushed to D1 per statement batch; how soon after a decision D1 and the depot hear of it, and how full an outbox flushes at once. */
 const FLUSH_BATCH = 100;
@@ -83,6 +96,14 @@ export interface RedeemOutcome {
 	outcome: "redeemed" | "suspended" | "already_redeemed";
 	audit: RefusalAudit;
 	retryAfterSeconds: number | null;
+}
+
+export interface CallOutcome {
+	decision: CallDecision;
+	audit: RefusalAudit;
+	refusalsRetryAfterSeconds: number | null;
+	/** When the call was counted: what `callFailed` names to give it back. */
+	at: number;
 }
 
 export interface AskOutcome {
@@ -203,6 +224,61 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/**
+	 * Decides a call (a privacy-number binding, DESIGN "Calls instead of numbers") and commits what
+	 * it causes in one transaction, as `ask` does for a reveal: the call counted against the call
+	 * limits (kept apart from reveals), probes and any suspension in the reveal state (one person,
+	 * one suspension), the `call.granted` / `call.denied` entries, alerts. The worker asks the
+	 * provider for the binding only after this returns.
+	 */
+	call(ask: CallAsk, policy: EffectivePolicy, actor: AuditActor, draft: CallDraft, kind: "employee" | "service" = "employee"): CallOutcome {
+		const now = Date.now();
+		const outcome = this.ctx.storage.transactionSync((): CallOutcome => {
+			const reveals = this.read();
+			const calls = this.calls();
+			const decision = decideCall(callView(reveals, calls), ask, policy, now);
+			const next = applyCall(reveals, calls, ask, decision, now);
+			this.ctx.storage.kv.put(STATE_KEY, next.reveals);
+			this.ctx.storage.kv.put(CALLS_KEY, next.calls);
+			let audit: RefusalAudit = "entry";
+			let refusalsRetryAfterSeconds: number | null = null;
+			const alerts = [...decision.alerts];
+			if (!decision.granted && decision.refusal !== "honeytoken" && decision.suspend === null) {
+				const counted = countRefusal(this.activity(), policy.activity, now);
+				this.ctx.storage.kv.put(ACTIVITY_KEY, counted.next);
+				alerts.push(...counted.alerts);
+				if (!counted.withinBudget) {
+					audit = "summarized";
+					refusalsRetryAfterSeconds = counted.retryAfterSeconds;
+					this.summarize({ kind: "refusals.summarized", actor, counts: { [`call_${decision.refusal}`]: 1 }, recordIds: [ask.recordId] }, now);
+				}
+			}
+			if (audit === "entry") for (const event of callEvents(actor, draft, ask, decision, now)) this.outbox.add(event);
+			if (decision.suspend) this.ctx.storage.kv.put(STATUS_KEY, { reason: decision.suspend.reason, at: now, actor, kind } satisfies StatusPending);
+			this.raise(alerts, now, decision.suspend !== null, actor);
+			return { decision: { ...decision, alerts }, audit, refusalsRetryAfterSeconds, at: now };
+		});
+		this.scheduleFlush(now);
+		return outcome;
+	}
+
+	/**
+	 * A call this object counted did not become a binding (the provider failed, or a racing tap's
+	 * binding won): `release` gives the count back, and `event` says what happened.
+	 */
+	callFailed(recordId: string, countedAt: number, release: boolean, event: AuditEvent): void {
+		const now = Date.now();
+		this.ctx.storage.transactionSync(() => {
+			if (release) this.ctx.storage.kv.put(CALLS_KEY, releaseCall(this.calls(), recordId, countedAt));
+			this.outbox.add(event);
+		});
+		this.scheduleFlush(now);
+	}
+
+	private calls(): CallState {
+		return this.ctx.storage.kv.get<CallState>(CALLS_KEY) ?? EMPTY_CALLS;
+	}
+
+	/**
 	 * Redeems a reveal token in one transaction: a suspended principal's tokens redeem no more; a
 	 * token already marked redeems no more; otherwise the single-use mark and the `reveal.redeemed`
 	 * entry are committed together, and the caller may decrypt (if the record it read is still
@@ -257,6 +333,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		policy: EffectivePolicy,
 		actor: AuditActor,
 		event: AuditEvent,
+		/** Whose rules `policy` carries, for the standing answered: the reveal rules, or the call rules (callPolicy). */
+		counts: "reveals" | "calls" = "reveals",
 	): { audit: RefusalAudit; retryAfterSeconds: number | null; standing: RuleStanding[] } {
 		const now = Date.now();
 		const result = this.ctx.storage.transactionSync(() => {
@@ -264,7 +342,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			this.ctx.storage.kv.put(ACTIVITY_KEY, counted.next);
 			this.raise(counted.alerts, now, false, actor);
 			// Where the reveal rules stand, for the refusal's RateLimit fields: read in this same call.
-			const current = standing(this.read(), policy, now);
+			const current = standing(counts === "calls" ? callView(this.read(), this.calls()) : this.read(), policy, now);
 			if (counted.withinBudget) {
 				this.outbox.add(event);
 				return { audit: "entry" as const, retryAfterSeconds: null, standing: current };

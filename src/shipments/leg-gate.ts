@@ -69,3 +69,21 @@ export function legGate(input: LegGateInput): LegDecision {
 	if (reason === null) return { ok: true };
 	return input.policy.requireActiveLeg ? { ok: false, reason } : { ok: true, wouldRefuse: reason };
 }
+
+/**
+ * The open leg that makes a call (or reveal) for `purpose` the asker's work, the latest opened
+ * when several are: what a privacy-number binding rides on and ends with. Null for customer_service
+ * (a case, not a leg) and when none is open. The same filter as the gate's rule.
+ */
+export function openLegFor(input: Pick<LegGateInput, "principal" | "record" | "legs" | "purpose" | "now">): Leg | null {
+	if (input.purpose === "customer_service") return null;
+	const kind = KIND_OF[input.purpose];
+	const open = input.legs.filter(
+		(leg) =>
+			covers(leg, input.record.party) &&
+			(kind === undefined || leg.kind === kind) &&
+			heldBy(leg, input.principal, input.record.depot) &&
+			isOpen(leg, input.now),
+	);
+	return open.at(-1) ?? null;
+}

@@ -1,4 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { endDueCallsIn } from "../calls/end-calls";
+import type { Env } from "../env";
 import { authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, conflict, jsonBodyOf, jsonResponse, unprocessable } from "../http/openapi-responses";
@@ -72,9 +74,30 @@ shipmentEventRoutes.openapi(
 			now,
 		);
 		if (result.replayed) c.header("Idempotent-Replayed", "true");
+		else endCallsOfClosedLegs(c, result.shipments);
 		return c.json({ accepted: result.accepted, shipments: result.shipments }, 200);
 	},
 );
+
+/**
+ * A leg these events closed (cancelled, moved to another courier, delivered without grace) ends
+ * its calls' bindings (DESIGN "Calls instead of numbers"), after the answer: the courier service
+ * does not wait on the telephony provider. What fails here, or closes later at the end of a grace
+ * period, the minute cron ends.
+ */
+function endCallsOfClosedLegs(c: { executionCtx: Pick<ExecutionContext, "waitUntil">; env: Env }, shipments: string[]): void {
+	let ctx: Pick<ExecutionContext, "waitUntil">;
+	try {
+		ctx = c.executionCtx;
+	} catch {
+		return;
+	}
+	ctx.waitUntil(
+		endDueCallsIn(c.env, Date.now(), shipments, ctx).catch((error: unknown) => {
+			console.warn(JSON.stringify({ event: "call_unbind_after_events_failed", name: (error as Error)?.name }));
+		}),
+	);
+}
 
 export const shipmentRoutes = createRouter();
 

@@ -1,0 +1,93 @@
+/**
+ * How many calls an employee may make and how long a binding may live (DESIGN "Calls instead of
+ * numbers": calls have limits of their own, apart from reveals). Pure: the limiter object judges a
+ * call with these rules through the same `decide` that judges reveals.
+ */
+import type { Role } from "../auth/principal";
+import type { RuleUsage } from "../limits/decide";
+import { DAY_SECONDS, type EffectivePolicy, type LimitKind, type Rule } from "../limits/policy";
+import type { Leg } from "../shipments/legs";
+
+export interface CallLimits {
+	burst: number;
+	burstWindowSeconds: number;
+	daily: number;
+	distinct: number;
+}
+
+/**
+ * Calls per role. A courier's route is 100–300 parcels a day and a double tap (or a redial) reuses
+ * the live binding, so a courier's day fits well inside these; clerks and supervisors call about
+ * their depot's parcels, fewer of them.
+ */
+export const CALL_LIMITS: Readonly<Record<Role, CallLimits>> = {
+	courier: { burst: 30, burstWindowSeconds: 600, daily: 400, distinct: 300 },
+	clerk: { burst: 20, burstWindowSeconds: 600, daily: 200, distinct: 150 },
+	supervisor: { burst: 30, burstWindowSeconds: 600, daily: 300, distinct: 200 },
+};
+
+/** The longest a binding lives, whatever the leg (the policy maximum, 2 hours). */
+export const CALL_MAX_SECONDS = 2 * 60 * 60;
+
+/**
+ * The shortest binding worth making: Alibaba's BindAxb refuses an Expiration less than a minute
+ * ahead, and a call needs time to be dialled. A leg ending sooner than this is treated as closing.
+ */
+export const CALL_MIN_SECONDS = 120;
+
+/**
+ * The principal's policy with the call rules as its enforced rules: `decide` then counts calls
+ * exactly as it counts reveals. The refusal budget and detection thresholds stay the principal's own.
+ */
+export function callPolicy(base: EffectivePolicy, role: Role): EffectivePolicy {
+	const limits = CALL_LIMITS[role];
+	const rule = (kind: LimitKind, limit: number, windowSeconds: number): Rule<LimitKind> => ({
+		kind,
+		limit,
+		windowSeconds,
+		mode: "enforce",
+		layer: "role",
+		target: role,
+	});
+	return {
+		...base,
+		enforced: [
+			rule("burst", limits.burst, limits.burstWindowSeconds),
+			rule("daily", limits.daily, DAY_SECONDS),
+			rule("distinct", limits.distinct, DAY_SECONDS),
+		],
+		shadow: [],
+	};
+}
+
+/** A call rule's name where clients read it (RateLimit fields, a 429's `limit`): `call_burst`, `call_daily`, `call_distinct`. */
+export const callLimitName = (kind: string) => `call_${kind}`;
+
+/** RateLimit-Policy and RateLimit fields (draft-ietf-httpapi-ratelimit-headers-11 §3, §4) of the call rules, named apart from the reveal rules. */
+export function callRateLimitHeaders(usage: readonly RuleUsage[]): Record<string, string> {
+	if (usage.length === 0) return {};
+	return {
+		"RateLimit-Policy": usage.map(({ rule }) => `"${callLimitName(rule.kind)}";q=${rule.limit};w=${rule.windowSeconds}`).join(", "),
+		RateLimit: usage.map(({ rule, remaining, resetSeconds }) => `"${callLimitName(rule.kind)}";r=${remaining};t=${resetSeconds}`).join(", "),
+	};
+}
+
+/** When a binding for this leg must be gone: the leg's end when it is known (delivered, in its grace), and never past the maximum. */
+export function callExpiry(leg: Pick<Leg, "closeAfter"> | null, now: number, maxSeconds: number = CALL_MAX_SECONDS): number {
+	const cap = now + maxSeconds * 1000;
+	return leg?.closeAfter != null ? Math.min(cap, leg.closeAfter) : cap;
+}
+
+/** A live binding as the double-tap check sees it. */
+export interface LiveCall {
+	id: string;
+	legN: number | null;
+	legOpenedAt: number | null;
+	expiresAt: number;
+}
+
+/** Whether a live binding serves this ask: the same leg (none, for a case), not expired. A double tap is not a second call. */
+export function reusable(live: LiveCall | null, leg: Pick<Leg, "n" | "openedAt"> | null, now: number): boolean {
+	if (!live || live.expiresAt <= now) return false;
+	return leg === null ? live.legN === null : live.legN === leg.n && live.legOpenedAt === leg.openedAt;
+}

@@ -1,0 +1,110 @@
+/**
+ * The pure rules of calls (src/calls/call-policy.ts, call-decision.ts): expiry, the double tap,
+ * and the decision the limiter object makes, as tables.
+ */
+import { describe, expect, it } from "vitest";
+import { applyCall, type CallAsk, callView, decideCall, EMPTY_CALLS, releaseCall } from "../src/calls/call-decision";
+import { CALL_LIMITS, CALL_MAX_SECONDS, callExpiry, callPolicy, callRateLimitHeaders, reusable } from "../src/calls/call-policy";
+import { EMPTY_STATE, type LimiterState } from "../src/limits/decide";
+import { resolvePolicy } from "../src/limits/policy";
+
+const T0 = Date.UTC(2026, 10, 30, 8, 0);
+const MIN = 60_000;
+const base = resolvePolicy([], { kind: "employee", issuer: "https://issuer.test", subject: "c1", role: "courier", depot: "D1" });
+const policy = callPolicy(base, "courier");
+const ask = (overrides: Partial<CallAsk> = {}): CallAsk => ({
+	recordId: "rec_a",
+	class: "in_scope",
+	honeytoken: false,
+	legRefusal: null,
+	reuse: false,
+	...overrides,
+});
+
+describe("callExpiry", () => {
+	it("is the leg's end when known, never past the maximum", () => {
+		expect(callExpiry(null, T0)).toBe(T0 + CALL_MAX_SECONDS * 1000);
+		expect(callExpiry({ closeAfter: null }, T0)).toBe(T0 + CALL_MAX_SECONDS * 1000);
+		expect(callExpiry({ closeAfter: T0 + 30 * MIN }, T0)).toBe(T0 + 30 * MIN);
+		expect(callExpiry({ closeAfter: T0 + 5 * 60 * MIN }, T0)).toBe(T0 + CALL_MAX_SECONDS * 1000);
+		expect(callExpiry({ closeAfter: T0 + 10 * 60 * MIN }, T0, 600)).toBe(T0 + 600_000);
+	});
+});
+
+describe("reusable: a double tap is not a second call", () => {
+	const live = { id: "call_1", legN: 2, legOpenedAt: T0 - MIN, expiresAt: T0 + MIN };
+	it.each([
+		["the same leg, alive", live, { n: 2, openedAt: T0 - MIN }, true],
+		["another leg of the shipment", live, { n: 3, openedAt: T0 - MIN }, false],
+		["the leg renumbered (opened at another time)", live, { n: 2, openedAt: T0 }, false],
+		["expired", { ...live, expiresAt: T0 }, { n: 2, openedAt: T0 - MIN }, false],
+		["a case call, asked as a case call", { ...live, legN: null, legOpenedAt: null }, null, true],
+		["a case call, asked on a leg", { ...live, legN: null, legOpenedAt: null }, { n: 2, openedAt: T0 - MIN }, false],
+		["none", null, { n: 2, openedAt: T0 - MIN }, false],
+	] as const)("%s", (_name, call, leg, expected) => {
+		expect(reusable(call, leg, T0)).toBe(expected);
+	});
+});
+
+describe("decideCall", () => {
+	const reveals: LimiterState = EMPTY_STATE;
+
+	it("grants within the call limits and counts the call apart from reveals", () => {
+		const decision = decideCall(callView(reveals, EMPTY_CALLS), ask(), policy, T0);
+		expect(decision).toMatchObject({ granted: true, refusal: null });
+		const next = applyCall(reveals, EMPTY_CALLS, ask(), decision, T0);
+		expect(next.calls.grants).toEqual([{ at: T0, recordId: "rec_a" }]);
+		expect(next.reveals.grants).toEqual([]);
+		expect(callRateLimitHeaders(decision.usage)["RateLimit-Policy"]).toBe(
+			`"call_burst";q=${CALL_LIMITS.courier.burst};w=600, "call_daily";q=${CALL_LIMITS.courier.daily};w=86400, "call_distinct";q=${CALL_LIMITS.courier.distinct};w=86400`,
+		);
+	});
+
+	it("a reused binding is granted without counting; a leg refusal counts nothing and is no probe", () => {
+		const reused = decideCall(callView(reveals, EMPTY_CALLS), ask({ reuse: true }), policy, T0);
+		expect(reused.granted).toBe(true);
+		expect(applyCall(reveals, EMPTY_CALLS, ask({ reuse: true }), reused, T0).calls.grants).toEqual([]);
+		for (const legRefusal of ["no_open_leg", "stale", "case_required"] as const) {
+			const refused = decideCall(callView(reveals, EMPTY_CALLS), ask({ legRefusal }), policy, T0);
+			expect(refused).toMatchObject({ granted: false, refusal: legRefusal, suspend: null });
+			const next = applyCall(reveals, EMPTY_CALLS, ask({ legRefusal }), refused, T0);
+			expect(next.reveals.probes).toEqual([]);
+			expect(next.calls.grants).toEqual([]);
+		}
+	});
+
+	it("a honeytoken suspends, whatever else is true of the ask; a suspension refuses even a double tap", () => {
+		const trap = decideCall(callView(reveals, EMPTY_CALLS), ask({ honeytoken: true, legRefusal: "no_open_leg", class: "out_of_scope" }), policy, T0);
+		expect(trap).toMatchObject({ granted: false, refusal: "honeytoken", suspend: { reason: "honeytoken" } });
+		const suspended = applyCall(reveals, EMPTY_CALLS, ask({ honeytoken: true }), trap, T0).reveals;
+		expect(suspended.suspension?.reason).toBe("honeytoken");
+		expect(decideCall(callView(suspended, EMPTY_CALLS), ask({ reuse: true }), policy, T0 + 1)).toMatchObject({ granted: false, refusal: "suspended" });
+	});
+
+	it("out of scope is a probe in the reveal state; the tenth within an hour suspends", () => {
+		let state = reveals;
+		let calls = EMPTY_CALLS;
+		const refusals: (string | null)[] = [];
+		for (let i = 0; i < 10; i++) {
+			const probing = ask({ class: "out_of_scope" });
+			const decision = decideCall(callView(state, calls), probing, policy, T0 + i);
+			refusals.push(decision.refusal);
+			({ reveals: state, calls } = applyCall(state, calls, probing, decision, T0 + i));
+		}
+		expect(refusals).toEqual([...Array(9).fill("out_of_scope"), "out_of_scope_probing"]);
+		expect(state.suspension?.reason).toBe("out_of_scope_probing");
+	});
+
+	it("the burst limit refuses the next call; a call given back frees its place", () => {
+		let calls = EMPTY_CALLS;
+		for (let i = 0; i < CALL_LIMITS.courier.burst; i++) {
+			const next = ask({ recordId: `rec_${i}` });
+			calls = applyCall(reveals, calls, next, decideCall(callView(reveals, calls), next, policy, T0 + i), T0 + i).calls;
+		}
+		const over = decideCall(callView(reveals, calls), ask({ recordId: "rec_new" }), policy, T0 + 100);
+		expect(over).toMatchObject({ granted: false, refusal: "burst" });
+		expect(over.retryAfterSeconds).toBe(600);
+		const released = releaseCall(calls, "rec_0", T0);
+		expect(decideCall(callView(reveals, released), ask({ recordId: "rec_new" }), policy, T0 + 100).granted).toBe(true);
+	});
+});
