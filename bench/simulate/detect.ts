@@ -72,6 +72,8 @@ export function workDaysAt(input: Pick<ScanInput, "now" | "staff" | "grants" | "
 			role: who.role,
 			depot: who.depot,
 			day: 0,
+			// The model keeps no log of calls: the calls-per-leg rate is not judged here (the reveals rate is).
+			calls: 0,
 			reveals,
 			records: records.size,
 			legs: who.role === "courier" ? (byCourier.get(subject) ?? 0) : (byDepot.get(who.depot) ?? 0),
