@@ -26,6 +26,8 @@ export const AUDIT_KINDS = [
 	"refusals.summarized",
 	"leak.attributed",
 	"shipment.events",
+	"alert.acknowledged",
+	"alert.resolved",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
