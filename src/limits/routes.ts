@@ -336,6 +336,9 @@ policyRoutes.openapi(
 
 export const employeeRoutes = createRouter();
 
+/** How many suspensions and reinstatements a principal's status shows. */
+const HISTORY_LIMIT = 50;
+
 const Suspension = z
 	.object({
 		at: WireTime("When the suspension began."),
@@ -357,6 +360,19 @@ const StatusView = z
 		distinct_records_last_24h: z.number().int(),
 		out_of_scope_asks_last_hour: z.number().int(),
 		limits: z.array(StandingView).openapi({ description: "Each enforced limit of the principal's policy and how much of it is used now." }),
+		history: z
+			.array(
+				z.object({
+					at: WireTime("When the change was made."),
+					status: z.enum(["suspended", "reinstated"]),
+					reason: z.string().nullable().openapi({ description: "Detection's reason (`honeytoken`, `out_of_scope_probing`) or the operator's words." }),
+					by: z.string().openapi({ description: "`detection`, or the ops `sub` who made the change." }),
+					seq: z.number().int().openapi({ description: "The audit entry that records it." }),
+				}),
+			)
+			.openapi({
+				description: `Suspensions and reinstatements, newest first (at most ${HISTORY_LIMIT}), from the audit log: a reinstated principal still shows it was suspended.`,
+			}),
 	})
 	.openapi("PrincipalStatus");
 
@@ -443,7 +459,12 @@ employeeRoutes.openapi(
 		const issuer = issuerOf(services.issuers, query.issuer);
 		// The policy depends on role and depot, which only tokens carry: take them from the query, or
 		// from the principal's latest audit entry.
-		const [seen, rows] = await Promise.all([new ActivityStore(c.env.DB).latestOf({ issuer, subject }), services.statuses.ofPrincipals([{ issuer, subject }])]);
+		const activity = new ActivityStore(c.env.DB);
+		const [seen, rows, history] = await Promise.all([
+			activity.latestOf({ issuer, subject }),
+			services.statuses.ofPrincipals([{ issuer, subject }]),
+			activity.statusHistory({ issuer, subject }, HISTORY_LIMIT),
+		]);
 		const role = query.kind === "service" ? null : (query.role ?? seen?.role ?? null);
 		const depot = query.kind === "service" ? null : (query.depot ?? seen?.depot ?? null);
 		const policy = resolvePolicy(
@@ -473,6 +494,7 @@ employeeRoutes.openapi(
 				distinct_records_last_24h: status.distinctRecordsLast24h,
 				out_of_scope_asks_last_hour: status.probesLastHour,
 				limits: status.standing.map(standingView),
+				history: history.map((change) => ({ ...change, at: wireTime(change.at) })),
 			},
 			200,
 		);
