@@ -30,8 +30,8 @@ interface Listed {
 	role: string | null;
 	depot: string | null;
 	status: string;
-	last_seen_at: number | null;
-	changed_at: number | null;
+	last_seen_at: string | null;
+	changed_at: string | null;
 }
 interface Standing {
 	kind: string;
@@ -64,7 +64,7 @@ describe("the employee list", () => {
 		expect(all).toContainEqual(expect.objectContaining({ subject: "list-prober", role: "clerk", depot: "EL-2", status: "active" }));
 		expect(all).toContainEqual(expect.objectContaining({ subject: "list-suspended", status: "suspended", last_seen_at: null }));
 		const courier = all.find((row) => row.subject === "list-courier") as Listed;
-		expect(courier.last_seen_at).toBeGreaterThanOrEqual(before);
+		expect(Date.parse(courier.last_seen_at as string)).toBeGreaterThanOrEqual(before);
 
 		expect((await listing("?depot=EL-1")).map((row) => row.subject)).toEqual(["list-courier"]);
 		const suspended = (await listing("?status=suspended")).map((row) => row.subject);

@@ -122,6 +122,8 @@ export const en = {
 	"audit.policy.changed": "Policy changed",
 	"audit.policy.deleted": "Policy removed",
 	"audit.detector.changed": "Detector changed",
+	"audit.alert.acknowledged": "Alert acknowledged",
+	"audit.alert.resolved": "Alert resolved",
 	"audit.call.granted": "Call connected through a privacy number",
 	"audit.call.denied": "Call refused",
 	"audit.call.failed": "Call failed at the provider",

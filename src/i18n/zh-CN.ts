@@ -115,6 +115,8 @@ export const zhCN: Record<MessageKey, Message> = {
 	"audit.policy.changed": "修改策略",
 	"audit.policy.deleted": "删除策略",
 	"audit.detector.changed": "修改检测规则",
+	"audit.alert.acknowledged": "确认告警",
+	"audit.alert.resolved": "解决告警",
 	"audit.call.granted": "通过隐私号接通通话",
 	"audit.call.denied": "拒绝通话",
 	"audit.call.failed": "通话服务商失败",

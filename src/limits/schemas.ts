@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ROLES } from "../auth/principal";
 import { issuerQueryField } from "../http/issuer-query";
+import { WireTime } from "../http/wire-time";
 import { POLICY_LAYERS, POLICY_MODES } from "./policy";
 
 const limit = (max: number, description: string) => z.number().int().min(1).max(max).nullable().optional().openapi({ description });
@@ -73,7 +74,7 @@ export const PolicyView = z
 		refusal_limit: z.number().nullable(),
 		version: z.number().int(),
 		updated_by: z.string(),
-		updated_at: z.number().int(),
+		updated_at: WireTime("When the layer last changed; the built-in default reads 1970-01-01."),
 	})
 	.openapi("Policy");
 
