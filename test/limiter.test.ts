@@ -5,6 +5,7 @@ import { app } from "../src/app";
 import type { Env } from "../src/env";
 import { limiterOf } from "../src/limits/limiter-client";
 import type { PrincipalLimiter } from "../src/limits/principal-limiter";
+import { BUILT_IN_LEG_POLICY } from "../src/shipments/leg-policy";
 import { askReveal, call, createRecords, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
 import { settle } from "./support/settle";
@@ -61,6 +62,7 @@ describe("exact limits under concurrency", () => {
 			activity: { enforced: [], shadow: [] },
 			ringThreshold: 3,
 			depotDailyBudget: 5000,
+			legs: BUILT_IN_LEG_POLICY,
 		};
 		for (let round = 0; round < 5; round++) {
 			const stub = env.LIMITER.get(env.LIMITER.idFromName(`employee:direct-${round}`));
