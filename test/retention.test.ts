@@ -316,6 +316,7 @@ describe("expiry racing a redeem", () => {
 				),
 				verificationKeys: [await signingKeyFor(signingJwkConfig(env))],
 				keyring: await keyringFor(keyringConfig(env)),
+				legPolicy: async () => policy.legs,
 				redeem: (draft) => limiter.redeem(draft, policy, actor),
 				void: (draft, reason, release) => limiter.voidRedemption(draft, reason, release, actor),
 				refuse: (reason, recordId, event) => limiter.refuse(reason, recordId, policy, actor, event),
