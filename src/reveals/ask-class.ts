@@ -17,6 +17,8 @@ export interface AskFacts {
 	caseId?: string | undefined;
 	policy: LegPolicy;
 	now: number;
+	/** At the redeem the case was already checked when the token was asked for, and is not asked again. */
+	stage?: "ask" | "redeem";
 }
 
 export interface AskJudgement {
@@ -30,6 +32,9 @@ export interface AskJudgement {
 /** The requirement as if enforced: used to tell stale work from probing whatever the policy says. */
 const enforced = (policy: LegPolicy): LegPolicy => ({ ...policy, requireActiveLeg: true, reportOnly: false });
 
+/** Purposes a leg is for: the only ones where holding the work can stand in for an assignment. */
+const WORK_PURPOSES: readonly Purpose[] = ["delivery", "pickup", "return"];
+
 /**
  * How the limiter must count an ask, from the scope rules and the leg gate together (DESIGN
  * "Reveals follow the work"). Pure. The order matters for suspension: an ask about a record that
@@ -38,20 +43,31 @@ const enforced = (policy: LegPolicy): LegPolicy => ({ ...policy, requireActiveLe
  * screen still lists it): then it is stale, refused and never counted toward suspension. An ask
  * about the asker's own record without an open leg is probing too, unless a leg of theirs closed
  * recently (stale). A report-only requirement grants and says what it would have refused.
+ *
+ * Only out_for_delivery assigns a record (DESIGN's event table): a sender's record waiting for its
+ * pickup has no courier, so the courier holding its open pickup (or return) leg has it in reach,
+ * as an assignment would give it. A record assigned to someone else stays theirs whatever legs say.
  */
 export function judgeAsk(facts: AskFacts): AskJudgement {
-	const scope = revealScope(facts.principal, facts.record, facts.purpose, facts.fields);
-	const gateInput = { principal: facts.principal, record: facts.record, legs: facts.legs, purpose: facts.purpose, caseId: facts.caseId, now: facts.now };
-	if (!scope.allowed) {
-		if (scope.reason === "not_assigned") {
-			const held = legGate({ ...gateInput, policy: enforced(facts.policy) });
+	const { principal, record, purpose } = facts;
+	const caseId = facts.stage === "redeem" && purpose === "customer_service" ? "checked at the ask" : facts.caseId;
+	const gateInput = { principal, record, legs: facts.legs, purpose, caseId, now: facts.now };
+	let scope = revealScope(principal, record, purpose, facts.fields);
+	if (!scope.allowed && scope.reason === "not_assigned") {
+		const held = legGate({ ...gateInput, policy: enforced(facts.policy) });
+		const work = WORK_PURPOSES.includes(purpose);
+		if (held.ok && work && record.courier === null && principal.kind === "employee" && principal.role === "courier") {
+			scope = revealScope(principal, { ...record, courier: principal.subject, courierIssuer: principal.issuer, depot: principal.depot }, purpose, facts.fields);
+		} else {
 			// Work the asker holds or held recently on a record now someone else's: their list is behind.
-			const recent = held.ok || held.reason === "stale";
-			return recent && facts.purpose !== "customer_service"
-				? { class: "stale", reason: "stale", legWouldRefuse: null }
-				: { class: "out_of_scope", reason: "not_assigned", legWouldRefuse: null };
+			const recent = work && (held.ok || held.reason === "stale");
+			return recent ? { class: "stale", reason: "stale", legWouldRefuse: null } : { class: "out_of_scope", reason: "not_assigned", legWouldRefuse: null };
 		}
-		return { class: "purpose_mismatch", reason: scope.reason, legWouldRefuse: null };
+	}
+	if (!scope.allowed) {
+		return scope.reason === "not_assigned"
+			? { class: "out_of_scope", reason: "not_assigned", legWouldRefuse: null }
+			: { class: "purpose_mismatch", reason: scope.reason, legWouldRefuse: null };
 	}
 	const gate = legGate({ ...gateInput, policy: facts.policy });
 	if (gate.ok) return { class: "in_scope", reason: null, legWouldRefuse: gate.wouldRefuse ?? null };

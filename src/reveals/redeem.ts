@@ -1,7 +1,7 @@
 import { actorOf } from "../audit/actor";
 import type { AuditEvent } from "../audit/entry";
 import type { Principal } from "../auth/principal";
-import { type Contact, openContact } from "../crypto/envelope";
+import { type Contact, type ContactField, openContact } from "../crypto/envelope";
 import { UnknownKeyIdError } from "../crypto/errors";
 import type { Keyring } from "../crypto/keyring";
 import { type RevealGrant, RevealTokenRejectedError, verifyRevealToken } from "../crypto/reveal-token";
@@ -9,9 +9,9 @@ import type { VerificationKey } from "../crypto/signing-key";
 import { ProblemError } from "../http/problem";
 import type { RedeemOutcome, RefusalAudit } from "../limits/principal-limiter";
 import type { RecordStore, StoredRecord } from "../records/store";
-import { legGate } from "../shipments/leg-gate";
 import type { LegPolicy } from "../shipments/leg-policy";
 import type { Leg } from "../shipments/legs";
+import { judgeAsk } from "./ask-class";
 import type { RedeemDraft } from "./decision-events";
 import { refusalsProblem } from "./refusals-problem";
 import { type Purpose, revealScope } from "./scope";
@@ -113,37 +113,44 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 				problem: new ProblemError("record-erased", { detail: "The record was erased or has expired and can never be revealed; refresh your list." }),
 			};
 		}
-		const scope = revealScope(principal, record, grant.purpose as Purpose, grant.fields);
-		if (!scope.allowed) {
+		// Still in reach and still live work, judged as the ask was: a record reassigned since, or a
+		// delivered, re-routed or cancelled parcel, reveals nothing more whatever tokens are outstanding.
+		const judged = judgeAsk({
+			principal,
+			record,
+			legs,
+			purpose: grant.purpose as Purpose,
+			fields: grant.fields as ContactField[],
+			policy: legPolicy,
+			now,
+			stage: "redeem",
+		});
+		// Reassigned to someone else since the ask: no longer theirs, whatever work they still hold.
+		const reassigned = record.courier !== null && revealScope(principal, record, grant.purpose as Purpose, grant.fields).allowed === false;
+		if (!reassigned && (judged.class === "stale" || judged.class === "no_open_leg")) {
 			return {
-				reason: scope.reason,
+				reason: judged.class,
+				release: false,
+				problem:
+					judged.class === "stale"
+						? new ProblemError("stale-work", {
+								detail: "The work this token was asked for has closed or moved to someone else; refresh your list.",
+								extensions: { reason: "stale", refresh: true },
+							})
+						: new ProblemError("no-active-leg", {
+								detail: "No open leg of yours covers this record any more; refresh your list.",
+								extensions: { reason: "no_open_leg" },
+							}),
+			};
+		}
+		if (judged.class !== "in_scope") {
+			return {
+				reason: judged.reason ?? judged.class,
 				release: false,
 				problem: new ProblemError("out-of-scope", {
 					detail: "This record is no longer assigned to you or your depot; refresh your list, or ask your supervisor to reassign it.",
 				}),
 			};
-		}
-		// The work the token was asked for must still be open: a delivered, re-routed or cancelled parcel
-		// reveals nothing more, whatever tokens are outstanding. The case of a customer_service token was
-		// checked when it was asked for, and is not a leg.
-		if (grant.purpose !== "customer_service") {
-			const gate = legGate({ principal, record, legs, purpose: grant.purpose as Purpose, policy: legPolicy, now });
-			if (!gate.ok) {
-				return {
-					reason: gate.reason,
-					release: false,
-					problem:
-						gate.reason === "stale"
-							? new ProblemError("stale-work", {
-									detail: "The work this token was asked for has closed or moved to someone else; refresh your list.",
-									extensions: { reason: "stale", refresh: true },
-								})
-							: new ProblemError("no-active-leg", {
-									detail: "No open leg of yours covers this record any more; refresh your list.",
-									extensions: { reason: gate.reason },
-								}),
-				};
-			}
 		}
 		// A key removed from the ring while still in use: the token redeems once the key is restored.
 		// The error handler names the key id and alerts.
