@@ -110,7 +110,7 @@ beforeAll(async () => {
 	await settle(courier);
 	// Concurrent appenders: sixty bookings at once must neither fork nor gap the chain.
 	await Promise.all(Array.from({ length: 60 }, () => call("POST", "/v1/records", { token: service, body: recordBody() })));
-});
+}, 30_000); // a scripted day of requests: more than the default 10 s on a busy machine
 
 describe("audit trail", () => {
 	it("after a scripted day the chain verifies, every entry contiguous", async () => {
@@ -134,6 +134,7 @@ describe("audit trail", () => {
 			"reveal.granted",
 			"reveal.redeemed",
 			"reveal.refused",
+			"shipment.events",
 		]);
 	});
 

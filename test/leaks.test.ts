@@ -115,7 +115,7 @@ beforeAll(async () => {
 	});
 	expect(planted.status).toBe(201);
 	canaryId = (await json<{ record_id: string }>(planted)).record_id;
-});
+}, 30_000); // dozens of reveals and the work behind them: more than the default 10 s on a busy machine
 
 describe("tracing a leak", () => {
 	it("ranks the clerk who revealed the list first, with the right counts; a courier who only held records ranks below one who revealed them", async () => {
