@@ -4,6 +4,7 @@ import { EMPLOYEES_SINCE_SQL } from "../src/audit/activity-store";
 import { decide, standing } from "../src/limits/decide";
 import { listPrincipals } from "../src/limits/employee-listing";
 import type { EffectivePolicy } from "../src/limits/policy";
+import { BUILT_IN_LEG_POLICY } from "../src/shipments/leg-policy";
 import { askReveal, call, createRecords, json, recordBody } from "./support/api";
 import { settle } from "./support/settle";
 import { employeeToken, serviceToken, token } from "./support/tokens";
@@ -166,6 +167,7 @@ describe("standing (pure)", () => {
 		activity: { enforced: [], shadow: [] },
 		ringThreshold: 3,
 		depotDailyBudget: 5000,
+		legs: BUILT_IN_LEG_POLICY,
 	};
 	const now = 1_000_000_000;
 

@@ -38,6 +38,10 @@ const REASONS = [
 	...ACTIVITY_KINDS,
 	"already_redeemed",
 	"ops",
+	"stale",
+	"no_open_leg",
+	"case_required",
+	"cases",
 ];
 
 const texts = (message: Message) => (typeof message === "string" ? [message] : Object.values(message));

@@ -11,6 +11,7 @@ import { call, json, recordBody } from "./support/api";
 import { decodePart, forge, vaultSigningJwk } from "./support/reveal-tokens";
 import { settle } from "./support/settle";
 import { employeeToken, serviceToken, token } from "./support/tokens";
+import { reportWork, type WorkOf } from "./support/work";
 
 type Jwk = JWK & { kid: string };
 type Config = Partial<Record<keyof Env, string | undefined>>;
@@ -102,11 +103,10 @@ beforeAll(async () => {
 	service = await serviceToken();
 	ops = await token({ sub: "ops-rollover", scope: "ops" });
 	courier = await employeeToken("courier", "c-roll", "D-ROLL");
-	const created = await call("POST", "/v1/records", {
-		token: service,
-		body: recordBody({ depot: "D-ROLL", courier: "c-roll", contact: { name: "王熙凤", phone: PHONE, address: "浙江省杭州市西湖区文三路9号" } }),
-	});
+	const body = recordBody({ depot: "D-ROLL", courier: "c-roll", contact: { name: "王熙凤", phone: PHONE, address: "浙江省杭州市西湖区文三路9号" } });
+	const created = await call("POST", "/v1/records", { token: service, body });
 	expect(created.status).toBe(201);
+	await reportWork(service, [body]);
 	recordId = (await json<{ id: string }>(created)).id;
 });
 

@@ -10,6 +10,7 @@ import { checkPreconditions } from "../http/preconditions";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { WireTime, wireTime, wireTimeOrNull } from "../http/wire-time";
+import type { LegPolicy } from "../shipments/leg-policy";
 import { listPrincipals } from "./employee-listing";
 import { reachLimiter } from "./limiter-client";
 import {
@@ -65,6 +66,27 @@ const ruleView = (rule: Rule<RuleKind>) => ({
 /** A layer on the wire: as stored, with its time in wire format. */
 const policyView = (row: PolicyRow) => ({ ...row, updated_at: wireTime(row.updated_at) });
 
+/** Whether reveals need live work for this principal (src/shipments/leg-policy.ts), on the wire. */
+const LegPolicyView = z
+	.object({
+		require_active_leg: z.boolean().openapi({ description: "Asks without an open leg are refused (403 `no-active-leg`)." }),
+		report_only: z
+			.boolean()
+			.openapi({ description: "The requirement is on trial: asks it would refuse are granted and their grant records `leg_would_refuse`." }),
+		grace_seconds: z.number().int().openapi({ description: "How long a delivered, picked-up or returned leg still allows reveals (the depot's or default)." }),
+		stale_window_seconds: z.number().int().openapi({ description: "Asks about legs that closed or moved away this recently are stale, never probing." }),
+		case_limit: z.number().int().nullable().openapi({ description: "customer_service reveals per rolling 24 hours; null for no limit of its own." }),
+	})
+	.openapi("LegPolicy");
+
+const legPolicyView = (legs: LegPolicy) => ({
+	require_active_leg: legs.requireActiveLeg,
+	report_only: legs.reportOnly,
+	grace_seconds: legs.graceSeconds,
+	stale_window_seconds: legs.staleWindowSeconds,
+	case_limit: legs.caseLimit,
+});
+
 export const policyRoutes = createRouter();
 
 policyRoutes.openapi(
@@ -89,13 +111,14 @@ policyRoutes.openapi(
 		request: { query: EffectiveQuery },
 		responses: {
 			200: jsonResponse(
-				"Enforced rules, report-only rules evaluated beside them, and the ring threshold.",
+				"Enforced rules, report-only rules evaluated beside them, the ring threshold, and whether reveals need live work (`legs`).",
 				z.object({
 					enforced: z.array(RuleView),
 					shadow: z.array(RuleView),
 					activity: z.object({ enforced: z.array(RuleView), shadow: z.array(RuleView) }),
 					ring_threshold: z.number().int(),
 					depot_daily_budget: z.number().int(),
+					legs: LegPolicyView,
 				}),
 			),
 			...authenticatedErrors,
@@ -116,6 +139,7 @@ policyRoutes.openapi(
 				activity: { enforced: effective.activity.enforced.map(ruleView), shadow: effective.activity.shadow.map(ruleView) },
 				ring_threshold: effective.ringThreshold,
 				depot_daily_budget: effective.depotDailyBudget,
+				legs: legPolicyView(effective.legs),
 			},
 			200,
 		);
@@ -166,6 +190,10 @@ async function putLayer(
 		lookup_daily_limit: input.lookup_daily_limit ?? null,
 		miss_limit: input.miss_limit ?? null,
 		refusal_limit: input.refusal_limit ?? null,
+		require_active_leg: input.require_active_leg ?? null,
+		leg_grace_seconds: input.leg_grace_seconds ?? null,
+		stale_window_seconds: input.stale_window_seconds ?? null,
+		case_limit: input.case_limit ?? null,
 	};
 	const errors = layerErrors(layer, target, values);
 	if (errors.length > 0) throw new ProblemError("validation-failed", { detail: "The layer breaks a policy rule; see errors.", extensions: { errors } });

@@ -22,6 +22,9 @@ export function askOf(recorded: RecordedAsk): LimiterAsk | null {
 	if (NOT_DECIDED.has(reason)) return null;
 	if (reason === "honeytoken") return { recordId: recorded.recordId, class: "in_scope", honeytoken: true };
 	if (OUT_OF_SCOPE_REASONS.has(reason)) return { recordId: recorded.recordId, class: "out_of_scope", honeytoken: false };
+	// Refused for want of live work (src/reveals/ask-class.ts): stale never counts as probing, no open leg does.
+	if (reason === "stale") return { recordId: recorded.recordId, class: "stale", honeytoken: false };
+	if (reason === "no_open_leg") return { recordId: recorded.recordId, class: "no_open_leg", honeytoken: false };
 	if (IN_SCOPE_REASONS.has(reason)) return { recordId: recorded.recordId, class: "in_scope", honeytoken: false };
 	return { recordId: recorded.recordId, class: "purpose_mismatch", honeytoken: false };
 }

@@ -69,6 +69,10 @@ Bounded work: two D1 reads (the asks of the window and one warm-up day before it
 				lookup_daily_limit: rest.lookup_daily_limit ?? null,
 				miss_limit: rest.miss_limit ?? null,
 				refusal_limit: rest.refusal_limit ?? null,
+				require_active_leg: rest.require_active_leg ?? null,
+				leg_grace_seconds: rest.leg_grace_seconds ?? null,
+				stale_window_seconds: rest.stale_window_seconds ?? null,
+				case_limit: rest.case_limit ?? null,
 			};
 			errors.push(...layerErrors(layer, target, values).map((error) => ({ ...error, pointer: `${at}${error.pointer}` })));
 			let targetIssuer: string;
