@@ -130,8 +130,9 @@ describe("the simulation agrees with the real worker", () => {
 			simulated.push(model.call(who, recordId, "delivery", Date.now()).status);
 		}
 		expect(simulated).toEqual(real);
-		// The story they agree on: the own parcel binds (a double tap is the same binding), the moved one is refused,
-		// and twelve calls about another depot's parcels are refused without a suspension.
-		expect(real).toEqual([201, 201, 403, 201, ...Array(12).fill(403)]);
+		// The story they agree on: the own parcel binds (a double tap is the same binding), the moved one is refused
+		// as stale (never probing), and calls about another depot's parcels are probing: the tenth suspends, as a
+		// reveal's would.
+		expect(real).toEqual([201, 201, 403, 201, ...Array(9).fill(403), 423, 423, 423]);
 	});
 });

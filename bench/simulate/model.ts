@@ -15,9 +15,10 @@ import { type AskClass, apply, type Decision, decide, EMPTY_STATE, type LimiterS
 import { EMPTY_TALLY, tallyReveal } from "../../src/limits/depot-tally";
 import { type PolicyRow, resolvePolicy } from "../../src/limits/policy";
 import type { Party } from "../../src/records/store";
+import { judgeAsk } from "../../src/reveals/ask-class";
 import { type Purpose, revealScope } from "../../src/reveals/scope";
 import type { ShipmentEvent } from "../../src/shipments/events";
-import { type LegRefusal, legGate, openLegFor } from "../../src/shipments/leg-gate";
+import { type LegRefusal, openLegFor } from "../../src/shipments/leg-gate";
 import { BUILT_IN_LEG_POLICY, type LegPolicy } from "../../src/shipments/leg-policy";
 import { type Leg, latestDelivery, legsOf } from "../../src/shipments/legs";
 
@@ -147,16 +148,11 @@ export class VaultModel {
 		const state = this.limiters.get(key) ?? EMPTY_STATE;
 		let askClass: AskClass = scope.allowed ? "in_scope" : scope.reason === "not_assigned" ? "out_of_scope" : "purpose_mismatch";
 		let legRefusal: LegRefusal | null = null;
-		if (this.revealGate === "enforce" && !record.honeytoken && !state.suspension) {
-			const gate = legGate({ principal: employee, record, legs: this.legsAt(record.shipmentId, now), purpose, caseId, policy: this.legPolicy, now });
-			if (!gate.ok) legRefusal = gate.reason;
-			// Work that moved away or ended lately: refresh, not probing; decided before the limiter, counted apart.
-			if (legRefusal === "stale") {
-				const past = this.spend(employee, policy, now);
-				return { status: past === null ? 403 : 429, decision: null, revealed: null, legRefusal };
-			}
-			if (legRefusal === "case_required" && askClass === "in_scope") askClass = "purpose_mismatch";
-			if (legRefusal === "no_open_leg" && askClass === "in_scope") askClass = "out_of_scope";
+		if (this.revealGate === "enforce") {
+			// As src/reveals/ask.ts judges it: scope and legs together (stale never counts as probing).
+			const judged = judgeAsk({ principal: employee, record, legs: this.legsAt(record.shipmentId, now), purpose, fields, caseId, policy: this.legPolicy, now });
+			askClass = judged.class;
+			if (judged.reason === "stale" || judged.reason === "no_open_leg" || judged.reason === "case_required") legRefusal = judged.reason;
 		}
 		const ask = { recordId, class: askClass, honeytoken: record.honeytoken } as const;
 		const decision = decide(state, ask, policy, now);
@@ -181,7 +177,11 @@ export class VaultModel {
 		if (past !== null && decision.refusal !== "suspended")
 			return { status: 429, decision: { ...decision, retryAfterSeconds: Math.max(past, decision.retryAfterSeconds ?? 0) }, revealed: null, legRefusal };
 		const status =
-			decision.refusal === "out_of_scope" || decision.refusal === "purpose_mismatch" ? 403 : decision.suspend || decision.refusal === "suspended" ? 423 : 429;
+			decision.refusal === "out_of_scope" || decision.refusal === "purpose_mismatch" || decision.refusal === "stale" || decision.refusal === "no_open_leg"
+				? 403
+				: decision.suspend || decision.refusal === "suspended"
+					? 423
+					: 429;
 		return { status, decision, revealed: null, legRefusal };
 	}
 
@@ -191,17 +191,19 @@ export class VaultModel {
 		if (!stored) return { status: 404, reused: false, refusal: "record_not_found" };
 		const record = this.recordAt(stored, now);
 		const legs = this.legsAt(record.shipmentId, now);
-		const scope = revealScope(employee, record, purpose, ["phone"]);
-		const gate = legGate({ principal: employee, record, legs, purpose, caseId, policy: this.legPolicy, now });
+		const judged = judgeAsk({ principal: employee, record, legs, purpose, fields: ["phone"], caseId, policy: this.legPolicy, now });
 		const leg = openLegFor({ principal: employee, record, legs, purpose, now });
 		const expiresAt = Math.floor(callExpiry(leg, now) / 1000) * 1000;
-		let legRefusal: LegRefusal | null = gate.ok ? null : gate.reason;
-		if (legRefusal === null && expiresAt - now < CALL_MIN_SECONDS * 1000) legRefusal = "stale";
+		// As src/calls/make-call.ts: a missing case is a leg refusal; otherwise the class judgeAsk gives.
+		const caseMissing = judged.reason === "case_required";
+		const askClass: AskClass = caseMissing ? "in_scope" : judged.class;
+		let legRefusal: LegRefusal | null = caseMissing ? "case_required" : askClass === "in_scope" ? judged.legWouldRefuse : null;
+		if (askClass === "in_scope" && legRefusal === null && expiresAt - now < CALL_MIN_SECONDS * 1000) legRefusal = "stale";
 		const bindingKey = `${employee.subject}\n${recordId}`;
 		const existing = (this.bindings.get(bindingKey) ?? []).find((live) => reusable(live, leg, now)) ?? null;
 		const ask: CallAsk = {
 			recordId,
-			class: scope.allowed ? "in_scope" : scope.reason === "not_assigned" ? "out_of_scope" : "purpose_mismatch",
+			class: askClass,
 			honeytoken: record.honeytoken,
 			legRefusal,
 			reuse: existing !== null,

@@ -14,9 +14,10 @@ import type { RuleUsage } from "../limits/decide";
 import type { EffectivePolicy } from "../limits/policy";
 import type { CallOutcome, RefusalAudit } from "../limits/principal-limiter";
 import type { RecordStore } from "../records/store";
+import { judgeAsk } from "../reveals/ask-class";
 import { refusalsProblem } from "../reveals/refusals-problem";
-import { type Purpose, revealScope } from "../reveals/scope";
-import { type LegRefusal, legGate, openLegFor } from "../shipments/leg-gate";
+import type { Purpose, ScopeRefusal } from "../reveals/scope";
+import { type LegRefusal, openLegFor } from "../shipments/leg-gate";
 import type { LegPolicy } from "../shipments/leg-policy";
 import { type CallAsk, type CallDecision, type CallDraft, callFailedEvent } from "./call-decision";
 import { CALL_MIN_SECONDS, callExpiry, callLimitName, callPolicy, callRateLimitHeaders, reusable } from "./call-policy";
@@ -100,14 +101,19 @@ export async function makeCall(deps: CallDeps, principal: EmployeePrincipal, req
 		throw new ProblemError("not-found", { detail: "No record with this id. Scan the parcel again to refresh your list.", headers });
 	}
 
-	const scope = revealScope(principal, record, request.purpose, ["phone"]);
-	const gate = legGate({ principal, record, legs, purpose: request.purpose, caseId: request.caseId, policy: legPolicy, now });
+	// Judged as a reveal of the phone is (src/reveals/ask-class.ts): a record never held is probing and
+	// counts toward suspension; work that moved away or ended recently is stale and never does.
+	const judged = judgeAsk({ principal, record, legs, purpose: request.purpose, fields: ["phone"], caseId: request.caseId, policy: legPolicy, now });
 	const leg = openLegFor({ principal, record, legs, purpose: request.purpose, now });
 	// To the second, down: the provider takes whole seconds, and a binding never outlives its leg.
 	const expiresAt = Math.floor(callExpiry(leg, now) / 1000) * 1000;
-	let legRefusal: LegRefusal | null = gate.ok ? null : gate.reason;
+	// A call needs the leg open whatever a report-only trial says: a binding lives on the leg.
+	// A customer_service call without its case is refused as the leg rules refuse, counted nowhere.
+	const caseMissing = judged.reason === "case_required";
+	const askClass = caseMissing ? "in_scope" : judged.class;
+	let legRefusal: LegRefusal | null = caseMissing ? "case_required" : askClass === "in_scope" ? judged.legWouldRefuse : null;
 	// A leg ending within the provider's minimum is as good as closed: refresh, not retry.
-	if (legRefusal === null && expiresAt - now < CALL_MIN_SECONDS * 1000) legRefusal = "stale";
+	if (askClass === "in_scope" && legRefusal === null && expiresAt - now < CALL_MIN_SECONDS * 1000) legRefusal = "stale";
 	const existing = live.find((call) => reusable(call, leg, now)) ?? null;
 	const draft: CallDraft = {
 		callId: existing?.id ?? newCallId(),
@@ -116,11 +122,11 @@ export async function makeCall(deps: CallDeps, principal: EmployeePrincipal, req
 		leg: leg ? { shipmentId: leg.shipmentId, n: leg.n, kind: leg.kind } : null,
 		caseId: request.caseId ?? null,
 		expiresAt: Math.min(existing?.expiresAt ?? expiresAt, expiresAt),
-		scopeReason: scope.allowed ? null : scope.reason,
+		scopeReason: judged.class === "purpose_mismatch" && !caseMissing ? (judged.reason as ScopeRefusal) : null,
 	};
 	const ask: CallAsk = {
 		recordId: record.id,
-		class: scope.allowed ? "in_scope" : scope.reason === "not_assigned" ? "out_of_scope" : "purpose_mismatch",
+		class: askClass,
 		honeytoken,
 		legRefusal,
 		reuse: existing !== null,
