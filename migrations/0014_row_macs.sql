@@ -8,18 +8,15 @@
 -- legacy job MACs them as they are, in bounded batches; once a run finds none left it tells the
 -- audit witness (outside D1), and from then on a row without a MAC is a forgery. Until then such a
 -- row is read as before. See docs/storage-schema.md "Row MACs".
+--
+-- A record's MAC covers whether it is a planted honeytoken, so the `honeytokens` table needs none of
+-- its own: a row deleted there does not disarm the trap, a row added there suspends nobody.
 ALTER TABLE policies ADD COLUMN mac TEXT;
 ALTER TABLE policies ADD COLUMN mac_key TEXT;
 ALTER TABLE records ADD COLUMN mac TEXT;
 ALTER TABLE records ADD COLUMN mac_key TEXT;
 ALTER TABLE principal_status ADD COLUMN mac TEXT;
 ALTER TABLE principal_status ADD COLUMN mac_key TEXT;
-ALTER TABLE honeytokens ADD COLUMN mac TEXT;
-ALTER TABLE honeytokens ADD COLUMN mac_key TEXT;
-ALTER TABLE legs ADD COLUMN mac TEXT;
-ALTER TABLE legs ADD COLUMN mac_key TEXT;
-ALTER TABLE alerts ADD COLUMN mac TEXT;
-ALTER TABLE alerts ADD COLUMN mac_key TEXT;
 
 -- The legacy job's work list: rows written since this migration carry a MAC and add no entry.
 CREATE INDEX records_unsigned ON records (id) WHERE mac IS NULL;

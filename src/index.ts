@@ -8,6 +8,8 @@ import { HoneytokenStore } from "./detection/honeytoken-store";
 import { renewHoneytokens } from "./detection/renew-honeytokens";
 import type { Env } from "./env";
 import { IdempotencyStore } from "./idempotency/store";
+import { remacToPrimary } from "./integrity/remac-rows";
+import { signLegacyRows } from "./integrity/sign-legacy-rows";
 import { rewrapToPrimary } from "./keys/rewrap";
 import { recordEmployeeIssuer } from "./principal/record-employee-issuer";
 import { eraseExpired } from "./records/erase-expired";
@@ -69,6 +71,9 @@ function everyMinute(env: Env, now: number): Record<string, () => Promise<unknow
 				defaultRetentionMs: retentionDefaultDays(env) * 86_400_000,
 			}),
 		issuers_recorded: () => recordEmployeeIssuer(env),
+		// Row MACs (src/integrity/): rows from before migration 0014 MACed as they are, then rows under an older key moved to the primary.
+		row_macs_legacy: () => signLegacyRows(env),
+		row_macs_renewed: () => remacToPrimary(env),
 		// Masks computed by older rules, recomputed from the plaintext (src/records/remask.ts).
 		remask: async () => {
 			const run = await remaskStale(store(), await keyringFor(keyringConfig(env)));

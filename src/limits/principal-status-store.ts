@@ -73,10 +73,13 @@ export class PrincipalStatusStore {
 
 	async list(status?: "active" | "suspended", depot?: string): Promise<PrincipalStatusRow[]> {
 		const { results } = await this.db
-			.prepare("SELECT * FROM principal_status WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR depot = ?2) ORDER BY changed_at DESC LIMIT 500")
+			// A row that reads "active" may be a forgery listed as suspended (see admitted): asked for the suspended, read both.
+			.prepare(
+				"SELECT * FROM principal_status WHERE (?1 IS NULL OR status = ?1 OR ?1 = 'suspended') AND (?2 IS NULL OR depot = ?2) ORDER BY changed_at DESC LIMIT 500",
+			)
 			.bind(status ?? null, depot ?? null)
 			.all<StoredStatusRow>();
-		return this.admitted(results);
+		return (await this.admitted(results)).filter((row) => status === undefined || row.status === status);
 	}
 
 	/** Rows still carrying the issuer '' get the employee issuer's `iss` (migration 0006); returns how many. */
@@ -90,15 +93,17 @@ export class PrincipalStatusStore {
 	}
 
 	/**
-	 * The rows whose MAC holds, as read. A forged one (a reinstatement written straight into D1, say)
-	 * is not listed: the limiter object stays the authority on the status, and ops get an alert.
+	 * The rows as they may be used. A row whose MAC fails (a reinstatement written straight into D1,
+	 * say) is reported and listed as suspended whatever it says: the limiter object stays the
+	 * authority on the status, and the listing errs toward the suspension rather than show a forged
+	 * "active" to ops.
 	 */
 	private async admitted(rows: StoredStatusRow[]): Promise<PrincipalStatusRow[]> {
 		const read = rows.map((row) => this.read(row));
 		const trust = this.trust;
 		if (!trust) return read;
 		const admitted = await Promise.all(read.map((row, i) => trust.admits("principal_status", statusKey(row), statusContent(row), rows[i] as StoredStatusRow)));
-		return read.filter((_, i) => admitted[i]);
+		return read.map((row, i) => (admitted[i] ? row : { ...row, status: "suspended", reason: "row_mac_failed" }));
 	}
 
 	private read({ mac: _mac, mac_key: _key, ...row }: StoredStatusRow): PrincipalStatusRow {
