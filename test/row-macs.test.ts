@@ -22,7 +22,7 @@ function rootKey(): string {
 }
 // The test keyring, shared with the Durable Objects (which write suspensions under it); the last block
 // rotates to a key of its own, then drops the others.
-const TEST_RING = JSON.parse(env.VAULT_KEYRING) as KeyringConfig;
+const TEST_RING = JSON.parse(env.VAULT_KEYRING as string) as KeyringConfig;
 const FIRST = TEST_RING.primary;
 const NEXT = "mac-next";
 const nextRoot = rootKey();

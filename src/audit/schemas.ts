@@ -43,7 +43,7 @@ const ForgedRowView = z.object({
 	mac_key: z.string().nullable().openapi({ description: "The keyring key id the row's MAC names." }),
 	reason: z.string().openapi({
 		description:
-			"`mac_invalid`; `mac_missing` (once every legacy row is MACed); `honeytoken_unlisted` (a trap's honeytokens row is gone: it still springs); `honeytoken_forged` (a honeytokens row added to a real record: it springs nothing).",
+			"`mac_invalid`; `mac_missing` (once every legacy row is MACed); `mac_key_unknown` (its key left VAULT_KEYRING too early: restore it; readers answer 500 meanwhile); `honeytoken_unlisted` (a trap's honeytokens row is gone: it still springs); `honeytoken_forged` (a honeytokens row added to a real record: it springs nothing).",
 	}),
 });
 
@@ -90,7 +90,7 @@ export const VerifyReportView = z
 			.object({
 				legacy: z.enum(["signed", "signing", "unknown"]).openapi({
 					description:
-						"`signed`: every row written before migration 0014 has its MAC, so a row without one is a forgery; `signing`: the legacy job is still MACing them (such rows are read as before); `unknown`: no witness to ask.",
+						"`signed`: every row written before migration 0014 has its MAC, so a row without one is a forgery; `signing`: the legacy job is still MACing them (such rows are read as before); `unknown`: no witness, or it could not be reached.",
 				}),
 				checked: z.object({ policies: z.number().int(), principal_status: z.number().int(), records: z.number().int() }),
 				problems: z.array(ForgedRowView).openapi({ description: "Rows whose MAC fails now; none of them is used as it reads." }),

@@ -1,5 +1,6 @@
 import { canonicalJson, type JsonValue } from "../audit/canonical-json";
 import { decodeBase64url, encodeBase64url } from "./base64url";
+import { UnknownKeyIdError } from "./errors";
 import type { Keyring } from "./keyring";
 
 /** The tables whose rows grant or withhold access, each MACed under its own name. */
@@ -17,8 +18,10 @@ export interface RowSeal {
 
 /**
  * `valid`: the MAC verifies under the key it names. `unsigned`: the row carries no MAC (written
- * before migration 0014). `forged`: a MAC that does not verify, or names a key the ring does not
- * hold (a key is only removed after the re-MAC job moved every row off it, as for the re-wrap).
+ * before migration 0014). `forged`: a MAC that does not verify. A MAC naming a key the ring does
+ * not hold cannot be judged either way: checkRow throws UnknownKeyIdError, which fails the request
+ * closed with a 500 naming the key id and a `key_missing` alert, as for a record's data key (a key
+ * leaves the ring only once the re-MAC job has moved every row off it).
  */
 export type RowVerdict = "valid" | "unsigned" | "forged";
 
@@ -54,7 +57,7 @@ export async function checkRow(
 	if (seal.mac === null && seal.mac_key === null) return "unsigned";
 	if (seal.mac === null || seal.mac_key === null) return "forged";
 	const key = keyring.rowMacKey(seal.mac_key);
-	if (!key) return "forged";
+	if (!key) throw new UnknownKeyIdError(seal.mac_key);
 	let mac: Uint8Array;
 	try {
 		mac = decodeBase64url(seal.mac);

@@ -30,7 +30,8 @@ export async function remacToPrimary(env: Env): Promise<RemacRun> {
 	const store = new RowMacStore(env.DB);
 	const stored = storedIssuerOf(env);
 	const run: RemacRun = { policies: 0, statuses: 0, records: 0, failed: 0 };
-	const old = (macKey: string | null) => macKey !== null && macKey !== primary;
+	// Rows under a key the ring no longer holds cannot be judged: left for verification to report.
+	const old = (macKey: string | null) => macKey !== null && macKey !== primary && keyring.hasKey(macKey);
 
 	const writes: D1PreparedStatement[] = [];
 	for (const layer of (await store.policyLayers()).filter((row) => old(row.mac_key as string | null))) {

@@ -1,7 +1,9 @@
 import { auditWitnessFor } from "../audit/witness-client";
 import { keyringConfig } from "../config";
+import { UnknownKeyIdError } from "../crypto/errors";
+import type { Keyring } from "../crypto/keyring";
 import { keyringFor } from "../crypto/keyring";
-import { checkRow, type RowVerdict } from "../crypto/row-mac";
+import { checkRow, type MacedTable, type RowContent, type RowVerdict } from "../crypto/row-mac";
 import type { Env } from "../env";
 import { type ForgedRow, reportForgedRows } from "./forged-row-report";
 import { learnLegacyRowsSigned } from "./legacy-rows";
@@ -17,7 +19,7 @@ const FINDINGS_RECHECKED = 50;
 export const ROW_CHECK_QUERY_BOUND = 4;
 
 export interface RowsReport {
-	/** `signed`: every row from before migration 0014 has its MAC, so a row without one is a forgery; `signing`: the legacy job is still at work; `unknown`: no witness to ask. */
+	/** `signed`: every row from before migration 0014 has its MAC, so a row without one is a forgery; `signing`: the legacy job is still at work; `unknown`: no witness, or it could not be reached. */
 	legacy: "signed" | "signing" | "unknown";
 	checked: { policies: number; principal_status: number; records: number };
 	/** Rows whose MAC fails now: each one is not used as it reads. */
@@ -34,8 +36,12 @@ export interface RowsReport {
  */
 export async function verifyRows(env: Env, now: number, ctx?: Pick<ExecutionContext, "waitUntil">): Promise<RowsReport> {
 	const witness = auditWitnessFor(env);
-	const [signedState, findings] = witness ? await Promise.all([witness.legacyRowsSigned(), witness.forgedRows(FINDINGS_RECHECKED)]) : [null, []];
-	const legacy = !witness ? "unknown" : signedState !== null ? "signed" : "signing";
+	// An unreachable witness leaves the legacy state unknown (rows without a MAC are then not called
+	// forgeries here) and its findings unread; the chain half of the report says it could not compare.
+	const [signedState, findings] = witness
+		? await Promise.all([witness.legacyRowsSigned(), witness.forgedRows(FINDINGS_RECHECKED)]).catch(() => [undefined, []] as const)
+		: [undefined, []];
+	const legacy = signedState === undefined ? "unknown" : signedState !== null ? "signed" : "signing";
 	if (legacy === "signed") learnLegacyRowsSigned(true);
 	const keyring = await keyringFor(keyringConfig(env));
 	const store = new RowMacStore(env.DB);
@@ -60,16 +66,16 @@ export async function verifyRows(env: Env, now: number, ctx?: Pick<ExecutionCont
 	}
 	for (const row of statuses) {
 		const content = statusContent({ ...row, issuer: stored(row.issuer) });
-		const reason = failing(await checkRow(keyring, "principal_status", content, row));
+		const reason = failing(await judge(keyring, "principal_status", content, row));
 		if (reason) problems.push({ table: "principal_status", key: statusKey({ ...row, issuer: stored(row.issuer) }), mac_key: row.mac_key, reason });
 	}
 	for (const row of records) {
 		const listed = row.honeytoken === 1;
 		const base = { ...row, courier_issuer: row.courier === null ? null : stored(row.courier_issuer) };
-		const verdict = await checkRow(keyring, "records", recordContent({ ...base, honeytoken: listed }), row);
+		const verdict = await judge(keyring, "records", recordContent({ ...base, honeytoken: listed }), row);
 		const reason = failing(verdict);
 		if (!reason) continue;
-		if (verdict === "forged" && (await checkRow(keyring, "records", recordContent({ ...base, honeytoken: !listed }), row)) === "valid") {
+		if (verdict === "forged" && (await judge(keyring, "records", recordContent({ ...base, honeytoken: !listed }), row)) === "valid") {
 			problems.push({ table: "honeytokens", key: row.id, mac_key: row.mac_key, reason: listed ? "honeytoken_forged" : "honeytoken_unlisted" });
 		} else problems.push({ table: "records", key: row.id, mac_key: row.mac_key, reason });
 	}
@@ -87,4 +93,16 @@ export async function verifyRows(env: Env, now: number, ctx?: Pick<ExecutionCont
 			last_at: new Date(last_at).toISOString(),
 		})),
 	};
+}
+
+type Verdict = RowVerdict | "unknown_key";
+
+/** A MAC under a key the ring no longer holds is reported as such here, where the readers fail closed with a 500. */
+async function judge(keyring: Keyring, table: MacedTable, content: RowContent, seal: { mac: string | null; mac_key: string | null }): Promise<Verdict> {
+	try {
+		return await checkRow(keyring, table, content, seal);
+	} catch (error) {
+		if (error instanceof UnknownKeyIdError) return "unknown_key";
+		throw error;
+	}
 }
