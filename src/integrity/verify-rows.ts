@@ -46,8 +46,11 @@ export async function verifyRows(env: Env, now: number, ctx?: Pick<ExecutionCont
 	const keyring = await keyringFor(keyringConfig(env));
 	const store = new RowMacStore(env.DB);
 	const stored = storedIssuerOf(env);
-	const failing = (verdict: RowVerdict): string | null =>
-		verdict === "valid" || (verdict === "unsigned" && legacy !== "signed") ? null : verdict === "unsigned" ? "mac_missing" : "mac_invalid";
+	const failing = (verdict: Verdict): string | null => {
+		if (verdict === "valid" || (verdict === "unsigned" && legacy !== "signed")) return null;
+		if (verdict === "unknown_key") return "mac_key_unknown";
+		return verdict === "unsigned" ? "mac_missing" : "mac_invalid";
+	};
 	const problems: ForgedRow[] = [];
 
 	const recordIds = [...new Set(findings.filter((finding) => finding.table === "records" || finding.table === "honeytokens").map((finding) => finding.key))];
