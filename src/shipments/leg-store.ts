@@ -1,6 +1,6 @@
 import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
-import { recordContent } from "../integrity/row-contents";
+import { policyContent, policyKey, recordContent } from "../integrity/row-contents";
 import type { RowTrust } from "../integrity/row-trust";
 import { classified } from "../storage/d1-errors";
 import type { LegKind, LegParties, ShipmentEvent, ShipmentEventType } from "./events";
@@ -141,9 +141,8 @@ export class LegStore {
 						"SELECT shipment_id, n, type, courier, courier_issuer, depot, at FROM shipment_events WHERE shipment_id IN (SELECT value FROM json_each(?1))",
 					)
 					.bind(ids),
-				this.db.prepare(
-					"SELECT layer, target_issuer, target, mode, require_active_leg, leg_grace_seconds, stale_window_seconds, case_limit FROM policies WHERE layer IN ('default', 'depot')",
-				),
+				// Every column: the layer's MAC is over all of them (src/integrity/row-contents.ts).
+				this.db.prepare("SELECT * FROM policies WHERE layer IN ('default', 'depot')"),
 			]),
 		);
 		const byShipment = new Map<string, ReadRecord[]>();
@@ -162,7 +161,29 @@ export class LegStore {
 			};
 			eventsBy.set(row.shipment_id, [...(eventsBy.get(row.shipment_id) ?? []), event]);
 		}
-		return { records: byShipment, events: eventsBy, policies: (policies?.results ?? []) as LegPolicyRow[] };
+		return {
+			records: byShipment,
+			events: eventsBy,
+			policies: await this.admittedLayers((policies?.results ?? []) as (LegPolicyRow & Record<string, unknown>)[]),
+		};
+	}
+
+	/** The layers whose MAC holds: a forged grace period is ignored like any forged layer (the layers below apply). */
+	private async admittedLayers(rows: (LegPolicyRow & Record<string, unknown>)[]): Promise<LegPolicyRow[]> {
+		const trust = this.trust;
+		if (!trust) return rows;
+		const seal = (row: Record<string, unknown>) => ({ mac: (row.mac ?? null) as string | null, mac_key: (row.mac_key ?? null) as string | null });
+		const admitted = await Promise.all(
+			rows.map((row) =>
+				trust.admits(
+					"policies",
+					policyKey(row),
+					policyContent(row, (issuer) => issuer),
+					seal(row),
+				),
+			),
+		);
+		return rows.filter((_, i) => admitted[i]);
 	}
 
 	/**
