@@ -99,6 +99,20 @@ export class RowMacStore {
 			.bind(JSON.stringify(rows));
 	}
 
+	/** Rows per MAC key over the three MACed tables (records through index records_mac_key). */
+	async countByMacKey(): Promise<Record<string, number>> {
+		const { results } = await this.db
+			.prepare(
+				`SELECT mac_key, sum(n) AS n FROM (
+				   SELECT mac_key, count(*) AS n FROM records WHERE mac_key IS NOT NULL GROUP BY mac_key
+				   UNION ALL SELECT mac_key, count(*) FROM policies WHERE mac_key IS NOT NULL GROUP BY mac_key
+				   UNION ALL SELECT mac_key, count(*) FROM principal_status WHERE mac_key IS NOT NULL GROUP BY mac_key)
+				 GROUP BY mac_key`,
+			)
+			.all<{ mac_key: string; n: number }>();
+		return Object.fromEntries(results.map((row) => [row.mac_key, row.n]));
+	}
+
 	async run(statements: D1PreparedStatement[]): Promise<number> {
 		if (statements.length === 0) return 0;
 		const results = await this.db.batch(statements);
