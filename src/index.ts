@@ -13,6 +13,9 @@ import { WorkStatsStore } from "./detection/insiders/work-stats-store";
 import { renewHoneytokens } from "./detection/renew-honeytokens";
 import type { Env } from "./env";
 import { IdempotencyStore } from "./idempotency/store";
+import { remacToPrimary } from "./integrity/remac-rows";
+import { rowTrustFor } from "./integrity/row-trust-for";
+import { signLegacyRows } from "./integrity/sign-legacy-rows";
 import { rewrapToPrimary } from "./keys/rewrap";
 import { PolicyStore } from "./limits/policy-store";
 import { recordEmployeeIssuer } from "./principal/record-employee-issuer";
@@ -77,6 +80,9 @@ function everyMinute(env: Env, now: number): Record<string, () => Promise<unknow
 		issuers_recorded: () => recordEmployeeIssuer(env),
 		// Privacy-number bindings that outlived their leg (a grace period ended) or whose unbind failed.
 		calls_ended: () => endDueCallsIn(env, now),
+		// Row MACs (src/integrity/): rows from before migration 0014 MACed as they are, then rows under an older key moved to the primary.
+		row_macs_legacy: () => signLegacyRows(env),
+		row_macs_renewed: () => remacToPrimary(env),
 		// Masks computed by older rules, recomputed from the plaintext (src/records/remask.ts).
 		remask: async () => {
 			const run = await remaskStale(store(), await keyringFor(keyringConfig(env)));
@@ -110,7 +116,8 @@ function hourly(env: Env, now: number): Record<string, () => Promise<unknown>> {
 					stats: new WorkStatsStore(env.DB),
 					alerts: new AlertStore(env.DB),
 					detectors: await new DetectorStore(env.DB).all(),
-					policies: await new PolicyStore(env.DB, (issuer) => issuerDirectory(trustedIssuersConfig(env)).stored(issuer)).all(),
+					// Only layers whose MAC holds: a forged layer moves no detection threshold either.
+					policies: await new PolicyStore(env.DB, (issuer) => issuerDirectory(trustedIssuersConfig(env)).stored(issuer), rowTrustFor(env)).all(),
 					webhookConfigured: Boolean(env.ALERT_WEBHOOK_URL),
 				},
 				now,

@@ -26,6 +26,7 @@ const ALERT_KINDS = [
 	"depot_ring_near_quota",
 	"work_ratio_outlier",
 	"reveals_after_close",
+	"row_mac_failed",
 ];
 /** Every refusal reason a decision or a redeem records (src/limits/decide.ts `Refusal`, redeem outcomes), and suspension reasons. */
 const REASONS = [
@@ -42,6 +43,7 @@ const REASONS = [
 	"no_open_leg",
 	"case_required",
 	"cases",
+	"assignment_unverified",
 ];
 
 const texts = (message: Message) => (typeof message === "string" ? [message] : Object.values(message));

@@ -218,10 +218,13 @@ describe("a key id missing from the keyring", () => {
 	it("a reveal answers 500 naming the key id (never the key), raises one alert, and consumes nothing", async () => {
 		const [record] = await createUnder(FIRST, 1, "G");
 		const courier = await employeeToken("courier", "rot-courier", "ROT");
-		const asked = await callWith(ONLY_CURRENT, "POST", "/v1/reveals", {
-			token: courier,
-			body: { record_id: record?.id, fields: ["phone"], purpose: "delivery" },
-		});
+		const askWith = (config: Partial<Env>) =>
+			callWith(config, "POST", "/v1/reveals", { token: courier, body: { record_id: record?.id, fields: ["phone"], purpose: "delivery" } });
+		// The ask already checks the assignment's MAC, made under old1: it cannot be judged, so nothing is granted.
+		const refused = await askWith(ONLY_CURRENT);
+		expect(refused.status).toBe(500);
+		expect(await json(refused)).toMatchObject({ type: "/problems/key-unavailable", key_id: "old1" });
+		const asked = await askWith(ROTATED);
 		expect(asked.status).toBe(201);
 		const { reveal_token } = await json<{ reveal_token: string }>(asked);
 		const failed = await callWith(ONLY_CURRENT, "POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token } });

@@ -6,6 +6,7 @@ import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { wireDetails, wireTime } from "../http/wire-time";
+import { ROW_CHECK_QUERY_BOUND, verifyRows } from "../integrity/verify-rows";
 import { auditLogFor } from "./audit-log-for";
 import { checkpointHead } from "./checkpointing";
 import { CheckpointStore, type StoredCheckpoint } from "./checkpoints";
@@ -32,7 +33,9 @@ const VERIFY_DESCRIPTION = `Seals what is pending (the witness sees every seal f
 
 Bounded at any size of the chain: one request walks at most ${VERIFY_PAGES_PER_REQUEST * VERIFY_PAGE} entries and makes at most ${VERIFY_QUERY_BOUND} D1 queries; \`complete\` is false while the chain past the last verified checkpoint is longer, and the next request continues. The full re-verification from the genesis runs as a job, ${FULL_PAGES_PER_SLICE * VERIFY_PAGE} entries a minute from the cron (started hourly once the last has finished, or now with \`POST /v1/audit/verify/full\`); its progress and findings are \`full_verification\`.
 
-\`ok\` is true only when nothing was found, the witness was compared, and the last full re-verification found nothing. When the witness cannot be reached, \`witness.status\` says so, \`ok\` is false, and sealing waits (\`sealing.status: delayed\`) without losing an entry.`;
+\`ok\` is true only when nothing was found, the witness was compared, and the last full re-verification found nothing. When the witness cannot be reached, \`witness.status\` says so, \`ok\` is false, and sealing waits (\`sealing.status: delayed\`) without losing an entry.
+
+\`rows\` checks the rows that grant or withhold access against their MACs (policy layers and status rows all of them, records those a reader found forged, kept by the witness), in at most ${ROW_CHECK_QUERY_BOUND} more D1 queries; any row whose MAC fails now makes \`ok\` false.`;
 
 const CheckpointJwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi({
 	description: "Public keys of every checkpoint signature: the current key, then previous keys with `retired_at`.",
@@ -105,8 +108,9 @@ auditRoutes.openapi(
 	async (c) => {
 		const keys = await checkpointKeys(c.env);
 		const log = auditLogFor(c.env);
-		const report = await verifyAuditLog(log, new CheckpointStore(c.env.DB), auditWitnessFor(c.env), keys, auditCheckpointInterval(c.env), Date.now());
-		return c.json({ ...report, freshness: await auditFreshness(log) }, 200);
+		const chain = await verifyAuditLog(log, new CheckpointStore(c.env.DB), auditWitnessFor(c.env), keys, auditCheckpointInterval(c.env), Date.now());
+		const [rows, freshness] = await Promise.all([verifyRows(c.env, Date.now(), c.executionCtx), auditFreshness(log)]);
+		return c.json({ ...chain, ok: chain.ok && rows.problems.length === 0, rows, freshness }, 200);
 	},
 );
 

@@ -42,6 +42,16 @@ export const AuditPage = z.object({ entries: z.array(AuditEntryView), next_curso
 const Head = z.object({ seq: z.number().int(), hash: z.string() });
 const Problem = z.object({ seq: z.number().int(), reason: z.string(), detail: z.string().optional() });
 
+const ForgedRowView = z.object({
+	table: z.string().openapi({ description: "`policies`, `records`, `principal_status` or `honeytokens`." }),
+	key: z.string().openapi({ description: "The row: `layer/target_issuer/target`, a record id, or `issuer subject`. Never contact data." }),
+	mac_key: z.string().nullable().openapi({ description: "The keyring key id the row's MAC names." }),
+	reason: z.string().openapi({
+		description:
+			"`mac_invalid`; `mac_missing` (once every legacy row is MACed); `mac_key_unknown` (its key left VAULT_KEYRING too early: restore it; readers answer 500 meanwhile); `honeytoken_unlisted` (a trap's honeytokens row is gone: it still springs); `honeytoken_forged` (a honeytokens row added to a real record: it springs nothing).",
+	}),
+});
+
 export const FullVerificationView = z
 	.object({
 		status: z.enum(["running", "finished"]),
@@ -82,6 +92,19 @@ export const VerifyReportView = z
 		}),
 		full_verification: FullVerificationView.nullable(),
 		freshness: AuditFreshnessView,
+		rows: z
+			.object({
+				legacy: z.enum(["signed", "signing", "unknown"]).openapi({
+					description:
+						"`signed`: every row written before migration 0014 has its MAC, so a row without one is a forgery; `signing`: the legacy job is still MACing them (such rows are read as before); `unknown`: no witness, or it could not be reached.",
+				}),
+				checked: z.object({ policies: z.number().int(), principal_status: z.number().int(), records: z.number().int() }),
+				problems: z.array(ForgedRowView).openapi({ description: "Rows whose MAC fails now; none of them is used as it reads." }),
+				reported: z
+					.array(ForgedRowView.extend({ first_at: z.string().openapi({ format: "date-time" }), last_at: z.string().openapi({ format: "date-time" }) }))
+					.openapi({ description: "Every finding the witness holds, newest first (the first 50), kept after the row is repaired." }),
+			})
+			.openapi({ description: 'Rows that grant or withhold access, checked against their MACs (README "Row MACs").' }),
 	})
 	.openapi("AuditVerifyReport");
 

@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE TABLE IF NOT EXISTS segments (
   last_seq INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, prev_hash TEXT NOT NULL, last_hash TEXT NOT NULL,
   day TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL, at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS forged_rows (
+  tbl TEXT NOT NULL, key TEXT NOT NULL, mac_key TEXT, reason TEXT NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,
+  PRIMARY KEY (tbl, key, reason)
 );`);
 	}
 
@@ -187,6 +191,52 @@ CREATE TABLE IF NOT EXISTS segments (
 		});
 	}
 
+	/**
+	 * Access-state rows whose MAC failed (src/integrity/), as whoever read them reported them: kept
+	 * here, outside D1, so that deleting the alert or restoring the row does not erase the finding.
+	 */
+	noteForgedRows(rows: ForgedRow[], at: number): void {
+		this.ctx.storage.transactionSync(() => {
+			for (const row of rows) {
+				this.sql.exec(
+					"INSERT INTO forged_rows (tbl, key, mac_key, reason, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, key, reason) DO UPDATE SET last_at = excluded.last_at, mac_key = excluded.mac_key",
+					row.table,
+					row.key,
+					row.mac_key,
+					row.reason,
+					at,
+					at,
+				);
+			}
+		});
+	}
+
+	/** The forged rows reported so far, newest first, at most `limit`. */
+	forgedRows(limit: number): (ForgedRow & { first_at: number; last_at: number })[] {
+		return this.rows<ForgedRow & { first_at: number; last_at: number }>(
+			'SELECT tbl AS "table", key, mac_key, reason, first_at, last_at FROM forged_rows ORDER BY last_at DESC LIMIT ?',
+			limit,
+		);
+	}
+
+	/**
+	 * Whether every row written before migration 0014 has been MACed (the legacy job ran out of
+	 * work): from then on a row without a MAC is a forgery. Kept here because a flag in D1 is one a
+	 * database administrator could clear. It never goes back to false.
+	 */
+	legacyRowsSigned(): { at: number } | null {
+		return this.ctx.storage.kv.get<{ at: number }>(LEGACY_SIGNED_KEY) ?? null;
+	}
+
+	markLegacyRowsSigned(at: number): { at: number } {
+		return this.ctx.storage.transactionSync(() => {
+			const current = this.ctx.storage.kv.get<{ at: number }>(LEGACY_SIGNED_KEY);
+			if (current) return current;
+			this.ctx.storage.kv.put(LEGACY_SIGNED_KEY, { at });
+			return { at };
+		});
+	}
+
 	/** The newest archived segment, where the next one starts. */
 	lastSegment(): ArchivedSegment | null {
 		return (
@@ -270,6 +320,7 @@ CREATE TABLE IF NOT EXISTS segments (
 
 const PROGRESS_KEY = "progress";
 const FULL_KEY = "full";
+const LEGACY_SIGNED_KEY = "row-macs:legacy-signed";
 /** Lists the witness returns are capped: a report names the first problems, not every one. */
 const MAX_LISTED = 100;
 
@@ -312,6 +363,15 @@ export interface SealAnswer {
 	conflicts: WitnessConflict[];
 	/** Checkpoints to sign (signature null) or to store in D1, once the seal is written. */
 	pending: PendingCheckpoint[];
+}
+
+/** An access-state row whose MAC failed: the table, the row's key (never contact data), the key id it named. */
+export interface ForgedRow {
+	table: string;
+	key: string;
+	mac_key: string | null;
+	/** `mac_invalid`, `mac_missing` (after every legacy row was MACed), `honeytoken_unlisted`, `honeytoken_forged`. */
+	reason: string;
 }
 
 export interface WitnessConflict {

@@ -101,6 +101,21 @@ export async function makeCall(deps: CallDeps, principal: EmployeePrincipal, req
 		throw new ProblemError("not-found", { detail: "No record with this id. Scan the parcel again to refresh your list.", headers });
 	}
 
+	if (record.assignmentForged && !honeytoken) {
+		// Its MAC failed (src/integrity/): it grants nothing, and the caller did nothing wrong, so this is
+		// a counted refusal, not probing toward suspension, as for a reveal. Ops have the alert.
+		const denied: AuditEvent = {
+			kind: "call.denied",
+			at: now,
+			actor,
+			recordId: record.id,
+			details: { purpose: request.purpose, reason: "assignment_unverified" },
+		};
+		const counted = await deps.refuse("assignment_unverified", record.id, policy, denied);
+		const headers = callRateLimitHeaders(counted.standing ?? []);
+		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds, headers);
+		throw new ProblemError("out-of-scope", { detail: "This record is not assigned to you or your depot.", headers });
+	}
 	// Judged as a reveal of the phone is (src/reveals/ask-class.ts): a record never held is probing and
 	// counts toward suspension; work that moved away or ended recently is stale and never does.
 	const judged = judgeAsk({ principal, record, legs, purpose: request.purpose, fields: ["phone"], caseId: request.caseId, policy: legPolicy, now });

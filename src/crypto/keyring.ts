@@ -16,12 +16,15 @@ export class Keyring {
 		private readonly indexKeys: ReadonlyMap<string, CryptoKey>,
 		/** Key request fingerprints (idempotency), primary first: a retry across a rotation still matches. */
 		readonly fingerprintKeys: readonly CryptoKey[],
+		/** Keys of the MACs on access-state rows (src/crypto/row-mac.ts), by key id. */
+		private readonly rowMacKeys: ReadonlyMap<string, CryptoKey>,
 	) {}
 
 	static async import(config: KeyringConfig): Promise<Keyring> {
 		const wrapping = new Map<string, CryptoKey>();
 		const phoneIndex = new Map<string, CryptoKey>();
 		const fingerprint = new Map<string, CryptoKey>();
+		const rowMac = new Map<string, CryptoKey>();
 		for (const [keyId, encoded] of Object.entries(config.keys)) {
 			const root = await crypto.subtle.importKey("raw", decodeBase64url(encoded), "HKDF", false, ["deriveKey"]);
 			fingerprint.set(
@@ -33,9 +36,13 @@ export class Keyring {
 				keyId,
 				await crypto.subtle.deriveKey(hkdf("contact-vault/blind-index/phone/v1"), root, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]),
 			);
+			rowMac.set(
+				keyId,
+				await crypto.subtle.deriveKey(hkdf("contact-vault/row-mac/v1"), root, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign", "verify"]),
+			);
 		}
 		const fingerprints = [config.primary, ...Object.keys(config.keys).filter((id) => id !== config.primary)].map((id) => fingerprint.get(id) as CryptoKey);
-		return new Keyring(config.primary, wrapping, phoneIndex, fingerprints);
+		return new Keyring(config.primary, wrapping, phoneIndex, fingerprints, rowMac);
 	}
 
 	/** Every configured key id, primary first. */
@@ -57,6 +64,11 @@ export class Keyring {
 	phoneIndexKeys(): CryptoKey[] {
 		const others = [...this.indexKeys.entries()].filter(([id]) => id !== this.primaryKeyId).map(([, key]) => key);
 		return [this.primaryPhoneIndexKey(), ...others];
+	}
+
+	/** The row-MAC key of `keyId`, or null when the ring no longer (or never) held it. */
+	rowMacKey(keyId: string): CryptoKey | null {
+		return this.rowMacKeys.get(keyId) ?? null;
 	}
 
 	primaryPhoneIndexKey(): CryptoKey {

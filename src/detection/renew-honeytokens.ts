@@ -45,7 +45,7 @@ export async function renewHoneytokens(
 			details: { previous_record_id: trap.id },
 			recordIds: [trap.id],
 		};
-		if (await records.replace(trap.id, replacement, [honeytokens.renew(trap.id, replacement.id)], event)) renewed++;
+		if (await records.replace(trap.id, { ...replacement, honeytoken: true }, [honeytokens.renew(trap.id, replacement.id)], event)) renewed++;
 	}
 	return renewed;
 }

@@ -173,7 +173,7 @@ honeytokenRoutes.openapi(
 			for_subject: owner?.subject ?? null,
 		});
 		const outcome = await services.records.insert(
-			[record],
+			[{ ...record, honeytoken: true }],
 			[plant],
 			[
 				{

@@ -8,6 +8,8 @@ import { type Keyring, keyringFor } from "../crypto/keyring";
 import { type SigningKey, signingKeyFor } from "../crypto/signing-key";
 import { AlertStore } from "../detection/alert-store";
 import type { Env } from "../env";
+import type { RowTrust } from "../integrity/row-trust";
+import { rowTrustFor } from "../integrity/row-trust-for";
 import { type LimiterKey, limiterOf } from "../limits/limiter-client";
 import { type EffectivePolicy, type PolicyRow, resolvePolicy } from "../limits/policy";
 import { cachedPolicies, PolicyStore } from "../limits/policy-store";
@@ -35,6 +37,8 @@ export interface Services {
 	readonly legs: LegStore;
 	/** Privacy-number bindings (DESIGN "Calls instead of numbers"). */
 	readonly calls: CallStore;
+	/** MACs of the rows that grant or withhold access (src/integrity/). */
+	readonly rowTrust: RowTrust;
 	/** Every policy layer, as this isolate read them within the last few seconds. */
 	policies(now: number): Promise<PolicyRow[]>;
 	/** The limits of a principal, resolved from the cached layers. */
@@ -65,16 +69,19 @@ export function services(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): S
 			return once("signingKey", () => signingKeyFor(signingJwkConfig(env)));
 		},
 		get policyStore() {
-			return once("policyStore", () => new PolicyStore(env.DB, (issuer) => self.issuers.stored(issuer)));
+			return once("policyStore", () => new PolicyStore(env.DB, (issuer) => self.issuers.stored(issuer), self.rowTrust));
 		},
 		get alerts() {
 			return once("alerts", () => new AlertStore(env.DB));
 		},
 		get statuses() {
-			return once("statuses", () => new PrincipalStatusStore(env.DB, (issuer) => self.issuers.stored(issuer)));
+			return once("statuses", () => new PrincipalStatusStore(env.DB, (issuer) => self.issuers.stored(issuer), self.rowTrust));
+		},
+		get rowTrust() {
+			return once("rowTrust", () => rowTrustFor(env, ctx));
 		},
 		get legs() {
-			return once("legs", () => new LegStore(env.DB, self.audit, (issuer) => self.issuers.stored(issuer)));
+			return once("legs", () => new LegStore(env.DB, self.audit, (issuer) => self.issuers.stored(issuer), self.rowTrust));
 		},
 		get calls() {
 			return once("calls", () => new CallStore(env.DB, self.audit));

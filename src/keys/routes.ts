@@ -1,10 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
 import { keyRewrapBatchSize, keyringConfig } from "../config";
 import { keyringFor } from "../crypto/keyring";
+import type { Env } from "../env";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, jsonResponse } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
 import { createRouter } from "../http/router";
+import { RowMacStore } from "../integrity/row-mac-store";
 import { recordStoreFor } from "../records/record-store-for";
 import { keyReport } from "./report";
 import { rewrapToPrimary } from "./rewrap";
@@ -25,7 +27,7 @@ keyRoutes.openapi(
 	}),
 	async (c) => {
 		const keyring = await keyringFor(keyringConfig(c.env));
-		return c.json(keyReport(keyring, await recordStoreFor(c.env, c.executionCtx).countByKeyId()), 200);
+		return c.json(keyReport(keyring, ...(await usage(c.env, c.executionCtx))), 200);
 	},
 );
 
@@ -42,9 +44,9 @@ keyRoutes.openapi(
 	async (c) => {
 		const { key_id } = c.req.valid("param");
 		const keyring = await keyringFor(keyringConfig(c.env));
-		const report = keyReport(keyring, await recordStoreFor(c.env, c.executionCtx).countByKeyId());
-		const usage = report.keys.find((key) => key.key_id === key_id) ?? { key_id, configured: false, primary: false, records: 0, removable: false };
-		return c.json(usage, 200);
+		const report = keyReport(keyring, ...(await usage(c.env, c.executionCtx)));
+		const found = report.keys.find((key) => key.key_id === key_id) ?? { key_id, configured: false, primary: false, records: 0, macs: 0, removable: false };
+		return c.json(found, 200);
 	},
 );
 
@@ -65,6 +67,11 @@ keyRoutes.openapi(
 		const keyring = await keyringFor(keyringConfig(c.env));
 		const store = recordStoreFor(c.env, c.executionCtx);
 		const run = await rewrapToPrimary(store, keyring, { now: Date.now(), batchSize: keyRewrapBatchSize(c.env), maxBatches: input.max_batches ?? 10 });
-		return c.json({ ...run, progress: keyReport(keyring, await store.countByKeyId()) }, 200);
+		return c.json({ ...run, progress: keyReport(keyring, ...(await usage(c.env, c.executionCtx))) }, 200);
 	},
 );
+
+/** Records per data-key id, and rows per MAC key id: what a key is still needed for. */
+async function usage(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<[Record<string, number>, Record<string, number>]> {
+	return Promise.all([recordStoreFor(env, ctx).countByKeyId(), new RowMacStore(env.DB).countByMacKey()]);
+}

@@ -9,7 +9,12 @@ export const KeyUsage = z
 			.number()
 			.int()
 			.openapi({ description: "Records not yet erased sealed under this key (expired ones included, until the retention job erases them)." }),
-		removable: z.boolean().openapi({ description: "Configured, not primary and used by no record: it can be removed from VAULT_KEYRING with nothing lost." }),
+		macs: z.number().int().openapi({
+			description: "Rows (records, policy layers, status rows) whose MAC names this key; the every-minute re-MAC job moves them to the primary.",
+		}),
+		removable: z.boolean().openapi({
+			description: "Configured, not primary, used by no record and named by no row's MAC: it can be removed from VAULT_KEYRING with nothing lost.",
+		}),
 	})
 	.openapi("KeyUsage");
 

@@ -18,6 +18,7 @@ import { deliverDueAlerts } from "../detection/deliver-alerts";
 import { type CanaryOwner, HoneytokenStore } from "../detection/honeytoken-store";
 import { raiseRingAlertIfDue } from "../detection/ring-alert";
 import type { Env } from "../env";
+import { rowTrustFor } from "../integrity/row-trust-for";
 import { type AskDraft, askEvents, type RedeemDraft, redeemEvent } from "../reveals/decision-events";
 import { type ActivityState, applyLookup, countRefusal, decideLookup, EMPTY_ACTIVITY, type LookupAsk, type LookupDecision } from "./activity";
 import { AuditOutbox, OUTBOX_FLUSH_DELAY_MS } from "./audit-outbox";
@@ -459,15 +460,16 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		const pending = this.ctx.storage.kv.get<StatusPending>(STATUS_KEY);
 		if (!pending) return;
 		const { actor } = pending;
-		await new PrincipalStatusStore(this.env.DB)
-			.record(
+		const statuses = new PrincipalStatusStore(this.env.DB, undefined, rowTrustFor(this.env));
+		await (
+			await statuses.record(
 				{ kind: pending.kind, issuer: actor.issuer, subject: actor.subject, role: actor.role ?? null, depot: actor.depot ?? null },
 				"suspended",
 				pending.reason,
 				"detection",
 				pending.at,
 			)
-			.run();
+		).run();
 		this.ctx.storage.transactionSync(() => {
 			if (this.ctx.storage.kv.get<StatusPending>(STATUS_KEY)?.at === pending.at) this.ctx.storage.kv.delete(STATUS_KEY);
 		});

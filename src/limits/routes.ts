@@ -222,7 +222,7 @@ async function putLayer(
 			recordId: null,
 			details: { layer, target_issuer: targetIssuer, target, before: current ? { ...current } : null, after: { ...row } },
 		},
-		[store.upsert(row, current?.version ?? 0)],
+		[await store.upsert(row, current?.version ?? 0)],
 		{ onlyIfChanged: true },
 	);
 	if ((results[0]?.meta.changes ?? 0) === 0) throw lostRace(conditional);
@@ -568,7 +568,7 @@ for (const action of ["suspend", "reinstate"] as const) {
 					recordId: null,
 					details: { subject, issuer, kind, reason, previous: current ? { reason: current.reason, by: current.by, at: current.at } : null },
 				},
-				[services.statuses.record({ kind, issuer, subject }, status, reason, principal.subject, now)],
+				[await services.statuses.record({ kind, issuer, subject }, status, reason, principal.subject, now)],
 			);
 			await reachLimiter(() => (action === "suspend" ? limiter.suspend(principal.subject) : limiter.reinstate()));
 			return c.json({ subject, issuer, status }, 200);

@@ -8,8 +8,12 @@ import type { StoredRecord } from "./store";
  * (DESIGN "Identity"). A courier's reach ends when the parcel moves to another depot, even if
  * nobody has reassigned the courier yet.
  */
-export function isAssignedTo(employee: EmployeePrincipal, record: Pick<StoredRecord, "courier" | "courierIssuer" | "depot">): boolean {
-	if (record.depot !== employee.depot) return false;
+export function isAssignedTo(
+	employee: EmployeePrincipal,
+	record: Pick<StoredRecord, "courier" | "courierIssuer" | "depot"> & Pick<Partial<StoredRecord>, "assignmentForged">,
+): boolean {
+	// An assignment whose MAC failed (src/integrity/) is nobody's.
+	if (record.assignmentForged || record.depot !== employee.depot) return false;
 	return employee.role === "courier" ? record.courier === employee.subject && record.courierIssuer === employee.issuer : true;
 }
 

@@ -2,6 +2,7 @@ import { auditLogFor } from "../audit/audit-log-for";
 import { issuerDirectory } from "../auth/issuer-directory";
 import { trustedIssuersConfig } from "../config";
 import type { Env } from "../env";
+import { rowTrustFor } from "../integrity/row-trust-for";
 import { D1RecordStore, type RecordStore } from "./store";
 
 /**
@@ -11,5 +12,5 @@ import { D1RecordStore, type RecordStore } from "./store";
 export function recordStoreFor(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): RecordStore {
 	// Read only when a row still carries the pre-0006 issuer '': jobs need no TRUSTED_ISSUERS otherwise.
 	const storedIssuer = (issuer: string | null) => (issuer ? issuer : issuerDirectory(trustedIssuersConfig(env)).stored(issuer));
-	return new D1RecordStore(env.DB, auditLogFor(env, ctx), storedIssuer);
+	return new D1RecordStore(env.DB, auditLogFor(env, ctx), storedIssuer, Date.now, rowTrustFor(env, ctx));
 }

@@ -1,6 +1,8 @@
 import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
 import type { ContactField, SealedContact } from "../crypto/envelope";
+import { recordContent } from "../integrity/row-contents";
+import type { RowTrust } from "../integrity/row-trust";
 import { LEG_JSON_OBJECT, type LegRow, legFromRow } from "../shipments/leg-store";
 import type { Leg } from "../shipments/legs";
 import { UniqueConstraintError } from "../storage/d1-errors";
@@ -24,6 +26,8 @@ export interface NewRecord {
 	createdAt: number;
 	/** When the retention job erases it; from then on it reads as erased. */
 	expiresAt: number;
+	/** A planted honeytoken: its MAC says so, so deleting its `honeytokens` row does not disarm it. */
+	honeytoken?: boolean;
 }
 
 export interface StoredRecord {
@@ -43,6 +47,8 @@ export interface StoredRecord {
 	/** When it was erased; for an expired record not yet erased by the retention job, when it expired. */
 	erasedAt: number | null;
 	expiresAt: number | null;
+	/** The assignment's MAC failed (src/integrity/): the record grants nothing to anyone. */
+	assignmentForged?: true;
 }
 
 /** One record's envelope as the re-wrap job reads it. */
@@ -161,10 +167,15 @@ interface RecordRow {
 	updated_at: number;
 	erased_at: number | null;
 	expires_at: number | null;
+	mac: string | null;
+	mac_key: string | null;
 }
 
 const COLUMNS =
-	"id, shipment_id, party, depot, courier, courier_issuer, key_id, wrapped_key, name_ct, phone_ct, address_ct, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, erased_at, expires_at";
+	"id, shipment_id, party, depot, courier, courier_issuer, key_id, wrapped_key, name_ct, phone_ct, address_ct, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, erased_at, expires_at, mac, mac_key";
+
+/** The columns, and whether `honeytokens` lists the record: its MAC covers that bit. */
+const READ = `${COLUMNS}, EXISTS (SELECT 1 FROM honeytokens WHERE record_id = records.id) AS honeytoken`;
 
 /** SQL: the record is neither erased nor expired at the given parameter (ms). */
 const liveAt = (nowParam: string) => `erased_at IS NULL AND (expires_at IS NULL OR expires_at > ${nowParam})`;
@@ -230,8 +241,9 @@ function envelopeColumns(sealed: SealedContact, phoneIndex: string) {
 	};
 }
 
-function toJsonRow(record: NewRecord): Record<string, unknown> {
+function toJsonRow(record: NewRecord, seal: { mac: string | null; mac_key: string | null }): Record<string, unknown> {
 	return {
+		...seal,
 		id: record.id,
 		shipment_id: record.shipmentId,
 		party: record.party,
@@ -248,10 +260,11 @@ function toJsonRow(record: NewRecord): Record<string, unknown> {
 	};
 }
 
-const INSERT_FROM_JSON = `INSERT INTO records (id, shipment_id, party, depot, courier, courier_issuer, key_id, wrapped_key, name_ct, phone_ct, address_ct, phone_index, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, expires_at, mask_version)
+const INSERT_FROM_JSON = `INSERT INTO records (id, shipment_id, party, depot, courier, courier_issuer, key_id, wrapped_key, name_ct, phone_ct, address_ct, phone_index, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, expires_at, mask_version, mac, mac_key)
 SELECT value ->> '$.id', value ->> '$.shipment_id', value ->> '$.party', value ->> '$.depot', value ->> '$.courier', value ->> '$.courier_issuer', value ->> '$.key_id', value ->> '$.wrapped_key',
        value ->> '$.name_ct', value ->> '$.phone_ct', value ->> '$.address_ct', value ->> '$.phone_index', value ->> '$.masked_name', value ->> '$.masked_phone',
-       value ->> '$.masked_address', value ->> '$.created_by', value ->> '$.created_at', value ->> '$.created_at', value ->> '$.expires_at', ${MASK_VERSION}
+       value ->> '$.masked_address', value ->> '$.created_by', value ->> '$.created_at', value ->> '$.created_at', value ->> '$.expires_at', ${MASK_VERSION},
+       value ->> '$.mac', value ->> '$.mac_key'
 FROM json_each(?1)`;
 
 export class D1RecordStore implements RecordStore {
@@ -262,12 +275,57 @@ export class D1RecordStore implements RecordStore {
 		private readonly storedIssuer: (issuer: string | null) => string,
 		/** What "now" is for expiry: an expired record reads as erased. */
 		private readonly clock: () => number = Date.now,
+		/** MACs of assignments (src/integrity/): written with every assignment, checked on every read that grants. */
+		private readonly trust: RowTrust | null = null,
 	) {}
+
+	/** The MAC of a record's assignment as it will be stored. */
+	private async seal(row: {
+		id: string;
+		shipment_id: string;
+		party: string;
+		depot: string;
+		courier: string | null;
+		courier_issuer: string | null;
+		honeytoken: boolean;
+	}): Promise<{ mac: string | null; mac_key: string | null }> {
+		return this.trust ? this.trust.seal("records", recordContent(row)) : { mac: null, mac_key: null };
+	}
+
+	private sealNew(record: NewRecord) {
+		return this.seal({
+			id: record.id,
+			shipment_id: record.shipmentId,
+			party: record.party,
+			depot: record.depot,
+			courier: record.courier,
+			courier_issuer: record.courierIssuer,
+			honeytoken: record.honeytoken === true,
+		});
+	}
+
+	/**
+	 * A row as it may be used: an assignment whose MAC fails reads as assigned to nobody (no depot,
+	 * no courier, flagged), and the honeytoken bit is what the MAC says. Over columns already read:
+	 * an HMAC, no round trip.
+	 */
+	private async trusted(row: RecordRow & { honeytoken: number }, now: (honeytoken: boolean) => number): Promise<{ record: StoredRecord; honeytoken: boolean }> {
+		const listed = row.honeytoken === 1;
+		if (!this.trust) return { record: fromRow(row, now(listed), this.storedIssuer), honeytoken: listed };
+		const courierIssuer = row.courier === null ? null : this.storedIssuer(row.courier_issuer);
+		const trust = await this.trust.assignment({ ...row, courier_issuer: courierIssuer }, listed);
+		const record = fromRow(row, now(trust.honeytoken), this.storedIssuer);
+		if (!trust.forged) return { record, honeytoken: trust.honeytoken };
+		return { record: { ...record, depot: "", courier: null, courierIssuer: null, assignmentForged: true }, honeytoken: trust.honeytoken };
+	}
 
 	async insert(records: NewRecord[], companions: Companion[], events: AuditEvent[]): Promise<InsertOutcome> {
 		const statements = [...companions];
+		const seals = await Promise.all(records.map((record) => this.sealNew(record)));
 		for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
-			const chunk = records.slice(i, i + ROWS_PER_STATEMENT).map(toJsonRow);
+			const chunk = records
+				.slice(i, i + ROWS_PER_STATEMENT)
+				.map((record, j) => toJsonRow(record, seals[i + j] as { mac: string | null; mac_key: string | null }));
 			statements.push(this.db.prepare(INSERT_FROM_JSON).bind(JSON.stringify(chunk)));
 		}
 		try {
@@ -282,15 +340,16 @@ export class D1RecordStore implements RecordStore {
 	}
 
 	async get(id: string): Promise<StoredRecord | null> {
-		const row = await this.db.prepare(`SELECT ${COLUMNS} FROM records WHERE id = ?1`).bind(id).first<RecordRow>();
-		return row ? fromRow(row, this.clock(), this.storedIssuer) : null;
+		const row = await this.db.prepare(`SELECT ${READ} FROM records WHERE id = ?1`).bind(id).first<RecordRow & { honeytoken: number }>();
+		const now = this.clock();
+		return row ? (await this.trusted(row, () => now)).record : null;
 	}
 
 	async getForAsk(id: string): Promise<{ record: StoredRecord | null; honeytoken: boolean; legs: Leg[] }> {
 		// Legs by the PRIMARY KEY (shipment_id, n) prefix; json_group_array folds them into one column.
 		const row = await this.db
 			.prepare(
-				`SELECT ${COLUMNS}, EXISTS (SELECT 1 FROM honeytokens WHERE record_id = ?1) AS honeytoken,
+				`SELECT ${READ},
 				   (SELECT json_group_array(${LEG_JSON_OBJECT}) FROM legs AS l WHERE l.shipment_id = records.shipment_id) AS legs
 				 FROM records WHERE id = ?1`,
 			)
@@ -299,9 +358,9 @@ export class D1RecordStore implements RecordStore {
 		if (!row) return { record: null, honeytoken: false, legs: [] };
 		// A trap never expires for the ask: an expired honeytoken still suspends whoever asks for it,
 		// even if the retention job has not moved its expiry forward yet.
-		const honeytoken = row.honeytoken === 1;
 		const legs = (JSON.parse(row.legs) as LegRow[]).map((leg) => legFromRow(leg, this.storedIssuer)).sort((a, b) => a.n - b.n);
-		return { record: fromRow(row, honeytoken ? Number.NEGATIVE_INFINITY : this.clock(), this.storedIssuer), honeytoken, legs };
+		const now = this.clock();
+		return { ...(await this.trusted(row, (honeytoken) => (honeytoken ? Number.NEGATIVE_INFINITY : now))), legs };
 	}
 
 	async findByPhoneIndex(candidates: string[], limit: number): Promise<StoredRecord[]> {
@@ -317,23 +376,57 @@ export class D1RecordStore implements RecordStore {
 	async findByShipment(shipmentId: string): Promise<StoredRecord[]> {
 		const now = this.clock();
 		const { results } = await this.db
-			.prepare(`SELECT ${COLUMNS} FROM records WHERE shipment_id = ?1 AND ${liveAt("?2")} ORDER BY party`)
+			.prepare(`SELECT ${READ} FROM records WHERE shipment_id = ?1 AND ${liveAt("?2")} ORDER BY party`)
 			.bind(shipmentId, now)
-			.all<RecordRow>();
-		return results.map((row) => fromRow(row, now, this.storedIssuer));
+			.all<RecordRow & { honeytoken: number }>();
+		return Promise.all(results.map(async (row) => (await this.trusted(row, () => now)).record));
 	}
 
+	/**
+	 * The new assignment is MACed as it will be stored, so the row is read first and written only if
+	 * it still holds what was read (compare-and-set; a concurrent change makes this read again). The
+	 * honeytoken bit is carried over as the old MAC says. A depot or courier the change leaves out is
+	 * carried over as read: ops repair a reported forged assignment by naming both.
+	 */
 	async reassign(id: string, change: Reassignment, event: AuditEvent): Promise<StoredRecord | null> {
-		const update = this.db
-			.prepare(
-				`UPDATE records SET depot = COALESCE(?2, depot), courier = CASE WHEN ?3 THEN ?4 ELSE courier END,
-				   courier_issuer = CASE WHEN ?3 THEN ?6 ELSE courier_issuer END, updated_at = ?5
-				 WHERE id = ?1 AND ${liveAt("?5")} RETURNING ${COLUMNS}`,
-			)
-			.bind(id, change.depot ?? null, change.courier !== undefined ? 1 : 0, change.courier?.subject ?? null, event.at, change.courier?.issuer ?? null);
-		const { results } = await this.audit.appendWith(event, [update], { onlyIfChanged: true });
-		const row = results[0]?.results[0] as RecordRow | undefined;
-		return row ? fromRow(row, event.at, this.storedIssuer) : null;
+		for (let attempt = 0; attempt < 3; attempt++) {
+			const current = await this.db
+				.prepare(`SELECT ${READ} FROM records WHERE id = ?1 AND ${liveAt("?2")}`)
+				.bind(id, event.at)
+				.first<RecordRow & { honeytoken: number }>();
+			if (!current) return null;
+			const listed = current.honeytoken === 1;
+			const courierIssuer = current.courier === null ? null : this.storedIssuer(current.courier_issuer);
+			const honeytoken = this.trust ? (await this.trust.assignment({ ...current, courier_issuer: courierIssuer }, listed)).honeytoken : listed;
+			const next = {
+				depot: change.depot ?? current.depot,
+				courier: change.courier !== undefined ? (change.courier?.subject ?? null) : current.courier,
+				courier_issuer: change.courier !== undefined ? (change.courier?.issuer ?? null) : current.courier_issuer,
+			};
+			const seal = await this.seal({ id, shipment_id: current.shipment_id, party: current.party, ...next, honeytoken });
+			const update = this.db
+				.prepare(
+					`UPDATE records SET depot = ?2, courier = ?3, courier_issuer = ?4, updated_at = ?5, mac = ?6, mac_key = ?7
+					 WHERE id = ?1 AND ${liveAt("?5")} AND depot = ?8 AND courier IS ?9 AND courier_issuer IS ?10 AND mac IS ?11 RETURNING ${COLUMNS}`,
+				)
+				.bind(
+					id,
+					next.depot,
+					next.courier,
+					next.courier_issuer,
+					event.at,
+					seal.mac,
+					seal.mac_key,
+					current.depot,
+					current.courier,
+					current.courier_issuer,
+					current.mac,
+				);
+			const { results } = await this.audit.appendWith(event, [update], { onlyIfChanged: true });
+			const row = results[0]?.results[0] as RecordRow | undefined;
+			if (row) return fromRow(row, event.at, this.storedIssuer);
+		}
+		return null;
 	}
 
 	/** Crypto-shredding of one record (an expired one too: erasing it now is what its expiry promised). */
@@ -418,7 +511,7 @@ export class D1RecordStore implements RecordStore {
 		// Written only if this transaction erased the previous record (erased_at is this event's time).
 		const insert = this.db
 			.prepare(`${INSERT_FROM_JSON} WHERE EXISTS (SELECT 1 FROM records WHERE id = ?2 AND erased_at = ?3)`)
-			.bind(JSON.stringify([toJsonRow(replacement)]), previousId, event.at);
+			.bind(JSON.stringify([toJsonRow(replacement, await this.sealNew(replacement))]), previousId, event.at);
 		const { seq } = await this.audit.appendWith(event, [shred, insert, ...companions], { onlyIfChanged: true });
 		return seq !== null;
 	}

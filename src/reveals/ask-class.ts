@@ -9,7 +9,7 @@ import { type Purpose, revealScope, type ScopeRefusal } from "./scope";
 
 export interface AskFacts {
 	principal: Principal;
-	record: Pick<StoredRecord, "party" | "depot" | "courier" | "courierIssuer">;
+	record: Pick<StoredRecord, "party" | "depot" | "courier" | "courierIssuer"> & Pick<Partial<StoredRecord>, "assignmentForged">;
 	/** Every leg of the record's shipment, read with the record (RecordStore.getForAsk). */
 	legs: readonly Leg[];
 	purpose: Purpose;
@@ -56,7 +56,8 @@ export function judgeAsk(facts: AskFacts): AskJudgement {
 	if (!scope.allowed && scope.reason === "not_assigned") {
 		const held = legGate({ ...gateInput, policy: enforced(facts.policy) });
 		const work = WORK_PURPOSES.includes(purpose);
-		if (held.ok && work && record.courier === null && principal.kind === "employee" && principal.role === "courier") {
+		// Not for a record whose assignment failed its MAC (src/integrity/): it grants nothing, legs or not.
+		if (held.ok && work && record.courier === null && !record.assignmentForged && principal.kind === "employee" && principal.role === "courier") {
 			scope = revealScope(principal, { ...record, courier: principal.subject, courierIssuer: principal.issuer, depot: principal.depot }, purpose, facts.fields);
 		} else {
 			// Work the asker holds or held recently on a record now someone else's: their list is behind.

@@ -74,6 +74,21 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds, standingHeaders);
 		throw new ProblemError("not-found", { detail: "No record with this id. Scan the parcel again to refresh your list.", headers: standingHeaders });
 	}
+	if (record.assignmentForged && !honeytoken) {
+		// Its MAC failed (src/integrity/): it grants nothing, and the asker did nothing wrong, so this
+		// is a counted refusal, not an out-of-scope ask toward suspension. Ops have the alert.
+		const denied: AuditEvent = {
+			kind: "reveal.denied",
+			at: now,
+			actor,
+			recordId: record.id,
+			details: { purpose: ask.purpose, fields: ask.fields, reason: "assignment_unverified" },
+		};
+		const counted = await deps.refuse("assignment_unverified", record.id, policy, denied);
+		const standingHeaders = rateLimitHeaders(counted.standing ?? []);
+		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds, standingHeaders);
+		throw new ProblemError("out-of-scope", { detail: "This record is not assigned to you or your depot.", headers: standingHeaders });
+	}
 	const judged = judgeAsk({ principal, record, legs, purpose: ask.purpose, fields: ask.fields, caseId: ask.caseId, policy: policy.legs, now });
 	const issuedAt = Math.floor(now / 1000) * 1000;
 	const draft: AskDraft = {

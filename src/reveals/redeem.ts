@@ -84,7 +84,9 @@ export async function redeemReveal(deps: RedeemDeps, principal: Principal, token
 	const marked = markedOrFailed.value;
 	if (readOrFailed.status === "rejected") {
 		// D1 failed beside a mark that landed: lift it, so the token redeems once D1 is back.
-		if (marked.outcome === "redeemed") await deps.void(draft, "storage_unavailable", true);
+		// A MAC under a key the ring lacks (src/crypto/row-mac.ts) is the same: lifted, redeemable once the key is back.
+		if (marked.outcome === "redeemed")
+			await deps.void(draft, readOrFailed.reason instanceof UnknownKeyIdError ? "key_unavailable" : "storage_unavailable", true);
 		throw readOrFailed.reason;
 	}
 	const [{ record, legs }, legPolicy] = readOrFailed.value;

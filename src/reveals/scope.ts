@@ -35,11 +35,13 @@ export type ScopeDecision = { allowed: true } | { allowed: false; reason: ScopeR
  */
 export function revealScope(
 	principal: Principal,
-	record: Pick<StoredRecord, "party" | "depot" | "courier" | "courierIssuer">,
+	record: Pick<StoredRecord, "party" | "depot" | "courier" | "courierIssuer"> & Pick<Partial<StoredRecord>, "assignmentForged">,
 	purpose: Purpose,
 	fields: readonly ContactField[],
 ): ScopeDecision {
 	const rule = PURPOSE_RULES[purpose];
+	// A forged assignment grants nothing, to services either (their reach is not by assignment).
+	if (record.assignmentForged) return { allowed: false, reason: "not_assigned" };
 	if (principal.kind === "employee" && !isAssignedTo(principal, record)) return { allowed: false, reason: "not_assigned" };
 	if (rule.principal !== principal.kind) return { allowed: false, reason: "purpose_not_for_principal" };
 	if (!rule.parties.includes(record.party)) return { allowed: false, reason: "party_not_in_purpose" };

@@ -1,5 +1,7 @@
 import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
+import { policyContent, policyKey, recordContent } from "../integrity/row-contents";
+import type { RowTrust } from "../integrity/row-trust";
 import { classified } from "../storage/d1-errors";
 import type { LegKind, LegParties, ShipmentEvent, ShipmentEventType } from "./events";
 import type { LegPolicyRow } from "./leg-policy";
@@ -66,7 +68,7 @@ interface EventRow {
 /** What one ingest needs to know about the shipments it names, read in one round trip. */
 export interface ShipmentsRead {
 	/** Live recipient and sender records per shipment: a shipment with none is unknown. */
-	records: Map<string, { id: string; party: string; depot: string }[]>;
+	records: Map<string, ReadRecord[]>;
 	/** Every event stored for those shipments. */
 	events: Map<string, ShipmentEvent[]>;
 	/** The leg columns of the policy layers, for the grace period. */
@@ -79,6 +81,21 @@ export interface Assignment {
 	courier: string;
 	courierIssuer: string;
 	depot: string | null;
+	/** The shipment's live recipient records as read: each is written by id with its new assignment's MAC. */
+	records: ReadRecord[];
+}
+
+/** A live record of a shipment as the event path reads it: enough to MAC its new assignment. */
+export interface ReadRecord {
+	id: string;
+	shipment_id: string;
+	party: string;
+	depot: string;
+	courier: string | null;
+	courier_issuer: string | null;
+	mac: string | null;
+	mac_key: string | null;
+	honeytoken: number;
 }
 
 export interface LegWrite {
@@ -104,6 +121,8 @@ export class LegStore {
 		private readonly audit: AuditLog,
 		/** What a stored courier issuer means ('' is the employee issuer: see IssuerDirectory.stored). */
 		private readonly storedIssuer: (issuer: string | null) => string = (issuer) => issuer ?? "",
+		/** MACs of the assignments an out_for_delivery writes (src/integrity/). */
+		private readonly trust: RowTrust | null = null,
 	) {}
 
 	async read(shipmentIds: string[], now: number): Promise<ShipmentsRead> {
@@ -112,7 +131,8 @@ export class LegStore {
 			this.db.batch([
 				this.db
 					.prepare(
-						`SELECT id, shipment_id, party, depot FROM records
+						`SELECT id, shipment_id, party, depot, courier, courier_issuer, mac, mac_key,
+						   EXISTS (SELECT 1 FROM honeytokens WHERE record_id = records.id) AS honeytoken FROM records
 						 WHERE shipment_id IN (SELECT value FROM json_each(?1)) AND erased_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)`,
 					)
 					.bind(ids, now),
@@ -121,14 +141,13 @@ export class LegStore {
 						"SELECT shipment_id, n, type, courier, courier_issuer, depot, at FROM shipment_events WHERE shipment_id IN (SELECT value FROM json_each(?1))",
 					)
 					.bind(ids),
-				this.db.prepare(
-					"SELECT layer, target_issuer, target, mode, require_active_leg, leg_grace_seconds, stale_window_seconds, case_limit FROM policies WHERE layer IN ('default', 'depot')",
-				),
+				// Every column: the layer's MAC is over all of them (src/integrity/row-contents.ts).
+				this.db.prepare("SELECT * FROM policies WHERE layer IN ('default', 'depot')"),
 			]),
 		);
-		const byShipment = new Map<string, { id: string; party: string; depot: string }[]>();
-		for (const row of (records?.results ?? []) as { id: string; shipment_id: string; party: string; depot: string }[]) {
-			byShipment.set(row.shipment_id, [...(byShipment.get(row.shipment_id) ?? []), { id: row.id, party: row.party, depot: row.depot }]);
+		const byShipment = new Map<string, ReadRecord[]>();
+		for (const row of (records?.results ?? []) as ReadRecord[]) {
+			byShipment.set(row.shipment_id, [...(byShipment.get(row.shipment_id) ?? []), row]);
 		}
 		const eventsBy = new Map<string, ShipmentEvent[]>();
 		for (const row of (events?.results ?? []) as EventRow[]) {
@@ -142,7 +161,29 @@ export class LegStore {
 			};
 			eventsBy.set(row.shipment_id, [...(eventsBy.get(row.shipment_id) ?? []), event]);
 		}
-		return { records: byShipment, events: eventsBy, policies: (policies?.results ?? []) as LegPolicyRow[] };
+		return {
+			records: byShipment,
+			events: eventsBy,
+			policies: await this.admittedLayers((policies?.results ?? []) as (LegPolicyRow & Record<string, unknown>)[]),
+		};
+	}
+
+	/** The layers whose MAC holds: a forged grace period is ignored like any forged layer (the layers below apply). */
+	private async admittedLayers(rows: (LegPolicyRow & Record<string, unknown>)[]): Promise<LegPolicyRow[]> {
+		const trust = this.trust;
+		if (!trust) return rows;
+		const seal = (row: Record<string, unknown>) => ({ mac: (row.mac ?? null) as string | null, mac_key: (row.mac_key ?? null) as string | null });
+		const admitted = await Promise.all(
+			rows.map((row) =>
+				trust.admits(
+					"policies",
+					policyKey(row),
+					policyContent(row, (issuer) => issuer),
+					seal(row),
+				),
+			),
+		);
+		return rows.filter((_, i) => admitted[i]);
 	}
 
 	/**
@@ -182,24 +223,42 @@ export class LegStore {
 				)
 				.bind(JSON.stringify(legs)),
 		];
-		if (change.assignments.length > 0) {
-			// The recipient's record goes with the delivery leg (DESIGN: out_for_delivery "assigns the record to them").
-			// Only a change is written: a record told again who already holds it keeps its updated_at.
+		const assigned = await this.assignedRows(change.assignments);
+		if (assigned.length > 0) {
+			// The recipient's record goes with the delivery leg (DESIGN: out_for_delivery "assigns the record to them"),
+			// by id and only as read (a concurrent change leaves it be), with the new assignment's MAC. Only a change is
+			// written: a record told again who already holds it keeps its updated_at (and its MAC).
 			statements.push(
 				this.db
 					.prepare(
-						`UPDATE records SET courier = a.value ->> '$.courier', courier_issuer = a.value ->> '$.courierIssuer',
-						   depot = COALESCE(a.value ->> '$.depot', records.depot), updated_at = ?2
+						`UPDATE records SET courier = a.value ->> '$.courier', courier_issuer = a.value ->> '$.courier_issuer',
+						   depot = a.value ->> '$.depot', updated_at = ?2, mac = a.value ->> '$.mac', mac_key = a.value ->> '$.mac_key'
 						 FROM json_each(?1) AS a
-						 WHERE records.shipment_id = a.value ->> '$.shipmentId' AND records.party = 'recipient' AND records.erased_at IS NULL
-						   AND (records.courier IS NOT a.value ->> '$.courier' OR records.courier_issuer IS NOT a.value ->> '$.courierIssuer'
-						        OR records.depot IS NOT COALESCE(a.value ->> '$.depot', records.depot))`,
+						 WHERE records.id = a.value ->> '$.id' AND records.depot = a.value ->> '$.old_depot' AND records.mac IS a.value ->> '$.old_mac'
+						   AND records.erased_at IS NULL`,
 					)
-					.bind(JSON.stringify(change.assignments), change.receivedAt),
+					.bind(JSON.stringify(assigned), change.receivedAt),
 			);
 		}
 		const { seq } = await this.audit.appendWith(change.audit, statements);
 		return seq;
+	}
+
+	/** Each recipient record's new assignment, MACed with the honeytoken bit its old MAC carries. */
+	private async assignedRows(assignments: readonly Assignment[]): Promise<Record<string, string | null>[]> {
+		const rows: Record<string, string | null>[] = [];
+		for (const assignment of assignments) {
+			for (const record of assignment.records.filter((read) => read.party === "recipient")) {
+				const listed = record.honeytoken === 1;
+				const courierIssuer = record.courier === null ? null : this.storedIssuer(record.courier_issuer);
+				const honeytoken = this.trust ? (await this.trust.assignment({ ...record, courier_issuer: courierIssuer }, listed)).honeytoken : listed;
+				const next = { depot: assignment.depot ?? record.depot, courier: assignment.courier, courier_issuer: assignment.courierIssuer };
+				if (record.courier === next.courier && courierIssuer === next.courier_issuer && record.depot === next.depot) continue;
+				const seal = this.trust ? await this.trust.seal("records", recordContent({ ...record, ...next, honeytoken })) : { mac: null, mac_key: null };
+				rows.push({ id: record.id, ...next, ...seal, old_depot: record.depot, old_mac: record.mac });
+			}
+		}
+		return rows;
 	}
 
 	/** A shipment's legs, oldest first (ops; no contact data in them). */

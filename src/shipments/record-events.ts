@@ -101,7 +101,7 @@ export async function recordEvents(
 			// Only an out_for_delivery of this request that is the latest of all reassigns: an older one arriving late changes nothing.
 			const latest = latestDelivery(all);
 			if (latest?.courier && fresh.includes(latest)) {
-				assignments.push({ shipmentId, courier: latest.courier.subject, courierIssuer: latest.courier.issuer, depot: latest.depot });
+				assignments.push({ shipmentId, courier: latest.courier.subject, courierIssuer: latest.courier.issuer, depot: latest.depot, records });
 				assigned.push(...records.filter((record) => record.party === "recipient").map((record) => record.id));
 			}
 		}

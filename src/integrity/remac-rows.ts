@@ -1,0 +1,94 @@
+import { keyringConfig } from "../config";
+import { keyringFor } from "../crypto/keyring";
+import { checkRow, sealRow } from "../crypto/row-mac";
+import type { Env } from "../env";
+import { policyContent, recordContent, statusContent } from "./row-contents";
+import { type RecordMacWrite, RowMacStore } from "./row-mac-store";
+import { storedIssuerOf } from "./sign-legacy-rows";
+
+const RECORD_BATCH = 100;
+const RECORD_BATCHES_PER_RUN = 10;
+
+export interface RemacRun {
+	policies: number;
+	statuses: number;
+	records: number;
+	/** Rows under an old key whose MAC did not verify: left as they are, for verification and the readers to report. */
+	failed: number;
+}
+
+/**
+ * The every-minute re-MAC job: after a rotation, moves every row's MAC from an older key to the
+ * primary, like the re-wrap job moves records' data keys (src/keys/rewrap.ts). A MAC is renewed
+ * only if it verifies under the key it names, so a forged row is never blessed under the new key;
+ * a row changed since it was read is left to the next run (compare-and-set). Once no row names an
+ * older key, that key can leave VAULT_KEYRING (`GET /v1/keys` counts them).
+ */
+export async function remacToPrimary(env: Env): Promise<RemacRun> {
+	const keyring = await keyringFor(keyringConfig(env));
+	const primary = keyring.primaryKeyId;
+	const store = new RowMacStore(env.DB);
+	const stored = storedIssuerOf(env);
+	const run: RemacRun = { policies: 0, statuses: 0, records: 0, failed: 0 };
+	// Rows under a key the ring no longer holds cannot be judged: left for verification to report.
+	const old = (macKey: string | null) => macKey !== null && macKey !== primary && keyring.hasKey(macKey);
+
+	const writes: D1PreparedStatement[] = [];
+	for (const layer of (await store.policyLayers()).filter((row) => old(row.mac_key as string | null))) {
+		const content = policyContent(layer, (issuer) => stored(issuer));
+		const seal = { mac: layer.mac as string | null, mac_key: layer.mac_key as string | null };
+		if ((await checkRow(keyring, "policies", content, seal)) !== "valid") {
+			run.failed++;
+			continue;
+		}
+		const next = await sealRow(keyring, "policies", content);
+		writes.push(store.setPolicyMac(layer, next.mac, next.mac_key));
+		run.policies++;
+	}
+	for (const row of (await store.statuses(100_000)).filter((status) => old(status.mac_key))) {
+		const content = statusContent({ ...row, issuer: stored(row.issuer) });
+		if ((await checkRow(keyring, "principal_status", content, row)) !== "valid") {
+			run.failed++;
+			continue;
+		}
+		const next = await sealRow(keyring, "principal_status", content);
+		writes.push(store.setStatusMac(row, next.mac, next.mac_key));
+		run.statuses++;
+	}
+	await store.run(writes);
+
+	const others = keyring.keyIds().filter((id) => id !== primary);
+	let after = "";
+	for (let batch = 0; batch < RECORD_BATCHES_PER_RUN; batch++) {
+		const rows = await store.recordsMacedUnder(others, after, RECORD_BATCH);
+		if (rows.length === 0) break;
+		after = (rows.at(-1) as { id: string }).id;
+		const renewed: RecordMacWrite[] = [];
+		for (const row of rows) {
+			const courierIssuer = row.courier === null ? null : stored(row.courier_issuer);
+			const content = recordContent({ ...row, courier_issuer: courierIssuer, honeytoken: row.honeytoken === 1 });
+			// The honeytoken bit is the MAC's: try the other way before calling it forged.
+			const flipped = recordContent({ ...row, courier_issuer: courierIssuer, honeytoken: row.honeytoken !== 1 });
+			const valid =
+				(await checkRow(keyring, "records", content, row)) === "valid"
+					? content
+					: (await checkRow(keyring, "records", flipped, row)) === "valid"
+						? flipped
+						: null;
+			if (!valid) {
+				run.failed++;
+				continue;
+			}
+			renewed.push({
+				id: row.id,
+				depot: row.depot,
+				courier: row.courier,
+				courier_issuer: row.courier_issuer,
+				old_mac: row.mac,
+				...(await sealRow(keyring, "records", valid)),
+			});
+		}
+		if (renewed.length > 0) run.records += await store.run([store.setRecordMacs(renewed)]);
+	}
+	return run;
+}

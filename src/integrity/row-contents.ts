@@ -1,0 +1,60 @@
+import type { RowContent } from "../crypto/row-mac";
+
+/**
+ * What each table's MAC is over: exactly the columns that grant or withhold access, as the worker
+ * means them. An issuer is taken as read (a pre-0006 '' is the employee issuer), so the job that
+ * writes the real issuer in does not invalidate the MAC.
+ */
+
+/** Columns of a policy layer that grant nothing: bookkeeping, and the MAC itself. */
+const POLICY_BOOKKEEPING = new Set(["mac", "mac_key", "version", "updated_by", "updated_at"]);
+
+/**
+ * A policy layer: every stored column but the bookkeeping ones, whatever they are, so a limit
+ * column added by a later migration is covered without a change here (and, being NULL on the rows
+ * it did not set, leaves their MACs valid).
+ */
+export function policyContent(row: Readonly<Record<string, unknown>>, storedIssuer: (issuer: string) => string): RowContent {
+	const content: Record<string, string | number | null> = {};
+	for (const [column, value] of Object.entries(row)) {
+		if (POLICY_BOOKKEEPING.has(column)) continue;
+		content[column] = value === undefined ? null : (value as string | number | null);
+	}
+	if (row.layer === "employee") content.target_issuer = storedIssuer(String(row.target_issuer ?? ""));
+	return content;
+}
+
+/** The key a policy layer is reported by. */
+export const policyKey = (row: { layer: unknown; target_issuer: unknown; target: unknown }) => `${row.layer}/${row.target_issuer}/${row.target}`;
+
+/**
+ * A record's assignment: who it is for (shipment and party decide the purpose and the legs),
+ * who may reveal it (depot, courier), and whether it is a planted honeytoken, so that deleting
+ * its `honeytokens` row does not disarm the trap.
+ */
+export function recordContent(row: {
+	id: string;
+	shipment_id: string;
+	party: string;
+	depot: string;
+	courier: string | null;
+	courier_issuer: string | null;
+	honeytoken: boolean;
+}): RowContent {
+	return {
+		id: row.id,
+		shipment_id: row.shipment_id,
+		party: row.party,
+		depot: row.depot,
+		courier: row.courier,
+		courier_issuer: row.courier === null ? null : row.courier_issuer,
+		honeytoken: row.honeytoken ? true : null,
+	};
+}
+
+/** A principal's listed status: who, and whether suspended. */
+export function statusContent(row: { issuer: string; subject: string; status: string }): RowContent {
+	return { issuer: row.issuer, subject: row.subject, status: row.status };
+}
+
+export const statusKey = (row: { issuer: string; subject: string }) => `${row.issuer} ${row.subject}`;

@@ -1,0 +1,85 @@
+import { auditWitnessFor } from "../audit/witness-client";
+import { issuerDirectory } from "../auth/issuer-directory";
+import { keyringConfig, trustedIssuersConfig } from "../config";
+import type { Keyring } from "../crypto/keyring";
+import { keyringFor } from "../crypto/keyring";
+import { sealRow } from "../crypto/row-mac";
+import type { Env } from "../env";
+import { learnLegacyRowsSigned } from "./legacy-rows";
+import { policyContent, recordContent, statusContent } from "./row-contents";
+import { type RecordMacWrite, RowMacStore } from "./row-mac-store";
+
+/** Records MACed per run: 10 statements of 100, well inside the per-invocation query limit. */
+const RECORDS_PER_RUN = 1_000;
+
+export interface LegacyRun {
+	status: "signed" | "signing";
+	policies: number;
+	statuses: number;
+	records: number;
+}
+
+/**
+ * The every-minute legacy job (migration 0014): MACs rows written before there were MACs, as they
+ * are, a bounded batch a run. A run that finds none left tells the witness, and from then on a
+ * row without a MAC is a forgery (legacy-rows.ts). Rows are MACed as they read when the job
+ * reaches them: an edit made straight in D1 before then is blessed with them, which is why the job
+ * runs from the first minute after the migration and the window is documented.
+ */
+export async function signLegacyRows(env: Env, options: { recordsPerRun?: number } = {}): Promise<LegacyRun> {
+	const witness = auditWitnessFor(env);
+	if (!witness) return { status: "signing", policies: 0, statuses: 0, records: 0 };
+	if ((await witness.legacyRowsSigned()) !== null) {
+		learnLegacyRowsSigned(true);
+		return { status: "signed", policies: 0, statuses: 0, records: 0 };
+	}
+	const keyring = await keyringFor(keyringConfig(env));
+	const store = new RowMacStore(env.DB);
+	const stored = storedIssuerOf(env);
+	const run = await signOnce(store, keyring, stored, options.recordsPerRun ?? RECORDS_PER_RUN);
+	if (run.policies + run.statuses + run.records === 0) {
+		await witness.markLegacyRowsSigned(Date.now());
+		learnLegacyRowsSigned(true);
+		return { ...run, status: "signed" };
+	}
+	return { ...run, status: "signing" };
+}
+
+async function signOnce(store: RowMacStore, keyring: Keyring, stored: (issuer: string | null) => string, recordsPerRun: number) {
+	const layers = (await store.policyLayers()).filter((layer) => layer.mac === null && layer.mac_key === null);
+	const layerWrites = await Promise.all(
+		layers.map(async (layer) => {
+			const seal = await sealRow(
+				keyring,
+				"policies",
+				policyContent(layer, (issuer) => stored(issuer)),
+			);
+			return store.setPolicyMac(layer, seal.mac, seal.mac_key);
+		}),
+	);
+	const statuses = (await store.statuses(100_000)).filter((row) => row.mac === null && row.mac_key === null);
+	const statusWrites = await Promise.all(
+		statuses.map(async (row) => {
+			const seal = await sealRow(keyring, "principal_status", statusContent({ ...row, issuer: stored(row.issuer) }));
+			return store.setStatusMac(row, seal.mac, seal.mac_key);
+		}),
+	);
+	const records = await store.unsignedRecords(recordsPerRun);
+	const recordWrites: RecordMacWrite[] = await Promise.all(
+		records.map(async (row) => {
+			const courierIssuer = row.courier === null ? null : stored(row.courier_issuer);
+			// Unsigned, so the bit is as `honeytokens` lists it now.
+			const seal = await sealRow(keyring, "records", recordContent({ ...row, courier_issuer: courierIssuer, honeytoken: row.honeytoken === 1 }));
+			return { id: row.id, depot: row.depot, courier: row.courier, courier_issuer: row.courier_issuer, old_mac: null, ...seal };
+		}),
+	);
+	const batches = [];
+	for (let i = 0; i < recordWrites.length; i += 100) batches.push(store.setRecordMacs(recordWrites.slice(i, i + 100)));
+	await store.run([...layerWrites, ...statusWrites, ...batches]);
+	return { policies: layers.length, statuses: statuses.length, records: records.length };
+}
+
+/** What a stored issuer means: '' (a row from before migration 0006) is the employee issuer. */
+export function storedIssuerOf(env: Env): (issuer: string | null) => string {
+	return (issuer) => (issuer ? issuer : issuerDirectory(trustedIssuersConfig(env)).stored(issuer ?? ""));
+}
