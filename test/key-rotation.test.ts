@@ -62,7 +62,8 @@ async function createUnder(keyEnv: Partial<Env>, count: number, tag: string): Pr
 	});
 	const response = await callWith(keyEnv, "POST", "/v1/records/batch", { token: service, body: { records: bodies } });
 	expect(response.status).toBe(201);
-	await reportWork(service, bodies as WorkOf[]);
+	// Under the full ring: the records' MACs are under keyEnv's primary, the layers' under whatever signed them.
+	await reportWork(service, bodies as WorkOf[], "round", ROTATED);
 	const { ids } = await json<{ ids: string[] }>(response);
 	return ids.map((id, i) => ({ id, phone: bodies[i]?.contact.phone as string, contact: bodies[i]?.contact as Created["contact"] }));
 }

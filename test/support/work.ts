@@ -1,4 +1,5 @@
-import { call } from "./api";
+import type { Env } from "../../src/env";
+import { call, callWith } from "./api";
 
 /** What a record body says about who works on it: enough to report the work it implies. */
 export interface WorkOf {
@@ -17,9 +18,10 @@ export type WorkKind = "round" | "return";
  * follow the work"). "round": a recipient's courier is out for delivery, a sender's has a pickup
  * scheduled (a record without a courier gets no leg). "return": a return is under way at the
  * record's depot, held by its courier if it has one. Tests that expect a reveal to be granted report
- * the work first, exactly as production traffic must; tests of the gate itself do not.
+ * the work first, exactly as production traffic must; tests of the gate itself do not. `envOverrides`:
+ * the variables the records were written under (another keyring), so their MACs read.
  */
-export async function reportWork(service: string, records: readonly WorkOf[], kind: WorkKind = "round"): Promise<void> {
+export async function reportWork(service: string, records: readonly WorkOf[], kind: WorkKind = "round", envOverrides?: Partial<Env>): Promise<void> {
 	const events = records.flatMap((record) => {
 		const courier = record.courier ? { courier: record.courier, ...(record.courier_issuer ? { courier_issuer: record.courier_issuer } : {}) } : null;
 		const depot = record.depot ? { depot: record.depot } : {};
@@ -28,7 +30,9 @@ export async function reportWork(service: string, records: readonly WorkOf[], ki
 		return [{ shipment_id: record.shipment_id, type: record.party === "sender" ? "pickup_scheduled" : "out_for_delivery", ...courier, ...depot }];
 	});
 	for (let i = 0; i < events.length; i += 1000) {
-		const response = await call("POST", "/v1/shipment-events", { token: service, body: { events: events.slice(i, i + 1000) } });
+		const options = { token: service, body: { events: events.slice(i, i + 1000) } };
+		// The same variables the records were written with (another keyring): their MACs read under it.
+		const response = envOverrides ? await callWith(envOverrides, "POST", "/v1/shipment-events", options) : await call("POST", "/v1/shipment-events", options);
 		if (response.status !== 200) throw new Error(`shipment events answered ${response.status}: ${await response.text()}`);
 	}
 }
