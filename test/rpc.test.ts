@@ -89,6 +89,29 @@ describe("Workers RPC: who calls is what the binding's props say", () => {
 	});
 });
 
+describe("Workers RPC: shipment events", () => {
+	it("open a leg and assign the record like POST /v1/shipment-events, once per key, and need records:write", async () => {
+		const vault = booking("rpc-events");
+		const created = await vault.createRecord(recordBody());
+		if (!created.ok) throw new Error(JSON.stringify(created));
+		const shipment_id = created.value.record.shipment_id;
+		const events = { events: [{ shipment_id, type: "out_for_delivery" as const, courier: "courier-rpc-7" }] };
+
+		expect(await booking("rpc-events-reader", ["records:read"]).reportShipmentEvents(events)).toMatchObject({ ok: false, problem: { status: 403 } });
+		const reported = await vault.reportShipmentEvents(events, { idempotencyKey: `events-${shipment_id}` });
+		expect(reported).toEqual({ ok: true, value: { accepted: 1, shipments: [shipment_id], replayed: false }, headers: {} });
+		expect(await vault.reportShipmentEvents(events, { idempotencyKey: `events-${shipment_id}` })).toMatchObject({ ok: true, value: { replayed: true } });
+		expect(await vault.getRecord(created.value.record.id)).toMatchObject({ ok: true, value: { courier: "courier-rpc-7", courier_issuer: TEST_ISSUER } });
+
+		const legs = await json<{ legs: { kind: string; courier: string; open: boolean }[] }>(
+			await call("GET", `/v1/shipments/${shipment_id}/legs`, { token: ops }),
+		);
+		expect(legs.legs).toEqual([expect.objectContaining({ kind: "delivery", courier: "courier-rpc-7" })]);
+		const entries = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE kind = 'shipment.events' AND actor = 'rpc-events'").first<{ n: number }>();
+		expect(entries?.n).toBe(1);
+	});
+});
+
 describe("Workers RPC: lookups are limited and audited like HTTP", () => {
 	it("shares the principal's lookup limit with HTTP, answers 429 with Retry-After past it, and is summarized in the audit", async () => {
 		const subject = "rpc-limited";

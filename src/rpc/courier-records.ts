@@ -14,6 +14,9 @@ import { lookupByPhone, lookupByShipment } from "../records/lookups";
 import { RECORD_ADMITS } from "../records/routes";
 import { LookupQuery, PhoneLookupInput, RecordIdParam, RecordInput, type RecordView } from "../records/schemas";
 import { recordView } from "../records/view";
+import { reportShipmentEvents } from "../shipments/report-events";
+import { SHIPMENT_EVENTS_ADMITS } from "../shipments/routes";
+import { ShipmentEventsInput } from "../shipments/schemas";
 import { type CourierProps, callerOf } from "./caller";
 import type { RpcOutcome } from "./outcome";
 
@@ -61,6 +64,18 @@ export class CourierRecords extends WorkerEntrypoint<Env, CourierProps> {
 		return this.run("lookupByShipment", RECORD_ADMITS.shipmentLookup, async (principal, services) => {
 			const { records, rateLimit } = await lookupByShipment(services, principal, parsed(LookupQuery, { shipment_id: shipmentId }).shipment_id);
 			return { value: { records }, headers: rateLimit };
+		});
+	}
+
+	/** `POST /v1/shipment-events`: up to 1000 events, all or nothing, at most once per idempotency key; they open and close legs. */
+	reportShipmentEvents(
+		input: z.input<typeof ShipmentEventsInput>,
+		options: { idempotencyKey?: string } = {},
+	): Promise<RpcOutcome<{ accepted: number; shipments: string[]; replayed: boolean }>> {
+		return this.run("reportShipmentEvents", SHIPMENT_EVENTS_ADMITS, async (principal, services) => {
+			const call = { principal, input: parsed(ShipmentEventsInput, input), idempotencyKey: idempotencyKeyFrom(options.idempotencyKey) };
+			const result = await reportShipmentEvents(services, this.env, call, Date.now());
+			return { value: { accepted: result.accepted, shipments: result.shipments, replayed: result.replayed } };
 		});
 	}
 
