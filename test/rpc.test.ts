@@ -28,6 +28,12 @@ describe("Workers RPC: who calls is what the binding's props say", () => {
 		const outcome = await booking("rpc-reader", ["records:read"]).createRecord(body);
 		expect(outcome).toMatchObject({ ok: false, problem: { type: "/problems/forbidden", status: 403, detail: "This call needs the scope records:write." } });
 		expect(await recordsOfShipment(body.shipment_id)).toBe(0);
+		// The failed outcome keeps its type across the binding: a caller narrows on `ok` and reads the problem.
+		if (outcome.ok) throw new Error("expected a refusal");
+		expect([outcome.problem.type, outcome.headers["WWW-Authenticate"]]).toEqual([
+			"/problems/forbidden",
+			'Bearer realm="contact-vault", error="insufficient_scope", scope="records:write"',
+		]);
 		// Reading is what its props allow.
 		expect((await booking("rpc-reader", ["records:read"]).lookupByShipment(body.shipment_id)).ok).toBe(true);
 	});

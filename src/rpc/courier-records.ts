@@ -18,7 +18,7 @@ import { reportShipmentEvents } from "../shipments/report-events";
 import { SHIPMENT_EVENTS_ADMITS } from "../shipments/routes";
 import { ShipmentEventsInput } from "../shipments/schemas";
 import { type CourierProps, callerOf } from "./caller";
-import type { RpcOutcome } from "./outcome";
+import type { RpcOutcome, RpcProblem } from "./outcome";
 
 /** Parses what an RPC caller sent as HTTP would parse the body or query: the same schema, the same 422. */
 function parsed<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
@@ -94,7 +94,8 @@ export class CourierRecords extends WorkerEntrypoint<Env, CourierProps> {
 			return { ok: true, value, headers: headers ?? {} };
 		} catch (error) {
 			const problem = problemOf(error, { env: this.env, ctx: () => this.ctx, path: where });
-			return { ok: false, problem: problemBody(problem), headers: problem.headers };
+			// Extension members are JSON by construction: they are what HTTP serializes into the problem body.
+			return { ok: false, problem: problemBody(problem) as RpcProblem, headers: problem.headers };
 		}
 	}
 }
