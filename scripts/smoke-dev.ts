@@ -8,6 +8,8 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createVaultClient } from "contact-vault/client";
+import { CLIENT_TYPES_FILE, clientTypes } from "./lib/client-types.ts";
 import { startValidatingProxy } from "./lib/validating-proxy.ts";
 import { freePort } from "./lib/wrangler-dev.ts";
 
@@ -63,6 +65,11 @@ writeFileSync(documentFile, await (await fetch(`${baseUrl}/openapi.json`)).text(
 const lint = spawnSync("npx", ["redocly", "lint", "--config", "redocly.yaml", "--format", "summary", documentFile], { encoding: "utf8", timeout: 120_000 });
 if (lint.status !== 0) stop(1, `redocly lint of /openapi.json failed:\n${lint.stdout}${lint.stderr}`);
 
+// The typed client's committed types are what the served document generates (npm run client:generate).
+if ((await clientTypes(JSON.parse(readFileSync(documentFile, "utf8")))) !== readFileSync(CLIENT_TYPES_FILE, "utf8")) {
+	stop(1, `${CLIENT_TYPES_FILE} differs from what /openapi.json generates: run \`npm run client:generate\` with the vault running, and commit it`);
+}
+
 // The check itself can fail: a copy of the document without GET /v1/principal's 200 makes Prism
 // report the vault's 200 as a response violation.
 const brokenFile = `${STATE}-openapi-broken.json`;
@@ -85,21 +92,24 @@ const vaultUrl = proxy.url;
 
 const service = token(["--sub", "smoke-svc", "--scope", "records:write records:read"]);
 const headers = { Authorization: `Bearer ${service}`, "Content-Type": "application/json" };
-const created = await fetch(`${vaultUrl}/v1/records`, {
-	method: "POST",
-	headers,
-	body: JSON.stringify({
-		shipment_id: `SMOKE${Date.now()}`,
-		party: "recipient",
-		contact: { name: "张三", phone: "13812345678", address: "广东省深圳市南山区科技园路1号" },
-		depot: "SZ-NS-01",
-	}),
-});
-if (created.status !== 201) stop(1, `create answered ${created.status}: ${await created.text()}`);
-const { id } = (await created.json()) as { id: string };
-const read = await fetch(`${vaultUrl}/v1/records/${id}`, { headers });
-const view = (await read.json()) as { masked?: { phone?: string } };
-if (read.status !== 200 || view.masked?.phone !== "1******5678") stop(1, `read back answered ${read.status}: ${JSON.stringify(view)}`);
+// Create and read back through the typed client (contact-vault/client), held to the document by Prism like every call here.
+const vault = createVaultClient({ baseUrl: vaultUrl, token: service });
+const booking = {
+	shipment_id: `SMOKE${Date.now()}`,
+	party: "recipient" as const,
+	contact: { name: "张三", phone: "13812345678", address: "广东省深圳市南山区科技园路1号" },
+	depot: "SZ-NS-01",
+};
+const created = await vault
+	.createRecord(booking, { idempotencyKey: `smoke-${booking.shipment_id}` })
+	.catch((error: Error) => stop(1, `create: ${error.message}`));
+const retried = await vault
+	.createRecord(booking, { idempotencyKey: `smoke-${booking.shipment_id}` })
+	.catch((error: Error) => stop(1, `create retried: ${error.message}`));
+if (!retried.replayed || retried.record.id !== created.record.id) stop(1, "a create retried with its Idempotency-Key was not replayed");
+const id = created.record.id;
+const view = await vault.getRecord(id).catch((error: Error) => stop(1, `read back: ${error.message}`));
+if (view.masked.phone !== "1******5678") stop(1, `read back: ${JSON.stringify(view.masked)}`);
 
 const demo = await fetch(`${vaultUrl}/v1/records?shipment_id=DEMO000001`, { headers });
 const demoRecords = ((await demo.json()) as { records: { id: string; party: string; depot: string; courier: string | null }[] }).records;
@@ -190,7 +200,7 @@ if (violations.length > 0) stop(1, `answers the OpenAPI document does not descri
 
 stop(
 	0,
-	`dev smoke ok at ${baseUrl}: healthz, seed, token (help, refusals, phone), create, read back, reveal ask and single redeem, audit verify, sign-in offered, ${blocks.length} README blocks; /openapi.json Redocly-clean, every answer above held to it by Prism (which reports an undocumented status)`,
+	`dev smoke ok at ${baseUrl}: client types match the document, healthz, seed, token (help, refusals, phone), create, read back, reveal ask and single redeem, audit verify, sign-in offered, ${blocks.length} README blocks; /openapi.json Redocly-clean, every answer above held to it by Prism (which reports an undocumented status)`,
 );
 
 /** The ```sh blocks of a Markdown text, with the heading they sit under and their first line. */

@@ -31,6 +31,8 @@ const HONEYTOKENS_RENEWED_PER_RUN = 50;
 export { AuditWitness } from "./audit/witness";
 export { DepotLedger } from "./limits/depot-ledger";
 export { PrincipalLimiter } from "./limits/principal-limiter";
+/** Records over Workers RPC for courier services on Workers (README "Workers RPC"). */
+export { CourierRecords } from "./rpc/courier-records";
 
 export default {
 	fetch: app.fetch,

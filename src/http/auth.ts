@@ -49,18 +49,26 @@ export function authorize(admits: Admits): MiddlewareHandler<AppEnv> & { admits:
 				headers: { "WWW-Authenticate": error.reason === "missing" ? `Bearer ${REALM}` : `Bearer ${REALM}, error="invalid_token"` },
 			});
 		}
-		const anyOf = admits[principal.kind] ?? [];
-		if (!anyOf.some((scope) => principal.scopes.has(scope))) {
-			console.warn(JSON.stringify({ event: "scope_refused", sub: principal.subject, kind: principal.kind, path: c.req.path }));
-			throw new ProblemError("forbidden", {
-				detail: anyOf.length ? `This call needs the scope ${anyOf.join(" or ")}.` : `This call is not open to ${principal.kind} principals.`,
-				headers: { "WWW-Authenticate": `Bearer ${REALM}, error="insufficient_scope"${anyOf.length ? `, scope="${anyOf.join(" ")}"` : ""}` },
-			});
-		}
+		const refused = scopeRefusal(admits, principal, c.req.path);
+		if (refused) throw refused;
 		c.set("principal", principal);
 		await next();
 	};
 	return Object.assign(middleware, { admits });
+}
+
+/**
+ * The 403 for a principal whose scopes `admits` does not cover, or null when it does. One rule for
+ * every way in: the HTTP middleware above and the Workers RPC entrypoint (src/rpc/).
+ */
+export function scopeRefusal(admits: Admits, principal: Principal, where: string): ProblemError | null {
+	const anyOf = admits[principal.kind] ?? [];
+	if (anyOf.some((scope) => principal.scopes.has(scope))) return null;
+	console.warn(JSON.stringify({ event: "scope_refused", sub: principal.subject, kind: principal.kind, path: where }));
+	return new ProblemError("forbidden", {
+		detail: anyOf.length ? `This call needs the scope ${anyOf.join(" or ")}.` : `This call is not open to ${principal.kind} principals.`,
+		headers: { "WWW-Authenticate": `Bearer ${REALM}, error="insufficient_scope"${anyOf.length ? `, scope="${anyOf.join(" ")}"` : ""}` },
+	});
 }
 
 /**

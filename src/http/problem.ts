@@ -37,9 +37,10 @@ export class ProblemError extends Error {
 	}
 }
 
-export function problemResponse(error: ProblemError, instance?: string): Response {
+/** The problem details object (RFC 9457 §3): the standard members over the extensions, which cannot override them. */
+export function problemBody(error: ProblemError, instance?: string): ProblemBody {
 	const { title, status } = problemTypes[error.slug];
-	const body: Record<string, unknown> = {
+	const body: ProblemBody = {
 		...error.extensions,
 		type: problemTypeUri(error.slug),
 		title,
@@ -47,7 +48,21 @@ export function problemResponse(error: ProblemError, instance?: string): Respons
 	};
 	if (error.detail !== undefined) body.detail = error.detail;
 	if (instance !== undefined) body.instance = instance;
-	return new Response(JSON.stringify(body), {
+	return body;
+}
+
+export interface ProblemBody {
+	type: string;
+	title: string;
+	status: number;
+	detail?: string;
+	instance?: string;
+	[member: string]: unknown;
+}
+
+export function problemResponse(error: ProblemError, instance?: string): Response {
+	const { status } = problemTypes[error.slug];
+	return new Response(JSON.stringify(problemBody(error, instance)), {
 		status,
 		headers: {
 			"Content-Type": "application/problem+json",

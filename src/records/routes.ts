@@ -1,24 +1,19 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { actorOf } from "../audit/actor";
 import type { AuditEvent } from "../audit/entry";
-import type { Principal } from "../auth/principal";
-import { phoneIndexCandidates } from "../crypto/blind-index";
-import type { AppEnv } from "../http/app-env";
-import { authorize } from "../http/auth";
+import { type Admits, authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
 import { idempotencyKeyRequest, idempotentReplayedHeader } from "../http/openapi-headers";
 import { authenticatedErrors, bodyErrors, conflict, gone, jsonBodyOf, jsonResponse, notFound, problem, unprocessable } from "../http/openapi-responses";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { IdempotencyStore } from "../idempotency/store";
-import { reachLimiter } from "../limits/limiter-client";
-import { rateLimitHeaders } from "../limits/rate-limit-headers";
-import { isAssignedTo } from "./assignment";
 import { courierIssuerOf } from "./courier-issuer";
 import { createOnce, idempotencyKeyFrom } from "./create";
+import { createRecord } from "./create-record";
 import { eraseOnRequest } from "./erasure";
-import { normalizePhone } from "./phone";
+import { live } from "./live";
+import { lookupByPhone, lookupByShipment } from "./lookups";
 import { prepareRecord } from "./prepare";
 import { expiryFor } from "./retention";
 import { retentionPolicy } from "./retention-policy";
@@ -35,35 +30,20 @@ import {
 	RecordList,
 	RecordView,
 } from "./schemas";
-import type { NewRecord, StoredRecord } from "./store";
 import { recordView } from "./view";
 
-const PHONE_LOOKUP_LIMIT = 100;
+/**
+ * Who may call what, shared with the Workers RPC entrypoint (src/rpc/) so that both check the same
+ * scopes: services write and read records; employees reach a shipment's records with `reveal`.
+ */
+export const RECORD_ADMITS: Record<"write" | "read" | "shipmentLookup", Admits> = {
+	write: { service: ["records:write"] },
+	read: { service: ["records:read"] },
+	shipmentLookup: { service: ["records:read"], employee: ["reveal"] },
+};
 
-const writer = authorize({ service: ["records:write"] });
-const reader = authorize({ service: ["records:read"] });
-
-function live(record: StoredRecord | null): StoredRecord {
-	if (!record)
-		throw new ProblemError("not-found", { detail: "No record with this id: check the id, or find records by shipment with GET /v1/records?shipment_id=." });
-	if (record.erasedAt !== null)
-		throw new ProblemError("record-erased", {
-			detail: "The record was erased (retention or erasure request); its contact data is gone. Create a new record if the shipment needs one.",
-		});
-	return record;
-}
-
-function createdEvent(record: NewRecord, principal: Principal, now: number, batchSize?: number): AuditEvent {
-	const details: AuditEvent["details"] = {
-		shipment_id: record.shipmentId,
-		party: record.party,
-		depot: record.depot,
-		courier: record.courier,
-		key_id: record.sealed.keyId,
-	};
-	if (batchSize !== undefined) details.batch_size = batchSize;
-	return { kind: "record.created", at: now, actor: actorOf(principal), recordId: record.id, details };
-}
+const writer = authorize(RECORD_ADMITS.write);
+const reader = authorize(RECORD_ADMITS.read);
 
 export const recordRoutes = createRouter();
 
@@ -84,29 +64,9 @@ recordRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const input = c.req.valid("json");
-		const principal = c.get("principal");
-		const services = c.var.services;
-		const retention = retentionPolicy(c.env, [input.retention_days], () => "/retention_days");
-		const courierIssuer = courierIssuerOf(services.issuers, input.courier_issuer, "/courier_issuer");
-		const keyring = await services.keyring;
-		const store = services.records;
-		const now = Date.now();
-		let created: NewRecord | undefined;
-		const result = await createOnce(
-			{ records: store, idempotency: new IdempotencyStore(c.env.DB), keyring },
-			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: input },
-			async () => {
-				created = await prepareRecord(keyring, input, { courierIssuer }, principal.subject, now, expiryFor(input.retention_days, retention, now));
-				return { records: [created], events: [createdEvent(created, principal, now)] };
-			},
-			now,
-		);
-		if (result.replayed) c.header("Idempotent-Replayed", "true");
-		// A replay answers with the record as it is now: if it was erased since, the retry learns that.
-		// The request that lost a race under one key built a record too; the answer is the winner's.
-		const view =
-			created && !result.replayed ? recordView({ ...created, updatedAt: now, erasedAt: null }) : recordView(live(await store.get(result.ids[0] as string)));
+		const call = { principal: c.get("principal"), input: c.req.valid("json"), idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")) };
+		const { view, replayed } = await createRecord(c.var.services, c.env, call, Date.now());
+		if (replayed) c.header("Idempotent-Replayed", "true");
 		return c.json(view, 201);
 	},
 );
@@ -182,7 +142,7 @@ recordRoutes.openapi(
 		description:
 			"What a terminal shows after scanning a parcel. Every lookup counts against the caller's lookup limits and is audited (one entry per caller per minute, with the records found). For an employee, a lookup that finds nothing in their scope is a miss; misses have a limit of their own (60 an hour by default), then every lookup is 429 until it frees, and ops are alerted. A phone, name or address in the query is refused (400): use POST /v1/records/lookup.",
 		tags: ["records"],
-		middleware: [authorize({ service: ["records:read"], employee: ["reveal"] })] as const,
+		middleware: [authorize(RECORD_ADMITS.shipmentLookup)] as const,
 		request: { query: LookupQuery },
 		responses: {
 			200: jsonResponse("Matching live records, masked. `RateLimit-Policy` and `RateLimit` headers say where the lookup limits stand.", RecordList),
@@ -193,40 +153,11 @@ recordRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const { shipment_id } = c.req.valid("query");
-		const principal = c.get("principal");
-		const records = await c.var.services.records.findByShipment(shipment_id);
-		const visible = principal.kind === "employee" ? records.filter((record) => isAssignedTo(principal, record)) : records;
-		await countLookup(c, "shipment", visible, principal.kind === "employee" && visible.length === 0);
-		return c.json({ records: visible.map(recordView) }, 200);
+		const { records, rateLimit } = await lookupByShipment(c.var.services, c.get("principal"), c.req.valid("query").shipment_id);
+		for (const [name, value] of Object.entries(rateLimit)) c.header(name, value);
+		return c.json({ records }, 200);
 	},
 );
-
-/**
- * Counts a lookup in the caller's limiter, after it was read: whether it found anything is part of
- * the decision (a miss), and the records it found go into the caller's per-minute audit entry. A
- * refused lookup answers 429 and shows nothing of what was read.
- */
-async function countLookup(c: Context<AppEnv>, kind: "phone" | "shipment", found: readonly StoredRecord[], miss: boolean): Promise<void> {
-	const principal = c.get("principal");
-	const services = c.var.services;
-	const policy = await services.policyOf(principal, Date.now());
-	const ask = { miss, recordIds: found.map((record) => record.id) };
-	const decision = await reachLimiter(() => services.limiter(principal).lookup(kind, ask, policy, actorOf(principal)));
-	const headers = rateLimitHeaders(decision.usage);
-	if (!decision.granted) {
-		const retry = String(decision.retryAfterSeconds ?? 60);
-		throw new ProblemError("quota-exceeded", {
-			detail:
-				decision.refusal === "misses"
-					? `Too many of your lookups found nothing of yours; lookups resume in ${retry} s. Check the parcel's waybill number.`
-					: `Your lookup limit is reached; try again in ${retry} s.`,
-			extensions: { limit: decision.refusal },
-			headers: { ...headers, "Retry-After": retry },
-		});
-	}
-	for (const [name, value] of Object.entries(headers)) c.header(name, value);
-}
 
 recordRoutes.openapi(
 	createRoute({
@@ -246,13 +177,9 @@ recordRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const phone = normalizePhone(c.req.valid("json").phone);
-		// The schema refused unnormalizable phones; reaching this is a bug, not bad input.
-		if (phone === null) throw new Error("phone passed validation but does not normalize");
-		const services = c.var.services;
-		const found = await services.records.findByPhoneIndex(await phoneIndexCandidates(await services.keyring, phone), PHONE_LOOKUP_LIMIT);
-		await countLookup(c, "phone", found, false);
-		return c.json({ records: found.map(recordView) }, 200);
+		const { records, rateLimit } = await lookupByPhone(c.var.services, c.get("principal"), c.req.valid("json").phone);
+		for (const [name, value] of Object.entries(rateLimit)) c.header(name, value);
+		return c.json({ records }, 200);
 	},
 );
 

@@ -1,27 +1,24 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { endDueCallsIn } from "../calls/end-calls";
 import type { Env } from "../env";
-import { authorize } from "../http/auth";
+import { type Admits, authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, conflict, jsonBodyOf, jsonResponse, unprocessable } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
-import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
-import { IdempotencyStore } from "../idempotency/store";
-import { courierIssuerOf } from "../records/courier-issuer";
 import { idempotencyKeyFrom } from "../records/create";
 import { isOpen, type Leg } from "./legs";
-import { type IncomingEvent, recordEvents } from "./record-events";
+import { reportShipmentEvents } from "./report-events";
 import { LegList, ShipmentEventsAccepted, ShipmentEventsInput, ShipmentIdParam } from "./schemas";
-
-/** Service clocks drift; an event further ahead than this is a bug in the sender, not news. */
-const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
 
 const IdempotencyHeader = z.object({
 	"idempotency-key": z.string().optional().openapi({ description: "Retries with the same key and body return the first response; a different body is 422." }),
 });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Who may report shipment events, shared with the Workers RPC entrypoint (src/rpc/). */
+export const SHIPMENT_EVENTS_ADMITS: Admits = { service: ["records:write"] };
 
 export const shipmentEventRoutes = createRouter();
 
@@ -33,7 +30,7 @@ shipmentEventRoutes.openapi(
 		description:
 			"DESIGN \"Reveals follow the work\". out_for_delivery {courier, depot?} opens (or moves) the recipient's delivery leg and assigns the recipient record to that courier; delivery_attempted keeps it open; delivered closes it after the grace period; pickup_scheduled {courier} / picked_up open and close the sender's pickup leg; return_started {courier?} / returned open and close a return leg over both parties; cancelled closes every leg at once. Events may arrive late and out of order: legs follow the events sorted by `at`. One audit entry per request, with shipment ids and event types.",
 		tags: ["shipments"],
-		middleware: [authorize({ service: ["records:write"] }), jsonBody()] as const,
+		middleware: [authorize(SHIPMENT_EVENTS_ADMITS), jsonBody()] as const,
 		request: { headers: IdempotencyHeader, body: jsonBodyOf(ShipmentEventsInput) },
 		responses: {
 			200: jsonResponse("Recorded; legs recomputed.", ShipmentEventsAccepted),
@@ -46,33 +43,8 @@ shipmentEventRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const body = c.req.valid("json");
-		const services = c.var.services;
-		const now = Date.now();
-		const events: IncomingEvent[] = body.events.map((event, index) => {
-			const at = event.at === undefined ? now : Date.parse(event.at);
-			if (at > now + FUTURE_TOLERANCE_MS) {
-				throw new ProblemError("validation-failed", {
-					detail: "An event is dated in the future.",
-					extensions: { errors: [{ pointer: `/events/${index}/at`, code: "invalid_value", message: "is more than 5 minutes ahead of the vault's clock" }] },
-				});
-			}
-			return {
-				shipmentId: event.shipment_id,
-				type: event.type,
-				courier:
-					event.courier === undefined
-						? null
-						: { subject: event.courier, issuer: courierIssuerOf(services.issuers, event.courier_issuer, `/events/${index}/courier_issuer`) },
-				depot: event.depot ?? null,
-				at,
-			};
-		});
-		const result = await recordEvents(
-			{ legs: services.legs, idempotency: new IdempotencyStore(c.env.DB), keyring: await services.keyring },
-			{ principal: c.get("principal"), idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body, events },
-			now,
-		);
+		const call = { principal: c.get("principal"), input: c.req.valid("json"), idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")) };
+		const result = await reportShipmentEvents(c.var.services, c.env, call, Date.now());
 		if (result.replayed) c.header("Idempotent-Replayed", "true");
 		else endCallsOfClosedLegs(c, result.shipments);
 		return c.json({ accepted: result.accepted, shipments: result.shipments }, 200);

@@ -1,0 +1,157 @@
+import { env, exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { CourierProps } from "../src/rpc/caller";
+import { call, recordBody as httpBody, json } from "./support/api";
+import { settle } from "./support/settle";
+import { serviceToken, TEST_ISSUER, token } from "./support/tokens";
+
+/** The entrypoint as a calling worker's service binding reaches it, with these props. */
+const vaultFor = (props: CourierProps) => exports.CourierRecords({ props });
+
+const booking = (subject: string, scopes: string[] = ["records:write", "records:read"]) => vaultFor({ issuer: TEST_ISSUER, subject, scopes });
+
+const recordsOfShipment = async (shipmentId: string) =>
+	(await env.DB.prepare("SELECT count(*) AS n FROM records WHERE shipment_id = ?").bind(shipmentId).first<{ n: number }>())?.n ?? 0;
+
+/** A record body as the RPC method's parameter type has it. */
+const recordBody = (overrides: Record<string, unknown> = {}) => ({ ...httpBody(overrides), party: "recipient" as const });
+
+let ops: string;
+
+beforeAll(async () => {
+	ops = await token({ sub: "ops-rpc", scope: "ops" });
+});
+
+describe("Workers RPC: who calls is what the binding's props say", () => {
+	it("a service whose props lack records:write cannot create, and nothing is written", async () => {
+		const body = recordBody();
+		const outcome = await booking("rpc-reader", ["records:read"]).createRecord(body);
+		expect(outcome).toMatchObject({ ok: false, problem: { type: "/problems/forbidden", status: 403, detail: "This call needs the scope records:write." } });
+		expect(await recordsOfShipment(body.shipment_id)).toBe(0);
+		// The failed outcome keeps its type across the binding: a caller narrows on `ok` and reads the problem.
+		if (outcome.ok) throw new Error("expected a refusal");
+		expect([outcome.problem.type, outcome.headers["WWW-Authenticate"]]).toEqual([
+			"/problems/forbidden",
+			'Bearer realm="contact-vault", error="insufficient_scope", scope="records:write"',
+		]);
+		// Reading is what its props allow.
+		expect((await booking("rpc-reader", ["records:read"]).lookupByShipment(body.shipment_id)).ok).toBe(true);
+	});
+
+	it("props naming an untrusted issuer, an unknown scope or nothing at all admit no one", async () => {
+		const body = recordBody();
+		const refusals = [
+			await vaultFor({ issuer: "https://nobody.example", subject: "rpc-svc", scopes: ["records:write"] }).createRecord(body),
+			await vaultFor({ issuer: TEST_ISSUER, subject: "rpc-svc", scopes: ["records:writ"] }).createRecord(body),
+			await exports.CourierRecords.createRecord(body),
+		];
+		for (const outcome of refusals) expect(outcome).toMatchObject({ ok: false, problem: { type: "/problems/unauthorized", status: 401 } });
+		expect(await recordsOfShipment(body.shipment_id)).toBe(0);
+	});
+
+	it("creates like POST /v1/records: validated, masked, audited under the props' principal, once per idempotency key", async () => {
+		const vault = booking("rpc-booking");
+		const body = recordBody();
+		const first = await vault.createRecord(body, { idempotencyKey: `rpc-${body.shipment_id}` });
+		if (!first.ok) throw new Error(JSON.stringify(first));
+		expect(first.value.replayed).toBe(false);
+		expect(first.value.record.masked).toEqual({ name: "张*", phone: "1******5678", address: "广东省深圳市南山区****" });
+		expect(JSON.stringify(first)).not.toContain("13812345678");
+
+		const retry = await vault.createRecord(body, { idempotencyKey: `rpc-${body.shipment_id}` });
+		expect(retry).toMatchObject({ ok: true, value: { replayed: true, record: { id: first.value.record.id } } });
+		const reused = await vault.createRecord({ ...body, depot: "SZ-FT-02" }, { idempotencyKey: `rpc-${body.shipment_id}` });
+		expect(reused).toMatchObject({ ok: false, problem: { type: "/problems/idempotency-key-reused", status: 422 } });
+		expect(await recordsOfShipment(body.shipment_id)).toBe(1);
+
+		const entry = await env.DB.prepare("SELECT actor, actor_issuer FROM audit_log WHERE kind = 'record.created' AND record_id = ?")
+			.bind(first.value.record.id)
+			.first<{ actor: string; actor_issuer: string }>();
+		expect(entry).toEqual({ actor: "rpc-booking", actor_issuer: TEST_ISSUER });
+
+		// Over HTTP the record reads the same.
+		const read = await call("GET", `/v1/records/${first.value.record.id}`, { token: await serviceToken("records:read", "rpc-http-reader") });
+		expect(await json(read)).toEqual(first.value.record);
+	});
+
+	it("refuses bad input with the same 422 as HTTP, naming the field and never echoing the value", async () => {
+		const outcome = await booking("rpc-booking").createRecord({ ...recordBody(), contact: { name: "张三", phone: "not a phone 13999", address: "x" } });
+		expect(outcome).toMatchObject({ ok: false, problem: { type: "/problems/validation-failed", errors: [{ pointer: "/contact/phone" }] } });
+		expect(JSON.stringify(outcome)).not.toContain("13999");
+		expect(await booking("rpc-booking").createRecord({ ...recordBody(), extra: 1 } as never)).toMatchObject({
+			ok: false,
+			problem: { errors: [{ pointer: "/extra", code: "unrecognized_keys" }] },
+		});
+		expect(await booking("rpc-booking").createRecord(recordBody(), { idempotencyKey: "" })).toMatchObject({ ok: false, problem: { status: 400 } });
+	});
+
+	it("reads a masked record, 404 for an unknown id, 422 for something that is not an id", async () => {
+		const vault = booking("rpc-booking");
+		const created = await vault.createRecord(recordBody());
+		if (!created.ok) throw new Error(JSON.stringify(created));
+		expect(await vault.getRecord(created.value.record.id)).toEqual({ ok: true, value: created.value.record, headers: {} });
+		expect(await vault.getRecord("rec_01jdq3v9x2m4n5p6q7r8s9t0vw")).toMatchObject({ ok: false, problem: { status: 404 } });
+		expect(await vault.getRecord("../etc")).toMatchObject({ ok: false, problem: { status: 422 } });
+	});
+});
+
+describe("Workers RPC: shipment events", () => {
+	it("open a leg and assign the record like POST /v1/shipment-events, once per key, and need records:write", async () => {
+		const vault = booking("rpc-events");
+		const created = await vault.createRecord(recordBody());
+		if (!created.ok) throw new Error(JSON.stringify(created));
+		const shipment_id = created.value.record.shipment_id;
+		const events = { events: [{ shipment_id, type: "out_for_delivery" as const, courier: "courier-rpc-7" }] };
+
+		expect(await booking("rpc-events-reader", ["records:read"]).reportShipmentEvents(events)).toMatchObject({ ok: false, problem: { status: 403 } });
+		const reported = await vault.reportShipmentEvents(events, { idempotencyKey: `events-${shipment_id}` });
+		expect(reported).toEqual({ ok: true, value: { accepted: 1, shipments: [shipment_id], replayed: false }, headers: {} });
+		expect(await vault.reportShipmentEvents(events, { idempotencyKey: `events-${shipment_id}` })).toMatchObject({ ok: true, value: { replayed: true } });
+		expect(await vault.getRecord(created.value.record.id)).toMatchObject({ ok: true, value: { courier: "courier-rpc-7", courier_issuer: TEST_ISSUER } });
+
+		const legs = await json<{ legs: { kind: string; courier: string; open: boolean }[] }>(
+			await call("GET", `/v1/shipments/${shipment_id}/legs`, { token: ops }),
+		);
+		expect(legs.legs).toEqual([expect.objectContaining({ kind: "delivery", courier: "courier-rpc-7" })]);
+		const entries = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE kind = 'shipment.events' AND actor = 'rpc-events'").first<{ n: number }>();
+		expect(entries?.n).toBe(1);
+	});
+});
+
+describe("Workers RPC: lookups are limited and audited like HTTP", () => {
+	it("shares the principal's lookup limit with HTTP, answers 429 with Retry-After past it, and is summarized in the audit", async () => {
+		const subject = "rpc-limited";
+		const put = await call("PUT", `/v1/policies/employee/${subject}`, { token: ops, body: { mode: "enforce", lookup_limit: 3, lookup_window_seconds: 600 } });
+		expect(put.status).toBe(201);
+		const vault = booking(subject);
+		const created = await vault.createRecord(recordBody({ contact: { name: "王五", phone: "13700001111", address: "上海市浦东新区世纪大道1号" } }));
+		if (!created.ok) throw new Error(JSON.stringify(created));
+
+		const first = await vault.lookupByPhone("+86 137 0000 1111");
+		expect(first).toMatchObject({ ok: true, value: { records: [{ id: created.value.record.id }] } });
+		expect(first.headers["RateLimit-Policy"]).toContain('"lookup_burst";q=3;w=600');
+		expect(first.headers.RateLimit).toContain('"lookup_burst";r=2;');
+		expect((await vault.lookupByShipment(created.value.record.shipment_id)).headers.RateLimit).toContain('"lookup_burst";r=1;');
+
+		// The same (issuer, subject) over HTTP counts against the same limit.
+		const bearer = await serviceToken("records:read", subject);
+		const overHttp = await call("POST", "/v1/records/lookup", { token: bearer, body: { phone: "13700001111" } });
+		expect(overHttp.status).toBe(200);
+		expect(overHttp.headers.get("RateLimit")).toContain('"lookup_burst";r=0;');
+
+		const refused = await vault.lookupByPhone("13700001111");
+		expect(refused).toMatchObject({ ok: false, problem: { type: "/problems/quota-exceeded", status: 429, limit: "lookup_burst" } });
+		expect(Number(refused.headers["Retry-After"])).toBeGreaterThan(0);
+		expect(refused.headers.RateLimit).toContain('"lookup_burst";r=0;');
+		expect((await call("POST", "/v1/records/lookup", { token: bearer, body: { phone: "13700001111" } })).status).toBe(429);
+
+		await settle(bearer);
+		const { results } = await env.DB.prepare("SELECT details FROM audit_log WHERE kind = 'lookups.summarized' AND actor = ? AND actor_issuer = ?")
+			.bind(subject, TEST_ISSUER)
+			.all<{ details: string }>();
+		const total = (name: string) => results.reduce((sum, row) => sum + Number((JSON.parse(row.details) as Record<string, unknown>)[name] ?? 0), 0);
+		expect(total("phone_lookups") + total("shipment_lookups")).toBe(5);
+		expect(total("refused")).toBe(2);
+		for (const row of results) expect(row.details).not.toContain("13700001111");
+	});
+});
