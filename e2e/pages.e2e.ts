@@ -685,3 +685,86 @@ describe("the pages in Chinese, at a desk and on a phone", () => {
 		}
 	});
 });
+
+describe("tracing a leak", () => {
+	it("ops trace a list made of what the clerk revealed, see the clerk ranked first with the evidence, and download the signed report", async () => {
+		// The list as a dealer would post it: the contact the demo clerk revealed above (the
+		// courier holding that parcel never revealed it), the depot's honeytoken, and a number the
+		// vault never held; names beside some lines.
+		const list = [`${PHONE_3},王小明`, "135 0000 5555,赵六", "13011112222"].join("\n");
+		const ops = await open("/ops");
+		await signIn(ops, opsToken);
+		await ops.getByRole("button", { name: "Trace a leak" }).click();
+		// An empty list is refused next to the field, with nothing sent.
+		await ops.getByRole("button", { name: "Trace", exact: true }).click();
+		expect(await ops.locator("#trace-list-error").textContent()).toBe("The list is empty: paste at least one phone number.");
+		expect(await ops.getByLabel("The list").getAttribute("aria-invalid")).toBe("true");
+
+		// Uploaded from a file: its text lands in the form, and nowhere else.
+		await ops.getByLabel("Or open a text or CSV file").setInputFiles({ name: "dealer-sample.csv", mimeType: "text/csv", buffer: Buffer.from(list) });
+		await expect.poll(() => ops.getByLabel("The list").inputValue()).toBe(list);
+		await ops.getByLabel("Where it was found (optional)").fill("INC-E2E-1");
+		const sent = ops.waitForRequest((request) => request.url().endsWith("/v1/leaks/attribute"));
+		await ops.getByRole("button", { name: "Trace", exact: true }).click();
+		const request = await sent;
+		expect(request.method()).toBe("POST");
+		expect(request.url()).toBe(`${vault.url}/v1/leaks/attribute`);
+		expect(request.postDataJSON()).toEqual({
+			phones: [PHONE_3, "135 0000 5555", "13011112222"],
+			names: ["王小明", "赵六", ""],
+			source: "INC-E2E-1",
+			days: 30,
+		});
+
+		await expect
+			.poll(() => ops.locator("#trace-summary").textContent())
+			.toBe("2 of 3 entries match contacts the vault holds. Distinct records, honeytokens aside: 1. Entries not readable as a phone: 0.");
+		const honeytokens = ops.locator("#trace-result table", { hasText: "1 honeytoken in the list" });
+		expect(await honeytokens.locator("tbody tr").count()).toBe(1);
+		expect(await honeytokens.locator("tbody").textContent()).toContain(DEPOT);
+		const suspects = ops.locator("#trace-result table", { hasText: "most likely first" });
+		const first = suspects.locator("tbody tr").first();
+		const cells = await first.locator("td").allTextContents();
+		expect(cells[0]).toBe("1");
+		expect(cells[1]).toContain("clerk-ur-ts-01-1");
+		expect(cells[2]).toBe("Clerk");
+		expect(cells[4]).toBe("1");
+		expect(cells[5]).toBe("Phone 1");
+		// The courier who held the parcel and never revealed it ranks below.
+		const courierRow = suspects.locator("tbody tr", { hasText: "courier-ur-ts-01-2" });
+		expect(await courierRow.locator("td").first().textContent()).not.toBe("1");
+		// The evidence: the audit entries behind the clerk's figures, by seq and hash.
+		await first.locator("details.fold summary").click();
+		expect(await first.locator("details.fold li").first().textContent()).toMatch(/^#\d+ [\w-]{20,}$/);
+		expect(await ops.locator("#trace-result").textContent()).toContain("UR-TS-01");
+
+		// Neither the page's address nor its storage ever held the list, and the answer echoes no phone.
+		const held = await pageHoldings(ops);
+		expect(held.url).toBe(`${vault.url}/ops`);
+		expect(held.storage).toBe(0);
+		expect(held.cookies).not.toContain(PHONE_3);
+		expect(await ops.locator("#trace-result").textContent()).not.toContain(PHONE_3.slice(3));
+
+		const [download] = await Promise.all([ops.waitForEvent("download"), ops.getByRole("button", { name: "Download signed report" }).click()]);
+		expect(download.suggestedFilename()).toMatch(/^leak-report-\d{4}-\d{2}-\d{2}\.jws$/);
+		const stream = await download.createReadStream();
+		const chunks: Buffer[] = [];
+		for await (const chunk of stream) chunks.push(chunk as Buffer);
+		const jws = Buffer.concat(chunks).toString("utf8");
+		const parts = jws.split(".");
+		expect(parts).toHaveLength(3);
+		expect(parts.every((part) => /^[A-Za-z0-9_-]+$/.test(part))).toBe(true);
+		const header = JSON.parse(Buffer.from(parts[0] as string, "base64url").toString("utf8"));
+		expect(header.typ).toBe("leak-report+jws");
+		const payload = JSON.parse(Buffer.from(parts[1] as string, "base64url").toString("utf8"));
+		expect(payload.source).toBe("INC-E2E-1");
+		expect(payload.suspects[0].subject).toBe("clerk-ur-ts-01-1");
+		expect(JSON.stringify(payload)).not.toContain(PHONE_3.slice(3));
+		await screenshot(ops, "ops-trace-a-leak");
+
+		// Signing out forgets the list and the answer.
+		await ops.getByRole("button", { name: "Sign out" }).click();
+		expect(await ops.locator("#trace-list").inputValue()).toBe("");
+		expect(await ops.locator("#trace-result").textContent()).toBe("");
+	});
+});
