@@ -112,6 +112,12 @@ async function scan(page: Page, shipment: string): Promise<void> {
 	await page.locator("#records-empty", { hasText: new RegExp(`^(Shipment ${shipment}:|No contact of shipment ${shipment} )`) }).waitFor();
 }
 
+/** Opens a record's reveal controls: the counted exception, behind their own disclosure below the Call button. */
+async function openReveal(record: ReturnType<Page["locator"]>): Promise<void> {
+	const more = record.locator("details.reveal-more");
+	if ((await more.getAttribute("open")) === null) await more.locator("summary").click();
+}
+
 /** Controls with no accessible name: no label, no aria-label, no text. */
 const unlabelledControls = (page: Page) =>
 	page.evaluate(() =>
@@ -152,6 +158,7 @@ describe("depot terminal", () => {
 		expect(await record.locator("dd").nth(1).textContent()).toBe("1******5678");
 
 		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
+		await openReveal(record);
 		await record.getByLabel("Field", { exact: true }).selectOption("phone");
 		await record.getByRole("button", { name: "Reveal" }).focus();
 		await page.keyboard.press("Enter");
@@ -203,6 +210,62 @@ describe("depot terminal", () => {
 	});
 });
 
+describe("calling a customer from the terminal", () => {
+	it("a courier calls through a virtual number that dials and says how long it stays valid, then ends the call", async () => {
+		const caller = "e2e-courier-call";
+		const customer = "13811112222";
+		const id = await createRecord("E2E-CALL-1", "recipient", customer, caller);
+		// The parcel is out for delivery with this courier: an open leg, which a call rides on.
+		const events = await vault.serviceCall("POST", "/v1/shipment-events", {
+			events: [{ shipment_id: "E2E-CALL-1", type: "out_for_delivery", courier: caller }],
+		});
+		expect(events.status).toBe(200);
+		const page = await open("/terminal");
+		await signIn(page, await vault.token(caller, "reveal", { role: "courier", depot: DEPOT, phoneNumber: "+8613912340099" }));
+		await scan(page, "E2E-CALL-1");
+		const record = page.locator(`li[data-record-id="${id}"]`);
+		// Calling is the first control; the reveal waits behind a disclosure that says it is counted.
+		expect(await record.locator("details.reveal-more summary").textContent()).toBe("Show the contact itself instead (counted)");
+		expect(await record.getByRole("button", { name: "Reveal" }).isVisible()).toBe(false);
+		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
+		const asked = page.waitForResponse((response) => response.url().endsWith("/v1/calls") && response.request().method() === "POST");
+		await record.getByRole("button", { name: "Call", exact: true }).click();
+		const answer = await (await asked).json();
+		expect((await asked).status()).toBe(201);
+
+		// The virtual number, grouped for reading, dialled as +86…; never the customer's own number.
+		const number = record.locator(".call-number");
+		const digits = String(answer.virtual_number).replace(/^\+?86/, "");
+		await expect.poll(() => number.textContent()).toBe(grouped(digits));
+		expect(await number.getAttribute("href")).toBe(`tel:${e164(digits)}`);
+		expect(await number.getAttribute("aria-label")).toBe(`Call ${grouped(digits)}`);
+		expect(digits).not.toBe(customer);
+		expect((await pageHoldings(page)).html).not.toContain(customer);
+		// How long it stays valid, in the reader's clock, and a minute count that matches expires_at.
+		const validity = await record.locator(".call-expiry").textContent();
+		expect(validity).toMatch(/^Valid until \d{1,2}:\d\d( [AP]M)? \(.+ left\)\.$/);
+		expect(Date.parse(answer.expires_at)).toBeGreaterThan(Date.now());
+		// The provider holds the binding, between the courier's phone and the customer's.
+		const bindings = async () => {
+			if (!vault.telephonyControl || !vault.telephonyPool) return null;
+			const listed = (await (await fetch(`${vault.telephonyControl}/_sim/pools/${vault.telephonyPool}/bindings`)).json()) as {
+				bindings: { secret_no: string }[];
+			};
+			return listed.bindings.filter((binding) => binding.secret_no.endsWith(digits)).length;
+		};
+		if (vault.telephonyControl) expect(await bindings()).toBe(1);
+		await screenshot(page, "terminal-call");
+
+		const ended = page.waitForResponse((response) => response.url().endsWith(`/v1/calls/${answer.call_id}`) && response.request().method() === "DELETE");
+		await record.getByRole("button", { name: "End call" }).click();
+		expect((await ended).status()).toBe(204);
+		await expect.poll(() => page.locator("#notice").textContent()).toBe("Call ended: the virtual number no longer connects.");
+		expect(await number.count()).toBe(0);
+		if (vault.telephonyControl) await expect.poll(bindings).toBe(0);
+		expect(await unlabelledControls(page)).toEqual([]);
+	});
+});
+
 /**
  * Through the development identity provider, keyboard only: the sign-in button, the provider's
  * login page (an employee id, no password), and back to the page.
@@ -240,6 +303,7 @@ describe("signing in through the identity provider", () => {
 		await scan(page, "E2E-UR-01");
 		const record = page.locator(`li[data-record-id="${recordIds.demoDepot}"]`);
 		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
+		await openReveal(record);
 		await record.getByLabel("Field", { exact: true }).selectOption("phone");
 		await record.getByRole("button", { name: "Reveal" }).click();
 		await expect.poll(() => record.locator(".revealed-value").textContent()).toBe(grouped(PHONE_3));
@@ -373,6 +437,7 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		await signIn(terminal, courierToken);
 		await scan(terminal, "E2E-0002");
 		const second = terminal.locator(`li[data-record-id="${recordIds.second}"]`);
+		await openReveal(second);
 		await second.getByLabel("Field", { exact: true }).selectOption("phone");
 		await second.getByRole("button", { name: "Reveal" }).click();
 		await expect.poll(() => second.locator(".revealed-value").textContent()).toBe(grouped("13800002222"));
@@ -383,6 +448,7 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		expect(await terminal.locator(".revealed-value").count()).toBe(0);
 		expect((await pageHoldings(terminal)).html).not.toContain("13800002222");
 		const third = terminal.locator(`li[data-record-id="${recordIds.third}"]`);
+		await openReveal(third);
 		await third.getByRole("button", { name: "Reveal" }).click();
 		await expect
 			.poll(() => terminal.locator("#notice").textContent())
@@ -398,6 +464,7 @@ describe("a suspended employee, reinstated from the console", () => {
 		await signIn(terminal, courier2Token);
 		// The decoy looks like any other parcel of theirs: asking for it suspends them.
 		await scan(terminal, "E2E-TRAP");
+		await openReveal(terminal.locator("li.record"));
 		await terminal.locator("li.record").getByRole("button", { name: "Reveal" }).click();
 		await expect
 			.poll(() => terminal.locator("#notice").textContent())
@@ -407,6 +474,7 @@ describe("a suspended employee, reinstated from the console", () => {
 		await terminal.locator("#notice").evaluate((node) => {
 			node.textContent = "";
 		});
+		await openReveal(real);
 		await real.getByRole("button", { name: "Reveal" }).click();
 		await expect
 			.poll(() => terminal.locator("#notice").textContent())
@@ -580,6 +648,7 @@ async function revealDemoPhone(page: Page, shipmentLabel: string, revealLabel: s
 	const record = page.locator(`li[data-record-id="${recordIds.demoDepot}"]`);
 	await record.waitFor();
 	await record.locator("select[name=purpose]").selectOption("delivery");
+	await openReveal(record);
 	await record.locator("select[name=field]").selectOption("phone");
 	await record.getByRole("button", { name: revealLabel, exact: true }).click();
 	const value = record.locator(".revealed-value");
