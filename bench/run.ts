@@ -69,6 +69,10 @@ try {
 		const response = await fetch(`${vault.url}/v1/records/batch`, { method: "POST", headers: asService, body: JSON.stringify({ records: batch }) });
 		if (response.status !== 201) throw new Error(`fill: ${response.status} ${await response.text()}`);
 		const created = ((await response.json()) as { ids: string[] }).ids;
+		// Each parcel out for delivery with its courier: a reveal needs that open leg (README "Reveals follow the work").
+		const events = batch.map((body) => ({ shipment_id: body.shipment_id, type: "out_for_delivery", courier: body.courier, depot: body.depot }));
+		const legs = await fetch(`${vault.url}/v1/shipment-events`, { method: "POST", headers: asService, body: JSON.stringify({ events }) });
+		if (legs.status !== 200) throw new Error(`legs: ${legs.status} ${await legs.text()}`);
 		for (const [i, id] of created.entries()) owner.set(id, batch[i]?.courier as string);
 		ids.push(...created);
 	}

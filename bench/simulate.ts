@@ -10,23 +10,31 @@ const started = Date.now();
 const report = simulateDay(FULL_DAY, migratedPolicies());
 const seconds = (Date.now() - started) / 1000;
 
+const local = (at: string | null) => (at === null ? "—" : new Date(Date.parse(at) + 8 * 3_600_000).toISOString().slice(11, 16));
+
 function markdown(r: DayReport): string {
 	const rows = r.attackers.map(
-		(a) => `| ${a.name} | ${a.asks} | ${a.recordsObtained} | ${a.suspendedAt ?? "not suspended"} | ${a.suspendedAfterAsks ?? "—"} |`,
+		(a) =>
+			`| ${a.name}${a.honest ? " (honest)" : ""} | ${a.subject} | ${a.asks} | ${a.calls} | ${a.plaintext_records} | ${a.plaintext_phones} | ${local(a.first_flagged_at)} | ${a.flagged_by.join(", ") || "—"} | ${local(a.suspended_at)} |`,
 	);
+	const phones = r.honest.plaintext_phones_per_courier_per_day;
 	return `# The harvest day, simulated
 
-${r.config.depots} depots, ${r.config.depots * r.config.couriersPerDepot} couriers, ${r.config.clerks} clerks, ${r.config.supervisors} supervisors, ${r.config.parcels.toLocaleString("en")} parcels, one honeytoken per ${r.config.honeytokenEvery} records; 9:00–18:00 on a virtual clock, default policies from the migrations. Every ask is decided by the vault's own scope rule, policy resolution, limiter decision, ring rule and depot tally (bench/simulate/model.ts). Simulated in ${seconds.toFixed(1)} s.
+${r.config.depots} depots, ${r.config.depots * r.config.couriersPerDepot} couriers, ${r.config.clerks} clerks, ${r.config.supervisors} supervisors, ${r.config.parcels.toLocaleString("en")} parcels (routes out by 9:00, delivered through the day, 2% re-routed, 1% pickups, 0.2% returns), one honeytoken per ${r.config.honeytokenEvery} records; 9:00–18:00 China time on a virtual clock, the careful-insider scan every hour until 24:00, default policies from the migrations. Every ask and call is decided by the vault's own functions (bench/simulate/model.ts, bench/simulate/detect.ts). Simulated in ${seconds.toFixed(1)} s.
+
+Model: reveals gated by legs — ${r.model.reveal_leg_gate}. Phone reveal as the counted exception — ${r.model.phone_reveal_exception}. History — ${r.model.history}.
 
 Unprotected reference: **${r.reference.records.toLocaleString("en")} records** in nine hours.
 
-| attacker | asks | records obtained | suspended at | after asks |
-| --- | ---: | ---: | --- | ---: |
+| attacker | employee | asks | calls | plaintext records | plaintext phones | first flagged | flagged by | suspended |
+| --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- |
 ${rows.join("\n")}
 
-Honest staff: ${r.honest.employees} employees, ${r.honest.asks.toLocaleString("en")} asks, ${r.honest.refused} refused (${(r.honest.refusedRate * 100).toFixed(3)}%), ${r.honest.suspended} suspended.
+The ring of five at ${r.ring.depot} (${r.ring.members.join(", ")}): **${r.ring.plaintext_records} records, ${r.ring.plaintext_phones} phones** in plaintext, first flagged ${local(r.ring.first_flagged_at)}.
 
-Critical alerts: ${r.alerts.map((a) => `${a.at} ${a.kind} (${a.subject ?? a.depot})`).join("; ") || "none"}.
+Honest staff: ${r.honest.employees} employees, ${r.honest.asks.toLocaleString("en")} asks and calls (${r.honest.calls.toLocaleString("en")} calls, ${r.honest.reveals.toLocaleString("en")} reveals), ${r.honest.refused} refused (${(r.honest.refused_rate * 100).toFixed(3)}%), ${r.honest.suspended} suspended, ${r.honest.flagged} flagged. Plaintext phones per honest courier per day: mean ${phones.mean}, median ${phones.median}, 95th percentile ${phones.p95}, max ${phones.max} (${phones.couriers} couriers).
+
+Alerts (critical, and each careful-insider alert's first scan): ${r.alerts.map((a) => `${local(a.at)} ${a.kind} (${a.subject ?? a.depot})`).join("; ") || "none"}.
 
 ## Goals
 
@@ -34,7 +42,7 @@ Critical alerts: ${r.alerts.map((a) => `${a.at} ${a.kind} (${a.subject ?? a.depo
 | --- | --- | --- |
 ${r.goals.map((g) => `| ${g.goal} | ${g.met ? "yes" : "**no**"} | ${g.detail} |`).join("\n")}
 
-![records obtained over the day](simulation.svg)
+![plaintext records obtained over the day](simulation.svg)
 `;
 }
 
@@ -42,20 +50,35 @@ function svg(r: DayReport): string {
 	const width = 720;
 	const height = 360;
 	const pad = 50;
-	const maxY = Math.max(...r.attackers.map((a) => Math.max(...a.byHour)), 1) * 1.2;
+	const ringByHour = r.attackers
+		.filter((a) => r.ring.members.includes(a.subject))
+		.reduce((sum, a) => sum.map((v, h) => v + (a.byHour[h] ?? 0)), Array(9).fill(0) as number[]);
+	const series = [
+		...r.attackers
+			.filter((a) => !a.honest && !r.ring.members.includes(a.subject))
+			.map((a) => ({ label: `${a.name}: ${a.plaintext_records}`, byHour: a.byHour })),
+		{ label: `ring of five: ${r.ring.plaintext_records}`, byHour: ringByHour },
+	];
+	const maxY = Math.max(...series.map((a) => Math.max(...a.byHour)), 1) * 1.2;
 	const x = (hour: number) => pad + (hour / 9) * (width - 2 * pad);
 	const y = (value: number) => height - pad - (Math.min(value, maxY) / maxY) * (height - 2 * pad);
 	const colors = ["#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
-	const lines = r.attackers
-		.filter((a, i, all) => !a.name.includes("ring-") || all.findIndex((b) => b.name.includes("ring-")) === i)
-		.map((a, i) => {
-			const points = [`${x(0)},${y(0)}`, ...a.byHour.map((v, h) => `${x(h + 1)},${y(v)}`)].join(" ");
-			return `<polyline fill="none" stroke="${colors[i % colors.length]}" stroke-width="2" points="${points}"/><text x="${width - pad + 4}" y="${y(a.byHour.at(-1) ?? 0)}" font-size="10" fill="${colors[i % colors.length]}">${a.name.split(" ").slice(1, 3).join(" ")}</text>`;
-		});
+	// Labels at the lines' ends, pushed apart upwards so equal end values stay readable.
+	const labelY = new Map<number, number>();
+	let above = Number.POSITIVE_INFINITY;
+	for (const i of series.map((_, i) => i).sort((a, b) => (series[a]?.byHour.at(-1) ?? 0) - (series[b]?.byHour.at(-1) ?? 0))) {
+		const wanted = y(series[i]?.byHour.at(-1) ?? 0) + 4;
+		above = Math.min(wanted, above - 12);
+		labelY.set(i, above);
+	}
+	const lines = series.map((a, i) => {
+		const points = [`${x(0)},${y(0)}`, ...a.byHour.map((v, h) => `${x(h + 1)},${y(v)}`)].join(" ");
+		return `<polyline fill="none" stroke="${colors[i % colors.length]}" stroke-width="2" points="${points}"/><text x="${width - pad + 4}" y="${labelY.get(i)}" font-size="10" fill="${colors[i % colors.length]}">${a.label}</text>`;
+	});
 	const reference = r.reference.byHour.map((v, h) => `${x(h + 1)},${y(v)}`);
-	return `<svg xmlns="http://www.w3.org/2000/svg" width="${width + 120}" height="${height}" font-family="sans-serif">
+	return `<svg xmlns="http://www.w3.org/2000/svg" width="${width + 180}" height="${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
-<text x="${pad}" y="20" font-size="14">Records obtained, 9:00–18:00 (reference: ${r.reference.records.toLocaleString("en")} unprotected, off the chart after ${((maxY / (r.reference.records / 9)) * 60).toFixed(0)} minutes)</text>
+<text x="${pad}" y="20" font-size="14">Plaintext records obtained by attackers, 9:00–18:00 (reference: ${r.reference.records.toLocaleString("en")} unprotected, off the chart after ${((maxY / (r.reference.records / 9)) * 60).toFixed(0)} minutes)</text>
 <line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="black"/>
 <line x1="${pad}" y1="${pad}" x2="${pad}" y2="${height - pad}" stroke="black"/>
 ${Array.from({ length: 10 }, (_, h) => `<text x="${x(h) - 10}" y="${height - pad + 16}" font-size="10">${9 + h}:00</text>`).join("")}

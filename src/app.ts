@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { auditRoutes } from "./audit/routes";
 import { callRoutes } from "./calls/routes";
+import { dashboardRoutes } from "./dashboard/routes";
 import { detectorRoutes } from "./detection/insiders/routes";
 import { alertRoutes, honeytokenRoutes } from "./detection/routes";
 import { mountDocs } from "./docs/routes";
@@ -19,6 +20,7 @@ import { principalRoutes } from "./principal/routes";
 import { recordRoutes } from "./records/routes";
 import { revealRoutes } from "./reveals/routes";
 import { shipmentEventRoutes, shipmentRoutes } from "./shipments/routes";
+import { simulationRoutes } from "./simulation/routes";
 import { uiRoutes } from "./ui/routes";
 import { wellKnownRoutes } from "./well-known/routes";
 
@@ -40,10 +42,12 @@ app.route("/v1/shipment-events", shipmentEventRoutes);
 app.route("/v1/shipments", shipmentRoutes);
 app.route("/v1/calls", callRoutes);
 app.route("/v1/audit", auditRoutes);
+app.route("/v1/policies/simulate", simulationRoutes);
 app.route("/v1/policies", policyRoutes);
 app.route("/v1/employees", employeeRoutes);
 app.route("/v1/alerts", alertRoutes);
 app.route("/v1/detectors", detectorRoutes);
+app.route("/v1/dashboard", dashboardRoutes);
 app.route("/v1/honeytokens", honeytokenRoutes);
 app.route("/v1/keys", keyRoutes);
 app.route("/v1/leaks", leakRoutes);

@@ -12,6 +12,7 @@ import { call, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
 import { settle } from "./support/settle";
 import { employeeToken, serviceToken, token } from "./support/tokens";
+import { reportWork, type WorkOf } from "./support/work";
 
 type Problem = { seq: number; reason: string };
 type Report = {
@@ -86,11 +87,10 @@ beforeAll(async () => {
 	// A scripted day: bookings, a batch, the parcels move, reveals granted, denied, redeemed and refused, an erasure.
 	const ids: string[] = [];
 	for (const record of contacts.slice(0, 10)) {
-		const response = await call("POST", "/v1/records", {
-			token: service,
-			body: { ...record, depot: "D1", courier: record.party === "recipient" ? "c1" : undefined },
-		});
+		const body = { ...record, depot: "D1", courier: record.party === "recipient" ? "c1" : undefined };
+		const response = await call("POST", "/v1/records", { token: service, body });
 		ids.push(((await response.json()) as { id: string }).id);
+		await reportWork(service, [body as WorkOf]);
 	}
 	await call("POST", "/v1/records/batch", { token: service, body: { records: contacts.slice(10) } });
 	await call("PATCH", `/v1/records/${ids[1]}`, { token: service, body: { depot: "D2" } });
@@ -110,7 +110,7 @@ beforeAll(async () => {
 	await settle(courier);
 	// Concurrent appenders: sixty bookings at once must neither fork nor gap the chain.
 	await Promise.all(Array.from({ length: 60 }, () => call("POST", "/v1/records", { token: service, body: recordBody() })));
-});
+}, 30_000); // a scripted day of requests: more than the default 10 s on a busy machine
 
 describe("audit trail", () => {
 	it("after a scripted day the chain verifies, every entry contiguous", async () => {
@@ -134,6 +134,7 @@ describe("audit trail", () => {
 			"reveal.granted",
 			"reveal.redeemed",
 			"reveal.refused",
+			"shipment.events",
 		]);
 	});
 

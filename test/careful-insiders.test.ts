@@ -92,14 +92,17 @@ describe("careful-insider rules (pure)", () => {
 	});
 
 	it("work ratio: judged against peers of the same role and depot, above the percentile and the median multiple", () => {
-		const history = Array.from({ length: 12 }, (_, i) => day({ subject: `p${i % 4}`, day: 1 + (i % 6), reveals: 40, legs: 40 }));
+		const history = Array.from({ length: 12 }, (_, i) => day({ subject: `p${i % 4}`, day: 1 + (i % 6), reveals: 40, calls: 40, legs: 40 }));
 		const settings = { percentile: 99, medianMultiple: 2, historyDays: 14, minSamples: 10, minReveals: 20 };
 		const heavy = day({ subject: "x", reveals: 120, legs: 40 });
 		const busyButFair = day({ subject: "y", reveals: 120, legs: 110 });
 		const otherDepot = day({ subject: "z", depot: "E", reveals: 120, legs: 40 });
-		// Calls are work per leg too: revealing little but calling three times the peers stands out.
-		const caller = day({ subject: "w", reveals: 20, calls: 100, legs: 40 });
-		expect(workRatioOutliers([...history, heavy, busyButFair, otherDepot, caller], settings).map((outlier) => outlier.subject)).toEqual(["x", "w"]);
+		// Calls per leg are judged apart: revealing little but calling three times the peers' rate stands out.
+		const caller = day({ subject: "w", reveals: 20, calls: 120, legs: 40 });
+		expect(workRatioOutliers([...history, heavy, busyButFair, otherDepot, caller], settings).map((outlier) => [outlier.subject, outlier.metric])).toEqual([
+			["x", "reveals"],
+			["w", "calls"],
+		]);
 		expect(percentile([1, 2, 3, 4], 50)).toBe(2);
 		expect(percentile([1, 2, 3, 4], 99)).toBe(4);
 	});

@@ -4,6 +4,7 @@ import { EMPLOYEES_SINCE_SQL } from "../src/audit/activity-store";
 import { decide, standing } from "../src/limits/decide";
 import { listPrincipals } from "../src/limits/employee-listing";
 import type { EffectivePolicy } from "../src/limits/policy";
+import { BUILT_IN_LEG_POLICY } from "../src/shipments/leg-policy";
 import { askReveal, call, createRecords, json, recordBody } from "./support/api";
 import { settle } from "./support/settle";
 import { employeeToken, serviceToken, token } from "./support/tokens";
@@ -30,8 +31,8 @@ interface Listed {
 	role: string | null;
 	depot: string | null;
 	status: string;
-	last_seen_at: number | null;
-	changed_at: number | null;
+	last_seen_at: string | null;
+	changed_at: string | null;
 }
 interface Standing {
 	kind: string;
@@ -64,7 +65,7 @@ describe("the employee list", () => {
 		expect(all).toContainEqual(expect.objectContaining({ subject: "list-prober", role: "clerk", depot: "EL-2", status: "active" }));
 		expect(all).toContainEqual(expect.objectContaining({ subject: "list-suspended", status: "suspended", last_seen_at: null }));
 		const courier = all.find((row) => row.subject === "list-courier") as Listed;
-		expect(courier.last_seen_at).toBeGreaterThanOrEqual(before);
+		expect(Date.parse(courier.last_seen_at as string)).toBeGreaterThanOrEqual(before);
 
 		expect((await listing("?depot=EL-1")).map((row) => row.subject)).toEqual(["list-courier"]);
 		const suspended = (await listing("?status=suspended")).map((row) => row.subject);
@@ -166,6 +167,7 @@ describe("standing (pure)", () => {
 		activity: { enforced: [], shadow: [] },
 		ringThreshold: 3,
 		depotDailyBudget: 5000,
+		legs: BUILT_IN_LEG_POLICY,
 	};
 	const now = 1_000_000_000;
 

@@ -22,6 +22,10 @@ const ALERT_KINDS = [
 	"lookup_limit_reached",
 	"lookup_misses_exceeded",
 	"refusal_budget_exhausted",
+	"near_quota_streak",
+	"depot_ring_near_quota",
+	"work_ratio_outlier",
+	"reveals_after_close",
 ];
 /** Every refusal reason a decision or a redeem records (src/limits/decide.ts `Refusal`, redeem outcomes), and suspension reasons. */
 const REASONS = [
@@ -34,6 +38,10 @@ const REASONS = [
 	...ACTIVITY_KINDS,
 	"already_redeemed",
 	"ops",
+	"stale",
+	"no_open_leg",
+	"case_required",
+	"cases",
 ];
 
 const texts = (message: Message) => (typeof message === "string" ? [message] : Object.values(message));

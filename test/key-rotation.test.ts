@@ -11,6 +11,7 @@ import { runCron } from "./support/cron";
 import { recordRow, sealedOf } from "./support/db";
 import { settle } from "./support/settle";
 import { employeeToken, serviceToken, token } from "./support/tokens";
+import { reportWork, type WorkOf } from "./support/work";
 
 /** Fresh 32-byte root keys for this file's rotation, base64url as VAULT_KEYRING holds them. */
 function rootKey(): string {
@@ -61,6 +62,7 @@ async function createUnder(keyEnv: Partial<Env>, count: number, tag: string): Pr
 	});
 	const response = await callWith(keyEnv, "POST", "/v1/records/batch", { token: service, body: { records: bodies } });
 	expect(response.status).toBe(201);
+	await reportWork(service, bodies as WorkOf[]);
 	const { ids } = await json<{ ids: string[] }>(response);
 	return ids.map((id, i) => ({ id, phone: bodies[i]?.contact.phone as string, contact: bodies[i]?.contact as Created["contact"] }));
 }

@@ -5,10 +5,12 @@ import { app } from "../src/app";
 import type { Env } from "../src/env";
 import { limiterOf } from "../src/limits/limiter-client";
 import type { PrincipalLimiter } from "../src/limits/principal-limiter";
+import { BUILT_IN_LEG_POLICY } from "../src/shipments/leg-policy";
 import { askReveal, call, createRecords, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
 import { settle } from "./support/settle";
 import { employeeToken, serviceToken, TEST_ISSUER, token } from "./support/tokens";
+import type { WorkKind } from "./support/work";
 
 let service: string;
 let ops: string;
@@ -18,7 +20,8 @@ beforeAll(async () => {
 	ops = await token({ sub: "ops-alice", scope: "ops" });
 });
 
-const records = (count: number, fields: Record<string, unknown>) => createRecords(service, count, fields);
+/** Records with work reported on them: the courier's round, or (for clerks asking "return") a return at the depot. */
+const records = (count: number, fields: Record<string, unknown>, work: WorkKind = "round") => createRecords(service, count, fields, work);
 const draftFor = (recordId: string) => ({
 	recordId,
 	purpose: "delivery" as const,
@@ -61,6 +64,7 @@ describe("exact limits under concurrency", () => {
 			activity: { enforced: [], shadow: [] },
 			ringThreshold: 3,
 			depotDailyBudget: 5000,
+			legs: BUILT_IN_LEG_POLICY,
 		};
 		for (let round = 0; round < 5; round++) {
 			const stub = env.LIMITER.get(env.LIMITER.idFromName(`employee:direct-${round}`));
@@ -118,7 +122,7 @@ describe("exact limits under concurrency", () => {
 
 describe("scripted insiders", () => {
 	it("asking as fast as possible: refused after the burst, and stopped for the day at the daily quota", async () => {
-		const ids = await records(60, { depot: "DF" });
+		const ids = await records(60, { depot: "DF" }, "return");
 		const clerk = await employeeToken("clerk", "fast-clerk", "DF");
 		const statuses: number[] = [];
 		for (const id of ids.slice(0, 25)) statuses.push((await ask(clerk, id, "return")).status);
@@ -154,7 +158,7 @@ describe("scripted insiders", () => {
 		const planted = await call("POST", "/v1/honeytokens", { token: ops, body: { label: "DH2 shelf 3", record: recordBody({ depot: "DH2" }) } });
 		expect(planted.status).toBe(201);
 		const { record_id: trap } = await json<{ record_id: string }>(planted);
-		const [real] = await records(1, { depot: "DH2" });
+		const [real] = await records(1, { depot: "DH2" }, "return");
 		const clerk = await employeeToken("clerk", "curious-clerk", "DH2");
 
 		// The honeytoken looks like any parcel of the depot.
@@ -197,7 +201,7 @@ describe("scripted insiders", () => {
 	it("a ring of employees of one depot at their quotas raises a depot alert", async () => {
 		// Threshold 2, below the default of 3: two members at quota flag the depot only if its own layer counts.
 		await setPolicy("depot/RING", { mode: "enforce", daily_limit: 3, distinct_limit: 3, ring_threshold: 2 });
-		const ids = await records(12, { depot: "RING" });
+		const ids = await records(12, { depot: "RING" }, "return");
 		for (let member = 0; member < 2; member++) {
 			const clerk = await employeeToken("clerk", `ring-${member}`, "RING");
 			for (const id of ids.slice(member * 4, member * 4 + 4)) await ask(clerk, id, "return");
@@ -226,7 +230,7 @@ describe("an alert survives a failed write", () => {
 		}
 		const lost = await env.DB.prepare("SELECT count(*) AS n FROM alerts WHERE subject = 'unlucky-clerk'").first<{ n: number }>();
 		expect(lost?.n).toBe(0);
-		const [other] = await records(1, { depot: "DZ" });
+		const [other] = await records(1, { depot: "DZ" }, "return");
 		expect((await ask(clerk, other as string, "return")).status).toBe(423); // still suspended
 		await settle(clerk);
 		const delivered = await env.DB.prepare("SELECT kind FROM alerts WHERE subject = 'unlucky-clerk'").all<{ kind: string }>();
@@ -243,7 +247,7 @@ describe("an alert survives a failed write", () => {
 describe("depot budget", () => {
 	it("a depot going over its daily budget as a whole raises one critical alert, though no member is over theirs", async () => {
 		await setPolicy("depot/BUDGET", { mode: "enforce", depot_daily_budget: 5 });
-		const ids = await records(8, { depot: "BUDGET" });
+		const ids = await records(8, { depot: "BUDGET" }, "return");
 		for (const [index, id] of ids.entries()) expect((await ask(await employeeToken("clerk", `budget-${index % 4}`, "BUDGET"), id, "return")).status).toBe(201);
 		// Each clerk's limiter counted its grants in the grant's transaction; its alarm tells the
 		// depot's ledger (driven here instead of waited for), and the ledger's alarm writes the alert.

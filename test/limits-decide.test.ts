@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { apply, type Decision, decide, EMPTY_STATE, type LimiterAsk, type LimiterState, PROBE_LIMIT } from "../src/limits/decide";
 import { DAY_SECONDS, type EffectivePolicy, type PolicyRow, type Rule, resolvePolicy } from "../src/limits/policy";
+import { BUILT_IN_LEG_POLICY } from "../src/shipments/leg-policy";
 
 const rule = (kind: Rule["kind"], limit: number, windowSeconds: number, mode: Rule["mode"] = "enforce", layer: Rule["layer"] = "default"): Rule => ({
 	kind,
@@ -17,6 +18,7 @@ const policyOf = (enforced: Rule[], shadow: Rule[] = []): EffectivePolicy => ({
 	activity: resolvePolicy([], { kind: "service", issuer: "iss", subject: "s" }).activity,
 	ringThreshold: 3,
 	depotDailyBudget: 5000,
+	legs: BUILT_IN_LEG_POLICY,
 });
 const inScope = (recordId: string): LimiterAsk => ({ recordId, class: "in_scope", honeytoken: false });
 
@@ -192,6 +194,10 @@ describe("policy layering", () => {
 		lookup_daily_limit: null,
 		miss_limit: null,
 		refusal_limit: null,
+		require_active_leg: null,
+		leg_grace_seconds: null,
+		stale_window_seconds: null,
+		case_limit: null,
 		version: 1,
 		updated_by: "t",
 		updated_at: 0,

@@ -7,6 +7,7 @@ import { runCron } from "./support/cron";
 import { countRecords, rawDump, recordRow } from "./support/db";
 import { settle } from "./support/settle";
 import { employeeToken, serviceToken, token } from "./support/tokens";
+import { reportWork, type WorkOf } from "./support/work";
 
 const DAY = 86_400_000;
 let service: string;
@@ -24,8 +25,10 @@ function body(overrides: Record<string, unknown> = {}) {
 }
 
 async function create(overrides: Record<string, unknown> = {}): Promise<{ id: string; expires_at: string; created_at: string }> {
-	const response = await call("POST", "/v1/records", { token: service, body: body(overrides) });
+	const sent = body(overrides);
+	const response = await call("POST", "/v1/records", { token: service, body: sent });
 	expect(response.status).toBe(201);
+	await reportWork(service, [sent as WorkOf]);
 	return json(response);
 }
 
@@ -316,6 +319,7 @@ describe("expiry racing a redeem", () => {
 				),
 				verificationKeys: [await signingKeyFor(signingJwkConfig(env))],
 				keyring: await keyringFor(keyringConfig(env)),
+				legPolicy: async () => policy.legs,
 				redeem: (draft) => limiter.redeem(draft, policy, actor),
 				void: (draft, reason, release) => limiter.voidRedemption(draft, reason, release, actor),
 				refuse: (reason, recordId, event) => limiter.refuse(reason, recordId, policy, actor, event),
@@ -343,7 +347,10 @@ describe("retention never disarms a trap, nor loses a record written during an u
 		const planted = await json<{ record_id: string }>(await call("POST", "/v1/honeytokens", { token: ops, body: { record: body({ depot: "RETH" }) } }));
 		await expire(planted.record_id);
 		const clerk = await employeeToken("clerk", "ret-harvester", "RETH");
-		const asked = await call("POST", "/v1/reveals", { token: clerk, body: { record_id: planted.record_id, fields: ["phone"], purpose: "customer_service" } });
+		const asked = await call("POST", "/v1/reveals", {
+			token: clerk,
+			body: { record_id: planted.record_id, fields: ["phone"], purpose: "customer_service", case_id: "CS-RET-1" },
+		});
 		expect(asked.status).toBe(423);
 	});
 
@@ -368,7 +375,10 @@ describe("retention never disarms a trap, nor loses a record written during an u
 		expect(verified.ok).toBe(true);
 		for (const [index, id] of [planted.record_id, view.id].entries()) {
 			const clerk = await employeeToken("clerk", `ret-sampler-${index}`, "RETR");
-			const asked = await call("POST", "/v1/reveals", { token: clerk, body: { record_id: id, fields: ["phone"], purpose: "customer_service" } });
+			const asked = await call("POST", "/v1/reveals", {
+				token: clerk,
+				body: { record_id: id, fields: ["phone"], purpose: "customer_service", case_id: "CS-RET-2" },
+			});
 			expect(asked.status).toBe(423);
 		}
 	});

@@ -5,6 +5,7 @@ import { call, callWith, json, recordBody } from "./support/api";
 import { decodePart, forge } from "./support/reveal-tokens";
 import { settle } from "./support/settle";
 import { base64url, employeeToken, fromBase64url, serviceToken, token } from "./support/tokens";
+import { reportWork, type WorkOf } from "./support/work";
 
 type Ticket = { reveal_token: string; expires_at: string };
 
@@ -26,7 +27,11 @@ beforeAll(async () => {
 	courier2 = await employeeToken("courier", "c2", "D2");
 	clerkD1 = await employeeToken("clerk", "k1", "D1");
 	clerkD2 = await employeeToken("clerk", "k2", "D2");
-	const create = async (body: Record<string, unknown>) => ((await (await call("POST", "/v1/records", { token: service, body })).json()) as { id: string }).id;
+	const create = async (body: Record<string, unknown>) => {
+		const id = ((await (await call("POST", "/v1/records", { token: service, body })).json()) as { id: string }).id;
+		await reportWork(service, [body as unknown as WorkOf]);
+		return id;
+	};
 	recipient1 = await create(
 		recordBody({
 			shipment_id: "SHIPA",
@@ -45,6 +50,8 @@ beforeAll(async () => {
 			contact: { name: "贾宝玉", phone: "13600000001", address: "北京市朝阳区建国路1号" },
 		}),
 	);
+	// The sender's pickup is someone else's round, at D1: clerks of D1 may reveal for it.
+	await call("POST", "/v1/shipment-events", { token: service, body: { events: [{ shipment_id: "SHIPA", type: "pickup_scheduled", courier: "c9" }] } });
 	recipient2 = await create(
 		recordBody({
 			shipment_id: "SHIPB",
@@ -57,7 +64,8 @@ beforeAll(async () => {
 });
 
 async function ask(bearer: string, recordId: string, fields: string[], purpose: string) {
-	return call("POST", "/v1/reveals", { token: bearer, body: { record_id: recordId, fields, purpose } });
+	const caseId = purpose === "customer_service" ? { case_id: "CS-1" } : {};
+	return call("POST", "/v1/reveals", { token: bearer, body: { record_id: recordId, fields, purpose, ...caseId } });
 }
 
 async function ticket(bearer: string, recordId: string, fields: string[], purpose: string): Promise<string> {
@@ -183,8 +191,9 @@ describe("reveal: ask and redeem", () => {
 	});
 
 	it("a record erased between ask and redeem reveals nothing", async () => {
-		const doomed = ((await (await call("POST", "/v1/records", { token: service, body: recordBody({ depot: "D1", courier: "c1" }) })).json()) as { id: string })
-			.id;
+		const body = recordBody({ depot: "D1", courier: "c1" });
+		const doomed = ((await (await call("POST", "/v1/records", { token: service, body })).json()) as { id: string }).id;
+		await reportWork(service, [body]);
 		const issued = await ticket(courier1, doomed, ["phone"], "delivery");
 		expect((await call("DELETE", `/v1/records/${doomed}`, { token: service })).status).toBe(204);
 		expect((await redeem(courier1, issued)).status).toBe(410);

@@ -11,13 +11,14 @@ import { call, json, recordBody } from "./support/api";
 import { decodePart, forge, vaultSigningJwk } from "./support/reveal-tokens";
 import { settle } from "./support/settle";
 import { employeeToken, serviceToken, token } from "./support/tokens";
+import { reportWork, type WorkOf } from "./support/work";
 
 type Jwk = JWK & { kid: string };
 type Config = Partial<Record<keyof Env, string | undefined>>;
 type Report = { ok: boolean; checkpoint_problems: { seq: number; reason: string }[] };
 type Exported = {
 	entries: AuditEntry[];
-	checkpoints: { seq: number; hash: string; at: number; signature: string }[];
+	checkpoints: { seq: number; hash: string; at: string; signature: string }[];
 	jwks: { keys: (Jwk & { alg: string; retired_at?: string })[] };
 };
 
@@ -102,11 +103,10 @@ beforeAll(async () => {
 	service = await serviceToken();
 	ops = await token({ sub: "ops-rollover", scope: "ops" });
 	courier = await employeeToken("courier", "c-roll", "D-ROLL");
-	const created = await call("POST", "/v1/records", {
-		token: service,
-		body: recordBody({ depot: "D-ROLL", courier: "c-roll", contact: { name: "王熙凤", phone: PHONE, address: "浙江省杭州市西湖区文三路9号" } }),
-	});
+	const body = recordBody({ depot: "D-ROLL", courier: "c-roll", contact: { name: "王熙凤", phone: PHONE, address: "浙江省杭州市西湖区文三路9号" } });
+	const created = await call("POST", "/v1/records", { token: service, body });
 	expect(created.status).toBe(201);
+	await reportWork(service, [body]);
 	recordId = (await json<{ id: string }>(created)).id;
 });
 
@@ -314,11 +314,11 @@ describe("reveal tokens across a rollover", () => {
 
 describe("audit checkpoints across a rollover", () => {
 	/** Seals the chain and signs its head under `config`; returns the new checkpoint. */
-	async function signHead(config: Config): Promise<{ seq: number; at: number; signature: string }> {
+	async function signHead(config: Config): Promise<{ seq: number; at: string; signature: string }> {
 		for (let attempt = 0; attempt < 3; attempt++) {
 			expect((await send(config, "POST", "/v1/records", { token: service, body: recordBody() })).status).toBe(201);
 			expect((await send(config, "GET", "/v1/audit/verify", { token: ops })).status).toBe(200); // seals
-			const signed = await json<{ checkpoint: { seq: number; at: number; signature: string } | null }>(
+			const signed = await json<{ checkpoint: { seq: number; at: string; signature: string } | null }>(
 				await send(config, "POST", "/v1/audit/checkpoints", { token: ops }),
 			);
 			// null when the head is a multiple of the interval, already signed by the sealer
@@ -351,7 +351,7 @@ describe("audit checkpoints across a rollover", () => {
 			const { payload, protectedHeader } = await compactVerify(checkpoint.signature, await importJWK(jwk, jwk.alg), { algorithms: [jwk.alg] });
 			expect(protectedHeader.typ).toBe("audit-checkpoint+jws");
 			const vouched = JSON.parse(new TextDecoder().decode(payload)) as { seq: number; hash: string; at: number };
-			expect(vouched).toMatchObject({ seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at });
+			expect(vouched).toMatchObject({ seq: checkpoint.seq, hash: checkpoint.hash, at: Date.parse(checkpoint.at) });
 			expect(exported.entries.find((entry) => entry.seq === vouched.seq)?.hash).toBe(vouched.hash);
 			if (jwk.retired_at !== undefined && vouched.at > Date.parse(jwk.retired_at)) problems.push({ seq: checkpoint.seq, reason: "signed_after_retirement" });
 		}
@@ -403,7 +403,7 @@ describe("audit checkpoints across a rollover", () => {
 		// An instance still signing with A after its retirement: reported, on the vault and offline.
 		const late = await signHead({});
 		expect(kidOf(late.signature)).toBe(keyA().kid);
-		expect(late.at).toBeGreaterThan(retiredAt);
+		expect(Date.parse(late.at)).toBeGreaterThan(retiredAt);
 		const lateByA = (
 			await env.DB.prepare("SELECT seq, at, signature FROM audit_checkpoints ORDER BY seq").all<{ seq: number; at: number; signature: string }>()
 		).results

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { type SimRecord, VaultModel } from "../bench/simulate/model";
 import type { EmployeePrincipal, Role } from "../src/auth/principal";
 import type { PolicyRow } from "../src/limits/policy";
-import { call, json, recordBody } from "./support/api";
+import { call, callWith, createRecords, json, recordBody } from "./support/api";
+import { simulatorPool } from "./support/telephony";
 import { employeeToken, serviceToken, TEST_ISSUER, token } from "./support/tokens";
 
 /**
@@ -15,12 +16,8 @@ describe("the simulation agrees with the real worker", () => {
 	it("burst harvester, prober and honeytoken sampler get the same answers from both", async () => {
 		const service = await serviceToken("records:write records:read");
 		const ops = await token({ sub: "ops-sim", scope: "ops" });
-		const create = async (count: number, depot: string, courier: string | undefined) =>
-			(
-				await json<{ ids: string[] }>(
-					await call("POST", "/v1/records/batch", { token: service, body: { records: Array.from({ length: count }, () => recordBody({ depot, courier })) } }),
-				)
-			).ids;
+		// The model knows no legs: every record is being returned at its depot (the clerks ask "return"), so the worker's gate agrees.
+		const create = (count: number, depot: string, courier: string | undefined) => createRecords(service, count, { depot, courier }, "return");
 		const ag1 = await create(30, "AG1", "ag-courier");
 		const ag2 = await create(12, "AG2", "someone-else");
 		const trap = (await json<{ record_id: string }>(await call("POST", "/v1/honeytokens", { token: ops, body: { record: recordBody({ depot: "AG3" }) } })))
@@ -32,7 +29,8 @@ describe("the simulation agrees with the real worker", () => {
 		for (const id of ag2) records.set(id, { id, party: "recipient", depot: "AG2", courier: "someone-else", courierIssuer: TEST_ISSUER, honeytoken: false });
 		records.set(trap, { id: trap, party: "recipient", depot: "AG3", courier: null, courierIssuer: null, honeytoken: true });
 		records.set(ag3 as string, { id: ag3 as string, party: "recipient", depot: "AG3", courier: null, courierIssuer: null, honeytoken: false });
-		const model = new VaultModel(records, (await env.DB.prepare("SELECT * FROM policies").all<PolicyRow>()).results);
+		// The reveal route does not yet consult legs, so the model is run without its leg gate here.
+		const model = new VaultModel(records, (await env.DB.prepare("SELECT * FROM policies").all<PolicyRow>()).results, "off");
 
 		const who = (subject: string, role: Role, depot: string): EmployeePrincipal => ({
 			kind: "employee",
@@ -59,5 +57,81 @@ describe("the simulation agrees with the real worker", () => {
 		expect(simulated).toEqual(real);
 		// And the story they agree on: 20 granted then limited; probing suspended on the tenth; the trap suspends.
 		expect(real).toEqual([...Array(20).fill(201), ...Array(5).fill(429), ...Array(9).fill(403), 423, 423, 201, 423, 423]);
+	});
+
+	it("calls: own parcels, a double tap, a parcel re-routed away and probing elsewhere get the same answers from both", async () => {
+		const pool = await simulatorPool({ numbers: Array.from({ length: 5 }, (_, i) => String(17200000000 + i)) });
+		const service = await serviceToken("records:write records:read");
+		const at = new Date(Date.now() - 60_000).toISOString();
+		const bodies = [
+			...Array.from({ length: 3 }, () =>
+				recordBody({ depot: "AGC1", courier: "agc-courier", contact: { name: "王五", phone: "13912345678", address: "深圳市1号" } }),
+			),
+			...Array.from({ length: 2 }, () =>
+				recordBody({ depot: "AGC2", courier: "agc-other", contact: { name: "赵六", phone: "13712345678", address: "深圳市2号" } }),
+			),
+		];
+		const ids = (await json<{ ids: string[] }>(await call("POST", "/v1/records/batch", { token: service, body: { records: bodies } }))).ids;
+		const wire = bodies.map((body) => ({ shipment_id: body.shipment_id, type: "out_for_delivery", courier: body.courier, depot: body.depot, at }));
+		// The second parcel moves to the other courier: the first courier's screen still lists it.
+		wire.push({
+			shipment_id: bodies[1]?.shipment_id as string,
+			type: "out_for_delivery",
+			courier: "agc-other",
+			depot: "AGC1",
+			at: new Date(Date.now() - 30_000).toISOString(),
+		});
+		expect((await call("POST", "/v1/shipment-events", { token: service, body: { events: wire } })).status).toBe(200);
+
+		const records = new Map<string, SimRecord>(
+			bodies.map((body, i) => [
+				ids[i] as string,
+				{
+					id: ids[i] as string,
+					party: "recipient",
+					depot: body.depot,
+					courier: body.courier,
+					courierIssuer: TEST_ISSUER,
+					honeytoken: false,
+					shipmentId: body.shipment_id,
+				},
+			]),
+		);
+		const model = new VaultModel(records, (await env.DB.prepare("SELECT * FROM policies").all<PolicyRow>()).results);
+		model.addEvents(
+			wire.map((event, n) => ({
+				shipmentId: event.shipment_id as string,
+				n,
+				type: "out_for_delivery" as const,
+				courier: { subject: event.courier, issuer: TEST_ISSUER },
+				depot: event.depot,
+				at: Date.parse(event.at),
+			})),
+		);
+		const who: EmployeePrincipal = {
+			kind: "employee",
+			subject: "agc-courier",
+			issuer: TEST_ISSUER,
+			role: "courier",
+			depot: "AGC1",
+			scopes: new Set(["reveal"]),
+		};
+		const bearer = await token({ sub: who.subject, role: "courier", depot: who.depot, scope: "reveal", extra: { phone_number: "+8613600000001" } });
+		const [own, moved, third, elsewhere, elsewhere2] = ids as [string, string, string, string, string];
+		const script = [own, own, moved, third, ...Array.from({ length: 12 }, (_, i) => (i % 2 ? elsewhere : elsewhere2))];
+		const real: number[] = [];
+		const simulated: number[] = [];
+		for (const recordId of script) {
+			const response = await callWith({ TELEPHONY: pool.telephony }, "POST", "/v1/calls", {
+				token: bearer,
+				body: { record_id: recordId, purpose: "delivery" },
+			});
+			real.push(response.status);
+			simulated.push(model.call(who, recordId, "delivery", Date.now()).status);
+		}
+		expect(simulated).toEqual(real);
+		// The story they agree on: the own parcel binds (a double tap is the same binding), the moved one is refused,
+		// and twelve calls about another depot's parcels are refused without a suspension.
+		expect(real).toEqual([201, 201, 403, 201, ...Array(12).fill(403)]);
 	});
 });

@@ -55,4 +55,39 @@ export class ActivityStore {
 			.bind(principal.subject, principal.issuer)
 			.first<{ role: string | null; depot: string | null }>();
 	}
+
+	/**
+	 * A principal's suspensions and reinstatements, newest first: those detection decided (the
+	 * principal's own entries, `by: detection`) and those ops made (an ops entry naming the pair in
+	 * `details`). Reads index audit_log_kind over these two kinds only, which are rare: at most the
+	 * number of such entries in the log, stopping at `limit` matches.
+	 */
+	async statusHistory(principal: { issuer: string; subject: string }, limit: number): Promise<StatusChange[]> {
+		const { results } = await this.db
+			.prepare(
+				`SELECT seq, at, kind, actor, details ->> '$.reason' AS reason, details ->> '$.by' AS detail_by FROM audit_log
+				 WHERE kind IN ('principal.suspended', 'principal.reinstated')
+				   AND ((actor = ?1 AND actor_issuer = ?2 AND details ->> '$.by' = 'detection') OR (details ->> '$.subject' = ?1 AND details ->> '$.issuer' = ?2))
+				 ORDER BY seq DESC LIMIT ?3`,
+			)
+			.bind(principal.subject, principal.issuer, limit)
+			.all<{ seq: number; at: number; kind: string; actor: string | null; reason: string | null; detail_by: string | null }>();
+		return results.map((row) => ({
+			seq: row.seq,
+			at: row.at,
+			status: row.kind === "principal.suspended" ? "suspended" : "reinstated",
+			reason: row.reason,
+			by: row.detail_by === "detection" && row.actor === principal.subject ? "detection" : (row.actor ?? "unknown"),
+		}));
+	}
+}
+
+/** One suspension or reinstatement, as the audit log recorded it. */
+export interface StatusChange {
+	seq: number;
+	at: number;
+	status: "suspended" | "reinstated";
+	reason: string | null;
+	/** `detection`, or the ops `sub` who made the change. */
+	by: string;
 }

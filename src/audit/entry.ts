@@ -31,6 +31,8 @@ export const AUDIT_KINDS = [
 	"call.denied",
 	"call.failed",
 	"call.ended",
+	"alert.acknowledged",
+	"alert.resolved",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

@@ -5,9 +5,10 @@ import { authenticatedErrors, jsonResponse, unprocessable } from "../http/openap
 import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
+import { wireDetails, wireTime } from "../http/wire-time";
 import { auditLogFor } from "./audit-log-for";
 import { checkpointHead } from "./checkpointing";
-import { CheckpointStore } from "./checkpoints";
+import { CheckpointStore, type StoredCheckpoint } from "./checkpoints";
 import type { AuditEntry } from "./entry";
 import { auditFreshness } from "./freshness";
 import { startFullVerification } from "./full-verification";
@@ -44,11 +45,14 @@ function view(entry: AuditEntry) {
 		kind: entry.kind,
 		actor: entry.actor === null ? null : { subject: entry.actor, issuer: entry.actor_issuer, role: entry.actor_role, depot: entry.actor_depot },
 		record_id: entry.record_id,
-		details: JSON.parse(entry.details) as Record<string, unknown>,
+		details: wireDetails(JSON.parse(entry.details)) as Record<string, unknown>,
 		prev_hash: entry.prev_hash,
 		hash: entry.hash,
 	};
 }
+
+/** A checkpoint on the wire; its signature's payload keeps the instant as signed. */
+const checkpointView = ({ seq, hash, at, signature }: StoredCheckpoint) => ({ seq, hash, at: wireTime(at), signature });
 
 export const auditRoutes = createRouter();
 
@@ -147,7 +151,13 @@ auditRoutes.openapi(
 	}),
 	async (c) => {
 		const keys = await checkpointKeys(c.env);
-		return c.json({ checkpoints: await new CheckpointStore(c.env.DB).list(0, Number.MAX_SAFE_INTEGER), jwks: { keys: keys.map((key) => key.publicJwk) } }, 200);
+		return c.json(
+			{
+				checkpoints: (await new CheckpointStore(c.env.DB).list(0, Number.MAX_SAFE_INTEGER)).map(checkpointView),
+				jwks: { keys: keys.map((key) => key.publicJwk) },
+			},
+			200,
+		);
 	},
 );
 
@@ -170,7 +180,8 @@ auditRoutes.openapi(
 		const key = await signingKeyFor(signingJwkConfig(c.env));
 		const log = auditLogFor(c.env);
 		await log.seal();
-		return c.json({ checkpoint: await checkpointHead(log, new CheckpointStore(c.env.DB), witness, key, Date.now()) }, 201);
+		const checkpoint = await checkpointHead(log, new CheckpointStore(c.env.DB), witness, key, Date.now());
+		return c.json({ checkpoint: checkpoint && checkpointView(checkpoint) }, 201);
 	},
 );
 
@@ -194,7 +205,7 @@ auditRoutes.openapi(
 		return c.json(
 			{
 				entries,
-				checkpoints: await new CheckpointStore(c.env.DB).list(from_seq, last),
+				checkpoints: (await new CheckpointStore(c.env.DB).list(from_seq, last)).map(checkpointView),
 				jwks: { keys: keys.map((key) => key.publicJwk) },
 				next_from_seq: entries.length === EXPORT_PAGE ? last + 1 : null,
 				freshness,

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { WireTime } from "../http/wire-time";
 import { AUDIT_KINDS } from "./entry";
 import { AuditFreshnessView } from "./freshness";
 
@@ -27,7 +28,10 @@ export const AuditEntryView = z
 		kind: z.string(),
 		actor: z.object({ subject: z.string(), issuer: z.string().nullable(), role: z.string().nullable(), depot: z.string().nullable() }).nullable(),
 		record_id: z.string().nullable(),
-		details: z.record(z.string(), z.unknown()),
+		details: z.record(z.string(), z.unknown()).openapi({
+			description:
+				"As recorded, with time members (`at`, `…_at`) in wire time. The hash covers the stored form (ms since the epoch): verify with GET /v1/audit/export, which gives entries as stored.",
+		}),
 		prev_hash: z.string().nullable().openapi({ description: "Null for a moment after the entry is written, until it is sealed onto the chain." }),
 		hash: z.string().nullable(),
 	})
@@ -81,7 +85,14 @@ export const VerifyReportView = z
 	})
 	.openapi("AuditVerifyReport");
 
-export const CheckpointView = z.object({ seq: z.number().int(), hash: z.string(), at: z.number().int(), signature: z.string() }).openapi("AuditCheckpoint");
+export const CheckpointView = z
+	.object({
+		seq: z.number().int(),
+		hash: z.string(),
+		at: WireTime("When it was signed; the signature's payload carries the same instant in ms since the epoch, as signed."),
+		signature: z.string(),
+	})
+	.openapi("AuditCheckpoint");
 
 export const ExportQuery = z.strictObject({
 	from_seq: z.coerce.number().int().min(1).default(1),
@@ -90,7 +101,9 @@ export const ExportQuery = z.strictObject({
 
 export const ExportView = z
 	.object({
-		entries: z.array(z.record(z.string(), z.unknown())).openapi({ description: "Entries exactly as stored, ascending seq." }),
+		entries: z.array(z.record(z.string(), z.unknown())).openapi({
+			description: "Entries exactly as stored, ascending seq: `at` (and time members of `details`) in ms since the epoch, as the hashes cover them.",
+		}),
 		checkpoints: z.array(CheckpointView),
 		jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }),
 		next_from_seq: z.number().int().nullable(),

@@ -15,6 +15,22 @@ export interface AlertRow {
 	last_error: string | null;
 }
 
+export const ALERT_STATES = ["open", "acknowledged", "resolved"] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+/** Triage by ops (migration 0013): who acknowledged and who resolved an alert, when, with their notes. */
+export interface AlertTriage {
+	state: AlertState;
+	acknowledged_by: string | null;
+	acknowledged_at: number | null;
+	acknowledged_note: string | null;
+	resolved_by: string | null;
+	resolved_at: number | null;
+	resolved_note: string | null;
+}
+
+export type TriagedAlertRow = AlertRow & AlertTriage;
+
 export interface NewAlert {
 	/** Set by whoever raised it, so writing the same alert twice stores it once. */
 	id?: string;
@@ -79,6 +95,47 @@ export class AlertStore {
 				.bind(before ?? Number.MAX_SAFE_INTEGER, limit)
 				.all<AlertRow>()
 		).results;
+	}
+
+	/** A page of alerts, newest first, optionally in one triage state. */
+	async page(limit: number, before: number | undefined, state: AlertState | undefined): Promise<TriagedAlertRow[]> {
+		return (
+			await this.db
+				.prepare("SELECT * FROM alerts WHERE at < ?1 AND (?3 IS NULL OR state = ?3) ORDER BY at DESC, id LIMIT ?2")
+				.bind(before ?? Number.MAX_SAFE_INTEGER, limit, state ?? null)
+				.all<TriagedAlertRow>()
+		).results;
+	}
+
+	async get(id: string): Promise<TriagedAlertRow | null> {
+		return this.db.prepare("SELECT * FROM alerts WHERE id = ?1").bind(id).first<TriagedAlertRow>();
+	}
+
+	/** Alerts not yet resolved since `since`, newest first (index alerts_unresolved). */
+	async unresolvedSince(since: number, limit: number): Promise<TriagedAlertRow[]> {
+		return (
+			await this.db
+				.prepare("SELECT * FROM alerts WHERE state <> 'resolved' AND at >= ?1 ORDER BY at DESC, id LIMIT ?2")
+				.bind(since, limit)
+				.all<TriagedAlertRow>()
+		).results;
+	}
+
+	/**
+	 * Moves an open alert to acknowledged: changes a row only when it is open, so a repeat (or an
+	 * acknowledgement after resolution) changes nothing and its audit entry is not written.
+	 */
+	acknowledge(id: string, by: string, note: string, now: number): D1PreparedStatement {
+		return this.db
+			.prepare("UPDATE alerts SET state = 'acknowledged', acknowledged_by = ?2, acknowledged_at = ?3, acknowledged_note = ?4 WHERE id = ?1 AND state = 'open'")
+			.bind(id, by, now, note);
+	}
+
+	/** Moves an open or acknowledged alert to resolved; a resolved one is left as it is. */
+	resolve(id: string, by: string, note: string, now: number): D1PreparedStatement {
+		return this.db
+			.prepare("UPDATE alerts SET state = 'resolved', resolved_by = ?2, resolved_at = ?3, resolved_note = ?4 WHERE id = ?1 AND state <> 'resolved'")
+			.bind(id, by, now, note);
 	}
 
 	async due(now: number, limit: number): Promise<AlertRow[]> {

@@ -1,16 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { actorOf } from "../audit/actor";
 import { jsonBody } from "../http/json-body";
-import { authenticatedErrors, bodyErrors, conflict, jsonResponse } from "../http/openapi-responses";
+import { authenticatedErrors, bodyErrors, conflict, jsonBodyOf, jsonResponse, problem } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
+import { WireTime, WireTimeQuery, wireTime } from "../http/wire-time";
 import { courierIssuerOf } from "../records/courier-issuer";
 import { prepareRecord } from "../records/prepare";
 import { expiryFor } from "../records/retention";
 import { retentionPolicy } from "../records/retention-policy";
 import { issuerName, RecordInput, subject } from "../records/schemas";
-import { AlertStore } from "./alert-store";
+import { ALERT_STATES } from "./alert-store";
+import { AlertView, alertView } from "./alert-view";
 import { HoneytokenStore } from "./honeytoken-store";
 
 const ops = opsOnly();
@@ -21,23 +23,102 @@ alertRoutes.openapi(
 	createRoute({
 		method: "get",
 		path: "/",
-		summary: "Alerts, newest first, with their delivery state",
+		summary: "Alerts, newest first, with their delivery and triage state",
 		tags: ["ops"],
 		middleware: [ops] as const,
-		request: { query: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().optional() }) },
+		request: {
+			query: z.strictObject({
+				limit: z.coerce.number().int().min(1).max(500).default(100),
+				before: WireTimeQuery.optional().openapi({ description: "The `at` of the last alert of the previous page (RFC 3339, or ms since the epoch)." }),
+				state: z.enum(ALERT_STATES).optional().openapi({ description: "Only alerts in this triage state." }),
+			}),
+		},
 		responses: {
-			200: jsonResponse("Alerts; pass the last `at` as `before` for the next page.", z.object({ alerts: z.array(z.record(z.string(), z.unknown())) })),
+			200: jsonResponse("Alerts; pass the last `at` as `before` for the next page.", z.object({ alerts: z.array(AlertView) })),
 			...authenticatedErrors,
 		},
 	}),
 	async (c) => {
-		const { limit, before } = c.req.valid("query");
-		const alerts = await new AlertStore(c.env.DB).list(limit, before);
-		return c.json({ alerts: alerts.map((alert) => ({ ...alert, details: JSON.parse(alert.details) as unknown })) }, 200);
+		const { limit, before, state } = c.req.valid("query");
+		const alerts = await c.var.services.alerts.page(limit, before, state);
+		return c.json({ alerts: alerts.map(alertView) }, 200);
 	},
 );
 
+const AlertIdParam = z.object({
+	id: z
+		.string()
+		.regex(/^[A-Za-z0-9:._-]{1,160}$/, "is not an alert id")
+		.openapi({ param: { name: "id", in: "path" } }),
+});
+
+const TriageInput = z
+	.strictObject({ note: z.string().trim().min(1).max(500).openapi({ description: "What was done or found; kept with the alert and in its audit entry." }) })
+	.openapi("AlertTriageInput");
+
+for (const action of ["acknowledge", "resolve"] as const) {
+	alertRoutes.openapi(
+		createRoute({
+			method: "post",
+			path: `/{id}/${action}`,
+			summary:
+				action === "acknowledge"
+					? "Acknowledge an open alert with a note: someone is on it (audited; a repeat changes nothing)"
+					: "Resolve an alert with a note (audited; a repeat changes nothing)",
+			description:
+				action === "acknowledge"
+					? "Idempotent: an alert already acknowledged or resolved is answered as it is, and no second entry is written; the first note stays."
+					: "An open or acknowledged alert becomes resolved. Idempotent: a resolved alert is answered as it is, and no second entry is written; the first note stays.",
+			tags: ["ops"],
+			middleware: [ops, jsonBody()] as const,
+			request: { params: AlertIdParam, body: jsonBodyOf(TriageInput) },
+			responses: {
+				200: jsonResponse("The alert after the change (or as it already was).", AlertView),
+				...bodyErrors,
+				...authenticatedErrors,
+				404: problem("No such alert."),
+			},
+		}),
+		async (c) => {
+			const { id } = c.req.valid("param");
+			const { note } = c.req.valid("json");
+			const principal = c.get("principal");
+			const services = c.var.services;
+			const now = Date.now();
+			const store = services.alerts;
+			// The change and its entry commit together, and the entry only if the change did something.
+			await services.audit.appendWith(
+				{
+					kind: action === "acknowledge" ? "alert.acknowledged" : "alert.resolved",
+					at: now,
+					actor: actorOf(principal),
+					recordId: null,
+					details: { alert_id: id, note },
+				},
+				[action === "acknowledge" ? store.acknowledge(id, principal.subject, note, now) : store.resolve(id, principal.subject, note, now)],
+				{ onlyIfChanged: true },
+			);
+			const alert = await store.get(id);
+			if (!alert) throw new ProblemError("not-found", { detail: "No alert with this id: GET /v1/alerts lists them." });
+			return c.json(alertView(alert), 200);
+		},
+	);
+}
+
 export const honeytokenRoutes = createRouter();
+
+const HoneytokenView = z
+	.object({
+		record_id: z.string(),
+		depot: z.string().nullable(),
+		label: z.string().nullable(),
+		planted_by: z.string(),
+		planted_at: WireTime("When it was first planted (a renewal keeps the date)."),
+		renewed_from: z.string().nullable().openapi({ description: "The record this one continues after retention renewed it; null for one planted by ops." }),
+		for_issuer: z.string().nullable().openapi({ description: "A canary's person (`iss`, with `for_subject`); null for a depot-wide honeytoken." }),
+		for_subject: z.string().nullable(),
+	})
+	.openapi("Honeytoken");
 
 const PlantInput = z
 	.strictObject({
@@ -116,7 +197,22 @@ honeytokenRoutes.openapi(
 		summary: "Planted honeytokens",
 		tags: ["ops"],
 		middleware: [ops] as const,
-		responses: { 200: jsonResponse("Every honeytoken.", z.object({ honeytokens: z.array(z.record(z.string(), z.unknown())) })), ...authenticatedErrors },
+		responses: { 200: jsonResponse("Every honeytoken, newest first.", z.object({ honeytokens: z.array(HoneytokenView) })), ...authenticatedErrors },
 	}),
-	async (c) => c.json({ honeytokens: await new HoneytokenStore(c.env.DB).list() }, 200),
+	async (c) =>
+		c.json(
+			{
+				honeytokens: (await new HoneytokenStore(c.env.DB).list()).map((row) => ({
+					record_id: row.record_id,
+					depot: row.depot,
+					label: row.label,
+					planted_by: row.planted_by,
+					planted_at: wireTime(row.planted_at),
+					renewed_from: row.renewed_from ?? null,
+					for_issuer: row.for_issuer ?? null,
+					for_subject: row.for_subject ?? null,
+				})),
+			},
+			200,
+		),
 );

@@ -13,6 +13,18 @@ export const problemTypes = {
 		title: "Purpose does not allow this reveal",
 		description: "The purpose does not cover this party or one of the fields asked for; ask only for what the purpose needs.",
 	},
+	"no-active-leg": {
+		status: 403,
+		title: "No open leg",
+		description:
+			'A delivery, pickup, return or notify reveal needs an open leg of that work held by you (courier) or at your depot (clerk, supervisor): DESIGN "Reveals follow the work". Asks like this count toward suspension, as out-of-scope asks do.',
+	},
+	"stale-work": {
+		status: 403,
+		title: "Stale work",
+		description:
+			"The parcel's work you held was closed or moved to someone else recently: your list is out of date. Refresh it (`refresh: true`); these asks never count toward suspension.",
+	},
 	"reveal-token-invalid": {
 		status: 403,
 		title: "Reveal token not valid",

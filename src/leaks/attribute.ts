@@ -8,6 +8,7 @@ import { signLeakReport } from "../crypto/evidence-token";
 import type { Keyring } from "../crypto/keyring";
 import type { SigningKey } from "../crypto/signing-key";
 import { ProblemError } from "../http/problem";
+import { wireTime } from "../http/wire-time";
 import { normalizePhone } from "../records/phone";
 import type { LeakStore, MatchedRow } from "./leak-store";
 import type { AttributeInput, AttributionView } from "./schemas";
@@ -120,7 +121,7 @@ export async function attributeLeak(deps: AttributeDeps, input: AttributeInput, 
 		honeytokens,
 		suspects: suspects.map(({ entries: _entries, ...view }) => view),
 		depots: [...depots].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([depot, count]) => ({ depot, matched: count })),
-		period: { from, to: now },
+		period: { from: wireTime(from), to: wireTime(now) },
 		audit_seq: seq,
 		report,
 	};

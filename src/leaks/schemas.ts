@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { WireTime } from "../http/wire-time";
 import { normalizePhone } from "../records/phone";
 
 export const MAX_LIST_ENTRIES = 10_000;
@@ -64,7 +65,7 @@ export const AttributionView = z
 		honeytokens: z.array(HoneytokenHit),
 		suspects: z.array(SuspectView),
 		depots: z.array(z.object({ depot: z.string(), matched: z.number().int() })),
-		period: z.object({ from: z.number().int(), to: z.number().int() }),
+		period: z.object({ from: WireTime("Start of the audit read."), to: WireTime("End of the audit read (now).") }),
 		audit_seq: z.number().int().openapi({ description: "The `leak.attributed` entry of this investigation." }),
 		report: z.string().openapi({ description: "Compact JWS (typ leak-report+jws) over the evidence; verify with `npm run verify-evidence`." }),
 	})

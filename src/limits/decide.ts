@@ -7,10 +7,15 @@ export const PROBE_WINDOW_MS = 60 * 60 * 1000;
 
 /** Everything the limiter knows about one principal. Times are ms since the epoch, ascending. */
 export interface LimiterState {
-	/** Grants of the last 24 hours (the longest window any rule may have). */
-	grants: { at: number; recordId: string }[];
-	/** Out-of-scope asks of the last hour. */
+	/** Grants of the last 24 hours (the longest window any rule may have); `case` marks customer_service grants, for the case limit. */
+	grants: { at: number; recordId: string; case?: true }[];
+	/** Out-of-scope asks of the last hour, and asks about records without work the asker ever held: they suspend on the tenth. */
 	probes: number[];
+	/**
+	 * Stale asks of the last hour, counted apart from probes: about a leg that closed or moved away
+	 * from the asker recently. Absent in state written before legs gated reveals.
+	 */
+	stale?: number[];
 	suspension: Suspension | null;
 	/** When a daily-quota alert was last raised, so one is raised per quota-day, not per refusal. */
 	quotaAlertAt: number | null;
@@ -22,18 +27,28 @@ export interface Suspension {
 	by: string;
 }
 
-export const EMPTY_STATE: LimiterState = { grants: [], probes: [], suspension: null, quotaAlertAt: null };
+export const EMPTY_STATE: LimiterState = { grants: [], probes: [], stale: [], suspension: null, quotaAlertAt: null };
 
-/** How the vault judged the ask before the limiter: its scope rules and the honeytoken list. */
-export type AskClass = "in_scope" | "out_of_scope" | "purpose_mismatch";
+/**
+ * How the vault judged the ask before the limiter: its scope rules, the leg gate and the
+ * honeytoken list (DESIGN "Reveals follow the work").
+ * - out_of_scope: not the asker's record, nor one they held work on recently: probing;
+ * - no_open_leg: the asker's record, but no work of theirs on it, open or recent: probing too;
+ * - stale: work the asker held closed or moved away within the stale window: their screen is
+ *   behind, so refused but never counted toward suspension;
+ * - purpose_mismatch: the purpose does not cover the party or fields (or names no case).
+ */
+export type AskClass = "in_scope" | "out_of_scope" | "no_open_leg" | "stale" | "purpose_mismatch";
 
 export interface LimiterAsk {
 	recordId: string;
 	class: AskClass;
 	honeytoken: boolean;
+	/** A customer_service ask: counted against the case limit. */
+	case?: boolean;
 }
 
-export type Refusal = "suspended" | "honeytoken" | "out_of_scope_probing" | "out_of_scope" | "purpose_mismatch" | LimitKind;
+export type Refusal = "suspended" | "honeytoken" | "out_of_scope_probing" | "out_of_scope" | "no_open_leg" | "stale" | "purpose_mismatch" | "cases" | LimitKind;
 
 export interface RuleUsage {
 	rule: Rule<RuleKind>;
@@ -109,7 +124,7 @@ export function decide(state: LimiterState, ask: LimiterAsk, policy: EffectivePo
 		};
 	}
 	if (state.suspension) return { ...base, granted: false, refusal: "suspended" };
-	if (ask.class === "out_of_scope") {
+	if (ask.class === "out_of_scope" || ask.class === "no_open_leg") {
 		const probes = inWindow(state.probes, now, PROBE_WINDOW_MS).length + 1;
 		if (probes >= PROBE_LIMIT) {
 			return {
@@ -120,9 +135,12 @@ export function decide(state: LimiterState, ask: LimiterAsk, policy: EffectivePo
 				alerts: [{ severity: "critical", kind: "out_of_scope_probing", details: { probes_last_hour: probes } }],
 			};
 		}
-		return { ...base, granted: false, refusal: "out_of_scope" };
+		return { ...base, granted: false, refusal: ask.class };
 	}
+	if (ask.class === "stale") return { ...base, granted: false, refusal: "stale" };
 	if (ask.class === "purpose_mismatch") return { ...base, granted: false, refusal: "purpose_mismatch" };
+	const cases = ask.case ? caseVerdict(state, policy.legs.caseLimit, now) : null;
+	if (cases?.refuses) return { ...base, granted: false, refusal: "cases", retryAfterSeconds: Math.max(1, Math.ceil((cases.retryAt - now) / 1000)) };
 
 	const enforced = policy.enforced.map((rule) => ({ rule, verdict: evaluate(rule, state, ask.recordId, now) }));
 	const shadow = policy.shadow.map((rule) => ({ rule, verdict: evaluate(rule, state, ask.recordId, now) }));
@@ -170,6 +188,14 @@ export function decide(state: LimiterState, ask: LimiterAsk, policy: EffectivePo
 	return { ...base, granted: true, refusal: null, shadowRefusals, alerts, usage };
 }
 
+/** The case limit (customer_service grants per 24 hours, src/shipments/leg-policy.ts): room left, or when it frees. */
+function caseVerdict(state: LimiterState, limit: number | null, now: number): { refuses: boolean; retryAt: number } {
+	if (limit === null) return { refuses: false, retryAt: now };
+	const times = state.grants.filter((grant) => grant.case && grant.at > now - DAY_SECONDS * 1000).map((grant) => grant.at);
+	if (times.length < limit) return { refuses: false, retryAt: now };
+	return { refuses: true, retryAt: limit === 0 ? now + DAY_SECONDS * 1000 : (times[times.length - limit] as number) + DAY_SECONDS * 1000 };
+}
+
 function usageOf(rule: Rule, used: number, includesNow: boolean, state: LimiterState, now: number): RuleUsage {
 	const windowMs = rule.windowSeconds * 1000;
 	const oldest = state.grants.find((grant) => grant.at > now - windowMs)?.at ?? (includesNow ? now : null);
@@ -202,15 +228,18 @@ export function standing(state: LimiterState, policy: EffectivePolicy, now: numb
 	});
 }
 
-/** The state after a decision: grants and probes recorded, old entries dropped, suspension set. */
+/** The state after a decision: grants, probes and stale asks recorded, old entries dropped, suspension set. */
 export function apply(state: LimiterState, ask: LimiterAsk, decision: Decision, now: number): LimiterState {
 	const grants = state.grants.filter((grant) => grant.at > now - DAY_SECONDS * 1000);
 	const probes = inWindow(state.probes, now, PROBE_WINDOW_MS);
-	if (decision.granted) grants.push({ at: now, recordId: ask.recordId });
-	if (decision.refusal === "out_of_scope" || decision.refusal === "out_of_scope_probing") probes.push(now);
+	const stale = inWindow(state.stale ?? [], now, PROBE_WINDOW_MS);
+	if (decision.granted) grants.push(ask.case ? { at: now, recordId: ask.recordId, case: true } : { at: now, recordId: ask.recordId });
+	if (decision.refusal === "out_of_scope" || decision.refusal === "no_open_leg" || decision.refusal === "out_of_scope_probing") probes.push(now);
+	if (decision.refusal === "stale") stale.push(now);
 	return {
 		grants,
 		probes,
+		stale,
 		suspension: decision.suspend ?? state.suspension,
 		quotaAlertAt: decision.alerts.some((alert) => alert.kind === "daily_quota_reached") ? now : state.quotaAlertAt,
 	};

@@ -1,7 +1,7 @@
 import type { PolicyLayer, PolicyRow } from "./policy";
 
 const COLUMNS =
-	"layer, target_issuer, target, mode, burst_limit, burst_window_seconds, daily_limit, distinct_limit, ring_threshold, depot_daily_budget, lookup_limit, lookup_window_seconds, lookup_daily_limit, miss_limit, refusal_limit, version, updated_by, updated_at";
+	"layer, target_issuer, target, mode, burst_limit, burst_window_seconds, daily_limit, distinct_limit, ring_threshold, depot_daily_budget, lookup_limit, lookup_window_seconds, lookup_daily_limit, miss_limit, refusal_limit, require_active_leg, leg_grace_seconds, stale_window_seconds, case_limit, version, updated_by, updated_at";
 const VALUES = COLUMNS.split(", ").map((column) => `value ->> '$.${column}'`);
 
 export class PolicyStore {

@@ -1,4 +1,8 @@
 import { ROLES } from "../auth/principal";
+import { type LegPolicy, resolveLegPolicy } from "../shipments/leg-policy";
+import { layerKey, layersFor, type PolicyLayer, type PolicySubject } from "./policy-layers";
+
+export { layerKey, layersFor, POLICY_LAYERS, type PolicyLayer, type PolicySubject } from "./policy-layers";
 
 /** Reveal limits: grants per burst window, per 24 hours, and distinct records per 24 hours. */
 export const LIMIT_KINDS = ["burst", "daily", "distinct"] as const;
@@ -14,8 +18,6 @@ export type RuleKind = LimitKind | ActivityKind;
 
 export const POLICY_MODES = ["enforce", "report-only"] as const;
 export type PolicyMode = (typeof POLICY_MODES)[number];
-export const POLICY_LAYERS = ["default", "role", "depot", "employee"] as const;
-export type PolicyLayer = (typeof POLICY_LAYERS)[number];
 /** What a role layer may target: the employee roles, and "service" for every service principal. */
 export const ROLE_TARGETS = [...ROLES, "service"] as const;
 
@@ -40,6 +42,14 @@ export interface PolicyRow {
 	lookup_daily_limit: number | null;
 	miss_limit: number | null;
 	refusal_limit: number | null;
+	/** Whether a reveal needs an open leg (1) or not (0) (DESIGN "Reveals follow the work", migration 0008). */
+	require_active_leg: number | null;
+	/** Depot and default layers: how long a delivered, picked-up or returned leg still allows reveals. */
+	leg_grace_seconds: number | null;
+	/** How long after a leg closed or moved away an ask about it is stale rather than probing. */
+	stale_window_seconds: number | null;
+	/** customer_service reveals per rolling 24 hours. */
+	case_limit: number | null;
 	version: number;
 	updated_by: string;
 	updated_at: number;
@@ -69,6 +79,8 @@ export interface EffectivePolicy extends ResolvedRules<LimitKind> {
 	ringThreshold: number;
 	/** Reveals by all employees of the principal's depot in 24 hours before a critical alert. */
 	depotDailyBudget: number;
+	/** Whether reveals need live work, and the windows around it (src/shipments/leg-policy.ts). */
+	legs: LegPolicy;
 }
 
 /** Strict limits that apply to any kind no stored layer enforces: the vault never runs unlimited. */
@@ -88,6 +100,11 @@ const BUILT_IN: PolicyRow = {
 	lookup_daily_limit: 2000,
 	miss_limit: 60,
 	refusal_limit: 30,
+	// The leg columns defer to BUILT_IN_LEG_POLICY (resolveLegPolicy applies it).
+	require_active_leg: null,
+	leg_grace_seconds: null,
+	stale_window_seconds: null,
+	case_limit: null,
 	version: 0,
 	updated_by: "built-in",
 	updated_at: 0,
@@ -115,26 +132,6 @@ function ruleFrom<K extends RuleKind>(row: PolicyRow, kind: K): Rule<K> | null {
 	if (limit === null) return null;
 	return { kind, limit, windowSeconds, mode: row.mode, layer: row.layer, target: row.target };
 }
-
-/** Who the layers are resolved for: a principal is the pair (issuer, subject); employees have a role and depot. */
-export interface PolicySubject {
-	kind: "employee" | "service";
-	issuer: string;
-	subject: string;
-	role?: string;
-	depot?: string;
-}
-
-/** The layers that apply to a principal, most specific first, as [layer, target issuer, target]. Services have the role "service". */
-export function layersFor(principal: PolicySubject): [PolicyLayer, string, string][] {
-	const layers: [PolicyLayer, string, string][] = [["employee", principal.issuer, principal.subject]];
-	if (principal.kind === "employee" && principal.depot) layers.push(["depot", "", principal.depot]);
-	layers.push(["role", "", principal.kind === "employee" ? (principal.role ?? "") : "service"]);
-	layers.push(["default", "", ""]);
-	return layers;
-}
-
-export const layerKey = (layer: PolicyLayer, targetIssuer: string, target: string) => `${layer}\u0000${targetIssuer}\u0000${target}`;
 
 function resolveKinds<K extends RuleKind>(applicable: readonly PolicyRow[], kinds: readonly K[]): ResolvedRules<K> {
 	const enforced: Rule<K>[] = [];
@@ -172,7 +169,13 @@ export function resolvePolicy(rows: readonly PolicyRow[], principal: PolicySubje
 	const live = applicable.filter((row) => row.mode === "enforce");
 	const ringThreshold = live.find((row) => row.ring_threshold !== null)?.ring_threshold ?? (BUILT_IN.ring_threshold as number);
 	const depotDailyBudget = live.find((row) => row.depot_daily_budget !== null)?.depot_daily_budget ?? (BUILT_IN.depot_daily_budget as number);
-	return { ...resolveKinds(applicable, LIMIT_KINDS), activity: resolveKinds(applicable, ACTIVITY_KINDS), ringThreshold, depotDailyBudget };
+	return {
+		...resolveKinds(applicable, LIMIT_KINDS),
+		activity: resolveKinds(applicable, ACTIVITY_KINDS),
+		ringThreshold,
+		depotDailyBudget,
+		legs: resolveLegPolicy(rows, principal),
+	};
 }
 
 /** A field error as the API reports it: an RFC 6901 pointer into the request, and what is wrong. */
@@ -196,6 +199,10 @@ export type LayerInput = Pick<
 	| "lookup_daily_limit"
 	| "miss_limit"
 	| "refusal_limit"
+	| "require_active_leg"
+	| "leg_grace_seconds"
+	| "stale_window_seconds"
+	| "case_limit"
 >;
 
 /**
@@ -211,6 +218,19 @@ export function layerErrors(layer: PolicyLayer, target: string, input: LayerInpu
 	for (const field of ["ring_threshold", "depot_daily_budget"] as const) {
 		if (input[field] !== null && layer !== "depot" && layer !== "default") {
 			errors.push({ pointer: `/${field}`, code: "custom", message: "only depot and default layers take this" });
+		}
+	}
+	// The grace belongs to the parcel's work, fixed when its closing event lands: only depot and default layers set it (graceSecondsAt).
+	if (input.leg_grace_seconds !== null && layer !== "depot" && layer !== "default") {
+		errors.push({ pointer: "/leg_grace_seconds", code: "custom", message: "only depot and default layers take this" });
+	}
+	if (input.mode === "report-only") {
+		// A report-only layer trials the requirement and nothing else (resolveLegPolicy): it can add reporting, never switch enforcement off.
+		if (input.require_active_leg === 0) {
+			errors.push({ pointer: "/require_active_leg", code: "custom", message: "a report-only layer can only trial 1 (record what would be refused)" });
+		}
+		for (const field of ["leg_grace_seconds", "stale_window_seconds", "case_limit"] as const) {
+			if (input[field] !== null) errors.push({ pointer: `/${field}`, code: "custom", message: "only enforcing layers take this" });
 		}
 	}
 	if (layer === "default") {

@@ -9,6 +9,8 @@ import { opsOnly } from "../http/ops";
 import { checkPreconditions } from "../http/preconditions";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
+import { WireTime, wireTime, wireTimeOrNull } from "../http/wire-time";
+import type { LegPolicy } from "../shipments/leg-policy";
 import { listPrincipals } from "./employee-listing";
 import { reachLimiter } from "./limiter-client";
 import {
@@ -61,6 +63,30 @@ const ruleView = (rule: Rule<RuleKind>) => ({
 	target: rule.target,
 });
 
+/** A layer on the wire: as stored, with its time in wire format. */
+const policyView = (row: PolicyRow) => ({ ...row, updated_at: wireTime(row.updated_at) });
+
+/** Whether reveals need live work for this principal (src/shipments/leg-policy.ts), on the wire. */
+const LegPolicyView = z
+	.object({
+		require_active_leg: z.boolean().openapi({ description: "Asks without an open leg are refused (403 `no-active-leg`)." }),
+		report_only: z
+			.boolean()
+			.openapi({ description: "The requirement is on trial: asks it would refuse are granted and their grant records `leg_would_refuse`." }),
+		grace_seconds: z.number().int().openapi({ description: "How long a delivered, picked-up or returned leg still allows reveals (the depot's or default)." }),
+		stale_window_seconds: z.number().int().openapi({ description: "Asks about legs that closed or moved away this recently are stale, never probing." }),
+		case_limit: z.number().int().nullable().openapi({ description: "customer_service reveals per rolling 24 hours; null for no limit of its own." }),
+	})
+	.openapi("LegPolicy");
+
+const legPolicyView = (legs: LegPolicy) => ({
+	require_active_leg: legs.requireActiveLeg,
+	report_only: legs.reportOnly,
+	grace_seconds: legs.graceSeconds,
+	stale_window_seconds: legs.staleWindowSeconds,
+	case_limit: legs.caseLimit,
+});
+
 export const policyRoutes = createRouter();
 
 policyRoutes.openapi(
@@ -72,7 +98,7 @@ policyRoutes.openapi(
 		middleware: [ops] as const,
 		responses: { 200: jsonResponse("Layers, as stored.", z.object({ policies: z.array(PolicyView) })), ...authenticatedErrors },
 	}),
-	async (c) => c.json({ policies: await c.var.services.policyStore.all() }, 200),
+	async (c) => c.json({ policies: (await c.var.services.policyStore.all()).map(policyView) }, 200),
 );
 
 policyRoutes.openapi(
@@ -85,13 +111,14 @@ policyRoutes.openapi(
 		request: { query: EffectiveQuery },
 		responses: {
 			200: jsonResponse(
-				"Enforced rules, report-only rules evaluated beside them, and the ring threshold.",
+				"Enforced rules, report-only rules evaluated beside them, the ring threshold, and whether reveals need live work (`legs`).",
 				z.object({
 					enforced: z.array(RuleView),
 					shadow: z.array(RuleView),
 					activity: z.object({ enforced: z.array(RuleView), shadow: z.array(RuleView) }),
 					ring_threshold: z.number().int(),
 					depot_daily_budget: z.number().int(),
+					legs: LegPolicyView,
 				}),
 			),
 			...authenticatedErrors,
@@ -112,6 +139,7 @@ policyRoutes.openapi(
 				activity: { enforced: effective.activity.enforced.map(ruleView), shadow: effective.activity.shadow.map(ruleView) },
 				ring_threshold: effective.ringThreshold,
 				depot_daily_budget: effective.depotDailyBudget,
+				legs: legPolicyView(effective.legs),
 			},
 			200,
 		);
@@ -162,6 +190,10 @@ async function putLayer(
 		lookup_daily_limit: input.lookup_daily_limit ?? null,
 		miss_limit: input.miss_limit ?? null,
 		refusal_limit: input.refusal_limit ?? null,
+		require_active_leg: input.require_active_leg ?? null,
+		leg_grace_seconds: input.leg_grace_seconds ?? null,
+		stale_window_seconds: input.stale_window_seconds ?? null,
+		case_limit: input.case_limit ?? null,
 	};
 	const errors = layerErrors(layer, target, values);
 	if (errors.length > 0) throw new ProblemError("validation-failed", { detail: "The layer breaks a policy rule; see errors.", extensions: { errors } });
@@ -196,7 +228,7 @@ async function putLayer(
 	if ((results[0]?.meta.changes ?? 0) === 0) throw lostRace(conditional);
 	forgetCachedPolicies();
 	c.header("ETag", layerTag(row));
-	return c.json(row, current ? 200 : 201);
+	return c.json(policyView(row), current ? 200 : 201);
 }
 
 const preconditionErrors = {
@@ -220,7 +252,7 @@ async function getLayer(c: Parameters<Parameters<typeof policyRoutes.openapi>[1]
 	const row = await c.var.services.policyStore.get(layer, targetIssuer, target);
 	if (!row) throw new ProblemError("not-found", { detail: "No such layer: GET /v1/policies lists the layers there are, and PUT creates one." });
 	c.header("ETag", layerTag(row));
-	return c.json(row, 200);
+	return c.json(policyView(row), 200);
 }
 
 const getResponses = {
@@ -332,6 +364,17 @@ policyRoutes.openapi(
 
 export const employeeRoutes = createRouter();
 
+/** How many suspensions and reinstatements a principal's status shows. */
+const HISTORY_LIMIT = 50;
+
+const Suspension = z
+	.object({
+		at: WireTime("When the suspension began."),
+		reason: z.string().openapi({ description: "`honeytoken`, `out_of_scope_probing` (detection) or `ops`." }),
+		by: z.string(),
+	})
+	.openapi("Suspension");
+
 const StatusView = z
 	.object({
 		subject: z.string(),
@@ -340,11 +383,24 @@ const StatusView = z
 		kind: z.enum(["employee", "service"]),
 		role: z.string().nullable().openapi({ description: "As given, or as the principal's latest audit entry names it." }),
 		depot: z.string().nullable(),
-		suspension: z.object({ at: z.number(), reason: z.string(), by: z.string() }).nullable(),
+		suspension: Suspension.nullable(),
 		grants_last_24h: z.number().int(),
 		distinct_records_last_24h: z.number().int(),
 		out_of_scope_asks_last_hour: z.number().int(),
 		limits: z.array(StandingView).openapi({ description: "Each enforced limit of the principal's policy and how much of it is used now." }),
+		history: z
+			.array(
+				z.object({
+					at: WireTime("When the change was made."),
+					status: z.enum(["suspended", "reinstated"]),
+					reason: z.string().nullable().openapi({ description: "Detection's reason (`honeytoken`, `out_of_scope_probing`) or the operator's words." }),
+					by: z.string().openapi({ description: "`detection`, or the ops `sub` who made the change." }),
+					seq: z.number().int().openapi({ description: "The audit entry that records it." }),
+				}),
+			)
+			.openapi({
+				description: `Suspensions and reinstatements, newest first (at most ${HISTORY_LIMIT}), from the audit log: a reinstated principal still shows it was suspended.`,
+			}),
 	})
 	.openapi("PrincipalStatus");
 
@@ -361,8 +417,8 @@ const ListedView = z
 			.openapi({ description: "As last recorded in D1; the principal's limiter is the authority (GET /v1/employees/{sub})." }),
 		reason: z.string().nullable(),
 		changed_by: z.string().nullable(),
-		changed_at: z.number().int().nullable(),
-		last_seen_at: z.number().int().nullable().openapi({ description: "Latest audit entry of this employee in the last 24 hours." }),
+		changed_at: WireTime("When the status last changed.").nullable(),
+		last_seen_at: WireTime("Latest audit entry of this employee in the last 24 hours.").nullable(),
 	})
 	.openapi("ListedPrincipal");
 
@@ -395,7 +451,17 @@ employeeRoutes.openapi(
 		);
 		const rows = new Map([...listed, ...ofActive].map((row) => [key(row), row]));
 		const principals = listPrincipals([...rows.values()], [...activity, ...elsewhere], { status, depot });
-		return c.json({ principals: principals.map((row) => ({ ...row, issuer_alias: services.issuers.aliasOf(row.issuer) })) }, 200);
+		return c.json(
+			{
+				principals: principals.map((row) => ({
+					...row,
+					issuer_alias: services.issuers.aliasOf(row.issuer),
+					changed_at: wireTimeOrNull(row.changed_at),
+					last_seen_at: wireTimeOrNull(row.last_seen_at),
+				})),
+			},
+			200,
+		);
 	},
 );
 
@@ -421,7 +487,12 @@ employeeRoutes.openapi(
 		const issuer = issuerOf(services.issuers, query.issuer);
 		// The policy depends on role and depot, which only tokens carry: take them from the query, or
 		// from the principal's latest audit entry.
-		const [seen, rows] = await Promise.all([new ActivityStore(c.env.DB).latestOf({ issuer, subject }), services.statuses.ofPrincipals([{ issuer, subject }])]);
+		const activity = new ActivityStore(c.env.DB);
+		const [seen, rows, history] = await Promise.all([
+			activity.latestOf({ issuer, subject }),
+			services.statuses.ofPrincipals([{ issuer, subject }]),
+			activity.statusHistory({ issuer, subject }, HISTORY_LIMIT),
+		]);
 		const role = query.kind === "service" ? null : (query.role ?? seen?.role ?? null);
 		const depot = query.kind === "service" ? null : (query.depot ?? seen?.depot ?? null);
 		const policy = resolvePolicy(
@@ -446,11 +517,12 @@ employeeRoutes.openapi(
 				kind: query.kind,
 				role,
 				depot,
-				suspension: status.suspension,
+				suspension: status.suspension && { ...status.suspension, at: wireTime(status.suspension.at) },
 				grants_last_24h: status.grantsLast24h,
 				distinct_records_last_24h: status.distinctRecordsLast24h,
 				out_of_scope_asks_last_hour: status.probesLastHour,
 				limits: status.standing.map(standingView),
+				history: history.map((change) => ({ ...change, at: wireTime(change.at) })),
 			},
 			200,
 		);

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ROLES } from "../auth/principal";
 import { issuerQueryField } from "../http/issuer-query";
+import { WireTime } from "../http/wire-time";
 import { POLICY_LAYERS, POLICY_MODES } from "./policy";
 
 const limit = (max: number, description: string) => z.number().int().min(1).max(max).nullable().optional().openapi({ description });
@@ -39,6 +40,34 @@ export const PolicyInput = z
 			10_000,
 			"Refused asks, redeems and lookups per hour audited one by one; past it the answer is 429 and refusals are summed into one audit entry a minute.",
 		),
+		require_active_leg: z
+			.union([z.literal(0), z.literal(1)])
+			.nullable()
+			.optional()
+			.openapi({
+				description:
+					'1: a delivery, pickup, return or notify reveal needs an open leg (DESIGN "Reveals follow the work"); 0: it does not. A report-only layer may only trial 1 over an enforcing 0: the asks it would refuse are granted and recorded (`leg_would_refuse`). Default 1.',
+			}),
+		leg_grace_seconds: z
+			.number()
+			.int()
+			.min(0)
+			.max(86_400)
+			.nullable()
+			.optional()
+			.openapi({ description: "Depot and default layers: how long a delivered, picked-up or returned leg still allows reveals. Default 1800." }),
+		stale_window_seconds: z.number().int().min(0).max(604_800).nullable().optional().openapi({
+			description:
+				"How long after a leg closed or moved away from an employee their asks about it are stale (403 `stale-work`, never counted toward suspension) rather than probing. Default 43200 (12 hours).",
+		}),
+		case_limit: z
+			.number()
+			.int()
+			.min(0)
+			.max(5000)
+			.nullable()
+			.optional()
+			.openapi({ description: "customer_service reveals per rolling 24 hours (typically set per role); null: no limit of its own beyond the reveal limits." }),
 	})
 	.refine((input) => (input.burst_limit == null) === (input.burst_window_seconds == null), {
 		message: "burst_limit and burst_window_seconds go together",
@@ -71,9 +100,13 @@ export const PolicyView = z
 		lookup_daily_limit: z.number().nullable(),
 		miss_limit: z.number().nullable(),
 		refusal_limit: z.number().nullable(),
+		require_active_leg: z.number().int().nullable(),
+		leg_grace_seconds: z.number().int().nullable(),
+		stale_window_seconds: z.number().int().nullable(),
+		case_limit: z.number().int().nullable(),
 		version: z.number().int(),
 		updated_by: z.string(),
-		updated_at: z.number().int(),
+		updated_at: WireTime("When the layer last changed; the built-in default reads 1970-01-01."),
 	})
 	.openapi("Policy");
 

@@ -86,8 +86,6 @@ export type InsertOutcome = "inserted" | "companion_conflict" | "duplicate_recor
 export interface RecordStore {
 	insert(records: NewRecord[], companions: Companion[], events: AuditEvent[]): Promise<InsertOutcome>;
 	get(id: string): Promise<StoredRecord | null>;
-	/** The record and whether it is a planted honeytoken, in one read (the reveal ask's path). */
-	getWithHoneytokenFlag(id: string): Promise<{ record: StoredRecord | null; honeytoken: boolean }>;
 	/**
 	 * The record, whether it is a honeytoken, and every leg of its shipment, in one statement: the
 	 * reveal ask and redeem check the leg with no extra round trip (DESIGN "Reveals follow the work").
@@ -288,18 +286,6 @@ export class D1RecordStore implements RecordStore {
 		return row ? fromRow(row, this.clock(), this.storedIssuer) : null;
 	}
 
-	async getWithHoneytokenFlag(id: string): Promise<{ record: StoredRecord | null; honeytoken: boolean }> {
-		const row = await this.db
-			.prepare(`SELECT ${COLUMNS}, EXISTS (SELECT 1 FROM honeytokens WHERE record_id = ?1) AS honeytoken FROM records WHERE id = ?1`)
-			.bind(id)
-			.first<RecordRow & { honeytoken: number }>();
-		if (!row) return { record: null, honeytoken: false };
-		// A trap never expires for the ask: an expired honeytoken still suspends whoever asks for it,
-		// even if the retention job has not moved its expiry forward yet.
-		const honeytoken = row.honeytoken === 1;
-		return { record: fromRow(row, honeytoken ? Number.NEGATIVE_INFINITY : this.clock(), this.storedIssuer), honeytoken };
-	}
-
 	async getForAsk(id: string): Promise<{ record: StoredRecord | null; honeytoken: boolean; legs: Leg[] }> {
 		// Legs by the PRIMARY KEY (shipment_id, n) prefix; json_group_array folds them into one column.
 		const row = await this.db
@@ -311,7 +297,8 @@ export class D1RecordStore implements RecordStore {
 			.bind(id)
 			.first<RecordRow & { honeytoken: number; legs: string }>();
 		if (!row) return { record: null, honeytoken: false, legs: [] };
-		// As in getWithHoneytokenFlag: a trap never expires for the ask.
+		// A trap never expires for the ask: an expired honeytoken still suspends whoever asks for it,
+		// even if the retention job has not moved its expiry forward yet.
 		const honeytoken = row.honeytoken === 1;
 		const legs = (JSON.parse(row.legs) as LegRow[]).map((leg) => legFromRow(leg, this.storedIssuer)).sort((a, b) => a.n - b.n);
 		return { record: fromRow(row, honeytoken ? Number.NEGATIVE_INFINITY : this.clock(), this.storedIssuer), honeytoken, legs };

@@ -5,14 +5,15 @@ import type { ContactField } from "../crypto/envelope";
 import { signRevealToken } from "../crypto/reveal-token";
 import type { SigningKey } from "../crypto/signing-key";
 import { ProblemError } from "../http/problem";
-import type { AskClass, Decision, LimiterAsk, RuleUsage } from "../limits/decide";
+import type { Decision, LimiterAsk, RuleUsage } from "../limits/decide";
 import type { EffectivePolicy } from "../limits/policy";
 import type { AskOutcome, RefusalAudit } from "../limits/principal-limiter";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import type { RecordStore } from "../records/store";
+import { judgeAsk } from "./ask-class";
 import type { AskDraft } from "./decision-events";
 import { refusalsProblem } from "./refusals-problem";
-import { type Purpose, revealScope } from "./scope";
+import type { Purpose } from "./scope";
 
 export interface AskDeps {
 	records: RecordStore;
@@ -38,6 +39,8 @@ export interface RevealAsk {
 	recordId: string;
 	fields: ContactField[];
 	purpose: Purpose;
+	/** The customer-service case a customer_service reveal is for (DESIGN: required for it, and recorded). */
+	caseId?: string | undefined;
 }
 
 export interface Granted {
@@ -47,15 +50,16 @@ export interface Granted {
 }
 
 /**
- * Decides an ask with one read and one call: the record (and whether it is a honeytoken) from D1,
- * then the principal's limiter object, which decides and commits in one transaction its counts,
+ * Decides an ask with one read and one call: the record, whether it is a honeytoken and its
+ * shipment's legs from D1 in one query (the leg gate needs no round trip of its own), then the
+ * principal's limiter object, which decides and commits in one transaction its counts,
  * the decision's audit entries (naming the token's id before the token exists), alerts and any
  * suspension. Only then is the token signed. Nothing is written to D1 on the ask's path: the
  * object's alarm flushes its outbox within seconds, and nothing is decrypted here.
  */
 export async function askReveal(deps: AskDeps, principal: Principal, ask: RevealAsk, now: number): Promise<Granted> {
 	const actor = actorOf(principal);
-	const [{ record, honeytoken }, policy] = await Promise.all([deps.records.getWithHoneytokenFlag(ask.recordId), deps.policy]);
+	const [{ record, honeytoken, legs }, policy] = await Promise.all([deps.records.getForAsk(ask.recordId), deps.policy]);
 	// An erased trap (one renewed under a new id) still springs: a leaked list may name its old id.
 	if (!record || (record.erasedAt !== null && !honeytoken)) {
 		const denied: AuditEvent = {
@@ -70,18 +74,20 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds, standingHeaders);
 		throw new ProblemError("not-found", { detail: "No record with this id. Scan the parcel again to refresh your list.", headers: standingHeaders });
 	}
-	const scope = revealScope(principal, record, ask.purpose, ask.fields);
-	const askClass: AskClass = scope.allowed ? "in_scope" : scope.reason === "not_assigned" ? "out_of_scope" : "purpose_mismatch";
+	const judged = judgeAsk({ principal, record, legs, purpose: ask.purpose, fields: ask.fields, caseId: ask.caseId, policy: policy.legs, now });
 	const issuedAt = Math.floor(now / 1000) * 1000;
 	const draft: AskDraft = {
 		recordId: record.id,
 		purpose: ask.purpose,
 		fields: ask.fields,
-		scopeReason: scope.allowed ? null : scope.reason,
+		scopeReason: judged.reason,
 		jti: crypto.randomUUID(),
 		expiresAt: issuedAt + deps.ttlSeconds * 1000,
+		...(ask.caseId !== undefined ? { caseId: ask.caseId } : {}),
+		...(judged.legWouldRefuse ? { legWouldRefuse: judged.legWouldRefuse } : {}),
 	};
-	const { decision, audit, refusalsRetryAfterSeconds } = await deps.limiter({ recordId: record.id, class: askClass, honeytoken }, policy, draft);
+	const limiterAsk: LimiterAsk = { recordId: record.id, class: judged.class, honeytoken, ...(ask.purpose === "customer_service" ? { case: true } : {}) };
+	const { decision, audit, refusalsRetryAfterSeconds } = await deps.limiter(limiterAsk, policy, draft);
 	const headers = rateLimitHeaders(decision.usage);
 	if (!decision.granted) {
 		// Past the refusal budget the limiter summed this refusal into its per-minute entry.
@@ -109,6 +115,26 @@ function refusalProblem(decision: Decision, scopeReason: string | null, headers:
 			return new ProblemError("suspended", { detail: "Reveals are suspended for you; ask your supervisor or ops.", headers });
 		case "out_of_scope":
 			return new ProblemError("out-of-scope", { detail: "This record is not assigned to you or your depot.", headers });
+		case "no_open_leg":
+			return new ProblemError("no-active-leg", {
+				detail: "No open delivery, pickup or return of yours covers this record: a reveal needs live work. Refresh your list.",
+				extensions: { reason: "no_open_leg" },
+				headers,
+			});
+		case "stale":
+			return new ProblemError("stale-work", {
+				detail: "This parcel's work was closed or moved to someone else: refresh your list before asking again.",
+				extensions: { reason: "stale", refresh: true },
+				headers,
+			});
+		case "cases": {
+			const retry = String(decision.retryAfterSeconds ?? 60);
+			return new ProblemError("quota-exceeded", {
+				detail: `Your customer-service reveal limit is reached; try again in ${retry} s.`,
+				extensions: { limit: "cases" },
+				headers: { ...headers, "Retry-After": retry },
+			});
+		}
 		case "purpose_mismatch":
 			return new ProblemError("purpose-not-allowed", {
 				detail: "The purpose does not allow revealing these fields of this record.",

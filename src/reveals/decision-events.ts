@@ -1,6 +1,7 @@
 import type { AuditActor, AuditEvent } from "../audit/entry";
 import type { ContactField } from "../crypto/envelope";
 import type { Decision } from "../limits/decide";
+import type { LegRefusal } from "../shipments/leg-gate";
 import type { Purpose, ScopeRefusal } from "./scope";
 
 /** What the worker knows of an ask before the limiter decides: the token it would issue, and why scope refused. */
@@ -8,8 +9,12 @@ export interface AskDraft {
 	recordId: string;
 	purpose: Purpose;
 	fields: readonly ContactField[];
-	/** Why the scope rules refused, when they did (the limiter sees only the class). */
-	scopeReason: ScopeRefusal | null;
+	/** Why the scope rules or the leg gate refused, when they did (the limiter sees only the class). */
+	scopeReason: ScopeRefusal | LegRefusal | null;
+	/** A customer_service ask's case, recorded with its decision. */
+	caseId?: string;
+	/** What a report-only leg requirement would have refused: recorded with the grant. */
+	legWouldRefuse?: LegRefusal;
 	/** The reveal token's id and expiry, named in the grant's entry before the token is signed. */
 	jti: string;
 	expiresAt: number;
@@ -26,10 +31,13 @@ export function askEvents(actor: AuditActor, draft: AskDraft, decision: Decision
 		at: now,
 		actor,
 		recordId: draft.recordId,
-		details: { purpose: draft.purpose, fields: [...draft.fields], ...details },
+		details: { purpose: draft.purpose, fields: [...draft.fields], ...(draft.caseId !== undefined ? { case_id: draft.caseId } : {}), ...details },
 	});
 	const shadow: AuditEvent["details"] = decision.shadowRefusals.length > 0 ? { report_only_refusals: decision.shadowRefusals } : {};
-	if (decision.granted) return [event("reveal.granted", { jti: draft.jti, expires_at: draft.expiresAt, ...shadow })];
+	if (decision.granted) {
+		const legs: AuditEvent["details"] = draft.legWouldRefuse ? { leg_would_refuse: draft.legWouldRefuse } : {};
+		return [event("reveal.granted", { jti: draft.jti, expires_at: draft.expiresAt, ...shadow, ...legs })];
+	}
 	const reason = decision.refusal === "out_of_scope" || decision.refusal === "purpose_mismatch" ? (draft.scopeReason ?? decision.refusal) : decision.refusal;
 	const events = [event("reveal.denied", { reason, ...(decision.retryAfterSeconds ? { retry_after_seconds: decision.retryAfterSeconds } : {}), ...shadow })];
 	if (decision.suspend) {

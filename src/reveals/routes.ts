@@ -43,7 +43,7 @@ revealRoutes.openapi(
 			...authenticatedErrors,
 			404: limited("No record with this id. Carries `RateLimit` like every answer the limiter decides."),
 			403: limited(
-				"Out of scope (not your record), or the purpose does not allow these fields (`reason`), with `RateLimit`; or the token lacks `reveal` (decided before the limiter: no `RateLimit`).",
+				'Out of scope (not your record); `no-active-leg`: no open leg of yours covers it (DESIGN "Reveals follow the work"); `stale-work`: the work you held on it closed or moved away recently, so refresh your list (never counted toward suspension); or the purpose does not allow these fields (`reason`); each with `RateLimit`. Or the token lacks `reveal` (decided before the limiter: no `RateLimit`).',
 			),
 			423: limited("Reveals are suspended for you (honeytoken touched, repeated out-of-scope asks, or ops)."),
 			429: limited(
@@ -68,7 +68,7 @@ revealRoutes.openapi(
 				refuse: (reason, recordId, policy, event) => reachLimiter(() => limiter.refuse(reason, recordId, policy, actor, event)),
 			},
 			principal,
-			{ recordId: input.record_id, fields: input.fields, purpose: input.purpose },
+			{ recordId: input.record_id, fields: input.fields, purpose: input.purpose, caseId: input.case_id },
 			now,
 		);
 		for (const [name, value] of Object.entries(ticket.headers)) c.header(name, value);
@@ -116,7 +116,9 @@ revealRoutes.openapi(
 			...bodyErrors,
 			...authenticatedErrors,
 			...gone,
-			403: refused("The reveal token is not valid, expired, or not yours; or the record is no longer in your scope."),
+			403: refused(
+				"The reveal token is not valid, expired, or not yours; or the record is no longer in your scope; or its work closed or moved away since the ask (`stale-work`, `no-active-leg`).",
+			),
 			...conflict("The reveal token was already redeemed."),
 			423: refused("Reveals are suspended for you: no outstanding token of yours redeems."),
 			429: refused("Too many of your requests were refused in the last hour (`too-many-refusals`); `Retry-After` says when."),
@@ -140,6 +142,7 @@ revealRoutes.openapi(
 					now,
 				),
 				keyring: await services.keyring,
+				legPolicy: async () => (await policy()).legs,
 				redeem: async (draft) => {
 					const limits = await policy();
 					return reachLimiter(() => limiter.redeem(draft, limits, actor));

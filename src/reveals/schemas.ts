@@ -15,6 +15,22 @@ export const RevealAskInput = z
 		purpose: z
 			.enum(PURPOSES)
 			.openapi({ description: "delivery → recipient; pickup → sender; return → both; customer_service → phone; notify (services) → phone." }),
+		case_id: z
+			.string()
+			.min(1)
+			.max(64)
+			.refine((value) => !/\p{Cc}/u.test(value) && value.trim() === value, "must not contain control characters or surrounding spaces")
+			.optional()
+			.openapi({
+				description: "The customer-service case this reveal is for: required with customer_service (and only there); recorded in the audit entry.",
+				example: "CS-20261129-0042",
+			}),
+	})
+	.superRefine((ask, ctx) => {
+		if (ask.purpose === "customer_service" && ask.case_id === undefined)
+			ctx.addIssue({ code: "custom", path: ["case_id"], message: "is required for customer_service" });
+		if (ask.purpose !== "customer_service" && ask.case_id !== undefined)
+			ctx.addIssue({ code: "custom", path: ["case_id"], message: "goes with customer_service only" });
 	})
 	.openapi("RevealAsk");
 

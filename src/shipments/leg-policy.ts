@@ -1,12 +1,11 @@
-import { layerKey, layersFor, type PolicyRow, type PolicySubject } from "../limits/policy";
+import type { PolicyRow } from "../limits/policy";
+import { layerKey, layersFor, type PolicySubject } from "../limits/policy-layers";
 
 /** The leg columns of a policy layer (migration 0008); null defers to the layers below. */
-export interface LegPolicyRow extends Pick<PolicyRow, "layer" | "target_issuer" | "target" | "mode"> {
-	require_active_leg: number | null;
-	leg_grace_seconds: number | null;
-	stale_window_seconds: number | null;
-	case_limit: number | null;
-}
+export type LegPolicyRow = Pick<
+	PolicyRow,
+	"layer" | "target_issuer" | "target" | "mode" | "require_active_leg" | "leg_grace_seconds" | "stale_window_seconds" | "case_limit"
+>;
 
 export interface LegPolicy {
 	/** Whether a reveal without an open leg is refused. */

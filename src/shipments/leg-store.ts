@@ -184,13 +184,16 @@ export class LegStore {
 		];
 		if (change.assignments.length > 0) {
 			// The recipient's record goes with the delivery leg (DESIGN: out_for_delivery "assigns the record to them").
+			// Only a change is written: a record told again who already holds it keeps its updated_at.
 			statements.push(
 				this.db
 					.prepare(
 						`UPDATE records SET courier = a.value ->> '$.courier', courier_issuer = a.value ->> '$.courierIssuer',
 						   depot = COALESCE(a.value ->> '$.depot', records.depot), updated_at = ?2
 						 FROM json_each(?1) AS a
-						 WHERE records.shipment_id = a.value ->> '$.shipmentId' AND records.party = 'recipient' AND records.erased_at IS NULL`,
+						 WHERE records.shipment_id = a.value ->> '$.shipmentId' AND records.party = 'recipient' AND records.erased_at IS NULL
+						   AND (records.courier IS NOT a.value ->> '$.courier' OR records.courier_issuer IS NOT a.value ->> '$.courierIssuer'
+						        OR records.depot IS NOT COALESCE(a.value ->> '$.depot', records.depot))`,
 					)
 					.bind(JSON.stringify(change.assignments), change.receivedAt),
 			);

@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env, exports } from "cloudflare:workers";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
+import { reportWork, type WorkKind, type WorkOf } from "./work";
 
 export interface CallOptions {
 	token?: string;
@@ -57,13 +58,21 @@ export async function callWith(overrides: Partial<Env>, method: string, path: st
 	return response;
 }
 
-/** Creates `count` records in one batch as `service`, each with `fields` over a fresh body; their ids. */
-export async function createRecords(service: string, count: number, fields: Record<string, unknown>): Promise<string[]> {
-	const response = await call("POST", "/v1/records/batch", { token: service, body: { records: Array.from({ length: count }, () => recordBody(fields)) } });
+/**
+ * Creates `count` records in one batch as `service`, each with `fields` over a fresh body, and
+ * reports work on them (test/support/work.ts: the courier's round by default) unless `work` is false; their ids.
+ */
+export async function createRecords(service: string, count: number, fields: Record<string, unknown>, work: WorkKind | false = "round"): Promise<string[]> {
+	const bodies = Array.from({ length: count }, () => recordBody(fields));
+	const response = await call("POST", "/v1/records/batch", { token: service, body: { records: bodies } });
 	if (response.status !== 201) throw new Error(`batch create answered ${response.status}: ${await response.text()}`);
+	if (work) await reportWork(service, bodies as WorkOf[], work);
 	return (await json<{ ids: string[] }>(response)).ids;
 }
 
-/** A reveal ask, as an employee's terminal sends it. */
+/** A reveal ask, as an employee's terminal sends it (a customer_service ask names a case). */
 export const askReveal = (bearer: string, recordId: string, purpose = "delivery", fields = ["phone"]) =>
-	call("POST", "/v1/reveals", { token: bearer, body: { record_id: recordId, fields, purpose } });
+	call("POST", "/v1/reveals", {
+		token: bearer,
+		body: { record_id: recordId, fields, purpose, ...(purpose === "customer_service" ? { case_id: "CS-TEST-1" } : {}) },
+	});

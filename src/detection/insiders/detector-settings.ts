@@ -20,11 +20,20 @@ export const DETECTOR_SETTINGS = {
 		members: z.number().int().min(2).max(100).openapi({ description: "Members of one depot near quota together (default 3)." }),
 	}),
 	work_ratio: z.strictObject({
-		percentile: z.number().min(50).max(100).openapi({ description: "Peers' percentile of reveals per leg to exceed (default 99)." }),
+		percentile: z
+			.number()
+			.min(50)
+			.max(100)
+			.openapi({ description: "Peers' percentile of reveals per leg (and, apart, of calls per leg) to exceed (default 99)." }),
 		median_multiple: z.number().min(1).max(100).openapi({ description: "And at least this multiple of the peers' median (default 2)." }),
 		history_days: z.number().int().min(2).max(14).openapi({ description: "Days of peers' history (default 14)." }),
 		min_samples: z.number().int().min(1).max(1000).openapi({ description: "Peer-days needed before judging (default 10)." }),
-		min_reveals: z.number().int().min(1).max(10000).openapi({ description: "Reveals in the last 24 hours needed before judging (default 20)." }),
+		min_reveals: z
+			.number()
+			.int()
+			.min(1)
+			.max(10000)
+			.openapi({ description: "Reveals (or calls, for the calls rate) in the last 24 hours needed before judging (default 20)." }),
 	}),
 	after_close: z.strictObject({
 		min_after_close: z.number().int().min(1).max(10000).openapi({ description: "Reveals after the leg closed, at least (default 10)…" }),

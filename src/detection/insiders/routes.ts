@@ -57,12 +57,12 @@ detectorRoutes.openapi(
 detectorRoutes.openapi(
 	createRoute({
 		method: "put",
-		path: "/{name}",
+		path: "/{detector}",
 		operationId: "putDetector",
 		summary: "Set a detector's mode and thresholds (audited as detector.changed)",
 		tags: ["ops"],
 		middleware: [ops, jsonBody()] as const,
-		request: { params: z.object({ name: z.enum(DETECTOR_NAMES as [DetectorName, ...DetectorName[]]) }), body: jsonBodyOf(DetectorInput) },
+		request: { params: z.object({ detector: z.enum(DETECTOR_NAMES as [DetectorName, ...DetectorName[]]) }), body: jsonBodyOf(DetectorInput) },
 		responses: {
 			200: jsonResponse("The detector as stored.", DetectorView),
 			...bodyErrors,
@@ -71,7 +71,7 @@ detectorRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const { name } = c.req.valid("param");
+		const { detector: name } = c.req.valid("param");
 		const input = c.req.valid("json");
 		const parsed = DETECTOR_SETTINGS[name].safeParse(input.settings);
 		if (!parsed.success) {

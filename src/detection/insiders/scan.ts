@@ -92,7 +92,7 @@ export async function scanForCarefulInsiders(deps: InsiderScanDeps, now: number)
 			raised.push({
 				detector: "work_ratio",
 				alert: {
-					id: idOf("work_ratio", `${found.issuer}\n${found.subject}`),
+					id: idOf(`work_ratio_${found.metric}`, `${found.issuer}\n${found.subject}`),
 					severity: "warning",
 					kind: "work_ratio_outlier",
 					subject: { issuer: found.issuer, subject: found.subject },
@@ -102,7 +102,8 @@ export async function scanForCarefulInsiders(deps: InsiderScanDeps, now: number)
 						reveals: found.reveals,
 						calls: found.calls,
 						legs: found.legs,
-						work_per_leg: rounded(found.ratio),
+						metric: `${found.metric}_per_leg`,
+						per_leg: rounded(found.ratio),
 						peers_percentile: ratio.percentile,
 						peers_at_percentile: rounded(found.peerPercentile),
 						peers_median: rounded(found.peerMedian),

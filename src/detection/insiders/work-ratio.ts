@@ -17,7 +17,9 @@ export interface WorkRatioOutlier {
 	subject: string;
 	role: string;
 	depot: string | null;
-	/** Reveals and calls per leg held in the last 24 hours. */
+	/** Which rate stands out: reveals per leg, or calls per leg. */
+	metric: WorkMetric;
+	/** That rate in the last 24 hours. */
 	ratio: number;
 	reveals: number;
 	calls: number;
@@ -27,8 +29,12 @@ export interface WorkRatioOutlier {
 	peerSamples: number;
 }
 
-/** Reveals and calls per leg held; a day with some and no leg counts as that many per (one) leg. */
-export const workRatio = (day: WorkDay) => (day.reveals + day.calls) / Math.max(1, day.legs);
+/** What is set against the legs held: reveals and calls are judged apart, as their normal rates differ a hundredfold. */
+export const WORK_METRICS = ["reveals", "calls"] as const;
+export type WorkMetric = (typeof WORK_METRICS)[number];
+
+/** Reveals (or calls) per leg held; a day with some and no leg counts as that many per (one) leg. */
+export const workRatio = (day: WorkDay, metric: WorkMetric = "reveals") => day[metric] / Math.max(1, day.legs);
 
 /** The p-th percentile (0–100) by nearest rank (the smallest value at or above p% of the samples). */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -45,36 +51,39 @@ export function percentile(sorted: readonly number[], p: number): number {
  * against it. Pure.
  */
 export function workRatioOutliers(days: readonly WorkDay[], settings: WorkRatioSettings): WorkRatioOutlier[] {
-	const history = new Map<string, number[]>();
 	const groupOf = (day: WorkDay) => `${day.role}\n${day.depot ?? ""}`;
-	for (const day of days) {
-		if (day.day === 0 || day.day >= settings.historyDays || day.reveals + day.calls === 0) continue;
-		history.set(groupOf(day), [...(history.get(groupOf(day)) ?? []), workRatio(day)]);
-	}
 	const outliers: WorkRatioOutlier[] = [];
-	const seen = new Set<string>();
-	for (const day of days) {
-		if (day.day !== 0 || day.reveals + day.calls < settings.minReveals || seen.has(principalKey(day))) continue;
-		seen.add(principalKey(day));
-		const peers = [...(history.get(groupOf(day)) ?? [])].sort((a, b) => a - b);
-		if (peers.length < settings.minSamples) continue;
-		const high = percentile(peers, settings.percentile);
-		const median = percentile(peers, 50);
-		const ratio = workRatio(day);
-		if (ratio > high && ratio >= settings.medianMultiple * median) {
-			outliers.push({
-				issuer: day.issuer,
-				subject: day.subject,
-				role: day.role,
-				depot: day.depot,
-				ratio,
-				reveals: day.reveals,
-				calls: day.calls,
-				legs: day.legs,
-				peerPercentile: high,
-				peerMedian: median,
-				peerSamples: peers.length,
-			});
+	for (const metric of WORK_METRICS) {
+		const history = new Map<string, number[]>();
+		for (const day of days) {
+			if (day.day === 0 || day.day >= settings.historyDays || day[metric] === 0) continue;
+			history.set(groupOf(day), [...(history.get(groupOf(day)) ?? []), workRatio(day, metric)]);
+		}
+		const seen = new Set<string>();
+		for (const day of days) {
+			if (day.day !== 0 || day[metric] < settings.minReveals || seen.has(principalKey(day))) continue;
+			seen.add(principalKey(day));
+			const peers = [...(history.get(groupOf(day)) ?? [])].sort((a, b) => a - b);
+			if (peers.length < settings.minSamples) continue;
+			const high = percentile(peers, settings.percentile);
+			const median = percentile(peers, 50);
+			const ratio = workRatio(day, metric);
+			if (ratio > high && ratio >= settings.medianMultiple * median) {
+				outliers.push({
+					issuer: day.issuer,
+					subject: day.subject,
+					role: day.role,
+					depot: day.depot,
+					metric,
+					ratio,
+					reveals: day.reveals,
+					calls: day.calls,
+					legs: day.legs,
+					peerPercentile: high,
+					peerMedian: median,
+					peerSamples: peers.length,
+				});
+			}
 		}
 	}
 	return outliers;

@@ -1,0 +1,54 @@
+import { z } from "@hono/zod-openapi";
+import { WireTime, wireDetails, wireTime, wireTimeOrNull } from "../http/wire-time";
+import { ALERT_STATES, type TriagedAlertRow } from "./alert-store";
+
+const Triage = (what: string) =>
+	z.object({ by: z.string().openapi({ description: "The ops `sub` who did it." }), at: WireTime(`When it was ${what}.`), note: z.string() }).nullable();
+
+/** An alert on the wire: who and what it is about, its webhook delivery, and its triage by ops. */
+export const AlertView = z
+	.object({
+		id: z.string(),
+		at: WireTime("When it was raised."),
+		severity: z.enum(["warning", "critical"]),
+		kind: z.string().openapi({
+			description:
+				"`honeytoken_touched`, `out_of_scope_probing`, `daily_quota_reached`, `depot_ring_suspected`, `depot_budget_exceeded`, `lookup_limit_reached`, `lookup_misses_exceeded`, `refusal_budget_exhausted`, `key_missing`.",
+		}),
+		subject: z.string().nullable().openapi({ description: "The principal it is about (`sub`), with `subject_issuer`; null for depot-wide alerts." }),
+		subject_issuer: z.string().nullable(),
+		depot: z.string().nullable(),
+		details: z.record(z.string(), z.unknown()).openapi({ description: "Ids, counts and thresholds, never contact data; time members (`…_at`) in wire time." }),
+		delivery: z.enum(["pending", "delivered", "not_configured"]).openapi({ description: "The POST to ALERT_WEBHOOK_URL." }),
+		attempts: z.number().int(),
+		next_attempt_at: WireTime("When delivery is next tried, while pending."),
+		delivered_at: WireTime("When the webhook took it.").nullable(),
+		last_error: z.string().nullable(),
+		state: z.enum(ALERT_STATES).openapi({ description: "Triage: `open`, then `acknowledged` (someone is on it), then `resolved`." }),
+		acknowledged: Triage("acknowledged"),
+		resolved: Triage("resolved"),
+	})
+	.openapi("Alert");
+
+export function alertView(row: TriagedAlertRow): z.infer<typeof AlertView> {
+	const triage = (by: string | null, at: number | null, note: string | null) =>
+		by === null || at === null ? null : { by, at: wireTime(at), note: note ?? "" };
+	return {
+		id: row.id,
+		at: wireTime(row.at),
+		severity: row.severity,
+		kind: row.kind,
+		subject: row.subject,
+		subject_issuer: row.subject_issuer,
+		depot: row.depot,
+		details: wireDetails(JSON.parse(row.details)) as Record<string, unknown>,
+		delivery: row.delivery,
+		attempts: row.attempts,
+		next_attempt_at: wireTime(row.next_attempt_at),
+		delivered_at: wireTimeOrNull(row.delivered_at),
+		last_error: row.last_error,
+		state: row.state,
+		acknowledged: triage(row.acknowledged_by, row.acknowledged_at, row.acknowledged_note),
+		resolved: triage(row.resolved_by, row.resolved_at, row.resolved_note),
+	};
+}
