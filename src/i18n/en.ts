@@ -136,11 +136,6 @@ export const en = {
 	"audit.honeytoken.renewed": "Honeytoken renewed",
 	"audit.lookups.summarized": "Lookups (per minute)",
 	"audit.refusals.summarized": "Refusals (per minute)",
-	"audit.detector.changed": "Detector changed",
-	"audit.call.granted": "Call connected",
-	"audit.call.denied": "Call refused",
-	"audit.call.failed": "Call failed at the provider",
-	"audit.call.ended": "Call ended",
 	"audit.leak.attributed": "Leak attributed",
 	"audit.shipment.events": "Shipment events",
 	"problem.bad-request": "The request was not understood.",
@@ -175,8 +170,6 @@ export const en = {
 	"problem.stale-work": "Your list is out of date: this parcel has moved on. Refresh your list.",
 	"problem.phone-number-required": "Your account has no phone number to call from: ask your supervisor.",
 	"problem.dependency-unavailable": "A service the vault needs is unavailable.",
-	"problem.no-open-leg": "This parcel has no open delivery, pickup or return leg of yours.",
-	"problem.phone-number-required": "Your account has no phone number for calls: ask IT to add it.",
 	"problem.other": "The vault answered {status}.",
 
 	// ---------------------------------------------------------------- the terminal
