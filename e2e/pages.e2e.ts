@@ -494,6 +494,15 @@ describe("a suspended employee, reinstated from the console", () => {
 		expect(await alert.textContent()).toContain(COURIER_2);
 		expect(await alert.textContent()).toContain("critical");
 		await screenshot(ops, "ops-alerts");
+		// Triage: a note is required, then the alert says who is on it and why.
+		await alert.getByRole("button", { name: "Acknowledge" }).click();
+		expect(await alert.locator(".field-error").textContent()).toBe("Write a note: what was done or found.");
+		await alert.getByLabel("Note").fill("training decoy; courier briefed");
+		await alert.getByRole("button", { name: "Acknowledge" }).click();
+		await expect.poll(() => ops.locator("#notice").textContent()).toBe("Honeytoken touched: acknowledged.");
+		await expect
+			.poll(() => ops.locator("#alert-table tr", { hasText: "Honeytoken touched" }).textContent())
+			.toMatch(/Acknowledged.*Acknowledged by ops-e2e, .+: training decoy; courier briefed/);
 
 		await ops.getByRole("button", { name: "Employees" }).click();
 		const row = ops.locator("#employee-table tr", { hasText: COURIER_2 });
@@ -507,6 +516,12 @@ describe("a suspended employee, reinstated from the console", () => {
 		await row.getByRole("button", { name: "Reinstate" }).click();
 		await expect.poll(() => ops.locator("#notice").textContent()).toBe(`${COURIER_2} is reinstated.`);
 		await expect.poll(() => ops.locator("#employee-table tr", { hasText: COURIER_2 }).textContent()).toMatch(/Active/);
+		// Reinstated, the row still tells they were suspended, each change with its audit entry.
+		const history = ops.locator("#employee-table tr", { hasText: COURIER_2 }).locator("details.fold");
+		await history.locator("summary", { hasText: "History: 2 changes" }).click();
+		const changes = (await history.locator("li").allTextContents()).join("\n");
+		expect(changes).toMatch(/suspended \(asked for a honeytoken\) by detection, audit #\d+/);
+		expect(changes).toMatch(/reinstated \(decoy touched during training\) by ops-e2e, audit #\d+/);
 		await screenshot(ops, "ops-employees");
 
 		await real.getByRole("button", { name: "Reveal" }).click();
@@ -835,5 +850,65 @@ describe("tracing a leak", () => {
 		await ops.getByRole("button", { name: "Sign out" }).click();
 		expect(await ops.locator("#trace-list").inputValue()).toBe("");
 		expect(await ops.locator("#trace-result").textContent()).toBe("");
+	});
+});
+
+describe("the dashboard", () => {
+	it("ranks the employee at their limit first with the flag, charts each depot's hours, and a number leads to the audit", async () => {
+		const ops = await open("/ops");
+		await signIn(ops, opsToken);
+		await ops.getByRole("button", { name: "Dashboard" }).click();
+		const employees = ops.locator("#dashboard-result table", { hasText: "most used first" });
+		await employees.waitFor();
+		// The courier whose burst limit ops lowered to 2 used both: first, flagged near quota.
+		const first = employees.locator("tbody tr").first();
+		const cells = await first.locator("td").allTextContents();
+		expect(cells[0]).toBe(COURIER);
+		expect(cells[4]).toBe("100%");
+		expect(cells[7]).toContain("near quota");
+		// Each chart says in words what it draws.
+		const chart = ops.locator(`#dashboard-result svg[role=img][aria-label^="Depot ${DEPOT}:"]`);
+		expect(await chart.getAttribute("aria-label")).toMatch(new RegExp(`^Depot ${DEPOT}: [\\d,]+ reveals? and [\\d,]+ refused over \\d+ hours$`));
+		expect(await ops.locator("#dashboard-result ol.timeline li").count()).toBeGreaterThan(0);
+		expect(await unlabelledControls(ops)).toEqual([]);
+		expect(await fitsViewport(ops)).toBe(true);
+		await screenshot(ops, "ops-dashboard");
+
+		// The reveal count opens the audit filtered to that person's grants.
+		await first.locator("td").nth(5).getByRole("button").click();
+		await expect.poll(() => ops.locator("#audit").isVisible()).toBe(true);
+		expect(await ops.locator("#audit-actor").inputValue()).toBe(COURIER);
+		await ops.locator("#audit-table tbody tr").first().waitFor();
+		const rows = await ops.locator("#audit-table tbody tr").allTextContents();
+		expect(rows.every((row) => row.includes(COURIER) && row.includes("Reveal granted"))).toBe(true);
+	});
+
+	it("a what-if lowering a courier's daily limit shows the refusals it would have caused, before saving", async () => {
+		const ops = await open("/ops");
+		await signIn(ops, opsToken);
+		await ops.locator("#policy-layers table").first().waitFor();
+		// The courier's own layer (burst 2, saved above), edited: a daily limit of 1 on top.
+		await ops.locator("#policy-layers tr", { hasText: COURIER }).getByRole("button", { name: "Edit" }).click();
+		await expect.poll(() => ops.getByLabel("Burst limit").inputValue()).toBe("2");
+		await ops.getByLabel("Daily limit").fill("1");
+		await ops.getByRole("button", { name: "Preview on last week" }).click();
+		const summary = ops.locator("#policy-preview-summary");
+		await summary.waitFor();
+		const [, asks, current, proposed] =
+			/^Of ([\d,]+) asks of the last 7 days, today's limits refuse ([\d,]+); with this layer, ([\d,]+)\.$/.exec((await summary.textContent()) ?? "") ?? [];
+		expect(Number(asks?.replace(/,/g, ""))).toBeGreaterThan(0);
+		expect(Number(proposed?.replace(/,/g, ""))).toBeGreaterThan(Number(current?.replace(/,/g, "")));
+		// The courier who revealed more than once a day would have been refused, and the chart says so in words.
+		const table = ops.locator("#policy-preview-result table");
+		const row = table.locator("tbody tr", { hasText: COURIER });
+		const cells = await row.first().locator("td").allTextContents();
+		expect(Number(cells[5])).toBeGreaterThan(Number(cells[4]));
+		expect(await ops.locator("#policy-preview-result svg[role=img]").getAttribute("aria-label")).toMatch(/daily: \d+ today, [1-9]\d* with this layer/);
+		// Nothing was saved by the preview; saving after it works.
+		const layers = await vault.opsCall<{ policies: { target: string; daily_limit: number | null }[] }>("GET", "/v1/policies");
+		expect(layers.body.policies.find((p) => p.target === COURIER)?.daily_limit ?? null).toBeNull();
+		await screenshot(ops, "ops-policy-preview");
+		await ops.getByRole("button", { name: "Save layer" }).click();
+		await expect.poll(() => ops.locator("#notice").textContent()).toMatch(/Saved the employee e2e-courier layer/);
 	});
 });
