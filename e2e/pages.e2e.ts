@@ -39,6 +39,11 @@ async function createRecord(shipment: string, party: string, phone: string, cour
 		...(courier ? { courier } : {}),
 	});
 	expect(status).toBe(201);
+	// Reveals follow the work: the courier service reports the round, as it would, so the parcel's leg is open.
+	if (courier && party === "recipient") {
+		const events = await vault.serviceCall("POST", "/v1/shipment-events", { events: [{ shipment_id: shipment, type: "out_for_delivery", courier, depot }] });
+		expect(events.status).toBe(200);
+	}
 	return body.id;
 }
 
@@ -112,6 +117,12 @@ async function scan(page: Page, shipment: string): Promise<void> {
 	await page.locator("#records-empty", { hasText: new RegExp(`^(Shipment ${shipment}:|No contact of shipment ${shipment} )`) }).waitFor();
 }
 
+/** Opens a record's reveal controls: the counted exception, behind their own disclosure below the Call button. */
+async function openReveal(record: ReturnType<Page["locator"]>): Promise<void> {
+	const more = record.locator("details.reveal-more");
+	if ((await more.getAttribute("open")) === null) await more.locator("summary").click();
+}
+
 /** Controls with no accessible name: no label, no aria-label, no text. */
 const unlabelledControls = (page: Page) =>
 	page.evaluate(() =>
@@ -152,6 +163,7 @@ describe("depot terminal", () => {
 		expect(await record.locator("dd").nth(1).textContent()).toBe("1******5678");
 
 		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
+		await openReveal(record);
 		await record.getByLabel("Field", { exact: true }).selectOption("phone");
 		await record.getByRole("button", { name: "Reveal" }).focus();
 		await page.keyboard.press("Enter");
@@ -203,6 +215,62 @@ describe("depot terminal", () => {
 	});
 });
 
+describe("calling a customer from the terminal", () => {
+	it("a courier calls through a virtual number that dials and says how long it stays valid, then ends the call", async () => {
+		const caller = "e2e-courier-call";
+		const customer = "13811112222";
+		const id = await createRecord("E2E-CALL-1", "recipient", customer, caller);
+		// The parcel is out for delivery with this courier: an open leg, which a call rides on.
+		const events = await vault.serviceCall("POST", "/v1/shipment-events", {
+			events: [{ shipment_id: "E2E-CALL-1", type: "out_for_delivery", courier: caller }],
+		});
+		expect(events.status).toBe(200);
+		const page = await open("/terminal");
+		await signIn(page, await vault.token(caller, "reveal", { role: "courier", depot: DEPOT, phoneNumber: "+8613912340099" }));
+		await scan(page, "E2E-CALL-1");
+		const record = page.locator(`li[data-record-id="${id}"]`);
+		// Calling is the first control; the reveal waits behind a disclosure that says it is counted.
+		expect(await record.locator("details.reveal-more summary").textContent()).toBe("Show the contact itself instead (counted)");
+		expect(await record.getByRole("button", { name: "Reveal" }).isVisible()).toBe(false);
+		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
+		const asked = page.waitForResponse((response) => response.url().endsWith("/v1/calls") && response.request().method() === "POST");
+		await record.getByRole("button", { name: "Call", exact: true }).click();
+		const answer = await (await asked).json();
+		expect((await asked).status()).toBe(201);
+
+		// The virtual number, grouped for reading, dialled as +86…; never the customer's own number.
+		const number = record.locator(".call-number");
+		const digits = String(answer.virtual_number).replace(/^\+?86/, "");
+		await expect.poll(() => number.textContent()).toBe(grouped(digits));
+		expect(await number.getAttribute("href")).toBe(`tel:${e164(digits)}`);
+		expect(await number.getAttribute("aria-label")).toBe(`Call ${grouped(digits)}`);
+		expect(digits).not.toBe(customer);
+		expect((await pageHoldings(page)).html).not.toContain(customer);
+		// How long it stays valid, in the reader's clock, and a minute count that matches expires_at.
+		const validity = await record.locator(".call-expiry").textContent();
+		expect(validity).toMatch(/^Valid until \d{1,2}:\d\d( [AP]M)? \(.+ left\)\.$/);
+		expect(Date.parse(answer.expires_at)).toBeGreaterThan(Date.now());
+		// The provider holds the binding, between the courier's phone and the customer's.
+		const bindings = async () => {
+			if (!vault.telephonyControl || !vault.telephonyPool) return null;
+			const listed = (await (await fetch(`${vault.telephonyControl}/_sim/pools/${vault.telephonyPool}/bindings`)).json()) as {
+				bindings: { secret_no: string }[];
+			};
+			return listed.bindings.filter((binding) => binding.secret_no.endsWith(digits)).length;
+		};
+		if (vault.telephonyControl) expect(await bindings()).toBe(1);
+		await screenshot(page, "terminal-call");
+
+		const ended = page.waitForResponse((response) => response.url().endsWith(`/v1/calls/${answer.call_id}`) && response.request().method() === "DELETE");
+		await record.getByRole("button", { name: "End call" }).click();
+		expect((await ended).status()).toBe(204);
+		await expect.poll(() => page.locator("#notice").textContent()).toBe("Call ended: the virtual number no longer connects.");
+		expect(await number.count()).toBe(0);
+		if (vault.telephonyControl) await expect.poll(bindings).toBe(0);
+		expect(await unlabelledControls(page)).toEqual([]);
+	});
+});
+
 /**
  * Through the development identity provider, keyboard only: the sign-in button, the provider's
  * login page (an employee id, no password), and back to the page.
@@ -240,6 +308,7 @@ describe("signing in through the identity provider", () => {
 		await scan(page, "E2E-UR-01");
 		const record = page.locator(`li[data-record-id="${recordIds.demoDepot}"]`);
 		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
+		await openReveal(record);
 		await record.getByLabel("Field", { exact: true }).selectOption("phone");
 		await record.getByRole("button", { name: "Reveal" }).click();
 		await expect.poll(() => record.locator(".revealed-value").textContent()).toBe(grouped(PHONE_3));
@@ -373,6 +442,7 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		await signIn(terminal, courierToken);
 		await scan(terminal, "E2E-0002");
 		const second = terminal.locator(`li[data-record-id="${recordIds.second}"]`);
+		await openReveal(second);
 		await second.getByLabel("Field", { exact: true }).selectOption("phone");
 		await second.getByRole("button", { name: "Reveal" }).click();
 		await expect.poll(() => second.locator(".revealed-value").textContent()).toBe(grouped("13800002222"));
@@ -383,6 +453,7 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		expect(await terminal.locator(".revealed-value").count()).toBe(0);
 		expect((await pageHoldings(terminal)).html).not.toContain("13800002222");
 		const third = terminal.locator(`li[data-record-id="${recordIds.third}"]`);
+		await openReveal(third);
 		await third.getByRole("button", { name: "Reveal" }).click();
 		await expect
 			.poll(() => terminal.locator("#notice").textContent())
@@ -398,6 +469,7 @@ describe("a suspended employee, reinstated from the console", () => {
 		await signIn(terminal, courier2Token);
 		// The decoy looks like any other parcel of theirs: asking for it suspends them.
 		await scan(terminal, "E2E-TRAP");
+		await openReveal(terminal.locator("li.record"));
 		await terminal.locator("li.record").getByRole("button", { name: "Reveal" }).click();
 		await expect
 			.poll(() => terminal.locator("#notice").textContent())
@@ -407,6 +479,7 @@ describe("a suspended employee, reinstated from the console", () => {
 		await terminal.locator("#notice").evaluate((node) => {
 			node.textContent = "";
 		});
+		await openReveal(real);
 		await real.getByRole("button", { name: "Reveal" }).click();
 		await expect
 			.poll(() => terminal.locator("#notice").textContent())
@@ -426,6 +499,15 @@ describe("a suspended employee, reinstated from the console", () => {
 		expect(await alert.textContent()).toContain(COURIER_2);
 		expect(await alert.textContent()).toContain("critical");
 		await screenshot(ops, "ops-alerts");
+		// Triage: a note is required, then the alert says who is on it and why.
+		await alert.getByRole("button", { name: "Acknowledge" }).click();
+		expect(await alert.locator(".field-error").textContent()).toBe("Write a note: what was done or found.");
+		await alert.getByLabel("Note").fill("training decoy; courier briefed");
+		await alert.getByRole("button", { name: "Acknowledge" }).click();
+		await expect.poll(() => ops.locator("#notice").textContent()).toBe("Honeytoken touched: acknowledged.");
+		await expect
+			.poll(() => ops.locator("#alert-table tr", { hasText: "Honeytoken touched" }).textContent())
+			.toMatch(/Acknowledged.*Acknowledged by ops-e2e, .+: training decoy; courier briefed/);
 
 		await ops.getByRole("button", { name: "Employees" }).click();
 		const row = ops.locator("#employee-table tr", { hasText: COURIER_2 });
@@ -439,6 +521,12 @@ describe("a suspended employee, reinstated from the console", () => {
 		await row.getByRole("button", { name: "Reinstate" }).click();
 		await expect.poll(() => ops.locator("#notice").textContent()).toBe(`${COURIER_2} is reinstated.`);
 		await expect.poll(() => ops.locator("#employee-table tr", { hasText: COURIER_2 }).textContent()).toMatch(/Active/);
+		// Reinstated, the row still tells they were suspended, each change with its audit entry.
+		const history = ops.locator("#employee-table tr", { hasText: COURIER_2 }).locator("details.fold");
+		await history.locator("summary", { hasText: "History: 2 changes" }).click();
+		const changes = (await history.locator("li").allTextContents()).join("\n");
+		expect(changes).toMatch(/suspended \(asked for a honeytoken\) by detection, audit #\d+/);
+		expect(changes).toMatch(/reinstated \(decoy touched during training\) by ops-e2e, audit #\d+/);
 		await screenshot(ops, "ops-employees");
 
 		await real.getByRole("button", { name: "Reveal" }).click();
@@ -580,6 +668,7 @@ async function revealDemoPhone(page: Page, shipmentLabel: string, revealLabel: s
 	const record = page.locator(`li[data-record-id="${recordIds.demoDepot}"]`);
 	await record.waitFor();
 	await record.locator("select[name=purpose]").selectOption("delivery");
+	await openReveal(record);
 	await record.locator("select[name=field]").selectOption("phone");
 	await record.getByRole("button", { name: revealLabel, exact: true }).click();
 	const value = record.locator(".revealed-value");
@@ -683,5 +772,148 @@ describe("the pages in Chinese, at a desk and on a phone", () => {
 			await terminal.locator(`li[data-record-id="${recordIds.first}"]`).waitFor();
 			await screenshot(terminal, `${locale}-terminal-signed-in`);
 		}
+	});
+});
+
+describe("tracing a leak", () => {
+	it("ops trace a list made of what the clerk revealed, see the clerk ranked first with the evidence, and download the signed report", async () => {
+		// The list as a dealer would post it: the contact the demo clerk revealed above (the
+		// courier holding that parcel never revealed it), the depot's honeytoken, and a number the
+		// vault never held; names beside some lines.
+		const list = [`${PHONE_3},王小明`, "135 0000 5555,赵六", "13011112222"].join("\n");
+		const ops = await open("/ops");
+		await signIn(ops, opsToken);
+		await ops.getByRole("button", { name: "Trace a leak" }).click();
+		// An empty list is refused next to the field, with nothing sent.
+		await ops.getByRole("button", { name: "Trace", exact: true }).click();
+		expect(await ops.locator("#trace-list-error").textContent()).toBe("The list is empty: paste at least one phone number.");
+		expect(await ops.getByLabel("The list").getAttribute("aria-invalid")).toBe("true");
+
+		// Uploaded from a file: its text lands in the form, and nowhere else.
+		await ops.getByLabel("Or open a text or CSV file").setInputFiles({ name: "dealer-sample.csv", mimeType: "text/csv", buffer: Buffer.from(list) });
+		await expect.poll(() => ops.getByLabel("The list").inputValue()).toBe(list);
+		await ops.getByLabel("Where it was found (optional)").fill("INC-E2E-1");
+		const sent = ops.waitForRequest((request) => request.url().endsWith("/v1/leaks/attribute"));
+		await ops.getByRole("button", { name: "Trace", exact: true }).click();
+		const request = await sent;
+		expect(request.method()).toBe("POST");
+		expect(request.url()).toBe(`${vault.url}/v1/leaks/attribute`);
+		expect(request.postDataJSON()).toEqual({
+			phones: [PHONE_3, "135 0000 5555", "13011112222"],
+			names: ["王小明", "赵六", ""],
+			source: "INC-E2E-1",
+			days: 30,
+		});
+
+		await expect
+			.poll(() => ops.locator("#trace-summary").textContent())
+			.toBe("2 of 3 entries match contacts the vault holds. Distinct records, honeytokens aside: 1. Entries not readable as a phone: 0.");
+		const honeytokens = ops.locator("#trace-result table", { hasText: "1 honeytoken in the list" });
+		expect(await honeytokens.locator("tbody tr").count()).toBe(1);
+		expect(await honeytokens.locator("tbody").textContent()).toContain(DEPOT);
+		const suspects = ops.locator("#trace-result table", { hasText: "most likely first" });
+		const first = suspects.locator("tbody tr").first();
+		const cells = await first.locator("td").allTextContents();
+		expect(cells[0]).toBe("1");
+		expect(cells[1]).toContain("clerk-ur-ts-01-1");
+		expect(cells[2]).toBe("Clerk");
+		expect(cells[4]).toBe("1");
+		expect(cells[5]).toBe("Phone 1");
+		// The courier who held the parcel and never revealed it ranks below.
+		const courierRow = suspects.locator("tbody tr", { hasText: "courier-ur-ts-01-2" });
+		expect(await courierRow.locator("td").first().textContent()).not.toBe("1");
+		// The evidence: the audit entries behind the clerk's figures, by seq and hash.
+		await first.locator("details.fold summary").click();
+		expect(await first.locator("details.fold li").first().textContent()).toMatch(/^#\d+ [\w-]{20,}$/);
+		expect(await ops.locator("#trace-result").textContent()).toContain("UR-TS-01");
+
+		// Neither the page's address nor its storage ever held the list, and the answer echoes no phone.
+		const held = await pageHoldings(ops);
+		expect(held.url).toBe(`${vault.url}/ops`);
+		expect(held.storage).toBe(0);
+		expect(held.cookies).not.toContain(PHONE_3);
+		expect(await ops.locator("#trace-result").textContent()).not.toContain(PHONE_3.slice(3));
+
+		const [download] = await Promise.all([ops.waitForEvent("download"), ops.getByRole("button", { name: "Download signed report" }).click()]);
+		expect(download.suggestedFilename()).toMatch(/^leak-report-\d{4}-\d{2}-\d{2}\.jws$/);
+		const stream = await download.createReadStream();
+		const chunks: Buffer[] = [];
+		for await (const chunk of stream) chunks.push(chunk as Buffer);
+		const jws = Buffer.concat(chunks).toString("utf8");
+		const parts = jws.split(".");
+		expect(parts).toHaveLength(3);
+		expect(parts.every((part) => /^[A-Za-z0-9_-]+$/.test(part))).toBe(true);
+		const header = JSON.parse(Buffer.from(parts[0] as string, "base64url").toString("utf8"));
+		expect(header.typ).toBe("leak-report+jws");
+		const payload = JSON.parse(Buffer.from(parts[1] as string, "base64url").toString("utf8"));
+		expect(payload.source).toBe("INC-E2E-1");
+		expect(payload.suspects[0].subject).toBe("clerk-ur-ts-01-1");
+		expect(JSON.stringify(payload)).not.toContain(PHONE_3.slice(3));
+		await screenshot(ops, "ops-trace-a-leak");
+
+		// Signing out forgets the list and the answer.
+		await ops.getByRole("button", { name: "Sign out" }).click();
+		expect(await ops.locator("#trace-list").inputValue()).toBe("");
+		expect(await ops.locator("#trace-result").textContent()).toBe("");
+	});
+});
+
+describe("the dashboard", () => {
+	it("ranks the employee at their limit first with the flag, charts each depot's hours, and a number leads to the audit", async () => {
+		const ops = await open("/ops");
+		await signIn(ops, opsToken);
+		await ops.getByRole("button", { name: "Dashboard" }).click();
+		const employees = ops.locator("#dashboard-result table", { hasText: "most used first" });
+		await employees.waitFor();
+		// The courier whose burst limit ops lowered to 2 used both: first, flagged near quota.
+		const first = employees.locator("tbody tr").first();
+		const cells = await first.locator("td").allTextContents();
+		expect(cells[0]).toBe(COURIER);
+		expect(cells[4]).toBe("100%");
+		expect(cells[7]).toContain("near quota");
+		// Each chart says in words what it draws.
+		const chart = ops.locator(`#dashboard-result svg[role=img][aria-label^="Depot ${DEPOT}:"]`);
+		expect(await chart.getAttribute("aria-label")).toMatch(new RegExp(`^Depot ${DEPOT}: [\\d,]+ reveals? and [\\d,]+ refused over \\d+ hours$`));
+		expect(await ops.locator("#dashboard-result ol.timeline li").count()).toBeGreaterThan(0);
+		expect(await unlabelledControls(ops)).toEqual([]);
+		expect(await fitsViewport(ops)).toBe(true);
+		await screenshot(ops, "ops-dashboard");
+
+		// The reveal count opens the audit filtered to that person's grants.
+		await first.locator("td").nth(5).getByRole("button").click();
+		await expect.poll(() => ops.locator("#audit").isVisible()).toBe(true);
+		expect(await ops.locator("#audit-actor").inputValue()).toBe(COURIER);
+		await ops.locator("#audit-table tbody tr").first().waitFor();
+		const rows = await ops.locator("#audit-table tbody tr").allTextContents();
+		expect(rows.every((row) => row.includes(COURIER) && row.includes("Reveal granted"))).toBe(true);
+	});
+
+	it("a what-if lowering a courier's daily limit shows the refusals it would have caused, before saving", async () => {
+		const ops = await open("/ops");
+		await signIn(ops, opsToken);
+		await ops.locator("#policy-layers table").first().waitFor();
+		// The courier's own layer (burst 2, saved above), edited: a daily limit of 1 on top.
+		await ops.locator("#policy-layers tr", { hasText: COURIER }).getByRole("button", { name: "Edit" }).click();
+		await expect.poll(() => ops.getByLabel("Burst limit").inputValue()).toBe("2");
+		await ops.getByLabel("Daily limit").fill("1");
+		await ops.getByRole("button", { name: "Preview on last week" }).click();
+		const summary = ops.locator("#policy-preview-summary");
+		await summary.waitFor();
+		const [, asks, current, proposed] =
+			/^Of ([\d,]+) asks of the last 7 days, today's limits refuse ([\d,]+); with this layer, ([\d,]+)\.$/.exec((await summary.textContent()) ?? "") ?? [];
+		expect(Number(asks?.replace(/,/g, ""))).toBeGreaterThan(0);
+		expect(Number(proposed?.replace(/,/g, ""))).toBeGreaterThan(Number(current?.replace(/,/g, "")));
+		// The courier who revealed more than once a day would have been refused, and the chart says so in words.
+		const table = ops.locator("#policy-preview-result table");
+		const row = table.locator("tbody tr", { hasText: COURIER });
+		const cells = await row.first().locator("td").allTextContents();
+		expect(Number(cells[5])).toBeGreaterThan(Number(cells[4]));
+		expect(await ops.locator("#policy-preview-result svg[role=img]").getAttribute("aria-label")).toMatch(/daily: \d+ today, [1-9]\d* with this layer/);
+		// Nothing was saved by the preview; saving after it works.
+		const layers = await vault.opsCall<{ policies: { target: string; daily_limit: number | null }[] }>("GET", "/v1/policies");
+		expect(layers.body.policies.find((p) => p.target === COURIER)?.daily_limit ?? null).toBeNull();
+		await screenshot(ops, "ops-policy-preview");
+		await ops.getByRole("button", { name: "Save layer" }).click();
+		await expect.poll(() => ops.locator("#notice").textContent()).toMatch(/Saved the employee e2e-courier layer/);
 	});
 });

@@ -17,7 +17,7 @@ const STATE_DIR = ".wrangler/e2e-state";
 export type ApiCall = <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
 
 export interface Vault extends Server {
-	token: (sub: string, scope: string, employee?: { role: string; depot: string }) => Promise<string>;
+	token: (sub: string, scope: string, employee?: { role: string; depot: string; phoneNumber?: string }) => Promise<string>;
 	/** Calls the API as a service with records:write, for the fixtures the pages then show. */
 	serviceCall: ApiCall;
 	opsCall: ApiCall;
@@ -27,6 +27,8 @@ export interface Vault extends Server {
 	proxySettled: () => Promise<void>;
 	/** Base URL of the privacy-number provider simulator (control under `/_sim/`), or null when .dev.vars sets TELEPHONY. */
 	telephonyControl: string | null;
+	/** The simulator's pool the vault binds numbers from (its `/_sim/pools/{pool}/bindings` is the provider's view), or null. */
+	telephonyPool: string | null;
 	/** The development OpenID provider the pages sign in with. */
 	oidc: DevOidc;
 }
@@ -77,6 +79,7 @@ export async function startVault(vars: Record<string, string> = {}): Promise<Vau
 		responseViolations: proxy.responseViolations,
 		proxySettled: proxy.settled,
 		telephonyControl: telephony.simulator?.url ?? null,
+		telephonyPool: telephony.vars.TELEPHONY ? (JSON.parse(telephony.vars.TELEPHONY) as { pool_key: string }).pool_key : null,
 		token,
 		serviceCall: caller(token("e2e-fixtures", "records:write records:read")),
 		opsCall: caller(token("ops-fixtures", "ops")),

@@ -6,8 +6,10 @@
  */
 import * as alerts from "./console/alerts.js";
 import * as audit from "./console/audit.js";
+import * as dashboard from "./console/dashboard.js";
 import * as employees from "./console/employees.js";
 import * as honeytokens from "./console/honeytokens.js";
+import * as leaks from "./console/leaks.js";
 import { problemText, say } from "./console/notice.js";
 import * as policies from "./console/policies.js";
 import { byId } from "./dom.js";
@@ -17,7 +19,7 @@ import { api, signInThroughAccess, wireSignIn } from "./session.js";
 /** @typedef {{ load: () => Promise<void>, reset: () => void }} Section */
 
 /** @type {Record<string, Section>} */
-const SECTIONS = { policies, employees, alerts, audit, honeytokens };
+const SECTIONS = { dashboard, policies, employees, alerts, audit, honeytokens, leaks };
 
 /** @param {string} section */
 async function open(section) {

@@ -41,6 +41,11 @@ export function refusalMessage(answer) {
 			return t("refusal.incomplete");
 		case "forbidden":
 			return t("refusal.forbidden");
+		case "no-open-leg":
+			// `reason` says which: no leg of yours, one that closed or moved just now, or a case id missing.
+			if (problem.reason === "stale") return t("refusal.staleLeg");
+			if (problem.reason === "case_required") return t("refusal.caseRequired");
+			return t("refusal.noOpenLeg");
 	}
 	if (answer.status === 0) return t("session.noAnswer");
 	if (answer.status === 401) return t("session.invalid");

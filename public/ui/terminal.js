@@ -1,11 +1,12 @@
 // @ts-check
 /**
- * The depot terminal: look a parcel up, see its contacts masked, reveal one field for a purpose.
- * A revealed value is on the page for a configured number of seconds and then removed from the
- * DOM; nothing keeps it (no storage, no history, no variable outliving its node).
+ * The depot terminal: look a parcel up, see its contacts masked, call the customer through a
+ * virtual number, or (the counted exception) reveal one field for a purpose. A revealed value is on
+ * the page for a configured number of seconds and then removed from the DOM; nothing keeps it (no
+ * storage, no history, no variable outliving its node).
  */
 import { byId, el } from "./dom.js";
-import { duration, nameOf, t } from "./i18n.js";
+import { clockTime, duration, nameOf, t } from "./i18n.js";
 import { groupedPhone, telUri } from "./phone.js";
 import { refusalMessage, SUSPENDED } from "./refusals.js";
 import { api, signOutWhenIdle, wireSignIn } from "./session.js";
@@ -42,9 +43,12 @@ const onShow = new Map(/** @type {[HTMLElement, () => void][]} */ ([]));
 let generation = 0;
 let suspendedAtSignIn = false;
 
+/** The virtual number on show for each record, by its slot: gone from the page on a new lookup or sign-out. */
+const callsOnShow = new Map(/** @type {[HTMLElement, () => void][]} */ ([]));
+
 function clearRevealed() {
 	generation += 1;
-	for (const clear of [...onShow.values()]) clear();
+	for (const clear of [...onShow.values(), ...callsOnShow.values()]) clear();
 }
 
 /** @param {string} message */
@@ -131,6 +135,68 @@ function revealedValue(field, value) {
 }
 
 /**
+ * A virtual number as the provider gives it (mainland digits, `17012345678`) in E.164: the `tel:`
+ * link must be a global number (RFC 3966 §5.1.4), and +86 is the only country the provider serves.
+ * @param {string} number
+ */
+function virtualE164(number) {
+	const digits = number.replace(/[\s-]/g, "");
+	return digits.startsWith("+") ? digits : `+86${digits.replace(/^0086|^86(?=1\d{10}$)/, "")}`;
+}
+
+/**
+ * Shows a call's virtual number, as a link that dials it, with the time it stays valid and an
+ * "End call" control; gone when it expires, when ended, or on a new lookup or sign-out.
+ * @param {HTMLElement} slot
+ * @param {{ call_id: string, virtual_number: string, expires_at: string }} call
+ * @param {HTMLElement} returnFocus
+ */
+function showCall(slot, call, returnFocus) {
+	callsOnShow.get(slot)?.();
+	const e164 = virtualE164(call.virtual_number);
+	const grouped = groupedPhone(e164);
+	const expires = new Date(call.expires_at);
+	const left = () => Math.max(0, Math.round((expires.getTime() - Date.now()) / 1000));
+	const validity = el("span", { class: "call-expiry" }, t("terminal.callValid", { time: clockTime(expires), duration: duration(left()) }));
+	const end = el("button", { type: "button", class: "secondary" }, t("terminal.endCall"));
+	const number = el("a", { class: "call-number phone", href: telUri(e164) ?? undefined, "aria-label": t("terminal.call", { phone: grouped }) }, grouped);
+	const shown = el(
+		"div",
+		{ class: "call" },
+		el("p", { role: "status" }, el("span", { class: "revealed-label" }, t("terminal.virtualNumber")), " ", number),
+		el("p", {}, validity),
+		el("p", { class: "hint" }, t("terminal.callHint")),
+		end,
+	);
+	// The validity in words, refreshed each minute; the binding ends at `expires_at` whatever the page does.
+	const tick = setInterval(() => {
+		if (left() <= 0) return clear(t("terminal.callExpired"));
+		validity.textContent = t("terminal.callValid", { time: clockTime(expires), duration: duration(left()) });
+	}, 60_000);
+	const timeout = setTimeout(() => clear(t("terminal.callExpired")), Math.min(left() * 1000, 2 ** 31 - 1));
+	/** @param {string} [why] */
+	function clear(why) {
+		clearInterval(tick);
+		clearTimeout(timeout);
+		const hadFocus = shown.contains(document.activeElement);
+		shown.remove();
+		callsOnShow.delete(slot);
+		if (hadFocus && returnFocus.isConnected) returnFocus.focus();
+		if (why) say(why);
+	}
+	end.addEventListener("click", async () => {
+		end.setAttribute("disabled", "");
+		const ended = await api("DELETE", `/v1/calls/${encodeURIComponent(call.call_id)}`);
+		// 404: it has ended already (the leg closed, or it expired): the same outcome for the person.
+		if (ended.ok || ended.status === 404) return clear(t("terminal.callEnded"));
+		end.removeAttribute("disabled");
+		say(refusalMessage(ended));
+	});
+	callsOnShow.set(slot, () => clear());
+	slot.append(shown);
+}
+
+/**
  * @param {{ id: string, party: string, masked: Record<string, string> }} record
  * @param {number} index
  */
@@ -146,14 +212,44 @@ function recordItem(record, index) {
 	purposeSelect.addEventListener("change", fillFields);
 	fillFields();
 	const button = el("button", { type: "submit" }, t("terminal.reveal"));
+	const callButton = el("button", { type: "button", class: "call-button" }, t("terminal.callButton"));
 	const slot = el("div", { class: "revealed-slot", id: `${prefix}-revealed` });
+	const callSlot = el("div", { class: "call-slot", id: `${prefix}-call` });
+	// Calling is the routine way to reach the customer; the plaintext is the counted exception, one
+	// step further (DESIGN "Calls instead of numbers"), and says so before it is opened.
 	const form = el(
 		"form",
 		{ class: "reveal-form", method: "post", "aria-label": t("terminal.revealOf", { party: nameOf("party", record.party) }) },
 		el("div", { class: "field" }, el("label", { for: `${prefix}-purpose` }, t("terminal.purpose")), purposeSelect),
-		el("div", { class: "field" }, el("label", { for: `${prefix}-field` }, t("terminal.field")), fieldSelect),
-		button,
+		callButton,
+		el(
+			"details",
+			{ class: "reveal-more" },
+			el("summary", {}, t("terminal.revealInstead")),
+			el(
+				"div",
+				{ class: "reveal-more-body" },
+				el("p", { class: "hint" }, t("terminal.revealCounted")),
+				el("div", { class: "field" }, el("label", { for: `${prefix}-field` }, t("terminal.field")), fieldSelect),
+				button,
+			),
+		),
 	);
+	callButton.addEventListener("click", async () => {
+		const purpose = /** @type {HTMLSelectElement} */ (purposeSelect).value;
+		callButton.setAttribute("disabled", "");
+		say("");
+		const started = generation;
+		try {
+			const answer = await api("POST", "/v1/calls", { record_id: record.id, purpose });
+			// The binding lives on with the leg; only its number is not shown under another lookup or person.
+			if (started !== generation) return;
+			if (!answer.ok) return say(refusalMessage(answer));
+			showCall(callSlot, answer.body, callButton);
+		} finally {
+			callButton.removeAttribute("disabled");
+		}
+	});
 	form.addEventListener("submit", async (event) => {
 		event.preventDefault();
 		const purpose = /** @type {HTMLSelectElement} */ (purposeSelect).value;
@@ -179,7 +275,7 @@ function recordItem(record, index) {
 		{ class: "masked" },
 		...["name", "phone", "address"].flatMap((field) => [el("dt", {}, nameOf("field", field)), el("dd", {}, record.masked[field] ?? "—")]),
 	);
-	return el("li", { class: "record", "data-record-id": record.id }, el("h3", {}, nameOf("party", record.party)), masked, form, slot);
+	return el("li", { class: "record", "data-record-id": record.id }, el("h3", {}, nameOf("party", record.party)), masked, form, callSlot, slot);
 }
 
 byId("scan-form", HTMLFormElement).addEventListener("submit", async (event) => {

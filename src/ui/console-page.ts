@@ -6,7 +6,7 @@ import type { PageLanguage } from "../i18n/page-language";
 import { layout, signInSection, withMarkup } from "./layout";
 import type { SignInOption } from "./sign-in-options";
 
-const SECTIONS = ["policies", "employees", "alerts", "audit", "honeytokens"] as const;
+const SECTIONS = ["dashboard", "policies", "employees", "alerts", "audit", "honeytokens", "leaks"] as const;
 const LIMIT_FIELDS = [
 	"burst_limit",
 	"burst_window_seconds",
@@ -44,7 +44,7 @@ function plantField({ t }: PageLanguage, pointer: string, label: MessageKey, con
 	return html`<div class="field"><label for="${id}">${t(label)}</label>${input}<p class="field-error" id="${id}-error"></p></div>`;
 }
 
-/** The ops console: policies, employees, alerts, audit, honeytokens; each section loads when opened. */
+/** The ops console: dashboard, policies, employees, alerts, audit, honeytokens, leak tracing; each section loads when opened. */
 export function consolePage(language: PageLanguage, signIn: { options: readonly SignInOption[]; paste: boolean }) {
 	const { t } = language;
 	return layout({
@@ -63,6 +63,17 @@ export function consolePage(language: PageLanguage, signIn: { options: readonly 
 			(id) => html`<li><button type="button" class="tab" id="tab-${id}" aria-controls="${id}" aria-pressed="false">${t(`section.${id}`)}</button></li>`,
 		)}</ul></nav>
 <p id="notice" class="notice" role="alert"></p>
+
+<section id="dashboard" class="panel" hidden aria-labelledby="dashboard-heading">
+<h1 id="dashboard-heading">${t("section.dashboard")}</h1>
+<p>${t("dashboard.intro")}</p>
+<form id="dashboard-form" method="post" autocomplete="off" novalidate aria-labelledby="dashboard-heading">
+<label for="dashboard-days">${t("dashboard.days")}</label>
+<select id="dashboard-days" name="days"><option value="1">${t("dashboard.days.1")}</option><option value="7">${t("dashboard.days.7")}</option></select>
+<button type="submit">${t("dashboard.refresh")}</button>
+</form>
+<div id="dashboard-result" aria-live="polite"></div>
+</section>
 
 <section id="policies" class="panel" hidden aria-labelledby="policies-heading">
 <h1 id="policies-heading">${t("section.policies")}</h1>
@@ -91,8 +102,10 @@ export function consolePage(language: PageLanguage, signIn: { options: readonly 
 <fieldset><legend>${t("policies.limits")}</legend>
 ${LIMIT_FIELDS.map((name) => limitField(language, name))}
 </fieldset>
+<button type="button" id="policy-preview">${t("policies.preview")}</button>
 <button type="submit">${t("policies.save")}</button>
 </form>
+<div id="policy-preview-result" aria-live="polite"></div>
 <h2 id="effective-heading">${t("policies.effectiveHeading")}</h2>
 <form id="effective-form" method="post" autocomplete="off" novalidate aria-labelledby="effective-heading">
 <div class="field"><label for="effective-subject">${t("policies.subject")}</label><input id="effective-subject" name="subject" required spellcheck="false"></div>
@@ -162,6 +175,35 @@ ${plantField(language, "/label", "honeytokens.label")}
 </fieldset>
 <button type="submit">${t("honeytokens.plant")}</button>
 </form>
+</section>
+
+<section id="leaks" class="panel" hidden aria-labelledby="leaks-heading">
+<h1 id="leaks-heading">${t("section.leaks")}</h1>
+<p>${t("leaks.intro")}</p>
+<form id="trace-form" method="post" autocomplete="off" novalidate aria-labelledby="leaks-heading">
+<div class="field">
+<label for="trace-list">${t("leaks.list")}</label>
+<textarea id="trace-list" name="list" rows="8" spellcheck="false" autocomplete="off" aria-describedby="trace-list-hint trace-list-error"></textarea>
+<p class="hint" id="trace-list-hint">${t("leaks.listHint")}</p>
+<p class="field-error" id="trace-list-error"></p>
+</div>
+<div class="field">
+<label for="trace-file">${t("leaks.file")}</label>
+<input id="trace-file" name="file" type="file" accept=".txt,.csv,.tsv,text/plain,text/csv">
+</div>
+<div class="field">
+<label for="trace-source">${t("leaks.source")}</label>
+<input id="trace-source" name="source" spellcheck="false" maxlength="200" aria-describedby="trace-source-hint trace-source-error">
+<p class="hint" id="trace-source-hint">${t("leaks.sourceHint")}</p>
+<p class="field-error" id="trace-source-error"></p>
+</div>
+<div class="field">
+<label for="trace-days">${t("leaks.days")}</label>
+<input id="trace-days" name="days" type="number" inputmode="numeric" min="1" max="90" step="1" value="30">
+</div>
+<button type="submit">${t("leaks.trace")}</button>
+</form>
+<div id="trace-result" aria-live="polite"></div>
 </section>
 </section>`,
 	});

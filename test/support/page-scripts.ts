@@ -7,5 +7,5 @@ export const PAGE_SCRIPTS = [
 	"i18n.js",
 	"phone.js",
 	"refusals.js",
-	...["notice", "details", "policies", "employees", "alerts", "audit", "honeytokens"].map((section) => `console/${section}.js`),
+	...["notice", "details", "dashboard", "policies", "employees", "alerts", "audit", "honeytokens", "leaks"].map((section) => `console/${section}.js`),
 ] as const;

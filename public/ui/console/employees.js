@@ -6,7 +6,8 @@ import { api } from "../session.js";
 import { problemText, say } from "./notice.js";
 
 /** @typedef {{ subject: string, issuer_alias?: string, kind: string, role: string | null, depot: string | null, status: string, last_seen_at: number | string | null }} Listed */
-/** @typedef {{ suspension: { at: number | string, reason: string, by: string } | null, limits: { kind: string, limit: number, used: number, reset_seconds: number }[], role: string | null, depot: string | null }} Usage */
+/** @typedef {{ at: number | string, status: string, reason: string | null, by: string, seq: number }} Change */
+/** @typedef {{ history?: Change[], suspension: { at: number | string, reason: string, by: string } | null, limits: { kind: string, limit: number, used: number, reset_seconds: number }[], role: string | null, depot: string | null }} Usage */
 
 const MAX_EMPLOYEE_ROWS = 100;
 
@@ -17,6 +18,28 @@ function usagePath(listed) {
 	if (listed.depot && listed.kind !== "service") query.set("depot", listed.depot);
 	if (listed.issuer_alias) query.set("issuer", listed.issuer_alias);
 	return `/v1/employees/${encodeURIComponent(listed.subject)}?${query}`;
+}
+
+/**
+ * Every suspension and reinstatement, newest first, folded behind its count: a person reinstated
+ * once still shows they were suspended. Each names the audit entry that records it.
+ * @param {Change[] | undefined} history
+ */
+function historyView(history) {
+	if (!history || history.length === 0) return null;
+	const items = history.map((change) =>
+		el(
+			"li",
+			{},
+			t(change.status === "suspended" ? "employees.historySuspended" : "employees.historyReinstated", {
+				when: when(change.at),
+				reason: change.reason ? nameOf("reason", change.reason) : "—",
+				by: change.by,
+				seq: change.seq,
+			}),
+		),
+	);
+	return el("details", { class: "fold" }, el("summary", {}, t("employees.history", { count: history.length })), el("ul", { class: "history-list" }, ...items));
 }
 
 /**
@@ -43,7 +66,7 @@ async function renderEmployees(listed) {
 			row.subject,
 			nameOf("role", row.role),
 			row.depot ?? "—",
-			status,
+			el("div", {}, status, historyView(usage?.history)),
 			used(usage, "burst"),
 			used(usage, "daily"),
 			used(usage, "distinct"),

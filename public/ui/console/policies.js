@@ -153,20 +153,117 @@ policyInput("target").addEventListener("input", () => {
 	editingIssuer = null;
 });
 
-policyForm.addEventListener("submit", async (event) => {
-	event.preventDefault();
+/**
+ * The layer the form holds, as PUT takes it; null (with the errors shown) when it cannot be read.
+ * @returns {{ layer: string, target: string, body: Record<string, unknown> } | null}
+ */
+function formLayer() {
 	clearPolicyErrors();
 	const layer = byId("policy-layer", HTMLSelectElement).value;
 	const target = policyInput("target").value.trim();
-	if (layer !== "default" && target === "") return showPolicyErrors([{ pointer: "/target", message: t("policies.nameTarget") }]);
+	if (layer !== "default" && target === "") {
+		showPolicyErrors([{ pointer: "/target", message: t("policies.nameTarget") }]);
+		return null;
+	}
 	/** @type {Record<string, unknown>} */
 	const body = { mode: policyInput("report-only").checked ? "report-only" : "enforce" };
 	const unreadable = LIMIT_FIELDS.filter((field) => policyInput(field).validity.badInput);
-	if (unreadable.length > 0) return showPolicyErrors(unreadable.map((field) => ({ pointer: `/${field}`, message: t("policies.wholeNumber") })));
+	if (unreadable.length > 0) {
+		showPolicyErrors(unreadable.map((field) => ({ pointer: `/${field}`, message: t("policies.wholeNumber") })));
+		return null;
+	}
 	for (const field of LIMIT_FIELDS) {
 		const raw = policyInput(field).value.trim();
 		body[field] = raw === "" ? null : Number(raw);
 	}
+	return { layer, target, body };
+}
+
+/**
+ * Refusals by reason, today's layers beside the proposed ones, as bars (inline SVG built with DOM
+ * APIs), with the figures in its text alternative.
+ * @param {Record<string, number>} current @param {Record<string, number>} proposed
+ */
+function refusalChart(current, proposed) {
+	const reasons = [...new Set([...Object.keys(current), ...Object.keys(proposed)])].sort();
+	const peak = Math.max(1, ...reasons.map((reason) => Math.max(current[reason] ?? 0, proposed[reason] ?? 0)));
+	const words = reasons
+		.map((reason) => t("policies.previewReason", { reason: nameOf("limit", reason), current: current[reason] ?? 0, proposed: proposed[reason] ?? 0 }))
+		.join("; ");
+	const NS = "http://www.w3.org/2000/svg";
+	/** @param {string} tag @param {Record<string, string | number>} attributes */
+	const node = (tag, attributes) => {
+		const made = document.createElementNS(NS, tag);
+		for (const [name, value] of Object.entries(attributes)) made.setAttribute(name, String(value));
+		return made;
+	};
+	const chart = node("svg", {
+		viewBox: `0 0 100 ${Math.max(1, reasons.length) * 12}`,
+		role: "img",
+		"aria-label": words || t("policies.previewNone"),
+		class: "preview-chart",
+	});
+	const title = node("title", {});
+	title.textContent = words || t("policies.previewNone");
+	chart.append(title);
+	reasons.forEach((reason, index) => {
+		chart.append(node("rect", { x: 30, y: index * 12 + 1, width: ((current[reason] ?? 0) / peak) * 70, height: 4, class: "bar-current" }));
+		chart.append(node("rect", { x: 30, y: index * 12 + 6, width: ((proposed[reason] ?? 0) / peak) * 70, height: 4, class: "bar-proposed" }));
+		const label = node("text", { x: 0, y: index * 12 + 8, class: "bar-label" });
+		label.textContent = nameOf("limit", reason);
+		chart.append(label);
+	});
+	return chart;
+}
+
+byId("policy-preview", HTMLButtonElement).addEventListener("click", async () => {
+	const read = formLayer();
+	if (read === null) return;
+	const { layer, target, body } = read;
+	const proposal = { layer, target: layer === "default" ? "" : target, ...body, ...(editingIssuer ? { issuer: editingIssuer } : {}) };
+	const answer = await api("POST", "/v1/policies/simulate", { layers: [proposal], days: 7 });
+	if (answer.status === 422 && Array.isArray(answer.problem?.errors)) {
+		say(t("policies.notPreviewed"));
+		return showPolicyErrors(
+			answer.problem.errors.map((/** @type {{ pointer: string, message: string }} */ error) => ({
+				...error,
+				pointer: error.pointer.replace(/^\/layers\/0/, ""),
+			})),
+		);
+	}
+	if (!answer.ok) return say(problemText(answer));
+	/** @type {{ asks: number, days: number, current: { refused: number, flagged: number, by_reason: Record<string, number> }, proposed: { refused: number, flagged: number, by_reason: Record<string, number> }, principals: { subject: string, role: string | null, depot: string | null, asks: number, current: { refused: number }, proposed: { refused: number } }[] }} */
+	const preview = answer.body;
+	byId("policy-preview-result", HTMLElement).replaceChildren(
+		el(
+			"p",
+			{ id: "policy-preview-summary" },
+			t("policies.previewSummary", { asks: preview.asks, days: preview.days, current: preview.current.refused, proposed: preview.proposed.refused }),
+		),
+		refusalChart(preview.current.by_reason, preview.proposed.by_reason),
+		el("p", { class: "hint" }, t("policies.previewLegend")),
+		preview.principals.length === 0
+			? el("p", {}, t("policies.previewNobody"))
+			: table(
+					t("policies.previewCaption", { count: preview.principals.length }),
+					["employee", "role", "depot", "asks", "current", "proposed"].map((column) => t(`policies.previewCol.${column}`)),
+					preview.principals.map((row) => [
+						row.subject,
+						nameOf("role", row.role),
+						row.depot ?? "—",
+						number(row.asks),
+						number(row.current.refused),
+						number(row.proposed.refused),
+					]),
+				),
+	);
+});
+
+policyForm.addEventListener("submit", async (event) => {
+	event.preventDefault();
+	const read = formLayer();
+	if (read === null) return;
+	const { layer, target, body } = read;
 	const path = layerPath(layer, target, editingIssuer);
 	// If-Match (RFC 9110 §13.1.1) with the version read: never overwrite a change made since; and
 	// If-None-Match: * (§13.1.2) for a new layer, so it never replaces one that exists.
