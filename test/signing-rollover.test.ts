@@ -11,7 +11,7 @@ import { call, json, recordBody } from "./support/api";
 import { decodePart, forge, vaultSigningJwk } from "./support/reveal-tokens";
 import { settle } from "./support/settle";
 import { employeeToken, serviceToken, token } from "./support/tokens";
-import { reportWork, type WorkOf } from "./support/work";
+import { reportWork } from "./support/work";
 
 type Jwk = JWK & { kid: string };
 type Config = Partial<Record<keyof Env, string | undefined>>;
