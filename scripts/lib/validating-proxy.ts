@@ -47,7 +47,16 @@ export async function startValidatingProxy(documentFile: string, upstream: strin
 	const url = `http://127.0.0.1:${port}`;
 	const settled = async () => {
 		const marker = crypto.randomUUID();
-		await fetch(`${url}/healthz?settled=${marker}`).then((response) => response.arrayBuffer());
+		// A pooled connection the proxy has closed meanwhile fails at once ("other side closed"): the
+		// request never reached it, so it is sent again, on a fresh connection.
+		for (let attempt = 1; ; attempt++) {
+			try {
+				await fetch(`${url}/healthz?settled=${marker}`, { headers: { Connection: "close" } }).then((response) => response.arrayBuffer());
+				break;
+			} catch (error) {
+				if (attempt >= 3) throw error;
+			}
+		}
 		const until = Date.now() + 30_000;
 		while (!log.includes(marker)) {
 			if (Date.now() > until || prism.exitCode !== null) throw new Error("prism proxy did not log the marker request within 30 s");
