@@ -54,7 +54,9 @@ export async function startValidatingProxy(documentFile: string, upstream: strin
 				await fetch(`${url}/healthz?settled=${marker}`, { headers: { Connection: "close" } }).then((response) => response.arrayBuffer());
 				break;
 			} catch (error) {
-				if (attempt >= 3) throw error;
+				if (attempt >= 3 || prism.exitCode !== null) {
+					throw new Error(`prism proxy did not answer the marker request (exit code ${prism.exitCode}):\n${log.slice(-3000)}`, { cause: error });
+				}
 			}
 		}
 		const until = Date.now() + 30_000;
