@@ -2,6 +2,7 @@ import { decodeJwt, errors, jwtVerify } from "jose";
 import { IssuerUnavailableError, TokenRejectedError } from "./errors";
 import { type Principal, ROLES, type Role } from "./principal";
 import type { TrustedIssuer } from "./trusted-issuers";
+import { VerifiedBearers } from "./verified-bearers";
 
 export const AUDIENCE = "contact-vault";
 /** Seconds of clock skew tolerated between the vault and an issuer. */
@@ -11,13 +12,25 @@ export const MAX_TOKEN_AGE_SECONDS = 24 * 60 * 60;
 /** Real tokens are well under this; a longer header is refused before any parsing. */
 export const MAX_TOKEN_LENGTH = 8 * 1024;
 
+/** Per issuer configuration (trustedIssuers builds one map per parsed TRUSTED_ISSUERS): a new configuration starts afresh. */
+const verifiedPerIssuers = new WeakMap<ReadonlyMap<string, TrustedIssuer>, VerifiedBearers>();
+
 /**
  * Verifies a bearer JWT against the trusted issuers and returns who is calling. Every jose option
  * is pinned (RFC 8725 §3.1, §3.8–3.10): algorithm allowlist from the issuer's keys, `iss`, `aud`,
- * required claims, maximum age, a few seconds of tolerance.
+ * required claims, maximum age, a few seconds of tolerance. The same token verified within the last
+ * minute is recalled without a second signature check, and only until its `exp` and maximum age
+ * (src/auth/verified-bearers.ts).
  */
 export async function verifyBearer(token: string, issuers: ReadonlyMap<string, TrustedIssuer>, now: Date): Promise<Principal> {
 	if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejectedError("too_large");
+	let verified = verifiedPerIssuers.get(issuers);
+	if (!verified) {
+		verified = new VerifiedBearers();
+		verifiedPerIssuers.set(issuers, verified);
+	}
+	const recalled = verified.recall(token, now.getTime());
+	if (recalled) return recalled;
 	let unverifiedIssuer: unknown;
 	try {
 		unverifiedIssuer = decodeJwt(token).iss;
@@ -45,7 +58,10 @@ export async function verifyBearer(token: string, issuers: ReadonlyMap<string, T
 	// meant for an issuer whose clock runs ahead (`iat`, `nbf`); a token past its own expiry is
 	// refused at once.
 	if (typeof payload.exp !== "number" || payload.exp * 1000 <= now.getTime()) throw new TokenRejectedError("expired", "exp");
-	return principalFrom(payload, issuer.iss);
+	const principal = principalFrom(payload, issuer.iss);
+	// jose required `iat` to be a number; the maximum age runs from it, as jose's check did.
+	verified.remember(token, principal, Math.min(payload.exp * 1000, ((payload.iat as number) + MAX_TOKEN_AGE_SECONDS) * 1000), now.getTime());
+	return principal;
 }
 
 export function rejection(error: unknown, iss: string): Error {
