@@ -5,11 +5,13 @@
  * how to sign in or get a token.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { watch } from "node:fs";
 import { DEV_ISSUER } from "./lib/dev-issuer.ts";
 import { ensureDevSecrets } from "./lib/dev-secrets.ts";
 import { devSignIn } from "./lib/dev-sign-in.ts";
 import { devTelephony } from "./lib/dev-telephony.ts";
 import { DEFAULT_PORT, devPort } from "./lib/dev-url.ts";
+import { embedPages, PAGES_MODULE, PAGES_SOURCE } from "./lib/embed-pages.ts";
 import { describeDemo, seed } from "./seed.ts";
 
 const root = process.cwd();
@@ -27,6 +29,17 @@ const persist = process.env.VAULT_DEV_STATE ? ["--persist-to", process.env.VAULT
 
 const secrets = await ensureDevSecrets(root);
 console.log(secrets === "created" ? "✓ wrote .dev.vars with fresh development secrets" : "✓ using the existing .dev.vars");
+
+// The pages' scripts are a module of the worker: written now, and again on each change while this
+// runs (wrangler dev reloads on the module's change).
+if (embedPages(root)) console.log(`✓ wrote ${PAGES_MODULE} from ${PAGES_SOURCE}/`);
+watch(PAGES_SOURCE, { recursive: true }, () => {
+	try {
+		if (embedPages(root)) console.log(`✓ ${PAGES_SOURCE}/ changed: wrote ${PAGES_MODULE}`);
+	} catch (error) {
+		console.error(`! ${PAGES_SOURCE}/: ${(error as Error).message}`);
+	}
+});
 
 const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "contact-vault", "--local", ...persist], {
 	stdio: "inherit",

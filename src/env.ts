@@ -14,8 +14,6 @@ export interface Env {
 	AUDIT_WITNESS?: DurableObjectNamespace<AuditWitness>;
 	/** Where past days' audit segments go, signed (R2; run it with a bucket lock in production). */
 	AUDIT_ARCHIVE?: R2Bucket;
-	/** The pages' static scripts and styles (wrangler.toml [assets]). */
-	ASSETS: Fetcher;
 	/** Optional: where alerts are POSTed (JSON), with retries until delivered. */
 	ALERT_WEBHOOK_URL?: string;
 	VAULT_KEYRING?: string;

@@ -100,6 +100,28 @@ describe("pages", () => {
 		}
 		expect((await call("GET", "/ui/missing.js")).status).toBe(404);
 		expect((await call("GET", "/terminal.js")).status).toBe(404);
+		// Only what public/ui holds: no path out of it, and no property of the table the files are kept in.
+		for (const path of ["/ui/../wrangler.toml", "/ui/%2e%2e/wrangler.toml", "/ui/constructor", "/ui/__proto__", "/ui/toString"]) {
+			expect((await call("GET", path)).status, path).toBe(404);
+		}
+	});
+
+	it("answers a script's revalidation with 304 while it is unchanged, and with the new bytes once it changed", async () => {
+		const first = await call("GET", "/ui/terminal.js");
+		const etag = first.headers.get("ETag") as string;
+		expect(etag).toMatch(/^"[\w-]{22}"$/);
+		expect(first.headers.get("Cache-Control")).toBe("no-cache");
+		const body = await first.text();
+		const again = await call("GET", "/ui/terminal.js", { headers: { "If-None-Match": `"stale", W/${etag}` } });
+		expect(again.status).toBe(304);
+		expect(await again.text()).toBe("");
+		expect(again.headers.get("ETag")).toBe(etag);
+		const changed = await call("GET", "/ui/terminal.js", { headers: { "If-None-Match": '"an-older-version"' } });
+		expect(changed.status).toBe(200);
+		expect(await changed.text()).toBe(body);
+		// Another file's tag does not stand for this one.
+		const style = await call("GET", "/ui/style.css");
+		expect((await call("GET", "/ui/terminal.js", { headers: { "If-None-Match": style.headers.get("ETag") as string } })).status).toBe(200);
 	});
 
 	it("the scripts never touch web storage, cookies or HTML sinks; session.js keeps only the sign-in's state and verifier across the round trip", async () => {

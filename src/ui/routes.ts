@@ -2,15 +2,18 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import { pagesTokenPaste, terminalIdleSeconds, terminalRevealSeconds, trustedIssuersConfig } from "../config";
 import type { AppEnv } from "../http/app-env";
+import { ifNoneMatchPasses, parseEntityTags } from "../http/preconditions";
+import { ProblemError } from "../http/problem";
 import { pageLanguage } from "../i18n/page-language";
 import { consolePage } from "./console-page";
 import { chosenLocale, languageSwitch } from "./language-choice";
 import { layout } from "./layout";
+import { PAGE_ASSETS } from "./page-assets";
 import { pageCsp, pageHeaders } from "./page-headers";
 import { signInOptions } from "./sign-in-options";
 import { terminalPage } from "./terminal-page";
 
-/** The pages: HTML shells rendered here, scripts and styles from public/ui through the assets binding. */
+/** The pages: HTML shells rendered here, their scripts and stylesheet from public/ui (embedded in the worker: src/ui/page-assets.ts). */
 export const uiRoutes = new Hono<AppEnv>();
 
 uiRoutes.use("*", pageHeaders());
@@ -47,8 +50,21 @@ uiRoutes.get("/ops", (c) => {
 	return c.html(consolePage(pageLanguage(chosenLocale(c)), signIn), 200, headers);
 });
 
-uiRoutes.get("/ui/*", async (c) => {
-	const asset = await c.env.ASSETS.fetch(c.req.raw);
-	// A fetched response's headers are immutable; copy it so the header middleware can add to it.
-	return new Response(asset.body, asset);
+uiRoutes.get("/ui/*", (c) => {
+	const asset = Object.hasOwn(PAGE_ASSETS, c.req.path) ? PAGE_ASSETS[c.req.path] : undefined;
+	if (!asset) throw new ProblemError("not-found", { detail: "No such script or stylesheet of the pages." });
+	// Stored, but checked with the worker before each use (RFC 9111 §5.2.2.4): a deploy changes them.
+	const headers = { ETag: asset.etag, "Cache-Control": "no-cache" };
+	if (unchangedFor(c.req.header("If-None-Match"), asset.etag)) return c.body(null, 304, headers);
+	return c.body(asset.body, 200, { ...headers, "Content-Type": asset.type });
 });
+
+/** Whether a GET's If-None-Match holds the current tag (RFC 9110 §13.1.2, weak comparison); a malformed one is ignored, as a cache would. */
+function unchangedFor(ifNoneMatch: string | undefined, etag: string): boolean {
+	if (ifNoneMatch === undefined) return false;
+	try {
+		return !ifNoneMatchPasses(parseEntityTags(ifNoneMatch), etag);
+	} catch {
+		return false;
+	}
+}
