@@ -1,6 +1,8 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { auditLogFor } from "../src/audit/audit-log-for";
+import type { AuditOutbox } from "../src/limits/audit-outbox";
 import { limiterOf } from "../src/limits/limiter-client";
 import type { PrincipalLimiter } from "../src/limits/principal-limiter";
 import { askReveal, call, createRecords, json } from "./support/api";
@@ -83,6 +85,37 @@ describe("the employee's limiter commits the decision and its audit entry togeth
 		const written = await entries("hop-crash", "reveal.granted");
 		expect(written.map((row) => row.seq)).toEqual([...written.map((row) => row.seq)].sort((a, b) => a - b));
 		expect(written).toHaveLength(3);
+		const verified = await json<{ ok: boolean }>(await call("GET", "/v1/audit/verify", { token: ops }));
+		expect(verified.ok).toBe(true);
+	});
+
+	it("a flush that landed in D1 but was not taken off the outbox (the object died in between) writes nothing twice when retried", async () => {
+		const ids = await createRecords(service, 4, { depot: "HOP5", courier: "hop-retry" });
+		const courier = await employeeToken("courier", "hop-retry", "HOP5");
+		const stub = limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "hop-retry" });
+		// D1 refuses this courier's entries until the flush below: the alarm cannot take them first.
+		await env.DB.prepare(
+			"CREATE TRIGGER hop_retry_down BEFORE INSERT ON audit_log WHEN NEW.actor = 'hop-retry' BEGIN SELECT RAISE(ABORT, 'd1 down'); END",
+		).run();
+		let pending: Awaited<ReturnType<AuditOutbox["oldest"]>> = [];
+		try {
+			for (const id of ids) expect((await askReveal(courier, id)).status).toBe(201);
+			await runInDurableObject(stub, (limiter: PrincipalLimiter) => {
+				pending = (limiter as unknown as { outbox: AuditOutbox }).outbox.oldest(100);
+			});
+		} finally {
+			await env.DB.prepare("DROP TRIGGER hop_retry_down").run();
+		}
+		expect(pending.filter((entry) => entry.event.kind === "reveal.granted")).toHaveLength(4);
+		// The flush's D1 batch commits, and the object is gone before it takes the entries off its outbox.
+		await auditLogFor(env).appendOutbox(pending, "limiter:retry-test");
+		expect(await entries("hop-retry", "reveal.granted")).toHaveLength(4);
+		await evictDurableObject(stub);
+		await settle(courier);
+		expect(await entries("hop-retry", "reveal.granted")).toHaveLength(4);
+		await runInDurableObject(stub, (limiter: PrincipalLimiter) => {
+			expect((limiter as unknown as { outbox: AuditOutbox }).outbox.size()).toBe(0);
+		});
 		const verified = await json<{ ok: boolean }>(await call("GET", "/v1/audit/verify", { token: ops }));
 		expect(verified.ok).toBe(true);
 	});
