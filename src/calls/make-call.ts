@@ -10,12 +10,12 @@ import type { EmployeePrincipal } from "../auth/principal";
 import { openContact } from "../crypto/envelope";
 import type { Keyring } from "../crypto/keyring";
 import { ProblemError } from "../http/problem";
-import type { RuleUsage } from "../limits/decide";
 import type { EffectivePolicy } from "../limits/policy";
-import type { CallOutcome, RefusalAudit } from "../limits/principal-limiter";
+import type { CallOutcome } from "../limits/principal-limiter";
 import type { RecordStore } from "../records/store";
 import { judgeAsk } from "../reveals/ask-class";
 import { refusalsProblem } from "../reveals/refusals-problem";
+import { type CountedRefusal, refusalBeforeLimiter, refusedBeforeLimiter } from "../reveals/refused-before-limiter";
 import type { Purpose, ScopeRefusal } from "../reveals/scope";
 import { type LegRefusal, openLegFor } from "../shipments/leg-gate";
 import type { LegPolicy } from "../shipments/leg-policy";
@@ -39,12 +39,7 @@ export interface CallDeps {
 	/** A counted call that did not become a binding: given back (`release`) and audited. */
 	failed: (recordId: string, countedAt: number, release: boolean, event: AuditEvent) => Promise<void>;
 	/** A refusal decided before the limiter (no such record), as for reveals. */
-	refuse: (
-		reason: string,
-		recordId: string,
-		policy: EffectivePolicy,
-		event: AuditEvent,
-	) => Promise<{ audit: RefusalAudit; retryAfterSeconds: number | null; standing?: readonly RuleUsage[] }>;
+	refuse: (reason: string, recordId: string, policy: EffectivePolicy, event: AuditEvent) => Promise<CountedRefusal>;
 }
 
 export interface CallRequest {
@@ -87,34 +82,11 @@ export async function makeCall(deps: CallDeps, principal: EmployeePrincipal, req
 		deps.legPolicy,
 	]);
 	const policy = callPolicy(base, principal.role);
-	if (!record || (record.erasedAt !== null && !honeytoken)) {
-		const denied: AuditEvent = {
-			kind: "call.denied",
-			at: now,
-			actor,
-			recordId: request.recordId,
-			details: { purpose: request.purpose, reason: "record_not_found" },
-		};
-		const counted = await deps.refuse("record_not_found", request.recordId, policy, denied);
-		const headers = callRateLimitHeaders(counted.standing ?? []);
-		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds, headers);
-		throw new ProblemError("not-found", { detail: "No record with this id. Scan the parcel again to refresh your list.", headers });
-	}
-
-	if (record.assignmentForged && !honeytoken) {
-		// Its MAC failed (src/integrity/): it grants nothing, and the caller did nothing wrong, so this is
-		// a counted refusal, not probing toward suspension, as for a reveal. Ops have the alert.
-		const denied: AuditEvent = {
-			kind: "call.denied",
-			at: now,
-			actor,
-			recordId: record.id,
-			details: { purpose: request.purpose, reason: "assignment_unverified" },
-		};
-		const counted = await deps.refuse("assignment_unverified", record.id, policy, denied);
-		const headers = callRateLimitHeaders(counted.standing ?? []);
-		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds, headers);
-		throw new ProblemError("out-of-scope", { detail: "This record is not assigned to you or your depot.", headers });
+	const early = refusalBeforeLimiter(record, honeytoken);
+	if (early !== null || !record) {
+		const reason = early ?? "record_not_found";
+		const denied: AuditEvent = { kind: "call.denied", at: now, actor, recordId: request.recordId, details: { purpose: request.purpose, reason } };
+		throw refusedBeforeLimiter(reason, await deps.refuse(reason, request.recordId, policy, denied), callRateLimitHeaders);
 	}
 	// Judged as a reveal of the phone is (src/reveals/ask-class.ts): a record never held is probing and
 	// counts toward suspension; work that moved away or ended recently is stale and never does.

@@ -5,14 +5,15 @@ import type { ContactField } from "../crypto/envelope";
 import { signRevealToken } from "../crypto/reveal-token";
 import type { SigningKey } from "../crypto/signing-key";
 import { ProblemError } from "../http/problem";
-import type { Decision, LimiterAsk, RuleUsage } from "../limits/decide";
+import type { Decision, LimiterAsk } from "../limits/decide";
 import type { EffectivePolicy } from "../limits/policy";
-import type { AskOutcome, RefusalAudit } from "../limits/principal-limiter";
+import type { AskOutcome } from "../limits/principal-limiter";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import type { RecordStore } from "../records/store";
 import { judgeAsk } from "./ask-class";
 import type { AskDraft } from "./decision-events";
 import { refusalsProblem } from "./refusals-problem";
+import { type CountedRefusal, refusalBeforeLimiter, refusedBeforeLimiter } from "./refused-before-limiter";
 import type { Purpose } from "./scope";
 
 export interface AskDeps {
@@ -27,12 +28,7 @@ export interface AskDeps {
 	 * A refusal decided before the limiter (no such record): counted against the refusal budget, its
 	 * entry committed there; `standing` is where the reveal rules stand, for the answer's RateLimit fields.
 	 */
-	refuse: (
-		reason: string,
-		recordId: string,
-		policy: EffectivePolicy,
-		event: AuditEvent,
-	) => Promise<{ audit: RefusalAudit; retryAfterSeconds: number | null; standing?: readonly RuleUsage[] }>;
+	refuse: (reason: string, recordId: string, policy: EffectivePolicy, event: AuditEvent) => Promise<CountedRefusal>;
 }
 
 export interface RevealAsk {
@@ -60,34 +56,17 @@ export interface Granted {
 export async function askReveal(deps: AskDeps, principal: Principal, ask: RevealAsk, now: number): Promise<Granted> {
 	const actor = actorOf(principal);
 	const [{ record, honeytoken, legs }, policy] = await Promise.all([deps.records.getForAsk(ask.recordId), deps.policy]);
-	// An erased trap (one renewed under a new id) still springs: a leaked list may name its old id.
-	if (!record || (record.erasedAt !== null && !honeytoken)) {
+	const early = refusalBeforeLimiter(record, honeytoken);
+	if (early !== null || !record) {
+		const reason = early ?? "record_not_found";
 		const denied: AuditEvent = {
 			kind: "reveal.denied",
 			at: now,
 			actor,
 			recordId: ask.recordId,
-			details: { purpose: ask.purpose, fields: ask.fields, reason: "record_not_found" },
+			details: { purpose: ask.purpose, fields: ask.fields, reason },
 		};
-		const counted = await deps.refuse("record_not_found", ask.recordId, policy, denied);
-		const standingHeaders = rateLimitHeaders(counted.standing ?? []);
-		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds, standingHeaders);
-		throw new ProblemError("not-found", { detail: "No record with this id. Scan the parcel again to refresh your list.", headers: standingHeaders });
-	}
-	if (record.assignmentForged && !honeytoken) {
-		// Its MAC failed (src/integrity/): it grants nothing, and the asker did nothing wrong, so this
-		// is a counted refusal, not an out-of-scope ask toward suspension. Ops have the alert.
-		const denied: AuditEvent = {
-			kind: "reveal.denied",
-			at: now,
-			actor,
-			recordId: record.id,
-			details: { purpose: ask.purpose, fields: ask.fields, reason: "assignment_unverified" },
-		};
-		const counted = await deps.refuse("assignment_unverified", record.id, policy, denied);
-		const standingHeaders = rateLimitHeaders(counted.standing ?? []);
-		if (counted.audit === "summarized") throw refusalsProblem(counted.retryAfterSeconds, standingHeaders);
-		throw new ProblemError("out-of-scope", { detail: "This record is not assigned to you or your depot.", headers: standingHeaders });
+		throw refusedBeforeLimiter(reason, await deps.refuse(reason, ask.recordId, policy, denied), rateLimitHeaders);
 	}
 	const judged = judgeAsk({ principal, record, legs, purpose: ask.purpose, fields: ask.fields, caseId: ask.caseId, policy: policy.legs, now });
 	const issuedAt = Math.floor(now / 1000) * 1000;
