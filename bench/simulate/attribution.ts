@@ -132,6 +132,19 @@ export function attributeHarvests(report: DayReport, trace: DayTrace, seed: numb
 
 const placeText = (place: Place) => (place.place === null ? "—" : `${place.place}${place.place > MAX_SUSPECTS ? " (not named)" : ""} (${place.score})`);
 
+/** The ranks in one paragraph: where the attackers landed, and how close the honest came. */
+function summary(attribution: Attribution): string {
+	const attackers = attribution.lists.flatMap((list) => list.places.filter((place) => place.revealed > 0));
+	const honest = attribution.lists.flatMap((list) => (list.best_honest ? [list.best_honest] : []));
+	if (attackers.length === 0) return "No list was traced.";
+	const lowest = attackers.reduce((low, place) => (place.score < low.score ? place : low));
+	const highest = honest.reduce<Place | null>((high, place) => (high === null || place.score > high.score ? place : high), null);
+	const worst = Math.max(
+		...attribution.lists.map((list) => Math.max(...list.places.filter((p) => p.revealed > 0).map((p) => p.place ?? Number.POSITIVE_INFINITY))),
+	);
+	return `The attackers take places 1 to ${worst} of their lists; the lowest attacker score is ${lowest.score} (${lowest.subject}), the highest honest one ${highest ? `${highest.score} (${highest.subject}, who revealed ${highest.revealed} listed record${highest.revealed === 1 ? "" : "s"} in the course of their work)` : "— (no honest employee is a suspect)"}. An honest employee is a suspect when their work touched a listed record: by revealing it (as above, a coincidence the score prices) or by holding it (a score of 0).`;
+}
+
 /** The report's section: how the lists were made, and the places. */
 export function attributionMarkdown(attribution: Attribution): string {
 	const rows = attribution.lists.map(
@@ -148,6 +161,8 @@ Places are 1-based with the score (−log10 of the chance of the overlap) in bra
 | list | attacker's place (score) | list size | list | matched entries | records | best-placed honest employee (score) | suspects |
 | --- | --- | ---: | --- | ---: | ---: | --- | ---: |
 ${rows.join("\n")}
+
+${summary(attribution)}
 
 ${attribution.no_phones.length > 0 ? `No phone taken in plaintext, so no list to trace: ${attribution.no_phones.join("; ")}.\n` : ""}`;
 }
