@@ -3,12 +3,20 @@
  * Writes bench/results/simulation.{json,md,svg}.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { attributeHarvests, attributionMarkdown } from "./simulate/attribution";
 import { type DayReport, FULL_DAY, simulateDay } from "./simulate/day";
 import { migratedPolicies } from "./simulate/policies";
+import type { DayTrace } from "./simulate/trace";
 
 const started = Date.now();
-const report = simulateDay(FULL_DAY, migratedPolicies());
+let trace: DayTrace | undefined;
+const report = simulateDay(FULL_DAY, migratedPolicies(), (day) => {
+	trace = day;
+});
 const seconds = (Date.now() - started) / 1000;
+// Issue 19: each attacker's harvest leaked and traced; its goals count in the exit status like the day's.
+const attribution = attributeHarvests(report, trace as DayTrace, FULL_DAY.seed);
+report.goals.push(...attribution.goals);
 
 const local = (at: string | null) => (at === null ? "—" : new Date(Date.parse(at) + 8 * 3_600_000).toISOString().slice(11, 16));
 
@@ -89,8 +97,9 @@ ${lines.join("\n")}
 }
 
 mkdirSync("bench/results", { recursive: true });
-writeFileSync("bench/results/simulation.json", `${JSON.stringify({ ...report, simulated_in_seconds: seconds }, null, 2)}\n`);
-writeFileSync("bench/results/simulation.md", markdown(report));
+const { goals: _goals, ...leaks } = attribution;
+writeFileSync("bench/results/simulation.json", `${JSON.stringify({ ...report, leaks, simulated_in_seconds: seconds }, null, 2)}\n`);
+writeFileSync("bench/results/simulation.md", markdown(report) + attributionMarkdown(attribution));
 writeFileSync("bench/results/simulation.svg", svg(report));
-console.log(markdown(report));
+console.log(markdown(report) + attributionMarkdown(attribution));
 if (report.goals.some((goal) => !goal.met)) process.exitCode = 1;

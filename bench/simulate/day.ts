@@ -17,6 +17,7 @@ import type { ShipmentEvent } from "../../src/shipments/events";
 import type { Leg } from "../../src/shipments/legs";
 import { type InsiderFlag, type Staff, scanAt, workDaysAt } from "./detect";
 import { type SimRecord, VaultModel } from "./model";
+import type { DayTrace } from "./trace";
 
 export interface DayConfig {
 	depots: number;
@@ -121,7 +122,8 @@ interface Parcel {
 	closesAt: number;
 }
 
-export function simulateDay(config: DayConfig, policies: readonly PolicyRow[]): DayReport {
+/** `observe` receives what the day left behind (./trace.ts), for analyses that need more than the report. */
+export function simulateDay(config: DayConfig, policies: readonly PolicyRow[], observe?: (trace: DayTrace) => void): DayReport {
 	const random = prng(config.seed);
 	const depots = Array.from({ length: config.depots }, (_, i) => `D${String(i + 1).padStart(2, "0")}`);
 	const courierOf = (depot: string, c: number) => `courier-${depot}-${c}`;
@@ -650,6 +652,7 @@ export function simulateDay(config: DayConfig, policies: readonly PolicyRow[]): 
 			detail: [staleReveal, staleCall].map((s) => `${s}: ${iso(model.suspendedAt(s)) ?? "not suspended"}`).join("; "),
 		},
 	];
+	observe?.({ records, events, grants: model.grants, staff, period: { from: events.reduce((min, e) => Math.min(min, e.at), DAY_START), to: endOfDay } });
 	return {
 		config,
 		reference: { records: REFERENCE_RECORDS, byHour: hours.map((_, h) => Math.round((REFERENCE_RECORDS * (h + 1)) / 9)) },

@@ -12,10 +12,8 @@ import { wireTime } from "../http/wire-time";
 import { normalizePhone } from "../records/phone";
 import type { LeakStore, MatchedRow } from "./leak-store";
 import type { AttributeInput, AttributionView } from "./schemas";
-import { HOLD_KINDS, REVEAL_KINDS, REVEALED_KIND, rankSuspects, type Suspect } from "./suspects";
+import { HOLD_KINDS, MAX_SUSPECTS, REVEAL_KINDS, REVEALED_KIND, rankSuspects, type Suspect } from "./suspects";
 
-/** Suspects named in an answer, its report and its audit entry: the top of the ranking. */
-export const MAX_SUSPECTS = 100;
 /** Seal calls before reading the audit (2,000 entries and 21 round trips each): the unsealed tail is short. */
 const SEAL_CALLS = 5;
 

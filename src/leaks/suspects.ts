@@ -7,6 +7,8 @@ export const REVEAL_KINDS = ["reveal.granted", "reveal.redeemed"] as const;
 export const HOLD_KINDS = ["record.reassigned"] as const;
 /** What counts as revealed: the plaintext left the vault. */
 export const REVEALED_KIND = "reveal.redeemed";
+/** Suspects named in an answer, its report and its audit entry: the top of the ranking. */
+export const MAX_SUSPECTS = 100;
 
 export interface Suspect {
 	subject: string;
