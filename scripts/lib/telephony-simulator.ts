@@ -87,6 +87,8 @@ export interface RequestLogEntry {
 	status: number;
 	code: string;
 	at: number;
+	/** The simulator's own time for the request, from its arrival to the answer, in ms (the bench reports it apart). */
+	ms: number;
 }
 
 type Mode = "up" | "down" | "hang" | "exhausted" | "throttled";
@@ -430,6 +432,7 @@ export async function startTelephonySimulator(options: TelephonySimulatorOptions
 	};
 
 	const server = createServer(async (request, response) => {
+		const arrived = performance.now();
 		try {
 			const url = new URL(request.url ?? "/", "http://127.0.0.1");
 			const method = request.method ?? "GET";
@@ -466,6 +469,7 @@ export async function startTelephonySimulator(options: TelephonySimulatorOptions
 				status: result.status,
 				code: (result.body as { Code: string }).Code,
 				at: Date.now(),
+				ms: performance.now() - arrived,
 			});
 			send(response, result.status, result.body);
 		} catch {
