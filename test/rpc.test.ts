@@ -1,8 +1,9 @@
 import { env, exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { CourierProps } from "../src/rpc/caller";
 import { call, recordBody as httpBody, json } from "./support/api";
 import { settle } from "./support/settle";
+import { sharedPoolBindings } from "./support/telephony";
 import { serviceToken, TEST_ISSUER, token } from "./support/tokens";
 
 /** The entrypoint as a calling worker's service binding reaches it, with these props. */
@@ -115,6 +116,44 @@ describe("Workers RPC: shipment events", () => {
 		expect(legs.legs).toEqual([expect.objectContaining({ kind: "delivery", courier: "courier-rpc-7" })]);
 		const entries = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE kind = 'shipment.events' AND actor = 'rpc-events'").first<{ n: number }>();
 		expect(entries?.n).toBe(1);
+	});
+});
+
+describe("Workers RPC: shipment events end the calls of the legs they close", () => {
+	it("a cancelled shipment reported over RPC unbinds its privacy number at once, as over HTTP, without the minute cron", async () => {
+		const vault = booking("rpc-events-calls");
+		const created = await vault.createRecord(
+			recordBody({ depot: "RPC-CALL-1", contact: { name: "李四", phone: "13600002222", address: "广东省深圳市南山区科技园路2号" } }),
+		);
+		if (!created.ok) throw new Error(JSON.stringify(created));
+		const { id: recordId, shipment_id } = created.value.record;
+		const opened = await vault.reportShipmentEvents({ events: [{ shipment_id, type: "out_for_delivery", courier: "courier-rpc-call", depot: "RPC-CALL-1" }] });
+		expect(opened.ok).toBe(true);
+
+		// The courier calls the customer through the shared simulator pool the worker's TELEPHONY names.
+		const courier = await token({ sub: "courier-rpc-call", role: "courier", depot: "RPC-CALL-1", scope: "reveal", extra: { phone_number: "+8613900003333" } });
+		const made = await call("POST", "/v1/calls", { token: courier, body: { record_id: recordId, purpose: "delivery" } });
+		expect(made.status).toBe(201);
+		const { call_id } = await json<{ call_id: string }>(made);
+		expect((await sharedPoolBindings()).some((binding) => binding.out_id === call_id)).toBe(true);
+
+		const cancelled = await vault.reportShipmentEvents({ events: [{ shipment_id, type: "cancelled" }] });
+		expect(cancelled).toMatchObject({ ok: true, value: { replayed: false } });
+		// The unbind runs after the answer (waitUntil), which an RPC caller cannot wait on: wait for the
+		// provider to lose the binding. Without it the binding would live on until the cron, far past this.
+		await vi.waitFor(async () => expect((await sharedPoolBindings()).some((binding) => binding.out_id === call_id)).toBe(false), {
+			timeout: 20_000,
+			interval: 50,
+		});
+		await vi.waitFor(async () =>
+			expect(await env.DB.prepare("SELECT end_reason FROM calls WHERE id = ?1").bind(call_id).first()).toEqual({ end_reason: "leg_closed" }),
+		);
+		const ended = await env.DB.prepare(
+			"SELECT details FROM audit_log WHERE kind = 'call.ended' AND seq IN (SELECT seq FROM audit_record_refs WHERE record_id = ?1)",
+		)
+			.bind(recordId)
+			.first<{ details: string }>();
+		expect(JSON.parse(ended?.details ?? "{}")).toMatchObject({ calls: [{ call_id, reason: "leg_closed" }], by: "vault" });
 	});
 });
 

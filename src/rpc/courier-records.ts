@@ -67,14 +67,14 @@ export class CourierRecords extends WorkerEntrypoint<Env, CourierProps> {
 		});
 	}
 
-	/** `POST /v1/shipment-events`: up to 1000 events, all or nothing, at most once per idempotency key; they open and close legs. */
+	/** `POST /v1/shipment-events`: up to 1000 events, all or nothing, at most once per idempotency key; they open and close legs, and a closed leg's calls are unbound. */
 	reportShipmentEvents(
 		input: z.input<typeof ShipmentEventsInput>,
 		options: { idempotencyKey?: string } = {},
 	): Promise<RpcOutcome<{ accepted: number; shipments: string[]; replayed: boolean }>> {
 		return this.run("reportShipmentEvents", SHIPMENT_EVENTS_ADMITS, async (principal, services) => {
 			const call = { principal, input: parsed(ShipmentEventsInput, input), idempotencyKey: idempotencyKeyFrom(options.idempotencyKey) };
-			const result = await reportShipmentEvents(services, this.env, call, Date.now());
+			const result = await reportShipmentEvents(services, this.env, call, Date.now(), this.ctx);
 			return { value: { accepted: result.accepted, shipments: result.shipments, replayed: result.replayed } };
 		});
 	}
