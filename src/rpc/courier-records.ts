@@ -9,10 +9,22 @@ import { type Services, services } from "../http/services";
 import { validationFailed } from "../http/validation";
 import { idempotencyKeyFrom } from "../records/create";
 import { createRecord } from "../records/create-record";
+import { eraseRecord } from "../records/erase-record";
 import { live } from "../records/live";
 import { lookupByPhone, lookupByShipment } from "../records/lookups";
+import { reassignRecord } from "../records/reassign-record";
+import { requestErasure } from "../records/request-erasure";
 import { RECORD_ADMITS } from "../records/routes";
-import { LookupQuery, PhoneLookupInput, RecordIdParam, RecordInput, type RecordView } from "../records/schemas";
+import {
+	type ErasureReceiptView,
+	ErasureRequest,
+	LookupQuery,
+	PhoneLookupInput,
+	ReassignInput,
+	RecordIdParam,
+	RecordInput,
+	type RecordView,
+} from "../records/schemas";
 import { recordView } from "../records/view";
 import { reportShipmentEvents } from "../shipments/report-events";
 import { SHIPMENT_EVENTS_ADMITS } from "../shipments/routes";
@@ -48,6 +60,35 @@ export class CourierRecords extends WorkerEntrypoint<Env, CourierProps> {
 		return this.run("getRecord", RECORD_ADMITS.read, async (_principal, services) => {
 			const param = parsed(RecordIdParam, { id });
 			return { value: recordView(live(await services.records.get(param.id))) };
+		});
+	}
+
+	/** `PATCH /v1/records/{id}`: reassignment to another depot or courier (`courier: null` unassigns), audited as `record.reassigned`. */
+	reassignRecord(id: string, change: z.input<typeof ReassignInput>): Promise<RpcOutcome<RecordView>> {
+		return this.run("reassignRecord", RECORD_ADMITS.write, async (principal, services) => {
+			const call = { principal, id: parsed(RecordIdParam, { id }).id, change: parsed(ReassignInput, change) };
+			return { value: await reassignRecord(services, call, Date.now()) };
+		});
+	}
+
+	/**
+	 * `DELETE /v1/records/{id}`: crypto-shreds the record, audited as `record.erased`. Answers `null`
+	 * as HTTP answers 204, for an erased record too; an unknown id is `not-found`.
+	 */
+	eraseRecord(id: string): Promise<RpcOutcome<null>> {
+		return this.run("eraseRecord", RECORD_ADMITS.delete, async (principal, services) => {
+			await eraseRecord(services, principal, parsed(RecordIdParam, { id }).id, Date.now());
+			return { value: null };
+		});
+	}
+
+	/**
+	 * `POST /v1/records/erasures`: every record of a customer's phone or of a shipment (exactly one
+	 * of them), erased in batches each audited as `record.batch_erased`; the receipt as HTTP sends it.
+	 */
+	requestErasure(request: z.input<typeof ErasureRequest>): Promise<RpcOutcome<ErasureReceiptView>> {
+		return this.run("requestErasure", RECORD_ADMITS.delete, async (principal, services) => {
+			return { value: await requestErasure(services, principal, parsed(ErasureRequest, request), Date.now()) };
 		});
 	}
 
