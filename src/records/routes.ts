@@ -1,23 +1,17 @@
 import { createRoute } from "@hono/zod-openapi";
-import { actorOf } from "../audit/actor";
-import type { AuditEvent } from "../audit/entry";
 import { type Admits, authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
 import { idempotencyKeyRequest, idempotentReplayedHeader } from "../http/openapi-headers";
 import { authenticatedErrors, bodyErrors, conflict, gone, jsonBodyOf, jsonResponse, notFound, problem, unprocessable } from "../http/openapi-responses";
 import { createRouter } from "../http/router";
-import { IdempotencyStore } from "../idempotency/store";
-import { courierIssuerOf } from "./courier-issuer";
-import { createOnce, idempotencyKeyFrom } from "./create";
+import { idempotencyKeyFrom } from "./create";
+import { createBatch } from "./create-batch";
 import { createRecord } from "./create-record";
 import { eraseRecord } from "./erase-record";
 import { live } from "./live";
 import { lookupByPhone, lookupByShipment } from "./lookups";
-import { prepareRecord } from "./prepare";
 import { reassignRecord } from "./reassign-record";
 import { requestErasure } from "./request-erasure";
-import { expiryFor } from "./retention";
-import { retentionPolicy } from "./retention-policy";
 import {
 	BatchCreated,
 	BatchInput,
@@ -90,48 +84,8 @@ recordRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const { records: inputs } = c.req.valid("json");
-		const retention = retentionPolicy(
-			c.env,
-			inputs.map((input) => input.retention_days),
-			(index) => `/records/${index}/retention_days`,
-		);
-		const principal = c.get("principal");
-		const services = c.var.services;
-		const courierIssuers = inputs.map((input, index) => courierIssuerOf(services.issuers, input.courier_issuer, `/records/${index}/courier_issuer`));
-		const keyring = await services.keyring;
-		const now = Date.now();
-		const result = await createOnce(
-			{ records: services.records, idempotency: new IdempotencyStore(c.env.DB), keyring },
-			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: inputs },
-			async () => {
-				const records = await Promise.all(
-					inputs.map((input, index) =>
-						prepareRecord(
-							keyring,
-							input,
-							{ courierIssuer: courierIssuers[index] ?? null },
-							principal.subject,
-							now,
-							expiryFor(input.retention_days, retention, now),
-						),
-					),
-				);
-				// One entry for the batch, its ids indexed, so each record's history (GET /v1/audit?record_id=)
-				// still starts at its creation: a thousand entries per batch cost half the ingest rate.
-				const ids = records.map((record) => record.id);
-				const event: AuditEvent = {
-					kind: "record.batch_created",
-					at: now,
-					actor: actorOf(principal),
-					recordId: null,
-					details: { count: ids.length, ids },
-					recordIds: ids,
-				};
-				return { records, events: [event] };
-			},
-			now,
-		);
+		const call = { principal: c.get("principal"), records: c.req.valid("json").records, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")) };
+		const result = await createBatch(c.var.services, c.env, call, Date.now());
 		if (result.replayed) c.header("Idempotent-Replayed", "true");
 		return c.json({ ids: result.ids }, 201);
 	},
