@@ -113,6 +113,47 @@ async function created(overrides: Record<string, unknown> = {}) {
 	return outcome.value.record;
 }
 
+describe("Workers RPC: a batch, like POST /v1/records/batch", () => {
+	it("needs records:write; creates all or nothing under one record.batch_created entry, once per idempotency key", async () => {
+		const bodies = [recordBody(), recordBody({ party: "sender" }), recordBody()];
+		const refused = await booking("rpc-batcher", ["records:read"]).createRecords({ records: bodies });
+		expect(refused).toMatchObject({ ok: false, problem: { type: "/problems/forbidden", status: 403, detail: "This call needs the scope records:write." } });
+		for (const body of bodies) expect(await recordsOfShipment(body.shipment_id)).toBe(0);
+
+		const vault = booking("rpc-batcher");
+		const first = await vault.createRecords({ records: bodies }, { idempotencyKey: `batch-${bodies[0]?.shipment_id}` });
+		if (!first.ok) throw new Error(JSON.stringify(first));
+		expect(first.value).toMatchObject({ replayed: false, ids: [expect.any(String), expect.any(String), expect.any(String)] });
+		const views = await Promise.all(first.value.ids.map((id) => vault.getRecord(id)));
+		expect(views.map((view) => (view.ok ? view.value.shipment_id : null))).toEqual(bodies.map((body) => body.shipment_id));
+		expect(await vault.createRecords({ records: bodies }, { idempotencyKey: `batch-${bodies[0]?.shipment_id}` })).toEqual({
+			ok: true,
+			value: { ids: first.value.ids, replayed: true },
+			headers: {},
+		});
+
+		const { results } = await env.DB.prepare(
+			"SELECT actor, actor_issuer, details FROM audit_log WHERE kind = 'record.batch_created' AND actor = 'rpc-batcher'",
+		).all<{
+			actor: string;
+			actor_issuer: string;
+			details: string;
+		}>();
+		expect(results.map((row) => ({ ...row, details: JSON.parse(row.details) }))).toEqual([
+			{ actor: "rpc-batcher", actor_issuer: TEST_ISSUER, details: { count: 3, ids: first.value.ids } },
+		]);
+
+		// One record that exists already, and nothing of the batch is written.
+		const fresh = recordBody();
+		expect(await vault.createRecords({ records: [fresh, bodies[0] as typeof fresh] })).toMatchObject({
+			ok: false,
+			problem: { type: "/problems/conflict", status: 409 },
+		});
+		expect(await recordsOfShipment(fresh.shipment_id)).toBe(0);
+		expect(await vault.createRecords({ records: [] })).toMatchObject({ ok: false, problem: { status: 422, errors: [{ pointer: "/records" }] } });
+	});
+});
+
 describe("Workers RPC: reassignment, like PATCH /v1/records/{id}", () => {
 	it("needs records:write; moves the record and writes the same record.reassigned entry as HTTP, under the props' principal", async () => {
 		const overRpc = await created();

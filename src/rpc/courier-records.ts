@@ -8,6 +8,7 @@ import { problemBody } from "../http/problem";
 import { type Services, services } from "../http/services";
 import { validationFailed } from "../http/validation";
 import { idempotencyKeyFrom } from "../records/create";
+import { createBatch } from "../records/create-batch";
 import { createRecord } from "../records/create-record";
 import { eraseRecord } from "../records/erase-record";
 import { live } from "../records/live";
@@ -16,6 +17,7 @@ import { reassignRecord } from "../records/reassign-record";
 import { requestErasure } from "../records/request-erasure";
 import { RECORD_ADMITS } from "../records/routes";
 import {
+	BatchInput,
 	type ErasureReceiptView,
 	ErasureRequest,
 	LookupQuery,
@@ -52,6 +54,14 @@ export class CourierRecords extends WorkerEntrypoint<Env, CourierProps> {
 			const call = { principal, input: parsed(RecordInput, input), idempotencyKey: idempotencyKeyFrom(options.idempotencyKey) };
 			const { view, replayed } = await createRecord(services, this.env, call, Date.now());
 			return { value: { record: view, replayed } };
+		});
+	}
+
+	/** `POST /v1/records/batch`: up to 1000 records in one transaction, all or nothing, at most once per idempotency key; ids in input order. */
+	createRecords(input: z.input<typeof BatchInput>, options: { idempotencyKey?: string } = {}): Promise<RpcOutcome<{ ids: string[]; replayed: boolean }>> {
+		return this.run("createRecords", RECORD_ADMITS.write, async (principal, services) => {
+			const call = { principal, records: parsed(BatchInput, input).records, idempotencyKey: idempotencyKeyFrom(options.idempotencyKey) };
+			return { value: await createBatch(services, this.env, call, Date.now()) };
 		});
 	}
 
