@@ -1,8 +1,9 @@
 import { env, exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { CourierProps } from "../src/rpc/caller";
 import { call, recordBody as httpBody, json } from "./support/api";
 import { settle } from "./support/settle";
+import { sharedPoolBindings } from "./support/telephony";
 import { serviceToken, TEST_ISSUER, token } from "./support/tokens";
 
 /** The entrypoint as a calling worker's service binding reaches it, with these props. */
@@ -95,6 +96,195 @@ describe("Workers RPC: who calls is what the binding's props say", () => {
 	});
 });
 
+/** The audit entries of a kind about a record (its own, or a batch entry naming it), oldest first. */
+async function entriesAbout(recordId: string, kind: string): Promise<{ actor: string; actor_issuer: string; details: Record<string, unknown> }[]> {
+	const { results } = await env.DB.prepare(
+		"SELECT actor, actor_issuer, details FROM audit_log WHERE kind = ?2 AND (record_id = ?1 OR seq IN (SELECT seq FROM audit_record_refs WHERE record_id = ?1)) ORDER BY seq",
+	)
+		.bind(recordId, kind)
+		.all<{ actor: string; actor_issuer: string; details: string }>();
+	return results.map((row) => ({ ...row, details: JSON.parse(row.details) as Record<string, unknown> }));
+}
+
+/** A record created over RPC by a service that may write, read and erase; its masked view. */
+async function created(overrides: Record<string, unknown> = {}) {
+	const outcome = await booking("rpc-keeper", ["records:write", "records:read", "records:delete"]).createRecord(recordBody(overrides));
+	if (!outcome.ok) throw new Error(JSON.stringify(outcome));
+	return outcome.value.record;
+}
+
+describe("Workers RPC: a batch, like POST /v1/records/batch", () => {
+	it("needs records:write; creates all or nothing under one record.batch_created entry, once per idempotency key", async () => {
+		const bodies = [recordBody(), recordBody({ party: "sender" }), recordBody()];
+		const refused = await booking("rpc-batcher", ["records:read"]).createRecords({ records: bodies });
+		expect(refused).toMatchObject({ ok: false, problem: { type: "/problems/forbidden", status: 403, detail: "This call needs the scope records:write." } });
+		for (const body of bodies) expect(await recordsOfShipment(body.shipment_id)).toBe(0);
+
+		const vault = booking("rpc-batcher");
+		const first = await vault.createRecords({ records: bodies }, { idempotencyKey: `batch-${bodies[0]?.shipment_id}` });
+		if (!first.ok) throw new Error(JSON.stringify(first));
+		expect(first.value).toMatchObject({ replayed: false, ids: [expect.any(String), expect.any(String), expect.any(String)] });
+		const views = await Promise.all(first.value.ids.map((id) => vault.getRecord(id)));
+		expect(views.map((view) => (view.ok ? view.value.shipment_id : null))).toEqual(bodies.map((body) => body.shipment_id));
+		expect(await vault.createRecords({ records: bodies }, { idempotencyKey: `batch-${bodies[0]?.shipment_id}` })).toEqual({
+			ok: true,
+			value: { ids: first.value.ids, replayed: true },
+			headers: {},
+		});
+
+		const { results } = await env.DB.prepare(
+			"SELECT actor, actor_issuer, details FROM audit_log WHERE kind = 'record.batch_created' AND actor = 'rpc-batcher'",
+		).all<{
+			actor: string;
+			actor_issuer: string;
+			details: string;
+		}>();
+		expect(results.map((row) => ({ ...row, details: JSON.parse(row.details) }))).toEqual([
+			{ actor: "rpc-batcher", actor_issuer: TEST_ISSUER, details: { count: 3, ids: first.value.ids } },
+		]);
+
+		// One record that exists already, and nothing of the batch is written.
+		const fresh = recordBody();
+		expect(await vault.createRecords({ records: [fresh, bodies[0] as typeof fresh] })).toMatchObject({
+			ok: false,
+			problem: { type: "/problems/conflict", status: 409 },
+		});
+		expect(await recordsOfShipment(fresh.shipment_id)).toBe(0);
+		expect(await vault.createRecords({ records: [] })).toMatchObject({ ok: false, problem: { status: 422, errors: [{ pointer: "/records" }] } });
+	});
+});
+
+describe("Workers RPC: reassignment, like PATCH /v1/records/{id}", () => {
+	it("needs records:write; moves the record and writes the same record.reassigned entry as HTTP, under the props' principal", async () => {
+		const overRpc = await created();
+		const overHttp = await created();
+		const change = { depot: "SZ-FT-02", courier: "courier-rpc-9" };
+
+		const refused = await booking("rpc-mover", ["records:read"]).reassignRecord(overRpc.id, change);
+		expect(refused).toMatchObject({ ok: false, problem: { type: "/problems/forbidden", status: 403, detail: "This call needs the scope records:write." } });
+		expect(await entriesAbout(overRpc.id, "record.reassigned")).toEqual([]);
+
+		const moved = await booking("rpc-mover").reassignRecord(overRpc.id, change);
+		if (!moved.ok) throw new Error(JSON.stringify(moved));
+		expect(moved.value).toMatchObject({ id: overRpc.id, depot: "SZ-FT-02", courier: "courier-rpc-9", courier_issuer: TEST_ISSUER, masked: overRpc.masked });
+		const bearer = await serviceToken("records:write", "rpc-mover");
+		const patched = await call("PATCH", `/v1/records/${overHttp.id}`, { token: bearer, body: change });
+		expect(patched.status).toBe(200);
+		// The same answer over both, but for the record's own id, shipment and times.
+		const comparable = ({ depot, courier, courier_issuer, masked, key_id }: Record<string, unknown>) => ({ depot, courier, courier_issuer, masked, key_id });
+		expect(comparable(moved.value)).toEqual(comparable(await json(patched)));
+
+		const [rpcEntry] = await entriesAbout(overRpc.id, "record.reassigned");
+		const [httpEntry] = await entriesAbout(overHttp.id, "record.reassigned");
+		expect(rpcEntry).toEqual({
+			actor: "rpc-mover",
+			actor_issuer: TEST_ISSUER,
+			details: { depot: "SZ-FT-02", courier: "courier-rpc-9", courier_issuer: TEST_ISSUER },
+		});
+		expect(rpcEntry).toEqual(httpEntry);
+
+		// Unassigning, then the problems HTTP answers: nothing to change, unknown id, not an id, an untrusted courier issuer.
+		expect(await booking("rpc-mover").reassignRecord(overRpc.id, { courier: null })).toMatchObject({
+			ok: true,
+			value: { courier: null, courier_issuer: null },
+		});
+		expect(await booking("rpc-mover").reassignRecord(overRpc.id, {})).toMatchObject({
+			ok: false,
+			problem: { type: "/problems/validation-failed", status: 422 },
+		});
+		expect(await booking("rpc-mover").reassignRecord("rec_01jdq3v9x2m4n5p6q7r8s9t0vw", change)).toMatchObject({ ok: false, problem: { status: 404 } });
+		expect(await booking("rpc-mover").reassignRecord("../etc", change)).toMatchObject({ ok: false, problem: { status: 422 } });
+		expect(await booking("rpc-mover").reassignRecord(overRpc.id, { courier: "c-1", courier_issuer: "https://nobody.example" })).toMatchObject({
+			ok: false,
+			problem: { status: 422, errors: [{ pointer: "/courier_issuer" }] },
+		});
+		expect(await entriesAbout(overRpc.id, "record.reassigned")).toHaveLength(2);
+	});
+});
+
+describe("Workers RPC: erasure, like DELETE /v1/records/{id} and POST /v1/records/erasures", () => {
+	it("erasing one record needs records:delete, shreds it under a record.erased entry as HTTP's, once", async () => {
+		const overRpc = await created();
+		const overHttp = await created();
+
+		const refused = await booking("rpc-eraser", ["records:write", "records:read"]).eraseRecord(overRpc.id);
+		expect(refused).toMatchObject({ ok: false, problem: { type: "/problems/forbidden", status: 403, detail: "This call needs the scope records:delete." } });
+		expect(await booking("rpc-eraser").getRecord(overRpc.id)).toMatchObject({ ok: true });
+
+		const vault = booking("rpc-eraser", ["records:read", "records:delete"]);
+		expect(await vault.eraseRecord(overRpc.id)).toEqual({ ok: true, value: null, headers: {} });
+		expect(await vault.getRecord(overRpc.id)).toMatchObject({ ok: false, problem: { type: "/problems/record-erased", status: 410 } });
+		const row = await env.DB.prepare("SELECT key_id, wrapped_key, phone_ct FROM records WHERE id = ?1").bind(overRpc.id).first();
+		expect(row).toEqual({ key_id: null, wrapped_key: null, phone_ct: null });
+		// Erasing it again is done, as HTTP's 204 says, and writes nothing more.
+		expect(await vault.eraseRecord(overRpc.id)).toMatchObject({ ok: true, value: null });
+
+		const deleted = await call("DELETE", `/v1/records/${overHttp.id}`, { token: await serviceToken("records:delete", "rpc-eraser") });
+		expect(deleted.status).toBe(204);
+		const rpcEntries = await entriesAbout(overRpc.id, "record.erased");
+		expect(rpcEntries).toEqual([{ actor: "rpc-eraser", actor_issuer: TEST_ISSUER, details: {} }]);
+		expect(rpcEntries).toEqual(await entriesAbout(overHttp.id, "record.erased"));
+
+		expect(await vault.eraseRecord("rec_01jdq3v9x2m4n5p6q7r8s9t0vw")).toMatchObject({ ok: false, problem: { type: "/problems/not-found", status: 404 } });
+		expect(await vault.eraseRecord("../etc")).toMatchObject({ ok: false, problem: { status: 422 } });
+	});
+
+	it("an erasure request by phone or shipment needs records:delete and answers HTTP's receipt, audited as record.batch_erased without the phone", async () => {
+		const customer = { name: "赵六", phone: "13500004444", address: "浙江省杭州市西湖区文三路9号" };
+		const mine = [await created({ contact: customer }), await created({ contact: customer, party: "sender" })];
+		const bystander = await created({ contact: { ...customer, phone: "13500004445" } });
+
+		const refused = await booking("rpc-dsr", ["records:write", "records:read"]).requestErasure({ phone: customer.phone });
+		expect(refused).toMatchObject({ ok: false, problem: { type: "/problems/forbidden", status: 403, detail: "This call needs the scope records:delete." } });
+		expect(await booking("rpc-dsr").getRecord(mine[0]?.id as string)).toMatchObject({ ok: true });
+
+		const vault = booking("rpc-dsr", ["records:read", "records:delete"]);
+		const receipt = await vault.requestErasure({ phone: "+86 135 0000 4444", reference: "DSR-RPC-1" });
+		if (!receipt.ok) throw new Error(JSON.stringify(receipt));
+		const ids = mine.map((record) => record.id).sort();
+		expect(receipt.value).toMatchObject({ matched_by: "phone", reference: "DSR-RPC-1", erased: ids, count: 2, complete: true });
+		expect(receipt.value.audit_seqs).toHaveLength(1);
+		expect(JSON.stringify(receipt)).not.toContain("4444");
+		for (const record of mine) expect(await vault.getRecord(record.id)).toMatchObject({ ok: false, problem: { status: 410 } });
+		expect(await vault.getRecord(bystander.id)).toMatchObject({ ok: true });
+
+		const [entry] = await entriesAbout(ids[0] as string, "record.batch_erased");
+		expect(entry).toEqual({
+			actor: "rpc-dsr",
+			actor_issuer: TEST_ISSUER,
+			details: { reason: "erasure_request", matched_by: "phone", reference: "DSR-RPC-1", batch: 1, count: 2, ids },
+		});
+		expect(JSON.stringify(entry)).not.toContain("4444");
+		// Nothing left to erase: an empty receipt, nothing written.
+		expect(await vault.requestErasure({ phone: customer.phone })).toMatchObject({ ok: true, value: { erased: [], count: 0, audit_seqs: [] } });
+
+		// By shipment over RPC and over HTTP: the same receipt's shape and the same entry's.
+		const rpcShipment = await created();
+		const httpShipment = await created();
+		const byRpc = await vault.requestErasure({ shipment_id: rpcShipment.shipment_id });
+		const byHttp = await call("POST", "/v1/records/erasures", {
+			token: await serviceToken("records:delete", "rpc-dsr"),
+			body: { shipment_id: httpShipment.shipment_id },
+		});
+		expect(byHttp.status).toBe(200);
+		const httpReceipt = await json<Record<string, unknown>>(byHttp);
+		if (!byRpc.ok) throw new Error(JSON.stringify(byRpc));
+		expect(Object.keys(byRpc.value).sort()).toEqual(Object.keys(httpReceipt).sort());
+		expect(byRpc.value).toMatchObject({ matched_by: "shipment_id", reference: null, erased: [rpcShipment.id], count: 1, complete: true });
+		const withoutIds = (entries: { details: Record<string, unknown> }[]) =>
+			entries.map((e) => ({ ...e, details: { ...e.details, ids: (e.details.ids as unknown[]).length } }));
+		expect(withoutIds(await entriesAbout(rpcShipment.id, "record.batch_erased"))).toEqual(
+			withoutIds(await entriesAbout(httpShipment.id, "record.batch_erased")),
+		);
+
+		// Exactly one of phone or shipment_id, as HTTP requires.
+		expect(await vault.requestErasure({ phone: customer.phone, shipment_id: rpcShipment.shipment_id })).toMatchObject({
+			ok: false,
+			problem: { type: "/problems/validation-failed", status: 422 },
+		});
+	});
+});
+
 describe("Workers RPC: shipment events", () => {
 	it("open a leg and assign the record like POST /v1/shipment-events, once per key, and need records:write", async () => {
 		const vault = booking("rpc-events");
@@ -115,6 +305,44 @@ describe("Workers RPC: shipment events", () => {
 		expect(legs.legs).toEqual([expect.objectContaining({ kind: "delivery", courier: "courier-rpc-7" })]);
 		const entries = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE kind = 'shipment.events' AND actor = 'rpc-events'").first<{ n: number }>();
 		expect(entries?.n).toBe(1);
+	});
+});
+
+describe("Workers RPC: shipment events end the calls of the legs they close", () => {
+	it("a cancelled shipment reported over RPC unbinds its privacy number at once, as over HTTP, without the minute cron", async () => {
+		const vault = booking("rpc-events-calls");
+		const created = await vault.createRecord(
+			recordBody({ depot: "RPC-CALL-1", contact: { name: "李四", phone: "13600002222", address: "广东省深圳市南山区科技园路2号" } }),
+		);
+		if (!created.ok) throw new Error(JSON.stringify(created));
+		const { id: recordId, shipment_id } = created.value.record;
+		const opened = await vault.reportShipmentEvents({ events: [{ shipment_id, type: "out_for_delivery", courier: "courier-rpc-call", depot: "RPC-CALL-1" }] });
+		expect(opened.ok).toBe(true);
+
+		// The courier calls the customer through the shared simulator pool the worker's TELEPHONY names.
+		const courier = await token({ sub: "courier-rpc-call", role: "courier", depot: "RPC-CALL-1", scope: "reveal", extra: { phone_number: "+8613900003333" } });
+		const made = await call("POST", "/v1/calls", { token: courier, body: { record_id: recordId, purpose: "delivery" } });
+		expect(made.status).toBe(201);
+		const { call_id } = await json<{ call_id: string }>(made);
+		expect((await sharedPoolBindings()).some((binding) => binding.out_id === call_id)).toBe(true);
+
+		const cancelled = await vault.reportShipmentEvents({ events: [{ shipment_id, type: "cancelled" }] });
+		expect(cancelled).toMatchObject({ ok: true, value: { replayed: false } });
+		// The unbind runs after the answer (waitUntil), which an RPC caller cannot wait on: wait for the
+		// provider to lose the binding. Without it the binding would live on until the cron, far past this.
+		await vi.waitFor(async () => expect((await sharedPoolBindings()).some((binding) => binding.out_id === call_id)).toBe(false), {
+			timeout: 20_000,
+			interval: 50,
+		});
+		await vi.waitFor(async () =>
+			expect(await env.DB.prepare("SELECT end_reason FROM calls WHERE id = ?1").bind(call_id).first()).toEqual({ end_reason: "leg_closed" }),
+		);
+		const ended = await env.DB.prepare(
+			"SELECT details FROM audit_log WHERE kind = 'call.ended' AND seq IN (SELECT seq FROM audit_record_refs WHERE record_id = ?1)",
+		)
+			.bind(recordId)
+			.first<{ details: string }>();
+		expect(JSON.parse(ended?.details ?? "{}")).toMatchObject({ calls: [{ call_id, reason: "leg_closed" }], by: "vault" });
 	});
 });
 

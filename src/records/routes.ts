@@ -1,22 +1,17 @@
 import { createRoute } from "@hono/zod-openapi";
-import { actorOf } from "../audit/actor";
-import type { AuditEvent } from "../audit/entry";
 import { type Admits, authorize } from "../http/auth";
 import { jsonBody } from "../http/json-body";
 import { idempotencyKeyRequest, idempotentReplayedHeader } from "../http/openapi-headers";
 import { authenticatedErrors, bodyErrors, conflict, gone, jsonBodyOf, jsonResponse, notFound, problem, unprocessable } from "../http/openapi-responses";
-import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
-import { IdempotencyStore } from "../idempotency/store";
-import { courierIssuerOf } from "./courier-issuer";
-import { createOnce, idempotencyKeyFrom } from "./create";
+import { idempotencyKeyFrom } from "./create";
+import { createBatch } from "./create-batch";
 import { createRecord } from "./create-record";
-import { eraseOnRequest } from "./erasure";
+import { eraseRecord } from "./erase-record";
 import { live } from "./live";
 import { lookupByPhone, lookupByShipment } from "./lookups";
-import { prepareRecord } from "./prepare";
-import { expiryFor } from "./retention";
-import { retentionPolicy } from "./retention-policy";
+import { reassignRecord } from "./reassign-record";
+import { requestErasure } from "./request-erasure";
 import {
 	BatchCreated,
 	BatchInput,
@@ -34,16 +29,18 @@ import { recordView } from "./view";
 
 /**
  * Who may call what, shared with the Workers RPC entrypoint (src/rpc/) so that both check the same
- * scopes: services write and read records; employees reach a shipment's records with `reveal`.
+ * scopes: services write, read and erase records; employees reach a shipment's records with `reveal`.
  */
-export const RECORD_ADMITS: Record<"write" | "read" | "shipmentLookup", Admits> = {
+export const RECORD_ADMITS: Record<"write" | "read" | "shipmentLookup" | "delete", Admits> = {
 	write: { service: ["records:write"] },
 	read: { service: ["records:read"] },
 	shipmentLookup: { service: ["records:read"], employee: ["reveal"] },
+	delete: { service: ["records:delete"] },
 };
 
 const writer = authorize(RECORD_ADMITS.write);
 const reader = authorize(RECORD_ADMITS.read);
+const eraser = authorize(RECORD_ADMITS.delete);
 
 export const recordRoutes = createRouter();
 
@@ -87,48 +84,8 @@ recordRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const { records: inputs } = c.req.valid("json");
-		const retention = retentionPolicy(
-			c.env,
-			inputs.map((input) => input.retention_days),
-			(index) => `/records/${index}/retention_days`,
-		);
-		const principal = c.get("principal");
-		const services = c.var.services;
-		const courierIssuers = inputs.map((input, index) => courierIssuerOf(services.issuers, input.courier_issuer, `/records/${index}/courier_issuer`));
-		const keyring = await services.keyring;
-		const now = Date.now();
-		const result = await createOnce(
-			{ records: services.records, idempotency: new IdempotencyStore(c.env.DB), keyring },
-			{ principal: `${principal.issuer} ${principal.subject}`, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")), body: inputs },
-			async () => {
-				const records = await Promise.all(
-					inputs.map((input, index) =>
-						prepareRecord(
-							keyring,
-							input,
-							{ courierIssuer: courierIssuers[index] ?? null },
-							principal.subject,
-							now,
-							expiryFor(input.retention_days, retention, now),
-						),
-					),
-				);
-				// One entry for the batch, its ids indexed, so each record's history (GET /v1/audit?record_id=)
-				// still starts at its creation: a thousand entries per batch cost half the ingest rate.
-				const ids = records.map((record) => record.id);
-				const event: AuditEvent = {
-					kind: "record.batch_created",
-					at: now,
-					actor: actorOf(principal),
-					recordId: null,
-					details: { count: ids.length, ids },
-					recordIds: ids,
-				};
-				return { records, events: [event] };
-			},
-			now,
-		);
+		const call = { principal: c.get("principal"), records: c.req.valid("json").records, idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")) };
+		const result = await createBatch(c.var.services, c.env, call, Date.now());
 		if (result.replayed) c.header("Idempotent-Replayed", "true");
 		return c.json({ ids: result.ids }, 201);
 	},
@@ -210,25 +167,8 @@ recordRoutes.openapi(
 		responses: { 200: jsonResponse("The record after reassignment.", RecordView), ...bodyErrors, ...authenticatedErrors, ...notFound, ...gone },
 	}),
 	async (c) => {
-		const { id } = c.req.valid("param");
-		const change = c.req.valid("json");
-		const services = c.var.services;
-		const store = services.records;
-		const courier =
-			typeof change.courier === "string"
-				? { subject: change.courier, issuer: courierIssuerOf(services.issuers, change.courier_issuer, "/courier_issuer") }
-				: change.courier;
-		const details = {
-			...(change.depot !== undefined ? { depot: change.depot } : {}),
-			...(courier !== undefined ? { courier: courier?.subject ?? null, courier_issuer: courier?.issuer ?? null } : {}),
-		};
-		const event = { kind: "record.reassigned", at: Date.now(), actor: actorOf(c.get("principal")), recordId: id, details } as const;
-		const updated = await store.reassign(
-			id,
-			{ ...(change.depot !== undefined ? { depot: change.depot } : {}), ...(courier !== undefined ? { courier } : {}) },
-			event,
-		);
-		return c.json(recordView(updated ?? live(await store.get(id))), 200);
+		const call = { principal: c.get("principal"), id: c.req.valid("param").id, change: c.req.valid("json") };
+		return c.json(await reassignRecord(c.var.services, call, Date.now()), 200);
 	},
 );
 
@@ -238,16 +178,12 @@ recordRoutes.openapi(
 		path: "/{id}",
 		summary: "Erase a record: its data key and ciphertext are destroyed",
 		tags: ["records"],
-		middleware: [authorize({ service: ["records:delete"] })] as const,
+		middleware: [eraser] as const,
 		request: { params: RecordIdParam },
 		responses: { 204: { description: "Erased (or already erased); the data can never be decrypted again." }, ...authenticatedErrors, ...notFound },
 	}),
 	async (c) => {
-		const { id } = c.req.valid("param");
-		const event = { kind: "record.erased", at: Date.now(), actor: actorOf(c.get("principal")), recordId: id, details: {} } as const;
-		const outcome = await c.var.services.records.erase(id, event);
-		if (outcome === "not_found")
-			throw new ProblemError("not-found", { detail: "No record with this id: check the id, or find records by shipment with GET /v1/records?shipment_id=." });
+		await eraseRecord(c.var.services, c.get("principal"), c.req.valid("param").id, Date.now());
 		return c.body(null, 204);
 	},
 );
@@ -260,24 +196,11 @@ recordRoutes.openapi(
 		description:
 			"Records are crypto-shredded in batches of up to 500, each batch one audit entry naming its record ids (never the phone). The receipt lists every id erased and the audit entries; an empty list means nothing matched that was not already erased.",
 		tags: ["records"],
-		middleware: [authorize({ service: ["records:delete"] }), jsonBody()] as const,
+		middleware: [eraser, jsonBody()] as const,
 		request: { body: jsonBodyOf(ErasureRequest) },
 		responses: { 200: jsonResponse("The receipt.", ErasureReceipt), ...bodyErrors, ...authenticatedErrors },
 	}),
 	async (c) => {
-		const principal = c.get("principal");
-		const receipt = await eraseOnRequest(c.var.services.records, await c.var.services.keyring, c.req.valid("json"), actorOf(principal), Date.now());
-		return c.json(
-			{
-				matched_by: receipt.matchedBy,
-				reference: receipt.reference,
-				erased: receipt.erased,
-				count: receipt.erased.length,
-				erased_at: new Date(receipt.erasedAt).toISOString(),
-				audit_seqs: receipt.auditSeqs,
-				complete: receipt.complete,
-			},
-			200,
-		);
+		return c.json(await requestErasure(c.var.services, c.get("principal"), c.req.valid("json"), Date.now()), 200);
 	},
 );

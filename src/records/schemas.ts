@@ -185,3 +185,4 @@ export const ErasureReceipt = z
 	.openapi("ErasureReceipt");
 
 export type ErasureRequest = z.infer<typeof ErasureRequest>;
+export type ErasureReceiptView = z.infer<typeof ErasureReceipt>;

@@ -8,11 +8,25 @@ import { problemBody } from "../http/problem";
 import { type Services, services } from "../http/services";
 import { validationFailed } from "../http/validation";
 import { idempotencyKeyFrom } from "../records/create";
+import { createBatch } from "../records/create-batch";
 import { createRecord } from "../records/create-record";
+import { eraseRecord } from "../records/erase-record";
 import { live } from "../records/live";
 import { lookupByPhone, lookupByShipment } from "../records/lookups";
+import { reassignRecord } from "../records/reassign-record";
+import { requestErasure } from "../records/request-erasure";
 import { RECORD_ADMITS } from "../records/routes";
-import { LookupQuery, PhoneLookupInput, RecordIdParam, RecordInput, type RecordView } from "../records/schemas";
+import {
+	BatchInput,
+	type ErasureReceiptView,
+	ErasureRequest,
+	LookupQuery,
+	PhoneLookupInput,
+	ReassignInput,
+	RecordIdParam,
+	RecordInput,
+	type RecordView,
+} from "../records/schemas";
 import { recordView } from "../records/view";
 import { reportShipmentEvents } from "../shipments/report-events";
 import { SHIPMENT_EVENTS_ADMITS } from "../shipments/routes";
@@ -43,11 +57,48 @@ export class CourierRecords extends WorkerEntrypoint<Env, CourierProps> {
 		});
 	}
 
+	/** `POST /v1/records/batch`: up to 1000 records in one transaction, all or nothing, at most once per idempotency key; ids in input order. */
+	createRecords(input: z.input<typeof BatchInput>, options: { idempotencyKey?: string } = {}): Promise<RpcOutcome<{ ids: string[]; replayed: boolean }>> {
+		return this.run("createRecords", RECORD_ADMITS.write, async (principal, services) => {
+			const call = { principal, records: parsed(BatchInput, input).records, idempotencyKey: idempotencyKeyFrom(options.idempotencyKey) };
+			return { value: await createBatch(services, this.env, call, Date.now()) };
+		});
+	}
+
 	/** `GET /v1/records/{id}`: the masked view; a `not-found` or `record-erased` problem otherwise. */
 	getRecord(id: string): Promise<RpcOutcome<RecordView>> {
 		return this.run("getRecord", RECORD_ADMITS.read, async (_principal, services) => {
 			const param = parsed(RecordIdParam, { id });
 			return { value: recordView(live(await services.records.get(param.id))) };
+		});
+	}
+
+	/** `PATCH /v1/records/{id}`: reassignment to another depot or courier (`courier: null` unassigns), audited as `record.reassigned`. */
+	reassignRecord(id: string, change: z.input<typeof ReassignInput>): Promise<RpcOutcome<RecordView>> {
+		return this.run("reassignRecord", RECORD_ADMITS.write, async (principal, services) => {
+			const call = { principal, id: parsed(RecordIdParam, { id }).id, change: parsed(ReassignInput, change) };
+			return { value: await reassignRecord(services, call, Date.now()) };
+		});
+	}
+
+	/**
+	 * `DELETE /v1/records/{id}`: crypto-shreds the record, audited as `record.erased`. Answers `null`
+	 * as HTTP answers 204, for an erased record too; an unknown id is `not-found`.
+	 */
+	eraseRecord(id: string): Promise<RpcOutcome<null>> {
+		return this.run("eraseRecord", RECORD_ADMITS.delete, async (principal, services) => {
+			await eraseRecord(services, principal, parsed(RecordIdParam, { id }).id, Date.now());
+			return { value: null };
+		});
+	}
+
+	/**
+	 * `POST /v1/records/erasures`: every record of a customer's phone or of a shipment (exactly one
+	 * of them), erased in batches each audited as `record.batch_erased`; the receipt as HTTP sends it.
+	 */
+	requestErasure(request: z.input<typeof ErasureRequest>): Promise<RpcOutcome<ErasureReceiptView>> {
+		return this.run("requestErasure", RECORD_ADMITS.delete, async (principal, services) => {
+			return { value: await requestErasure(services, principal, parsed(ErasureRequest, request), Date.now()) };
 		});
 	}
 
@@ -67,14 +118,14 @@ export class CourierRecords extends WorkerEntrypoint<Env, CourierProps> {
 		});
 	}
 
-	/** `POST /v1/shipment-events`: up to 1000 events, all or nothing, at most once per idempotency key; they open and close legs. */
+	/** `POST /v1/shipment-events`: up to 1000 events, all or nothing, at most once per idempotency key; they open and close legs, and a closed leg's calls are unbound. */
 	reportShipmentEvents(
 		input: z.input<typeof ShipmentEventsInput>,
 		options: { idempotencyKey?: string } = {},
 	): Promise<RpcOutcome<{ accepted: number; shipments: string[]; replayed: boolean }>> {
 		return this.run("reportShipmentEvents", SHIPMENT_EVENTS_ADMITS, async (principal, services) => {
 			const call = { principal, input: parsed(ShipmentEventsInput, input), idempotencyKey: idempotencyKeyFrom(options.idempotencyKey) };
-			const result = await reportShipmentEvents(services, this.env, call, Date.now());
+			const result = await reportShipmentEvents(services, this.env, call, Date.now(), this.ctx);
 			return { value: { accepted: result.accepted, shipments: result.shipments, replayed: result.replayed } };
 		});
 	}

@@ -5,6 +5,7 @@ import { ProblemError } from "../http/problem";
 import type { Services } from "../http/services";
 import { IdempotencyStore } from "../idempotency/store";
 import { courierIssuerOf } from "../records/courier-issuer";
+import { endCallsAfterEvents } from "./end-calls-after-events";
 import { type IncomingEvent, recordEvents } from "./record-events";
 import type { ShipmentEventsInput } from "./schemas";
 
@@ -18,10 +19,11 @@ export interface ReportCall {
 }
 
 /**
- * Records a request's shipment events, all or nothing, at most once per Idempotency-Key: the one
- * path for `POST /v1/shipment-events` and the Workers RPC entrypoint.
+ * Records a request's shipment events, all or nothing, at most once per Idempotency-Key, and ends
+ * the calls of the legs they closed once the answer is out (`ctx`): the one path for
+ * `POST /v1/shipment-events` and the Workers RPC entrypoint, so both unbind at once.
  */
-export async function reportShipmentEvents(services: Services, env: Env, call: ReportCall, now: number) {
+export async function reportShipmentEvents(services: Services, env: Env, call: ReportCall, now: number, ctx: Pick<ExecutionContext, "waitUntil"> | undefined) {
 	const events: IncomingEvent[] = call.input.events.map((event, index) => {
 		const at = event.at === undefined ? now : Date.parse(event.at);
 		if (at > now + FUTURE_TOLERANCE_MS) {
@@ -41,9 +43,12 @@ export async function reportShipmentEvents(services: Services, env: Env, call: R
 			at,
 		};
 	});
-	return recordEvents(
+	const result = await recordEvents(
 		{ legs: services.legs, idempotency: new IdempotencyStore(env.DB), keyring: await services.keyring },
 		{ principal: call.principal, idempotencyKey: call.idempotencyKey, body: call.input, events },
 		now,
 	);
+	// A replay changed no leg: the first attempt under its key already ended what it closed.
+	if (!result.replayed) endCallsAfterEvents(env, ctx, result.shipments, now);
+	return result;
 }

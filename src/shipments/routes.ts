@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { endDueCallsIn } from "../calls/end-calls";
-import type { Env } from "../env";
 import { type Admits, authorize } from "../http/auth";
+import { executionContextOf } from "../http/execution-context";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, conflict, jsonBodyOf, jsonResponse, unprocessable } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
@@ -44,32 +43,11 @@ shipmentEventRoutes.openapi(
 	}),
 	async (c) => {
 		const call = { principal: c.get("principal"), input: c.req.valid("json"), idempotencyKey: idempotencyKeyFrom(c.req.header("Idempotency-Key")) };
-		const result = await reportShipmentEvents(c.var.services, c.env, call, Date.now());
+		const result = await reportShipmentEvents(c.var.services, c.env, call, Date.now(), executionContextOf(c));
 		if (result.replayed) c.header("Idempotent-Replayed", "true");
-		else endCallsOfClosedLegs(c, result.shipments);
 		return c.json({ accepted: result.accepted, shipments: result.shipments }, 200);
 	},
 );
-
-/**
- * A leg these events closed (cancelled, moved to another courier, delivered without grace) ends
- * its calls' bindings (DESIGN "Calls instead of numbers"), after the answer: the courier service
- * does not wait on the telephony provider. What fails here, or closes later at the end of a grace
- * period, the minute cron ends.
- */
-function endCallsOfClosedLegs(c: { executionCtx: Pick<ExecutionContext, "waitUntil">; env: Env }, shipments: string[]): void {
-	let ctx: Pick<ExecutionContext, "waitUntil">;
-	try {
-		ctx = c.executionCtx;
-	} catch {
-		return;
-	}
-	ctx.waitUntil(
-		endDueCallsIn(c.env, Date.now(), shipments, ctx).catch((error: unknown) => {
-			console.warn(JSON.stringify({ event: "call_unbind_after_events_failed", name: (error as Error)?.name }));
-		}),
-	);
-}
 
 export const shipmentRoutes = createRouter();
 

@@ -78,3 +78,14 @@ export async function simulatorPool(options: { numbers?: string[]; capacity?: nu
 		requests: async () => (await control<{ requests: { action: string | null; status: number; code: string }[] }>("GET", `${at}/requests`)).requests,
 	};
 }
+
+/**
+ * The live bindings of the shared pool (`env.TELEPHONY`), where the worker's own RPC entrypoint
+ * and fetch handler bind when a test cannot hand them another TELEPHONY. Other test files bind
+ * there too: read it by your own call ids (`out_id`), never by count, and never change its mode.
+ */
+export async function sharedPoolBindings(): Promise<SimulatedBinding[]> {
+	const { pool_key } = JSON.parse(env.TELEPHONY ?? "{}") as { pool_key?: string };
+	if (!pool_key) throw new Error("env.TELEPHONY names no pool");
+	return (await control<{ bindings: SimulatedBinding[] }>("GET", `/pools/${encodeURIComponent(pool_key)}/bindings`)).bindings;
+}
