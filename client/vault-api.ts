@@ -273,10 +273,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * What ops watch: reveals per hour by depot, employees by use of their tightest limit with detection flags, depots against their budget, open alerts
+         * What ops watch: reveals and calls per hour by depot, employees by use of their tightest limit with detection flags, depots against their budget, open alerts
          * @description No contact data: counts, principals, depots and alerts only.
          *
-         *     Bounded work: five D1 reads (with the policy layers). The hourly counts are summed in SQL over the asks of the chosen days (index `audit_log_asks_at`, or `audit_log_asks_depot_at` with `depot`): the answer has a row per depot-hour, the rows read are those days' asks. The employee and depot tables read the last 24 hours' asks, at most 100,000 (`truncated` says when there were more), which the daily limits cap: at the simulated depot's traffic (20 couriers, 2 clerks and half a supervisor per depot) at most 20 × 400 + 2 × 200 + 600 = 9,000 grants a depot. Then at most 100 unresolved alerts and 500 suspended principals. The audit log trails a decision by the limiter's flush, a few seconds.
+         *     Bounded work: six D1 reads (with the policy layers). The hourly counts are summed in SQL over the asks of the chosen days (index `audit_log_asks_at`, or `audit_log_asks_depot_at` with `depot`) and over employees' entries of those days for calls (index `audit_log_employee_at`: their asks, redeems, calls and lookup summaries, at most a few times the asks): the answer has a row per depot-hour, the rows read are those days' entries. The employee and depot tables read the last 24 hours' asks, at most 100,000 (`truncated` says when there were more), which the daily limits cap: at the simulated depot's traffic (20 couriers, 2 clerks and half a supervisor per depot) at most 20 × 400 + 2 × 200 + 600 = 9,000 grants a depot. Then at most 100 unresolved alerts and 500 suspended principals. The audit log trails a decision by the limiter's flush, a few seconds.
          *
          *     **Needs** a service token with `ops`.
          */
@@ -1223,8 +1223,12 @@ export interface components {
              * @example 2026-11-30T01:02:03.456Z
              */
             generated_at: string;
-            /** @description Per depot and hour with any ask, oldest first. */
+            /** @description Per depot and hour with any reveal ask or call, oldest first (by hour, then depot). */
             hours: {
+                /** @description Calls granted: privacy-number bindings the vault asked the provider for (`call.granted`). */
+                calls: number;
+                /** @description Calls refused (`call.denied`). */
+                calls_refused: number;
                 /** @description The asking employees' depot; null for services. */
                 depot: string | null;
                 /**
@@ -1467,6 +1471,18 @@ export interface components {
             require_active_leg: boolean;
             /** @description Asks about legs that closed or moved away this recently are stale, never probing. */
             stale_window_seconds: number;
+        };
+        LegState: {
+            /**
+             * @description The kind of the latest such leg (the latest open one when open); null with `none`.
+             * @enum {string|null}
+             */
+            kind: "delivery" | "pickup" | "return" | null;
+            /**
+             * @description `open`: a leg of yours (courier) or your depot's (clerk, supervisor) covers this party and still allows reveals and calls, grace period included; `closed`: there were such legs and all have ended or moved away (refresh before asking); `none`: never one. For a service, any leg of the shipment.
+             * @enum {string}
+             */
+            state: "open" | "closed" | "none";
         };
         LimitStanding: {
             /** @enum {string} */
@@ -1981,6 +1997,14 @@ export interface components {
         };
         ShipmentEventsInput: {
             events: components["schemas"]["ShipmentEventInput"][];
+        };
+        ShipmentRecord: components["schemas"]["Record"] & {
+            leg: components["schemas"]["LegState"];
+        };
+        ShipmentRecordList: {
+            records: components["schemas"]["ShipmentRecord"][];
+            /** @description Employees only. True when the shipment has a live record at your depot, whether or not it is assigned to you (so an empty `records` means "not yours"); false when your depot holds none of it: a mistyped number, or a parcel elsewhere. It never tells whether another depot holds the shipment. */
+            shipment_known?: boolean;
         };
         Suspension: {
             /**
@@ -5290,13 +5314,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Matching live records, masked. `RateLimit-Policy` and `RateLimit` headers say where the lookup limits stand. */
+            /** @description The shipment's live records in your scope, masked, each with your work on it (`leg`); for an employee, `shipment_known` tells a parcel of your depot that is not yours from a number your depot does not hold. `RateLimit-Policy` and `RateLimit` headers say where the lookup limits stand. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RecordList"];
+                    "application/json": components["schemas"]["ShipmentRecordList"];
                 };
             };
             /** @description Contact data in the URL; nothing was read or written. */

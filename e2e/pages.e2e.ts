@@ -872,7 +872,7 @@ describe("the dashboard", () => {
 		expect(cells[4]).toBe("100%");
 		expect(cells[7]).toContain("near quota");
 		// Each chart says in words what it draws.
-		const chart = ops.locator(`#dashboard-result svg[role=img][aria-label^="Depot ${DEPOT}:"]`);
+		const chart = ops.locator(`#dashboard-result svg.reveals-chart[role=img][aria-label^="Depot ${DEPOT}:"]`);
 		expect(await chart.getAttribute("aria-label")).toMatch(new RegExp(`^Depot ${DEPOT}: [\\d,]+ reveals? and [\\d,]+ refused over \\d+ hours$`));
 		expect(await ops.locator("#dashboard-result ol.timeline li").count()).toBeGreaterThan(0);
 		expect(await unlabelledControls(ops)).toEqual([]);

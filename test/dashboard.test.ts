@@ -95,7 +95,7 @@ describe("GET /v1/dashboard", () => {
 		expect((await call("GET", "/v1/dashboard?days=0", { token: ops })).status).toBe(422);
 		const counted = countingDb(env.DB);
 		expect((await callWith({ DB: counted.db }, "GET", "/v1/dashboard?days=7", { token: ops })).status).toBe(200);
-		// Hourly counts, the last day's asks, unresolved alerts, suspended principals, the policy layers.
-		expect(counted.count()).toBeLessThanOrEqual(5);
+		// Hourly asks and calls, the last day's asks, unresolved alerts, suspended principals, the policy layers.
+		expect(counted.count()).toBeLessThanOrEqual(6);
 	});
 });

@@ -4,6 +4,19 @@ import { clockTime, duration, nameOf, t } from "./i18n.js";
 
 export const SUSPENDED = () => t("refusal.suspended");
 
+/**
+ * Whether a refusal says the page's list is behind the work (a leg closed or moved away, or none of
+ * the asker's covers the parcel any more): the terminal refreshes its list then, instead of letting
+ * the person tap again and again at work that is gone. A missing case id is not one of them.
+ * @param {import("./session.js").ApiAnswer} answer
+ */
+export function listIsBehind(answer) {
+	const problem = answer.problem ?? {};
+	const slug = problemSlug(problem.type);
+	if (slug === "stale-work" || slug === "no-active-leg" || problem.refresh === true) return true;
+	return slug === "no-open-leg" && (problem.reason === "stale" || problem.reason === "no_open_leg");
+}
+
 /** The problem's slug: the last segment of its `type` URI (/problems/out-of-scope → out-of-scope). @param {unknown} type */
 export function problemSlug(type) {
 	return typeof type === "string" ? (type.split("/").pop() ?? "") : "";
@@ -41,6 +54,11 @@ export function refusalMessage(answer) {
 			return t("refusal.incomplete");
 		case "forbidden":
 			return t("refusal.forbidden");
+		// A reveal's refusals for want of live work (src/reveals/ask.ts); a call's come as no-open-leg below.
+		case "stale-work":
+			return t("refusal.staleLeg");
+		case "no-active-leg":
+			return t("refusal.noOpenLeg");
 		case "no-open-leg":
 			// `reason` says which: no leg of yours, one that closed or moved just now, or a case id missing.
 			if (problem.reason === "stale") return t("refusal.staleLeg");

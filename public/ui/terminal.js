@@ -8,7 +8,7 @@
 import { byId, el } from "./dom.js";
 import { clockTime, duration, nameOf, t } from "./i18n.js";
 import { groupedPhone, telUri } from "./phone.js";
-import { refusalMessage, SUSPENDED } from "./refusals.js";
+import { listIsBehind, refusalMessage, SUSPENDED } from "./refusals.js";
 import { api, signOutWhenIdle, wireSignIn } from "./session.js";
 
 const revealSeconds = Number(document.body.dataset.revealSeconds) || 30;
@@ -42,6 +42,16 @@ const onShow = new Map(/** @type {[HTMLElement, () => void][]} */ ([]));
  */
 let generation = 0;
 let suspendedAtSignIn = false;
+/** The shipment on the screen, for a refresh when a refusal says the list is behind the work. */
+let shownShipment = "";
+/**
+ * Records whose work a refusal said has ended (stale, or no open leg), as of the last refresh: their
+ * call and work-purpose reveal controls stay off until the person looks a shipment up again, so
+ * nobody taps again and again at work that is gone. Only ids, and only until the next lookup.
+ */
+let endedWork = new Set(/** @type {string[]} */ ([]));
+/** Purposes that need a leg rather than a case (DESIGN "Reveals follow the work"). */
+const CASE_PURPOSE = "customer_service";
 
 /** The virtual number on show for each record, by its slot: gone from the page on a new lookup or sign-out. */
 const callsOnShow = new Map(/** @type {[HTMLElement, () => void][]} */ ([]));
@@ -196,23 +206,75 @@ function showCall(slot, call, returnFocus) {
 	slot.append(shown);
 }
 
+/** @typedef {{ id: string, party: string, masked: Record<string, string>, leg?: { state: "open" | "closed" | "none", kind: string | null } }} ShownRecord */
+
 /**
- * @param {{ id: string, party: string, masked: Record<string, string> }} record
+ * The person's work on the parcel, as the lookup said: open, closed, or none of theirs.
+ * @param {ShownRecord} record @param {string} id
+ */
+function legLine(record, id) {
+	const leg = record.leg ?? { state: "none", kind: null };
+	const words = leg.kind === null ? t("terminal.leg.none") : t(`terminal.leg.${leg.state}`, { kind: nameOf("legKind", leg.kind) });
+	return el("p", { class: `leg leg-${leg.state}`, id, "data-leg": leg.state }, el("span", { class: "leg-label" }, t("terminal.work")), " ", words);
+}
+
+/**
+ * @param {ShownRecord} record
  * @param {number} index
  */
 function recordItem(record, index) {
 	const prefix = `record-${index}`;
 	const purposes = PURPOSES.filter((rule) => rule.parties.includes(record.party));
-	const purposeSelect = el("select", { id: `${prefix}-purpose`, name: "purpose" }, ...purposes.map((rule) => rule.option.cloneNode(true)));
+	const purposeSelect = /** @type {HTMLSelectElement} */ (
+		el("select", { id: `${prefix}-purpose`, name: "purpose" }, ...purposes.map((rule) => rule.option.cloneNode(true)))
+	);
+	// The purpose of the work that is open on the parcel comes first: the one a tap most likely needs.
+	if (record.leg?.state === "open" && purposes.some((rule) => rule.option.value === record.leg?.kind)) purposeSelect.value = String(record.leg.kind);
 	const fieldSelect = el("select", { id: `${prefix}-field`, name: "field" });
-	const fillFields = () => {
-		const rule = PURPOSES.find((candidate) => candidate.option.value === /** @type {HTMLSelectElement} */ (purposeSelect).value);
-		fieldSelect.replaceChildren(...(rule?.fields ?? []).map((field) => el("option", { value: field }, nameOf("field", field))));
-	};
-	purposeSelect.addEventListener("change", fillFields);
-	fillFields();
+	const caseInput = /** @type {HTMLInputElement} */ (
+		el("input", { id: `${prefix}-case`, name: "case_id", maxlength: "64", autocomplete: "off", spellcheck: "false", "aria-describedby": `${prefix}-case-hint` })
+	);
+	const caseError = el("p", { class: "field-error", id: `${prefix}-case-error`, "aria-live": "polite" });
+	// A customer-service call or reveal names its case (DESIGN "Reveals follow the work"); no other purpose takes one.
+	const caseField = el(
+		"div",
+		{ class: "field case-field" },
+		el("label", { for: `${prefix}-case` }, t("terminal.caseId")),
+		caseInput,
+		el("p", { class: "hint", id: `${prefix}-case-hint` }, t("terminal.caseIdHint")),
+		caseError,
+	);
 	const button = el("button", { type: "submit" }, t("terminal.reveal"));
 	const callButton = el("button", { type: "button", class: "call-button" }, t("terminal.callButton"));
+	const ended = el("p", { class: "hint work-ended", id: `${prefix}-ended` }, t("terminal.workEnded"));
+	// Work a refusal said has ended stays off until a new lookup; a case is not work, so customer service stays on.
+	const workGone = endedWork.has(record.id) && record.leg?.state !== "open";
+	const fillFields = () => {
+		const rule = PURPOSES.find((candidate) => candidate.option.value === purposeSelect.value);
+		fieldSelect.replaceChildren(...(rule?.fields ?? []).map((field) => el("option", { value: field }, nameOf("field", field))));
+		const forCase = purposeSelect.value === CASE_PURPOSE;
+		caseField.hidden = !forCase;
+		caseError.textContent = "";
+		caseInput.removeAttribute("aria-invalid");
+		const off = workGone && !forCase;
+		ended.hidden = !off;
+		for (const control of [button, callButton]) control.toggleAttribute("disabled", off);
+	};
+	purposeSelect.addEventListener("change", fillFields);
+	/** The case id for a customer-service ask, or null with the field marked when it is empty. */
+	const caseFor = (/** @type {string} */ purpose) => {
+		if (purpose !== CASE_PURPOSE) return {};
+		const caseId = caseInput.value.trim();
+		if (caseId === "") {
+			caseError.textContent = t("terminal.caseNeeded");
+			caseInput.setAttribute("aria-invalid", "true");
+			caseInput.focus();
+			return null;
+		}
+		caseError.textContent = "";
+		caseInput.removeAttribute("aria-invalid");
+		return { case_id: caseId };
+	};
 	const slot = el("div", { class: "revealed-slot", id: `${prefix}-revealed` });
 	const callSlot = el("div", { class: "call-slot", id: `${prefix}-call` });
 	// Calling is the routine way to reach the customer; the plaintext is the counted exception, one
@@ -221,6 +283,8 @@ function recordItem(record, index) {
 		"form",
 		{ class: "reveal-form", method: "post", "aria-label": t("terminal.revealOf", { party: nameOf("party", record.party) }) },
 		el("div", { class: "field" }, el("label", { for: `${prefix}-purpose` }, t("terminal.purpose")), purposeSelect),
+		caseField,
+		ended,
 		callButton,
 		el(
 			"details",
@@ -235,39 +299,44 @@ function recordItem(record, index) {
 			),
 		),
 	);
+	fillFields();
 	callButton.addEventListener("click", async () => {
-		const purpose = /** @type {HTMLSelectElement} */ (purposeSelect).value;
+		const purpose = purposeSelect.value;
+		const withCase = caseFor(purpose);
+		if (withCase === null) return;
 		callButton.setAttribute("disabled", "");
 		say("");
 		const started = generation;
 		try {
-			const answer = await api("POST", "/v1/calls", { record_id: record.id, purpose });
+			const answer = await api("POST", "/v1/calls", { record_id: record.id, purpose, ...withCase });
 			// The binding lives on with the leg; only its number is not shown under another lookup or person.
 			if (started !== generation) return;
-			if (!answer.ok) return say(refusalMessage(answer));
+			if (!answer.ok) return refused(answer, record.id);
 			showCall(callSlot, answer.body, callButton);
 		} finally {
-			callButton.removeAttribute("disabled");
+			if (started === generation) callButton.removeAttribute("disabled");
 		}
 	});
 	form.addEventListener("submit", async (event) => {
 		event.preventDefault();
-		const purpose = /** @type {HTMLSelectElement} */ (purposeSelect).value;
+		const purpose = purposeSelect.value;
 		const field = /** @type {HTMLSelectElement} */ (fieldSelect).value;
+		const withCase = caseFor(purpose);
+		if (withCase === null) return;
 		button.setAttribute("disabled", "");
 		say("");
 		const started = generation;
 		try {
-			const asked = await api("POST", "/v1/reveals", { record_id: record.id, fields: [field], purpose });
+			const asked = await api("POST", "/v1/reveals", { record_id: record.id, fields: [field], purpose, ...withCase });
 			if (started !== generation) return;
 			showQuota(asked.headers);
-			if (!asked.ok) return say(refusalMessage(asked));
+			if (!asked.ok) return refused(asked, record.id);
 			const redeemed = await api("POST", "/v1/reveals/redeem", { reveal_token: asked.body.reveal_token });
 			if (started !== generation) return;
-			if (!redeemed.ok) return say(refusalMessage(redeemed));
+			if (!redeemed.ok) return refused(redeemed, record.id);
 			show(slot, field, String(redeemed.body.fields[field] ?? ""), button);
 		} finally {
-			button.removeAttribute("disabled");
+			if (started === generation) button.removeAttribute("disabled");
 		}
 	});
 	const masked = el(
@@ -275,7 +344,62 @@ function recordItem(record, index) {
 		{ class: "masked" },
 		...["name", "phone", "address"].flatMap((field) => [el("dt", {}, nameOf("field", field)), el("dd", {}, record.masked[field] ?? "—")]),
 	);
-	return el("li", { class: "record", "data-record-id": record.id }, el("h3", {}, nameOf("party", record.party)), masked, form, callSlot, slot);
+	return el(
+		"li",
+		{ class: "record", "data-record-id": record.id },
+		el("h3", {}, nameOf("party", record.party)),
+		legLine(record, `${prefix}-leg`),
+		masked,
+		form,
+		callSlot,
+		slot,
+	);
+}
+
+/**
+ * A refused call or reveal, in plain words. When the refusal says the list is behind the work
+ * (the leg closed or moved away), the page refreshes the list at once and says so: the parcel
+ * then shows its work as it is, and its controls stay off, instead of inviting another tap.
+ * @param {import("./session.js").ApiAnswer} answer @param {string} recordId
+ */
+async function refused(answer, recordId) {
+	const message = refusalMessage(answer);
+	if (!listIsBehind(answer) || shownShipment === "") return say(message);
+	endedWork.add(recordId);
+	const refreshed = await lookUp(shownShipment);
+	say(refreshed ? `${message} ${t("terminal.listRefreshed")}` : message);
+}
+
+/**
+ * Looks a shipment up and lists what the person may see of it. True once the list shows the answer.
+ * @param {string} shipment
+ */
+async function lookUp(shipment) {
+	clearRevealed();
+	records.replaceChildren();
+	recordsEmpty.textContent = t("terminal.lookingUp", { shipment });
+	recordsHint.hidden = true;
+	say("");
+	shownShipment = shipment;
+	const started = generation;
+	const answer = await api("GET", `/v1/records?shipment_id=${encodeURIComponent(shipment)}`);
+	// A later lookup or a sign-out came first: this answer is for a screen no longer shown.
+	if (started !== generation) return false;
+	if (!answer.ok) {
+		recordsEmpty.textContent = t("terminal.empty");
+		say(refusalMessage(answer));
+		return false;
+	}
+	const found = /** @type {ShownRecord[]} */ (answer.body.records);
+	// The vault tells a parcel of the person's depot that is not theirs (`shipment_known`) from a
+	// number their depot does not hold, which reads the same as a parcel of another depot.
+	const known = answer.body.shipment_known;
+	recordsEmpty.textContent =
+		found.length > 0 ? t("terminal.found", { shipment }) : known === true ? t("terminal.notYours", { shipment }) : t("terminal.unknown", { shipment });
+	recordsHint.textContent = found.length === 0 && known === true ? t("terminal.notYoursHint") : "";
+	recordsHint.hidden = recordsHint.textContent === "";
+	records.replaceChildren(...found.map(recordItem));
+	return true;
 }
 
 byId("scan-form", HTMLFormElement).addEventListener("submit", async (event) => {
@@ -283,29 +407,9 @@ byId("scan-form", HTMLFormElement).addEventListener("submit", async (event) => {
 	const input = byId("shipment", HTMLInputElement);
 	const shipment = input.value.trim();
 	if (!shipment) return say(t("terminal.typeFirst"));
-	clearRevealed();
-	records.replaceChildren();
-	recordsEmpty.textContent = t("terminal.lookingUp", { shipment });
-	recordsHint.hidden = true;
-	say("");
-	const started = generation;
-	const answer = await api("GET", `/v1/records?shipment_id=${encodeURIComponent(shipment)}`);
-	// A later lookup or a sign-out came first: this answer is for a screen no longer shown.
-	if (started !== generation) return;
-	if (!answer.ok) {
-		recordsEmpty.textContent = t("terminal.empty");
-		return say(refusalMessage(answer));
-	}
-	const found = /** @type {{ id: string, party: string, masked: Record<string, string> }[]} */ (answer.body.records);
-	// The lookup answers the same empty list for a mistyped number and for someone else's parcel,
-	// so the page says both; an answer that tells them apart (`shipment_known`) is used as it says.
-	const known = answer.body.shipment_known;
-	recordsEmpty.textContent =
-		found.length > 0 ? t("terminal.found", { shipment }) : known === false ? t("terminal.unknown", { shipment }) : t("terminal.notYours", { shipment });
-	recordsHint.textContent = found.length === 0 && known === undefined ? t("terminal.notYoursHint") : "";
-	recordsHint.hidden = recordsHint.textContent === "";
-	records.replaceChildren(...found.map(recordItem));
-	input.select();
+	// A lookup the person asked for starts afresh: work a refusal said had ended may be back.
+	endedWork = new Set();
+	if (await lookUp(shipment)) input.select();
 });
 
 wireSignIn({
@@ -335,6 +439,8 @@ wireSignIn({
 	},
 	cleared: () => {
 		clearRevealed();
+		shownShipment = "";
+		endedWork = new Set();
 		records.replaceChildren();
 		recordsEmpty.textContent = t("terminal.empty");
 		recordsHint.hidden = true;

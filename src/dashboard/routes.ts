@@ -1,11 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { RecordedAsks } from "../audit/recorded-asks";
+import { RecordedCalls } from "../audit/recorded-calls";
 import { AlertView, alertView } from "../detection/alert-view";
 import { authenticatedErrors, jsonResponse } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
 import { createRouter } from "../http/router";
 import { WireTime, wireTime } from "../http/wire-time";
 import { DAY_SECONDS, LIMIT_KINDS } from "../limits/policy";
+import { hourRows } from "./hour-rows";
 import { depotUsage, type EmployeeFlags, employeeUsage, NEAR_QUOTA } from "./usage";
 
 /** The last day's asks read for the employee and depot tables; past it the tables say `truncated`. */
@@ -16,7 +18,7 @@ const EMPLOYEE_ROWS = 500;
 const ALERT_ROWS = 100;
 const HOUR_MS = 3_600_000;
 
-const BOUND = `Bounded work: five D1 reads (with the policy layers). The hourly counts are summed in SQL over the asks of the chosen days (index \`audit_log_asks_at\`, or \`audit_log_asks_depot_at\` with \`depot\`): the answer has a row per depot-hour, the rows read are those days' asks. The employee and depot tables read the last 24 hours' asks, at most ${DASHBOARD_ASK_ROWS.toLocaleString("en")} (\`truncated\` says when there were more), which the daily limits cap: at the simulated depot's traffic (20 couriers, 2 clerks and half a supervisor per depot) at most 20 × 400 + 2 × 200 + 600 = 9,000 grants a depot. Then at most ${ALERT_ROWS} unresolved alerts and 500 suspended principals. The audit log trails a decision by the limiter's flush, a few seconds.`;
+const BOUND = `Bounded work: six D1 reads (with the policy layers). The hourly counts are summed in SQL over the asks of the chosen days (index \`audit_log_asks_at\`, or \`audit_log_asks_depot_at\` with \`depot\`) and over employees' entries of those days for calls (index \`audit_log_employee_at\`: their asks, redeems, calls and lookup summaries, at most a few times the asks): the answer has a row per depot-hour, the rows read are those days' entries. The employee and depot tables read the last 24 hours' asks, at most ${DASHBOARD_ASK_ROWS.toLocaleString("en")} (\`truncated\` says when there were more), which the daily limits cap: at the simulated depot's traffic (20 couriers, 2 clerks and half a supervisor per depot) at most 20 × 400 + 2 × 200 + 600 = 9,000 grants a depot. Then at most ${ALERT_ROWS} unresolved alerts and 500 suspended principals. The audit log trails a decision by the limiter's flush, a few seconds.`;
 
 const DashboardQuery = z.strictObject({
 	days: z.coerce.number().int().min(1).max(7).default(1).openapi({ description: "Hours of the last 1–7 days for the per-hour counts (1: the last 24 hours)." }),
@@ -37,9 +39,11 @@ const Dashboard = z
 						.number()
 						.int()
 						.openapi({ description: "Reveal asks refused and audited one by one (past the refusal budget they are summarized, not counted here)." }),
+					calls: z.number().int().openapi({ description: "Calls granted: privacy-number bindings the vault asked the provider for (`call.granted`)." }),
+					calls_refused: z.number().int().openapi({ description: "Calls refused (`call.denied`)." }),
 				}),
 			)
-			.openapi({ description: "Per depot and hour with any ask, oldest first." }),
+			.openapi({ description: "Per depot and hour with any reveal ask or call, oldest first (by hour, then depot)." }),
 		depots: z
 			.array(
 				z.object({
@@ -95,7 +99,7 @@ dashboardRoutes.openapi(
 		method: "get",
 		path: "/",
 		summary:
-			"What ops watch: reveals per hour by depot, employees by use of their tightest limit with detection flags, depots against their budget, open alerts",
+			"What ops watch: reveals and calls per hour by depot, employees by use of their tightest limit with detection flags, depots against their budget, open alerts",
 		description: `No contact data: counts, principals, depots and alerts only.\n\n${BOUND}`,
 		tags: ["ops"],
 		middleware: [opsOnly()] as const,
@@ -108,8 +112,9 @@ dashboardRoutes.openapi(
 		const now = Date.now();
 		const from = Math.floor((now - days * DAY_SECONDS * 1000) / HOUR_MS) * HOUR_MS;
 		const asks = new RecordedAsks(c.env.DB);
-		const [hours, recent, alerts, suspended, policies] = await Promise.all([
+		const [hours, callHours, recent, alerts, suspended, policies] = await Promise.all([
 			asks.perHour(from, now + 1, depot),
+			new RecordedCalls(c.env.DB).perHour(from, now + 1, depot),
 			asks.between(now - DAY_SECONDS * 1000 + 1, now + 1, depot, DASHBOARD_ASK_ROWS + 1),
 			services.alerts.unresolvedSince(now - 7 * DAY_SECONDS * 1000, ALERT_ROWS),
 			services.statuses.list("suspended", depot),
@@ -135,7 +140,14 @@ dashboardRoutes.openapi(
 			{
 				generated_at: wireTime(now),
 				from: wireTime(from),
-				hours: hours.map((row) => ({ hour: wireTime(row.hour), depot: row.depot, reveals: row.granted, refused: row.denied })),
+				hours: hourRows(hours, callHours).map((row) => ({
+					hour: wireTime(row.hour),
+					depot: row.depot,
+					reveals: row.reveals,
+					refused: row.refused,
+					calls: row.calls,
+					calls_refused: row.callsRefused,
+				})),
 				depots: depotUsage(window, policies, now).map((row) => ({ depot: row.depot, reveals_24h: row.reveals, budget: row.budget, share: row.share })),
 				employees: employees.map((row) => ({
 					issuer: row.issuer,

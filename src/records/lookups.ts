@@ -1,13 +1,14 @@
 import { actorOf } from "../audit/actor";
-import type { Principal } from "../auth/principal";
+import type { EmployeePrincipal, Principal } from "../auth/principal";
 import { phoneIndexCandidates } from "../crypto/blind-index";
 import { ProblemError } from "../http/problem";
 import type { Services } from "../http/services";
 import { reachLimiter } from "../limits/limiter-client";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
+import { legStateFor } from "../shipments/leg-gate";
 import { isAssignedTo } from "./assignment";
 import { normalizePhone } from "./phone";
-import type { RecordView } from "./schemas";
+import type { RecordView, ShipmentRecordView } from "./schemas";
 import type { StoredRecord } from "./store";
 import { recordView } from "./view";
 
@@ -43,12 +44,41 @@ async function countLookup(services: Services, principal: Principal, kind: "phon
 	return headers;
 }
 
-/** The records of a shipment, masked; an employee sees only those assigned to them, and a lookup that finds none of theirs is a miss. */
-export async function lookupByShipment(services: Services, principal: Principal, shipmentId: string): Promise<LookupResult> {
-	const records = await services.records.findByShipment(shipmentId);
+/** What a shipment lookup found: each record with the caller's work on it, and for an employee whether the shipment is at their depot. */
+export interface ShipmentLookupResult {
+	records: ShipmentRecordView[];
+	/** Employees only: see `shipmentKnownAtDepot`. */
+	shipmentKnown?: boolean;
+	rateLimit: Record<string, string>;
+}
+
+/**
+ * Whether a shipment the employee sees none of is still one of their depot's: the terminal then
+ * says "not yours" instead of "no such shipment". Safe to tell because it never reaches past the
+ * employee's own depot: a parcel held elsewhere reads exactly like a mistyped number, so no one
+ * learns from it whether another depot holds a shipment; within the depot, which waybills are
+ * there is what its staff sort by hand every day, and the answer carries no contact data (the
+ * records stay hidden). A row whose assignment MAC fails reads as nobody's depot, so it does not
+ * count. The lookup is still a miss, counted toward the miss limit like any other.
+ */
+function shipmentKnownAtDepot(employee: EmployeePrincipal, records: readonly StoredRecord[]): boolean {
+	return records.some((record) => !record.assignmentForged && record.depot === employee.depot);
+}
+
+/**
+ * The records of a shipment, masked, each with the caller's work on it (open, closed or no leg of
+ * theirs); an employee sees only those assigned to them, and a lookup that finds none of theirs is a miss.
+ */
+export async function lookupByShipment(services: Services, principal: Principal, shipmentId: string): Promise<ShipmentLookupResult> {
+	const { records, legs } = await services.records.findByShipment(shipmentId);
 	const visible = principal.kind === "employee" ? records.filter((record) => isAssignedTo(principal, record)) : records;
 	const rateLimit = await countLookup(services, principal, "shipment", visible, principal.kind === "employee" && visible.length === 0);
-	return { records: visible.map(recordView), rateLimit };
+	const now = Date.now();
+	return {
+		records: visible.map((record) => ({ ...recordView(record), leg: legStateFor({ principal, record, legs, now }) })),
+		...(principal.kind === "employee" ? { shipmentKnown: visible.length > 0 || shipmentKnownAtDepot(principal, records) } : {}),
+		rateLimit,
+	};
 }
 
 /** The live records of an exact phone, through the keyed blind index under every key of the ring. */

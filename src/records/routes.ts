@@ -24,6 +24,7 @@ import {
 	RecordInput,
 	RecordList,
 	RecordView,
+	ShipmentRecordList,
 } from "./schemas";
 import { recordView } from "./view";
 
@@ -102,7 +103,10 @@ recordRoutes.openapi(
 		middleware: [authorize(RECORD_ADMITS.shipmentLookup)] as const,
 		request: { query: LookupQuery },
 		responses: {
-			200: jsonResponse("Matching live records, masked. `RateLimit-Policy` and `RateLimit` headers say where the lookup limits stand.", RecordList),
+			200: jsonResponse(
+				"The shipment's live records in your scope, masked, each with your work on it (`leg`); for an employee, `shipment_known` tells a parcel of your depot that is not yours from a number your depot does not hold. `RateLimit-Policy` and `RateLimit` headers say where the lookup limits stand.",
+				ShipmentRecordList,
+			),
 			400: problem("Contact data in the URL; nothing was read or written."),
 			...authenticatedErrors,
 			...unprocessable("Not a shipment id."),
@@ -110,9 +114,9 @@ recordRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const { records, rateLimit } = await lookupByShipment(c.var.services, c.get("principal"), c.req.valid("query").shipment_id);
+		const { records, shipmentKnown, rateLimit } = await lookupByShipment(c.var.services, c.get("principal"), c.req.valid("query").shipment_id);
 		for (const [name, value] of Object.entries(rateLimit)) c.header(name, value);
-		return c.json({ records }, 200);
+		return c.json({ records, ...(shipmentKnown === undefined ? {} : { shipment_known: shipmentKnown }) }, 200);
 	},
 );
 

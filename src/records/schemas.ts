@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { DEFAULT_RETENTION_MAX_DAYS } from "../config";
+import { LEG_KINDS } from "../shipments/events";
+import { LEG_STATES } from "../shipments/leg-gate";
 import { normalizePhone } from "./phone";
 import { RECORD_ID_PATTERN } from "./record-id";
 
@@ -150,11 +152,35 @@ export const RecordView = z
 	.openapi("Record");
 
 export const RecordList = z.object({ records: z.array(RecordView) }).openapi("RecordList");
+
+/** The caller's work on a record, as a shipment lookup shows it (DESIGN "Reveals follow the work"). */
+export const LegStateView = z
+	.object({
+		state: z.enum(LEG_STATES).openapi({
+			description:
+				"`open`: a leg of yours (courier) or your depot's (clerk, supervisor) covers this party and still allows reveals and calls, grace period included; `closed`: there were such legs and all have ended or moved away (refresh before asking); `none`: never one. For a service, any leg of the shipment.",
+		}),
+		kind: z.enum(LEG_KINDS).nullable().openapi({ description: "The kind of the latest such leg (the latest open one when open); null with `none`." }),
+	})
+	.openapi("LegState");
+
+export const ShipmentRecordView = RecordView.extend({ leg: LegStateView }).openapi("ShipmentRecord");
+
+export const ShipmentRecordList = z
+	.object({
+		records: z.array(ShipmentRecordView),
+		shipment_known: z.boolean().optional().openapi({
+			description:
+				'Employees only. True when the shipment has a live record at your depot, whether or not it is assigned to you (so an empty `records` means "not yours"); false when your depot holds none of it: a mistyped number, or a parcel elsewhere. It never tells whether another depot holds the shipment.',
+		}),
+	})
+	.openapi("ShipmentRecordList");
 export const BatchCreated = z.object({ ids: z.array(z.string()) }).openapi("BatchCreated");
 
 export type RecordInput = z.infer<typeof RecordInput>;
 export type ReassignInput = z.infer<typeof ReassignInput>;
 export type RecordView = z.infer<typeof RecordView>;
+export type ShipmentRecordView = z.infer<typeof ShipmentRecordView>;
 
 export const ErasureRequest = z
 	.strictObject({

@@ -98,7 +98,11 @@ export interface RecordStore {
 	 */
 	getForAsk(id: string): Promise<{ record: StoredRecord | null; honeytoken: boolean; legs: Leg[] }>;
 	findByPhoneIndex(candidates: string[], limit: number): Promise<StoredRecord[]>;
-	findByShipment(shipmentId: string): Promise<StoredRecord[]>;
+	/**
+	 * The live records of a shipment and every leg of it, in one statement (the legs ride in a column,
+	 * as in getForAsk): a terminal's lookup shows each parcel's work with no extra round trip.
+	 */
+	findByShipment(shipmentId: string): Promise<{ records: StoredRecord[]; legs: Leg[] }>;
 	reassign(id: string, change: Reassignment, event: AuditEvent): Promise<StoredRecord | null>;
 	erase(id: string, event: AuditEvent): Promise<"erased" | "already_erased" | "not_found">;
 	/** Ids of records not yet erased (expired ones included) with one of these phone index values. */
@@ -373,13 +377,20 @@ export class D1RecordStore implements RecordStore {
 		return results.map((row) => fromRow(row, now, this.storedIssuer));
 	}
 
-	async findByShipment(shipmentId: string): Promise<StoredRecord[]> {
+	async findByShipment(shipmentId: string): Promise<{ records: StoredRecord[]; legs: Leg[] }> {
 		const now = this.clock();
+		// Legs by the PRIMARY KEY (shipment_id, n) prefix, folded into one column of each row (a shipment has a row per party).
 		const { results } = await this.db
-			.prepare(`SELECT ${READ} FROM records WHERE shipment_id = ?1 AND ${liveAt("?2")} ORDER BY party`)
+			.prepare(
+				`SELECT ${READ},
+				   (SELECT json_group_array(${LEG_JSON_OBJECT}) FROM legs AS l WHERE l.shipment_id = records.shipment_id) AS legs
+				 FROM records WHERE shipment_id = ?1 AND ${liveAt("?2")} ORDER BY party`,
+			)
 			.bind(shipmentId, now)
-			.all<RecordRow & { honeytoken: number }>();
-		return Promise.all(results.map(async (row) => (await this.trusted(row, () => now)).record));
+			.all<RecordRow & { honeytoken: number; legs: string }>();
+		const legs = results[0] ? (JSON.parse(results[0].legs) as LegRow[]).map((leg) => legFromRow(leg, this.storedIssuer)).sort((a, b) => a.n - b.n) : [];
+		const records = await Promise.all(results.map(async (row) => (await this.trusted(row, () => now)).record));
+		return { records, legs };
 	}
 
 	/**

@@ -87,3 +87,23 @@ export function openLegFor(input: Pick<LegGateInput, "principal" | "record" | "l
 	);
 	return open.at(-1) ?? null;
 }
+
+/** How a parcel's work stands for whoever looks it up: what the terminal shows beside each contact. */
+export const LEG_STATES = ["open", "closed", "none"] as const;
+export type LegState = (typeof LEG_STATES)[number];
+
+/**
+ * The asker's work on one record at `now`, by the same filter as the gate (legs covering the
+ * record's party, held by the courier or at the clerk's or supervisor's depot; any leg for a
+ * service): `open` while one of them still allows reveals (grace included), `closed` when there
+ * were some and all have ended, `none` when there never was one. `kind` is that of the latest such
+ * leg (the latest open one when open). Pure; it shows only the asker's own work, never who else
+ * holds the parcel.
+ */
+export function legStateFor(input: Pick<LegGateInput, "principal" | "record" | "legs" | "now">): { state: LegState; kind: LegKind | null } {
+	const held = input.legs.filter((leg) => covers(leg, input.record.party) && heldBy(leg, input.principal, input.record.depot));
+	const open = held.filter((leg) => isOpen(leg, input.now)).at(-1);
+	if (open) return { state: "open", kind: open.kind };
+	const last = held.at(-1);
+	return last ? { state: "closed", kind: last.kind } : { state: "none", kind: null };
+}

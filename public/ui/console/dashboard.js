@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * The dashboard: reveals per hour by depot, employees by the share of their tightest limit with
+ * The dashboard: reveals and calls per hour by depot, employees by the share of their tightest limit with
  * their flags, per-depot totals against the budget, and unresolved alerts on a timeline
  * (GET /v1/dashboard). Each number leads to the employee, the alert or the audit entries behind it.
  * Charts are inline SVG built with DOM APIs (no markup is parsed: Trusted Types stay intact), each
@@ -56,34 +56,39 @@ const flagName = (flag) => (["near_quota", "out_of_scope_asks", "suspended"].inc
 
 const toAlerts = () => byId("tab-alerts", HTMLButtonElement).click();
 
+/** @typedef {{ reveals: number, refused: number, calls: number, callsRefused: number }} HourCounts */
+
 /**
- * Bars of reveals per hour for one depot, granted and refused stacked, over the same hours as the others.
+ * Bars per hour for one depot, granted and refused stacked, over the same hours as the others:
+ * its reveals, or its calls (`kind`), each chart scaled to the busiest depot-hour of its kind.
  * @param {string} depot @param {number[]} hours epoch ms of each hour shown
- * @param {Map<number, { reveals: number, refused: number }>} counts @param {number} peak
+ * @param {Map<number, HourCounts>} counts @param {number} peak @param {"reveals" | "calls"} kind
  */
-function hourChart(depot, hours, counts, peak) {
+function hourChart(depot, hours, counts, peak, kind) {
 	const width = 2 * hours.length;
 	const height = 40;
-	const total = [...counts.values()].reduce((sum, row) => sum + row.reveals, 0);
-	const refused = [...counts.values()].reduce((sum, row) => sum + row.refused, 0);
-	const summary = t("dashboard.chartAlt", { depot, count: total, refused, hours: hours.length });
+	const grantedOf = (/** @type {HourCounts} */ row) => (kind === "reveals" ? row.reveals : row.calls);
+	const refusedOf = (/** @type {HourCounts} */ row) => (kind === "reveals" ? row.refused : row.callsRefused);
+	const total = [...counts.values()].reduce((sum, row) => sum + grantedOf(row), 0);
+	const refused = [...counts.values()].reduce((sum, row) => sum + refusedOf(row), 0);
+	const summary = t(kind === "reveals" ? "dashboard.chartAlt" : "dashboard.callsChartAlt", { depot, count: total, refused, hours: hours.length });
 	const bars = hours.flatMap((hour, index) => {
 		const row = counts.get(hour);
-		if (!row) return [];
-		const granted = (row.reveals / peak) * height;
-		const denied = (row.refused / peak) * height;
+		if (!row || grantedOf(row) + refusedOf(row) === 0) return [];
+		const granted = (grantedOf(row) / peak) * height;
+		const denied = (refusedOf(row) / peak) * height;
 		return [
 			svg(
 				"rect",
-				{ x: index * 2, y: height - granted, width: 1.6, height: granted, class: "bar-granted" },
-				svg("title", {}, document.createTextNode(`${when(hour)}: ${row.reveals}`)),
+				{ x: index * 2, y: height - granted, width: 1.6, height: granted, class: kind === "reveals" ? "bar-granted" : "bar-call" },
+				svg("title", {}, document.createTextNode(`${when(hour)}: ${grantedOf(row)}`)),
 			),
 			svg("rect", { x: index * 2, y: height - granted - denied, width: 1.6, height: denied, class: "bar-refused" }),
 		];
 	});
 	return svg(
 		"svg",
-		{ viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img", "aria-label": summary, class: "hour-chart" },
+		{ viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img", "aria-label": summary, class: `hour-chart ${kind}-chart` },
 		svg("title", {}, document.createTextNode(summary)),
 		...bars,
 	);
@@ -91,28 +96,33 @@ function hourChart(depot, hours, counts, peak) {
 
 /** @param {any} answer */
 function show(answer) {
-	/** @type {{ hour: string, depot: string | null, reveals: number, refused: number }[]} */
+	/** @type {{ hour: string, depot: string | null, reveals: number, refused: number, calls: number, calls_refused: number }[]} */
 	const hourly = answer.hours;
 	const from = Date.parse(answer.from);
 	const to = Date.parse(answer.generated_at);
 	const hours = /** @type {number[]} */ ([]);
 	for (let hour = from - (from % 3_600_000); hour <= to; hour += 3_600_000) hours.push(hour);
-	/** @type {Map<string, Map<number, { reveals: number, refused: number }>>} */
+	/** @type {Map<string, Map<number, HourCounts>>} */
 	const byDepot = new Map();
 	for (const row of hourly) {
 		const depot = row.depot ?? t("dashboard.services");
 		const counts = byDepot.get(depot) ?? new Map();
-		counts.set(Date.parse(row.hour), { reveals: row.reveals, refused: row.refused });
+		counts.set(Date.parse(row.hour), { reveals: row.reveals, refused: row.refused, calls: row.calls ?? 0, callsRefused: row.calls_refused ?? 0 });
 		byDepot.set(depot, counts);
 	}
+	/** @param {Map<number, HourCounts>} counts @param {keyof HourCounts} key */
+	const sum = (counts, key) => [...counts.values()].reduce((total, row) => total + row[key], 0);
 	const totals = [...byDepot].map(([depot, counts]) => ({
 		depot,
 		counts,
-		reveals: [...counts.values()].reduce((sum, row) => sum + row.reveals, 0),
-		refused: [...counts.values()].reduce((sum, row) => sum + row.refused, 0),
+		reveals: sum(counts, "reveals"),
+		refused: sum(counts, "refused"),
+		calls: sum(counts, "calls"),
+		callsRefused: sum(counts, "callsRefused"),
 	}));
-	totals.sort((a, b) => b.reveals - a.reveals);
+	totals.sort((a, b) => b.reveals + b.calls - (a.reveals + a.calls));
 	const peak = Math.max(1, ...hourly.map((row) => row.reveals + row.refused));
+	const callPeak = Math.max(1, ...hourly.map((row) => (row.calls ?? 0) + (row.calls_refused ?? 0)));
 
 	/** @type {{ subject: string, issuer_alias: string, role: string | null, depot: string | null, tightest: { kind: string, limit: number, used: number, share: number } | null, grants_24h: number, refused_24h: number, flags: string[] }[]} */
 	const employees = answer.employees;
@@ -128,16 +138,32 @@ function show(answer) {
 			: el(
 					"ul",
 					{ class: "charts" },
+					// The column heads are for the eye; each chart names itself in words (its aria-label).
+					el(
+						"li",
+						{ class: "chart-heads", "aria-hidden": "true" },
+						el("span", {}, t("dashboard.col.depot")),
+						el("span", {}, t("dashboard.col.reveals")),
+						el("span", {}, t("dashboard.col.calls")),
+					),
 					...totals
 						.slice(0, CHARTED_DEPOTS)
-						.map((row) => el("li", {}, el("span", { class: "chart-label" }, row.depot), hourChart(row.depot, hours, row.counts, peak))),
+						.map((row) =>
+							el(
+								"li",
+								{},
+								el("span", { class: "chart-label" }, row.depot),
+								hourChart(row.depot, hours, row.counts, peak, "reveals"),
+								hourChart(row.depot, hours, row.counts, callPeak, "calls"),
+							),
+						),
 				),
 		totals.length === 0
 			? null
 			: table(
 					t("dashboard.hoursCaption"),
-					["depot", "reveals", "refused"].map((column) => t(`dashboard.col.${column}`)),
-					totals.map((row) => [row.depot, number(row.reveals), number(row.refused)]),
+					["depot", "reveals", "refused", "calls", "callsRefused"].map((column) => t(`dashboard.col.${column}`)),
+					totals.map((row) => [row.depot, number(row.reveals), number(row.refused), number(row.calls), number(row.callsRefused)]),
 				),
 		el("h2", {}, t("dashboard.employeesHeading")),
 		employees.length === 0
