@@ -122,7 +122,11 @@ const employee = { Authorization: `Bearer ${courier}`, "Content-Type": "applicat
 const scanned = (await (await fetch(`${vaultUrl}/v1/records?shipment_id=DEMO000001`, { headers: employee })).json()) as { records: { id: string }[] };
 if (scanned.records.length !== 1) stop(1, `the courier sees ${scanned.records.length} records of the shipment, expected 1`);
 const askPhone = () =>
-	fetch(`${vaultUrl}/v1/reveals`, { method: "POST", headers: employee, body: JSON.stringify({ record_id: parcel.id, fields: ["phone"], purpose: "delivery" }) });
+	fetch(`${vaultUrl}/v1/reveals`, {
+		method: "POST",
+		headers: employee,
+		body: JSON.stringify({ record_id: parcel.id, fields: ["phone"], purpose: "delivery" }),
+	});
 // A delivery's phone is the exception: only after a call on the leg (DESIGN "Calls instead of numbers").
 const uncalled = await askPhone();
 const uncalledType = ((await uncalled.json()) as { type?: string }).type;
