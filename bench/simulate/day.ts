@@ -326,17 +326,23 @@ export function simulateDay(config: DayConfig, policies: readonly PolicyRow[]): 
 	attackers.push({
 		subject: seller,
 		name: "own old parcels",
-		strategy: "a courier revealing each delivered parcel of their route 10 minutes after delivery (in the grace), and the morning's again at 18:00",
+		strategy:
+			"a courier revealing each delivered parcel of their route 10 minutes after delivery (in the grace; the phone while one short of the plaintext phone limit, after the delivery's call), and the morning's again at 18:00",
 	});
 	const sellerParcels = parcels.filter((p) => p.kind === "delivery" && p.holders.at(-1)?.courier === seller);
+	// Past the plaintext phone limit every ask with the phone is refused: the seller takes it only while one short, then the rest.
+	const sellerPhones =
+		resolvePolicy(policies, { kind: "employee", issuer: SIM_ISSUER, subject: seller, role: "courier", depot: d(1) }).plaintextPhone.limit -
+		1 -
+		(scripts.get(seller) ?? []).filter((a) => a.kind === "reveal" && a.fields.includes("phone")).length;
 	streams.push(
 		fixed(seller, [
-			...sellerParcels.map((p) => ({
+			...sellerParcels.map((p, i) => ({
 				at: p.closesAt + 10 * MINUTE,
 				kind: "reveal" as const,
 				recordId: p.recipient,
 				purpose: "delivery" as Purpose,
-				fields: ALL,
+				fields: i < sellerPhones ? ALL : (["name", "address"] as ContactField[]),
 			})),
 			...sellerParcels
 				.filter((p) => p.closesAt < DAY_START + 3 * HOUR)
