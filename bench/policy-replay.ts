@@ -51,6 +51,7 @@ const rows: PolicyRow[] = [
 		leg_grace_seconds: null,
 		stale_window_seconds: null,
 		case_limit: null,
+		plaintext_phone_limit: null,
 		lookup_daily_limit: null,
 		miss_limit: null,
 		refusal_limit: null,

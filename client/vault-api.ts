@@ -1564,6 +1564,7 @@ export interface components {
             miss_limit: number | null;
             /** @enum {string} */
             mode: "enforce" | "report-only";
+            plaintext_phone_limit: number | null;
             refusal_limit: number | null;
             require_active_leg: number | null;
             ring_threshold: number | null;
@@ -1606,6 +1607,8 @@ export interface components {
              * @enum {string}
              */
             mode: "enforce" | "report-only";
+            /** @description Enforcing layers: plaintext phone reveals for delivery or pickup per rolling 24 hours, each after a call on the leg (DESIGN "Calls instead of numbers"); past it 429 `quota-exceeded` with `limit: "plaintext_phone"`. null defers to the layer below; built-in per role: courier 10, clerk 0, supervisor 10. */
+            plaintext_phone_limit?: number | null;
             /** @description Refused asks, redeems and lookups per hour audited one by one; past it the answer is 429 and refusals are summed into one audit entry a minute. */
             refusal_limit?: number | null;
             /** @description 1: a delivery, pickup, return or notify reveal needs an open leg (DESIGN "Reveals follow the work"); 0: it does not. A report-only layer may only trial 1 over an enforcing 0: the asks it would refuse are granted and recorded (`leg_would_refuse`). Default 1. */
@@ -1616,7 +1619,7 @@ export interface components {
             stale_window_seconds?: number | null;
         };
         PolicyRule: {
-            /** @description `burst`, `daily`, `distinct`; under `activity`: `lookup_burst`, `lookup_daily`, `misses`, `refusals`. */
+            /** @description `burst`, `daily`, `distinct`; under `activity`: `lookup_burst`, `lookup_daily`, `misses`, `refusals`; `plaintext_phone`. */
             kind: string;
             /**
              * @description The layer the rule comes from.
@@ -1780,7 +1783,7 @@ export interface components {
             instance?: string;
             /** @description `key-unavailable` (500): the key id the record is wrapped under that VAULT_KEYRING lacks. */
             key_id?: string;
-            /** @description `quota-exceeded` (429): the limit reached (`burst`, `daily`, `distinct`, `lookup_burst`, `lookup_daily`, `misses`); `too-many-refusals`: `refusals`. */
+            /** @description `quota-exceeded` (429): the limit reached (`burst`, `daily`, `distinct`, `cases`, `plaintext_phone`, `call_burst`, `call_daily`, `call_distinct`, `lookup_burst`, `lookup_daily`, `misses`); `too-many-refusals`: `refusals`. */
             limit?: string;
             /** @description `payload-too-large` (413): the configured body limit in bytes. */
             max_bytes?: number;
@@ -1832,6 +1835,8 @@ export interface components {
              * @enum {string}
              */
             mode: "enforce" | "report-only";
+            /** @description Enforcing layers: plaintext phone reveals for delivery or pickup per rolling 24 hours, each after a call on the leg (DESIGN "Calls instead of numbers"); past it 429 `quota-exceeded` with `limit: "plaintext_phone"`. null defers to the layer below; built-in per role: courier 10, clerk 0, supervisor 10. */
+            plaintext_phone_limit?: number | null;
             /** @description Refused asks, redeems and lookups per hour audited one by one; past it the answer is 429 and refusals are summed into one audit entry a minute. */
             refusal_limit?: number | null;
             /** @description 1: a delivery, pickup, return or notify reveal needs an open leg (DESIGN "Reveals follow the work"); 0: it does not. A report-only layer may only trial 1 over an enforcing 0: the asks it would refuse are granted and recorded (`leg_would_refuse`). Default 1. */
@@ -5062,6 +5067,7 @@ export interface operations {
                         depot_daily_budget: number;
                         enforced: components["schemas"]["PolicyRule"][];
                         legs: components["schemas"]["LegPolicy"];
+                        plaintext_phone: components["schemas"]["PolicyRule"] & unknown;
                         ring_threshold: number;
                         shadow: components["schemas"]["PolicyRule"][];
                     };
@@ -6208,7 +6214,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Out of scope (not your record); `no-active-leg`: no open leg of yours covers it (DESIGN "Reveals follow the work"); `stale-work`: the work you held on it closed or moved away recently, so refresh your list (never counted toward suspension); or the purpose does not allow these fields (`reason`); each with `RateLimit`. Or the token lacks `reveal` (decided before the limiter: no `RateLimit`). */
+            /** @description Out of scope (not your record); `no-active-leg`: no open leg of yours covers it (DESIGN "Reveals follow the work"); `call-first`: a phone for delivery or pickup is revealed only after a call on the leg (POST /v1/calls; never counted toward suspension); `stale-work`: the work you held on it closed or moved away recently, so refresh your list (never counted toward suspension); or the purpose does not allow these fields (`reason`); each with `RateLimit`. Or the token lacks `reveal` (decided before the limiter: no `RateLimit`). */
             403: {
                 headers: {
                     /** @description Where each enforced limit stands now (draft-ietf-httpapi-ratelimit-headers §4): one item per limit, e.g. `"burst";r=29;t=600` (remaining, seconds to reset). */
@@ -6276,7 +6282,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A limit is reached, or too many of your requests were refused in the last hour (`too-many-refusals`); `Retry-After` says when. `RateLimit-Policy` and `RateLimit` are on every answer the limiter decides (not on 400, 401, 413, 415, 422 or 503, decided before it). */
+            /** @description A limit is reached (`limit`: `burst`, `daily`, `distinct`, `cases`, or `plaintext_phone`, the phones of deliveries and pickups per day), or too many of your requests were refused in the last hour (`too-many-refusals`); `Retry-After` says when. `RateLimit-Policy` and `RateLimit` are on every answer the limiter decides (not on 400, 401, 413, 415, 422 or 503, decided before it). */
             429: {
                 headers: {
                     /** @description Where each enforced limit stands now (draft-ietf-httpapi-ratelimit-headers §4): one item per limit, e.g. `"burst";r=29;t=600` (remaining, seconds to reset). */

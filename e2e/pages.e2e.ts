@@ -55,7 +55,7 @@ beforeAll(async () => {
 	vault = await startVault({ TERMINAL_REVEAL_SECONDS: String(REVEAL_SECONDS), OPS_ACCESS: access.config, PAGES_TOKEN_PASTE: "1" });
 	browser = await launchBrowser();
 	opsToken = await vault.token("ops-e2e", "ops");
-	courierToken = await vault.token(COURIER, "reveal", { role: "courier", depot: DEPOT });
+	courierToken = await vault.token(COURIER, "reveal", { role: "courier", depot: DEPOT, phoneNumber: "+8613912340011" });
 	courier2Token = await vault.token(COURIER_2, "reveal", { role: "courier", depot: DEPOT });
 	recordIds.first = await createRecord("E2E-0001", "recipient", PHONE, COURIER);
 	await createRecord("E2E-0001", "sender", "13700001111", null);
@@ -63,6 +63,9 @@ beforeAll(async () => {
 	recordIds.third = await createRecord("E2E-0003", "recipient", "13800003333", COURIER);
 	recordIds.real2 = await createRecord("E2E-0007", "recipient", PHONE_2, COURIER_2);
 	recordIds.demoDepot = await createRecord("E2E-UR-01", "recipient", PHONE_3, "courier-ur-ts-01-2", DEMO_DEPOT);
+	// A clerk's plaintext phone limit for deliveries is 0 by default; the demo clerk who reveals one below is allowed a few.
+	const clerkLayer = await vault.opsCall("PUT", "/v1/policies/employee/clerk-ur-ts-01-1", { mode: "enforce", plaintext_phone_limit: 5 });
+	expect(clerkLayer.status).toBe(201);
 	const planted = await vault.opsCall("POST", "/v1/honeytokens", {
 		record: {
 			shipment_id: "E2E-TRAP",
@@ -123,6 +126,18 @@ async function openReveal(record: ReturnType<Page["locator"]>): Promise<void> {
 	if ((await more.getAttribute("open")) === null) await more.locator("summary").click();
 }
 
+/**
+ * Calls the record's customer for delivery with its Call button, as a delivery's phone is revealed
+ * only after a call on the leg (DESIGN "Calls instead of numbers").
+ */
+async function callFirst(page: Page, record: ReturnType<Page["locator"]>): Promise<void> {
+	await record.locator("select[name=purpose]").selectOption("delivery");
+	const asked = page.waitForResponse((response) => response.url().endsWith("/v1/calls") && response.request().method() === "POST");
+	await record.locator("button.call-button").click();
+	expect((await asked).status()).toBe(201);
+	await record.locator(".call-number").waitFor();
+}
+
 /** Controls with no accessible name: no label, no aria-label, no text. */
 const unlabelledControls = (page: Page) =>
 	page.evaluate(() =>
@@ -165,6 +180,13 @@ describe("depot terminal", () => {
 		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
 		await openReveal(record);
 		await record.getByLabel("Field", { exact: true }).selectOption("phone");
+		// The phone before any call: the page says to call first and takes the person to Call.
+		await record.getByRole("button", { name: "Reveal" }).click();
+		await expect
+			.poll(() => page.locator("#notice").textContent())
+			.toBe("Call the customer with the Call button first. Their phone is shown only if a call on this parcel did not get through, and then it is counted.");
+		await expect.poll(() => page.evaluate(() => document.activeElement?.classList.contains("call-button"))).toBe(true);
+		await callFirst(page, record);
 		await record.getByRole("button", { name: "Reveal" }).focus();
 		await page.keyboard.press("Enter");
 		const value = record.locator(".revealed-value");
@@ -307,6 +329,7 @@ describe("signing in through the identity provider", () => {
 
 		await scan(page, "E2E-UR-01");
 		const record = page.locator(`li[data-record-id="${recordIds.demoDepot}"]`);
+		await callFirst(page, record);
 		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
 		await openReveal(record);
 		await record.getByLabel("Field", { exact: true }).selectOption("phone");
@@ -442,6 +465,7 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		await signIn(terminal, courierToken);
 		await scan(terminal, "E2E-0002");
 		const second = terminal.locator(`li[data-record-id="${recordIds.second}"]`);
+		await callFirst(terminal, second);
 		await openReveal(second);
 		await second.getByLabel("Field", { exact: true }).selectOption("phone");
 		await second.getByRole("button", { name: "Reveal" }).click();
@@ -667,7 +691,7 @@ async function revealDemoPhone(page: Page, shipmentLabel: string, revealLabel: s
 	await page.getByLabel(shipmentLabel).press("Enter");
 	const record = page.locator(`li[data-record-id="${recordIds.demoDepot}"]`);
 	await record.waitFor();
-	await record.locator("select[name=purpose]").selectOption("delivery");
+	await callFirst(page, record);
 	await openReveal(record);
 	await record.locator("select[name=field]").selectOption("phone");
 	await record.getByRole("button", { name: revealLabel, exact: true }).click();

@@ -96,14 +96,14 @@ beforeAll(async () => {
 	await call("PATCH", `/v1/records/${ids[1]}`, { token: service, body: { depot: "D2" } });
 	const courier = await employeeToken("courier", "c1", "D1");
 	for (const id of ids.filter((_, i) => i % 2 === 1)) {
-		const asked = await call("POST", "/v1/reveals", { token: courier, body: { record_id: id, fields: ["phone"], purpose: "delivery" } });
+		const asked = await call("POST", "/v1/reveals", { token: courier, body: { record_id: id, fields: ["name"], purpose: "delivery" } });
 		if (asked.status === 201) {
 			const { reveal_token } = (await asked.json()) as { reveal_token: string };
 			await call("POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token } });
 			await call("POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token } });
 		}
 	}
-	await call("POST", "/v1/reveals", { token: courier, body: { record_id: ids[0], fields: ["phone"], purpose: "delivery" } });
+	await call("POST", "/v1/reveals", { token: courier, body: { record_id: ids[0], fields: ["name"], purpose: "delivery" } });
 	await call("POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token: "forged.token.here" } });
 	await call("DELETE", `/v1/records/${ids[2]}`, { token: service });
 	// The courier's limiter committed its entries; its alarm would flush them within seconds.

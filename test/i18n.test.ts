@@ -6,7 +6,7 @@ import { problemTypes } from "../src/http/problem-types";
 import { catalogs } from "../src/i18n/catalogs";
 import { LOCALES, negotiateLocale } from "../src/i18n/locales";
 import type { Message } from "../src/i18n/message";
-import { ACTIVITY_KINDS, LIMIT_KINDS } from "../src/limits/policy";
+import { ACTIVITY_KINDS, LIMIT_KINDS, PLAINTEXT_PHONE } from "../src/limits/policy";
 import { PURPOSES } from "../src/reveals/scope";
 import { call } from "./support/api";
 import { PAGE_SCRIPTS } from "./support/page-scripts";
@@ -43,6 +43,8 @@ const REASONS = [
 	"no_open_leg",
 	"case_required",
 	"cases",
+	"call_first",
+	"plaintext_phone",
 	"assignment_unverified",
 ];
 
@@ -86,7 +88,7 @@ describe("the pages' catalogs", () => {
 			...AUDIT_KINDS.map((kind) => `audit.${kind}`),
 			...Object.keys(problemTypes).map((slug) => `problem.${slug}`),
 			...[...ROLES, "service"].map((role) => `role.${role}`),
-			...[...LIMIT_KINDS, ...ACTIVITY_KINDS].map((kind) => `limit.${kind}`),
+			...[...LIMIT_KINDS, ...ACTIVITY_KINDS, PLAINTEXT_PHONE].map((kind) => `limit.${kind}`),
 			...[...LIMIT_KINDS, ...ACTIVITY_KINDS].map((kind) => `policies.kind.${kind}`),
 		];
 		for (const locale of LOCALES)

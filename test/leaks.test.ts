@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { type AuditExportPage, verifyEvidence } from "../scripts/lib/evidence-verify.ts";
 import { normalizePhone } from "../src/records/phone";
 import { call, callWith, json, recordBody } from "./support/api";
+import { callFirst } from "./support/call-first";
 import { countingDb } from "./support/counting-db";
 import { asDba } from "./support/dba";
 import { settle } from "./support/settle";
@@ -94,15 +95,29 @@ beforeAll(async () => {
 		ids.set(i, id);
 	});
 
+	// Plaintext phones of deliveries are the exception (DESIGN "Calls instead of numbers"): these three
+	// were allowed more than their role's, and called each customer first, as the vault requires.
+	const phones = async (role: "clerk" | "courier", sub: string, records: number[]) => {
+		const layer = await call("PUT", `/v1/policies/employee/${sub}`, { token: ops, body: { mode: "enforce", plaintext_phone_limit: 50 } });
+		expect(layer.status).toBe(201);
+		for (const i of records) await callFirst({ sub, role, depot: DEPOT }, ids.get(i) as string);
+		return records;
+	};
 	// The thief: a clerk who revealed every leaked record (name and phone).
 	const thief = await employeeToken("clerk", "lk-thief", DEPOT);
-	for (const i of LEAKED) await reveal(thief, ids.get(i) as string, ["name", "phone"]);
+	for (const i of await phones("clerk", "lk-thief", LEAKED)) await reveal(thief, ids.get(i) as string, ["name", "phone"]);
 	// An honest clerk with a busy day: 18 other customers and, by chance, one leaked record.
 	const honest = await employeeToken("clerk", "lk-honest", DEPOT);
-	for (const i of [...Array.from({ length: 18 }, (_, k) => 20 + k), 3]) await reveal(honest, ids.get(i) as string, ["phone"]);
+	for (const i of await phones("clerk", "lk-honest", [...Array.from({ length: 18 }, (_, k) => 20 + k), 3]))
+		await reveal(honest, ids.get(i) as string, ["phone"]);
 	// A courier who revealed the phones of their own leaked deliveries (they held them too).
 	const driver = await employeeToken("courier", "lk-driver", DEPOT);
-	for (const i of LEAKED.filter((i) => i >= 12)) await reveal(driver, ids.get(i) as string, ["phone"]);
+	for (const i of await phones(
+		"courier",
+		"lk-driver",
+		LEAKED.filter((i) => i >= 12),
+	))
+		await reveal(driver, ids.get(i) as string, ["phone"]);
 	// "lk-holder" held records 0–11 and revealed none of them.
 
 	const planted = await call("POST", "/v1/honeytokens", {

@@ -65,6 +65,14 @@ describe("exact limits under concurrency", () => {
 			ringThreshold: 3,
 			depotDailyBudget: 5000,
 			legs: BUILT_IN_LEG_POLICY,
+			plaintextPhone: {
+				kind: "plaintext_phone" as const,
+				limit: 10,
+				windowSeconds: 86_400,
+				mode: "enforce" as const,
+				layer: "role" as const,
+				target: "courier",
+			},
 		};
 		for (let round = 0; round < 5; round++) {
 			const stub = env.LIMITER.get(env.LIMITER.idFromName(`employee:direct-${round}`));

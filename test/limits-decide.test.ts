@@ -19,6 +19,7 @@ const policyOf = (enforced: Rule[], shadow: Rule[] = []): EffectivePolicy => ({
 	ringThreshold: 3,
 	depotDailyBudget: 5000,
 	legs: BUILT_IN_LEG_POLICY,
+	plaintextPhone: { kind: "plaintext_phone", limit: 10, windowSeconds: 86_400, mode: "enforce", layer: "role", target: "courier" },
 });
 const inScope = (recordId: string): LimiterAsk => ({ recordId, class: "in_scope", honeytoken: false });
 
@@ -198,6 +199,7 @@ describe("policy layering", () => {
 		leg_grace_seconds: null,
 		stale_window_seconds: null,
 		case_limit: null,
+		plaintext_phone_limit: null,
 		version: 1,
 		updated_by: "t",
 		updated_at: 0,

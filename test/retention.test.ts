@@ -107,7 +107,7 @@ describe("an expired record not yet erased", () => {
 		const shipment = (await recordRow(record.id)) as unknown as { shipment_id: string };
 		const courier = await employeeToken("courier", "ret-courier", "RET");
 		// A token granted while it was live…
-		const asked = await call("POST", "/v1/reveals", { token: courier, body: { record_id: record.id, fields: ["phone"], purpose: "delivery" } });
+		const asked = await call("POST", "/v1/reveals", { token: courier, body: { record_id: record.id, fields: ["name"], purpose: "delivery" } });
 		expect(asked.status).toBe(201);
 		const { reveal_token } = await json<{ reveal_token: string }>(asked);
 
@@ -122,7 +122,7 @@ describe("an expired record not yet erased", () => {
 		const redeemed = await call("POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token } });
 		expect(redeemed.status).toBe(410);
 		expect(await redeemed.text()).not.toContain(normalizePhone(phone)?.slice(3));
-		expect((await call("POST", "/v1/reveals", { token: courier, body: { record_id: record.id, fields: ["phone"], purpose: "delivery" } })).status).toBe(404);
+		expect((await call("POST", "/v1/reveals", { token: courier, body: { record_id: record.id, fields: ["name"], purpose: "delivery" } })).status).toBe(404);
 		// Nothing of it changed: the retention job will erase it.
 		expect((await recordRow(record.id))?.wrapped_key).not.toBeNull();
 	});
@@ -299,7 +299,7 @@ describe("expiry racing a redeem", () => {
 
 		const record = await create();
 		const courierToken = await employeeToken("courier", "ret-courier", "RET");
-		const asked = await call("POST", "/v1/reveals", { token: courierToken, body: { record_id: record.id, fields: ["phone"], purpose: "delivery" } });
+		const asked = await call("POST", "/v1/reveals", { token: courierToken, body: { record_id: record.id, fields: ["name"], purpose: "delivery" } });
 		const { reveal_token } = await json<{ reveal_token: string }>(asked);
 		const expiresAt = Date.now() - 1;
 		await env.DB.prepare("UPDATE records SET expires_at = ?2 WHERE id = ?1").bind(record.id, expiresAt).run();

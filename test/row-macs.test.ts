@@ -63,7 +63,7 @@ async function create(overrides: Record<string, unknown>): Promise<string> {
 }
 
 const ask = (bearer: string, recordId: string) =>
-	call("POST", "/v1/reveals", { token: bearer, body: { record_id: recordId, fields: ["phone"], purpose: "delivery" } });
+	call("POST", "/v1/reveals", { token: bearer, body: { record_id: recordId, fields: ["name"], purpose: "delivery" } });
 
 async function macAlerts(): Promise<{ table: string; key: string; reason: string; mac_key: string | null }[]> {
 	const { results } = await env.DB.prepare("SELECT severity, details FROM alerts WHERE kind = 'row_mac_failed'").all<{ severity: string; details: string }>();

@@ -10,8 +10,9 @@ describe("harvest-day simulation (smoke)", () => {
 		const policies = (await env.DB.prepare("SELECT * FROM policies").all<PolicyRow>()).results;
 		const report = simulateDay({ depots: 6, couriersPerDepot: 9, clerks: 14, supervisors: 3, parcels: 8_000, honeytokenEvery: 200, seed: 11 }, policies);
 		const goal = (start: string) => report.goals.find((g) => g.goal.startsWith(start));
-		// The goals the vault meets today; the ring's phones and probing by calls are reported, not asserted (see README).
-		for (const start of ["no honest employee is suspended", "every attacker", "the prober is suspended", "the stale screens"])
+		// The goals the vault meets today; probing by calls is reported, not asserted (see README). The ring's phones are
+		// bounded by the plaintext phone limit of each member, whatever the day's size.
+		for (const start of ["no honest employee is suspended", "every attacker", "the prober is suspended", "the stale screens", "the ring's plaintext phones"])
 			expect(goal(start), start).toMatchObject({ met: true });
 		// The stale screens tap 24 times whatever the day's size, 0.2% of this small day's honest work (0.03% of the full
 		// day's, where the script checks the rate): here, no honest ask or call but those taps may be refused.

@@ -11,7 +11,7 @@ import { prng } from "../../scripts/lib/demo-data.ts";
 import type { EmployeePrincipal, Role } from "../../src/auth/principal";
 import type { ContactField } from "../../src/crypto/envelope";
 import type { WorkDay } from "../../src/detection/insiders/work-day";
-import type { PolicyRow } from "../../src/limits/policy";
+import { type PolicyRow, resolvePolicy } from "../../src/limits/policy";
 import type { Purpose } from "../../src/reveals/scope";
 import type { ShipmentEvent } from "../../src/shipments/events";
 import type { Leg } from "../../src/shipments/legs";
@@ -328,17 +328,23 @@ export function simulateDay(config: DayConfig, policies: readonly PolicyRow[], o
 	attackers.push({
 		subject: seller,
 		name: "own old parcels",
-		strategy: "a courier revealing each delivered parcel of their route 10 minutes after delivery (in the grace), and the morning's again at 18:00",
+		strategy:
+			"a courier revealing each delivered parcel of their route 10 minutes after delivery (in the grace; the phone while one short of the plaintext phone limit, after the delivery's call), and the morning's again at 18:00",
 	});
 	const sellerParcels = parcels.filter((p) => p.kind === "delivery" && p.holders.at(-1)?.courier === seller);
+	// Past the plaintext phone limit every ask with the phone is refused: the seller takes it only while one short, then the rest.
+	const sellerPhones =
+		resolvePolicy(policies, { kind: "employee", issuer: SIM_ISSUER, subject: seller, role: "courier", depot: d(1) }).plaintextPhone.limit -
+		1 -
+		(scripts.get(seller) ?? []).filter((a) => a.kind === "reveal" && a.fields.includes("phone")).length;
 	streams.push(
 		fixed(seller, [
-			...sellerParcels.map((p) => ({
+			...sellerParcels.map((p, i) => ({
 				at: p.closesAt + 10 * MINUTE,
 				kind: "reveal" as const,
 				recordId: p.recipient,
 				purpose: "delivery" as Purpose,
-				fields: ALL,
+				fields: i < sellerPhones ? ALL : (["name", "address"] as ContactField[]),
 			})),
 			...sellerParcels
 				.filter((p) => p.closesAt < DAY_START + 3 * HOUR)
@@ -366,24 +372,52 @@ export function simulateDay(config: DayConfig, policies: readonly PolicyRow[], o
 		gap: Math.ceil(burstWindow(role) / (limitOf(role, "burst") - 1)) + 1000,
 		records: Math.min(limitOf(role, "daily"), limitOf(role, "distinct")) - 1,
 	});
+	/**
+	 * A careful member takes a parcel's phone only as an honest courier would: a call on its leg first
+	 * (the vault refuses the phone otherwise), and one short of the plaintext phone limit with their
+	 * own ordinary phone reveals counted in; past that, the name and address alone.
+	 */
+	const carefully = (member: string, role: Role) => {
+		const limit = resolvePolicy(policies, { kind: "employee", issuer: SIM_ISSUER, subject: member, role, depot: ringDepot }).plaintextPhone.limit;
+		let phonesLeft =
+			limit - 1 - (scripts.get(member) ?? []).filter((a) => a.kind === "reveal" && a.fields.includes("phone") && a.purpose !== "customer_service").length;
+		let pending: Action | null = null;
+		return {
+			pending: (now: number): Action | null => {
+				const next = pending;
+				pending = null;
+				return next ? { ...next, at: now } : null;
+			},
+			take: (now: number, recordId: string): Action => {
+				if (phonesLeft <= 0) return { at: now, kind: "reveal", recordId, purpose: "delivery", fields: ["name", "address"] };
+				phonesLeft--;
+				pending = { at: now, kind: "reveal", recordId, purpose: "delivery", fields: ALL };
+				return { at: now, kind: "call", recordId, purpose: "delivery", fields: ["phone"] };
+			},
+		};
+	};
 	for (const member of ringCouriers) {
 		attackers.push({
 			subject: member,
 			name: "ring member (courier)",
 			ring: true,
-			strategy: "every parcel of the own route while its leg is open, all fields, one short of the burst",
+			strategy:
+				"every parcel of the own route while its leg is open, one short of the burst; all fields after a call while one short of the plaintext phone limit, name and address after",
 		});
 		const own = parcels.filter((p) => p.kind === "delivery" && p.holders.every((h) => h.courier === member)).sort((a, b) => b.closesAt - a.closesAt);
 		let index = 0;
 		const { gap } = oneShort("courier");
 		const cap = oneShort("courier").records - (scripts.get(member) ?? []).filter((a) => a.kind === "reveal").length;
+		const care = carefully(member, "courier");
 		streams.push(
 			adaptive(
 				member,
 				(now) => {
+					const pending = care.pending(now);
+					if (pending) return pending;
 					while (index < own.length && index < cap) {
 						const p = own[index++] as Parcel;
-						if (p.opensAt <= now && p.closesAt > now) return { at: now, kind: "reveal", recordId: p.recipient, purpose: "delivery", fields: ALL };
+						if (p.opensAt <= now && p.closesAt > now) return care.take(now, p.recipient);
 					}
 					return null;
 				},
@@ -404,8 +438,10 @@ export function simulateDay(config: DayConfig, policies: readonly PolicyRow[], o
 			subject: member,
 			name: `ring member (${role})`,
 			ring: true,
-			strategy: "the depot's open delivery legs (delivery, all fields), one short of the burst and of the daily limits",
+			strategy:
+				"the depot's open delivery legs, one short of the burst and of the daily limits; all fields after a call while one short of the plaintext phone limit, name and address after",
 		});
+		const care = carefully(member, role);
 		const { gap } = oneShort(role);
 		// One short of the limits with the member's own ordinary reveals counted in.
 		const cap = oneShort(role).records - (scripts.get(member) ?? []).filter((a) => a.kind === "reveal").length;
@@ -414,11 +450,13 @@ export function simulateDay(config: DayConfig, policies: readonly PolicyRow[], o
 			adaptive(
 				member,
 				(now) => {
+					const pending = care.pending(now);
+					if (pending) return pending;
 					while (taken < depotOpen.length && got < cap) {
 						const p = depotOpen[taken++] as Parcel;
 						if (p.opensAt <= now && p.closesAt > now + MINUTE) {
 							got++;
-							return { at: now, kind: "reveal", recordId: p.recipient, purpose: "delivery", fields: ALL };
+							return care.take(now, p.recipient);
 						}
 					}
 					return null;
@@ -660,7 +698,7 @@ export function simulateDay(config: DayConfig, policies: readonly PolicyRow[], o
 			reveal_leg_gate:
 				"legGate on every reveal, as the reveal route will apply it: stale is a 403 decided before the limiter (never probing), no open leg is out of scope for decide, no case is a purpose refusal",
 			phone_reveal_exception:
-				"not built: the vault does not yet require a call on the leg before a phone reveal nor limit phone reveals apart, so every phone reveal granted is counted as plaintext; honest staff reveal the phone only after a call",
+				"as src/calls/plaintext-phone.ts decides it in the limiter: a delivery or pickup phone needs a call on the open leg first and is limited per role and day (courier 10, clerk 0, supervisor 10 by default); honest couriers call each parcel and reveal the phone after a call only when the bridge failed (2%); the careful ring calls before each phone it takes and stays one short of that limit",
 			history: `${HISTORY_DAYS} earlier days summarized, not simulated: each honest employee's simulated day repeated; each attacker's earlier days are an honest peer's of the same role (they start today)`,
 		},
 		honest: {

@@ -8,10 +8,11 @@
 import type { EmployeePrincipal } from "../../src/auth/principal";
 import { applyCall, type CallAsk, type CallState, callView, decideCall, EMPTY_CALLS } from "../../src/calls/call-decision";
 import { CALL_MIN_SECONDS, callExpiry, callPolicy, type LiveCall, reusable } from "../../src/calls/call-policy";
+import { decideReveal, plaintextPhoneAsk } from "../../src/calls/plaintext-phone";
 import type { ContactField } from "../../src/crypto/envelope";
 import { ringAlertDue } from "../../src/detection/ring";
 import { type ActivityState, countRefusal, EMPTY_ACTIVITY } from "../../src/limits/activity";
-import { type AskClass, apply, type Decision, decide, EMPTY_STATE, type LimiterState, type Suspension } from "../../src/limits/decide";
+import { type AskClass, apply, type Decision, EMPTY_STATE, type LimiterAsk, type LimiterState, type Suspension } from "../../src/limits/decide";
 import { EMPTY_TALLY, tallyReveal } from "../../src/limits/depot-tally";
 import { type PolicyRow, resolvePolicy } from "../../src/limits/policy";
 import type { Party } from "../../src/records/store";
@@ -154,8 +155,11 @@ export class VaultModel {
 			askClass = judged.class;
 			if (judged.reason === "stale" || judged.reason === "no_open_leg" || judged.reason === "case_required") legRefusal = judged.reason;
 		}
-		const ask = { recordId, class: askClass, honeytoken: record.honeytoken } as const;
-		const decision = decide(state, ask, policy, now);
+		// As src/reveals/ask.ts: a delivery or pickup phone names its open leg, and the limiter judges it with the calls it holds.
+		const legs = this.legsAt(record.shipmentId, now);
+		const plaintextPhone = plaintextPhoneAsk(purpose, fields, openLegFor({ principal: employee, record, legs, purpose, now }));
+		const ask: LimiterAsk = { recordId, class: askClass, honeytoken: record.honeytoken, ...(plaintextPhone ? { plaintextPhone } : {}) };
+		const decision = decideReveal(state, this.calls.get(key) ?? EMPTY_CALLS, ask, policy, now);
 		this.limiters.set(key, apply(state, ask, decision, now));
 		this.raise(decision, employee, now);
 		if (decision.alerts.some((alert) => alert.kind === "daily_quota_reached")) {
@@ -177,7 +181,11 @@ export class VaultModel {
 		if (past !== null && decision.refusal !== "suspended")
 			return { status: 429, decision: { ...decision, retryAfterSeconds: Math.max(past, decision.retryAfterSeconds ?? 0) }, revealed: null, legRefusal };
 		const status =
-			decision.refusal === "out_of_scope" || decision.refusal === "purpose_mismatch" || decision.refusal === "stale" || decision.refusal === "no_open_leg"
+			decision.refusal === "out_of_scope" ||
+			decision.refusal === "purpose_mismatch" ||
+			decision.refusal === "stale" ||
+			decision.refusal === "no_open_leg" ||
+			decision.refusal === "call_first"
 				? 403
 				: decision.suspend || decision.refusal === "suspended"
 					? 423
@@ -207,6 +215,7 @@ export class VaultModel {
 			honeytoken: record.honeytoken,
 			legRefusal,
 			reuse: existing !== null,
+			legOpenedAt: leg?.openedAt ?? null,
 		};
 		const key = `employee:${employee.subject}`;
 		const reveals = this.limiters.get(key) ?? EMPTY_STATE;

@@ -59,6 +59,9 @@ export function refusalMessage(answer) {
 			return t("refusal.staleLeg");
 		case "no-active-leg":
 			return t("refusal.noOpenLeg");
+		case "call-first":
+			// A delivery or pickup reaches the customer by a call: the terminal points at its Call button.
+			return t("refusal.callFirst");
 		case "no-open-leg":
 			// `reason` says which: no leg of yours, one that closed or moved just now, or a case id missing.
 			if (problem.reason === "stale") return t("refusal.staleLeg");

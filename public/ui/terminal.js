@@ -8,7 +8,7 @@
 import { byId, el } from "./dom.js";
 import { clockTime, duration, nameOf, t } from "./i18n.js";
 import { groupedPhone, telUri } from "./phone.js";
-import { listIsBehind, refusalMessage, SUSPENDED } from "./refusals.js";
+import { listIsBehind, problemSlug, refusalMessage, SUSPENDED } from "./refusals.js";
 import { api, signOutWhenIdle, wireSignIn } from "./session.js";
 
 const revealSeconds = Number(document.body.dataset.revealSeconds) || 30;
@@ -330,7 +330,15 @@ function recordItem(record, index) {
 			const asked = await api("POST", "/v1/reveals", { record_id: record.id, fields: [field], purpose, ...withCase });
 			if (started !== generation) return;
 			showQuota(asked.headers);
-			if (!asked.ok) return refused(asked, record.id);
+			if (!asked.ok) {
+				// Call first: the way to the customer is the Call button, so that is where the person is taken.
+				if (problemSlug(asked.problem?.type) === "call-first") {
+					say(refusalMessage(asked));
+					callButton.focus();
+					return;
+				}
+				return refused(asked, record.id);
+			}
 			const redeemed = await api("POST", "/v1/reveals/redeem", { reveal_token: asked.body.reveal_token });
 			if (started !== generation) return;
 			if (!redeemed.ok) return refused(redeemed, record.id);

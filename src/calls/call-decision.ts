@@ -17,6 +17,8 @@ export interface CallAsk extends LimiterAsk {
 	legRefusal: LegRefusal | null;
 	/** A live binding of the same person, record and leg exists: granted again without counting. */
 	reuse: boolean;
+	/** The opened_at of the leg the call rides on (null for a case): kept with the call, so a plaintext phone reveal can tell it was made on that leg. */
+	legOpenedAt?: number | null;
 }
 
 export type CallRefusal = NonNullable<Decision["refusal"]> | LegRefusal;
@@ -25,9 +27,9 @@ export interface CallDecision extends Omit<Decision, "refusal"> {
 	refusal: CallRefusal | null;
 }
 
-/** The calls a principal made in the last 24 hours, kept beside (not inside) the reveal state. */
+/** The calls a principal made in the last 24 hours, kept beside (not inside) the reveal state; each names the leg it rode on (src/calls/plaintext-phone.ts). */
 export interface CallState {
-	grants: LimiterState["grants"];
+	grants: (LimiterState["grants"][number] & { legOpenedAt?: number })[];
 	quotaAlertAt: number | null;
 }
 
@@ -71,9 +73,13 @@ export function applyCall(
 		{ ...decision, granted: counted, refusal: ask.legRefusal ? null : (decision.refusal as Decision["refusal"]) },
 		now,
 	);
+	// `apply` keeps the earlier grants as they were (with their legs) and appends this one: it names its leg.
+	const grants: CallState["grants"] = next.grants;
+	const added = grants.at(-1);
+	if (counted && added && added.at === now && ask.legOpenedAt != null) grants[grants.length - 1] = { ...added, legOpenedAt: ask.legOpenedAt };
 	return {
 		reveals: { ...reveals, probes: next.probes, suspension: next.suspension },
-		calls: { grants: next.grants, quotaAlertAt: next.quotaAlertAt },
+		calls: { grants, quotaAlertAt: next.quotaAlertAt },
 	};
 }
 

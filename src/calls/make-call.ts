@@ -117,6 +117,7 @@ export async function makeCall(deps: CallDeps, principal: EmployeePrincipal, req
 		honeytoken,
 		legRefusal,
 		reuse: existing !== null,
+		legOpenedAt: leg?.openedAt ?? null,
 	};
 	const outcome = await deps.limiter(ask, policy, draft);
 	const headers = callRateLimitHeaders(outcome.decision.usage);

@@ -28,7 +28,7 @@ export const ProblemSchema = z
 			.openapi({ description: "`configuration-unavailable` (503), `telephony-misconfigured` (502): the configuration variable or secret at fault." }),
 		limit: z.string().optional().openapi({
 			description:
-				"`quota-exceeded` (429): the limit reached (`burst`, `daily`, `distinct`, `lookup_burst`, `lookup_daily`, `misses`); `too-many-refusals`: `refusals`.",
+				"`quota-exceeded` (429): the limit reached (`burst`, `daily`, `distinct`, `cases`, `plaintext_phone`, `call_burst`, `call_daily`, `call_distinct`, `lookup_burst`, `lookup_daily`, `misses`); `too-many-refusals`: `refusals`.",
 		}),
 		reason: z
 			.string()

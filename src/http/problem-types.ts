@@ -25,6 +25,12 @@ export const problemTypes = {
 		description:
 			"The parcel's work you held was closed or moved to someone else recently: your list is out of date. Refresh it (`refresh: true`); these asks never count toward suspension.",
 	},
+	"call-first": {
+		status: 403,
+		title: "Call first",
+		description:
+			'A delivery or pickup reaches the customer through a call (POST /v1/calls, DESIGN "Calls instead of numbers"): the plaintext phone is revealed only after a call on that leg was made and did not serve, under its own daily limit (`plaintext_phone`). Make the call; these refusals never count toward suspension.',
+	},
 	"reveal-token-invalid": {
 		status: 403,
 		title: "Reveal token not valid",
@@ -35,7 +41,7 @@ export const problemTypes = {
 		status: 429,
 		title: "Quota exceeded",
 		description:
-			"A limit is reached: a reveal limit (burst, daily or distinct records) or a lookup limit (lookup_burst, lookup_daily, misses); `limit` names it and Retry-After says when to try again.",
+			"A limit is reached: a reveal limit (burst, daily or distinct records, plaintext_phone), a call limit (call_burst, call_daily, call_distinct) or a lookup limit (lookup_burst, lookup_daily, misses); `limit` names it and Retry-After says when to try again.",
 	},
 	"too-many-refusals": {
 		status: 429,

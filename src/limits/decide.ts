@@ -1,5 +1,5 @@
 import type { ActivityAlert } from "./activity";
-import { DAY_SECONDS, type EffectivePolicy, type LimitKind, type Rule, type RuleKind } from "./policy";
+import { DAY_SECONDS, type EffectivePolicy, type LimitKind, type PlaintextPhoneKind, type Rule, type RuleKind } from "./policy";
 
 /** Ten out-of-scope asks within an hour suspend (DESIGN "Immediate suspension"). */
 export const PROBE_LIMIT = 10;
@@ -7,8 +7,11 @@ export const PROBE_WINDOW_MS = 60 * 60 * 1000;
 
 /** Everything the limiter knows about one principal. Times are ms since the epoch, ascending. */
 export interface LimiterState {
-	/** Grants of the last 24 hours (the longest window any rule may have); `case` marks customer_service grants, for the case limit. */
-	grants: { at: number; recordId: string; case?: true }[];
+	/**
+	 * Grants of the last 24 hours (the longest window any rule may have); `case` marks customer_service
+	 * grants, for the case limit; `phone` a plaintext phone for delivery or pickup, for its own limit.
+	 */
+	grants: { at: number; recordId: string; case?: true; phone?: true }[];
 	/** Out-of-scope asks of the last hour, and asks about records without work the asker ever held: they suspend on the tenth. */
 	probes: number[];
 	/**
@@ -46,9 +49,26 @@ export interface LimiterAsk {
 	honeytoken: boolean;
 	/** A customer_service ask: counted against the case limit. */
 	case?: boolean;
+	/**
+	 * A plaintext phone for delivery or pickup (src/calls/plaintext-phone.ts): it needs a call on the
+	 * open leg opened at `legOpenedAt` (null: no leg is open, as under a report-only leg policy) and
+	 * counts against the plaintext phone limit.
+	 */
+	plaintextPhone?: { legOpenedAt: number | null };
 }
 
-export type Refusal = "suspended" | "honeytoken" | "out_of_scope_probing" | "out_of_scope" | "no_open_leg" | "stale" | "purpose_mismatch" | "cases" | LimitKind;
+export type Refusal =
+	| "suspended"
+	| "honeytoken"
+	| "out_of_scope_probing"
+	| "out_of_scope"
+	| "no_open_leg"
+	| "stale"
+	| "purpose_mismatch"
+	| "cases"
+	| "call_first"
+	| PlaintextPhoneKind
+	| LimitKind;
 
 export interface RuleUsage {
 	rule: Rule<RuleKind>;
@@ -233,7 +253,9 @@ export function apply(state: LimiterState, ask: LimiterAsk, decision: Decision, 
 	const grants = state.grants.filter((grant) => grant.at > now - DAY_SECONDS * 1000);
 	const probes = inWindow(state.probes, now, PROBE_WINDOW_MS);
 	const stale = inWindow(state.stale ?? [], now, PROBE_WINDOW_MS);
-	if (decision.granted) grants.push(ask.case ? { at: now, recordId: ask.recordId, case: true } : { at: now, recordId: ask.recordId });
+	if (decision.granted) {
+		grants.push({ at: now, recordId: ask.recordId, ...(ask.case ? { case: true as const } : {}), ...(ask.plaintextPhone ? { phone: true as const } : {}) });
+	}
 	if (decision.refusal === "out_of_scope" || decision.refusal === "no_open_leg" || decision.refusal === "out_of_scope_probing") probes.push(now);
 	if (decision.refusal === "stale") stale.push(now);
 	return {

@@ -14,7 +14,13 @@ export type LimitKind = (typeof LIMIT_KINDS)[number];
  */
 export const ACTIVITY_KINDS = ["lookup_burst", "lookup_daily", "misses", "refusals"] as const;
 export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
-export type RuleKind = LimitKind | ActivityKind;
+/**
+ * The plaintext phone of a delivery or pickup (DESIGN "Calls instead of numbers"): the counted
+ * exception to calling through a privacy number, under a tight daily limit of its own.
+ */
+export const PLAINTEXT_PHONE = "plaintext_phone" as const;
+export type PlaintextPhoneKind = typeof PLAINTEXT_PHONE;
+export type RuleKind = LimitKind | ActivityKind | PlaintextPhoneKind;
 
 export const POLICY_MODES = ["enforce", "report-only"] as const;
 export type PolicyMode = (typeof POLICY_MODES)[number];
@@ -50,6 +56,8 @@ export interface PolicyRow {
 	stale_window_seconds: number | null;
 	/** customer_service reveals per rolling 24 hours. */
 	case_limit: number | null;
+	/** Plaintext phone reveals for delivery or pickup per rolling 24 hours (migration 0017); null: the layer below, or the role's built-in. */
+	plaintext_phone_limit: number | null;
 	version: number;
 	updated_by: string;
 	updated_at: number;
@@ -81,7 +89,17 @@ export interface EffectivePolicy extends ResolvedRules<LimitKind> {
 	depotDailyBudget: number;
 	/** Whether reveals need live work, and the windows around it (src/shipments/leg-policy.ts). */
 	legs: LegPolicy;
+	/** Plaintext phone reveals for delivery or pickup per 24 hours: always enforced, never none. */
+	plaintextPhone: Rule<PlaintextPhoneKind>;
 }
+
+/**
+ * Plaintext phones per role and day when no layer sets `plaintext_phone_limit`. A courier calls
+ * through the privacy number and needs the number itself only when a bridge failed; a clerk's
+ * work with phones is customer_service (its own case path), so a clerk gets none for delivery or
+ * pickup; anything else (a service, a role not named here) none either: fail closed.
+ */
+export const PLAINTEXT_PHONE_DEFAULTS: Readonly<Record<string, number>> = { courier: 10, clerk: 0, supervisor: 10 };
 
 /** Strict limits that apply to any kind no stored layer enforces: the vault never runs unlimited. */
 const BUILT_IN: PolicyRow = {
@@ -105,6 +123,8 @@ const BUILT_IN: PolicyRow = {
 	leg_grace_seconds: null,
 	stale_window_seconds: null,
 	case_limit: null,
+	// Per role: PLAINTEXT_PHONE_DEFAULTS.
+	plaintext_phone_limit: null,
 	version: 0,
 	updated_by: "built-in",
 	updated_at: 0,
@@ -127,6 +147,8 @@ function ruleFrom<K extends RuleKind>(row: PolicyRow, kind: K): Rule<K> | null {
 				return [row.miss_limit, HOUR_SECONDS];
 			case "refusals":
 				return [row.refusal_limit, HOUR_SECONDS];
+			case "plaintext_phone":
+				return [row.plaintext_phone_limit, DAY_SECONDS];
 		}
 	})();
 	if (limit === null) return null;
@@ -175,7 +197,29 @@ export function resolvePolicy(rows: readonly PolicyRow[], principal: PolicySubje
 		ringThreshold,
 		depotDailyBudget,
 		legs: resolveLegPolicy(rows, principal),
+		plaintextPhone: plaintextPhoneRule(live, principal),
 	};
+}
+
+/**
+ * The most specific enforcing layer that sets `plaintext_phone_limit`, else the role's built-in.
+ * Enforcing layers only: the limit is the exception to calling, and a trial of it has nothing to
+ * record that the audit's `reveal.granted` entries do not already say.
+ */
+function plaintextPhoneRule(live: readonly PolicyRow[], principal: PolicySubject): Rule<PlaintextPhoneKind> {
+	const row = live.find((candidate) => candidate.plaintext_phone_limit != null);
+	const role = principal.kind === "employee" ? (principal.role ?? "") : "service";
+	if (row) {
+		return {
+			kind: PLAINTEXT_PHONE,
+			limit: row.plaintext_phone_limit as number,
+			windowSeconds: DAY_SECONDS,
+			mode: "enforce",
+			layer: row.layer,
+			target: row.target,
+		};
+	}
+	return { kind: PLAINTEXT_PHONE, limit: PLAINTEXT_PHONE_DEFAULTS[role] ?? 0, windowSeconds: DAY_SECONDS, mode: "enforce", layer: "role", target: role };
 }
 
 /** A field error as the API reports it: an RFC 6901 pointer into the request, and what is wrong. */
@@ -203,6 +247,7 @@ export type LayerInput = Pick<
 	| "leg_grace_seconds"
 	| "stale_window_seconds"
 	| "case_limit"
+	| "plaintext_phone_limit"
 >;
 
 /**
@@ -229,7 +274,7 @@ export function layerErrors(layer: PolicyLayer, target: string, input: LayerInpu
 		if (input.require_active_leg === 0) {
 			errors.push({ pointer: "/require_active_leg", code: "custom", message: "a report-only layer can only trial 1 (record what would be refused)" });
 		}
-		for (const field of ["leg_grace_seconds", "stale_window_seconds", "case_limit"] as const) {
+		for (const field of ["leg_grace_seconds", "stale_window_seconds", "case_limit", "plaintext_phone_limit"] as const) {
 			if (input[field] !== null) errors.push({ pointer: `/${field}`, code: "custom", message: "only enforcing layers take this" });
 		}
 	}

@@ -13,6 +13,7 @@ import {
 	EMPTY_CALLS,
 	releaseCall,
 } from "../calls/call-decision";
+import { decideReveal } from "../calls/plaintext-phone";
 import { AlertStore } from "../detection/alert-store";
 import { deliverDueAlerts } from "../detection/deliver-alerts";
 import { type CanaryOwner, HoneytokenStore } from "../detection/honeytoken-store";
@@ -26,7 +27,6 @@ import {
 	type AlertIntent,
 	apply,
 	type Decision,
-	decide,
 	EMPTY_STATE,
 	type LimiterAsk,
 	type LimiterState,
@@ -198,7 +198,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		const now = Date.now();
 		const outcome = this.ctx.storage.transactionSync((): AskOutcome => {
 			const state = this.read();
-			const decision = decide(state, ask, policy, now);
+			// The calls this object already holds decide a plaintext phone (call first): no round trip of its own.
+			const decision = decideReveal(state, this.calls(), ask, policy, now);
 			this.ctx.storage.kv.put(STATE_KEY, apply(state, ask, decision, now));
 			let audit: RefusalAudit = "entry";
 			let refusalsRetryAfterSeconds: number | null = null;

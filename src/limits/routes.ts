@@ -45,7 +45,9 @@ const ops = opsOnly();
 /** One resolved rule on the wire: snake_case like every other member. */
 const RuleView = z
 	.object({
-		kind: z.string().openapi({ description: "`burst`, `daily`, `distinct`; under `activity`: `lookup_burst`, `lookup_daily`, `misses`, `refusals`." }),
+		kind: z
+			.string()
+			.openapi({ description: "`burst`, `daily`, `distinct`; under `activity`: `lookup_burst`, `lookup_daily`, `misses`, `refusals`; `plaintext_phone`." }),
 		limit: z.number().int(),
 		window_seconds: z.number().int(),
 		mode: z.enum(POLICY_MODES),
@@ -119,6 +121,10 @@ policyRoutes.openapi(
 					ring_threshold: z.number().int(),
 					depot_daily_budget: z.number().int(),
 					legs: LegPolicyView,
+					plaintext_phone: RuleView.openapi({
+						description:
+							'Plaintext phone reveals for delivery or pickup per 24 hours (DESIGN "Calls instead of numbers"), from the most specific enforcing layer setting `plaintext_phone_limit`, else the role\'s built-in (`layer: "role"`).',
+					}),
 				}),
 			),
 			...authenticatedErrors,
@@ -140,6 +146,7 @@ policyRoutes.openapi(
 				ring_threshold: effective.ringThreshold,
 				depot_daily_budget: effective.depotDailyBudget,
 				legs: legPolicyView(effective.legs),
+				plaintext_phone: ruleView(effective.plaintextPhone),
 			},
 			200,
 		);
@@ -194,6 +201,7 @@ async function putLayer(
 		leg_grace_seconds: input.leg_grace_seconds ?? null,
 		stale_window_seconds: input.stale_window_seconds ?? null,
 		case_limit: input.case_limit ?? null,
+		plaintext_phone_limit: input.plaintext_phone_limit ?? null,
 	};
 	const errors = layerErrors(layer, target, values);
 	if (errors.length > 0) throw new ProblemError("validation-failed", { detail: "The layer breaks a policy rule; see errors.", extensions: { errors } });

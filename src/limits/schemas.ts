@@ -68,6 +68,10 @@ export const PolicyInput = z
 			.nullable()
 			.optional()
 			.openapi({ description: "customer_service reveals per rolling 24 hours (typically set per role); null: no limit of its own beyond the reveal limits." }),
+		plaintext_phone_limit: z.number().int().min(0).max(1000).nullable().optional().openapi({
+			description:
+				'Enforcing layers: plaintext phone reveals for delivery or pickup per rolling 24 hours, each after a call on the leg (DESIGN "Calls instead of numbers"); past it 429 `quota-exceeded` with `limit: "plaintext_phone"`. null defers to the layer below; built-in per role: courier 10, clerk 0, supervisor 10.',
+		}),
 	})
 	.refine((input) => (input.burst_limit == null) === (input.burst_window_seconds == null), {
 		message: "burst_limit and burst_window_seconds go together",
@@ -104,6 +108,7 @@ export const PolicyView = z
 		leg_grace_seconds: z.number().int().nullable(),
 		stale_window_seconds: z.number().int().nullable(),
 		case_limit: z.number().int().nullable(),
+		plaintext_phone_limit: z.number().int().nullable(),
 		version: z.number().int(),
 		updated_by: z.string(),
 		updated_at: WireTime("When the layer last changed; the built-in default reads 1970-01-01."),

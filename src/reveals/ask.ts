@@ -1,6 +1,7 @@
 import { actorOf } from "../audit/actor";
 import type { AuditEvent } from "../audit/entry";
 import type { Principal } from "../auth/principal";
+import { plaintextPhoneAsk } from "../calls/plaintext-phone";
 import type { ContactField } from "../crypto/envelope";
 import { signRevealToken } from "../crypto/reveal-token";
 import type { SigningKey } from "../crypto/signing-key";
@@ -10,6 +11,7 @@ import type { EffectivePolicy } from "../limits/policy";
 import type { AskOutcome } from "../limits/principal-limiter";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import type { RecordStore } from "../records/store";
+import { openLegFor } from "../shipments/leg-gate";
 import { judgeAsk } from "./ask-class";
 import type { AskDraft } from "./decision-events";
 import { refusalsProblem } from "./refusals-problem";
@@ -80,7 +82,15 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 		...(ask.caseId !== undefined ? { caseId: ask.caseId } : {}),
 		...(judged.legWouldRefuse ? { legWouldRefuse: judged.legWouldRefuse } : {}),
 	};
-	const limiterAsk: LimiterAsk = { recordId: record.id, class: judged.class, honeytoken, ...(ask.purpose === "customer_service" ? { case: true } : {}) };
+	// A plaintext phone for delivery or pickup needs a call on the open leg first: the limiter judges it with the calls it holds.
+	const plaintextPhone = plaintextPhoneAsk(ask.purpose, ask.fields, openLegFor({ principal, record, legs, purpose: ask.purpose, now }));
+	const limiterAsk: LimiterAsk = {
+		recordId: record.id,
+		class: judged.class,
+		honeytoken,
+		...(ask.purpose === "customer_service" ? { case: true } : {}),
+		...(plaintextPhone ? { plaintextPhone } : {}),
+	};
 	const { decision, audit, refusalsRetryAfterSeconds } = await deps.limiter(limiterAsk, policy, draft);
 	const headers = rateLimitHeaders(decision.usage);
 	if (!decision.granted) {
@@ -121,6 +131,14 @@ function refusalProblem(decision: Decision, scopeReason: string | null, headers:
 				extensions: { reason: "stale", refresh: true },
 				headers,
 			});
+		case "call_first":
+			// The terminal acts on this type: it points at the Call button rather than offering a retry.
+			return new ProblemError("call-first", {
+				detail:
+					"Call the customer through the Call button first: a plaintext phone is revealed only after a call on this delivery or pickup did not get through.",
+				extensions: { reason: "call_first" },
+				headers,
+			});
 		case "cases": {
 			const retry = String(decision.retryAfterSeconds ?? 60);
 			return new ProblemError("quota-exceeded", {
@@ -138,7 +156,10 @@ function refusalProblem(decision: Decision, scopeReason: string | null, headers:
 		default: {
 			const retry = String(decision.retryAfterSeconds ?? 60);
 			return new ProblemError("quota-exceeded", {
-				detail: `Your ${decision.refusal} reveal limit is reached; try again in ${retry} s.`,
+				detail:
+					decision.refusal === "plaintext_phone"
+						? `Your daily limit of plaintext phones is reached; call through the Call button, or try again in ${retry} s.`
+						: `Your ${decision.refusal} reveal limit is reached; try again in ${retry} s.`,
 				extensions: { limit: decision.refusal },
 				headers: { ...headers, "Retry-After": retry },
 			});

@@ -43,11 +43,11 @@ revealRoutes.openapi(
 			...authenticatedErrors,
 			404: limited("No record with this id. Carries `RateLimit` like every answer the limiter decides."),
 			403: limited(
-				'Out of scope (not your record); `no-active-leg`: no open leg of yours covers it (DESIGN "Reveals follow the work"); `stale-work`: the work you held on it closed or moved away recently, so refresh your list (never counted toward suspension); or the purpose does not allow these fields (`reason`); each with `RateLimit`. Or the token lacks `reveal` (decided before the limiter: no `RateLimit`).',
+				'Out of scope (not your record); `no-active-leg`: no open leg of yours covers it (DESIGN "Reveals follow the work"); `call-first`: a phone for delivery or pickup is revealed only after a call on the leg (POST /v1/calls; never counted toward suspension); `stale-work`: the work you held on it closed or moved away recently, so refresh your list (never counted toward suspension); or the purpose does not allow these fields (`reason`); each with `RateLimit`. Or the token lacks `reveal` (decided before the limiter: no `RateLimit`).',
 			),
 			423: limited("Reveals are suspended for you (honeytoken touched, repeated out-of-scope asks, or ops)."),
 			429: limited(
-				"A limit is reached, or too many of your requests were refused in the last hour (`too-many-refusals`); `Retry-After` says when. `RateLimit-Policy` and `RateLimit` are on every answer the limiter decides (not on 400, 401, 413, 415, 422 or 503, decided before it).",
+				"A limit is reached (`limit`: `burst`, `daily`, `distinct`, `cases`, or `plaintext_phone`, the phones of deliveries and pickups per day), or too many of your requests were refused in the last hour (`too-many-refusals`); `Retry-After` says when. `RateLimit-Policy` and `RateLimit` are on every answer the limiter decides (not on 400, 401, 413, 415, 422 or 503, decided before it).",
 			),
 		},
 	}),

@@ -73,6 +73,7 @@ Bounded work: two D1 reads (the asks of the window and one warm-up day before it
 				leg_grace_seconds: rest.leg_grace_seconds ?? null,
 				stale_window_seconds: rest.stale_window_seconds ?? null,
 				case_limit: rest.case_limit ?? null,
+				plaintext_phone_limit: rest.plaintext_phone_limit ?? null,
 			};
 			errors.push(...layerErrors(layer, target, values).map((error) => ({ ...error, pointer: `${at}${error.pointer}` })));
 			let targetIssuer: string;
