@@ -35,7 +35,7 @@ Bounded at any size of the chain: one request walks at most ${VERIFY_PAGES_PER_R
 
 \`ok\` is true only when nothing was found, the witness was compared, and the last full re-verification found nothing. When the witness cannot be reached, \`witness.status\` says so, \`ok\` is false, and sealing waits (\`sealing.status: delayed\`) without losing an entry.
 
-\`rows\` checks the rows that grant or withhold access against their MACs (policy layers and status rows all of them, records those a reader found forged, kept by the witness), in at most ${ROW_CHECK_QUERY_BOUND} more D1 queries; any row whose MAC fails now makes \`ok\` false.`;
+\`rows\` checks the rows that grant or withhold access against their MACs (policy layers and status rows all of them, records those a reader found forged, kept by the witness, legs that grant now, alerts past open), in at most ${ROW_CHECK_QUERY_BOUND} more D1 queries; any row whose MAC fails now makes \`ok\` false.`;
 
 const CheckpointJwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi({
 	description: "Public keys of every checkpoint signature: the current key, then previous keys with `retired_at`.",

@@ -42,9 +42,13 @@ export const AuditPage = z.object({ entries: z.array(AuditEntryView), next_curso
 const Head = z.object({ seq: z.number().int(), hash: z.string() });
 const Problem = z.object({ seq: z.number().int(), reason: z.string(), detail: z.string().optional() });
 
+const LegacyState = z.enum(["signed", "signing", "unknown"]);
+
 const ForgedRowView = z.object({
-	table: z.string().openapi({ description: "`policies`, `records`, `principal_status` or `honeytokens`." }),
-	key: z.string().openapi({ description: "The row: `layer/target_issuer/target`, a record id, or `issuer subject`. Never contact data." }),
+	table: z.string().openapi({ description: "`policies`, `records`, `principal_status`, `honeytokens`, `legs` or `alerts`." }),
+	key: z.string().openapi({
+		description: "The row: `layer/target_issuer/target`, a record id, `issuer subject`, a leg's `shipment_id:n`, or an alert id. Never contact data.",
+	}),
 	mac_key: z.string().nullable().openapi({ description: "The keyring key id the row's MAC names." }),
 	reason: z.string().openapi({
 		description:
@@ -96,9 +100,18 @@ export const VerifyReportView = z
 			.object({
 				legacy: z.enum(["signed", "signing", "unknown"]).openapi({
 					description:
-						"`signed`: every row written before migration 0014 has its MAC, so a row without one is a forgery; `signing`: the legacy job is still MACing them (such rows are read as before); `unknown`: no witness, or it could not be reached.",
+						"`signed`: every row written before the row-MAC migrations (0014, 0018) has its MAC, so a row without one is a forgery; `signing`: the legacy job is still MACing them (such rows are read as before); `unknown`: no witness, or it could not be reached.",
 				}),
-				checked: z.object({ policies: z.number().int(), principal_status: z.number().int(), records: z.number().int() }),
+				legacy_sets: z
+					.object({ "0014": LegacyState, "0018": LegacyState })
+					.openapi({ description: "`legacy` per migration: 0014 policy layers, records and status rows; 0018 legs and alert triage." }),
+				checked: z.object({
+					policies: z.number().int(),
+					principal_status: z.number().int(),
+					records: z.number().int(),
+					legs: z.number().int().openapi({ description: "Legs that grant now (open or in their grace), and those of findings, up to 10,000." }),
+					alerts: z.number().int().openapi({ description: "Alerts past open (acknowledged, resolved), the newest 1,000, and those of findings." }),
+				}),
 				problems: z.array(ForgedRowView).openapi({ description: "Rows whose MAC fails now; none of them is used as it reads." }),
 				reported: z
 					.array(ForgedRowView.extend({ first_at: z.string().openapi({ format: "date-time" }), last_at: z.string().openapi({ format: "date-time" }) }))

@@ -220,19 +220,21 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 	}
 
 	/**
-	 * Whether every row written before migration 0014 has been MACed (the legacy job ran out of
-	 * work): from then on a row without a MAC is a forgery. Kept here because a flag in D1 is one a
-	 * database administrator could clear. It never goes back to false.
+	 * Whether every row written before a row-MAC migration has been MACed (the legacy job ran out of
+	 * work): from then on a row of that migration's tables without a MAC is a forgery. `set` names
+	 * the migration ("0014": policies, records, status rows; "0018": legs, alert triage), each its
+	 * own flag, so a table MACed later has its own legacy window. Kept here because a flag in D1 is
+	 * one a database administrator could clear. It never goes back to false.
 	 */
-	legacyRowsSigned(): { at: number } | null {
-		return this.ctx.storage.kv.get<{ at: number }>(LEGACY_SIGNED_KEY) ?? null;
+	legacyRowsSigned(set: LegacySet = "0014"): { at: number } | null {
+		return this.ctx.storage.kv.get<{ at: number }>(legacyKey(set)) ?? null;
 	}
 
-	markLegacyRowsSigned(at: number): { at: number } {
+	markLegacyRowsSigned(at: number, set: LegacySet = "0014"): { at: number } {
 		return this.ctx.storage.transactionSync(() => {
-			const current = this.ctx.storage.kv.get<{ at: number }>(LEGACY_SIGNED_KEY);
+			const current = this.ctx.storage.kv.get<{ at: number }>(legacyKey(set));
 			if (current) return current;
-			this.ctx.storage.kv.put(LEGACY_SIGNED_KEY, { at });
+			this.ctx.storage.kv.put(legacyKey(set), { at });
 			return { at };
 		});
 	}
@@ -320,7 +322,11 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 
 const PROGRESS_KEY = "progress";
 const FULL_KEY = "full";
-const LEGACY_SIGNED_KEY = "row-macs:legacy-signed";
+/** The migrations that added row MACs, each with its own legacy window (src/integrity/legacy-rows.ts). */
+export const LEGACY_SETS = ["0014", "0018"] as const;
+export type LegacySet = (typeof LEGACY_SETS)[number];
+/** 0014's key predates the sets and stays as it was, so a witness that already holds it keeps it. */
+const legacyKey = (set: LegacySet) => (set === "0014" ? "row-macs:legacy-signed" : `row-macs:legacy-signed:${set}`);
 /** Lists the witness returns are capped: a report names the first problems, not every one. */
 const MAX_LISTED = 100;
 

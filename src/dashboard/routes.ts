@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { RecordedAsks } from "../audit/recorded-asks";
 import { RecordedCalls } from "../audit/recorded-calls";
-import { AlertView, alertView } from "../detection/alert-view";
+import { AlertView, alertViews } from "../detection/alert-view";
 import { authenticatedErrors, jsonResponse } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
 import { createRouter } from "../http/router";
@@ -116,7 +116,11 @@ dashboardRoutes.openapi(
 			asks.perHour(from, now + 1, depot),
 			new RecordedCalls(c.env.DB).perHour(from, now + 1, depot),
 			asks.between(now - DAY_SECONDS * 1000 + 1, now + 1, depot, DASHBOARD_ASK_ROWS + 1),
-			services.alerts.unresolvedSince(now - 7 * DAY_SECONDS * 1000, ALERT_ROWS),
+			services.alerts
+				.unresolvedSince(now - 7 * DAY_SECONDS * 1000, ALERT_ROWS)
+				// A resolution that fails its MAC leaves the alert open (README "Row MACs").
+				.then(async (rows) => (await alertViews(rows, services.rowTrust)).map((view, i) => ({ view, row: rows[i] as (typeof rows)[number] })))
+				.then((read) => read.filter(({ view }) => view.state !== "resolved")),
 			services.statuses.list("suspended", depot),
 			services.policies(now),
 		]);
@@ -127,7 +131,7 @@ dashboardRoutes.openapi(
 			flags.set(key, known);
 			return known;
 		};
-		for (const alert of alerts) {
+		for (const { row: alert } of alerts) {
 			if (alert.subject === null || (depot !== undefined && alert.depot !== depot)) continue;
 			const known = flag({ issuer: services.issuers.stored(alert.subject_issuer ?? ""), subject: alert.subject, role: null, depot: alert.depot });
 			known.alertKinds = [...new Set([...known.alertKinds, alert.kind])];
@@ -162,7 +166,7 @@ dashboardRoutes.openapi(
 					near_quota: row.nearQuota,
 					flags: row.flags,
 				})),
-				alerts: alerts.map(alertView),
+				alerts: alerts.map(({ view }) => view),
 				truncated,
 			},
 			200,

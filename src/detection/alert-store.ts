@@ -29,7 +29,8 @@ export interface AlertTriage {
 	resolved_note: string | null;
 }
 
-export type TriagedAlertRow = AlertRow & AlertTriage;
+/** An alert as stored, with the MAC of its triage (migration 0018; null on an alert still open as raised). */
+export type TriagedAlertRow = AlertRow & AlertTriage & { mac: string | null; mac_key: string | null };
 
 export interface NewAlert {
 	/** Set by whoever raised it, so writing the same alert twice stores it once. */
@@ -111,31 +112,50 @@ export class AlertStore {
 		return this.db.prepare("SELECT * FROM alerts WHERE id = ?1").bind(id).first<TriagedAlertRow>();
 	}
 
-	/** Alerts not yet resolved since `since`, newest first (index alerts_unresolved). */
+	/**
+	 * Alerts not yet resolved since `since`, newest first (index alerts_unresolved), and those whose
+	 * resolution carries no MAC (a resolution written straight into D1, or one from before migration
+	 * 0018 not yet MACed): the caller checks their triage and keeps those still open as they may be used.
+	 */
 	async unresolvedSince(since: number, limit: number): Promise<TriagedAlertRow[]> {
 		return (
 			await this.db
-				.prepare("SELECT * FROM alerts WHERE state <> 'resolved' AND at >= ?1 ORDER BY at DESC, id LIMIT ?2")
+				.prepare(
+					`SELECT * FROM alerts WHERE state <> 'resolved' AND at >= ?1
+					 UNION ALL SELECT * FROM alerts WHERE state = 'resolved' AND mac IS NULL AND at >= ?1
+					 ORDER BY at DESC, id LIMIT ?2`,
+				)
 				.bind(since, limit)
 				.all<TriagedAlertRow>()
 		).results;
 	}
 
 	/**
-	 * Moves an open alert to acknowledged: changes a row only when it is open, so a repeat (or an
-	 * acknowledgement after resolution) changes nothing and its audit entry is not written.
+	 * Writes an alert's new triage with its MAC (migration 0018), only over the state and MAC it was
+	 * computed from: a concurrent change (or none to make) changes no row, so its audit entry is not
+	 * written (appendWith's onlyIfChanged).
 	 */
-	acknowledge(id: string, by: string, note: string, now: number): D1PreparedStatement {
+	setTriage(id: string, next: AlertTriage, seal: { mac: string; mac_key: string }, read: { state: string; mac: string | null }): D1PreparedStatement {
 		return this.db
-			.prepare("UPDATE alerts SET state = 'acknowledged', acknowledged_by = ?2, acknowledged_at = ?3, acknowledged_note = ?4 WHERE id = ?1 AND state = 'open'")
-			.bind(id, by, now, note);
-	}
-
-	/** Moves an open or acknowledged alert to resolved; a resolved one is left as it is. */
-	resolve(id: string, by: string, note: string, now: number): D1PreparedStatement {
-		return this.db
-			.prepare("UPDATE alerts SET state = 'resolved', resolved_by = ?2, resolved_at = ?3, resolved_note = ?4 WHERE id = ?1 AND state <> 'resolved'")
-			.bind(id, by, now, note);
+			.prepare(
+				`UPDATE alerts SET state = ?2, acknowledged_by = ?3, acknowledged_at = ?4, acknowledged_note = ?5, resolved_by = ?6, resolved_at = ?7, resolved_note = ?8,
+				   mac = ?9, mac_key = ?10
+				 WHERE id = ?1 AND state = ?11 AND mac IS ?12`,
+			)
+			.bind(
+				id,
+				next.state,
+				next.acknowledged_by,
+				next.acknowledged_at,
+				next.acknowledged_note,
+				next.resolved_by,
+				next.resolved_at,
+				next.resolved_note,
+				seal.mac,
+				seal.mac_key,
+				read.state,
+				read.mac,
+			);
 	}
 
 	async due(now: number, limit: number): Promise<AlertRow[]> {

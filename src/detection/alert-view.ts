@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { WireTime, wireDetails, wireTime, wireTimeOrNull } from "../http/wire-time";
+import type { RowTrust } from "../integrity/row-trust";
 import { ALERT_STATES, type TriagedAlertRow } from "./alert-store";
 
 const Triage = (what: string) =>
@@ -27,12 +28,25 @@ export const AlertView = z
 		state: z.enum(ALERT_STATES).openapi({ description: "Triage: `open`, then `acknowledged` (someone is on it), then `resolved`." }),
 		acknowledged: Triage("acknowledged"),
 		resolved: Triage("resolved"),
+		triage_verified: z.boolean().openapi({
+			description:
+				"False when the stored triage fails its MAC (an acknowledgement or resolution written straight into the database): the alert then reads as open, with `state`, `acknowledged` and `resolved` as raised, and what the row claims is in `unverified_triage`. A `row_mac_failed` alert names it.",
+		}),
+		unverified_triage: z
+			.object({ state: z.enum(ALERT_STATES), acknowledged: Triage("acknowledged"), resolved: Triage("resolved") })
+			.nullable()
+			.openapi({ description: "The triage the row claims, when it fails its MAC; null otherwise. Never acted on." }),
 	})
 	.openapi("Alert");
 
-export function alertView(row: TriagedAlertRow): z.infer<typeof AlertView> {
+export function alertView(row: TriagedAlertRow, verified = true): z.infer<typeof AlertView> {
 	const triage = (by: string | null, at: number | null, note: string | null) =>
 		by === null || at === null ? null : { by, at: wireTime(at), note: note ?? "" };
+	const stored = {
+		state: row.state,
+		acknowledged: triage(row.acknowledged_by, row.acknowledged_at, row.acknowledged_note),
+		resolved: triage(row.resolved_by, row.resolved_at, row.resolved_note),
+	};
 	return {
 		id: row.id,
 		at: wireTime(row.at),
@@ -47,8 +61,13 @@ export function alertView(row: TriagedAlertRow): z.infer<typeof AlertView> {
 		next_attempt_at: wireTime(row.next_attempt_at),
 		delivered_at: wireTimeOrNull(row.delivered_at),
 		last_error: row.last_error,
-		state: row.state,
-		acknowledged: triage(row.acknowledged_by, row.acknowledged_at, row.acknowledged_note),
-		resolved: triage(row.resolved_by, row.resolved_at, row.resolved_note),
+		...(verified ? stored : { state: "open" as const, acknowledged: null, resolved: null }),
+		triage_verified: verified,
+		unverified_triage: verified ? null : stored,
 	};
+}
+
+/** Alerts as they may be shown: each triage checked against its MAC (an HMAC each, over the row already read). */
+export async function alertViews(rows: readonly TriagedAlertRow[], trust: RowTrust): Promise<z.infer<typeof AlertView>[]> {
+	return Promise.all(rows.map(async (row) => alertView(row, (await trust.alertTriage(row)).verified)));
 }

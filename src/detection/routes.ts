@@ -6,13 +6,15 @@ import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { WireTime, WireTimeQuery, wireTime } from "../http/wire-time";
+import { alertTriageContent } from "../integrity/row-contents";
 import { courierIssuerOf } from "../records/courier-issuer";
 import { prepareRecord } from "../records/prepare";
 import { expiryFor } from "../records/retention";
 import { retentionPolicy } from "../records/retention-policy";
 import { issuerName, RecordInput, subject } from "../records/schemas";
 import { ALERT_STATES } from "./alert-store";
-import { AlertView, alertView } from "./alert-view";
+import { OPEN_TRIAGE, triageAfter } from "./alert-triage";
+import { AlertView, alertViews } from "./alert-view";
 import { HoneytokenStore } from "./honeytoken-store";
 
 const ops = opsOnly();
@@ -41,7 +43,7 @@ alertRoutes.openapi(
 	async (c) => {
 		const { limit, before, state } = c.req.valid("query");
 		const alerts = await c.var.services.alerts.page(limit, before, state);
-		return c.json({ alerts: alerts.map(alertView) }, 200);
+		return c.json({ alerts: await alertViews(alerts, c.var.services.rowTrust) }, 200);
 	},
 );
 
@@ -86,21 +88,29 @@ for (const action of ["acknowledge", "resolve"] as const) {
 			const services = c.var.services;
 			const now = Date.now();
 			const store = services.alerts;
-			// The change and its entry commit together, and the entry only if the change did something.
-			await services.audit.appendWith(
-				{
-					kind: action === "acknowledge" ? "alert.acknowledged" : "alert.resolved",
-					at: now,
-					actor: actorOf(principal),
-					recordId: null,
-					details: { alert_id: id, note },
-				},
-				[action === "acknowledge" ? store.acknowledge(id, principal.subject, note, now) : store.resolve(id, principal.subject, note, now)],
-				{ onlyIfChanged: true },
-			);
-			const alert = await store.get(id);
-			if (!alert) throw new ProblemError("not-found", { detail: "No alert with this id: GET /v1/alerts lists them." });
-			return c.json(alertView(alert), 200);
+			const trust = services.rowTrust;
+			const read = await store.get(id);
+			if (!read) throw new ProblemError("not-found", { detail: "No alert with this id: GET /v1/alerts lists them." });
+			// A triage that fails its MAC is not acted on: the alert is open, and ops' action writes a triage of their own.
+			const current = (await trust.alertTriage(read)).verified ? read : { ...read, ...OPEN_TRIAGE };
+			const next = triageAfter(current, action, principal.subject, note, now);
+			if (next) {
+				const seal = await trust.seal("alerts", alertTriageContent({ id, ...next }));
+				// The change and its entry commit together, and the entry only if the change did something.
+				await services.audit.appendWith(
+					{
+						kind: action === "acknowledge" ? "alert.acknowledged" : "alert.resolved",
+						at: now,
+						actor: actorOf(principal),
+						recordId: null,
+						details: { alert_id: id, note },
+					},
+					[store.setTriage(id, next, seal, read)],
+					{ onlyIfChanged: true },
+				);
+			}
+			const alert = (await store.get(id)) ?? read;
+			return c.json((await alertViews([alert], trust))[0] as z.infer<typeof AlertView>, 200);
 		},
 	);
 }

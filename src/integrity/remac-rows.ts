@@ -2,17 +2,21 @@ import { keyringConfig } from "../config";
 import { keyringFor } from "../crypto/keyring";
 import { checkRow, sealRow } from "../crypto/row-mac";
 import type { Env } from "../env";
-import { policyContent, recordContent, statusContent } from "./row-contents";
-import { type RecordMacWrite, RowMacStore } from "./row-mac-store";
+import { alertTriageContent, legContent, policyContent, recordContent, statusContent } from "./row-contents";
+import { type RecordMacWrite, RowMacStore, type StoredLeg } from "./row-mac-store";
 import { storedIssuerOf } from "./sign-legacy-rows";
 
 const RECORD_BATCH = 100;
 const RECORD_BATCHES_PER_RUN = 10;
+const LEGS_PER_RUN = 1_000;
+const ALERTS_PER_RUN = 100;
 
 export interface RemacRun {
 	policies: number;
 	statuses: number;
 	records: number;
+	legs: number;
+	alerts: number;
 	/** Rows under an old key whose MAC did not verify: left as they are, for verification and the readers to report. */
 	failed: number;
 }
@@ -29,7 +33,7 @@ export async function remacToPrimary(env: Env): Promise<RemacRun> {
 	const primary = keyring.primaryKeyId;
 	const store = new RowMacStore(env.DB);
 	const stored = storedIssuerOf(env);
-	const run: RemacRun = { policies: 0, statuses: 0, records: 0, failed: 0 };
+	const run: RemacRun = { policies: 0, statuses: 0, records: 0, legs: 0, alerts: 0, failed: 0 };
 	// Rows under a key the ring no longer holds cannot be judged: left for verification to report.
 	const old = (macKey: string | null) => macKey !== null && macKey !== primary && keyring.hasKey(macKey);
 
@@ -55,9 +59,33 @@ export async function remacToPrimary(env: Env): Promise<RemacRun> {
 		writes.push(store.setStatusMac(row, next.mac, next.mac_key));
 		run.statuses++;
 	}
+	const others = keyring.keyIds().filter((id) => id !== primary);
+	for (const row of await store.triageMacedUnder(others, ALERTS_PER_RUN)) {
+		const content = alertTriageContent(row);
+		if ((await checkRow(keyring, "alerts", content, row)) !== "valid") {
+			run.failed++;
+			continue;
+		}
+		const next = await sealRow(keyring, "alerts", content);
+		writes.push(store.setTriageMac(row, next.mac, next.mac_key));
+		run.alerts++;
+	}
 	await store.run(writes);
 
-	const others = keyring.keyIds().filter((id) => id !== primary);
+	// Legs under an older key, a bounded batch a run (index legs_mac_key); a leg that no longer verifies keeps its MAC and is left for verification to report.
+	const legs: (StoredLeg & { old_mac: string | null })[] = [];
+	for (const leg of await store.legsMacedUnder(others, LEGS_PER_RUN)) {
+		const content = legContent({ ...leg, courier_issuer: leg.courier === null ? null : stored(leg.courier_issuer) });
+		if ((await checkRow(keyring, "legs", content, leg)) !== "valid") {
+			run.failed++;
+			continue;
+		}
+		legs.push({ ...leg, old_mac: leg.mac, ...(await sealRow(keyring, "legs", content)) });
+	}
+	const legBatches = [];
+	for (let i = 0; i < legs.length; i += 100) legBatches.push(store.setLegMacs(legs.slice(i, i + 100)));
+	run.legs += await store.run(legBatches);
+
 	let after = "";
 	for (let batch = 0; batch < RECORD_BATCHES_PER_RUN; batch++) {
 		const rows = await store.recordsMacedUnder(others, after, RECORD_BATCH);

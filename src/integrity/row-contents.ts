@@ -58,3 +58,68 @@ export function statusContent(row: { issuer: string; subject: string; status: st
 }
 
 export const statusKey = (row: { issuer: string; subject: string }) => `${row.issuer} ${row.subject}`;
+
+/**
+ * A leg (migration 0018): every column, as the leg gate reads them (who holds it, for which party
+ * and kind, from when until when). The courier's issuer is as the worker means it.
+ */
+export function legContent(row: {
+	shipment_id: string;
+	n: number;
+	kind: string;
+	parties: string;
+	courier: string | null;
+	courier_issuer: string | null;
+	depot: string | null;
+	opened_at: number;
+	closed_at: number | null;
+	close_after: number | null;
+	at: number;
+}): RowContent {
+	return {
+		shipment_id: row.shipment_id,
+		n: row.n,
+		kind: row.kind,
+		parties: row.parties,
+		courier: row.courier,
+		courier_issuer: row.courier === null ? null : row.courier_issuer,
+		depot: row.depot,
+		opened_at: row.opened_at,
+		closed_at: row.closed_at,
+		close_after: row.close_after,
+		at: row.at,
+	};
+}
+
+/** A leg's key in reports: `shipment_id:n` (a colon, so the alert id it goes into stays a path segment). */
+export const legKey = (row: { shipment_id: string; n: number }) => `${row.shipment_id}:${row.n}`;
+
+/** An alert's triage as ops set it (migration 0013), bound to the alert's id. */
+export interface AlertTriageColumns {
+	id: string;
+	state: string;
+	acknowledged_by: string | null;
+	acknowledged_at: number | null;
+	acknowledged_note: string | null;
+	resolved_by: string | null;
+	resolved_at: number | null;
+	resolved_note: string | null;
+}
+
+/**
+ * What an alert's MAC (migration 0018) is over: its id and triage. The alert itself is raised by a
+ * plain INSERT from many writers (a Durable Object's batch among them) with no MAC: open is the
+ * state an alert is raised in, and the safe one, so only a move past it needs the worker's key.
+ */
+export function alertTriageContent(row: AlertTriageColumns): RowContent {
+	return {
+		id: row.id,
+		state: row.state,
+		acknowledged_by: row.acknowledged_by,
+		acknowledged_at: row.acknowledged_at,
+		acknowledged_note: row.acknowledged_note,
+		resolved_by: row.resolved_by,
+		resolved_at: row.resolved_at,
+		resolved_note: row.resolved_note,
+	};
+}

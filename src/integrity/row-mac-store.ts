@@ -1,3 +1,4 @@
+import type { AlertTriageColumns } from "./row-contents";
 import type { StoredAssignment } from "./row-trust";
 
 /** A policy layer as stored: every column, whatever a migration added. */
@@ -24,6 +25,32 @@ export interface RecordMacWrite {
 	mac: string;
 	mac_key: string;
 }
+
+/** A leg as stored, with its MAC (migration 0018). */
+export interface StoredLeg {
+	shipment_id: string;
+	n: number;
+	kind: string;
+	parties: string;
+	courier: string | null;
+	courier_issuer: string | null;
+	depot: string | null;
+	opened_at: number;
+	closed_at: number | null;
+	close_after: number | null;
+	at: number;
+	mac: string | null;
+	mac_key: string | null;
+}
+
+/** An alert's triage as stored, with its MAC (migration 0018). */
+export interface StoredAlertTriage extends AlertTriageColumns {
+	mac: string | null;
+	mac_key: string | null;
+}
+
+const LEG_COLUMNS = "shipment_id, n, kind, parties, courier, courier_issuer, depot, opened_at, closed_at, close_after, at, mac, mac_key";
+const TRIAGE_COLUMNS = "id, state, acknowledged_by, acknowledged_at, acknowledged_note, resolved_by, resolved_at, resolved_note, mac, mac_key";
 
 const ASSIGNMENT = `id, shipment_id, party, depot, courier, courier_issuer, mac, mac_key,
   EXISTS (SELECT 1 FROM honeytokens WHERE record_id = records.id) AS honeytoken`;
@@ -99,14 +126,113 @@ export class RowMacStore {
 			.bind(JSON.stringify(rows));
 	}
 
-	/** Rows per MAC key over the three MACed tables (records through index records_mac_key). */
+	/** Legs with no MAC, in key order (index legs_unsigned: legs written since 0018 are not in it). */
+	async unsignedLegs(limit: number): Promise<StoredLeg[]> {
+		return (await this.db.prepare(`SELECT ${LEG_COLUMNS} FROM legs WHERE mac IS NULL ORDER BY shipment_id, n LIMIT ?1`).bind(limit).all<StoredLeg>()).results;
+	}
+
+	/** Legs whose MAC is under one of `keyIds`, at most `limit` (index legs_mac_key). */
+	async legsMacedUnder(keyIds: string[], limit: number): Promise<StoredLeg[]> {
+		if (keyIds.length === 0) return [];
+		return (
+			await this.db
+				.prepare(`SELECT ${LEG_COLUMNS} FROM legs WHERE mac_key IN (SELECT value FROM json_each(?1)) LIMIT ?2`)
+				.bind(JSON.stringify(keyIds), limit)
+				.all<StoredLeg>()
+		).results;
+	}
+
+	/**
+	 * The legs that grant at `now` (open, or in their grace), and those the witness's findings name
+	 * (`keys`: "shipment:n"), at most `limit`: what verification checks (closed legs grant nothing).
+	 */
+	async legsToVerify(now: number, keys: string[], limit: number): Promise<StoredLeg[]> {
+		return (
+			await this.db
+				.prepare(
+					`SELECT ${LEG_COLUMNS} FROM legs WHERE close_after IS NULL OR close_after > ?1
+					 UNION SELECT ${LEG_COLUMNS} FROM legs WHERE shipment_id || ':' || n IN (SELECT value FROM json_each(?2)) LIMIT ?3`,
+				)
+				.bind(now, JSON.stringify(keys), limit)
+				.all<StoredLeg>()
+		).results;
+	}
+
+	/** Writes legs' MACs, each only if the leg and its MAC are still those read. */
+	setLegMacs(rows: (StoredLeg & { old_mac: string | null })[]): D1PreparedStatement {
+		return this.db
+			.prepare(
+				`UPDATE legs SET mac = w.value ->> '$.mac', mac_key = w.value ->> '$.mac_key'
+				 FROM json_each(?1) AS w
+				 WHERE legs.shipment_id = w.value ->> '$.shipment_id' AND legs.n = w.value ->> '$.n' AND legs.courier IS w.value ->> '$.courier'
+				   AND legs.depot IS w.value ->> '$.depot' AND legs.opened_at = w.value ->> '$.opened_at' AND legs.closed_at IS w.value ->> '$.closed_at'
+				   AND legs.close_after IS w.value ->> '$.close_after' AND legs.at = w.value ->> '$.at' AND legs.mac IS w.value ->> '$.old_mac'`,
+			)
+			.bind(JSON.stringify(rows));
+	}
+
+	/** Alerts past open, newest first, at most `limit`, with those named by `ids`: the triage verification checks. */
+	async triagedAlerts(ids: string[], limit: number): Promise<StoredAlertTriage[]> {
+		return (
+			await this.db
+				.prepare(
+					`SELECT ${TRIAGE_COLUMNS} FROM (SELECT ${TRIAGE_COLUMNS}, at FROM alerts WHERE state <> 'open' OR mac IS NOT NULL ORDER BY at DESC LIMIT ?2)
+					 UNION SELECT ${TRIAGE_COLUMNS} FROM alerts WHERE id IN (SELECT value FROM json_each(?1))`,
+				)
+				.bind(JSON.stringify(ids), limit)
+				.all<StoredAlertTriage>()
+		).results;
+	}
+
+	/** Alerts past open with no MAC (index alerts_triage_unsigned), at most `limit`. */
+	async unsignedTriage(limit: number): Promise<StoredAlertTriage[]> {
+		return (await this.db.prepare(`SELECT ${TRIAGE_COLUMNS} FROM alerts WHERE mac IS NULL AND state <> 'open' LIMIT ?1`).bind(limit).all<StoredAlertTriage>())
+			.results;
+	}
+
+	/** Alerts whose triage MAC is under one of `keyIds`, at most `limit`. */
+	async triageMacedUnder(keyIds: string[], limit: number): Promise<StoredAlertTriage[]> {
+		if (keyIds.length === 0) return [];
+		return (
+			await this.db
+				.prepare(`SELECT ${TRIAGE_COLUMNS} FROM alerts WHERE mac_key IN (SELECT value FROM json_each(?1)) LIMIT ?2`)
+				.bind(JSON.stringify(keyIds), limit)
+				.all<StoredAlertTriage>()
+		).results;
+	}
+
+	/** Writes an alert's triage MAC if its triage, and MAC, are still those it was computed from. */
+	setTriageMac(row: StoredAlertTriage, mac: string, macKey: string): D1PreparedStatement {
+		return this.db
+			.prepare(
+				`UPDATE alerts SET mac = ?1, mac_key = ?2 WHERE id = ?3 AND state = ?4 AND acknowledged_at IS ?5 AND resolved_at IS ?6 AND acknowledged_by IS ?7
+				   AND resolved_by IS ?8 AND acknowledged_note IS ?9 AND resolved_note IS ?10 AND mac IS ?11`,
+			)
+			.bind(
+				mac,
+				macKey,
+				row.id,
+				row.state,
+				row.acknowledged_at,
+				row.resolved_at,
+				row.acknowledged_by,
+				row.resolved_by,
+				row.acknowledged_note,
+				row.resolved_note,
+				row.mac,
+			);
+	}
+
+	/** Rows per MAC key over the MACed tables (records and legs through their mac_key indexes). */
 	async countByMacKey(): Promise<Record<string, number>> {
 		const { results } = await this.db
 			.prepare(
 				`SELECT mac_key, sum(n) AS n FROM (
 				   SELECT mac_key, count(*) AS n FROM records WHERE mac_key IS NOT NULL GROUP BY mac_key
 				   UNION ALL SELECT mac_key, count(*) FROM policies WHERE mac_key IS NOT NULL GROUP BY mac_key
-				   UNION ALL SELECT mac_key, count(*) FROM principal_status WHERE mac_key IS NOT NULL GROUP BY mac_key)
+				   UNION ALL SELECT mac_key, count(*) FROM principal_status WHERE mac_key IS NOT NULL GROUP BY mac_key
+				   UNION ALL SELECT mac_key, count(*) FROM legs WHERE mac_key IS NOT NULL GROUP BY mac_key
+				   UNION ALL SELECT mac_key, count(*) FROM alerts WHERE mac_key IS NOT NULL GROUP BY mac_key)
 				 GROUP BY mac_key`,
 			)
 			.all<{ mac_key: string; n: number }>();

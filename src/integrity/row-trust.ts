@@ -1,8 +1,9 @@
+import { UnknownKeyIdError } from "../crypto/errors";
 import type { Keyring } from "../crypto/keyring";
 import { checkRow, type MacedTable, type RowContent, type RowSeal, type RowVerdict, sealRow } from "../crypto/row-mac";
 import type { ForgedRow } from "./forged-row-report";
 import { legacyRowsAccepted } from "./legacy-rows";
-import { recordContent } from "./row-contents";
+import { type AlertTriageColumns, alertTriageContent, legContent, legKey, recordContent } from "./row-contents";
 
 /** A row's MAC columns as stored. */
 export interface StoredSeal {
@@ -38,7 +39,7 @@ export class RowTrust {
 	constructor(
 		private readonly keyring: () => Promise<Keyring>,
 		private readonly report: (rows: ForgedRow[]) => void,
-		private readonly legacyAccepted: () => boolean = legacyRowsAccepted,
+		private readonly legacyAccepted: (table: MacedTable) => boolean = legacyRowsAccepted,
 	) {}
 
 	async seal(table: MacedTable, content: RowContent): Promise<RowSeal> {
@@ -52,7 +53,7 @@ export class RowTrust {
 	/** Whether a row may be used as it reads; one that may not is reported under `key`. */
 	async admits(table: MacedTable, key: string, content: RowContent, seal: StoredSeal): Promise<boolean> {
 		const verdict = await this.verdict(table, content, seal);
-		if (verdict === "valid" || (verdict === "unsigned" && this.legacyAccepted())) return true;
+		if (verdict === "valid" || (verdict === "unsigned" && this.legacyAccepted(table))) return true;
 		this.report([{ table, key, mac_key: seal.mac_key, reason: verdict === "unsigned" ? "mac_missing" : "mac_invalid" }]);
 		return false;
 	}
@@ -65,7 +66,7 @@ export class RowTrust {
 	 */
 	async assignment(row: StoredAssignment, listed: boolean): Promise<AssignmentTrust> {
 		const verdict = await this.verdict("records", recordContent({ ...row, honeytoken: listed }), row);
-		if (verdict === "valid" || (verdict === "unsigned" && this.legacyAccepted())) return { forged: false, honeytoken: listed };
+		if (verdict === "valid" || (verdict === "unsigned" && this.legacyAccepted("records"))) return { forged: false, honeytoken: listed };
 		if (verdict === "forged" && (await this.verdict("records", recordContent({ ...row, honeytoken: !listed }), row)) === "valid") {
 			this.report([{ table: "honeytokens", key: row.id, mac_key: row.mac_key, reason: listed ? "honeytoken_forged" : "honeytoken_unlisted" }]);
 			return { forged: false, honeytoken: !listed };
@@ -73,4 +74,57 @@ export class RowTrust {
 		this.report([{ table: "records", key: row.id, mac_key: row.mac_key, reason: verdict === "unsigned" ? "mac_missing" : "mac_invalid" }]);
 		return { forged: true, honeytoken: listed };
 	}
+
+	/**
+	 * The legs whose MAC holds, in the order given; the others are reported and left out, as if the
+	 * leg were not there: a leg opened with SQL, or moved to another courier, grants nothing. One
+	 * HMAC per leg over the columns the ask read with the record (no round trip). A leg under a key
+	 * the ring no longer holds is left out too (a closed leg of long ago fails nothing else).
+	 */
+	async legs<T extends LegSealed>(rows: readonly T[]): Promise<T[]> {
+		const keyring = await this.keyring();
+		const admitted: T[] = [];
+		const forged: ForgedRow[] = [];
+		for (const row of rows) {
+			const reason = await verdictOrUnknown(() => checkRow(keyring, "legs", legContent(row), row));
+			if (reason === "valid" || (reason === "unsigned" && this.legacyAccepted("legs"))) admitted.push(row);
+			else forged.push({ table: "legs", key: legKey(row), mac_key: row.mac_key, reason: failure(reason) });
+		}
+		if (forged.length > 0) this.report(forged);
+		return admitted;
+	}
+
+	/**
+	 * An alert's triage as it may be shown: an open alert needs no MAC (it is raised without one);
+	 * past open, a triage whose MAC fails is reported and the alert reads as open.
+	 */
+	async alertTriage(row: AlertTriageColumns & StoredSeal): Promise<TriageTrust> {
+		const reason =
+			row.state === "open" && row.mac === null && row.mac_key === null
+				? "valid"
+				: await verdictOrUnknown(async () => checkRow(await this.keyring(), "alerts", alertTriageContent(row), row));
+		if (reason === "valid" || (reason === "unsigned" && this.legacyAccepted("alerts"))) return { verified: true };
+		this.report([{ table: "alerts", key: row.id, mac_key: row.mac_key, reason: failure(reason) }]);
+		return { verified: false };
+	}
 }
+
+/** A leg as stored, with the courier's issuer as the worker means it, and its MAC. */
+export type LegSealed = Parameters<typeof legContent>[0] & StoredSeal;
+
+export interface TriageTrust {
+	/** False: the stored triage failed its MAC; the alert is open whatever it says. */
+	verified: boolean;
+}
+
+async function verdictOrUnknown(check: () => Promise<RowVerdict>): Promise<RowVerdict | "unknown_key"> {
+	try {
+		return await check();
+	} catch (error) {
+		if (error instanceof UnknownKeyIdError) return "unknown_key";
+		throw error;
+	}
+}
+
+const failure = (verdict: RowVerdict | "unknown_key") =>
+	verdict === "unknown_key" ? "mac_key_unknown" : verdict === "unsigned" ? "mac_missing" : "mac_invalid";

@@ -6,7 +6,7 @@ import { keyringFor } from "../crypto/keyring";
 import { sealRow } from "../crypto/row-mac";
 import type { Env } from "../env";
 import { learnLegacyRowsSigned } from "./legacy-rows";
-import { policyContent, recordContent, statusContent } from "./row-contents";
+import { alertTriageContent, legContent, policyContent, recordContent, statusContent } from "./row-contents";
 import { type RecordMacWrite, RowMacStore } from "./row-mac-store";
 
 /** Records MACed per run: 10 statements of 100, well inside the per-invocation query limit. */
@@ -17,32 +17,70 @@ export interface LegacyRun {
 	policies: number;
 	statuses: number;
 	records: number;
+	legs: number;
+	alerts: number;
 }
 
 /**
- * The every-minute legacy job (migration 0014): MACs rows written before there were MACs, as they
- * are, a bounded batch a run. A run that finds none left tells the witness, and from then on a
- * row without a MAC is a forgery (legacy-rows.ts). Rows are MACed as they read when the job
- * reaches them: an edit made straight in D1 before then is blessed with them, which is why the job
- * runs from the first minute after the migration and the window is documented.
+ * The every-minute legacy job (migrations 0014 and 0018): MACs rows written before there were MACs
+ * for their table, as they are, a bounded batch a run. A run that finds none left of a migration's
+ * tables tells the witness, and from then on a row of those tables without a MAC is a forgery
+ * (legacy-rows.ts). Rows are MACed as they read when the job reaches them: an edit made straight in
+ * D1 before then is blessed with them, which is why the job runs from the first minute after the
+ * migration and the window is documented.
  */
 export async function signLegacyRows(env: Env, options: { recordsPerRun?: number } = {}): Promise<LegacyRun> {
+	const idle = { policies: 0, statuses: 0, records: 0, legs: 0, alerts: 0 };
 	const witness = auditWitnessFor(env);
-	if (!witness) return { status: "signing", policies: 0, statuses: 0, records: 0 };
-	if ((await witness.legacyRowsSigned()) !== null) {
-		learnLegacyRowsSigned(true);
-		return { status: "signed", policies: 0, statuses: 0, records: 0 };
-	}
+	if (!witness) return { status: "signing", ...idle };
+	const [first, second] = await Promise.all([witness.legacyRowsSigned("0014"), witness.legacyRowsSigned("0018")]);
+	learnLegacyRowsSigned(first !== null, "0014");
+	learnLegacyRowsSigned(second !== null, "0018");
+	if (first !== null && second !== null) return { status: "signed", ...idle };
 	const keyring = await keyringFor(keyringConfig(env));
 	const store = new RowMacStore(env.DB);
 	const stored = storedIssuerOf(env);
-	const run = await signOnce(store, keyring, stored, options.recordsPerRun ?? RECORDS_PER_RUN);
-	if (run.policies + run.statuses + run.records === 0) {
-		await witness.markLegacyRowsSigned(Date.now());
-		learnLegacyRowsSigned(true);
-		return { ...run, status: "signed" };
+	const perRun = options.recordsPerRun ?? RECORDS_PER_RUN;
+	const run = {
+		...idle,
+		...(first === null ? await signOnce(store, keyring, stored, perRun) : {}),
+		...(second === null ? await signOnce0018(store, keyring, stored, perRun) : {}),
+	};
+	const now = Date.now();
+	if (first === null && run.policies + run.statuses + run.records === 0) {
+		await witness.markLegacyRowsSigned(now, "0014");
+		learnLegacyRowsSigned(true, "0014");
 	}
-	return { ...run, status: "signing" };
+	if (second === null && run.legs + run.alerts === 0) {
+		await witness.markLegacyRowsSigned(now, "0018");
+		learnLegacyRowsSigned(true, "0018");
+	}
+	const done = (first !== null || run.policies + run.statuses + run.records === 0) && (second !== null || run.legs + run.alerts === 0);
+	return { ...run, status: done ? "signed" : "signing" };
+}
+
+/** Legs and alert triage from before migration 0018, as they are; the batches stay within D1's 100 KB a statement. */
+async function signOnce0018(store: RowMacStore, keyring: Keyring, stored: (issuer: string | null) => string, perRun: number) {
+	const legs = await store.unsignedLegs(perRun);
+	const legWrites = await Promise.all(
+		legs.map(async (leg) => ({
+			...leg,
+			old_mac: null,
+			...(await sealRow(keyring, "legs", legContent({ ...leg, courier_issuer: leg.courier === null ? null : stored(leg.courier_issuer) }))),
+		})),
+	);
+	// One statement per alert: at most 100 a run, well inside the per-invocation query limit.
+	const alerts = await store.unsignedTriage(Math.min(perRun, 100));
+	const alertWrites = await Promise.all(
+		alerts.map(async (row) => {
+			const seal = await sealRow(keyring, "alerts", alertTriageContent(row));
+			return store.setTriageMac(row, seal.mac, seal.mac_key);
+		}),
+	);
+	const batches = [];
+	for (let i = 0; i < legWrites.length; i += 100) batches.push(store.setLegMacs(legWrites.slice(i, i + 100)));
+	await store.run([...batches, ...alertWrites]);
+	return { legs: legs.length, alerts: alerts.length };
 }
 
 async function signOnce(store: RowMacStore, keyring: Keyring, stored: (issuer: string | null) => string, recordsPerRun: number) {

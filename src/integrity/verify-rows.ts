@@ -7,7 +7,7 @@ import { checkRow, type MacedTable, type RowContent, type RowVerdict } from "../
 import type { Env } from "../env";
 import { type ForgedRow, reportForgedRows } from "./forged-row-report";
 import { learnLegacyRowsSigned } from "./legacy-rows";
-import { policyContent, policyKey, recordContent, statusContent, statusKey } from "./row-contents";
+import { alertTriageContent, legContent, legKey, policyContent, policyKey, recordContent, statusContent, statusKey } from "./row-contents";
 import { RowMacStore } from "./row-mac-store";
 import { storedIssuerOf } from "./sign-legacy-rows";
 
@@ -15,13 +15,19 @@ import { storedIssuerOf } from "./sign-legacy-rows";
 const STATUS_ROWS_CHECKED = 10_000;
 /** Witness findings re-checked per verification. */
 const FINDINGS_RECHECKED = 50;
-/** D1 round trips the row check adds to a verification: layers, status rows, the records of findings, the alerts of new findings. */
-export const ROW_CHECK_QUERY_BOUND = 4;
+/** Legs read per verification (those that grant now, and those of findings): past it the rest are not checked (`checked` says how many were). */
+const LEG_ROWS_CHECKED = 10_000;
+/** Triaged alerts read per verification, newest first, with those of findings. */
+const ALERT_ROWS_CHECKED = 1_000;
+/** D1 round trips the row check adds to a verification: layers, status rows, the records of findings, legs, triaged alerts, the alerts of new findings. */
+export const ROW_CHECK_QUERY_BOUND = 6;
 
 export interface RowsReport {
-	/** `signed`: every row from before migration 0014 has its MAC, so a row without one is a forgery; `signing`: the legacy job is still at work; `unknown`: no witness, or it could not be reached. */
+	/** `signed`: every row from before the row-MAC migrations (0014, 0018) has its MAC, so a row without one is a forgery; `signing`: the legacy job is still at work; `unknown`: no witness, or it could not be reached. */
 	legacy: "signed" | "signing" | "unknown";
-	checked: { policies: number; principal_status: number; records: number };
+	/** The same per migration: "0014" policies, records, status rows; "0018" legs and alert triage. */
+	legacy_sets: { "0014": "signed" | "signing" | "unknown"; "0018": "signed" | "signing" | "unknown" };
+	checked: { policies: number; principal_status: number; records: number; legs: number; alerts: number };
 	/** Rows whose MAC fails now: each one is not used as it reads. */
 	problems: ForgedRow[];
 	/** Every finding the witness holds (readers and verification reported them), newest first: a history, kept even once the row is repaired. */
@@ -38,23 +44,35 @@ export async function verifyRows(env: Env, now: number, ctx?: Pick<ExecutionCont
 	const witness = auditWitnessFor(env);
 	// An unreachable witness leaves the legacy state unknown (rows without a MAC are then not called
 	// forgeries here) and its findings unread; the chain half of the report says it could not compare.
-	const [signedState, findings] = witness
-		? await Promise.all([witness.legacyRowsSigned(), witness.forgedRows(FINDINGS_RECHECKED)]).catch(() => [undefined, []] as const)
-		: [undefined, []];
-	const legacy = signedState === undefined ? "unknown" : signedState !== null ? "signed" : "signing";
-	if (legacy === "signed") learnLegacyRowsSigned(true);
+	const [signedState, signed0018, findings] = witness
+		? await Promise.all([witness.legacyRowsSigned("0014"), witness.legacyRowsSigned("0018"), witness.forgedRows(FINDINGS_RECHECKED)]).catch(
+				() => [undefined, undefined, []] as const,
+			)
+		: [undefined, undefined, []];
+	const stateOf = (state: { at: number } | null | undefined) => (state === undefined ? "unknown" : state !== null ? "signed" : "signing");
+	const legacySets = { "0014": stateOf(signedState), "0018": stateOf(signed0018) } as const;
+	const legacy = legacySets["0014"] === "signed" && legacySets["0018"] !== "signed" ? "signing" : legacySets["0014"];
+	if (legacySets["0014"] === "signed") learnLegacyRowsSigned(true, "0014");
+	if (legacySets["0018"] === "signed") learnLegacyRowsSigned(true, "0018");
 	const keyring = await keyringFor(keyringConfig(env));
 	const store = new RowMacStore(env.DB);
 	const stored = storedIssuerOf(env);
-	const failing = (verdict: Verdict): string | null => {
-		if (verdict === "valid" || (verdict === "unsigned" && legacy !== "signed")) return null;
+	const failing = (verdict: Verdict, set: "0014" | "0018" = "0014"): string | null => {
+		if (verdict === "valid" || (verdict === "unsigned" && legacySets[set] !== "signed")) return null;
 		if (verdict === "unknown_key") return "mac_key_unknown";
 		return verdict === "unsigned" ? "mac_missing" : "mac_invalid";
 	};
 	const problems: ForgedRow[] = [];
 
 	const recordIds = [...new Set(findings.filter((finding) => finding.table === "records" || finding.table === "honeytokens").map((finding) => finding.key))];
-	const [layers, statuses, records] = await Promise.all([store.policyLayers(), store.statuses(STATUS_ROWS_CHECKED), store.recordsById(recordIds)]);
+	const keysOf = (table: string) => [...new Set(findings.filter((finding) => finding.table === table).map((finding) => finding.key))];
+	const [layers, statuses, records, legs, alerts] = await Promise.all([
+		store.policyLayers(),
+		store.statuses(STATUS_ROWS_CHECKED),
+		store.recordsById(recordIds),
+		store.legsToVerify(now, keysOf("legs"), LEG_ROWS_CHECKED),
+		store.triagedAlerts(keysOf("alerts"), ALERT_ROWS_CHECKED),
+	]);
 	for (const layer of layers) {
 		const seal = { mac: layer.mac as string | null, mac_key: layer.mac_key as string | null };
 		const reason = failing(
@@ -82,10 +100,22 @@ export async function verifyRows(env: Env, now: number, ctx?: Pick<ExecutionCont
 			problems.push({ table: "honeytokens", key: row.id, mac_key: row.mac_key, reason: listed ? "honeytoken_forged" : "honeytoken_unlisted" });
 		} else problems.push({ table: "records", key: row.id, mac_key: row.mac_key, reason });
 	}
+	for (const leg of legs) {
+		const content = legContent({ ...leg, courier_issuer: leg.courier === null ? null : stored(leg.courier_issuer) });
+		const reason = failing(await judge(keyring, "legs", content, leg), "0018");
+		if (reason) problems.push({ table: "legs", key: legKey(leg), mac_key: leg.mac_key, reason });
+	}
+	for (const alert of alerts) {
+		// An open alert is as raised, with no MAC; one with a MAC, or past open, is judged.
+		if (alert.state === "open" && alert.mac === null && alert.mac_key === null) continue;
+		const reason = failing(await judge(keyring, "alerts", alertTriageContent(alert), alert), "0018");
+		if (reason) problems.push({ table: "alerts", key: alert.id, mac_key: alert.mac_key, reason });
+	}
 	if (problems.length > 0) await reportForgedRows(env, problems, now, ctx);
 	return {
 		legacy,
-		checked: { policies: layers.length, principal_status: statuses.length, records: records.length },
+		legacy_sets: legacySets,
+		checked: { policies: layers.length, principal_status: statuses.length, records: records.length, legs: legs.length, alerts: alerts.length },
 		problems,
 		reported: findings.map(({ table, key, mac_key, reason, first_at, last_at }) => ({
 			table,

@@ -362,7 +362,13 @@ export class D1RecordStore implements RecordStore {
 		if (!row) return { record: null, honeytoken: false, legs: [] };
 		// A trap never expires for the ask: an expired honeytoken still suspends whoever asks for it,
 		// even if the retention job has not moved its expiry forward yet.
-		const legs = (JSON.parse(row.legs) as LegRow[]).map((leg) => legFromRow(leg, this.storedIssuer)).sort((a, b) => a.n - b.n);
+		// A leg whose MAC fails (opened or moved with SQL) is left out, as if it were not there, and reported: one HMAC per leg, no round trip.
+		const read = (JSON.parse(row.legs) as LegRow[]).map((leg) => ({
+			...leg,
+			courier_issuer: leg.courier === null ? null : this.storedIssuer(leg.courier_issuer),
+		}));
+		const admitted = this.trust ? await this.trust.legs(read.map((leg) => ({ ...leg, mac: leg.mac ?? null, mac_key: leg.mac_key ?? null }))) : read;
+		const legs = admitted.map((leg) => legFromRow(leg, this.storedIssuer)).sort((a, b) => a.n - b.n);
 		const now = this.clock();
 		return { ...(await this.trusted(row, (honeytoken) => (honeytoken ? Number.NEGATIVE_INFINITY : now))), legs };
 	}

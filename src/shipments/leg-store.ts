@@ -1,6 +1,6 @@
 import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
-import { policyContent, policyKey, recordContent } from "../integrity/row-contents";
+import { legContent, policyContent, policyKey, recordContent } from "../integrity/row-contents";
 import type { RowTrust } from "../integrity/row-trust";
 import { classified } from "../storage/d1-errors";
 import type { LegKind, LegParties, ShipmentEvent, ShipmentEventType } from "./events";
@@ -20,11 +20,14 @@ export interface LegRow {
 	closed_at: number | null;
 	close_after: number | null;
 	at: number;
+	/** The leg's MAC (migration 0018; src/integrity/): null on a leg from before it, until the legacy job MACs it. */
+	mac?: string | null;
+	mac_key?: string | null;
 }
 
 /** The json_object of a legs row, for a query that returns a shipment's legs in one column. */
 export const LEG_JSON_OBJECT =
-	"json_object('shipment_id', l.shipment_id, 'n', l.n, 'kind', l.kind, 'parties', l.parties, 'courier', l.courier, 'courier_issuer', l.courier_issuer, 'depot', l.depot, 'opened_at', l.opened_at, 'closed_at', l.closed_at, 'close_after', l.close_after, 'at', l.at)";
+	"json_object('shipment_id', l.shipment_id, 'n', l.n, 'kind', l.kind, 'parties', l.parties, 'courier', l.courier, 'courier_issuer', l.courier_issuer, 'depot', l.depot, 'opened_at', l.opened_at, 'closed_at', l.closed_at, 'close_after', l.close_after, 'at', l.at, 'mac', l.mac, 'mac_key', l.mac_key)";
 
 export function legFromRow(row: LegRow, storedIssuer: (issuer: string | null) => string = (issuer) => issuer ?? ""): Leg {
 	return {
@@ -202,7 +205,7 @@ export class LegStore {
 			at: event.at,
 		}));
 		const shipments = [...change.legs.keys()];
-		const legs = [...change.legs.values()].flat().map(toLegRow);
+		const legs = await this.sealed([...change.legs.values()].flat().map(toLegRow));
 		const statements = [
 			...change.companions,
 			this.db
@@ -216,9 +219,9 @@ export class LegStore {
 			this.db.prepare("DELETE FROM legs WHERE shipment_id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(shipments)),
 			this.db
 				.prepare(
-					`INSERT INTO legs (shipment_id, n, kind, parties, courier, courier_issuer, depot, opened_at, closed_at, close_after, at)
+					`INSERT INTO legs (shipment_id, n, kind, parties, courier, courier_issuer, depot, opened_at, closed_at, close_after, at, mac, mac_key)
 					 SELECT value ->> '$.shipment_id', value ->> '$.n', value ->> '$.kind', value ->> '$.parties', value ->> '$.courier', value ->> '$.courier_issuer',
-					        value ->> '$.depot', value ->> '$.opened_at', value ->> '$.closed_at', value ->> '$.close_after', value ->> '$.at'
+					        value ->> '$.depot', value ->> '$.opened_at', value ->> '$.closed_at', value ->> '$.close_after', value ->> '$.at', value ->> '$.mac', value ->> '$.mac_key'
 					 FROM json_each(?1)`,
 				)
 				.bind(JSON.stringify(legs)),
@@ -242,6 +245,17 @@ export class LegStore {
 		}
 		const { seq } = await this.audit.appendWith(change.audit, statements);
 		return seq;
+	}
+
+	/**
+	 * The legs with their MACs: each is rewritten whole with every event of its shipment, so its MAC
+	 * is made anew over what the fold computed (the legs read before are not carried over, so a leg
+	 * forged in D1 is replaced by what the events say, not blessed).
+	 */
+	private async sealed(legs: LegRow[]): Promise<LegRow[]> {
+		const trust = this.trust;
+		if (!trust) return legs;
+		return Promise.all(legs.map(async (leg) => ({ ...leg, ...(await trust.seal("legs", legContent(leg))) })));
 	}
 
 	/** Each recipient record's new assignment, MACed with the honeytoken bit its old MAC carries. */
