@@ -186,7 +186,7 @@ export interface paths {
          *
          *     `ok` is true only when nothing was found, the witness was compared, and the last full re-verification found nothing. When the witness cannot be reached, `witness.status` says so, `ok` is false, and sealing waits (`sealing.status: delayed`) without losing an entry.
          *
-         *     `rows` checks the rows that grant or withhold access against their MACs (policy layers and status rows all of them, records those a reader found forged, kept by the witness), in at most 4 more D1 queries; any row whose MAC fails now makes `ok` false.
+         *     `rows` checks the rows that grant or withhold access against their MACs (policy layers and status rows all of them, records those a reader found forged, kept by the witness, legs that grant now, alerts past open), in at most 6 more D1 queries; any row whose MAC fails now makes `ok` false.
          *
          *     **Needs** a service token with `ops`.
          */
@@ -949,6 +949,35 @@ export interface components {
             /** @description The principal it is about (`sub`), with `subject_issuer`; null for depot-wide alerts. */
             subject: string | null;
             subject_issuer: string | null;
+            /** @description False when the stored triage fails its MAC (an acknowledgement or resolution written straight into the database): the alert then reads as open, with `state`, `acknowledged` and `resolved` as raised, and what the row claims is in `unverified_triage`. A `row_mac_failed` alert names it. */
+            triage_verified: boolean;
+            /** @description The triage the row claims, when it fails its MAC; null otherwise. Never acted on. */
+            unverified_triage: {
+                acknowledged: {
+                    /**
+                     * Format: date-time
+                     * @description When it was acknowledged. RFC 3339 date-time in UTC (`Z`), with milliseconds.
+                     * @example 2026-11-30T01:02:03.456Z
+                     */
+                    at: string;
+                    /** @description The ops `sub` who did it. */
+                    by: string;
+                    note: string;
+                } | null;
+                resolved: {
+                    /**
+                     * Format: date-time
+                     * @description When it was resolved. RFC 3339 date-time in UTC (`Z`), with milliseconds.
+                     * @example 2026-11-30T01:02:03.456Z
+                     */
+                    at: string;
+                    /** @description The ops `sub` who did it. */
+                    by: string;
+                    note: string;
+                } | null;
+                /** @enum {string} */
+                state: "open" | "acknowledged" | "resolved";
+            } | null;
         };
         AlertTriageInput: {
             /** @description What was done or found; kept with the alert and in its audit entry. */
@@ -1065,31 +1094,42 @@ export interface components {
             /** @description Rows that grant or withhold access, checked against their MACs (README "Row MACs"). */
             rows: {
                 checked: {
+                    /** @description Alerts past open (acknowledged, resolved), the newest 1,000, and those of findings. */
+                    alerts: number;
+                    /** @description Legs that grant now (open or in their grace), and those of findings, up to 10,000. */
+                    legs: number;
                     policies: number;
                     principal_status: number;
                     records: number;
                 };
                 /**
-                 * @description `signed`: every row written before migration 0014 has its MAC, so a row without one is a forgery; `signing`: the legacy job is still MACing them (such rows are read as before); `unknown`: no witness, or it could not be reached.
+                 * @description `signed`: every row written before the row-MAC migrations (0014, 0018) has its MAC, so a row without one is a forgery; `signing`: the legacy job is still MACing them (such rows are read as before); `unknown`: no witness, or it could not be reached.
                  * @enum {string}
                  */
                 legacy: "signed" | "signing" | "unknown";
+                /** @description `legacy` per migration: 0014 policy layers, records and status rows; 0018 legs and alert triage. */
+                legacy_sets: {
+                    /** @enum {string} */
+                    "0014": "signed" | "signing" | "unknown";
+                    /** @enum {string} */
+                    "0018": "signed" | "signing" | "unknown";
+                };
                 /** @description Rows whose MAC fails now; none of them is used as it reads. */
                 problems: {
-                    /** @description The row: `layer/target_issuer/target`, a record id, or `issuer subject`. Never contact data. */
+                    /** @description The row: `layer/target_issuer/target`, a record id, `issuer subject`, a leg's `shipment_id:n`, or an alert id. Never contact data. */
                     key: string;
                     /** @description The keyring key id the row's MAC names. */
                     mac_key: string | null;
                     /** @description `mac_invalid`; `mac_missing` (once every legacy row is MACed); `mac_key_unknown` (its key left VAULT_KEYRING too early: restore it; readers answer 500 meanwhile); `honeytoken_unlisted` (a trap's honeytokens row is gone: it still springs); `honeytoken_forged` (a honeytokens row added to a real record: it springs nothing). */
                     reason: string;
-                    /** @description `policies`, `records`, `principal_status` or `honeytokens`. */
+                    /** @description `policies`, `records`, `principal_status`, `honeytokens`, `legs` or `alerts`. */
                     table: string;
                 }[];
                 /** @description Every finding the witness holds, newest first (the first 50), kept after the row is repaired. */
                 reported: {
                     /** Format: date-time */
                     first_at: string;
-                    /** @description The row: `layer/target_issuer/target`, a record id, or `issuer subject`. Never contact data. */
+                    /** @description The row: `layer/target_issuer/target`, a record id, `issuer subject`, a leg's `shipment_id:n`, or an alert id. Never contact data. */
                     key: string;
                     /** Format: date-time */
                     last_at: string;
@@ -1097,7 +1137,7 @@ export interface components {
                     mac_key: string | null;
                     /** @description `mac_invalid`; `mac_missing` (once every legacy row is MACed); `mac_key_unknown` (its key left VAULT_KEYRING too early: restore it; readers answer 500 meanwhile); `honeytoken_unlisted` (a trap's honeytokens row is gone: it still springs); `honeytoken_forged` (a honeytokens row added to a real record: it springs nothing). */
                     reason: string;
-                    /** @description `policies`, `records`, `principal_status` or `honeytokens`. */
+                    /** @description `policies`, `records`, `principal_status`, `honeytokens`, `legs` or `alerts`. */
                     table: string;
                 }[];
             };
