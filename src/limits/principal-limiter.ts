@@ -109,7 +109,6 @@ export interface CallOutcome {
 
 export interface AskOutcome {
 	decision: Decision;
-	notices: Notice[];
 	audit: RefusalAudit;
 	/** Set when the refusal budget is spent: answer 429 with this Retry-After (a suspension still answers 423). */
 	refusalsRetryAfterSeconds: number | null;
@@ -160,8 +159,9 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		return this.ctx.storage.kv.get<Notice[]>(OUTBOX_KEY) ?? [];
 	}
 
-	/** Queues alerts into the notices outbox; inside a transaction. */
-	private raise(alerts: readonly AlertIntent[], now: number, suspends: boolean, actor: AuditActor, ringThreshold?: number): Notice[] {
+	/** Queues alerts into the notices outbox; inside a transaction. Reads the outbox only when there is something to add. */
+	private raise(alerts: readonly AlertIntent[], now: number, suspends: boolean, actor: AuditActor, ringThreshold?: number): void {
+		if (alerts.length === 0) return;
 		const raised = alerts.map((alert) => ({
 			id: crypto.randomUUID(),
 			at: now,
@@ -170,9 +170,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			actor,
 			...(alert.kind === "daily_quota_reached" && ringThreshold !== undefined ? { ringThreshold } : {}),
 		}));
-		const notices = [...this.notices(), ...raised];
-		if (raised.length > 0) this.ctx.storage.kv.put(OUTBOX_KEY, notices);
-		return notices;
+		this.ctx.storage.kv.put(OUTBOX_KEY, [...this.notices(), ...raised]);
 	}
 
 	private summarize(entry: Parameters<typeof addToSummary>[1], now: number): void {
@@ -218,8 +216,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			if (audit === "entry") for (const event of askEvents(actor, draft, decision, now)) this.outbox.add(event);
 			if (decision.suspend) this.ctx.storage.kv.put(STATUS_KEY, { reason: decision.suspend.reason, at: now, actor, kind } satisfies StatusPending);
 			if (decision.granted && actor.depot) this.countForDepot(actor.depot, policy.depotDailyBudget);
-			const notices = this.raise(alerts, now, decision.suspend !== null, actor, policy.ringThreshold);
-			return { decision: { ...decision, alerts }, notices, audit, refusalsRetryAfterSeconds };
+			this.raise(alerts, now, decision.suspend !== null, actor, policy.ringThreshold);
+			return { decision: { ...decision, alerts }, audit, refusalsRetryAfterSeconds };
 		});
 		this.scheduleFlush(now);
 		return outcome;
