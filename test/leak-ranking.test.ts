@@ -176,16 +176,19 @@ describe("npm run simulate's leak attribution (a small day)", () => {
 	it("every attacker with 20 records or more in the list ranks first, and no honest employee above an attacker", { timeout: 180_000 }, async () => {
 		const policies = (await env.DB.prepare("SELECT * FROM policies").all<PolicyRow>()).results;
 		let trace: DayTrace | undefined;
-		const config = { depots: 6, couriersPerDepot: 9, clerks: 14, supervisors: 3, parcels: 8_000, honeytokenEvery: 200, seed: 11 };
+		const config = { depots: 12, couriersPerDepot: 12, clerks: 24, supervisors: 4, parcels: 20_000, honeytokenEvery: 200, seed: 11 };
 		const report = simulateDay(config, policies, (day) => {
 			trace = day;
 		});
 		const attribution = attributeHarvests(report, trace as DayTrace, config.seed);
 		for (const goal of attribution.goals) expect(goal, goal.goal).toMatchObject({ met: true });
-		// The checks were made, not skipped: the ring and several attackers have lists of 20 or more.
+		// The checks were made, not skipped: the ring's list holds 20 or more of its records and its
+		// members fill the top places. A single attacker now takes fewer than 20 phones in a day (a
+		// phone needs a call first and a courier may take 10), so only the ring's list is judged by rank.
 		const ring = attribution.lists.find((list) => list.ring);
 		expect(ring?.harvest).toBeGreaterThanOrEqual(20);
-		expect(attribution.lists.filter((list) => list.ranked_first === true).length).toBeGreaterThanOrEqual(3);
+		expect(ring?.ranked_first).toBe(true);
+		expect(attribution.lists.filter((list) => list.no_honest_above === true).length).toBeGreaterThanOrEqual(5);
 		expect(attribution.no_phones).toEqual(expect.arrayContaining([expect.stringContaining("clerk-burst")]));
 	});
 });

@@ -66,7 +66,7 @@ async function create(overrides: Record<string, unknown>, work = true): Promise<
 }
 
 const ask = (bearer: string, recordId: string) =>
-	call("POST", "/v1/reveals", { token: bearer, body: { record_id: recordId, fields: ["phone"], purpose: "delivery" } });
+	call("POST", "/v1/reveals", { token: bearer, body: { record_id: recordId, fields: ["name"], purpose: "delivery" } });
 
 const events = (body: unknown[]) => call("POST", "/v1/shipment-events", { token: service, body: { events: body } });
 
