@@ -15,6 +15,9 @@ interface OutboxRow extends Record<string, SqlStorageValue> {
  * down they wait here; nothing is lost. The one store of the object's SQL tables.
  */
 export class AuditOutbox {
+	/** How many entries wait, as last counted and kept since; null: count again. */
+	private count: number | null = null;
+
 	constructor(private readonly sql: SqlStorage) {
 		sql.exec("CREATE TABLE IF NOT EXISTS audit_outbox (ord INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT NOT NULL UNIQUE, event TEXT NOT NULL)");
 	}
@@ -22,6 +25,7 @@ export class AuditOutbox {
 	/** Queues an entry; call inside the transaction that commits what it records. */
 	add(event: AuditEvent, entryId: string = crypto.randomUUID()): string {
 		this.sql.exec("INSERT INTO audit_outbox (entry_id, event) VALUES (?, ?)", entryId, JSON.stringify(event));
+		if (this.count !== null) this.count += 1;
 		return entryId;
 	}
 
@@ -37,9 +41,17 @@ export class AuditOutbox {
 	remove(entryIds: readonly string[]): void {
 		if (entryIds.length === 0) return;
 		this.sql.exec("DELETE FROM audit_outbox WHERE entry_id IN (SELECT value FROM json_each(?))", JSON.stringify(entryIds));
+		this.count = null;
 	}
 
+	/** Asked after every decision (is a flush due, and how soon): counted once, then kept by `add` and `remove`. */
 	size(): number {
-		return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM audit_outbox").one().n;
+		this.count ??= this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM audit_outbox").one().n;
+		return this.count;
+	}
+
+	/** A transaction rolled back: the kept count may be off; count again. */
+	forget(): void {
+		this.count = null;
 	}
 }

@@ -36,6 +36,7 @@ import {
 	standing,
 } from "./decide";
 import { addToSummary, closeSummaries, type MinuteSummary, nextClose, summaryEvent } from "./minute-summary";
+import { ObjectKv } from "./object-kv";
 import { DAY_SECONDS, type EffectivePolicy } from "./policy";
 import { PrincipalStatusStore } from "./principal-status-store";
 import { RedemptionMarks } from "./redemption-marks";
@@ -130,6 +131,7 @@ export interface AskOutcome {
 export class PrincipalLimiter extends DurableObject<Env> {
 	private readonly outbox: AuditOutbox;
 	private readonly marks: RedemptionMarks;
+	private readonly kv: ObjectKv;
 	/** When the alarm is set for, as this instance knows it: a wake for later leaves an earlier one be. */
 	private alarmAt: number | null = null;
 
@@ -137,26 +139,38 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		super(ctx, env);
 		this.outbox = new AuditOutbox(ctx.storage.sql);
 		this.marks = new RedemptionMarks(ctx.storage.sql);
+		this.kv = new ObjectKv(ctx.storage.kv);
 		// Initialisation only: an alarm set before an eviction must not be pushed later by the next wake.
 		void ctx.blockConcurrencyWhile(async () => {
 			this.alarmAt = await ctx.storage.getAlarm();
 		});
 	}
 
+	/** One synchronous storage transaction; if it throws, storage rolls back and so does what this instance remembers of it. */
+	private transaction<T>(body: () => T): T {
+		try {
+			return this.ctx.storage.transactionSync(body);
+		} catch (error) {
+			this.kv.forget();
+			this.outbox.forget();
+			throw error;
+		}
+	}
+
 	private read(): LimiterState {
-		return this.ctx.storage.kv.get<LimiterState>(STATE_KEY) ?? EMPTY_STATE;
+		return this.kv.get<LimiterState>(STATE_KEY) ?? EMPTY_STATE;
 	}
 
 	private activity(): ActivityState {
-		return { ...EMPTY_ACTIVITY, ...this.ctx.storage.kv.get<ActivityState>(ACTIVITY_KEY) };
+		return { ...EMPTY_ACTIVITY, ...this.kv.get<ActivityState>(ACTIVITY_KEY) };
 	}
 
 	private summaries(): MinuteSummary[] {
-		return this.ctx.storage.kv.get<MinuteSummary[]>(SUMMARIES_KEY) ?? [];
+		return this.kv.get<MinuteSummary[]>(SUMMARIES_KEY) ?? [];
 	}
 
 	private notices(): Notice[] {
-		return this.ctx.storage.kv.get<Notice[]>(OUTBOX_KEY) ?? [];
+		return this.kv.get<Notice[]>(OUTBOX_KEY) ?? [];
 	}
 
 	/** Queues alerts into the notices outbox; inside a transaction. Reads the outbox only when there is something to add. */
@@ -170,11 +184,11 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			actor,
 			...(alert.kind === "daily_quota_reached" && ringThreshold !== undefined ? { ringThreshold } : {}),
 		}));
-		this.ctx.storage.kv.put(OUTBOX_KEY, [...this.notices(), ...raised]);
+		this.kv.put(OUTBOX_KEY, [...this.notices(), ...raised]);
 	}
 
 	private summarize(entry: Parameters<typeof addToSummary>[1], now: number): void {
-		this.ctx.storage.kv.put(SUMMARIES_KEY, addToSummary(this.summaries(), entry, now));
+		this.kv.put(SUMMARIES_KEY, addToSummary(this.summaries(), entry, now));
 	}
 
 	/** Asks for an alarm at `at` unless one is already coming no later. */
@@ -194,18 +208,18 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 */
 	ask(ask: LimiterAsk, policy: EffectivePolicy, actor: AuditActor, draft: AskDraft, kind: "employee" | "service" = "employee"): AskOutcome {
 		const now = Date.now();
-		const outcome = this.ctx.storage.transactionSync((): AskOutcome => {
+		const outcome = this.transaction((): AskOutcome => {
 			const state = this.read();
 			// The calls this object already holds decide a plaintext phone (call first): no round trip of its own.
 			const decision = decideReveal(state, this.calls(), ask, policy, now);
-			this.ctx.storage.kv.put(STATE_KEY, apply(state, ask, decision, now));
+			this.kv.put(STATE_KEY, apply(state, ask, decision, now));
 			let audit: RefusalAudit = "entry";
 			let refusalsRetryAfterSeconds: number | null = null;
 			const alerts = [...decision.alerts];
 			// A honeytoken touched or a new suspension is always news on its own; other refusals spend the budget.
 			if (!decision.granted && decision.refusal !== "honeytoken" && decision.suspend === null) {
 				const counted = countRefusal(this.activity(), policy.activity, now);
-				this.ctx.storage.kv.put(ACTIVITY_KEY, counted.next);
+				this.kv.put(ACTIVITY_KEY, counted.next);
 				alerts.push(...counted.alerts);
 				if (!counted.withinBudget) {
 					audit = "summarized";
@@ -214,7 +228,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 				}
 			}
 			if (audit === "entry") for (const event of askEvents(actor, draft, decision, now)) this.outbox.add(event);
-			if (decision.suspend) this.ctx.storage.kv.put(STATUS_KEY, { reason: decision.suspend.reason, at: now, actor, kind } satisfies StatusPending);
+			if (decision.suspend) this.kv.put(STATUS_KEY, { reason: decision.suspend.reason, at: now, actor, kind } satisfies StatusPending);
 			if (decision.granted && actor.depot) this.countForDepot(actor.depot, policy.depotDailyBudget);
 			this.raise(alerts, now, decision.suspend !== null, actor, policy.ringThreshold);
 			return { decision: { ...decision, alerts }, audit, refusalsRetryAfterSeconds };
@@ -232,19 +246,19 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 */
 	call(ask: CallAsk, policy: EffectivePolicy, actor: AuditActor, draft: CallDraft, kind: "employee" | "service" = "employee"): CallOutcome {
 		const now = Date.now();
-		const outcome = this.ctx.storage.transactionSync((): CallOutcome => {
+		const outcome = this.transaction((): CallOutcome => {
 			const reveals = this.read();
 			const calls = this.calls();
 			const decision = decideCall(callView(reveals, calls), ask, policy, now);
 			const next = applyCall(reveals, calls, ask, decision, now);
-			this.ctx.storage.kv.put(STATE_KEY, next.reveals);
-			this.ctx.storage.kv.put(CALLS_KEY, next.calls);
+			this.kv.put(STATE_KEY, next.reveals);
+			this.kv.put(CALLS_KEY, next.calls);
 			let audit: RefusalAudit = "entry";
 			let refusalsRetryAfterSeconds: number | null = null;
 			const alerts = [...decision.alerts];
 			if (!decision.granted && decision.refusal !== "honeytoken" && decision.suspend === null) {
 				const counted = countRefusal(this.activity(), policy.activity, now);
-				this.ctx.storage.kv.put(ACTIVITY_KEY, counted.next);
+				this.kv.put(ACTIVITY_KEY, counted.next);
 				alerts.push(...counted.alerts);
 				if (!counted.withinBudget) {
 					audit = "summarized";
@@ -253,7 +267,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 				}
 			}
 			if (audit === "entry") for (const event of callEvents(actor, draft, ask, decision, now)) this.outbox.add(event);
-			if (decision.suspend) this.ctx.storage.kv.put(STATUS_KEY, { reason: decision.suspend.reason, at: now, actor, kind } satisfies StatusPending);
+			if (decision.suspend) this.kv.put(STATUS_KEY, { reason: decision.suspend.reason, at: now, actor, kind } satisfies StatusPending);
 			this.raise(alerts, now, decision.suspend !== null, actor);
 			return { decision: { ...decision, alerts }, audit, refusalsRetryAfterSeconds, at: now };
 		});
@@ -267,15 +281,15 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 */
 	callFailed(recordId: string, countedAt: number, release: boolean, event: AuditEvent): void {
 		const now = Date.now();
-		this.ctx.storage.transactionSync(() => {
-			if (release) this.ctx.storage.kv.put(CALLS_KEY, releaseCall(this.calls(), recordId, countedAt));
+		this.transaction(() => {
+			if (release) this.kv.put(CALLS_KEY, releaseCall(this.calls(), recordId, countedAt));
 			this.outbox.add(event);
 		});
 		this.scheduleFlush(now);
 	}
 
 	private calls(): CallState {
-		return this.ctx.storage.kv.get<CallState>(CALLS_KEY) ?? EMPTY_CALLS;
+		return this.kv.get<CallState>(CALLS_KEY) ?? EMPTY_CALLS;
 	}
 
 	/**
@@ -286,10 +300,10 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 */
 	redeem(draft: RedeemDraft, policy: EffectivePolicy, actor: AuditActor): RedeemOutcome {
 		const now = Date.now();
-		const outcome = this.ctx.storage.transactionSync((): RedeemOutcome => {
+		const outcome = this.transaction((): RedeemOutcome => {
 			const refused = (reason: "suspended" | "already_redeemed"): RedeemOutcome => {
 				const counted = countRefusal(this.activity(), policy.activity, now);
-				this.ctx.storage.kv.put(ACTIVITY_KEY, counted.next);
+				this.kv.put(ACTIVITY_KEY, counted.next);
 				this.raise(counted.alerts, now, false, actor);
 				if (!counted.withinBudget) {
 					this.summarize({ kind: "refusals.summarized", actor, counts: { [`redeem_${reason}`]: 1 }, recordIds: [draft.recordId] }, now);
@@ -300,7 +314,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			};
 			// A suspension voids every outstanding token of the suspended principal.
 			if (this.read().suspension) return refused("suspended");
-			if (!this.marks.mark(draft.jti, draft.expiresAt, now)) return refused("already_redeemed");
+			if (!this.marks.mark(draft.jti, draft.expiresAt)) return refused("already_redeemed");
 			this.outbox.add(redeemEvent(actor, draft, "reveal.redeemed", now));
 			return { outcome: "redeemed", audit: "entry", retryAfterSeconds: null };
 		});
@@ -315,7 +329,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 */
 	voidRedemption(draft: RedeemDraft, reason: string, release: boolean, actor: AuditActor): void {
 		const now = Date.now();
-		this.ctx.storage.transactionSync(() => {
+		this.transaction(() => {
 			if (release) this.marks.release(draft.jti);
 			this.outbox.add(redeemEvent(actor, draft, "reveal.voided", now, reason));
 		});
@@ -337,9 +351,9 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		counts: "reveals" | "calls" = "reveals",
 	): { audit: RefusalAudit; retryAfterSeconds: number | null; standing: RuleStanding[] } {
 		const now = Date.now();
-		const result = this.ctx.storage.transactionSync(() => {
+		const result = this.transaction(() => {
 			const counted = countRefusal(this.activity(), policy.activity, now);
-			this.ctx.storage.kv.put(ACTIVITY_KEY, counted.next);
+			this.kv.put(ACTIVITY_KEY, counted.next);
 			this.raise(counted.alerts, now, false, actor);
 			// Where the reveal rules stand, for the refusal's RateLimit fields: read in this same call.
 			const current = standing(counts === "calls" ? callView(this.read(), this.calls()) : this.read(), policy, now);
@@ -360,10 +374,10 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 */
 	lookup(kind: "phone" | "shipment", ask: LookupAsk & { recordIds: readonly string[] }, policy: EffectivePolicy, actor: AuditActor): LookupDecision {
 		const now = Date.now();
-		const decision = this.ctx.storage.transactionSync(() => {
+		const decision = this.transaction(() => {
 			const activity = this.activity();
 			const decided = decideLookup(activity, ask, policy.activity, now);
-			this.ctx.storage.kv.put(ACTIVITY_KEY, applyLookup(activity, ask, decided, policy.activity, now));
+			this.kv.put(ACTIVITY_KEY, applyLookup(activity, ask, decided, policy.activity, now));
 			const counts: Record<string, number> = { [`${kind}_lookups`]: 1 };
 			if (ask.miss) counts.misses = 1;
 			if (!decided.granted) counts.refused = 1;
@@ -379,11 +393,11 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	private countForDepot(depot: string, budget: number): void {
 		const pending = this.depots();
 		const current = pending[depot] ?? { budget, reveals: 0, batch: 0 };
-		this.ctx.storage.kv.put(DEPOT_KEY, { ...pending, [depot]: { ...current, budget, reveals: current.reveals + 1 } });
+		this.kv.put(DEPOT_KEY, { ...pending, [depot]: { ...current, budget, reveals: current.reveals + 1 } });
 	}
 
 	private depots(): Record<string, DepotPending> {
-		return this.ctx.storage.kv.get<Record<string, DepotPending>>(DEPOT_KEY) ?? {};
+		return this.kv.get<Record<string, DepotPending>>(DEPOT_KEY) ?? {};
 	}
 
 	private scheduleFlush(now: number): void {
@@ -392,7 +406,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		const pending =
 			outbox > 0 ||
 			this.notices().some((notice) => notice.actor) ||
-			this.ctx.storage.kv.get(STATUS_KEY) !== undefined ||
+			this.kv.get(STATUS_KEY) !== undefined ||
 			Object.values(this.depots()).some((depot) => depot.reveals > 0);
 		if (outbox >= FLUSH_AT_SIZE) {
 			// On size: flush now rather than let one busy principal's outbox grow.
@@ -411,10 +425,11 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	override async alarm(): Promise<void> {
 		this.alarmAt = null;
 		const now = Date.now();
-		this.ctx.storage.transactionSync(() => {
+		this.transaction(() => {
 			const { closed, open } = closeSummaries(this.summaries(), now);
 			for (const summary of closed) this.outbox.add(summaryEvent(summary));
-			this.ctx.storage.kv.put(SUMMARIES_KEY, open);
+			this.kv.put(SUMMARIES_KEY, open);
+			this.marks.purgeExpired(now);
 		});
 		await this.flushAll();
 		this.scheduleFlush(Date.now());
@@ -434,9 +449,9 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 * this moment (an investigation, a test). Returns how many entries went to D1.
 	 */
 	async flushNow(): Promise<number> {
-		this.ctx.storage.transactionSync(() => {
+		this.transaction(() => {
 			for (const summary of this.summaries()) this.outbox.add(summaryEvent(summary));
-			this.ctx.storage.kv.put(SUMMARIES_KEY, []);
+			this.kv.put(SUMMARIES_KEY, []);
 		});
 		return this.flushAll();
 	}
@@ -456,7 +471,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 
 	/** Lists a suspension this object decided in D1's principal_status, for ops' listing. */
 	private async flushStatus(): Promise<void> {
-		const pending = this.ctx.storage.kv.get<StatusPending>(STATUS_KEY);
+		const pending = this.kv.get<StatusPending>(STATUS_KEY);
 		if (!pending) return;
 		const { actor } = pending;
 		const statuses = new PrincipalStatusStore(this.env.DB, undefined, rowTrustFor(this.env));
@@ -469,8 +484,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 				pending.at,
 			)
 		).run();
-		this.ctx.storage.transactionSync(() => {
-			if (this.ctx.storage.kv.get<StatusPending>(STATUS_KEY)?.at === pending.at) this.ctx.storage.kv.delete(STATUS_KEY);
+		this.transaction(() => {
+			if (this.kv.get<StatusPending>(STATUS_KEY)?.at === pending.at) this.kv.delete(STATUS_KEY);
 		});
 	}
 
@@ -512,21 +527,21 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			if (pending.reveals === 0) continue;
 			await this.env.DEPOT_LEDGER.get(this.env.DEPOT_LEDGER.idFromName(depot)).tally(depot, pending.budget, pending.reveals, source, pending.batch);
 			// Grants counted while the ledger was being told stay for the next batch.
-			this.ctx.storage.transactionSync(() => {
+			this.transaction(() => {
 				const all = this.depots();
 				const current = all[depot];
 				if (!current) return;
 				// The batch number only grows: the ledger drops a number it has seen.
-				this.ctx.storage.kv.put(DEPOT_KEY, { ...all, [depot]: { ...current, reveals: current.reveals - pending.reveals, batch: current.batch + 1 } });
+				this.kv.put(DEPOT_KEY, { ...all, [depot]: { ...current, reveals: current.reveals - pending.reveals, batch: current.batch + 1 } });
 			});
 		}
 	}
 
 	/** The caller stored these notices in D1: drop them from the outbox. */
 	ack(ids: string[]): void {
-		this.ctx.storage.transactionSync(() => {
+		this.transaction(() => {
 			const done = new Set(ids);
-			this.ctx.storage.kv.put(
+			this.kv.put(
 				OUTBOX_KEY,
 				this.notices().filter((notice) => !done.has(notice.id)),
 			);
@@ -549,19 +564,19 @@ export class PrincipalLimiter extends DurableObject<Env> {
 
 	/** Idempotent: suspending a suspended principal keeps the first reason. */
 	suspend(by: string): Suspension {
-		return this.ctx.storage.transactionSync(() => {
+		return this.transaction(() => {
 			const state = this.read();
 			const suspension = state.suspension ?? { at: Date.now(), reason: "ops" as const, by };
-			this.ctx.storage.kv.put(STATE_KEY, { ...state, suspension });
+			this.kv.put(STATE_KEY, { ...state, suspension });
 			return suspension;
 		});
 	}
 
 	/** Lifts a suspension and clears the probe count that may have caused it; quotas keep counting. */
 	reinstate(): Suspension | null {
-		return this.ctx.storage.transactionSync(() => {
+		return this.transaction(() => {
 			const state = this.read();
-			this.ctx.storage.kv.put(STATE_KEY, { ...state, suspension: null, probes: [] });
+			this.kv.put(STATE_KEY, { ...state, suspension: null, probes: [] });
 			return state.suspension;
 		});
 	}

@@ -15,12 +15,21 @@ export class RedemptionMarks {
 		sql.exec("CREATE TABLE IF NOT EXISTS redemption_marks (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID");
 	}
 
-	/** Marks `jti` used; false if it already was. Marks of tokens long expired are dropped on the way. */
-	mark(jti: string, expiresAt: number, now: number): boolean {
+	/** Marks `jti` used; false if it already was. One statement: the insert says whether it inserted. */
+	mark(jti: string, expiresAt: number): boolean {
+		return (
+			this.sql
+				.exec<MarkRow>("INSERT INTO redemption_marks (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING RETURNING jti", jti, expiresAt)
+				.toArray().length > 0
+		);
+	}
+
+	/**
+	 * Drops the marks of tokens long expired: such a token fails its `exp` check before it could be
+	 * marked again. Off the redeem (the limiter's alarm calls it), so a redeem does not scan the table.
+	 */
+	purgeExpired(now: number): void {
 		this.sql.exec("DELETE FROM redemption_marks WHERE expires_at < ?", now - PURGE_GRACE_MS);
-		if (this.sql.exec<MarkRow>("SELECT jti FROM redemption_marks WHERE jti = ?", jti).toArray().length > 0) return false;
-		this.sql.exec("INSERT INTO redemption_marks (jti, expires_at) VALUES (?, ?)", jti, expiresAt);
-		return true;
 	}
 
 	/** Lifts a mark whose redeem revealed nothing, so the token can be redeemed again while it lives. */
