@@ -11,10 +11,11 @@ import type { Env } from "../env";
 import type { RowTrust } from "../integrity/row-trust";
 import { rowTrustFor } from "../integrity/row-trust-for";
 import { type LimiterKey, limiterOf } from "../limits/limiter-client";
-import { type EffectivePolicy, type PolicyRow, resolvePolicy } from "../limits/policy";
+import type { EffectivePolicy, PolicyRow } from "../limits/policy";
 import { cachedPolicies, PolicyStore } from "../limits/policy-store";
 import type { PrincipalLimiter } from "../limits/principal-limiter";
 import { PrincipalStatusStore } from "../limits/principal-status-store";
+import { resolvedPolicy } from "../limits/resolved-policies";
 import { recordStoreFor } from "../records/record-store-for";
 import type { RecordStore } from "../records/store";
 import { LegStore } from "../shipments/leg-store";
@@ -88,7 +89,7 @@ export function services(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): S
 		},
 		policies: (now) => cachedPolicies(self.policyStore, now),
 		policyOf: async (principal, now) =>
-			resolvePolicy(await self.policies(now), {
+			resolvedPolicy(await self.policies(now), {
 				kind: principal.kind,
 				issuer: principal.issuer,
 				subject: principal.subject,

@@ -1,3 +1,5 @@
+import { deepFreeze } from "./deep-freeze";
+
 /**
  * A Durable Object's synchronous key-value storage, with each value kept in memory as this instance
  * last read or wrote it. The object is the only writer of its storage and runs one call at a time,
@@ -39,10 +41,4 @@ export class ObjectKv {
 	forget(): void {
 		this.known.clear();
 	}
-}
-
-function deepFreeze<T>(value: T): T {
-	if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
-	for (const inner of Object.values(value)) deepFreeze(inner);
-	return Object.freeze(value);
 }
