@@ -4,8 +4,13 @@ export interface RouteEntry {
 	path: string;
 }
 
+/** Patterns compiled so far, by route path: a 404 walks every route, and the routes do not change. */
+const compiled = new Map<string, RegExp>();
+
 /** A Hono path pattern as a regular expression: `:name` (optionally `{regex}`) is one segment, `*` anything. */
 function patternOf(path: string): RegExp {
+	const known = compiled.get(path);
+	if (known) return known;
 	const source = path
 		.split("/")
 		.map((segment) => {
@@ -14,7 +19,9 @@ function patternOf(path: string): RegExp {
 			return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 		})
 		.join("/");
-	return new RegExp(`^${source}/?$`);
+	const pattern = new RegExp(`^${source}/?$`);
+	compiled.set(path, pattern);
+	return pattern;
 }
 
 /**
