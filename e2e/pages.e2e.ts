@@ -458,6 +458,30 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		expect(await third.locator(".revealed-value").count()).toBe(0);
 		await screenshot(terminal, "terminal-limited");
 	});
+
+	it("the form shows a layer's daily plaintext-phone limit and saves it back, in both languages", async () => {
+		type Layer = { target: string; version: number; plaintext_phone_limit: number | null };
+		const clerkLayer = async () =>
+			(await vault.opsCall<{ policies: Layer[] }>("GET", "/v1/policies")).body.policies.find((p) => p.target === "clerk-ur-ts-01-1") as Layer;
+		const before = await clerkLayer();
+		expect(before.plaintext_phone_limit).toBe(5);
+		for (const [locale, label, saved] of [
+			["zh-CN", "每日明文电话限额", /^已保存 .*clerk-ur-ts-01-1/],
+			["en", "Daily plaintext-phone limit", /Saved the employee clerk-ur-ts-01-1 layer/],
+		] as const) {
+			const ops = await open("/ops", { locale });
+			await signIn(ops, opsToken);
+			await ops.locator("#policy-layers tr", { hasText: "clerk-ur-ts-01-1" }).locator("button").first().click();
+			// The layer set by the API above: the field holds its 5, so saving the form keeps it.
+			await expect.poll(() => ops.getByLabel(label, { exact: true }).inputValue()).toBe("5");
+			expect(await ops.getByLabel(label, { exact: true }).getAttribute("min")).toBe("0");
+			await ops.locator("#policy-form button[type=submit]").click();
+			await expect.poll(() => ops.locator("#notice").textContent()).toMatch(saved);
+		}
+		const after = await clerkLayer();
+		expect(after.version).toBe(before.version + 2);
+		expect(after.plaintext_phone_limit).toBe(5);
+	});
 });
 
 describe("a suspended employee, reinstated from the console", () => {
