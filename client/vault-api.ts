@@ -2233,6 +2233,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The alert's `id`, percent-encoded (encodeURIComponent): a `row_mac_failed` id may hold `/`, `:` and spaces. */
                 id: string;
             };
             cookie?: never;
@@ -2346,6 +2347,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The alert's `id`, percent-encoded (encodeURIComponent): a `row_mac_failed` id may hold `/`, `:` and spaces. */
                 id: string;
             };
             cookie?: never;

@@ -6,6 +6,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AccessTeam, accessTeam } from "./support/access.ts";
 import { launchBrowser, newPage, type PageOptions, screenshot, type WatchedPage } from "./support/browser.ts";
+import { callFirst, lookUp, unlabelledControls } from "./support/terminal-steps.ts";
 import { startVault, type Vault } from "./support/vault.ts";
 
 const REVEAL_SECONDS = 30;
@@ -113,41 +114,11 @@ async function signIn(page: Page, token: string): Promise<void> {
 	await page.locator("#session").waitFor({ state: "visible" });
 }
 
-async function scan(page: Page, shipment: string): Promise<void> {
-	await page.getByLabel("Shipment id").fill(shipment);
-	await page.getByLabel("Shipment id").press("Enter");
-	// Answered: the list heads the shipment's contacts, or says there are none of yours.
-	await page.locator("#records-empty", { hasText: new RegExp(`^(Shipment ${shipment}:|No contact of shipment ${shipment} )`) }).waitFor();
-}
-
 /** Opens a record's reveal controls: the counted exception, behind their own disclosure below the Call button. */
 async function openReveal(record: ReturnType<Page["locator"]>): Promise<void> {
 	const more = record.locator("details.reveal-more");
 	if ((await more.getAttribute("open")) === null) await more.locator("summary").click();
 }
-
-/**
- * Calls the record's customer for delivery with its Call button, as a delivery's phone is revealed
- * only after a call on the leg (DESIGN "Calls instead of numbers").
- */
-async function callFirst(page: Page, record: ReturnType<Page["locator"]>): Promise<void> {
-	await record.locator("select[name=purpose]").selectOption("delivery");
-	const asked = page.waitForResponse((response) => response.url().endsWith("/v1/calls") && response.request().method() === "POST");
-	await record.locator("button.call-button").click();
-	expect((await asked).status()).toBe(201);
-	await record.locator(".call-number").waitFor();
-}
-
-/** Controls with no accessible name: no label, no aria-label, no text. */
-const unlabelledControls = (page: Page) =>
-	page.evaluate(() =>
-		Array.from(document.querySelectorAll("input, select, textarea, button"))
-			.filter((node) => {
-				const control = node as HTMLInputElement;
-				return control.labels?.length === 0 && !control.getAttribute("aria-label") && !(node.textContent ?? "").trim();
-			})
-			.map((node) => node.id || node.outerHTML),
-	);
 
 /** Everything the page could still hold: its DOM and its storage. */
 const pageHoldings = (page: Page) =>
@@ -231,7 +202,7 @@ describe("depot terminal", () => {
 		await page.keyboard.type(courier2Token);
 		await page.keyboard.press("Enter");
 		await page.locator("#session").waitFor({ state: "visible" });
-		await scan(page, "E2E-0002");
+		await lookUp(page, "E2E-0002");
 		expect(await page.locator("li.record").count()).toBe(0);
 		expect(await page.locator("#records-empty").textContent()).toBe("No contact of shipment E2E-0002 is assigned to you or your depot.");
 	});
@@ -249,7 +220,7 @@ describe("calling a customer from the terminal", () => {
 		expect(events.status).toBe(200);
 		const page = await open("/terminal");
 		await signIn(page, await vault.token(caller, "reveal", { role: "courier", depot: DEPOT, phoneNumber: "+8613912340099" }));
-		await scan(page, "E2E-CALL-1");
+		await lookUp(page, "E2E-CALL-1");
 		const record = page.locator(`li[data-record-id="${id}"]`);
 		// Calling is the first control; the reveal waits behind a disclosure that says it is counted.
 		expect(await record.locator("details.reveal-more summary").textContent()).toBe("Show the contact itself instead (counted)");
@@ -327,7 +298,7 @@ describe("signing in through the identity provider", () => {
 		expect(requests).toContain(`POST ${vault.oidc.signIn.token_endpoint}`);
 		await expect.poll(() => page.locator("#quota").textContent()).toMatch(/^20 of 20 in any 10 min/);
 
-		await scan(page, "E2E-UR-01");
+		await lookUp(page, "E2E-UR-01");
 		const record = page.locator(`li[data-record-id="${recordIds.demoDepot}"]`);
 		await callFirst(page, record);
 		await record.getByLabel("Purpose", { exact: true }).selectOption("delivery");
@@ -463,7 +434,7 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		// The courier already revealed once (above): the limit of 2 leaves one, then refuses.
 		const terminal = await open("/terminal");
 		await signIn(terminal, courierToken);
-		await scan(terminal, "E2E-0002");
+		await lookUp(terminal, "E2E-0002");
 		const second = terminal.locator(`li[data-record-id="${recordIds.second}"]`);
 		await callFirst(terminal, second);
 		await openReveal(second);
@@ -473,7 +444,7 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		await expect.poll(() => terminal.locator("#quota").textContent()).toMatch(/0 of 2 in any 10 min; room again in \d+ min/);
 
 		// A new lookup clears the value on show at once.
-		await scan(terminal, "E2E-0003");
+		await lookUp(terminal, "E2E-0003");
 		expect(await terminal.locator(".revealed-value").count()).toBe(0);
 		expect((await pageHoldings(terminal)).html).not.toContain("13800002222");
 		const third = terminal.locator(`li[data-record-id="${recordIds.third}"]`);
@@ -487,6 +458,30 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		expect(await third.locator(".revealed-value").count()).toBe(0);
 		await screenshot(terminal, "terminal-limited");
 	});
+
+	it("the form shows a layer's daily plaintext-phone limit and saves it back, in both languages", async () => {
+		type Layer = { target: string; version: number; plaintext_phone_limit: number | null };
+		const clerkLayer = async () =>
+			(await vault.opsCall<{ policies: Layer[] }>("GET", "/v1/policies")).body.policies.find((p) => p.target === "clerk-ur-ts-01-1") as Layer;
+		const before = await clerkLayer();
+		expect(before.plaintext_phone_limit).toBe(5);
+		for (const [locale, label, saved] of [
+			["zh-CN", "每日明文电话限额", /^已保存 .*clerk-ur-ts-01-1/],
+			["en", "Daily plaintext-phone limit", /Saved the employee clerk-ur-ts-01-1 layer/],
+		] as const) {
+			const ops = await open("/ops", { locale });
+			await signIn(ops, opsToken);
+			await ops.locator("#policy-layers tr", { hasText: "clerk-ur-ts-01-1" }).locator("button").first().click();
+			// The layer set by the API above: the field holds its 5, so saving the form keeps it.
+			await expect.poll(() => ops.getByLabel(label, { exact: true }).inputValue()).toBe("5");
+			expect(await ops.getByLabel(label, { exact: true }).getAttribute("min")).toBe("0");
+			await ops.locator("#policy-form button[type=submit]").click();
+			await expect.poll(() => ops.locator("#notice").textContent()).toMatch(saved);
+		}
+		const after = await clerkLayer();
+		expect(after.version).toBe(before.version + 2);
+		expect(after.plaintext_phone_limit).toBe(5);
+	});
 });
 
 describe("a suspended employee, reinstated from the console", () => {
@@ -494,13 +489,13 @@ describe("a suspended employee, reinstated from the console", () => {
 		const terminal = await open("/terminal");
 		await signIn(terminal, courier2Token);
 		// The decoy looks like any other parcel of theirs: asking for it suspends them.
-		await scan(terminal, "E2E-TRAP");
+		await lookUp(terminal, "E2E-TRAP");
 		await openReveal(terminal.locator("li.record"));
 		await terminal.locator("li.record").getByRole("button", { name: "Reveal" }).click();
 		await expect
 			.poll(() => terminal.locator("#notice").textContent())
 			.toBe("Reveals are suspended for your account. Ask your supervisor or ops to reinstate you.");
-		await scan(terminal, "E2E-0007");
+		await lookUp(terminal, "E2E-0007");
 		const real = terminal.locator(`li[data-record-id="${recordIds.real2}"]`);
 		await terminal.locator("#notice").evaluate((node) => {
 			node.textContent = "";
@@ -691,8 +686,7 @@ const fitsViewport = (page: Page) => page.evaluate(() => document.documentElemen
 
 /** Looks a demo shipment up and reveals its recipient's phone for delivery; returns the value shown. */
 async function revealDemoPhone(page: Page, shipmentLabel: string, revealLabel: string) {
-	await page.getByLabel(shipmentLabel).fill("E2E-UR-01");
-	await page.getByLabel(shipmentLabel).press("Enter");
+	await lookUp(page, "E2E-UR-01", page.getByLabel(shipmentLabel));
 	const record = page.locator(`li[data-record-id="${recordIds.demoDepot}"]`);
 	await record.waitFor();
 	await callFirst(page, record);
@@ -796,8 +790,7 @@ describe("the pages in Chinese, at a desk and on a phone", () => {
 			}
 			const terminal = await open("/terminal", { locale });
 			await signIn(terminal, courierToken);
-			await terminal.locator("#shipment").fill("E2E-0001");
-			await terminal.locator("#shipment").press("Enter");
+			await lookUp(terminal, "E2E-0001");
 			await terminal.locator(`li[data-record-id="${recordIds.first}"]`).waitFor();
 			await screenshot(terminal, `${locale}-terminal-signed-in`);
 		}

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARTIFACTS, launchBrowser, newPage, type PageOptions, type WatchedPage } from "./support/browser.ts";
+import { callFirst, lookUp, unlabelledControls } from "./support/terminal-steps.ts";
 import { startVault, type Vault } from "./support/vault.ts";
 
 const DEPOT = "E2E-W1";
@@ -74,24 +75,6 @@ async function signIn(page: Page, token: string): Promise<void> {
 	await page.locator("#session").waitFor({ state: "visible" });
 }
 
-/** Looks a shipment up and waits for the answer (the list's heading line changes from "Looking up"). */
-async function scan(page: Page, shipment: string): Promise<string> {
-	await page.locator("#shipment").fill(shipment);
-	await page.locator("#shipment").press("Enter");
-	await expect.poll(() => page.locator("#records-empty").textContent()).not.toMatch(/^(Looking up|正在查询)/);
-	return (await page.locator("#records-empty").textContent()) ?? "";
-}
-
-const unlabelledControls = (page: Page) =>
-	page.evaluate(() =>
-		Array.from(document.querySelectorAll("input, select, textarea, button"))
-			.filter((node) => {
-				const control = node as HTMLInputElement;
-				return control.labels?.length === 0 && !control.getAttribute("aria-label") && !(node.textContent ?? "").trim();
-			})
-			.map((node) => node.id || node.outerHTML),
-	);
-
 describe("the terminal tells what it found", () => {
 	it("a colleague's parcel at the depot is 'not yours'; a mistyped number and another depot's parcel are both 'no such shipment here'", async () => {
 		await createRecord("E2E-W-COLLEAGUE", "recipient", "13800110011", COLLEAGUE);
@@ -99,16 +82,16 @@ describe("the terminal tells what it found", () => {
 		const page = await open("/terminal");
 		await signIn(page, courierToken);
 
-		expect(await scan(page, "E2E-W-COLLEAGUE")).toBe("No contact of shipment E2E-W-COLLEAGUE is assigned to you or your depot.");
+		expect(await lookUp(page, "E2E-W-COLLEAGUE")).toBe("No contact of shipment E2E-W-COLLEAGUE is assigned to you or your depot.");
 		expect(await page.locator("#records-hint").textContent()).toBe(
 			"It is at your depot, assigned to someone else. If it should be yours, ask your supervisor to assign it to you.",
 		);
 		expect(await page.locator("#records-hint").isVisible()).toBe(true);
 
-		expect(await scan(page, "E2E-W-COLEAGUE")).toBe("Your depot has no shipment E2E-W-COLEAGUE. Check the number on the label; it may be mistyped.");
+		expect(await lookUp(page, "E2E-W-COLEAGUE")).toBe("Your depot has no shipment E2E-W-COLEAGUE. Check the number on the label; it may be mistyped.");
 		expect(await page.locator("#records-hint").isVisible()).toBe(false);
 		// Another depot's parcel reads exactly as a typo: the terminal learns nothing of other depots.
-		expect(await scan(page, "E2E-W-ELSEWHERE")).toBe("Your depot has no shipment E2E-W-ELSEWHERE. Check the number on the label; it may be mistyped.");
+		expect(await lookUp(page, "E2E-W-ELSEWHERE")).toBe("Your depot has no shipment E2E-W-ELSEWHERE. Check the number on the label; it may be mistyped.");
 		expect(await page.locator("li.record").count()).toBe(0);
 	});
 });
@@ -121,13 +104,13 @@ describe("each parcel shows the work on it", () => {
 		const page = await open("/terminal");
 		await signIn(page, courierToken);
 
-		await scan(page, "E2E-W-OPEN");
+		await lookUp(page, "E2E-W-OPEN");
 		const record = page.locator(`li[data-record-id="${open_}"]`);
 		expect(await record.locator(".leg").textContent()).toBe("Work: Delivery open");
 		expect(await record.locator(".leg").getAttribute("data-leg")).toBe("open");
 		expect(await record.getByLabel("Purpose", { exact: true }).inputValue()).toBe("delivery");
 
-		await scan(page, "E2E-W-IDLE");
+		await lookUp(page, "E2E-W-IDLE");
 		const other = page.locator(`li[data-record-id="${idle}"]`);
 		expect(await other.locator(".leg").textContent()).toBe("Work: no delivery, pickup or return of yours");
 		expect(await other.locator(".leg").getAttribute("data-leg")).toBe("none");
@@ -139,7 +122,7 @@ describe("each parcel shows the work on it", () => {
 		await events([{ shipment_id: "E2E-W-STALE", type: "out_for_delivery", courier: COURIER, depot: DEPOT }]);
 		const page = await open("/terminal");
 		await signIn(page, courierToken);
-		await scan(page, "E2E-W-STALE");
+		await lookUp(page, "E2E-W-STALE");
 		const record = page.locator(`li[data-record-id="${id}"]`);
 		expect(await record.locator(".leg").getAttribute("data-leg")).toBe("open");
 
@@ -174,7 +157,7 @@ describe("each parcel shows the work on it", () => {
 		const id = await createRecord("E2E-W-CASE", "recipient", phone, COURIER);
 		const page = await open("/terminal");
 		await signIn(page, courierToken);
-		await scan(page, "E2E-W-CASE");
+		await lookUp(page, "E2E-W-CASE");
 		const record = page.locator(`li[data-record-id="${id}"]`);
 		const caseField = record.getByLabel("Case id");
 		expect(await caseField.isVisible()).toBe(false);
@@ -253,13 +236,10 @@ describe("ops see calls beside reveals", () => {
 		await events([{ shipment_id: "E2E-W-CALL", type: "out_for_delivery", courier: COURIER, depot: DEPOT }]);
 		const terminal = await open("/terminal", { locale: "zh-CN", viewport: { width: 390, height: 844 } });
 		await signIn(terminal, courierToken);
-		await scan(terminal, "E2E-W-CALL");
+		await lookUp(terminal, "E2E-W-CALL");
 		const record = terminal.locator(`li[data-record-id="${id}"]`);
 		expect(await record.locator(".leg").textContent()).toBe("任务： 派送进行中");
-		const called = terminal.waitForResponse((response) => response.url().endsWith("/v1/calls") && response.request().method() === "POST");
-		await record.locator("button.call-button").click();
-		expect((await called).status()).toBe(201);
-		await record.locator(".call-number").waitFor();
+		await callFirst(terminal, record);
 		expect(await terminal.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
 		await terminal.screenshot({ path: join(ARTIFACTS, "readme-terminal-zh-CN.png") });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { apply, type Decision, decide, EMPTY_STATE, type LimiterAsk, type LimiterState, PROBE_LIMIT } from "../src/limits/decide";
 import { DAY_SECONDS, type EffectivePolicy, type PolicyRow, type Rule, resolvePolicy } from "../src/limits/policy";
 import { BUILT_IN_LEG_POLICY } from "../src/shipments/leg-policy";
+import { policyRow } from "./support/policy-rows";
 
 const rule = (kind: Rule["kind"], limit: number, windowSeconds: number, mode: Rule["mode"] = "enforce", layer: Rule["layer"] = "default"): Rule => ({
 	kind,
@@ -179,31 +180,8 @@ describe("detection in the decision", () => {
 });
 
 describe("policy layering", () => {
-	const row = (layer: PolicyRow["layer"], target: string, burst: number | null, mode: PolicyRow["mode"] = "enforce"): PolicyRow => ({
-		layer,
-		target_issuer: layer === "employee" ? "iss" : "",
-		target,
-		mode,
-		burst_limit: burst,
-		burst_window_seconds: burst === null ? null : 600,
-		daily_limit: null,
-		distinct_limit: null,
-		ring_threshold: null,
-		depot_daily_budget: null,
-		lookup_limit: null,
-		lookup_window_seconds: null,
-		lookup_daily_limit: null,
-		miss_limit: null,
-		refusal_limit: null,
-		require_active_leg: null,
-		leg_grace_seconds: null,
-		stale_window_seconds: null,
-		case_limit: null,
-		plaintext_phone_limit: null,
-		version: 1,
-		updated_by: "t",
-		updated_at: 0,
-	});
+	const row = (layer: PolicyRow["layer"], target: string, burst: number | null, mode: PolicyRow["mode"] = "enforce"): PolicyRow =>
+		policyRow(layer, target, { mode, burst_limit: burst, burst_window_seconds: burst === null ? null : 600 }, "iss");
 	const courier = { kind: "employee" as const, issuer: "iss", subject: "c1", role: "courier", depot: "D1" };
 	const burstOf = (rows: PolicyRow[]) => resolvePolicy(rows, courier).enforced.find((r) => r.kind === "burst");
 

@@ -10,6 +10,7 @@ import { calledOnLeg, decideReveal, plaintextPhoneAsk } from "../src/calls/plain
 import { apply, EMPTY_STATE, type LimiterAsk, type LimiterState, PROBE_LIMIT } from "../src/limits/decide";
 import { layerErrors, type PolicyRow, resolvePolicy } from "../src/limits/policy";
 import { rateLimitHeaders } from "../src/limits/rate-limit-headers";
+import { policyRow } from "./support/policy-rows";
 
 const T0 = Date.UTC(2026, 10, 30, 8, 0);
 const MIN = 60_000;
@@ -135,39 +136,8 @@ describe("decideReveal", () => {
 });
 
 describe("the plaintext_phone_limit column", () => {
-	const row = (layer: PolicyRow["layer"], target: string, limit: number | null, mode: PolicyRow["mode"] = "enforce"): PolicyRow => ({
-		...resolvedRow,
-		layer,
-		target,
-		target_issuer: layer === "employee" ? "https://issuer.test" : "",
-		mode,
-		plaintext_phone_limit: limit,
-	});
-	const resolvedRow: PolicyRow = {
-		layer: "default",
-		target_issuer: "",
-		target: "",
-		mode: "enforce",
-		burst_limit: null,
-		burst_window_seconds: null,
-		daily_limit: null,
-		distinct_limit: null,
-		ring_threshold: null,
-		depot_daily_budget: null,
-		lookup_limit: null,
-		lookup_window_seconds: null,
-		lookup_daily_limit: null,
-		miss_limit: null,
-		refusal_limit: null,
-		require_active_leg: null,
-		leg_grace_seconds: null,
-		stale_window_seconds: null,
-		case_limit: null,
-		plaintext_phone_limit: null,
-		version: 1,
-		updated_by: "t",
-		updated_at: 0,
-	};
+	const row = (layer: PolicyRow["layer"], target: string, limit: number | null, mode: PolicyRow["mode"] = "enforce"): PolicyRow =>
+		policyRow(layer, target, { mode, plaintext_phone_limit: limit }, "https://issuer.test");
 
 	it("resolves from the most specific enforcing layer; report-only layers do not set it", () => {
 		const courier = employee("courier");

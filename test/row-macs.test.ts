@@ -111,6 +111,18 @@ describe("a policy layer written straight into D1", () => {
 		expect(report.rows.problems).toContainEqual({ table: "policies", key, mac_key: FIRST, reason: "mac_invalid" });
 		expect(report.rows.reported).toContainEqual(expect.objectContaining({ table: "policies", key, reason: "mac_invalid" }));
 		expect(await macAlerts()).toContainEqual({ table: "policies", key, mac_key: FIRST, reason: "mac_invalid" });
+		// The alert's id holds the layer's key, slashes and all: ops acknowledge it by its percent-encoded id.
+		const alerts = await json<{ alerts: { id: string; kind: string; state: string; details: { key?: string } }[] }>(
+			await call("GET", "/v1/alerts?limit=100", { token: ops }),
+		);
+		const raised = alerts.alerts.find((alert) => alert.kind === "row_mac_failed" && alert.details.key === key);
+		expect(raised?.id).toContain(`/${TEST_ISSUER}/`);
+		const acknowledged = await call("POST", `/v1/alerts/${encodeURIComponent(raised?.id ?? "")}/acknowledge`, {
+			token: ops,
+			body: { note: "the DBA's insert, being removed" },
+		});
+		expect(acknowledged.status).toBe(200);
+		expect(await json(acknowledged)).toMatchObject({ id: raised?.id, state: "acknowledged", acknowledged: { by: "ops-macs" } });
 
 		// A layer without a MAC, now that every legacy row has one, is a forgery too.
 		await asDba(() => env.DB.prepare("UPDATE policies SET mac = NULL, mac_key = NULL WHERE layer = 'depot' AND target = 'MAC-P'").run());

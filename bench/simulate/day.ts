@@ -375,26 +375,38 @@ export function simulateDay(config: DayConfig, policies: readonly PolicyRow[], o
 	/**
 	 * A careful member takes a parcel's phone only as an honest courier would: a call on its leg first
 	 * (the vault refuses the phone otherwise), and one short of the plaintext phone limit with their
-	 * own ordinary phone reveals counted in; past that, the name and address alone.
+	 * own ordinary phone reveals counted in; past that, the name and address alone. `nextParcel` picks
+	 * the member's next parcel (null when done) given `cap`, the records one short of the limits.
 	 */
-	const carefully = (member: string, role: Role) => {
+	const carefulStream = (member: string, role: Role, nextParcel: (now: number, cap: number) => string | null): void => {
 		const limit = resolvePolicy(policies, { kind: "employee", issuer: SIM_ISSUER, subject: member, role, depot: ringDepot }).plaintextPhone.limit;
 		let phonesLeft =
 			limit - 1 - (scripts.get(member) ?? []).filter((a) => a.kind === "reveal" && a.fields.includes("phone") && a.purpose !== "customer_service").length;
 		let pending: Action | null = null;
-		return {
-			pending: (now: number): Action | null => {
-				const next = pending;
-				pending = null;
-				return next ? { ...next, at: now } : null;
-			},
-			take: (now: number, recordId: string): Action => {
-				if (phonesLeft <= 0) return { at: now, kind: "reveal", recordId, purpose: "delivery", fields: ["name", "address"] };
-				phonesLeft--;
-				pending = { at: now, kind: "reveal", recordId, purpose: "delivery", fields: ALL };
-				return { at: now, kind: "call", recordId, purpose: "delivery", fields: ["phone"] };
-			},
-		};
+		const short = oneShort(role);
+		// One short of the limits with the member's own ordinary reveals counted in.
+		const cap = short.records - (scripts.get(member) ?? []).filter((a) => a.kind === "reveal").length;
+		streams.push(
+			adaptive(
+				member,
+				(now) => {
+					// The phone of the parcel just called, before the next parcel.
+					if (pending) {
+						const next: Action = { ...pending, at: now };
+						pending = null;
+						return next;
+					}
+					const recordId = nextParcel(now, cap);
+					if (recordId === null) return null;
+					if (phonesLeft <= 0) return { at: now, kind: "reveal", recordId, purpose: "delivery", fields: ["name", "address"] };
+					phonesLeft--;
+					pending = { at: now, kind: "reveal", recordId, purpose: "delivery", fields: ALL };
+					return { at: now, kind: "call", recordId, purpose: "delivery", fields: ["phone"] };
+				},
+				short.gap,
+				DAY_START,
+			),
+		);
 	};
 	for (const member of ringCouriers) {
 		attackers.push({
@@ -406,25 +418,13 @@ export function simulateDay(config: DayConfig, policies: readonly PolicyRow[], o
 		});
 		const own = parcels.filter((p) => p.kind === "delivery" && p.holders.every((h) => h.courier === member)).sort((a, b) => b.closesAt - a.closesAt);
 		let index = 0;
-		const { gap } = oneShort("courier");
-		const cap = oneShort("courier").records - (scripts.get(member) ?? []).filter((a) => a.kind === "reveal").length;
-		const care = carefully(member, "courier");
-		streams.push(
-			adaptive(
-				member,
-				(now) => {
-					const pending = care.pending(now);
-					if (pending) return pending;
-					while (index < own.length && index < cap) {
-						const p = own[index++] as Parcel;
-						if (p.opensAt <= now && p.closesAt > now) return care.take(now, p.recipient);
-					}
-					return null;
-				},
-				gap,
-				DAY_START,
-			),
-		);
+		carefulStream(member, "courier", (now, cap) => {
+			while (index < own.length && index < cap) {
+				const p = own[index++] as Parcel;
+				if (p.opensAt <= now && p.closesAt > now) return p.recipient;
+			}
+			return null;
+		});
 	}
 	const depotOpen = parcels
 		.filter((p) => p.kind === "delivery" && p.depot === ringDepot && !p.holders.some((h) => ringCouriers.includes(h.courier)))
@@ -441,30 +441,17 @@ export function simulateDay(config: DayConfig, policies: readonly PolicyRow[], o
 			strategy:
 				"the depot's open delivery legs, one short of the burst and of the daily limits; all fields after a call while one short of the plaintext phone limit, name and address after",
 		});
-		const care = carefully(member, role);
-		const { gap } = oneShort(role);
-		// One short of the limits with the member's own ordinary reveals counted in.
-		const cap = oneShort(role).records - (scripts.get(member) ?? []).filter((a) => a.kind === "reveal").length;
 		let got = 0;
-		streams.push(
-			adaptive(
-				member,
-				(now) => {
-					const pending = care.pending(now);
-					if (pending) return pending;
-					while (taken < depotOpen.length && got < cap) {
-						const p = depotOpen[taken++] as Parcel;
-						if (p.opensAt <= now && p.closesAt > now + MINUTE) {
-							got++;
-							return care.take(now, p.recipient);
-						}
-					}
-					return null;
-				},
-				gap,
-				DAY_START,
-			),
-		);
+		carefulStream(member, role, (now, cap) => {
+			while (taken < depotOpen.length && got < cap) {
+				const p = depotOpen[taken++] as Parcel;
+				if (p.opensAt <= now && p.closesAt > now + MINUTE) {
+					got++;
+					return p.recipient;
+				}
+			}
+			return null;
+		});
 	}
 
 	// 4. The prober: a courier asking about parcels elsewhere.

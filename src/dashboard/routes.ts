@@ -4,6 +4,7 @@ import { RecordedCalls } from "../audit/recorded-calls";
 import { AlertView, alertViews } from "../detection/alert-view";
 import { authenticatedErrors, jsonResponse } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
+import { principalFields } from "../http/principal-fields";
 import { createRouter } from "../http/router";
 import { WireTime, wireTime } from "../http/wire-time";
 import { DAY_SECONDS, LIMIT_KINDS } from "../limits/policy";
@@ -57,11 +58,7 @@ const Dashboard = z
 		employees: z
 			.array(
 				z.object({
-					issuer: z.string(),
-					issuer_alias: z.string(),
-					subject: z.string(),
-					role: z.string().nullable(),
-					depot: z.string().nullable(),
+					...principalFields,
 					tightest: z
 						.object({
 							kind: z.enum(LIMIT_KINDS),

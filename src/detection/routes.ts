@@ -47,11 +47,21 @@ alertRoutes.openapi(
 	},
 );
 
+/**
+ * An alert's id as GET /v1/alerts lists it, percent-encoded in the path (RFC 3986 §2.1). Ids are
+ * the vault's own and may hold what they are about: a `row_mac_failed` id names the row's key, and
+ * a policy layer's key holds its issuer URL and slashes (`employee/https://…/sub`), a status row's
+ * a space. Anything but control characters, bound in length; the id only ever reaches D1 as a
+ * bound value.
+ */
 const AlertIdParam = z.object({
 	id: z
 		.string()
-		.regex(/^[A-Za-z0-9:._-]{1,160}$/, "is not an alert id")
-		.openapi({ param: { name: "id", in: "path" } }),
+		.regex(/^[ -~\u00a0-\uffff]{1,1024}$/, "is not an alert id")
+		.openapi({
+			param: { name: "id", in: "path" },
+			description: "The alert's `id`, percent-encoded (encodeURIComponent): a `row_mac_failed` id may hold `/`, `:` and spaces.",
+		}),
 });
 
 const TriageInput = z

@@ -326,6 +326,9 @@ export const en = {
 	"policies.miss_limit.hint": "Employee scans per hour that find nothing of theirs; past it lookups stop and ops are alerted.",
 	"policies.refusal_limit": "Refusal budget",
 	"policies.refusal_limit.hint": "Refused requests per hour audited one by one; past it 429, summed into one entry a minute.",
+	"policies.plaintext_phone_limit": "Daily plaintext-phone limit",
+	"policies.plaintext_phone_limit.hint":
+		"Enforcing layers: delivery or pickup phones shown in plaintext per rolling 24 hours, each after a call; 0 allows none. Built in: courier 10, clerk 0, supervisor 10.",
 	"policies.effectiveHeading": "Limits as they resolve for one employee",
 	"policies.subject": "Employee sub",
 	"policies.role": "Role",

@@ -315,6 +315,9 @@ export const zhCN: Record<MessageKey, Message> = {
 	"policies.miss_limit.hint": "员工每小时查不到本人包裹的扫码次数；超过后停止查询并通知运营。",
 	"policies.refusal_limit": "拒绝预算",
 	"policies.refusal_limit.hint": "每小时逐条审计的被拒请求数；超过后返回 429，每分钟汇总为一条。",
+	"policies.plaintext_phone_limit": "每日明文电话限额",
+	"policies.plaintext_phone_limit.hint":
+		"仅限执行层：滚动 24 小时内派送或揽收时以明文查看的电话数，每次须先通话；0 表示不允许。内置：快递员 10、网点文员 0、主管 10。",
 	"policies.effectiveHeading": "某位员工实际生效的限额",
 	"policies.subject": "员工 sub",
 	"policies.role": "角色",

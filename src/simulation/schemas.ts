@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { issuerQueryField } from "../http/issuer-query";
+import { principalFields } from "../http/principal-fields";
 import { WireTime } from "../http/wire-time";
 import { POLICY_LAYERS } from "../limits/policy";
 import { PolicyInput } from "../limits/schemas";
@@ -58,11 +59,7 @@ export const SimulationView = z
 		principals: z
 			.array(
 				z.object({
-					issuer: z.string(),
-					issuer_alias: z.string(),
-					subject: z.string(),
-					role: z.string().nullable(),
-					depot: z.string().nullable(),
+					...principalFields,
 					asks: z.number().int(),
 					current: z.object({ refused: z.number().int(), flagged: z.number().int() }),
 					proposed: z.object({ refused: z.number().int(), flagged: z.number().int() }),

@@ -19,13 +19,17 @@ const LIMIT_FIELDS = [
 	"lookup_daily_limit",
 	"miss_limit",
 	"refusal_limit",
+	"plaintext_phone_limit",
 ] as const;
+
+/** Fields where 0 is a limit of its own (none at all), as the clerk's built-in plaintext phone limit is. */
+const ZERO_ALLOWED: ReadonlySet<string> = new Set(["plaintext_phone_limit"]);
 
 /** A number field of the policy form, with its error slot next to it (filled from the 422's pointers). */
 function limitField({ t }: PageLanguage, name: (typeof LIMIT_FIELDS)[number]) {
 	return html`<div class="field">
 <label for="policy-${name}">${t(`policies.${name}`)}</label>
-<input id="policy-${name}" name="${name}" type="number" inputmode="numeric" min="1" step="1" aria-describedby="policy-${name}-hint policy-${name}-error">
+<input id="policy-${name}" name="${name}" type="number" inputmode="numeric" min="${ZERO_ALLOWED.has(name) ? 0 : 1}" step="1" aria-describedby="policy-${name}-hint policy-${name}-error">
 <p class="hint" id="policy-${name}-hint">${t(`policies.${name}.hint`)}</p>
 <p class="field-error" id="policy-${name}-error"></p>
 </div>`;

@@ -18,6 +18,7 @@ const LIMIT_FIELDS = [
 	"lookup_daily_limit",
 	"miss_limit",
 	"refusal_limit",
+	"plaintext_phone_limit",
 ];
 
 /** @typedef {{ layer: string, target: string, target_issuer?: string, mode: string, version: number, updated_by: string, updated_at: number | string, [field: string]: unknown }} Policy */
