@@ -9,7 +9,7 @@ const stubFor = (name: string) => env.LIMITER.get(env.LIMITER.idFromName(`object
 describe("the limiter's storage as it remembers it", () => {
 	it("remembers what it wrote, frozen: a rule that changed a value in place would throw, not change memory alone", async () => {
 		await runInDurableObject(stubFor("frozen"), async (_instance, state) => {
-			const kv = new ObjectKv(state.storage.kv);
+			const kv = new ObjectKv(state.storage);
 			kv.put("state", { grants: [{ at: 1, recordId: "r1" }], suspension: null });
 			const read = kv.get<{ grants: { at: number; recordId: string }[]; suspension: null }>("state");
 			expect(read?.grants).toEqual([{ at: 1, recordId: "r1" }]);
@@ -25,28 +25,43 @@ describe("the limiter's storage as it remembers it", () => {
 		});
 	});
 
-	it("a transaction that throws rolls storage back, and after forget() memory follows it", async () => {
+	it("a transaction that throws rolls storage back, and memory follows it", async () => {
 		await runInDurableObject(stubFor("rollback"), async (_instance, state) => {
-			const kv = new ObjectKv(state.storage.kv);
+			const kv = new ObjectKv(state.storage);
 			kv.put("count", 1);
+			let alsoForgotten = false;
+			expect(() =>
+				kv.transaction(
+					() => {
+						kv.put("count", 2);
+						throw new Error("the decision failed after its write");
+					},
+					() => {
+						alsoForgotten = true;
+					},
+				),
+			).toThrow(/decision failed/);
+			expect(alsoForgotten).toBe(true);
+			expect(kv.get("count")).toBe(1);
+			expect(state.storage.kv.get("count")).toBe(1);
+			// The same rollback without forgetting would leave memory ahead of storage: what the transaction guards against.
+			const bare = new ObjectKv(state.storage);
+			bare.put("count", 1);
 			expect(() =>
 				state.storage.transactionSync(() => {
-					kv.put("count", 2);
-					throw new Error("the decision failed after its write");
+					bare.put("count", 3);
+					throw new Error("rolled back");
 				}),
-			).toThrow(/decision failed/);
-			// Without forget() memory would still say 2: that is why the limiter's transaction calls it.
-			expect(kv.get("count")).toBe(2);
-			kv.forget();
-			expect(kv.get("count")).toBe(1);
+			).toThrow(/rolled back/);
+			expect(bare.get("count")).toBe(3);
 			expect(state.storage.kv.get("count")).toBe(1);
 		});
 	});
 
 	it("a value written by an earlier instance is read from storage, not assumed absent", async () => {
 		await runInDurableObject(stubFor("earlier"), async (_instance, state) => {
-			new ObjectKv(state.storage.kv).put("depot", { D1: { reveals: 3 } });
-			expect(new ObjectKv(state.storage.kv).get("depot")).toEqual({ D1: { reveals: 3 } });
+			new ObjectKv(state.storage).put("depot", { D1: { reveals: 3 } });
+			expect(new ObjectKv(state.storage).get("depot")).toEqual({ D1: { reveals: 3 } });
 		});
 	});
 });

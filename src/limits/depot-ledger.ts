@@ -3,6 +3,7 @@ import { AlertStore, type NewAlert } from "../detection/alert-store";
 import { deliverDueAlerts } from "../detection/deliver-alerts";
 import type { Env } from "../env";
 import { type DepotTally, EMPTY_TALLY, tallyReveal } from "./depot-tally";
+import { ObjectKv } from "./object-kv";
 
 interface PendingAlert {
 	alert: NewAlert & { id: string };
@@ -21,20 +22,28 @@ type Received = Record<string, number>;
  * never refuses.
  */
 export class DepotLedger extends DurableObject<Env> {
+	/** Its storage as last written: every limiter of the depot tells it its grants every few seconds (src/limits/object-kv.ts). */
+	private readonly kv: ObjectKv;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		this.kv = new ObjectKv(ctx.storage);
+	}
+
 	/** Counts `reveals` more grants, once per (source, batch). The depot is this object's name, passed for the alert. */
 	tally(depot: string, budget: number, reveals: number, source: string, batch: number): { count: number; crossed: boolean; duplicate: boolean } {
-		const result = this.ctx.storage.transactionSync(() => {
-			const received = this.ctx.storage.kv.get<Received>("received") ?? {};
-			const tally = this.ctx.storage.kv.get<DepotTally>("tally") ?? EMPTY_TALLY;
+		const result = this.kv.transaction(() => {
+			const received = this.kv.get<Received>("received") ?? {};
+			const tally = this.kv.get<DepotTally>("tally") ?? EMPTY_TALLY;
 			if ((received[source] ?? -1) >= batch) {
 				return { count: tally.minutes.reduce((sum, [, n]) => sum + n, 0), crossed: false, duplicate: true };
 			}
 			const now = Date.now();
 			const { next, count, crossed } = tallyReveal(tally, now, budget, reveals);
-			this.ctx.storage.kv.put("tally", next);
-			this.ctx.storage.kv.put("received", { ...received, [source]: batch });
+			this.kv.put("tally", next);
+			this.kv.put("received", { ...received, [source]: batch });
 			if (crossed) {
-				const pending = this.ctx.storage.kv.get<PendingAlert[]>("alerts") ?? [];
+				const pending = this.kv.get<PendingAlert[]>("alerts") ?? [];
 				const alert = {
 					id: crypto.randomUUID(),
 					severity: "critical" as const,
@@ -43,7 +52,7 @@ export class DepotLedger extends DurableObject<Env> {
 					subject: null,
 					depot,
 				};
-				this.ctx.storage.kv.put("alerts", [...pending, { alert, at: now }]);
+				this.kv.put("alerts", [...pending, { alert, at: now }]);
 			}
 			return { count, crossed, duplicate: false };
 		});
@@ -53,16 +62,16 @@ export class DepotLedger extends DurableObject<Env> {
 
 	/** Writes pending alerts to D1 (by id, so never twice) and delivers them; retried by the platform if D1 fails. */
 	override async alarm(): Promise<void> {
-		const pending = this.ctx.storage.kv.get<PendingAlert[]>("alerts") ?? [];
+		const pending = this.kv.get<PendingAlert[]>("alerts") ?? [];
 		if (pending.length === 0) return;
 		const alerts = new AlertStore(this.env.DB);
 		const webhook = this.env.ALERT_WEBHOOK_URL;
 		await this.env.DB.batch(pending.map(({ alert, at }) => alerts.insert(alert, at, Boolean(webhook))));
 		const written = new Set(pending.map(({ alert }) => alert.id));
-		this.ctx.storage.transactionSync(() => {
-			this.ctx.storage.kv.put(
+		this.kv.transaction(() => {
+			this.kv.put(
 				"alerts",
-				(this.ctx.storage.kv.get<PendingAlert[]>("alerts") ?? []).filter(({ alert }) => !written.has(alert.id)),
+				(this.kv.get<PendingAlert[]>("alerts") ?? []).filter(({ alert }) => !written.has(alert.id)),
 			);
 		});
 		if (webhook) await deliverDueAlerts(alerts, webhook, Date.now()).catch(() => undefined);
@@ -70,7 +79,7 @@ export class DepotLedger extends DurableObject<Env> {
 
 	/** The depot's reveals of the last 24 hours, as counted so far. */
 	count(): number {
-		const tally = this.ctx.storage.kv.get<DepotTally>("tally") ?? EMPTY_TALLY;
+		const tally = this.kv.get<DepotTally>("tally") ?? EMPTY_TALLY;
 		const since = Date.now() - 86_400_000;
 		return tally.minutes.filter(([start]) => start > since).reduce((sum, [, n]) => sum + n, 0);
 	}

@@ -8,8 +8,8 @@ import { deepFreeze } from "./deep-freeze";
  * grants on every call, the redeem's to see the suspension) were the largest piece of its CPU.
  *
  * Two rules keep memory and storage the same:
- * - a transaction that throws rolls storage back: the caller calls `forget()` (the limiter's
- *   `transaction` does), and every key is read again from storage;
+ * - a transaction that throws rolls storage back: `transaction` forgets every key then, and
+ *   each is read again from storage;
  * - values are frozen, deeply, when remembered: a rule that changed a value in place instead of
  *   returning a new one would change memory and not storage, and fails loudly instead.
  * A write that does not reach disk resets the object (the platform discards the instance), and
@@ -18,7 +18,26 @@ import { deepFreeze } from "./deep-freeze";
 export class ObjectKv {
 	private readonly known = new Map<string, unknown>();
 
-	constructor(private readonly kv: SyncKvStorage) {}
+	private readonly kv: SyncKvStorage;
+
+	constructor(private readonly storage: DurableObjectStorage) {
+		this.kv = storage.kv;
+	}
+
+	/**
+	 * One synchronous storage transaction (no await inside, so no other call interleaves); if it
+	 * throws, storage rolls back and so does what is remembered of it (`alsoForget` for what else the
+	 * object keeps of its storage).
+	 */
+	transaction<T>(body: () => T, alsoForget?: () => void): T {
+		try {
+			return this.storage.transactionSync(body);
+		} catch (error) {
+			this.forget();
+			alsoForget?.();
+			throw error;
+		}
+	}
 
 	get<T>(key: string): T | undefined {
 		if (this.known.has(key)) return this.known.get(key) as T | undefined;

@@ -139,7 +139,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		super(ctx, env);
 		this.outbox = new AuditOutbox(ctx.storage.sql);
 		this.marks = new RedemptionMarks(ctx.storage.sql);
-		this.kv = new ObjectKv(ctx.storage.kv);
+		this.kv = new ObjectKv(ctx.storage);
 		// Initialisation only: an alarm set before an eviction must not be pushed later by the next wake.
 		void ctx.blockConcurrencyWhile(async () => {
 			this.alarmAt = await ctx.storage.getAlarm();
@@ -148,13 +148,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 
 	/** One synchronous storage transaction; if it throws, storage rolls back and so does what this instance remembers of it. */
 	private transaction<T>(body: () => T): T {
-		try {
-			return this.ctx.storage.transactionSync(body);
-		} catch (error) {
-			this.kv.forget();
-			this.outbox.forget();
-			throw error;
-		}
+		return this.kv.transaction(body, () => this.outbox.forget());
 	}
 
 	private read(): LimiterState {
