@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { WireTime } from "../http/wire-time";
+import { SCANNED_TABLES, type ScannedTable } from "../integrity/row-mac-store";
+import { ROW_SCAN_PAGE, ROW_SCAN_PAGES_PER_SLICE, ROW_SCAN_QUERY_BOUND } from "../integrity/row-scan";
 import { AUDIT_KINDS } from "./entry";
 import { AuditFreshnessView } from "./freshness";
 
@@ -67,6 +69,26 @@ export const FullVerificationView = z
 		ok: z.boolean().openapi({ description: "Nothing found so far." }),
 		first_break: Problem.nullable(),
 		problems: z.array(Problem).openapi({ description: "Checkpoint, witness and archive findings, the first 50." }),
+		rows: z
+			.object({
+				table: z
+					.enum(SCANNED_TABLES)
+					.nullable()
+					.openapi({ description: "The table being walked; null before the first slice and once every table is walked." }),
+				finished: z.boolean(),
+				checked: z
+					.object(Object.fromEntries(SCANNED_TABLES.map((table) => [table, z.number().int()])) as Record<ScannedTable, z.ZodNumber>)
+					.openapi({ description: "Rows judged so far per table (alerts: those past open or carrying a MAC)." }),
+				found: z.number().int().openapi({ description: "Rows whose MAC failed, all of them." }),
+				problems: z.array(ForgedRowView).openapi({ description: "The first 50 of them; each raised a `row_mac_failed` alert." }),
+				last_finished: z
+					.object({ finished_at: z.string().openapi({ format: "date-time" }), found: z.number().int(), problems: z.array(ForgedRowView) })
+					.nullable()
+					.openapi({ description: "What the last finished run's scan found: it keeps `ok` false until this run's scan finishes without forged rows." }),
+			})
+			.openapi({
+				description: `The scan of every MACed row (policies, status rows, records with their honeytoken bit, legs, alert triage) in primary-key order, ${ROW_SCAN_PAGES_PER_SLICE} pages of ${ROW_SCAN_PAGE} rows per cron slice (at most ${ROW_SCAN_QUERY_BOUND} D1 queries beside the chain's); it starts over when the keyring's keys change.`,
+			}),
 	})
 	.openapi("AuditFullVerification");
 

@@ -55,6 +55,31 @@ const TRIAGE_COLUMNS = "id, state, acknowledged_by, acknowledged_at, acknowledge
 const ASSIGNMENT = `id, shipment_id, party, depot, courier, courier_issuer, mac, mac_key,
   EXISTS (SELECT 1 FROM honeytokens WHERE record_id = records.id) AS honeytoken`;
 
+/** The tables the full scan walks, in the order it walks them. */
+export const SCANNED_TABLES = ["policies", "principal_status", "records", "legs", "alerts"] as const;
+export type ScannedTable = (typeof SCANNED_TABLES)[number];
+
+/** A scanned row's primary key, as stored: where the next page starts after it. */
+export type ScanKey = (string | number)[];
+
+/** Each scanned table's columns, primary key (the keyset the scan pages by) and the rows that carry a MAC. */
+const SCANS: Record<ScannedTable, { columns: string; key: readonly string[]; where?: string }> = {
+	policies: { columns: "*", key: ["layer", "target_issuer", "target"] },
+	principal_status: { columns: "issuer, subject, status, mac, mac_key", key: ["issuer", "subject"] },
+	records: { columns: ASSIGNMENT, key: ["id"] },
+	legs: { columns: LEG_COLUMNS, key: ["shipment_id", "n"] },
+	// An alert open as raised carries no MAC (open is the safe state): only triage is judged.
+	alerts: { columns: TRIAGE_COLUMNS, key: ["id"], where: "(state <> 'open' OR mac IS NOT NULL)" },
+};
+
+export interface ScannedRows {
+	policies: StoredPolicyLayer;
+	principal_status: StoredStatus;
+	records: StoredRecordAssignment;
+	legs: StoredLeg;
+	alerts: StoredAlertTriage;
+}
+
 /** The SQL of the row-MAC jobs and of verification: reads of MACed rows, and MACs written compare-and-set. */
 export class RowMacStore {
 	constructor(private readonly db: D1Database) {}
@@ -221,6 +246,23 @@ export class RowMacStore {
 				row.resolved_note,
 				row.mac,
 			);
+	}
+
+	/**
+	 * One page of a table in primary-key order after `after` (keyset pagination: a row-value
+	 * comparison on the primary key's index, so a page costs the same at any depth), and the key
+	 * of its last row, as stored.
+	 */
+	async scanPage<T extends ScannedTable>(table: T, after: ScanKey | null, limit: number): Promise<{ rows: ScannedRows[T][]; last: ScanKey | null }> {
+		const scan = SCANS[table];
+		const key = scan.key.join(", ");
+		const conditions = [scan.where, after ? `(${key}) > (${scan.key.map((_, i) => `?${i + 2}`).join(", ")})` : undefined].filter(Boolean);
+		const { results } = await this.db
+			.prepare(`SELECT ${scan.columns} FROM ${table} ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""} ORDER BY ${key} LIMIT ?1`)
+			.bind(limit, ...(after ?? []))
+			.all<ScannedRows[T]>();
+		const tail = results.at(-1) as Record<string, string | number> | undefined;
+		return { rows: results, last: tail ? scan.key.map((column) => tail[column] as string | number) : null };
 	}
 
 	/** Rows per MAC key over the MACed tables (records and legs through their mac_key indexes). */
