@@ -26,7 +26,7 @@ const CLONES = 3_000;
 const OLD_ALERTS = 1_200;
 
 type Problem = { table: string; key: string; mac_key: string | null; reason: string };
-type Tables = "policies" | "principal_status" | "records" | "legs" | "alerts";
+type Tables = "policies" | "principal_status" | "records" | "legs" | "shipment_events" | "alerts";
 interface FullView {
 	status: string;
 	ok: boolean;
@@ -152,6 +152,7 @@ async function tableSizes(): Promise<Record<Tables, number>> {
 		principal_status: await count("SELECT count(*) AS n FROM principal_status"),
 		records: await count("SELECT count(*) AS n FROM records"),
 		legs: await count("SELECT count(*) AS n FROM legs"),
+		shipment_events: await count("SELECT count(*) AS n FROM shipment_events"),
 		alerts: await count("SELECT count(*) AS n FROM alerts WHERE state <> 'open' OR mac IS NOT NULL"),
 	};
 }
@@ -264,8 +265,10 @@ describe("the full re-verification scans every MACed row", () => {
 		expect(restarted?.rows?.pages).toBe(ROW_SCAN_PAGES_PER_SLICE);
 		// The re-MAC job moves every row to the new key, while the scan goes on.
 		for (let run = 0; run < 8; run++) await runCron("* * * * *", Date.now(), withEnv());
-		const stillOld = await env.DB.prepare("SELECT count(*) AS n FROM records WHERE mac_key <> 'row-scan-next'").first<{ n: number }>();
-		expect(stillOld?.n).toBe(0);
+		for (const table of ["records", "legs", "shipment_events", "policies"]) {
+			const stillOld = await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE mac_key <> 'row-scan-next'`).first<{ n: number }>();
+			expect(stillOld?.n).toBe(0);
+		}
 		await driveToEnd();
 		const report = await verify();
 		expect(report.full_verification).toMatchObject({ status: "finished", ok: true, rows: { found: 0 } });
@@ -273,12 +276,16 @@ describe("the full re-verification scans every MACed row", () => {
 		expect(report.ok).toBe(true);
 	});
 
-	it("reports a forged record, leg, alert triage and policy row that no sample reaches, with table and key", async () => {
+	it("reports a forged record, leg, shipment event, alert triage and policy row that no sample reaches, with table and key", async () => {
 		await asDba(async () => {
 			await env.DB.prepare("UPDATE records SET depot = 'SCAN-OTHER' WHERE id = ?1").bind(oldRecord).run();
 			await env.DB.prepare("UPDATE legs SET courier = 'scan-harvester' WHERE shipment_id = ?1 AND n = ?2").bind(oldLeg.shipment_id, oldLeg.n).run();
 			await env.DB.prepare("UPDATE alerts SET resolved_note = 'nothing to see' WHERE id = ?1").bind(oldAlert).run();
 			await env.DB.prepare("UPDATE policies SET daily_limit = 100000 WHERE layer = 'role' AND target = 'courier'").run();
+			// An event no real event has folded yet: only the scan meets it.
+			await env.DB.prepare(
+				"INSERT INTO shipment_events (shipment_id, n, type, courier, courier_issuer, depot, at, received_at) VALUES ('SCANSHIP00013', 0, 'cancelled', NULL, NULL, NULL, 1, 1)",
+			).run();
 		});
 		const macKey = ROTATED.primary;
 		const forged: Problem[] = [
@@ -286,6 +293,7 @@ describe("the full re-verification scans every MACed row", () => {
 			{ table: "records", key: oldRecord, mac_key: macKey, reason: "mac_invalid" },
 			{ table: "legs", key: `${oldLeg.shipment_id}:${oldLeg.n}`, mac_key: macKey, reason: "mac_invalid" },
 			{ table: "alerts", key: oldAlert, mac_key: macKey, reason: "mac_invalid" },
+			{ table: "shipment_events", key: "SCANSHIP00013:0", mac_key: null, reason: "mac_missing" },
 		];
 		// The bounded check of a request does not reach the old record, leg or alert.
 		const sampled = (await verify()).rows.problems;
@@ -296,7 +304,7 @@ describe("the full re-verification scans every MACed row", () => {
 		expect(Math.max(...perSlice)).toBeLessThanOrEqual(FULL_SLICE_QUERY_BOUND);
 		const report = await verify();
 		expect(report.ok).toBe(false);
-		expect(report.full_verification).toMatchObject({ status: "finished", ok: false, rows: { finished: true, found: 4 } });
+		expect(report.full_verification).toMatchObject({ status: "finished", ok: false, rows: { finished: true, found: 5 } });
 		expect([...(report.full_verification?.rows.problems ?? [])].sort((a, b) => a.table.localeCompare(b.table))).toEqual(
 			[...forged].sort((a, b) => a.table.localeCompare(b.table)),
 		);
@@ -310,7 +318,7 @@ describe("the full re-verification scans every MACed row", () => {
 		await startRun();
 		await continueFullVerification(withEnv(), Date.now());
 		const running = await verify();
-		expect(running.full_verification).toMatchObject({ status: "running", ok: false, rows: { finished: false, last_finished: { found: 4 } } });
+		expect(running.full_verification).toMatchObject({ status: "running", ok: false, rows: { finished: false, last_finished: { found: 5 } } });
 		expect(running.ok).toBe(false);
 	});
 });

@@ -47,9 +47,10 @@ const Problem = z.object({ seq: z.number().int(), reason: z.string(), detail: z.
 const LegacyState = z.enum(["signed", "signing", "unknown"]);
 
 const ForgedRowView = z.object({
-	table: z.string().openapi({ description: "`policies`, `records`, `principal_status`, `honeytokens`, `legs` or `alerts`." }),
+	table: z.string().openapi({ description: "`policies`, `records`, `principal_status`, `honeytokens`, `legs`, `shipment_events` or `alerts`." }),
 	key: z.string().openapi({
-		description: "The row: `layer/target_issuer/target`, a record id, `issuer subject`, a leg's `shipment_id:n`, or an alert id. Never contact data.",
+		description:
+			"The row: `layer/target_issuer/target`, a record id, `issuer subject`, a leg's or a shipment event's `shipment_id:n`, or an alert id. Never contact data.",
 	}),
 	mac_key: z.string().nullable().openapi({ description: "The keyring key id the row's MAC names." }),
 	reason: z.string().openapi({
@@ -87,7 +88,7 @@ export const FullVerificationView = z
 					.openapi({ description: "What the last finished run's scan found: it keeps `ok` false until this run's scan finishes without forged rows." }),
 			})
 			.openapi({
-				description: `The scan of every MACed row (policies, status rows, records with their honeytoken bit, legs, alert triage) in primary-key order, ${ROW_SCAN_PAGES_PER_SLICE} pages of ${ROW_SCAN_PAGE} rows per cron slice (at most ${ROW_SCAN_QUERY_BOUND} D1 queries beside the chain's); it starts over when the keyring's keys change.`,
+				description: `The scan of every MACed row (policies, status rows, records with their honeytoken bit, legs, shipment events, alert triage) in primary-key order, ${ROW_SCAN_PAGES_PER_SLICE} pages of ${ROW_SCAN_PAGE} rows per cron slice (at most ${ROW_SCAN_QUERY_BOUND} D1 queries beside the chain's); it starts over when the keyring's keys change.`,
 			}),
 	})
 	.openapi("AuditFullVerification");
@@ -125,13 +126,14 @@ export const VerifyReportView = z
 						"`signed`: every row written before the row-MAC migrations (0014, 0018) has its MAC, so a row without one is a forgery; `signing`: the legacy job is still MACing them (such rows are read as before); `unknown`: no witness, or it could not be reached.",
 				}),
 				legacy_sets: z
-					.object({ "0014": LegacyState, "0018": LegacyState })
-					.openapi({ description: "`legacy` per migration: 0014 policy layers, records and status rows; 0018 legs and alert triage." }),
+					.object({ "0014": LegacyState, "0018": LegacyState, "0019": LegacyState })
+					.openapi({ description: "`legacy` per migration: 0014 policy layers, records and status rows; 0018 legs and alert triage; 0019 shipment events." }),
 				checked: z.object({
 					policies: z.number().int(),
 					principal_status: z.number().int(),
 					records: z.number().int(),
 					legs: z.number().int().openapi({ description: "Legs that grant now (open or in their grace), and those of findings, up to 10,000." }),
+					shipment_events: z.number().int().openapi({ description: "The shipment events of findings (the full re-verification scans them all)." }),
 					alerts: z.number().int().openapi({ description: "Alerts past open (acknowledged, resolved), the newest 1,000, and those of findings." }),
 				}),
 				problems: z.array(ForgedRowView).openapi({ description: "Rows whose MAC fails now; none of them is used as it reads." }),

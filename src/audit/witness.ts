@@ -330,7 +330,7 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 const PROGRESS_KEY = "progress";
 const FULL_KEY = "full";
 /** The migrations that added row MACs, each with its own legacy window (src/integrity/legacy-rows.ts). */
-export const LEGACY_SETS = ["0014", "0018"] as const;
+export const LEGACY_SETS = ["0014", "0018", "0019"] as const;
 export type LegacySet = (typeof LEGACY_SETS)[number];
 /** 0014's key predates the sets and stays as it was, so a witness that already holds it keeps it. */
 const legacyKey = (set: LegacySet) => (set === "0014" ? "row-macs:legacy-signed" : `row-macs:legacy-signed:${set}`);

@@ -4,7 +4,7 @@ import { UnknownKeyIdError } from "./errors";
 import type { Keyring } from "./keyring";
 
 /** The tables whose rows grant or withhold access, each MACed under its own name. */
-export const MACED_TABLES = ["policies", "records", "principal_status", "honeytokens", "legs", "alerts"] as const;
+export const MACED_TABLES = ["policies", "records", "principal_status", "honeytokens", "legs", "alerts", "shipment_events"] as const;
 export type MacedTable = (typeof MACED_TABLES)[number];
 
 /** What a row's grant-or-withhold columns hold; a null column is left out of the MAC (see canonicalRow). */

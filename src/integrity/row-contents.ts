@@ -94,6 +94,33 @@ export function legContent(row: {
 /** A leg's key in reports: `shipment_id:n` (a colon, so the alert id it goes into stays a path segment). */
 export const legKey = (row: { shipment_id: string; n: number }) => `${row.shipment_id}:${row.n}`;
 
+/**
+ * A shipment event (migration 0019): every column the fold into legs reads. `received_at` is
+ * bookkeeping (the fold orders by `at`, then `n`).
+ */
+export function eventContent(row: {
+	shipment_id: string;
+	n: number;
+	type: string;
+	courier: string | null;
+	courier_issuer: string | null;
+	depot: string | null;
+	at: number;
+}): RowContent {
+	return {
+		shipment_id: row.shipment_id,
+		n: row.n,
+		type: row.type,
+		courier: row.courier,
+		courier_issuer: row.courier === null ? null : row.courier_issuer,
+		depot: row.depot,
+		at: row.at,
+	};
+}
+
+/** An event's key in reports: `shipment_id:n`, like a leg's. */
+export const eventKey = (row: { shipment_id: string; n: number }) => `${row.shipment_id}:${row.n}`;
+
 /** An alert's triage as ops set it (migration 0013), bound to the alert's id. */
 export interface AlertTriageColumns {
 	id: string;

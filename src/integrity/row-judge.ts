@@ -4,8 +4,19 @@ import type { Keyring } from "../crypto/keyring";
 import { checkRow, type MacedTable, type RowContent, type RowVerdict } from "../crypto/row-mac";
 import type { ForgedRow } from "./forged-row-report";
 import { LEGACY_SET_OF } from "./legacy-rows";
-import { alertTriageContent, legContent, legKey, policyContent, policyKey, recordContent, statusContent, statusKey } from "./row-contents";
-import type { StoredAlertTriage, StoredLeg, StoredPolicyLayer, StoredRecordAssignment, StoredStatus } from "./row-mac-store";
+import {
+	alertTriageContent,
+	eventContent,
+	eventKey,
+	legContent,
+	legKey,
+	policyContent,
+	policyKey,
+	recordContent,
+	statusContent,
+	statusKey,
+} from "./row-contents";
+import type { StoredAlertTriage, StoredEvent, StoredLeg, StoredPolicyLayer, StoredRecordAssignment, StoredStatus } from "./row-mac-store";
 
 /** `signed`: the migration's rows all carry a MAC, so one without is forged; `signing`: the legacy job is at work; `unknown`: the witness could not say. */
 export type LegacyState = "signed" | "signing" | "unknown";
@@ -74,6 +85,16 @@ export class RowJudge {
 			const content = legContent({ ...leg, courier_issuer: leg.courier === null ? null : this.stored(leg.courier_issuer) });
 			const reason = await this.failing("legs", content, leg);
 			if (reason) found.push({ table: "legs", key: legKey(leg), mac_key: leg.mac_key, reason });
+		}
+		return found;
+	}
+
+	async events(rows: readonly StoredEvent[]): Promise<ForgedRow[]> {
+		const found: ForgedRow[] = [];
+		for (const event of rows) {
+			const content = eventContent({ ...event, courier_issuer: event.courier === null ? null : this.stored(event.courier_issuer) });
+			const reason = await this.failing("shipment_events", content, event);
+			if (reason) found.push({ table: "shipment_events", key: eventKey(event), mac_key: event.mac_key, reason });
 		}
 		return found;
 	}

@@ -42,7 +42,7 @@ export function newRowScan(fingerprint: string): RowScan {
 		fingerprint,
 		table: SCANNED_TABLES[0],
 		after: null,
-		checked: { policies: 0, principal_status: 0, records: 0, legs: 0, alerts: 0 },
+		checked: { policies: 0, principal_status: 0, records: 0, legs: 0, shipment_events: 0, alerts: 0 },
 		problems: [],
 		found: 0,
 		pages: 0,
@@ -97,6 +97,8 @@ async function judgePage(judge: RowJudge, table: ScannedTable, rows: readonly un
 			return judge.records(rows as Parameters<RowJudge["records"]>[0]);
 		case "legs":
 			return judge.legs(rows as Parameters<RowJudge["legs"]>[0]);
+		case "shipment_events":
+			return judge.events(rows as Parameters<RowJudge["events"]>[0]);
 		case "alerts":
 			return judge.alerts(rows as Parameters<RowJudge["alerts"]>[0]);
 	}

@@ -1,6 +1,6 @@
 import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
-import { legContent, policyContent, policyKey, recordContent } from "../integrity/row-contents";
+import { eventContent, legContent, policyContent, policyKey, recordContent } from "../integrity/row-contents";
 import type { RowTrust } from "../integrity/row-trust";
 import { classified } from "../storage/d1-errors";
 import type { LegKind, LegParties, ShipmentEvent, ShipmentEventType } from "./events";
@@ -66,14 +66,19 @@ interface EventRow {
 	courier_issuer: string | null;
 	depot: string | null;
 	at: number;
+	/** The event's MAC (migration 0019; src/integrity/): null on an event from before it, until the legacy job MACs it. */
+	mac: string | null;
+	mac_key: string | null;
 }
 
 /** What one ingest needs to know about the shipments it names, read in one round trip. */
 export interface ShipmentsRead {
 	/** Live recipient and sender records per shipment: a shipment with none is unknown. */
 	records: Map<string, ReadRecord[]>;
-	/** Every event stored for those shipments. */
+	/** Every event stored for those shipments whose MAC holds: the fold's input. */
 	events: Map<string, ShipmentEvent[]>;
+	/** Per shipment, the `n` after every stored event's, forged ones included (the new events' keys must not collide with them). */
+	nextN: Map<string, number>;
 	/** The leg columns of the policy layers, for the grace period. */
 	policies: LegPolicyRow[];
 }
@@ -141,7 +146,7 @@ export class LegStore {
 					.bind(ids, now),
 				this.db
 					.prepare(
-						"SELECT shipment_id, n, type, courier, courier_issuer, depot, at FROM shipment_events WHERE shipment_id IN (SELECT value FROM json_each(?1))",
+						"SELECT shipment_id, n, type, courier, courier_issuer, depot, at, mac, mac_key FROM shipment_events WHERE shipment_id IN (SELECT value FROM json_each(?1))",
 					)
 					.bind(ids),
 				// Every column: the layer's MAC is over all of them (src/integrity/row-contents.ts).
@@ -152,13 +157,20 @@ export class LegStore {
 		for (const row of (records?.results ?? []) as ReadRecord[]) {
 			byShipment.set(row.shipment_id, [...(byShipment.get(row.shipment_id) ?? []), row]);
 		}
+		const stored = ((events?.results ?? []) as EventRow[]).map((row) => ({
+			...row,
+			courier_issuer: row.courier === null ? null : this.storedIssuer(row.courier_issuer),
+		}));
+		const nextN = new Map<string, number>();
+		for (const row of stored) nextN.set(row.shipment_id, Math.max(nextN.get(row.shipment_id) ?? 0, row.n + 1));
 		const eventsBy = new Map<string, ShipmentEvent[]>();
-		for (const row of (events?.results ?? []) as EventRow[]) {
+		// An event whose MAC fails is left out of the fold (and reported): it opens, moves and closes nothing.
+		for (const row of this.trust ? await this.trust.events(stored) : stored) {
 			const event: ShipmentEvent = {
 				shipmentId: row.shipment_id,
 				n: row.n,
 				type: row.type,
-				courier: row.courier === null ? null : { subject: row.courier, issuer: this.storedIssuer(row.courier_issuer) },
+				courier: row.courier === null ? null : { subject: row.courier, issuer: row.courier_issuer ?? "" },
 				depot: row.depot,
 				at: row.at,
 			};
@@ -167,6 +179,7 @@ export class LegStore {
 		return {
 			records: byShipment,
 			events: eventsBy,
+			nextN,
 			policies: await this.admittedLayers((policies?.results ?? []) as (LegPolicyRow & Record<string, unknown>)[]),
 		};
 	}
@@ -195,24 +208,29 @@ export class LegStore {
 	 * UniqueConstraintError on shipment_events (nothing written), and the caller reads again.
 	 */
 	async write(change: LegWrite): Promise<number | null> {
-		const events = change.events.map((event) => ({
-			shipment_id: event.shipmentId,
-			n: event.n,
-			type: event.type,
-			courier: event.courier?.subject ?? null,
-			courier_issuer: event.courier?.issuer ?? null,
-			depot: event.depot,
-			at: event.at,
-		}));
+		const events = await Promise.all(
+			change.events.map(async (event) => {
+				const row = {
+					shipment_id: event.shipmentId,
+					n: event.n,
+					type: event.type,
+					courier: event.courier?.subject ?? null,
+					courier_issuer: event.courier?.issuer ?? null,
+					depot: event.depot,
+					at: event.at,
+				};
+				return this.trust ? { ...row, ...(await this.trust.seal("shipment_events", eventContent(row))) } : row;
+			}),
+		);
 		const shipments = [...change.legs.keys()];
 		const legs = await this.sealed([...change.legs.values()].flat().map(toLegRow));
 		const statements = [
 			...change.companions,
 			this.db
 				.prepare(
-					`INSERT INTO shipment_events (shipment_id, n, type, courier, courier_issuer, depot, at, received_at)
+					`INSERT INTO shipment_events (shipment_id, n, type, courier, courier_issuer, depot, at, received_at, mac, mac_key)
 					 SELECT value ->> '$.shipment_id', value ->> '$.n', value ->> '$.type', value ->> '$.courier', value ->> '$.courier_issuer', value ->> '$.depot',
-					        value ->> '$.at', ?2
+					        value ->> '$.at', ?2, value ->> '$.mac', value ->> '$.mac_key'
 					 FROM json_each(?1)`,
 				)
 				.bind(JSON.stringify(events), change.receivedAt),
