@@ -199,6 +199,18 @@ export class RowMacStore {
 		).results;
 	}
 
+	/** The legs named by `keys` ("shipment:n"). */
+	async legsByKey(keys: string[]): Promise<StoredLeg[]> {
+		if (keys.length === 0) return [];
+		return (
+			await this.db
+				// By the primary key: each key split at its last colon (a shipment id may hold one).
+				.prepare(`SELECT ${LEG_COLUMNS} FROM json_each(?1) AS k JOIN legs ON legs.shipment_id = k.value ->> '$[0]' AND legs.n = k.value ->> '$[1]'`)
+				.bind(JSON.stringify(keys.map((key) => [key.slice(0, key.lastIndexOf(":")), Number(key.slice(key.lastIndexOf(":") + 1))])))
+				.all<StoredLeg>()
+		).results;
+	}
+
 	/** Writes legs' MACs, each only if the leg and its MAC are still those read. */
 	setLegMacs(rows: (StoredLeg & { old_mac: string | null })[]): D1PreparedStatement {
 		return this.db
