@@ -9,6 +9,8 @@ import { sealRow } from "../src/crypto/row-mac";
 import type { Env } from "../src/env";
 import { alertTriageContent, legContent, recordContent } from "../src/integrity/row-contents";
 import { ROW_SCAN_PAGE, ROW_SCAN_PAGES_PER_SLICE } from "../src/integrity/row-scan";
+import type { Party } from "../src/records/store";
+import type { LegKind, LegParties } from "../src/shipments/events";
 import { callWith, createRecords, json } from "./support/api";
 import { countingDb } from "./support/counting-db";
 import { runCron } from "./support/cron";
@@ -78,7 +80,7 @@ beforeAll(async () => {
 			const assignment = {
 				id,
 				shipment_id: shipment,
-				party: record.party as string,
+				party: record.party as Party,
 				depot: record.depot as string,
 				courier: record.courier as string,
 				courier_issuer: record.courier_issuer as string,
@@ -86,8 +88,8 @@ beforeAll(async () => {
 			const legRow = {
 				shipment_id: shipment,
 				n: 0,
-				kind: leg.kind as string,
-				parties: leg.parties as string,
+				kind: leg.kind as LegKind,
+				parties: leg.parties as LegParties,
 				courier: leg.courier as string,
 				courier_issuer: leg.courier_issuer as string,
 				depot: leg.depot as string | null,

@@ -12,7 +12,7 @@ import type { Env } from "../env";
 import { ProblemError } from "../http/problem";
 import { rowTrustFor } from "../integrity/row-trust-for";
 import { storedIssuerOf } from "../integrity/sign-legacy-rows";
-import type { LegRow } from "../shipments/leg-store";
+import type { LegRow } from "../shipments/stored-rows";
 import { CallStore, type DueCall, type EndReason } from "./call-store";
 import { telephonyProvider } from "./telephony-for-env";
 import { telephonyProblem } from "./telephony-problem";

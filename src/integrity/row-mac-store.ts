@@ -1,3 +1,4 @@
+import type { LegRow, ShipmentEventRow } from "../shipments/stored-rows";
 import type { AlertTriageColumns } from "./row-contents";
 import type { StoredAssignment } from "./row-trust";
 
@@ -27,34 +28,10 @@ export interface RecordMacWrite {
 }
 
 /** A leg as stored, with its MAC (migration 0018). */
-export interface StoredLeg {
-	shipment_id: string;
-	n: number;
-	kind: string;
-	parties: string;
-	courier: string | null;
-	courier_issuer: string | null;
-	depot: string | null;
-	opened_at: number;
-	closed_at: number | null;
-	close_after: number | null;
-	at: number;
-	mac: string | null;
-	mac_key: string | null;
-}
+export type StoredLeg = LegRow;
 
 /** A shipment event as stored, with its MAC (migration 0019). */
-export interface StoredEvent {
-	shipment_id: string;
-	n: number;
-	type: string;
-	courier: string | null;
-	courier_issuer: string | null;
-	depot: string | null;
-	at: number;
-	mac: string | null;
-	mac_key: string | null;
-}
+export type StoredEvent = ShipmentEventRow;
 
 /** An alert's triage as stored, with its MAC (migration 0018). */
 export interface StoredAlertTriage extends AlertTriageColumns {

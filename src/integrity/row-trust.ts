@@ -1,9 +1,10 @@
 import { UnknownKeyIdError } from "../crypto/errors";
 import type { Keyring } from "../crypto/keyring";
 import { checkRow, type MacedTable, type RowContent, type RowSeal, type RowVerdict, sealRow } from "../crypto/row-mac";
+import type { LegColumns, ShipmentEventColumns } from "../shipments/stored-rows";
 import type { ForgedRow } from "./forged-row-report";
 import { legacyRowsAccepted } from "./legacy-rows";
-import { type AlertTriageColumns, alertTriageContent, eventContent, eventKey, legContent, legKey, recordContent } from "./row-contents";
+import { type AlertTriageColumns, type AssignmentColumns, alertTriageContent, eventContent, eventKey, legContent, legKey, recordContent } from "./row-contents";
 
 /** A row's MAC columns as stored. */
 export interface StoredSeal {
@@ -11,16 +12,8 @@ export interface StoredSeal {
 	mac_key: string | null;
 }
 
-/** The assignment columns of a record as stored, with whether `honeytokens` lists it. */
-export interface StoredAssignment extends StoredSeal {
-	id: string;
-	shipment_id: string;
-	party: string;
-	depot: string;
-	courier: string | null;
-	/** As the worker means it (a pre-0006 '' read as the employee issuer). */
-	courier_issuer: string | null;
-}
+/** The assignment columns of a record as stored, with its MAC (the courier's issuer as the worker means it). */
+export type StoredAssignment = AssignmentColumns & StoredSeal;
 
 export interface AssignmentTrust {
 	/** The assignment's MAC failed: the record grants nothing. */
@@ -128,10 +121,10 @@ export class RowTrust {
 }
 
 /** A leg as stored, with the courier's issuer as the worker means it, and its MAC. */
-export type LegSealed = Parameters<typeof legContent>[0] & StoredSeal;
+export type LegSealed = LegColumns & StoredSeal;
 
 /** A shipment event as stored, with the courier's issuer as the worker means it, and its MAC. */
-export type EventSealed = Parameters<typeof eventContent>[0] & StoredSeal;
+export type EventSealed = ShipmentEventColumns & StoredSeal;
 
 export interface TriageTrust {
 	/** False: the stored triage failed its MAC; the alert is open whatever it says. */

@@ -1,35 +1,19 @@
 import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
 import { eventContent, legContent, policyContent, policyKey, recordContent } from "../integrity/row-contents";
+import type { StoredRecordAssignment } from "../integrity/row-mac-store";
 import type { RowTrust } from "../integrity/row-trust";
 import { classified } from "../storage/d1-errors";
-import type { LegKind, LegParties, ShipmentEvent, ShipmentEventType } from "./events";
+import type { ShipmentEvent } from "./events";
 import type { LegPolicyRow } from "./leg-policy";
 import type { Leg } from "./legs";
-
-/** A leg as stored (and as json_group_array returns it inside getForAsk). */
-export interface LegRow {
-	shipment_id: string;
-	n: number;
-	kind: LegKind;
-	parties: LegParties;
-	courier: string | null;
-	courier_issuer: string | null;
-	depot: string | null;
-	opened_at: number;
-	closed_at: number | null;
-	close_after: number | null;
-	at: number;
-	/** The leg's MAC (migration 0018; src/integrity/): null on a leg from before it, until the legacy job MACs it. */
-	mac?: string | null;
-	mac_key?: string | null;
-}
+import type { LegColumns, LegRow, ShipmentEventRow } from "./stored-rows";
 
 /** The json_object of a legs row, for a query that returns a shipment's legs in one column. */
 export const LEG_JSON_OBJECT =
 	"json_object('shipment_id', l.shipment_id, 'n', l.n, 'kind', l.kind, 'parties', l.parties, 'courier', l.courier, 'courier_issuer', l.courier_issuer, 'depot', l.depot, 'opened_at', l.opened_at, 'closed_at', l.closed_at, 'close_after', l.close_after, 'at', l.at, 'mac', l.mac, 'mac_key', l.mac_key)";
 
-export function legFromRow(row: LegRow, storedIssuer: (issuer: string | null) => string = (issuer) => issuer ?? ""): Leg {
+export function legFromRow(row: LegColumns, storedIssuer: (issuer: string | null) => string = (issuer) => issuer ?? ""): Leg {
 	return {
 		shipmentId: row.shipment_id,
 		n: row.n,
@@ -44,7 +28,7 @@ export function legFromRow(row: LegRow, storedIssuer: (issuer: string | null) =>
 	};
 }
 
-const toLegRow = (leg: Leg): LegRow => ({
+const toLegRow = (leg: Leg): LegColumns => ({
 	shipment_id: leg.shipmentId,
 	n: leg.n,
 	kind: leg.kind,
@@ -57,19 +41,6 @@ const toLegRow = (leg: Leg): LegRow => ({
 	close_after: leg.closeAfter,
 	at: leg.at,
 });
-
-interface EventRow {
-	shipment_id: string;
-	n: number;
-	type: ShipmentEventType;
-	courier: string | null;
-	courier_issuer: string | null;
-	depot: string | null;
-	at: number;
-	/** The event's MAC (migration 0019; src/integrity/): null on an event from before it, until the legacy job MACs it. */
-	mac: string | null;
-	mac_key: string | null;
-}
 
 /** What one ingest needs to know about the shipments it names, read in one round trip. */
 export interface ShipmentsRead {
@@ -94,17 +65,7 @@ export interface Assignment {
 }
 
 /** A live record of a shipment as the event path reads it: enough to MAC its new assignment. */
-export interface ReadRecord {
-	id: string;
-	shipment_id: string;
-	party: string;
-	depot: string;
-	courier: string | null;
-	courier_issuer: string | null;
-	mac: string | null;
-	mac_key: string | null;
-	honeytoken: number;
-}
+export type ReadRecord = StoredRecordAssignment;
 
 export interface LegWrite {
 	/** Events new in this request, numbered after those read. */
@@ -157,7 +118,7 @@ export class LegStore {
 		for (const row of (records?.results ?? []) as ReadRecord[]) {
 			byShipment.set(row.shipment_id, [...(byShipment.get(row.shipment_id) ?? []), row]);
 		}
-		const stored = ((events?.results ?? []) as EventRow[]).map((row) => ({
+		const stored = ((events?.results ?? []) as ShipmentEventRow[]).map((row) => ({
 			...row,
 			courier_issuer: row.courier === null ? null : this.storedIssuer(row.courier_issuer),
 		}));
@@ -270,7 +231,7 @@ export class LegStore {
 	 * is made anew over what the fold computed (the legs read before are not carried over, so a leg
 	 * forged in D1 is replaced by what the events say, not blessed).
 	 */
-	private async sealed(legs: LegRow[]): Promise<LegRow[]> {
+	private async sealed(legs: LegColumns[]): Promise<(LegColumns & Partial<Pick<LegRow, "mac" | "mac_key">>)[]> {
 		const trust = this.trust;
 		if (!trust) return legs;
 		return Promise.all(legs.map(async (leg) => ({ ...leg, ...(await trust.seal("legs", legContent(leg))) })));
@@ -301,7 +262,7 @@ export class LegStore {
 					"SELECT shipment_id, n, kind, parties, courier, courier_issuer, depot, opened_at, closed_at, close_after, at FROM legs WHERE shipment_id = ?1 ORDER BY n",
 				)
 				.bind(shipmentId)
-				.all<LegRow>(),
+				.all<LegColumns>(),
 		);
 		return results.map((row) => legFromRow(row, this.storedIssuer));
 	}
