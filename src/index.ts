@@ -13,6 +13,7 @@ import { WorkStatsStore } from "./detection/insiders/work-stats-store";
 import { renewHoneytokens } from "./detection/renew-honeytokens";
 import type { Env } from "./env";
 import { IdempotencyStore } from "./idempotency/store";
+import { legsFoundForged } from "./integrity/forged-legs";
 import { remacToPrimary } from "./integrity/remac-rows";
 import { rowTrustFor } from "./integrity/row-trust-for";
 import { signLegacyRows } from "./integrity/sign-legacy-rows";
@@ -115,7 +116,8 @@ function hourly(env: Env, now: number): Record<string, () => Promise<unknown>> {
 		careful_insiders_scanned: async () =>
 			scanForCarefulInsiders(
 				{
-					stats: new WorkStatsStore(env.DB),
+					// Legs verification found forged count for nothing (src/integrity/forged-legs.ts says why not each leg's MAC here).
+					stats: new WorkStatsStore(env.DB, await legsFoundForged(env)),
 					alerts: new AlertStore(env.DB),
 					detectors: await new DetectorStore(env.DB).all(),
 					// Only layers whose MAC holds: a forged layer moves no detection threshold either.

@@ -48,7 +48,7 @@ beforeAll(async () => {
 	await cron();
 	await cron();
 	const report = await verify();
-	expect(report.rows.legacy_sets).toEqual({ "0014": "signed", "0018": "signed" });
+	expect(report.rows.legacy_sets).toEqual({ "0014": "signed", "0018": "signed", "0019": "signed" });
 });
 
 async function verify(): Promise<Report> {

@@ -1,6 +1,11 @@
-import { auditCheckpointInterval, previousSigningKeysConfig, signingJwkConfig } from "../config";
+import { auditCheckpointInterval, keyringConfig, previousSigningKeysConfig, signingJwkConfig } from "../config";
+import { keyringFor } from "../crypto/keyring";
 import { signingKeyFor, verificationKeysFor } from "../crypto/signing-key";
 import type { Env } from "../env";
+import { reportForgedRows } from "../integrity/forged-row-report";
+import { RowMacStore } from "../integrity/row-mac-store";
+import { advanceRowScan, legacyStates } from "../integrity/row-scan";
+import { storedIssuerOf } from "../integrity/sign-legacy-rows";
 import { archivePastDays } from "./archive";
 import { auditLogFor } from "./audit-log-for";
 import { checkpointHead } from "./checkpointing";
@@ -25,7 +30,7 @@ export async function sealPending(env: Env): Promise<number> {
 	return outcome.head.seq;
 }
 
-/** Every minute: one slice of the full re-verification, if one is running. */
+/** Every minute: one slice of the full re-verification (the chain's and the row scan's), if one is running. */
 export async function continueFullVerification(env: Env, now: number): Promise<string | { checked_through: number; finished: boolean }> {
 	const witness = auditWitnessFor(env);
 	if (!witness) return "not_configured";
@@ -35,6 +40,17 @@ export async function continueFullVerification(env: Env, now: number): Promise<s
 		witness,
 		await checkpointKeys(env),
 		auditCheckpointInterval(env),
+		async (scan) =>
+			advanceRowScan(
+				{
+					store: new RowMacStore(env.DB),
+					keyring: await keyringFor(keyringConfig(env)),
+					legacy: await legacyStates((set) => witness.legacyRowsSigned(set)),
+					stored: storedIssuerOf(env),
+					report: (rows) => reportForgedRows(env, rows, now),
+				},
+				scan,
+			),
 		now,
 	);
 	return run ? { checked_through: run.next_seq - 1, finished: run.finished_at !== null } : "idle";

@@ -6,6 +6,7 @@ import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { wireDetails, wireTime } from "../http/wire-time";
+import { ROW_SCAN_PAGE, ROW_SCAN_PAGES_PER_SLICE } from "../integrity/row-scan";
 import { ROW_CHECK_QUERY_BOUND, verifyRows } from "../integrity/verify-rows";
 import { auditLogFor } from "./audit-log-for";
 import { checkpointHead } from "./checkpointing";
@@ -16,7 +17,7 @@ import { startFullVerification } from "./full-verification";
 import { checkpointKeys } from "./housekeeping";
 import { AuditPage, AuditQuery, CheckpointView, ExportQuery, ExportView, FullVerificationView, VerifyReportView } from "./schemas";
 import { fullView, verifyAuditLog } from "./verify";
-import { FULL_PAGES_PER_SLICE, VERIFY_PAGE, VERIFY_PAGES_PER_REQUEST, VERIFY_QUERY_BOUND } from "./verify-budget";
+import { FULL_PAGES_PER_SLICE, FULL_SLICE_QUERY_BOUND, VERIFY_PAGE, VERIFY_PAGES_PER_REQUEST, VERIFY_QUERY_BOUND } from "./verify-budget";
 import { auditWitnessFor } from "./witness-client";
 
 const ops = opsOnly();
@@ -31,11 +32,11 @@ const EXPORT_PAGE = 5000;
 
 const VERIFY_DESCRIPTION = `Seals what is pending (the witness sees every seal first), then verifies from the last verified checkpoint towards the sealed head: every entry's hash and link, every checkpoint's signature, entry and link to the checkpoint before, and D1 against the witness (a Durable Object outside D1): a tail shorter than the witness's head (\`tail_truncated\`), a different hash at a witnessed seq (\`hash_differs\`, \`sealed_differently\`), a checkpoint missing or altered, an archived segment that D1 no longer matches, each with its seq.
 
-Bounded at any size of the chain: one request walks at most ${VERIFY_PAGES_PER_REQUEST * VERIFY_PAGE} entries and makes at most ${VERIFY_QUERY_BOUND} D1 queries; \`complete\` is false while the chain past the last verified checkpoint is longer, and the next request continues. The full re-verification from the genesis runs as a job, ${FULL_PAGES_PER_SLICE * VERIFY_PAGE} entries a minute from the cron (started hourly once the last has finished, or now with \`POST /v1/audit/verify/full\`); its progress and findings are \`full_verification\`.
+Bounded at any size of the chain: one request walks at most ${VERIFY_PAGES_PER_REQUEST * VERIFY_PAGE} entries and makes at most ${VERIFY_QUERY_BOUND} D1 queries; \`complete\` is false while the chain past the last verified checkpoint is longer, and the next request continues. The full re-verification from the genesis runs as a job, ${FULL_PAGES_PER_SLICE * VERIFY_PAGE} entries a minute from the cron (started hourly once the last has finished, or now with \`POST /v1/audit/verify/full\`); its progress and findings are \`full_verification\`. Beside the chain, each slice of that job scans every MACed row (policy layers, status rows, records with their honeytoken bit, legs, shipment events, alert triage) in primary-key order, ${ROW_SCAN_PAGES_PER_SLICE * ROW_SCAN_PAGE} rows a minute, at most ${FULL_SLICE_QUERY_BOUND} D1 queries per slice in all; forged rows are alerted and listed in \`full_verification.rows\`.
 
 \`ok\` is true only when nothing was found, the witness was compared, and the last full re-verification found nothing. When the witness cannot be reached, \`witness.status\` says so, \`ok\` is false, and sealing waits (\`sealing.status: delayed\`) without losing an entry.
 
-\`rows\` checks the rows that grant or withhold access against their MACs (policy layers and status rows all of them, records those a reader found forged, kept by the witness, legs that grant now, alerts past open), in at most ${ROW_CHECK_QUERY_BOUND} more D1 queries; any row whose MAC fails now makes \`ok\` false.`;
+\`rows\` checks the rows that grant or withhold access against their MACs (policy layers and status rows all of them, records and shipment events those a reader found forged, kept by the witness, legs that grant now, alerts past open), in at most ${ROW_CHECK_QUERY_BOUND} more D1 queries; any row whose MAC fails now makes \`ok\` false, and so does any the last finished full scan found (\`full_verification.rows\`).`;
 
 const CheckpointJwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi({
 	description: "Public keys of every checkpoint signature: the current key, then previous keys with `retired_at`.",
@@ -119,7 +120,7 @@ auditRoutes.openapi(
 		method: "post",
 		path: "/verify/full",
 		summary: "Start a full re-verification of the audit chain now",
-		description: `Restarts the job that walks the whole chain from the genesis to the current sealed head, ${FULL_PAGES_PER_SLICE * VERIFY_PAGE} entries per every-minute cron run; \`GET /v1/audit/verify\` reports its progress as \`full_verification\`.`,
+		description: `Restarts the job that walks the whole chain from the genesis to the current sealed head, ${FULL_PAGES_PER_SLICE * VERIFY_PAGE} entries per every-minute cron run, and scans every MACed row, ${ROW_SCAN_PAGES_PER_SLICE * ROW_SCAN_PAGE} rows per run (at most ${FULL_SLICE_QUERY_BOUND} D1 queries per run in all); \`GET /v1/audit/verify\` reports its progress as \`full_verification\`.`,
 		tags: ["ops"],
 		middleware: [ops] as const,
 		responses: {

@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { WireTime } from "../http/wire-time";
+import { SCANNED_TABLES, type ScannedTable } from "../integrity/row-mac-store";
+import { ROW_SCAN_PAGE, ROW_SCAN_PAGES_PER_SLICE, ROW_SCAN_QUERY_BOUND } from "../integrity/row-scan";
 import { AUDIT_KINDS } from "./entry";
 import { AuditFreshnessView } from "./freshness";
 
@@ -45,9 +47,10 @@ const Problem = z.object({ seq: z.number().int(), reason: z.string(), detail: z.
 const LegacyState = z.enum(["signed", "signing", "unknown"]);
 
 const ForgedRowView = z.object({
-	table: z.string().openapi({ description: "`policies`, `records`, `principal_status`, `honeytokens`, `legs` or `alerts`." }),
+	table: z.string().openapi({ description: "`policies`, `records`, `principal_status`, `honeytokens`, `legs`, `shipment_events` or `alerts`." }),
 	key: z.string().openapi({
-		description: "The row: `layer/target_issuer/target`, a record id, `issuer subject`, a leg's `shipment_id:n`, or an alert id. Never contact data.",
+		description:
+			"The row: `layer/target_issuer/target`, a record id, `issuer subject`, a leg's or a shipment event's `shipment_id:n`, or an alert id. Never contact data.",
 	}),
 	mac_key: z.string().nullable().openapi({ description: "The keyring key id the row's MAC names." }),
 	reason: z.string().openapi({
@@ -67,6 +70,26 @@ export const FullVerificationView = z
 		ok: z.boolean().openapi({ description: "Nothing found so far." }),
 		first_break: Problem.nullable(),
 		problems: z.array(Problem).openapi({ description: "Checkpoint, witness and archive findings, the first 50." }),
+		rows: z
+			.object({
+				table: z
+					.enum(SCANNED_TABLES)
+					.nullable()
+					.openapi({ description: "The table being walked; null before the first slice and once every table is walked." }),
+				finished: z.boolean(),
+				checked: z
+					.object(Object.fromEntries(SCANNED_TABLES.map((table) => [table, z.number().int()])) as Record<ScannedTable, z.ZodNumber>)
+					.openapi({ description: "Rows judged so far per table (alerts: those past open or carrying a MAC)." }),
+				found: z.number().int().openapi({ description: "Rows whose MAC failed, all of them." }),
+				problems: z.array(ForgedRowView).openapi({ description: "The first 50 of them; each raised a `row_mac_failed` alert." }),
+				last_finished: z
+					.object({ finished_at: z.string().openapi({ format: "date-time" }), found: z.number().int(), problems: z.array(ForgedRowView) })
+					.nullable()
+					.openapi({ description: "What the last finished run's scan found: it keeps `ok` false until this run's scan finishes without forged rows." }),
+			})
+			.openapi({
+				description: `The scan of every MACed row (policies, status rows, records with their honeytoken bit, legs, shipment events, alert triage) in primary-key order, ${ROW_SCAN_PAGES_PER_SLICE} pages of ${ROW_SCAN_PAGE} rows per cron slice (at most ${ROW_SCAN_QUERY_BOUND} D1 queries beside the chain's); it starts over when the keyring's keys change.`,
+			}),
 	})
 	.openapi("AuditFullVerification");
 
@@ -103,13 +126,14 @@ export const VerifyReportView = z
 						"`signed`: every row written before the row-MAC migrations (0014, 0018) has its MAC, so a row without one is a forgery; `signing`: the legacy job is still MACing them (such rows are read as before); `unknown`: no witness, or it could not be reached.",
 				}),
 				legacy_sets: z
-					.object({ "0014": LegacyState, "0018": LegacyState })
-					.openapi({ description: "`legacy` per migration: 0014 policy layers, records and status rows; 0018 legs and alert triage." }),
+					.object({ "0014": LegacyState, "0018": LegacyState, "0019": LegacyState })
+					.openapi({ description: "`legacy` per migration: 0014 policy layers, records and status rows; 0018 legs and alert triage; 0019 shipment events." }),
 				checked: z.object({
 					policies: z.number().int(),
 					principal_status: z.number().int(),
 					records: z.number().int(),
 					legs: z.number().int().openapi({ description: "Legs that grant now (open or in their grace), and those of findings, up to 10,000." }),
+					shipment_events: z.number().int().openapi({ description: "The shipment events of findings (the full re-verification scans them all)." }),
 					alerts: z.number().int().openapi({ description: "Alerts past open (acknowledged, resolved), the newest 1,000, and those of findings." }),
 				}),
 				problems: z.array(ForgedRowView).openapi({ description: "Rows whose MAC fails now; none of them is used as it reads." }),

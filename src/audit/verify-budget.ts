@@ -1,3 +1,4 @@
+import { ROW_SCAN_QUERY_BOUND } from "../integrity/row-scan";
 import { SEAL_PAGES_PER_CALL } from "./log";
 
 /**
@@ -31,5 +32,9 @@ export const WITNESS_RECENT = 32;
  */
 export const VERIFY_QUERY_BOUND = 4 + 2 * SEAL_PAGES_PER_CALL + (1 + VERIFY_PAGES_PER_REQUEST) + 3;
 
-/** D1 round trips of one full re-verification slice: the state's head (starting only), checkpoints, pages. */
-export const FULL_SLICE_QUERY_BOUND = 1 + 1 + FULL_PAGES_PER_SLICE;
+/**
+ * D1 round trips of one full re-verification slice: the state's head (starting only), checkpoints,
+ * pages; and the row scan's (src/integrity/row-scan.ts: ROW_SCAN_QUERY_BOUND, its pages and one
+ * batch of alerts).
+ */
+export const FULL_SLICE_QUERY_BOUND = 1 + 1 + FULL_PAGES_PER_SLICE + ROW_SCAN_QUERY_BOUND;

@@ -1,4 +1,7 @@
 import type { VerificationKey } from "../crypto/signing-key";
+import type { ForgedRow } from "../integrity/forged-row-report";
+import type { ScannedTable } from "../integrity/row-mac-store";
+import { newRowScan } from "../integrity/row-scan";
 import type { CheckpointStore } from "./checkpoints";
 import { GENESIS_HASH } from "./entry";
 import type { AuditLog, Head } from "./log";
@@ -38,6 +41,19 @@ export interface FullVerificationView {
 	ok: boolean;
 	first_break: VerifyProblem | null;
 	problems: VerifyProblem[];
+	rows: RowScanView;
+}
+
+/** The scan of every MACed row in the run (src/integrity/row-scan.ts). */
+export interface RowScanView {
+	/** The table being walked; null before the first slice and once every table is walked. */
+	table: ScannedTable | null;
+	finished: boolean;
+	checked: Record<ScannedTable, number>;
+	found: number;
+	problems: ForgedRow[];
+	/** What the last finished run's scan found, standing until this one finishes. */
+	last_finished: { finished_at: string; found: number; problems: ForgedRow[] } | null;
 }
 
 /** How long an entry may stay unsealed before verification calls it stuck rather than in flight. */
@@ -54,6 +70,8 @@ export function verificationFingerprint(keys: readonly VerificationKey[], interv
 
 export function fullView(full: FullVerification | null): FullVerificationView | null {
 	if (!full) return null;
+	const scan = full.rows ?? null;
+	const last = full.last_rows ?? null;
 	return {
 		status: full.finished_at === null ? "running" : "finished",
 		started_at: new Date(full.started_at).toISOString(),
@@ -61,9 +79,18 @@ export function fullView(full: FullVerification | null): FullVerificationView | 
 		checked_through: full.next_seq - 1,
 		entries_checked: full.checked,
 		finished_at: full.finished_at === null ? null : new Date(full.finished_at).toISOString(),
-		ok: full.first_break === null && full.problems.length === 0,
+		// Forged rows found by the last finished scan keep `ok` false until a scan finishes without them.
+		ok: full.first_break === null && full.problems.length === 0 && (scan?.found ?? 0) === 0 && (full.finished_at !== null || (last?.found ?? 0) === 0),
 		first_break: full.first_break,
 		problems: full.problems,
+		rows: {
+			table: scan?.table ?? null,
+			finished: scan !== null && scan.table === null,
+			checked: scan?.checked ?? newRowScan("").checked,
+			found: scan?.found ?? 0,
+			problems: scan?.problems ?? [],
+			last_finished: last ? { finished_at: new Date(last.finished_at).toISOString(), found: last.found, problems: last.problems } : null,
+		},
 	};
 }
 

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type CheckpointLink, checkpointClaims } from "../crypto/checkpoint-token";
 import type { Env } from "../env";
+import type { RowScan } from "../integrity/row-scan";
 import type { Head } from "./log";
 
 /**
@@ -180,11 +181,17 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 	 * The full re-verification job's state, saved only over the state it was computed from
 	 * (`expected`: null when there was none), so two runners racing never both advance it.
 	 */
-	saveFull(next: FullVerification, expected: { started_at: number; next_seq: number } | null): boolean {
+	saveFull(next: FullVerification, expected: { started_at: number; next_seq: number; slices?: number } | null): boolean {
 		return this.ctx.storage.transactionSync(() => {
 			const current = this.ctx.storage.kv.get<FullVerification>(FULL_KEY);
+			// `slices` too: once the chain is walked, the row scan advances with `next_seq` standing still.
 			const unchanged =
-				current === undefined ? expected === null : expected !== null && current.started_at === expected.started_at && current.next_seq === expected.next_seq;
+				current === undefined
+					? expected === null
+					: expected !== null &&
+						current.started_at === expected.started_at &&
+						current.next_seq === expected.next_seq &&
+						(expected.slices === undefined || current.slices === expected.slices);
 			if (!unchanged) return false;
 			this.ctx.storage.kv.put(FULL_KEY, next);
 			return true;
@@ -323,7 +330,7 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 const PROGRESS_KEY = "progress";
 const FULL_KEY = "full";
 /** The migrations that added row MACs, each with its own legacy window (src/integrity/legacy-rows.ts). */
-export const LEGACY_SETS = ["0014", "0018"] as const;
+export const LEGACY_SETS = ["0014", "0018", "0019"] as const;
 export type LegacySet = (typeof LEGACY_SETS)[number];
 /** 0014's key predates the sets and stays as it was, so a witness that already holds it keeps it. */
 const legacyKey = (set: LegacySet) => (set === "0014" ? "row-macs:legacy-signed" : `row-macs:legacy-signed:${set}`);
@@ -426,6 +433,11 @@ export interface FullVerification {
 	slices: number;
 	first_break: VerifyProblem | null;
 	problems: VerifyProblem[];
+	/** The scan of every MACed row (src/integrity/row-scan.ts), run beside the chain's walk; null until its first slice. */
+	rows?: RowScan | null;
+	/** What the last finished run's row scan found: it stands until this run's scan finishes. */
+	last_rows?: { finished_at: number; found: number; problems: ForgedRow[] } | null;
+	/** Both the chain and the rows are verified (or the chain broke and the rows are). */
 	finished_at: number | null;
 }
 

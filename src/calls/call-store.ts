@@ -4,6 +4,7 @@
  */
 import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
+import { LEG_JSON_OBJECT } from "../shipments/leg-store";
 import { classified } from "../storage/d1-errors";
 import type { LiveCall } from "./call-policy";
 
@@ -142,6 +143,27 @@ export class CallStore {
 		);
 		const bound = shipmentIds ? statement.bind(now, limit, JSON.stringify(shipmentIds)) : statement.bind(now, limit);
 		const { results } = await classified(bound.all<DueCall>());
+		return results;
+	}
+
+	/**
+	 * Live bindings whose leg is open by the SQL of `due` (not ended, not asked to end, not expired),
+	 * each with that leg as stored, MAC included: the leg's MAC is checked in the rule layer (SQL
+	 * cannot compute an HMAC), and a binding whose leg fails it is due as `leg_closed`, so a leg
+	 * reopened or kept open with SQL keeps no call binding. Live bindings are few (each ends within
+	 * two hours), so reading their legs back is cheap; at most `limit`, the oldest first.
+	 */
+	async heldOpenByLegs(now: number, limit: number, shipmentIds?: readonly string[]): Promise<(DueCall & { leg: string })[]> {
+		const narrowed = shipmentIds ? "AND c.shipment_id IN (SELECT value FROM json_each(?3))" : "";
+		const statement = this.db.prepare(
+			`SELECT c.id, c.record_id, c.provider, c.binding_id, c.virtual_number, c.expires_at, c.unbind_attempts, 'leg_closed' AS reason, ${LEG_JSON_OBJECT} AS leg
+			 FROM calls AS c JOIN legs AS l ON l.shipment_id = c.shipment_id AND l.n = c.leg_n AND l.opened_at = c.leg_opened_at
+			 WHERE c.ended_at IS NULL AND c.end_requested_at IS NULL AND c.expires_at > ?1 ${narrowed}
+			   AND (l.close_after IS NULL OR l.close_after > ?1)
+			 ORDER BY c.created_at LIMIT ?2`,
+		);
+		const bound = shipmentIds ? statement.bind(now, limit, JSON.stringify(shipmentIds)) : statement.bind(now, limit);
+		const { results } = await classified(bound.all<DueCall & { leg: string }>());
 		return results;
 	}
 

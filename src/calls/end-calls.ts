@@ -10,6 +10,9 @@ import type { AuditEvent } from "../audit/entry";
 import type { Principal } from "../auth/principal";
 import type { Env } from "../env";
 import { ProblemError } from "../http/problem";
+import { rowTrustFor } from "../integrity/row-trust-for";
+import { storedIssuerOf } from "../integrity/sign-legacy-rows";
+import type { LegRow } from "../shipments/stored-rows";
 import { CallStore, type DueCall, type EndReason } from "./call-store";
 import { telephonyProvider } from "./telephony-for-env";
 import { telephonyProblem } from "./telephony-problem";
@@ -65,6 +68,9 @@ export async function endCall(deps: EndCallDeps, principal: Principal, callId: s
 	});
 }
 
+/** Whether each leg's MAC holds (src/integrity/row-trust.ts); the failing ones are reported. */
+export type LegTrust = (legs: readonly LegRow[]) => Promise<boolean[]>;
+
 export interface EndDueReport {
 	ended: number;
 	expired: number;
@@ -84,9 +90,16 @@ export async function endDueCalls(
 	calls: CallStore,
 	provider: TelephonyProvider | null,
 	now: number,
-	options: { limit: number; shipmentIds?: readonly string[] },
+	options: { limit: number; shipmentIds?: readonly string[]; legTrust?: LegTrust },
 ): Promise<EndDueReport> {
 	const due = await calls.due(now, options.limit, options.shipmentIds);
+	if (options.legTrust) {
+		// Bindings the SQL finds held by an open leg, whose leg fails its MAC: due as if the leg were closed.
+		const held = await calls.heldOpenByLegs(now, options.limit, options.shipmentIds);
+		const admitted = await options.legTrust(held.map((call) => JSON.parse(call.leg) as LegRow));
+		const listed = new Set(due.map((call) => call.id));
+		for (const [i, { leg: _, ...call }] of held.entries()) if (!admitted[i] && !listed.has(call.id)) due.push(call);
+	}
 	const ended: DueCall[] = [];
 	const failed: DueCall[] = [];
 	const queue = [...due];
@@ -151,5 +164,21 @@ export async function endDueCallsIn(env: Env, now: number, shipmentIds?: readonl
 			provider = null;
 		}
 	}
-	return endDueCalls(new CallStore(env.DB, auditLogFor(env, ctx)), provider, now, { limit: END_DUE_LIMIT, ...(shipmentIds ? { shipmentIds } : {}) });
+	const trust = rowTrustFor(env, ctx);
+	const stored = storedIssuerOf(env);
+	const legTrust: LegTrust = async (legs) => {
+		const meant = legs.map((leg) => ({
+			...leg,
+			courier_issuer: leg.courier === null ? null : stored(leg.courier_issuer),
+			mac: leg.mac ?? null,
+			mac_key: leg.mac_key ?? null,
+		}));
+		const admitted = new Set(await trust.legs(meant));
+		return meant.map((leg) => admitted.has(leg));
+	};
+	return endDueCalls(new CallStore(env.DB, auditLogFor(env, ctx)), provider, now, {
+		limit: END_DUE_LIMIT,
+		legTrust,
+		...(shipmentIds ? { shipmentIds } : {}),
+	});
 }

@@ -5,7 +5,7 @@ import type { Keyring } from "./keyring";
 import { verifiedRowMacsOf } from "./verified-row-macs";
 
 /** The tables whose rows grant or withhold access, each MACed under its own name. */
-export const MACED_TABLES = ["policies", "records", "principal_status", "honeytokens", "legs", "alerts"] as const;
+export const MACED_TABLES = ["policies", "records", "principal_status", "honeytokens", "legs", "alerts", "shipment_events"] as const;
 export type MacedTable = (typeof MACED_TABLES)[number];
 
 /** What a row's grant-or-withhold columns hold; a null column is left out of the MAC (see canonicalRow). */

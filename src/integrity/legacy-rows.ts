@@ -30,6 +30,7 @@ export const LEGACY_SET_OF: Readonly<Record<MacedTable, LegacySet>> = {
 	honeytokens: "0014",
 	legs: "0018",
 	alerts: "0018",
+	shipment_events: "0019",
 };
 
 export function legacyRowsAccepted(table: MacedTable = "policies"): boolean {

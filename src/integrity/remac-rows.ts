@@ -2,13 +2,14 @@ import { keyringConfig } from "../config";
 import { keyringFor } from "../crypto/keyring";
 import { checkRow, sealRow } from "../crypto/row-mac";
 import type { Env } from "../env";
-import { alertTriageContent, legContent, policyContent, recordContent, statusContent } from "./row-contents";
-import { type RecordMacWrite, RowMacStore, type StoredLeg } from "./row-mac-store";
+import { alertTriageContent, eventContent, legContent, policyContent, recordContent, statusContent } from "./row-contents";
+import { type RecordMacWrite, RowMacStore, type StoredEvent, type StoredLeg } from "./row-mac-store";
 import { storedIssuerOf } from "./sign-legacy-rows";
 
 const RECORD_BATCH = 100;
 const RECORD_BATCHES_PER_RUN = 10;
 const LEGS_PER_RUN = 1_000;
+const EVENTS_PER_RUN = 1_000;
 const ALERTS_PER_RUN = 100;
 
 export interface RemacRun {
@@ -17,6 +18,7 @@ export interface RemacRun {
 	records: number;
 	legs: number;
 	alerts: number;
+	events: number;
 	/** Rows under an old key whose MAC did not verify: left as they are, for verification and the readers to report. */
 	failed: number;
 }
@@ -33,7 +35,7 @@ export async function remacToPrimary(env: Env): Promise<RemacRun> {
 	const primary = keyring.primaryKeyId;
 	const store = new RowMacStore(env.DB);
 	const stored = storedIssuerOf(env);
-	const run: RemacRun = { policies: 0, statuses: 0, records: 0, legs: 0, alerts: 0, failed: 0 };
+	const run: RemacRun = { policies: 0, statuses: 0, records: 0, legs: 0, alerts: 0, events: 0, failed: 0 };
 	// Rows under a key the ring no longer holds cannot be judged: left for verification to report.
 	const old = (macKey: string | null) => macKey !== null && macKey !== primary && keyring.hasKey(macKey);
 
@@ -85,6 +87,20 @@ export async function remacToPrimary(env: Env): Promise<RemacRun> {
 	const legBatches = [];
 	for (let i = 0; i < legs.length; i += 100) legBatches.push(store.setLegMacs(legs.slice(i, i + 100)));
 	run.legs += await store.run(legBatches);
+
+	// Shipment events the same way (index shipment_events_mac_key).
+	const events: (StoredEvent & { old_mac: string | null })[] = [];
+	for (const event of await store.eventsMacedUnder(others, EVENTS_PER_RUN)) {
+		const content = eventContent({ ...event, courier_issuer: event.courier === null ? null : stored(event.courier_issuer) });
+		if ((await checkRow(keyring, "shipment_events", content, event)) !== "valid") {
+			run.failed++;
+			continue;
+		}
+		events.push({ ...event, old_mac: event.mac, ...(await sealRow(keyring, "shipment_events", content)) });
+	}
+	const eventBatches = [];
+	for (let i = 0; i < events.length; i += 100) eventBatches.push(store.setEventMacs(events.slice(i, i + 100)));
+	run.events += await store.run(eventBatches);
 
 	let after = "";
 	for (let batch = 0; batch < RECORD_BATCHES_PER_RUN; batch++) {

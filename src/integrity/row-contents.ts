@@ -1,4 +1,9 @@
 import type { RowContent } from "../crypto/row-mac";
+import type { RecordRow } from "../records/store";
+import type { LegColumns, ShipmentEventColumns } from "../shipments/stored-rows";
+
+/** A record's assignment columns as stored (the courier's issuer as the worker means it where a MAC is made or checked). */
+export type AssignmentColumns = Pick<RecordRow, "id" | "shipment_id" | "party" | "depot" | "courier" | "courier_issuer">;
 
 /**
  * What each table's MAC is over: exactly the columns that grant or withhold access, as the worker
@@ -32,15 +37,7 @@ export const policyKey = (row: { layer: unknown; target_issuer: unknown; target:
  * who may reveal it (depot, courier), and whether it is a planted honeytoken, so that deleting
  * its `honeytokens` row does not disarm the trap.
  */
-export function recordContent(row: {
-	id: string;
-	shipment_id: string;
-	party: string;
-	depot: string;
-	courier: string | null;
-	courier_issuer: string | null;
-	honeytoken: boolean;
-}): RowContent {
+export function recordContent(row: AssignmentColumns & { honeytoken: boolean }): RowContent {
 	return {
 		id: row.id,
 		shipment_id: row.shipment_id,
@@ -63,19 +60,7 @@ export const statusKey = (row: { issuer: string; subject: string }) => `${row.is
  * A leg (migration 0018): every column, as the leg gate reads them (who holds it, for which party
  * and kind, from when until when). The courier's issuer is as the worker means it.
  */
-export function legContent(row: {
-	shipment_id: string;
-	n: number;
-	kind: string;
-	parties: string;
-	courier: string | null;
-	courier_issuer: string | null;
-	depot: string | null;
-	opened_at: number;
-	closed_at: number | null;
-	close_after: number | null;
-	at: number;
-}): RowContent {
+export function legContent(row: LegColumns): RowContent {
 	return {
 		shipment_id: row.shipment_id,
 		n: row.n,
@@ -93,6 +78,25 @@ export function legContent(row: {
 
 /** A leg's key in reports: `shipment_id:n` (a colon, so the alert id it goes into stays a path segment). */
 export const legKey = (row: { shipment_id: string; n: number }) => `${row.shipment_id}:${row.n}`;
+
+/**
+ * A shipment event (migration 0019): every column the fold into legs reads. `received_at` is
+ * bookkeeping (the fold orders by `at`, then `n`).
+ */
+export function eventContent(row: ShipmentEventColumns): RowContent {
+	return {
+		shipment_id: row.shipment_id,
+		n: row.n,
+		type: row.type,
+		courier: row.courier,
+		courier_issuer: row.courier === null ? null : row.courier_issuer,
+		depot: row.depot,
+		at: row.at,
+	};
+}
+
+/** An event's key in reports: `shipment_id:n`, like a leg's. */
+export const eventKey = (row: { shipment_id: string; n: number }) => `${row.shipment_id}:${row.n}`;
 
 /** An alert's triage as ops set it (migration 0013), bound to the alert's id. */
 export interface AlertTriageColumns {

@@ -1,3 +1,4 @@
+import type { LegRow, ShipmentEventRow } from "../shipments/stored-rows";
 import type { AlertTriageColumns } from "./row-contents";
 import type { StoredAssignment } from "./row-trust";
 
@@ -27,21 +28,10 @@ export interface RecordMacWrite {
 }
 
 /** A leg as stored, with its MAC (migration 0018). */
-export interface StoredLeg {
-	shipment_id: string;
-	n: number;
-	kind: string;
-	parties: string;
-	courier: string | null;
-	courier_issuer: string | null;
-	depot: string | null;
-	opened_at: number;
-	closed_at: number | null;
-	close_after: number | null;
-	at: number;
-	mac: string | null;
-	mac_key: string | null;
-}
+export type StoredLeg = LegRow;
+
+/** A shipment event as stored, with its MAC (migration 0019). */
+export type StoredEvent = ShipmentEventRow;
 
 /** An alert's triage as stored, with its MAC (migration 0018). */
 export interface StoredAlertTriage extends AlertTriageColumns {
@@ -50,10 +40,38 @@ export interface StoredAlertTriage extends AlertTriageColumns {
 }
 
 const LEG_COLUMNS = "shipment_id, n, kind, parties, courier, courier_issuer, depot, opened_at, closed_at, close_after, at, mac, mac_key";
+const EVENT_COLUMNS = "shipment_id, n, type, courier, courier_issuer, depot, at, mac, mac_key";
 const TRIAGE_COLUMNS = "id, state, acknowledged_by, acknowledged_at, acknowledged_note, resolved_by, resolved_at, resolved_note, mac, mac_key";
 
 const ASSIGNMENT = `id, shipment_id, party, depot, courier, courier_issuer, mac, mac_key,
   EXISTS (SELECT 1 FROM honeytokens WHERE record_id = records.id) AS honeytoken`;
+
+/** The tables the full scan walks, in the order it walks them. */
+export const SCANNED_TABLES = ["policies", "principal_status", "records", "legs", "shipment_events", "alerts"] as const;
+export type ScannedTable = (typeof SCANNED_TABLES)[number];
+
+/** A scanned row's primary key, as stored: where the next page starts after it. */
+export type ScanKey = (string | number)[];
+
+/** Each scanned table's columns, primary key (the keyset the scan pages by) and the rows that carry a MAC. */
+const SCANS: Record<ScannedTable, { columns: string; key: readonly string[]; where?: string }> = {
+	policies: { columns: "*", key: ["layer", "target_issuer", "target"] },
+	principal_status: { columns: "issuer, subject, status, mac, mac_key", key: ["issuer", "subject"] },
+	records: { columns: ASSIGNMENT, key: ["id"] },
+	legs: { columns: LEG_COLUMNS, key: ["shipment_id", "n"] },
+	shipment_events: { columns: EVENT_COLUMNS, key: ["shipment_id", "n"] },
+	// An alert open as raised carries no MAC (open is the safe state): only triage is judged.
+	alerts: { columns: TRIAGE_COLUMNS, key: ["id"], where: "(state <> 'open' OR mac IS NOT NULL)" },
+};
+
+export interface ScannedRows {
+	policies: StoredPolicyLayer;
+	principal_status: StoredStatus;
+	records: StoredRecordAssignment;
+	legs: StoredLeg;
+	shipment_events: StoredEvent;
+	alerts: StoredAlertTriage;
+}
 
 /** The SQL of the row-MAC jobs and of verification: reads of MACed rows, and MACs written compare-and-set. */
 export class RowMacStore {
@@ -158,6 +176,18 @@ export class RowMacStore {
 		).results;
 	}
 
+	/** The legs named by `keys` ("shipment:n"). */
+	async legsByKey(keys: string[]): Promise<StoredLeg[]> {
+		if (keys.length === 0) return [];
+		return (
+			await this.db
+				// By the primary key: each key split at its last colon (a shipment id may hold one).
+				.prepare(`SELECT ${LEG_COLUMNS} FROM json_each(?1) AS k JOIN legs ON legs.shipment_id = k.value ->> '$[0]' AND legs.n = k.value ->> '$[1]'`)
+				.bind(JSON.stringify(keys.map((key) => [key.slice(0, key.lastIndexOf(":")), Number(key.slice(key.lastIndexOf(":") + 1))])))
+				.all<StoredLeg>()
+		).results;
+	}
+
 	/** Writes legs' MACs, each only if the leg and its MAC are still those read. */
 	setLegMacs(rows: (StoredLeg & { old_mac: string | null })[]): D1PreparedStatement {
 		return this.db
@@ -167,6 +197,48 @@ export class RowMacStore {
 				 WHERE legs.shipment_id = w.value ->> '$.shipment_id' AND legs.n = w.value ->> '$.n' AND legs.courier IS w.value ->> '$.courier'
 				   AND legs.depot IS w.value ->> '$.depot' AND legs.opened_at = w.value ->> '$.opened_at' AND legs.closed_at IS w.value ->> '$.closed_at'
 				   AND legs.close_after IS w.value ->> '$.close_after' AND legs.at = w.value ->> '$.at' AND legs.mac IS w.value ->> '$.old_mac'`,
+			)
+			.bind(JSON.stringify(rows));
+	}
+
+	/** Events with no MAC, in key order (index shipment_events_unsigned: events written since 0019 are not in it). */
+	async unsignedEvents(limit: number): Promise<StoredEvent[]> {
+		return (
+			await this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM shipment_events WHERE mac IS NULL ORDER BY shipment_id, n LIMIT ?1`).bind(limit).all<StoredEvent>()
+		).results;
+	}
+
+	/** Events whose MAC is under one of `keyIds`, at most `limit` (index shipment_events_mac_key). */
+	async eventsMacedUnder(keyIds: string[], limit: number): Promise<StoredEvent[]> {
+		if (keyIds.length === 0) return [];
+		return (
+			await this.db
+				.prepare(`SELECT ${EVENT_COLUMNS} FROM shipment_events WHERE mac_key IN (SELECT value FROM json_each(?1)) LIMIT ?2`)
+				.bind(JSON.stringify(keyIds), limit)
+				.all<StoredEvent>()
+		).results;
+	}
+
+	/** The events named by `keys` ("shipment:n"): those of the witness's findings. */
+	async eventsByKey(keys: string[]): Promise<StoredEvent[]> {
+		if (keys.length === 0) return [];
+		return (
+			await this.db
+				.prepare(`SELECT ${EVENT_COLUMNS} FROM shipment_events WHERE shipment_id || ':' || n IN (SELECT value FROM json_each(?1))`)
+				.bind(JSON.stringify(keys))
+				.all<StoredEvent>()
+		).results;
+	}
+
+	/** Writes events' MACs, each only if the event and its MAC are still those read. */
+	setEventMacs(rows: (StoredEvent & { old_mac: string | null })[]): D1PreparedStatement {
+		return this.db
+			.prepare(
+				`UPDATE shipment_events SET mac = w.value ->> '$.mac', mac_key = w.value ->> '$.mac_key'
+				 FROM json_each(?1) AS w
+				 WHERE shipment_events.shipment_id = w.value ->> '$.shipment_id' AND shipment_events.n = w.value ->> '$.n' AND shipment_events.type = w.value ->> '$.type'
+				   AND shipment_events.courier IS w.value ->> '$.courier' AND shipment_events.courier_issuer IS w.value ->> '$.courier_issuer'
+				   AND shipment_events.depot IS w.value ->> '$.depot' AND shipment_events.at = w.value ->> '$.at' AND shipment_events.mac IS w.value ->> '$.old_mac'`,
 			)
 			.bind(JSON.stringify(rows));
 	}
@@ -223,7 +295,24 @@ export class RowMacStore {
 			);
 	}
 
-	/** Rows per MAC key over the MACed tables (records and legs through their mac_key indexes). */
+	/**
+	 * One page of a table in primary-key order after `after` (keyset pagination: a row-value
+	 * comparison on the primary key's index, so a page costs the same at any depth), and the key
+	 * of its last row, as stored.
+	 */
+	async scanPage<T extends ScannedTable>(table: T, after: ScanKey | null, limit: number): Promise<{ rows: ScannedRows[T][]; last: ScanKey | null }> {
+		const scan = SCANS[table];
+		const key = scan.key.join(", ");
+		const conditions = [scan.where, after ? `(${key}) > (${scan.key.map((_, i) => `?${i + 2}`).join(", ")})` : undefined].filter(Boolean);
+		const { results } = await this.db
+			.prepare(`SELECT ${scan.columns} FROM ${table} ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""} ORDER BY ${key} LIMIT ?1`)
+			.bind(limit, ...(after ?? []))
+			.all<ScannedRows[T]>();
+		const tail = results.at(-1) as Record<string, string | number> | undefined;
+		return { rows: results, last: tail ? scan.key.map((column) => tail[column] as string | number) : null };
+	}
+
+	/** Rows per MAC key over the MACed tables (records, legs and events through their mac_key indexes; D1 takes at most 5 terms in one compound SELECT, so legs and events share one). */
 	async countByMacKey(): Promise<Record<string, number>> {
 		const { results } = await this.db
 			.prepare(
@@ -231,7 +320,8 @@ export class RowMacStore {
 				   SELECT mac_key, count(*) AS n FROM records WHERE mac_key IS NOT NULL GROUP BY mac_key
 				   UNION ALL SELECT mac_key, count(*) FROM policies WHERE mac_key IS NOT NULL GROUP BY mac_key
 				   UNION ALL SELECT mac_key, count(*) FROM principal_status WHERE mac_key IS NOT NULL GROUP BY mac_key
-				   UNION ALL SELECT mac_key, count(*) FROM legs WHERE mac_key IS NOT NULL GROUP BY mac_key
+				   UNION ALL SELECT mac_key, count(*) FROM (
+				     SELECT mac_key FROM legs WHERE mac_key IS NOT NULL UNION ALL SELECT mac_key FROM shipment_events WHERE mac_key IS NOT NULL) GROUP BY mac_key
 				   UNION ALL SELECT mac_key, count(*) FROM alerts WHERE mac_key IS NOT NULL GROUP BY mac_key)
 				 GROUP BY mac_key`,
 			)

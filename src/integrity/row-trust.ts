@@ -1,9 +1,10 @@
 import { UnknownKeyIdError } from "../crypto/errors";
 import type { Keyring } from "../crypto/keyring";
 import { checkRow, type MacedTable, type RowContent, type RowSeal, type RowVerdict, sealRow } from "../crypto/row-mac";
+import type { LegColumns, ShipmentEventColumns } from "../shipments/stored-rows";
 import type { ForgedRow } from "./forged-row-report";
 import { legacyRowsAccepted } from "./legacy-rows";
-import { type AlertTriageColumns, alertTriageContent, legContent, legKey, recordContent } from "./row-contents";
+import { type AlertTriageColumns, type AssignmentColumns, alertTriageContent, eventContent, eventKey, legContent, legKey, recordContent } from "./row-contents";
 
 /** A row's MAC columns as stored. */
 export interface StoredSeal {
@@ -11,16 +12,8 @@ export interface StoredSeal {
 	mac_key: string | null;
 }
 
-/** The assignment columns of a record as stored, with whether `honeytokens` lists it. */
-export interface StoredAssignment extends StoredSeal {
-	id: string;
-	shipment_id: string;
-	party: string;
-	depot: string;
-	courier: string | null;
-	/** As the worker means it (a pre-0006 '' read as the employee issuer). */
-	courier_issuer: string | null;
-}
+/** The assignment columns of a record as stored, with its MAC (the courier's issuer as the worker means it). */
+export type StoredAssignment = AssignmentColumns & StoredSeal;
 
 export interface AssignmentTrust {
 	/** The assignment's MAC failed: the record grants nothing. */
@@ -95,6 +88,24 @@ export class RowTrust {
 	}
 
 	/**
+	 * The shipment events whose MAC holds, in the order given; the others are reported and left out
+	 * of the fold into legs, as if never reported: an event inserted with SQL opens, moves and closes
+	 * nothing when the next real event rewrites the legs. One HMAC per event the ingest already read.
+	 */
+	async events<T extends EventSealed>(rows: readonly T[]): Promise<T[]> {
+		const keyring = await this.keyring();
+		const admitted: T[] = [];
+		const forged: ForgedRow[] = [];
+		for (const row of rows) {
+			const reason = await verdictOrUnknown(() => checkRow(keyring, "shipment_events", eventContent(row), row));
+			if (reason === "valid" || (reason === "unsigned" && this.legacyAccepted("shipment_events"))) admitted.push(row);
+			else forged.push({ table: "shipment_events", key: eventKey(row), mac_key: row.mac_key, reason: failure(reason) });
+		}
+		if (forged.length > 0) this.report(forged);
+		return admitted;
+	}
+
+	/**
 	 * An alert's triage as it may be shown: an open alert needs no MAC (it is raised without one);
 	 * past open, a triage whose MAC fails is reported and the alert reads as open.
 	 */
@@ -110,7 +121,10 @@ export class RowTrust {
 }
 
 /** A leg as stored, with the courier's issuer as the worker means it, and its MAC. */
-export type LegSealed = Parameters<typeof legContent>[0] & StoredSeal;
+export type LegSealed = LegColumns & StoredSeal;
+
+/** A shipment event as stored, with the courier's issuer as the worker means it, and its MAC. */
+export type EventSealed = ShipmentEventColumns & StoredSeal;
 
 export interface TriageTrust {
 	/** False: the stored triage failed its MAC; the alert is open whatever it says. */

@@ -6,7 +6,7 @@ import { keyringFor } from "../crypto/keyring";
 import { sealRow } from "../crypto/row-mac";
 import type { Env } from "../env";
 import { learnLegacyRowsSigned } from "./legacy-rows";
-import { alertTriageContent, legContent, policyContent, recordContent, statusContent } from "./row-contents";
+import { alertTriageContent, eventContent, legContent, policyContent, recordContent, statusContent } from "./row-contents";
 import { type RecordMacWrite, RowMacStore } from "./row-mac-store";
 
 /** Records MACed per run: 10 statements of 100, well inside the per-invocation query limit. */
@@ -19,10 +19,11 @@ export interface LegacyRun {
 	records: number;
 	legs: number;
 	alerts: number;
+	events: number;
 }
 
 /**
- * The every-minute legacy job (migrations 0014 and 0018): MACs rows written before there were MACs
+ * The every-minute legacy job (migrations 0014, 0018 and 0019): MACs rows written before there were MACs
  * for their table, as they are, a bounded batch a run. A run that finds none left of a migration's
  * tables tells the witness, and from then on a row of those tables without a MAC is a forgery
  * (legacy-rows.ts). Rows are MACed as they read when the job reaches them: an edit made straight in
@@ -30,13 +31,14 @@ export interface LegacyRun {
  * migration and the window is documented.
  */
 export async function signLegacyRows(env: Env, options: { recordsPerRun?: number } = {}): Promise<LegacyRun> {
-	const idle = { policies: 0, statuses: 0, records: 0, legs: 0, alerts: 0 };
+	const idle = { policies: 0, statuses: 0, records: 0, legs: 0, alerts: 0, events: 0 };
 	const witness = auditWitnessFor(env);
 	if (!witness) return { status: "signing", ...idle };
-	const [first, second] = await Promise.all([witness.legacyRowsSigned("0014"), witness.legacyRowsSigned("0018")]);
+	const [first, second, third] = await Promise.all([witness.legacyRowsSigned("0014"), witness.legacyRowsSigned("0018"), witness.legacyRowsSigned("0019")]);
 	learnLegacyRowsSigned(first !== null, "0014");
 	learnLegacyRowsSigned(second !== null, "0018");
-	if (first !== null && second !== null) return { status: "signed", ...idle };
+	learnLegacyRowsSigned(third !== null, "0019");
+	if (first !== null && second !== null && third !== null) return { status: "signed", ...idle };
 	const keyring = await keyringFor(keyringConfig(env));
 	const store = new RowMacStore(env.DB);
 	const stored = storedIssuerOf(env);
@@ -45,6 +47,7 @@ export async function signLegacyRows(env: Env, options: { recordsPerRun?: number
 		...idle,
 		...(first === null ? await signOnce(store, keyring, stored, perRun) : {}),
 		...(second === null ? await signOnce0018(store, keyring, stored, perRun) : {}),
+		...(third === null ? await signOnce0019(store, keyring, stored, perRun) : {}),
 	};
 	const now = Date.now();
 	if (first === null && run.policies + run.statuses + run.records === 0) {
@@ -55,7 +58,14 @@ export async function signLegacyRows(env: Env, options: { recordsPerRun?: number
 		await witness.markLegacyRowsSigned(now, "0018");
 		learnLegacyRowsSigned(true, "0018");
 	}
-	const done = (first !== null || run.policies + run.statuses + run.records === 0) && (second !== null || run.legs + run.alerts === 0);
+	if (third === null && run.events === 0) {
+		await witness.markLegacyRowsSigned(now, "0019");
+		learnLegacyRowsSigned(true, "0019");
+	}
+	const done =
+		(first !== null || run.policies + run.statuses + run.records === 0) &&
+		(second !== null || run.legs + run.alerts === 0) &&
+		(third !== null || run.events === 0);
 	return { ...run, status: done ? "signed" : "signing" };
 }
 
@@ -81,6 +91,22 @@ async function signOnce0018(store: RowMacStore, keyring: Keyring, stored: (issue
 	for (let i = 0; i < legWrites.length; i += 100) batches.push(store.setLegMacs(legWrites.slice(i, i + 100)));
 	await store.run([...batches, ...alertWrites]);
 	return { legs: legs.length, alerts: alerts.length };
+}
+
+/** Shipment events from before migration 0019, as they are, in batches of 100 (within D1's 100 KB a statement). */
+async function signOnce0019(store: RowMacStore, keyring: Keyring, stored: (issuer: string | null) => string, perRun: number) {
+	const events = await store.unsignedEvents(perRun);
+	const writes = await Promise.all(
+		events.map(async (event) => ({
+			...event,
+			old_mac: null,
+			...(await sealRow(keyring, "shipment_events", eventContent({ ...event, courier_issuer: event.courier === null ? null : stored(event.courier_issuer) }))),
+		})),
+	);
+	const batches = [];
+	for (let i = 0; i < writes.length; i += 100) batches.push(store.setEventMacs(writes.slice(i, i + 100)));
+	await store.run(batches);
+	return { events: events.length };
 }
 
 async function signOnce(store: RowMacStore, keyring: Keyring, stored: (issuer: string | null) => string, recordsPerRun: number) {

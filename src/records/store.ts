@@ -1,10 +1,11 @@
 import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
 import type { ContactField, SealedContact } from "../crypto/envelope";
-import { recordContent } from "../integrity/row-contents";
+import { type AssignmentColumns, recordContent } from "../integrity/row-contents";
 import type { RowTrust } from "../integrity/row-trust";
-import { LEG_JSON_OBJECT, type LegRow, legFromRow } from "../shipments/leg-store";
+import { LEG_JSON_OBJECT, legFromRow } from "../shipments/leg-store";
 import type { Leg } from "../shipments/legs";
+import type { LegRow } from "../shipments/stored-rows";
 import { UniqueConstraintError } from "../storage/d1-errors";
 import { MASK_VERSION, type MaskedContact } from "./masking";
 
@@ -151,7 +152,8 @@ export interface RecordStore {
 	replaceMasks(batch: Remasked[]): Promise<string[]>;
 }
 
-interface RecordRow {
+/** A record as stored: the one declaration of its columns (the row MAC's content Picks its assignment from it). */
+export interface RecordRow {
 	id: string;
 	shipment_id: string;
 	party: Party;
@@ -284,15 +286,7 @@ export class D1RecordStore implements RecordStore {
 	) {}
 
 	/** The MAC of a record's assignment as it will be stored. */
-	private async seal(row: {
-		id: string;
-		shipment_id: string;
-		party: string;
-		depot: string;
-		courier: string | null;
-		courier_issuer: string | null;
-		honeytoken: boolean;
-	}): Promise<{ mac: string | null; mac_key: string | null }> {
+	private async seal(row: AssignmentColumns & { honeytoken: boolean }): Promise<{ mac: string | null; mac_key: string | null }> {
 		return this.trust ? this.trust.seal("records", recordContent(row)) : { mac: null, mac_key: null };
 	}
 

@@ -1,35 +1,19 @@
 import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
-import { legContent, policyContent, policyKey, recordContent } from "../integrity/row-contents";
+import { eventContent, legContent, policyContent, policyKey, recordContent } from "../integrity/row-contents";
+import type { StoredRecordAssignment } from "../integrity/row-mac-store";
 import type { RowTrust } from "../integrity/row-trust";
 import { classified } from "../storage/d1-errors";
-import type { LegKind, LegParties, ShipmentEvent, ShipmentEventType } from "./events";
+import type { ShipmentEvent } from "./events";
 import type { LegPolicyRow } from "./leg-policy";
 import type { Leg } from "./legs";
-
-/** A leg as stored (and as json_group_array returns it inside getForAsk). */
-export interface LegRow {
-	shipment_id: string;
-	n: number;
-	kind: LegKind;
-	parties: LegParties;
-	courier: string | null;
-	courier_issuer: string | null;
-	depot: string | null;
-	opened_at: number;
-	closed_at: number | null;
-	close_after: number | null;
-	at: number;
-	/** The leg's MAC (migration 0018; src/integrity/): null on a leg from before it, until the legacy job MACs it. */
-	mac?: string | null;
-	mac_key?: string | null;
-}
+import type { LegColumns, LegRow, ShipmentEventRow } from "./stored-rows";
 
 /** The json_object of a legs row, for a query that returns a shipment's legs in one column. */
 export const LEG_JSON_OBJECT =
 	"json_object('shipment_id', l.shipment_id, 'n', l.n, 'kind', l.kind, 'parties', l.parties, 'courier', l.courier, 'courier_issuer', l.courier_issuer, 'depot', l.depot, 'opened_at', l.opened_at, 'closed_at', l.closed_at, 'close_after', l.close_after, 'at', l.at, 'mac', l.mac, 'mac_key', l.mac_key)";
 
-export function legFromRow(row: LegRow, storedIssuer: (issuer: string | null) => string = (issuer) => issuer ?? ""): Leg {
+export function legFromRow(row: LegColumns, storedIssuer: (issuer: string | null) => string = (issuer) => issuer ?? ""): Leg {
 	return {
 		shipmentId: row.shipment_id,
 		n: row.n,
@@ -44,7 +28,7 @@ export function legFromRow(row: LegRow, storedIssuer: (issuer: string | null) =>
 	};
 }
 
-const toLegRow = (leg: Leg): LegRow => ({
+const toLegRow = (leg: Leg): LegColumns => ({
 	shipment_id: leg.shipmentId,
 	n: leg.n,
 	kind: leg.kind,
@@ -58,22 +42,14 @@ const toLegRow = (leg: Leg): LegRow => ({
 	at: leg.at,
 });
 
-interface EventRow {
-	shipment_id: string;
-	n: number;
-	type: ShipmentEventType;
-	courier: string | null;
-	courier_issuer: string | null;
-	depot: string | null;
-	at: number;
-}
-
 /** What one ingest needs to know about the shipments it names, read in one round trip. */
 export interface ShipmentsRead {
 	/** Live recipient and sender records per shipment: a shipment with none is unknown. */
 	records: Map<string, ReadRecord[]>;
-	/** Every event stored for those shipments. */
+	/** Every event stored for those shipments whose MAC holds: the fold's input. */
 	events: Map<string, ShipmentEvent[]>;
+	/** Per shipment, the `n` after every stored event's, forged ones included (the new events' keys must not collide with them). */
+	nextN: Map<string, number>;
 	/** The leg columns of the policy layers, for the grace period. */
 	policies: LegPolicyRow[];
 }
@@ -89,17 +65,7 @@ export interface Assignment {
 }
 
 /** A live record of a shipment as the event path reads it: enough to MAC its new assignment. */
-export interface ReadRecord {
-	id: string;
-	shipment_id: string;
-	party: string;
-	depot: string;
-	courier: string | null;
-	courier_issuer: string | null;
-	mac: string | null;
-	mac_key: string | null;
-	honeytoken: number;
-}
+export type ReadRecord = StoredRecordAssignment;
 
 export interface LegWrite {
 	/** Events new in this request, numbered after those read. */
@@ -141,7 +107,7 @@ export class LegStore {
 					.bind(ids, now),
 				this.db
 					.prepare(
-						"SELECT shipment_id, n, type, courier, courier_issuer, depot, at FROM shipment_events WHERE shipment_id IN (SELECT value FROM json_each(?1))",
+						"SELECT shipment_id, n, type, courier, courier_issuer, depot, at, mac, mac_key FROM shipment_events WHERE shipment_id IN (SELECT value FROM json_each(?1))",
 					)
 					.bind(ids),
 				// Every column: the layer's MAC is over all of them (src/integrity/row-contents.ts).
@@ -152,13 +118,20 @@ export class LegStore {
 		for (const row of (records?.results ?? []) as ReadRecord[]) {
 			byShipment.set(row.shipment_id, [...(byShipment.get(row.shipment_id) ?? []), row]);
 		}
+		const stored = ((events?.results ?? []) as ShipmentEventRow[]).map((row) => ({
+			...row,
+			courier_issuer: row.courier === null ? null : this.storedIssuer(row.courier_issuer),
+		}));
+		const nextN = new Map<string, number>();
+		for (const row of stored) nextN.set(row.shipment_id, Math.max(nextN.get(row.shipment_id) ?? 0, row.n + 1));
 		const eventsBy = new Map<string, ShipmentEvent[]>();
-		for (const row of (events?.results ?? []) as EventRow[]) {
+		// An event whose MAC fails is left out of the fold (and reported): it opens, moves and closes nothing.
+		for (const row of this.trust ? await this.trust.events(stored) : stored) {
 			const event: ShipmentEvent = {
 				shipmentId: row.shipment_id,
 				n: row.n,
 				type: row.type,
-				courier: row.courier === null ? null : { subject: row.courier, issuer: this.storedIssuer(row.courier_issuer) },
+				courier: row.courier === null ? null : { subject: row.courier, issuer: row.courier_issuer ?? "" },
 				depot: row.depot,
 				at: row.at,
 			};
@@ -167,6 +140,7 @@ export class LegStore {
 		return {
 			records: byShipment,
 			events: eventsBy,
+			nextN,
 			policies: await this.admittedLayers((policies?.results ?? []) as (LegPolicyRow & Record<string, unknown>)[]),
 		};
 	}
@@ -195,24 +169,29 @@ export class LegStore {
 	 * UniqueConstraintError on shipment_events (nothing written), and the caller reads again.
 	 */
 	async write(change: LegWrite): Promise<number | null> {
-		const events = change.events.map((event) => ({
-			shipment_id: event.shipmentId,
-			n: event.n,
-			type: event.type,
-			courier: event.courier?.subject ?? null,
-			courier_issuer: event.courier?.issuer ?? null,
-			depot: event.depot,
-			at: event.at,
-		}));
+		const events = await Promise.all(
+			change.events.map(async (event) => {
+				const row = {
+					shipment_id: event.shipmentId,
+					n: event.n,
+					type: event.type,
+					courier: event.courier?.subject ?? null,
+					courier_issuer: event.courier?.issuer ?? null,
+					depot: event.depot,
+					at: event.at,
+				};
+				return this.trust ? { ...row, ...(await this.trust.seal("shipment_events", eventContent(row))) } : row;
+			}),
+		);
 		const shipments = [...change.legs.keys()];
 		const legs = await this.sealed([...change.legs.values()].flat().map(toLegRow));
 		const statements = [
 			...change.companions,
 			this.db
 				.prepare(
-					`INSERT INTO shipment_events (shipment_id, n, type, courier, courier_issuer, depot, at, received_at)
+					`INSERT INTO shipment_events (shipment_id, n, type, courier, courier_issuer, depot, at, received_at, mac, mac_key)
 					 SELECT value ->> '$.shipment_id', value ->> '$.n', value ->> '$.type', value ->> '$.courier', value ->> '$.courier_issuer', value ->> '$.depot',
-					        value ->> '$.at', ?2
+					        value ->> '$.at', ?2, value ->> '$.mac', value ->> '$.mac_key'
 					 FROM json_each(?1)`,
 				)
 				.bind(JSON.stringify(events), change.receivedAt),
@@ -252,7 +231,7 @@ export class LegStore {
 	 * is made anew over what the fold computed (the legs read before are not carried over, so a leg
 	 * forged in D1 is replaced by what the events say, not blessed).
 	 */
-	private async sealed(legs: LegRow[]): Promise<LegRow[]> {
+	private async sealed(legs: LegColumns[]): Promise<(LegColumns & Partial<Pick<LegRow, "mac" | "mac_key">>)[]> {
 		const trust = this.trust;
 		if (!trust) return legs;
 		return Promise.all(legs.map(async (leg) => ({ ...leg, ...(await trust.seal("legs", legContent(leg))) })));
@@ -283,7 +262,7 @@ export class LegStore {
 					"SELECT shipment_id, n, kind, parties, courier, courier_issuer, depot, opened_at, closed_at, close_after, at FROM legs WHERE shipment_id = ?1 ORDER BY n",
 				)
 				.bind(shipmentId)
-				.all<LegRow>(),
+				.all<LegColumns>(),
 		);
 		return results.map((row) => legFromRow(row, this.storedIssuer));
 	}

@@ -84,7 +84,7 @@ export async function recordEvents(
 		}
 		const read = await stores.legs.read(shipments, now);
 		unknownShipments(request.events, read.records);
-		const numbered = new Map<string, number>(shipments.map((id) => [id, (read.events.get(id) ?? []).reduce((max, event) => Math.max(max, event.n + 1), 0)]));
+		const numbered = new Map<string, number>(shipments.map((id) => [id, read.nextN.get(id) ?? 0]));
 		const fresh: ShipmentEvent[] = request.events.map((event) => {
 			const n = numbered.get(event.shipmentId) as number;
 			numbered.set(event.shipmentId, n + 1);

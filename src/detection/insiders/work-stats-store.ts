@@ -4,6 +4,10 @@ import type { WorkDay } from "./work-day";
 
 const DAY_MS = 86_400_000;
 
+/** A leg not among those verification found forged (`?3`, or `?2` in afterClose: a JSON array of `shipment_id:n`; usually empty). */
+const NOT_FORGED = "shipment_id || ':' || n NOT IN (SELECT value FROM json_each(?3))";
+const NOT_FORGED_L = "l.shipment_id || ':' || l.n NOT IN (SELECT value FROM json_each(?2))";
+
 /**
  * What the careful-insider detectors read: employees' reveals and calls per 24-hour window from the audit
  * log (through `audit_log_employee_at`, employees' entries only), the legs they held from `legs`,
@@ -11,7 +15,19 @@ const DAY_MS = 86_400_000;
  * queries however busy the days were; no contact data is read.
  */
 export class WorkStatsStore {
-	constructor(private readonly db: D1Database) {}
+	constructor(
+		private readonly db: D1Database,
+		/**
+		 * Legs verification found forged (`shipment_id:n`, src/integrity/forged-legs.ts): counted for
+		 * nothing, so legs added with SQL neither inflate a courier's work (hiding a harvester from
+		 * work_ratio_outlier) nor cover a reveal after a leg closed.
+		 */
+		private readonly forgedLegs: readonly string[] = [],
+	) {}
+
+	private forged(): string {
+		return JSON.stringify(this.forgedLegs);
+	}
 
 	/** Employees' work per 24-hour window counted back from `now`, `days` windows. */
 	async workDays(now: number, days: number): Promise<WorkDay[]> {
@@ -30,15 +46,15 @@ export class WorkStatsStore {
 				this.db
 					.prepare(
 						`SELECT courier_issuer AS issuer, courier AS subject, CAST((?1 - opened_at) / ${DAY_MS} AS INTEGER) AS day, count(*) AS legs
-						 FROM legs WHERE opened_at > ?2 AND opened_at <= ?1 AND courier IS NOT NULL GROUP BY courier_issuer, courier, day`,
+						 FROM legs WHERE opened_at > ?2 AND opened_at <= ?1 AND courier IS NOT NULL AND ${NOT_FORGED} GROUP BY courier_issuer, courier, day`,
 					)
-					.bind(now, since),
+					.bind(now, since, this.forged()),
 				this.db
 					.prepare(
 						`SELECT depot, CAST((?1 - opened_at) / ${DAY_MS} AS INTEGER) AS day, count(*) AS legs
-						 FROM legs WHERE opened_at > ?2 AND opened_at <= ?1 AND depot IS NOT NULL GROUP BY depot, day`,
+						 FROM legs WHERE opened_at > ?2 AND opened_at <= ?1 AND depot IS NOT NULL AND ${NOT_FORGED} GROUP BY depot, day`,
 					)
-					.bind(now, since),
+					.bind(now, since, this.forged()),
 			]),
 		);
 		const held = new Map(
@@ -74,9 +90,9 @@ export class WorkStatsStore {
 					 ), judged AS (
 					   SELECT v.*,
 					     (SELECT max(l.closed_at) FROM legs AS l WHERE l.shipment_id = v.shipment_id AND l.courier = v.subject
-					        AND l.courier_issuer = v.issuer AND l.closed_at IS NOT NULL AND l.closed_at <= v.at) AS closed_at,
+					        AND l.courier_issuer = v.issuer AND l.closed_at IS NOT NULL AND l.closed_at <= v.at AND ${NOT_FORGED_L}) AS closed_at,
 					     EXISTS (SELECT 1 FROM legs AS l WHERE l.shipment_id = v.shipment_id AND l.courier = v.subject AND l.courier_issuer = v.issuer
-					        AND l.opened_at <= v.at AND (l.closed_at IS NULL OR l.closed_at > v.at)) AS open_then
+					        AND l.opened_at <= v.at AND (l.closed_at IS NULL OR l.closed_at > v.at) AND ${NOT_FORGED_L}) AS open_then
 					   FROM revealed AS v
 					 )
 					 SELECT issuer, subject, role, depot, count(*) AS reveals,
@@ -84,7 +100,7 @@ export class WorkStatsStore {
 					   sum(closed_at IS NOT NULL AND NOT open_then AND at - closed_at >= ${DAY_MS}) AS daysLater
 					 FROM judged GROUP BY issuer, subject, role, depot`,
 				)
-				.bind(now)
+				.bind(now, this.forged())
 				.all<AfterCloseCount>(),
 		);
 		return results.map((row) => ({ ...row, issuer: row.issuer ?? "" }));
