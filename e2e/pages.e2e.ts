@@ -939,3 +939,20 @@ describe("the dashboard", () => {
 		await expect.poll(() => ops.locator("#notice").textContent()).toMatch(/Saved the employee e2e-courier layer/);
 	});
 });
+
+describe("a row changed straight in the database", () => {
+	it("is named on the audit page: the layer a DBA raised fails its MAC and is not used as it reads", async () => {
+		const saved = await vault.opsCall("PUT", "/v1/policies/depot/E2E-DBA", { mode: "enforce", daily_limit: 50 });
+		expect(saved.status).toBe(201);
+		// The edit a DBA with the D1 console could make: the layer's limit raised, its MAC left as it was.
+		vault.dba("UPDATE policies SET daily_limit = 100000 WHERE layer = 'depot' AND target = 'E2E-DBA'");
+		const ops = await open("/ops");
+		await signIn(ops, opsToken);
+		await ops.getByRole("button", { name: "Audit log" }).click();
+		await ops.getByRole("button", { name: "Verify chain" }).click();
+		await expect
+			.poll(() => ops.locator("#audit-verify-result").textContent())
+			.toMatch(/^1 row fails its MAC and is not used as it reads \(policies depot\S*E2E-DBA: mac_invalid\)\.$/);
+		expect(await ops.locator("#audit-broken").isVisible()).toBe(true);
+	});
+});

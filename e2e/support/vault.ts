@@ -2,6 +2,7 @@
  * The vault under test: `wrangler dev` over a fresh local D1, the development OpenID provider its
  * pages sign in with, and tokens from the development issuer (the same issuer and key).
  */
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { mintDevToken } from "../../scripts/lib/dev-issuer.ts";
 import type { DevOidc } from "../../scripts/lib/dev-oidc.ts";
@@ -31,6 +32,8 @@ export interface Vault extends Server {
 	telephonyPool: string | null;
 	/** The development OpenID provider the pages sign in with. */
 	oidc: DevOidc;
+	/** Runs SQL straight on the vault's local D1, as a database administrator would from the D1 console: no worker, no triggers' consent. */
+	dba: (sql: string) => void;
 }
 
 export async function startVault(vars: Record<string, string> = {}): Promise<Vault> {
@@ -83,5 +86,11 @@ export async function startVault(vars: Record<string, string> = {}): Promise<Vau
 		token,
 		serviceCall: caller(token("e2e-fixtures", "records:write records:read")),
 		opsCall: caller(token("ops-fixtures", "ops")),
+		dba: (sql) => {
+			execFileSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", STATE_DIR, "--command", sql], {
+				env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+				stdio: "ignore",
+			});
+		},
 	};
 }

@@ -464,6 +464,11 @@ export const en = {
 	"audit.witnessDiffers": "{count} differences from the witness (first at #{seq}: {reason}).",
 	"audit.witnessUnavailable": "The witness could not be compared ({status}); sealing is {sealing}.",
 	"audit.fullFound": "The full re-verification found #{seq}: {reason}.",
+	"audit.rowsForged": {
+		one: "{count} row fails its MAC and is not used as it reads ({table} {key}: {reason}).",
+		other: "{count} rows fail their MAC and are not used as they read (first: {table} {key}: {reason}).",
+	},
+	"audit.notOk": "Verification did not pass; GET /v1/audit/verify has the full report.",
 	"audit.intact": "Chain intact: {checked} entries checked up to #{head}. {checkpoints}",
 	"audit.moreToVerify": "More to verify: ask again.",
 	"honeytokens.intro":

@@ -452,6 +452,8 @@ export const zhCN: Record<MessageKey, Message> = {
 	"audit.witnessDiffers": "与见证副本有 {count} 处不同（第一处在 #{seq}：{reason}）。",
 	"audit.witnessUnavailable": "无法与见证副本比对（{status}）；封存状态：{sealing}。",
 	"audit.fullFound": "完整重新校验发现 #{seq}：{reason}。",
+	"audit.rowsForged": "{count} 行未通过 MAC 校验，不按其内容使用（首个：{table} {key}：{reason}）。",
+	"audit.notOk": "校验未通过；完整报告见 GET /v1/audit/verify。",
 	"audit.intact": "哈希链完整：已校验 {checked} 条，直到 #{head}。{checkpoints}",
 	"audit.moreToVerify": "还有未校验的记录：请再次校验。",
 	"honeytokens.intro": "诱饵记录，按网点列出。任何人请求查看它都会被停用并触发严重告警；泄露的名单中若含有它，即可知道来自哪个网点。",

@@ -99,14 +99,25 @@ byId("audit-verify", HTMLButtonElement).addEventListener("click", async () => {
 		: t("audit.checkpointsOk", { checked: report.checkpoints_checked });
 	const witness = report.witness.problems[0];
 	const full = report.full_verification;
-	const fullFinding = full && !full.ok ? (full.first_break ?? full.problems[0]) : null;
+	const fullFinding = full && !full.ok ? (full.first_break ?? full.problems[0] ?? null) : null;
+	// Rows whose MAC fails: found now, by the running full scan, or by the last finished one; each row once.
+	const forgedRows = [
+		...(report.rows?.problems ?? []),
+		...(full?.rows?.problems ?? []),
+		...(full?.rows && !full.rows.finished ? (full.rows.last_finished?.problems ?? []) : []),
+	].filter((row, index, all) => all.findIndex((other) => other.table === row.table && other.key === row.key) === index);
 	const findings = [
 		report.first_break ? t("audit.broken", { seq: String(report.first_break.seq), reason: report.first_break.reason, detail: report.first_break.detail }) : "",
 		report.checkpoint_problems.length ? checkpoints : "",
 		witness ? t("audit.witnessDiffers", { count: report.witness.problems.length, seq: String(witness.seq), reason: witness.reason }) : "",
 		report.witness.status === "compared" ? "" : t("audit.witnessUnavailable", { status: report.witness.status, sealing: report.sealing.status }),
 		fullFinding ? t("audit.fullFound", { seq: String(fullFinding.seq), reason: fullFinding.reason }) : "",
+		forgedRows.length
+			? t("audit.rowsForged", { count: forgedRows.length, table: forgedRows[0].table, key: forgedRows[0].key, reason: forgedRows[0].reason })
+			: "",
 	].filter(Boolean);
+	// Not ok with nothing named above (a finding of a kind this page does not know yet): never an empty line.
+	if (findings.length === 0) findings.push(t("audit.notOk"));
 	result.replaceChildren(
 		report.ok
 			? el(
