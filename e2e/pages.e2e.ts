@@ -459,28 +459,80 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		await screenshot(terminal, "terminal-limited");
 	});
 
-	it("the form shows a layer's daily plaintext-phone limit and saves it back, in both languages", async () => {
-		type Layer = { target: string; version: number; plaintext_phone_limit: number | null };
-		const clerkLayer = async () =>
-			(await vault.opsCall<{ policies: Layer[] }>("GET", "/v1/policies")).body.policies.find((p) => p.target === "clerk-ur-ts-01-1") as Layer;
-		const before = await clerkLayer();
-		expect(before.plaintext_phone_limit).toBe(5);
-		for (const [locale, label, saved] of [
-			["zh-CN", "每日明文电话限额", /^已保存 .*clerk-ur-ts-01-1/],
-			["en", "Daily plaintext-phone limit", /Saved the employee clerk-ur-ts-01-1 layer/],
+	it("the form saves a layer with every field set after changing one, and keeps every other field, in both languages", async () => {
+		// A depot layer may set every field the API takes; no one in the test works at this depot.
+		const everyField = {
+			mode: "enforce",
+			burst_limit: 7,
+			burst_window_seconds: 120,
+			daily_limit: 90,
+			distinct_limit: 80,
+			ring_threshold: 4,
+			depot_daily_budget: 3000,
+			lookup_limit: 50,
+			lookup_window_seconds: 30,
+			lookup_daily_limit: 900,
+			miss_limit: 20,
+			refusal_limit: 15,
+			require_active_leg: 0,
+			leg_grace_seconds: 0,
+			stale_window_seconds: 3600,
+			case_limit: 0,
+			plaintext_phone_limit: 3,
+		};
+		expect((await vault.opsCall("PUT", "/v1/policies/depot/E2E-FORM", everyField)).status).toBe(201);
+		type Layer = Record<string, unknown> & { layer: string; target: string; version: number };
+		const formLayer = async () =>
+			(await vault.opsCall<{ policies: Layer[] }>("GET", "/v1/policies")).body.policies.find((p) => p.layer === "depot" && p.target === "E2E-FORM") as Layer;
+		const before = await formLayer();
+		expect(before).toMatchObject(everyField);
+		for (const { locale, plaintext, leg, change, saved } of [
+			{
+				locale: "zh-CN",
+				plaintext: "每日明文电话限额",
+				leg: "查看须有进行中的环节",
+				change: (ops: Page) => ops.getByLabel("每日限额", { exact: true }).fill("91"),
+				saved: /^已保存 网点 E2E-FORM 层/,
+			},
+			{
+				locale: "en",
+				plaintext: "Daily plaintext-phone limit",
+				leg: "Reveals need an open leg",
+				change: (ops: Page) => ops.getByLabel("Reveals need an open leg", { exact: true }).selectOption("1"),
+				saved: /Saved the depot E2E-FORM layer/,
+			},
 		] as const) {
 			const ops = await open("/ops", { locale });
 			await signIn(ops, opsToken);
-			await ops.locator("#policy-layers tr", { hasText: "clerk-ur-ts-01-1" }).locator("button").first().click();
-			// The layer set by the API above: the field holds its 5, so saving the form keeps it.
-			await expect.poll(() => ops.getByLabel(label, { exact: true }).inputValue()).toBe("5");
-			expect(await ops.getByLabel(label, { exact: true }).getAttribute("min")).toBe("0");
+			await ops.locator("#policy-layers tr", { hasText: "E2E-FORM" }).locator("button").first().click();
+			// The form shows the layer as stored, 0 as a value of its own: the leg requirement reads 0, "no", not "inherit".
+			await expect.poll(() => ops.getByLabel(plaintext, { exact: true }).inputValue()).toBe("3");
+			expect(await ops.getByLabel(plaintext, { exact: true }).getAttribute("min")).toBe("0");
+			expect(await ops.getByLabel(leg, { exact: true }).inputValue()).toBe("0");
+			await change(ops);
 			await ops.locator("#policy-form button[type=submit]").click();
 			await expect.poll(() => ops.locator("#notice").textContent()).toMatch(saved);
 		}
-		const after = await clerkLayer();
+		// One field changed per language; every other field reads back through the API as it was set.
+		const after = await formLayer();
 		expect(after.version).toBe(before.version + 2);
-		expect(after.plaintext_phone_limit).toBe(5);
+		expect(after).toMatchObject({ ...everyField, daily_limit: 91, require_active_leg: 1 });
+	});
+
+	it("shows the API's refusal of a field next to that field", async () => {
+		const ops = await open("/ops");
+		await signIn(ops, opsToken);
+		await ops.locator("#policy-layers tr", { hasText: "clerk-ur-ts-01-1" }).locator("button").first().click();
+		await expect.poll(() => ops.getByLabel("Daily plaintext-phone limit", { exact: true }).inputValue()).toBe("5");
+		// An employee layer cannot set the grace after a leg closes (layerErrors): the 422 points at it.
+		await ops.getByLabel("Grace after a leg closes (seconds)", { exact: true }).fill("600");
+		await ops.locator("#policy-form button[type=submit]").click();
+		await expect.poll(() => ops.locator("#policy-leg_grace_seconds-error").textContent()).toBe("only depot and default layers take this");
+		expect(await ops.getByLabel("Grace after a leg closes (seconds)", { exact: true }).getAttribute("aria-invalid")).toBe("true");
+		const clerk = (await vault.opsCall<{ policies: { target: string; leg_grace_seconds: number | null }[] }>("GET", "/v1/policies")).body.policies.find(
+			(p) => p.target === "clerk-ur-ts-01-1",
+		);
+		expect(clerk?.leg_grace_seconds).toBeNull();
 	});
 });
 

@@ -329,6 +329,22 @@ export const en = {
 	"policies.plaintext_phone_limit": "Daily plaintext-phone limit",
 	"policies.plaintext_phone_limit.hint":
 		"Enforcing layers: delivery or pickup phones shown in plaintext per rolling 24 hours, each after a call; 0 allows none. Built in: courier 10, clerk 0, supervisor 10.",
+	"policies.case_limit": "Customer-service limit",
+	"policies.case_limit.hint":
+		"Enforcing layers: customer_service reveals per rolling 24 hours, 0–5000 (usually set per role); 0 allows none. Empty: no limit of its own beyond the reveal limits.",
+	"policies.work": "Reveals follow the work (empty or “inherit” defers to the layer below)",
+	"policies.inherit": "Inherit",
+	"policies.yes": "Yes",
+	"policies.no": "No",
+	"policies.require_active_leg": "Reveals need an open leg",
+	"policies.require_active_leg.hint":
+		"Yes: a delivery, pickup, return or notify reveal needs the parcel's work open for this person. A report-only layer can only trial Yes (records what it would refuse). Built in: Yes.",
+	"policies.leg_grace_seconds": "Grace after a leg closes (seconds)",
+	"policies.leg_grace_seconds.hint":
+		"Depot and default layers, enforcing: how long a delivered, picked-up or returned leg still allows reveals, 0 to 24 hours. Built in: 1800.",
+	"policies.stale_window_seconds": "Stale window (seconds)",
+	"policies.stale_window_seconds.hint":
+		"Enforcing layers: how long after a leg closed or moved away an ask about it is stale work rather than probing, 0 to 7 days. Built in: 43200 (12 hours).",
 	"policies.effectiveHeading": "Limits as they resolve for one employee",
 	"policies.subject": "Employee sub",
 	"policies.role": "Role",

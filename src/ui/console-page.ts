@@ -1,35 +1,55 @@
+import type { z } from "@hono/zod-openapi";
 import { html } from "hono/html";
 import { AUDIT_KINDS } from "../audit/entry";
 import { ROLES } from "../auth/principal";
 import type { MessageKey } from "../i18n/catalogs";
 import type { PageLanguage } from "../i18n/page-language";
+import type { PolicyInput } from "../limits/schemas";
 import { layout, signInSection, withMarkup } from "./layout";
 import type { SignInOption } from "./sign-in-options";
 
 const SECTIONS = ["dashboard", "policies", "employees", "alerts", "audit", "honeytokens", "leaks"] as const;
-const LIMIT_FIELDS = [
-	"burst_limit",
-	"burst_window_seconds",
-	"daily_limit",
-	"distinct_limit",
-	"ring_threshold",
-	"depot_daily_budget",
-	"lookup_limit",
-	"lookup_window_seconds",
-	"lookup_daily_limit",
-	"miss_limit",
-	"refusal_limit",
-	"plaintext_phone_limit",
-] as const;
+/**
+ * How the policy form shows each field `PUT /v1/policies/…` takes (PolicyInput): a Record over the
+ * schema's keys, so a field added to the API and not to the form fails the typecheck. `min` is the
+ * schema's lower bound: 0 where 0 is a value of its own (no grace, no plaintext phones), not "unset".
+ */
+type PolicyField = Exclude<keyof z.input<typeof PolicyInput>, "mode">;
+const POLICY_FIELDS: Record<PolicyField, { group: "limits" | "work"; min: number } | { group: "work"; choice: "boolean" }> = {
+	burst_limit: { group: "limits", min: 1 },
+	burst_window_seconds: { group: "limits", min: 10 },
+	daily_limit: { group: "limits", min: 1 },
+	distinct_limit: { group: "limits", min: 1 },
+	ring_threshold: { group: "limits", min: 2 },
+	depot_daily_budget: { group: "limits", min: 1 },
+	lookup_limit: { group: "limits", min: 1 },
+	lookup_window_seconds: { group: "limits", min: 10 },
+	lookup_daily_limit: { group: "limits", min: 1 },
+	miss_limit: { group: "limits", min: 1 },
+	refusal_limit: { group: "limits", min: 1 },
+	case_limit: { group: "limits", min: 0 },
+	plaintext_phone_limit: { group: "limits", min: 0 },
+	require_active_leg: { group: "work", choice: "boolean" },
+	leg_grace_seconds: { group: "work", min: 0 },
+	stale_window_seconds: { group: "work", min: 0 },
+};
+export const POLICY_FORM_FIELDS = Object.keys(POLICY_FIELDS) as PolicyField[];
 
-/** Fields where 0 is a limit of its own (none at all), as the clerk's built-in plaintext phone limit is. */
-const ZERO_ALLOWED: ReadonlySet<string> = new Set(["plaintext_phone_limit"]);
-
-/** A number field of the policy form, with its error slot next to it (filled from the 422's pointers). */
-function limitField({ t }: PageLanguage, name: (typeof LIMIT_FIELDS)[number]) {
+/**
+ * A field of the policy form, with its error slot next to it (filled from the 422's pointers). Its
+ * `data-policy-field` names the API's field: the script reads and fills the form by it. A yes/no
+ * field is a select whose empty choice is null, "inherit": the layer below decides.
+ */
+function policyField({ t }: PageLanguage, name: PolicyField) {
+	const spec = POLICY_FIELDS[name];
+	const described = `policy-${name}-hint policy-${name}-error`;
+	const control =
+		"choice" in spec
+			? html`<select id="policy-${name}" name="${name}" data-policy-field="${name}" data-kind="boolean" aria-describedby="${described}"><option value="">${t("policies.inherit")}</option><option value="1">${t("policies.yes")}</option><option value="0">${t("policies.no")}</option></select>`
+			: html`<input id="policy-${name}" name="${name}" data-policy-field="${name}" type="number" inputmode="numeric" min="${spec.min}" step="1" aria-describedby="${described}">`;
 	return html`<div class="field">
 <label for="policy-${name}">${t(`policies.${name}`)}</label>
-<input id="policy-${name}" name="${name}" type="number" inputmode="numeric" min="${ZERO_ALLOWED.has(name) ? 0 : 1}" step="1" aria-describedby="policy-${name}-hint policy-${name}-error">
+${control}
 <p class="hint" id="policy-${name}-hint">${t(`policies.${name}.hint`)}</p>
 <p class="field-error" id="policy-${name}-error"></p>
 </div>`;
@@ -104,7 +124,10 @@ export function consolePage(language: PageLanguage, signIn: { options: readonly 
 <p class="field-error" id="policy-mode-error"></p>
 </div>
 <fieldset><legend>${t("policies.limits")}</legend>
-${LIMIT_FIELDS.map((name) => limitField(language, name))}
+${POLICY_FORM_FIELDS.filter((name) => POLICY_FIELDS[name].group === "limits").map((name) => policyField(language, name))}
+</fieldset>
+<fieldset><legend>${t("policies.work")}</legend>
+${POLICY_FORM_FIELDS.filter((name) => POLICY_FIELDS[name].group === "work").map((name) => policyField(language, name))}
 </fieldset>
 <button type="button" id="policy-preview">${t("policies.preview")}</button>
 <button type="submit">${t("policies.save")}</button>

@@ -7,5 +7,7 @@ export const PAGE_SCRIPTS = [
 	"i18n.js",
 	"phone.js",
 	"refusals.js",
-	...["notice", "details", "dashboard", "policies", "employees", "alerts", "audit", "honeytokens", "leaks"].map((section) => `console/${section}.js`),
+	...["notice", "details", "dashboard", "policies", "layer-body", "employees", "alerts", "audit", "honeytokens", "leaks"].map(
+		(section) => `console/${section}.js`,
+	),
 ] as const;

@@ -3,29 +3,24 @@
 import { byId, el, table } from "../dom.js";
 import { duration, nameOf, number, t, when } from "../i18n.js";
 import { api } from "../session.js";
+import { layerBody } from "./layer-body.js";
 import { problemText, say } from "./notice.js";
 
 const LAYER_ORDER = ["employee", "depot", "role", "default"];
-const LIMIT_FIELDS = [
-	"burst_limit",
-	"burst_window_seconds",
-	"daily_limit",
-	"distinct_limit",
-	"ring_threshold",
-	"depot_daily_budget",
-	"lookup_limit",
-	"lookup_window_seconds",
-	"lookup_daily_limit",
-	"miss_limit",
-	"refusal_limit",
-	"plaintext_phone_limit",
-];
-
 /** @typedef {{ layer: string, target: string, target_issuer?: string, mode: string, version: number, updated_by: string, updated_at: number | string, [field: string]: unknown }} Policy */
 
 const policyForm = byId("policy-form", HTMLFormElement);
+/**
+ * The form's fields, as the page lists them (`data-policy-field`, one for every field PUT takes):
+ * number inputs, and selects for yes/no fields whose empty choice is null, "inherit".
+ */
+const policyFields = /** @type {(HTMLInputElement | HTMLSelectElement)[]} */ ([...policyForm.querySelectorAll("[data-policy-field]")]);
+/** @param {HTMLInputElement | HTMLSelectElement} control */
+const fieldOf = (control) => String(control.dataset.policyField);
 /** The version of the layer being edited, for If-Match (RFC 9110 §13.1.1); null for a new layer. */
 let editingVersion = /** @type {number | null} */ (null);
+/** The layer being edited as loaded: the base of what is saved (layerBody); null for a new layer. */
+let editingLayer = /** @type {Policy | null} */ (null);
 /** The issuer of the employee layer being edited: an employee is the pair (issuer, subject). */
 let editingIssuer = /** @type {string | null} */ (null);
 
@@ -118,8 +113,9 @@ function editPolicy(policy) {
 	byId("policy-layer", HTMLSelectElement).value = policy.layer;
 	policyInput("target").value = policy.target;
 	policyInput("report-only").checked = policy.mode === "report-only";
-	for (const field of LIMIT_FIELDS) policyInput(field).value = policy[field] == null ? "" : String(policy[field]);
+	for (const control of policyFields) control.value = policy[fieldOf(control)] == null ? "" : String(policy[fieldOf(control)]);
 	editingVersion = policy.version;
+	editingLayer = policy;
 	editingIssuer = policy.target_issuer || null;
 	policyInput("burst_limit").focus();
 }
@@ -148,9 +144,11 @@ function showPolicyErrors(errors) {
 
 byId("policy-layer", HTMLSelectElement).addEventListener("change", () => {
 	editingVersion = null;
+	editingLayer = null;
 });
 policyInput("target").addEventListener("input", () => {
 	editingVersion = null;
+	editingLayer = null;
 	editingIssuer = null;
 });
 
@@ -167,17 +165,19 @@ function formLayer() {
 		return null;
 	}
 	/** @type {Record<string, unknown>} */
-	const body = { mode: policyInput("report-only").checked ? "report-only" : "enforce" };
-	const unreadable = LIMIT_FIELDS.filter((field) => policyInput(field).validity.badInput);
+	const edited = { mode: policyInput("report-only").checked ? "report-only" : "enforce" };
+	const unreadable = policyFields.filter((control) => control.validity.badInput);
 	if (unreadable.length > 0) {
-		showPolicyErrors(unreadable.map((field) => ({ pointer: `/${field}`, message: t("policies.wholeNumber") })));
+		showPolicyErrors(unreadable.map((control) => ({ pointer: `/${fieldOf(control)}`, message: t("policies.wholeNumber") })));
 		return null;
 	}
-	for (const field of LIMIT_FIELDS) {
-		const raw = policyInput(field).value.trim();
-		body[field] = raw === "" ? null : Number(raw);
+	for (const control of policyFields) {
+		const raw = control.value.trim();
+		edited[fieldOf(control)] = raw === "" ? null : Number(raw);
 	}
-	return { layer, target, body };
+	// Defence in depth: the layer as loaded with the form's fields over it, so a field this page
+	// does not show (one a later migration added) is kept, never cleared by an older page.
+	return { layer, target, body: layerBody(editingLayer, edited) };
 }
 
 /**
@@ -279,6 +279,7 @@ policyForm.addEventListener("submit", async (event) => {
 		const stored = policies.find((policy) => policy.layer === layer && policy.target === (layer === "default" ? "" : target));
 		if (!stored) {
 			editingVersion = null;
+			editingLayer = null;
 			return say(t("policies.goneMeanwhile"));
 		}
 		editPolicy(stored);
@@ -286,6 +287,7 @@ policyForm.addEventListener("submit", async (event) => {
 	}
 	if (!answer.ok) return say(problemText(answer));
 	editingVersion = null;
+	editingLayer = null;
 	say(t("policies.saved", { name: layerName(layer, layer === "default" ? "" : target), version: answer.body.version }));
 	await load();
 });
@@ -320,5 +322,6 @@ export function reset() {
 	byId("policy-layers", HTMLElement).replaceChildren();
 	byId("effective-result", HTMLElement).replaceChildren();
 	editingVersion = null;
+	editingLayer = null;
 	editingIssuer = null;
 }
