@@ -182,11 +182,11 @@ export interface paths {
          * Verify the audit chain against its signed checkpoints, its witness and its archive, in bounded steps
          * @description Seals what is pending (the witness sees every seal first), then verifies from the last verified checkpoint towards the sealed head: every entry's hash and link, every checkpoint's signature, entry and link to the checkpoint before, and D1 against the witness (a Durable Object outside D1): a tail shorter than the witness's head (`tail_truncated`), a different hash at a witnessed seq (`hash_differs`, `sealed_differently`), a checkpoint missing or altered, an archived segment that D1 no longer matches, each with its seq.
          *
-         *     Bounded at any size of the chain: one request walks at most 20000 entries and makes at most 48 D1 queries; `complete` is false while the chain past the last verified checkpoint is longer, and the next request continues. The full re-verification from the genesis runs as a job, 40000 entries a minute from the cron (started hourly once the last has finished, or now with `POST /v1/audit/verify/full`); its progress and findings are `full_verification`.
+         *     Bounded at any size of the chain: one request walks at most 20000 entries and makes at most 48 D1 queries; `complete` is false while the chain past the last verified checkpoint is longer, and the next request continues. The full re-verification from the genesis runs as a job, 40000 entries a minute from the cron (started hourly once the last has finished, or now with `POST /v1/audit/verify/full`); its progress and findings are `full_verification`. Beside the chain, each slice of that job scans every MACed row (policy layers, status rows, records with their honeytoken bit, legs, shipment events, alert triage) in primary-key order, 5000 rows a minute, at most 53 D1 queries per slice in all; forged rows are alerted and listed in `full_verification.rows`.
          *
          *     `ok` is true only when nothing was found, the witness was compared, and the last full re-verification found nothing. When the witness cannot be reached, `witness.status` says so, `ok` is false, and sealing waits (`sealing.status: delayed`) without losing an entry.
          *
-         *     `rows` checks the rows that grant or withhold access against their MACs (policy layers and status rows all of them, records those a reader found forged, kept by the witness, legs that grant now, alerts past open), in at most 6 more D1 queries; any row whose MAC fails now makes `ok` false.
+         *     `rows` checks the rows that grant or withhold access against their MACs (policy layers and status rows all of them, records and shipment events those a reader found forged, kept by the witness, legs that grant now, alerts past open), in at most 7 more D1 queries; any row whose MAC fails now makes `ok` false, and so does any the last finished full scan found (`full_verification.rows`).
          *
          *     **Needs** a service token with `ops`.
          */
@@ -210,7 +210,7 @@ export interface paths {
         put?: never;
         /**
          * Start a full re-verification of the audit chain now
-         * @description Restarts the job that walks the whole chain from the genesis to the current sealed head, 40000 entries per every-minute cron run; `GET /v1/audit/verify` reports its progress as `full_verification`.
+         * @description Restarts the job that walks the whole chain from the genesis to the current sealed head, 40000 entries per every-minute cron run, and scans every MACed row, 5000 rows per run (at most 53 D1 queries per run in all); `GET /v1/audit/verify` reports its progress as `full_verification`.
          *
          *     **Needs** a service token with `ops`.
          */
@@ -1057,6 +1057,53 @@ export interface components {
                 reason: string;
                 seq: number;
             }[];
+            /** @description The scan of every MACed row (policies, status rows, records with their honeytoken bit, legs, shipment events, alert triage) in primary-key order, 10 pages of 500 rows per cron slice (at most 11 D1 queries beside the chain's); it starts over when the keyring's keys change. */
+            rows: {
+                /** @description Rows judged so far per table (alerts: those past open or carrying a MAC). */
+                checked: {
+                    alerts: number;
+                    legs: number;
+                    policies: number;
+                    principal_status: number;
+                    records: number;
+                    shipment_events: number;
+                };
+                finished: boolean;
+                /** @description Rows whose MAC failed, all of them. */
+                found: number;
+                /** @description What the last finished run's scan found: it keeps `ok` false until this run's scan finishes without forged rows. */
+                last_finished: {
+                    /** Format: date-time */
+                    finished_at: string;
+                    found: number;
+                    problems: {
+                        /** @description The row: `layer/target_issuer/target`, a record id, `issuer subject`, a leg's or a shipment event's `shipment_id:n`, or an alert id. Never contact data. */
+                        key: string;
+                        /** @description The keyring key id the row's MAC names. */
+                        mac_key: string | null;
+                        /** @description `mac_invalid`; `mac_missing` (once every legacy row is MACed); `mac_key_unknown` (its key left VAULT_KEYRING too early: restore it; readers answer 500 meanwhile); `honeytoken_unlisted` (a trap's honeytokens row is gone: it still springs); `honeytoken_forged` (a honeytokens row added to a real record: it springs nothing). */
+                        reason: string;
+                        /** @description `policies`, `records`, `principal_status`, `honeytokens`, `legs`, `shipment_events` or `alerts`. */
+                        table: string;
+                    }[];
+                } | null;
+                /** @description The first 50 of them; each raised a `row_mac_failed` alert. */
+                problems: {
+                    /** @description The row: `layer/target_issuer/target`, a record id, `issuer subject`, a leg's or a shipment event's `shipment_id:n`, or an alert id. Never contact data. */
+                    key: string;
+                    /** @description The keyring key id the row's MAC names. */
+                    mac_key: string | null;
+                    /** @description `mac_invalid`; `mac_missing` (once every legacy row is MACed); `mac_key_unknown` (its key left VAULT_KEYRING too early: restore it; readers answer 500 meanwhile); `honeytoken_unlisted` (a trap's honeytokens row is gone: it still springs); `honeytoken_forged` (a honeytokens row added to a real record: it springs nothing). */
+                    reason: string;
+                    /** @description `policies`, `records`, `principal_status`, `honeytokens`, `legs`, `shipment_events` or `alerts`. */
+                    table: string;
+                }[];
+                /**
+                 * @description The table being walked; null before the first slice and once every table is walked.
+                 * @enum {string|null}
+                 */
+                table: "policies" | "principal_status" | "records" | "legs" | "shipment_events" | "alerts" | null;
+            };
             /** Format: date-time */
             started_at: string;
             /** @enum {string} */
@@ -1101,35 +1148,39 @@ export interface components {
                     policies: number;
                     principal_status: number;
                     records: number;
+                    /** @description The shipment events of findings (the full re-verification scans them all). */
+                    shipment_events: number;
                 };
                 /**
                  * @description `signed`: every row written before the row-MAC migrations (0014, 0018) has its MAC, so a row without one is a forgery; `signing`: the legacy job is still MACing them (such rows are read as before); `unknown`: no witness, or it could not be reached.
                  * @enum {string}
                  */
                 legacy: "signed" | "signing" | "unknown";
-                /** @description `legacy` per migration: 0014 policy layers, records and status rows; 0018 legs and alert triage. */
+                /** @description `legacy` per migration: 0014 policy layers, records and status rows; 0018 legs and alert triage; 0019 shipment events. */
                 legacy_sets: {
                     /** @enum {string} */
                     "0014": "signed" | "signing" | "unknown";
                     /** @enum {string} */
                     "0018": "signed" | "signing" | "unknown";
+                    /** @enum {string} */
+                    "0019": "signed" | "signing" | "unknown";
                 };
                 /** @description Rows whose MAC fails now; none of them is used as it reads. */
                 problems: {
-                    /** @description The row: `layer/target_issuer/target`, a record id, `issuer subject`, a leg's `shipment_id:n`, or an alert id. Never contact data. */
+                    /** @description The row: `layer/target_issuer/target`, a record id, `issuer subject`, a leg's or a shipment event's `shipment_id:n`, or an alert id. Never contact data. */
                     key: string;
                     /** @description The keyring key id the row's MAC names. */
                     mac_key: string | null;
                     /** @description `mac_invalid`; `mac_missing` (once every legacy row is MACed); `mac_key_unknown` (its key left VAULT_KEYRING too early: restore it; readers answer 500 meanwhile); `honeytoken_unlisted` (a trap's honeytokens row is gone: it still springs); `honeytoken_forged` (a honeytokens row added to a real record: it springs nothing). */
                     reason: string;
-                    /** @description `policies`, `records`, `principal_status`, `honeytokens`, `legs` or `alerts`. */
+                    /** @description `policies`, `records`, `principal_status`, `honeytokens`, `legs`, `shipment_events` or `alerts`. */
                     table: string;
                 }[];
                 /** @description Every finding the witness holds, newest first (the first 50), kept after the row is repaired. */
                 reported: {
                     /** Format: date-time */
                     first_at: string;
-                    /** @description The row: `layer/target_issuer/target`, a record id, `issuer subject`, a leg's `shipment_id:n`, or an alert id. Never contact data. */
+                    /** @description The row: `layer/target_issuer/target`, a record id, `issuer subject`, a leg's or a shipment event's `shipment_id:n`, or an alert id. Never contact data. */
                     key: string;
                     /** Format: date-time */
                     last_at: string;
@@ -1137,7 +1188,7 @@ export interface components {
                     mac_key: string | null;
                     /** @description `mac_invalid`; `mac_missing` (once every legacy row is MACed); `mac_key_unknown` (its key left VAULT_KEYRING too early: restore it; readers answer 500 meanwhile); `honeytoken_unlisted` (a trap's honeytokens row is gone: it still springs); `honeytoken_forged` (a honeytokens row added to a real record: it springs nothing). */
                     reason: string;
-                    /** @description `policies`, `records`, `principal_status`, `honeytokens`, `legs` or `alerts`. */
+                    /** @description `policies`, `records`, `principal_status`, `honeytokens`, `legs`, `shipment_events` or `alerts`. */
                     table: string;
                 }[];
             };
