@@ -1,4 +1,5 @@
 import type { RowContent } from "../crypto/row-mac";
+import type { AlertTriage } from "../detection/alert-store";
 import type { RecordRow } from "../records/store";
 import type { LegColumns, ShipmentEventColumns } from "../shipments/stored-rows";
 
@@ -98,17 +99,11 @@ export function eventContent(row: ShipmentEventColumns): RowContent {
 /** An event's key in reports: `shipment_id:n`, like a leg's. */
 export const eventKey = (row: { shipment_id: string; n: number }) => `${row.shipment_id}:${row.n}`;
 
-/** An alert's triage as ops set it (migration 0013), bound to the alert's id. */
-export interface AlertTriageColumns {
-	id: string;
-	state: string;
-	acknowledged_by: string | null;
-	acknowledged_at: number | null;
-	acknowledged_note: string | null;
-	resolved_by: string | null;
-	resolved_at: number | null;
-	resolved_note: string | null;
-}
+/**
+ * An alert's triage as stored (migration 0013), bound to the alert's id. The state as read: a DBA
+ * may write any string there, and the MAC is what says whether it is one ops set.
+ */
+export type AlertTriageColumns = { id: string; state: string } & Omit<AlertTriage, "state">;
 
 /**
  * What an alert's MAC (migration 0018) is over: its id and triage. The alert itself is raised by a
