@@ -12,6 +12,7 @@ import { mintDevToken } from "../scripts/lib/dev-issuer.ts";
 import { ensureDevSecrets } from "../scripts/lib/dev-secrets.ts";
 import { startTelephonySimulator } from "../scripts/lib/telephony-simulator.ts";
 import { type LoadResult, load } from "./load/driver.ts";
+import { cpuMilliseconds, type WorkerProcesses, workerProcesses } from "./load/process-cpu.ts";
 import { freshDatabase, startWorker } from "./load/servers.ts";
 import { type MicroResults, wellFormed } from "./load/well-formed.ts";
 
@@ -24,6 +25,12 @@ const SECONDS = smoke ? 0.5 : 5;
  */
 const ROUNDS = smoke ? 1 : Number(process.argv.find((arg) => arg.startsWith("--rounds="))?.slice("--rounds=".length) ?? 3);
 const RECORDS = smoke ? 200 : 10_000;
+/**
+ * wrangler's local observability collector (a tail worker fed every span of every request, for the
+ * local dashboard) stays off unless asked for: it is development tooling, absent in production, and
+ * it costs the vault, which makes more D1 and object calls per request, more than the baseline.
+ */
+const localObservability = process.argv.includes("--local-observability");
 const COURIERS = 100;
 const root = process.cwd();
 
@@ -35,13 +42,31 @@ const telephony = await startTelephonySimulator({
 	numbers: Array.from({ length: 50 }, (_, i) => `1700000${String(i).padStart(4, "0")}`),
 	capacity: 5_000,
 });
-const vault = await startWorker("wrangler.toml", { TELEPHONY: telephony.telephony });
-const baseline = await startWorker("bench/baseline/wrangler.toml");
+const vault = await startWorker("wrangler.toml", { TELEPHONY: telephony.telephony }, localObservability);
+const baseline = await startWorker("bench/baseline/wrangler.toml", {}, localObservability);
+const vaultProcesses = workerProcesses(Number(new URL(vault.url).port));
+const baselineProcesses = workerProcesses(Number(new URL(baseline.url).port));
+/** CPU per step (ms) of the worker's workerd, wrangler's proxy and this client, by phase and concurrency, one per round. */
+interface StepCpu {
+	worker: number;
+	proxy: number;
+	client: number;
+}
+const cpuRuns: Record<string, Record<string, StepCpu[]>> = {};
+const cpuNow = (processes: WorkerProcesses | null): StepCpu => {
+	const client = process.cpuUsage();
+	return {
+		worker: processes ? cpuMilliseconds(processes.worker) : Number.NaN,
+		proxy: processes ? cpuMilliseconds(processes.proxy) : Number.NaN,
+		client: (client.user + client.system) / 1000,
+	};
+};
 /** 32 batches of 1000 in flight would queue 32,000 records behind one D1 writer: batches run at 1 and 4. */
 const concurrenciesOf = (phase: string) => (phase.startsWith("batch") ? [1, 4] : [1, 32]);
 /** Each phase's runs, by phase and concurrency, one per round. */
 const runs: Record<string, Record<string, LoadResult[]>> = {};
 const phaseNames: string[] = [];
+const BASELINE_PHASE = "baseline read (plain D1, no auth, no crypto)";
 /** The telephony simulator's own time per BindAxb it answered during the call phase (ms). */
 let simulatorBind = { binds: 0, p50: Number.NaN, p99: Number.NaN };
 const percentile = (values: number[], q: number) => {
@@ -124,7 +149,7 @@ try {
 
 	const tickets: { token: string; id: string }[] = [];
 	const phases: [string, (c: number) => Promise<LoadResult>][] = [
-		["baseline read (plain D1, no auth, no crypto)", (c) => load(c, SECONDS, async () => expect(await fetch(`${baseline.url}/row/${randomId()}`), 200))],
+		[BASELINE_PHASE, (c) => load(c, SECONDS, async () => expect(await fetch(`${baseline.url}/row/${randomId()}`), 200))],
 		["masked read", (c) => load(c, SECONDS, async () => expect(await fetch(`${vault.url}/v1/records/${randomId()}`, { headers: asService }), 200))],
 		[
 			"single create",
@@ -206,9 +231,19 @@ try {
 		for (const [name, run] of phases) {
 			runs[name] ??= {};
 			for (const connections of concurrenciesOf(name)) {
+				const processes = name === BASELINE_PHASE ? baselineProcesses : vaultProcesses;
+				const before = cpuNow(processes);
 				const result = await run(connections);
+				const after = cpuNow(processes);
 				const byConcurrency = runs[name] as Record<string, LoadResult[]>;
 				byConcurrency[`c${connections}`] = [...(byConcurrency[`c${connections}`] ?? []), result];
+				const perStep = (key: keyof StepCpu) => (after[key] - before[key]) / result.requests;
+				const cpuByConcurrency = cpuRuns[name] ?? {};
+				cpuByConcurrency[`c${connections}`] = [
+					...(cpuByConcurrency[`c${connections}`] ?? []),
+					{ worker: perStep("worker"), proxy: perStep("proxy"), client: perStep("client") },
+				];
+				cpuRuns[name] = cpuByConcurrency;
 				if (smoke) continue;
 				console.log(
 					`${name.padEnd(48)} c=${String(connections).padEnd(3)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p95 ${result.p95.toFixed(2)}  p99 ${result.p99.toFixed(2)}  errors ${result.errors}`,
@@ -272,6 +307,13 @@ if (smoke) {
 	const problems = wellFormed(runs, expected, ROUNDS, microResults);
 	if (auditLag.inD1 < auditLag.reveals) problems.push(`audit lag: ${auditLag.inD1} of ${auditLag.reveals} grants reached D1`);
 	if (simulatorBind.binds === 0 || !Number.isFinite(simulatorBind.p50)) problems.push("calls: the telephony simulator made no binding");
+	if (process.platform === "linux") {
+		if (!vaultProcesses || !baselineProcesses) problems.push("cpu: the workerd processes of the vault or the baseline were not found in /proc");
+		for (const [name, byC] of Object.entries(cpuRuns))
+			for (const [c, list] of Object.entries(byC))
+				if (!list.every((r) => [r.worker, r.proxy, r.client].every((ms) => Number.isFinite(ms) && ms >= 0)))
+					problems.push(`cpu: ${name} ${c}: not all numbers`);
+	}
 	mkdirSync("bench/results", { recursive: true });
 	writeFileSync(
 		"bench/results/bench.smoke.json",
@@ -317,10 +359,42 @@ const results: Record<string, Record<string, LoadResult & { p50s: number[] }>> =
 		),
 	]),
 );
-const base = results["baseline read (plain D1, no auth, no crypto)"] as Record<string, LoadResult>;
+const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? "unknown", node: process.version, smoke };
+/** Per phase and concurrency: the median over the rounds of each process's CPU per step. */
+const cpuResults: Record<string, Record<string, StepCpu & { total: number }>> = Object.fromEntries(
+	Object.entries(cpuRuns).map(([name, byC]) => [
+		name,
+		Object.fromEntries(
+			Object.entries(byC).map(([c, list]) => {
+				const worker = median(list.map((r) => r.worker));
+				const proxy = median(list.map((r) => r.proxy));
+				const client = median(list.map((r) => r.client));
+				return [c, { worker, proxy, client, total: worker + proxy + client }];
+			}),
+		),
+	]),
+);
+const cpuOf = (name: string, c: string) => cpuResults[name]?.[c] ?? cpuResults[name]?.c1;
+const cpuKnown = vaultProcesses !== null && baselineProcesses !== null;
+const cpuRows = Object.entries(cpuResults).flatMap(([name, byC]) =>
+	Object.entries(byC).map(([c, r]) => {
+		const baseline = cpuOf(BASELINE_PHASE, c);
+		return `| ${name} | ${c.slice(1)} | ${r.worker.toFixed(2)} | ${r.proxy.toFixed(2)} | ${r.client.toFixed(2)} | ${r.total.toFixed(2)} | ${baseline ? (r.total / baseline.total).toFixed(2) : "–"}× |`;
+	}),
+);
+const cpuSection = cpuKnown
+	? `## Where the CPU goes (ms per step, read from /proc)
+
+Each process's user and system CPU over a phase, divided by the steps it answered (a full reveal is one step of two requests); medians over the rounds. \`wrangler dev\` runs two workerd processes per worker: wrangler's proxy, which takes each request first, and the worker's own, which runs the worker, its Durable Objects and the local D1. Work a request leaves behind (the limiters' alarms flushing their outboxes to D1) counts in the phase it falls in. At one connection the p50 is close to the sum, the three processes taking turns; at 32 the machine's ${machine.cores} cores are the limit and the ratio of totals is close to the ratio of throughputs.
+
+| endpoint | concurrency | worker's workerd | wrangler's proxy | bench client | total | total / baseline total |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+${cpuRows.join("\n")}
+`
+	: "CPU per process: not measured (no /proc on this machine).\n";
 /** The ratio of one round's p50 to the same round's baseline p50, for the spread between rounds. */
 const roundRatios = (name: string, c: string) => {
-	const baseline = runs["baseline read (plain D1, no auth, no crypto)"]?.[c] ?? runs["baseline read (plain D1, no auth, no crypto)"]?.c1 ?? [];
+	const baseline = runs[BASELINE_PHASE]?.[c] ?? runs[BASELINE_PHASE]?.c1 ?? [];
 	return (runs[name]?.[c] ?? runs[name]?.c1 ?? []).map((r, i) => r.p50 / (baseline[i]?.p50 ?? Number.NaN));
 };
 /** The median over rounds of each round's p50 against that round's baseline p50 (the same concurrency; batches against c=1). */
@@ -359,7 +433,6 @@ const targets = [
 	{ target: "batch ingest ≥ 5,000 records/s", value: `${batchRecordsPerSecond.toFixed(0)} records/s`, met: batchRecordsPerSecond >= 5000 },
 	{ target: "no errors", value: String(totalErrors), met: totalErrors === 0 },
 ];
-const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? "unknown", node: process.version, smoke };
 const rows = Object.entries(results).flatMap(([name, byC]) =>
 	Object.entries(byC).map(
 		([c, r]) =>
@@ -368,7 +441,7 @@ const rows = Object.entries(results).flatMap(([name, byC]) =>
 );
 const markdown = `# Benchmark
 
-${machine.cores} cores (${machine.cpu}), Node ${machine.node}; vault and baseline each under \`wrangler dev\` (workerd, local D1 on SQLite) on loopback, ${RECORDS.toLocaleString("en")} records, closed-loop clients for ${SECONDS} s per phase. Every phase, the baseline's included, ran ${ROUNDS} time${ROUNDS === 1 ? "" : "s"} round after round; each figure is the median over the rounds, errors are summed, and the ratio is the median of each round's p50 over the same round's baseline p50 (the last column: lowest and highest of those).
+${machine.cores} cores (${machine.cpu}), Node ${machine.node}; vault and baseline each under \`wrangler dev\` (workerd, local D1 on SQLite) on loopback, ${localObservability ? "with wrangler's local observability collector on (`--local-observability`: a tail worker in each worker's process is sent every span of every request)" : "with wrangler's local observability collector off for both (development tooling, absent in production; `--local-observability` runs with it)"}, ${RECORDS.toLocaleString("en")} records, closed-loop clients for ${SECONDS} s per phase. Every phase, the baseline's included, ran ${ROUNDS} time${ROUNDS === 1 ? "" : "s"} round after round; each figure is the median over the rounds, errors are summed, and the ratio is the median of each round's p50 over the same round's baseline p50 (the last column: lowest and highest of those).
 
 | endpoint | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors | p50 / baseline p50 | per round |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -380,6 +453,7 @@ Calls: a call is one vault request that judges and counts it in the limiter obje
 
 Audit lag: after a burst of ${auditLag.reveals.toLocaleString("en")} asks (32 at a time), every grant's audit entry was in D1 **${auditLag.secondsAfterLastAnswer.toFixed(1)} s** after the last answer (each limiter commits its entries with the decision and flushes them by alarm a few seconds later).
 
+${cpuSection}
 ## One reveal's own work (CPU, Node ${machine.node}, the worker's modules)
 
 | operation | µs per operation |
@@ -398,16 +472,24 @@ ${missedTargets()}`;
 /** Why a target was missed, from this run's own figures. */
 function missedTargets(): string {
 	const notes: string[] = [];
+	const baselineCpu = cpuOf(BASELINE_PHASE, "c1");
+	/** "W ms in the worker's workerd, T ms in all" for a phase at c=1, when /proc was read. */
+	const cpuSaid = (name: string, c = "c1") => {
+		const cpu = cpuOf(name, c);
+		return cpu && baselineCpu && cpuKnown
+			? ` CPU per step: ${cpu.worker.toFixed(1)} ms in the worker's workerd and ${cpu.total.toFixed(1)} ms in all three processes, against the baseline's ${baselineCpu.worker.toFixed(1)} and ${baselineCpu.total.toFixed(1)} ms (table above).`
+			: "";
+	};
 	const fullRatio = Number(ratio("full reveal (ask, then redeem)", "c1"));
 	if (fullRatio > 3) {
 		notes.push(
-			`- **Full reveal: ${fullRatio.toFixed(2)}× against a target of 3× (${((fullRatio / 3 - 1) * 100).toFixed(0)}% over).** It is two HTTP round trips (ask ${ratio("reveal ask", "c1")}×, redeem ${ratio("redeem", "c1")}× the baseline's one), and under \`wrangler dev\` every request costs about the baseline's ${base.c1?.p50.toFixed(1)} ms before it does anything. Inside, the ask waits on two I/O round trips in sequence (the record read, then the limiter object, which commits the decision and its audit entry) and the redeem on one (the limiter and the record read at once), against the baseline's one; the limiters' alarms flush the audit entries to D1 off the path, on the same single-writer local D1 the next request reads from. The CPU work is ${(microResults.revealWorkMicroseconds / 1000).toFixed(2)} ms in Node. Round to round the ratio went from ${spread("full reveal (ask, then redeem)", "c1") || "(one round)"}: the vault, the baseline and the client share ${machine.cores} cores.`,
+			`- **Full reveal: ${fullRatio.toFixed(2)}× against a target of 3× (${((fullRatio / 3 - 1) * 100).toFixed(0)}% over).** Two HTTP requests (ask ${ratio("reveal ask", "c1")}×, redeem ${ratio("redeem", "c1")}×) against the baseline's one, each paying a request's fixed cost in the client and wrangler's proxy.${cpuSaid("full reveal (ask, then redeem)")} Round to round the ratio went from ${spread("full reveal (ask, then redeem)", "c1") || "(one round)"}: the vault, the baseline and the client share ${machine.cores} cores.`,
 		);
 	}
 	const fullAt32 = Number(ratio("full reveal (ask, then redeem)", "c32"));
 	if (fullAt32 > 3.5) {
 		notes.push(
-			`- **Full reveal at 32 connections: ${fullAt32.toFixed(2)}× against 3.5×.** Under \`wrangler dev\` the worker, its Durable Objects and the local D1 share one workerd process on ${machine.cores} cores with the client and the baseline, so at 32 connections the ratio is close to the ratio of CPU spent per request: the vault's ask and redeem verify a bearer token, validate a body, call the limiter object (a SQLite transaction), sign or verify and decrypt, against the baseline's one D1 read.`,
+			`- **Full reveal at 32 connections: ${fullAt32.toFixed(2)}× against 3.5×.** With the ${machine.cores} cores saturated, the ratio follows the CPU spent per step.${cpuSaid("full reveal (ask, then redeem)", "c32")}`,
 		);
 	}
 	for (const [name, label] of [
@@ -417,7 +499,7 @@ function missedTargets(): string {
 		const alone = Number(ratio(name, "c1"));
 		if (alone > 1.7) {
 			notes.push(
-				`- **${label}: ${alone.toFixed(2)}× against 1.7× (c=1).** One HTTP request like the baseline's, with one limiter object call beside the one D1 read (the ask: in sequence; the redeem: at once), a token signed or verified, and a bearer token (recalled after its first verification).`,
+				`- **${label}: ${alone.toFixed(2)}× against 1.7× (c=1).** One HTTP request like the baseline's; beside the one D1 read, a call to the limiter object that commits the decision (a durable write), a token signed or verified, and the limiter's flush of its outbox to D1 seconds later.${cpuSaid(name)}`,
 			);
 		}
 	}
@@ -431,7 +513,7 @@ function missedTargets(): string {
 mkdirSync("bench/results", { recursive: true });
 writeFileSync(
 	"bench/results/bench.json",
-	`${JSON.stringify({ machine, records: RECORDS, seconds: SECONDS, results, micro: microResults, auditLag, simulatorBind, targets }, null, 2)}\n`,
+	`${JSON.stringify({ machine, localObservability, records: RECORDS, seconds: SECONDS, results, cpu: cpuResults, micro: microResults, auditLag, simulatorBind, targets }, null, 2)}\n`,
 );
 writeFileSync("bench/results/bench.md", markdown);
 console.log(`\n${markdown}`);

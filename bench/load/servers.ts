@@ -6,5 +6,5 @@ export const BENCH_STATE = ".wrangler/bench-state";
 
 export const freshDatabase = (): void => freshDatabaseIn(BENCH_STATE);
 
-export const startWorker = (configPath: string, vars: Record<string, string> = {}): Promise<Server> =>
-	startWorkerIn({ configPath, stateDir: BENCH_STATE, vars, requireHealthy: !configPath.includes("baseline") });
+export const startWorker = (configPath: string, vars: Record<string, string>, localObservability: boolean): Promise<Server> =>
+	startWorkerIn({ configPath, stateDir: BENCH_STATE, vars, requireHealthy: !configPath.includes("baseline"), localObservability });

@@ -39,9 +39,24 @@ export interface WorkerOptions {
 	requireHealthy?: boolean;
 	/** A port chosen beforehand (someone must know the URL before it starts); a free one by default. */
 	port?: number;
+	/**
+	 * Whether wrangler's local observability collector runs (on by default, `X_LOCAL_OBSERVABILITY`):
+	 * a streaming tail worker in the worker's own workerd process that receives an event for every
+	 * invocation and span (each D1 query, each Durable Object call and storage operation) and stores
+	 * it for the local dashboard. It is development tooling, absent in production, and its cost grows
+	 * with the number of spans a request makes, so the benchmark turns it off for every worker it runs.
+	 */
+	localObservability?: boolean;
 }
 
-export async function startWorker({ configPath, stateDir, vars = {}, requireHealthy = true, port: chosen }: WorkerOptions): Promise<Server> {
+export async function startWorker({
+	configPath,
+	stateDir,
+	vars = {},
+	requireHealthy = true,
+	port: chosen,
+	localObservability = true,
+}: WorkerOptions): Promise<Server> {
 	const port = chosen ?? (await freePort());
 	const inspector = await freePort();
 	const child: ChildProcess = spawn(
@@ -64,7 +79,7 @@ export async function startWorker({ configPath, stateDir, vars = {}, requireHeal
 			"error",
 			...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
 		],
-		{ env, stdio: ["ignore", "pipe", "pipe"], detached: true },
+		{ env: localObservability ? env : { ...env, X_LOCAL_OBSERVABILITY: "false" }, stdio: ["ignore", "pipe", "pipe"], detached: true },
 	);
 	let output = "";
 	child.stdout?.on("data", (chunk) => (output += chunk));
