@@ -618,6 +618,13 @@ describe("a suspended employee, reinstated from the console", () => {
 
 describe("audit log", () => {
 	it("verifies the chain and shows the reveals just made", async () => {
+		// The limiter's flush brings them to the log seconds after the decision: the page is read after it.
+		await expect
+			.poll(async () => (await vault.opsCall<{ entries: unknown[] }>("GET", `/v1/audit?actor=${COURIER}&kind=reveal.redeemed`)).body.entries.length, {
+				timeout: 30_000,
+				interval: 500,
+			})
+			.toBe(2);
 		const ops = await open("/ops");
 		await signIn(ops, opsToken);
 		await ops.getByRole("button", { name: "Audit log" }).click();

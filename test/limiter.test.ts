@@ -162,6 +162,30 @@ describe("scripted insiders", () => {
 		expect(alerts).toContainEqual(expect.objectContaining({ kind: "out_of_scope_probing", subject: "prober", severity: "critical" }));
 	});
 
+	it("a decision that suspends and raises an alert asks for its flush at once; a plain grant leaves it for the flush delay", async () => {
+		const theirs = await records(10, { depot: "OTHER2", courier: "someone" });
+		const [mine] = await records(1, { depot: "DQ", courier: "prober-now" });
+		const prober = await employeeToken("courier", "prober-now", "DQ");
+		const stub = limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "prober-now" });
+		const alarmAfter = async (status: number, id: string) => {
+			const asked = Date.now();
+			expect((await ask(prober, id)).status).toBe(status);
+			const answered = Date.now();
+			return { asked, answered, alarm: await runInDurableObject(stub, (_: PrincipalLimiter, state) => state.storage.getAlarm()) };
+		};
+		// The grant's entry waits for the flush delay (or has gone out already, on a slow machine).
+		const granted = await alarmAfter(201, mine as string);
+		if (granted.alarm !== null) expect(granted.alarm).toBeGreaterThanOrEqual(granted.asked + 1_000);
+		await settle(prober);
+		for (const id of theirs.slice(0, 9)) expect((await ask(prober, id)).status).toBe(403);
+		// The tenth suspends and raises out_of_scope_probing: its alarm is due now (or has already run), not in seconds.
+		const suspended = await alarmAfter(423, theirs[9] as string);
+		if (suspended.alarm !== null) expect(suspended.alarm).toBeLessThanOrEqual(suspended.answered);
+		await settle(prober);
+		const alerts = (await json<{ alerts: { kind: string; subject: string }[] }>(await call("GET", "/v1/alerts", { token: ops }))).alerts;
+		expect(alerts).toContainEqual(expect.objectContaining({ kind: "out_of_scope_probing", subject: "prober-now" }));
+	});
+
 	it("touching a honeytoken: suspended on that ask, and a token already held stops working", async () => {
 		const planted = await call("POST", "/v1/honeytokens", { token: ops, body: { label: "DH2 shelf 3", record: recordBody({ depot: "DH2" }) } });
 		expect(planted.status).toBe(201);

@@ -120,6 +120,33 @@ describe("the employee's limiter commits the decision and its audit entry togeth
 		expect(verified.ok).toBe(true);
 	});
 
+	it("a flush whose D1 write fails still records the depot ledger it told: the ledger counts each grant once, the entries land later", async () => {
+		const ids = await createRecords(service, 5, { depot: "HOP6", courier: "hop-split" });
+		const courier = await employeeToken("courier", "hop-split", "HOP6");
+		const stub = limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "hop-split" });
+		const ledger = env.DEPOT_LEDGER.get(env.DEPOT_LEDGER.idFromName("HOP6"));
+		for (const id of ids.slice(0, 3)) expect((await askReveal(courier, id)).status).toBe(201);
+		await env.DB.prepare(
+			"CREATE TRIGGER hop_split_down BEFORE INSERT ON audit_log WHEN NEW.actor = 'hop-split' BEGIN SELECT RAISE(ABORT, 'd1 down'); END",
+		).run();
+		try {
+			await runInDurableObject(stub, async (limiter: PrincipalLimiter) => {
+				await expect(limiter.flushNow()).rejects.toThrow();
+			});
+			// The ledger heard of the three grants in that same flush, though D1 refused their entries.
+			expect(await ledger.count()).toBe(3);
+			for (const id of ids.slice(3)) expect((await askReveal(courier, id)).status).toBe(201);
+		} finally {
+			await env.DB.prepare("DROP TRIGGER hop_split_down").run();
+		}
+		await settle(courier);
+		// Five grants, each counted once: the retried flush did not tell the first three again, nor lose the last two.
+		expect(await ledger.count()).toBe(5);
+		expect(await entries("hop-split", "reveal.granted")).toHaveLength(5);
+		await settle(courier);
+		expect(await ledger.count()).toBe(5);
+	});
+
 	it("20 concurrent redeems of one token: one plaintext answer and one reveal.redeemed entry", async () => {
 		const [id] = await createRecords(service, 1, { depot: "HOP3", courier: "hop-race" });
 		expect((await call("PUT", "/v1/policies/employee/hop-race", { token: ops, body: { mode: "enforce", refusal_limit: 1000 } })).status).toBeLessThan(300);

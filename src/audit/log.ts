@@ -143,7 +143,7 @@ export class AuditLog {
 	/**
 	 * How far behind the log may be: when the newest flush from a principal's object landed and how
 	 * late its oldest entry arrived. Entries decided after `newestFlushAt` may still wait in their
-	 * objects (flushed every couple of seconds, or once D1 answers again).
+	 * objects (flushed within seconds, or once D1 answers again).
 	 */
 	async flushLag(): Promise<{ newestFlushAt: number | null; newestFlushLagMs: number | null }> {
 		const row = await classified(

@@ -1,6 +1,10 @@
 import type { AuditEvent } from "../audit/entry";
 
-/** How long after a commit an object flushes its outbox to D1 (at once when it holds many). */
+/**
+ * How long after a commit an object flushes its outbox to D1 (at once when it holds many, or an
+ * alert or a suspension waits). Each flush is a D1 write transaction, a call to the depot's
+ * ledger and an alarm: a principal who asks again within the delay shares one flush with it.
+ */
 export const OUTBOX_FLUSH_DELAY_MS = 2_000;
 
 interface OutboxRow extends Record<string, SqlStorageValue> {

@@ -39,7 +39,7 @@ import { addToSummary, closeSummaries, type MinuteSummary, nextClose, summaryEve
 import { ObjectKv } from "./object-kv";
 import { DAY_SECONDS, type EffectivePolicy } from "./policy";
 import { PrincipalStatusStore } from "./principal-status-store";
-import { RedemptionMarks } from "./redemption-marks";
+import { MARK_PURGE_INTERVAL_MS, RedemptionMarks } from "./redemption-marks";
 
 export interface LimiterStatus {
 	suspension: Suspension | null;
@@ -134,6 +134,10 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	private readonly kv: ObjectKv;
 	/** When the alarm is set for, as this instance knows it: a wake for later leaves an earlier one be. */
 	private alarmAt: number | null = null;
+	/** When the alarm next purges long-expired redemption marks (a scan of the table): at the first alarm after a wake, then every few minutes. */
+	private nextMarkPurgeAt = 0;
+	/** A decision since the last scheduling raised an alert or suspended: flush at once. */
+	private alertRaised = false;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -170,6 +174,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	/** Queues alerts into the notices outbox; inside a transaction. Reads the outbox only when there is something to add. */
 	private raise(alerts: readonly AlertIntent[], now: number, suspends: boolean, actor: AuditActor, ringThreshold?: number): void {
 		if (alerts.length === 0) return;
+		this.alertRaised = true;
 		const raised = alerts.map((alert) => ({
 			id: crypto.randomUUID(),
 			at: now,
@@ -222,7 +227,10 @@ export class PrincipalLimiter extends DurableObject<Env> {
 				}
 			}
 			if (audit === "entry") for (const event of askEvents(actor, draft, decision, now)) this.outbox.add(event);
-			if (decision.suspend) this.kv.put(STATUS_KEY, { reason: decision.suspend.reason, at: now, actor, kind } satisfies StatusPending);
+			if (decision.suspend) {
+				this.kv.put(STATUS_KEY, { reason: decision.suspend.reason, at: now, actor, kind } satisfies StatusPending);
+				this.alertRaised = true;
+			}
 			if (decision.granted && actor.depot) this.countForDepot(actor.depot, policy.depotDailyBudget);
 			this.raise(alerts, now, decision.suspend !== null, actor, policy.ringThreshold);
 			return { decision: { ...decision, alerts }, audit, refusalsRetryAfterSeconds };
@@ -261,7 +269,10 @@ export class PrincipalLimiter extends DurableObject<Env> {
 				}
 			}
 			if (audit === "entry") for (const event of callEvents(actor, draft, ask, decision, now)) this.outbox.add(event);
-			if (decision.suspend) this.kv.put(STATUS_KEY, { reason: decision.suspend.reason, at: now, actor, kind } satisfies StatusPending);
+			if (decision.suspend) {
+				this.kv.put(STATUS_KEY, { reason: decision.suspend.reason, at: now, actor, kind } satisfies StatusPending);
+				this.alertRaised = true;
+			}
 			this.raise(alerts, now, decision.suspend !== null, actor);
 			return { decision: { ...decision, alerts }, audit, refusalsRetryAfterSeconds, at: now };
 		});
@@ -402,8 +413,12 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			this.notices().some((notice) => notice.actor) ||
 			this.kv.get(STATUS_KEY) !== undefined ||
 			Object.values(this.depots()).some((depot) => depot.reveals > 0);
-		if (outbox >= FLUSH_AT_SIZE) {
-			// On size: flush now rather than let one busy principal's outbox grow.
+		const urgent = this.alertRaised;
+		this.alertRaised = false;
+		if (outbox >= FLUSH_AT_SIZE || urgent) {
+			// On size: flush now rather than let one busy principal's outbox grow. A decision that raised
+			// an alert or suspended is for people to act on: it goes out now, with whatever else waits.
+			// (Only the decision that raised it: while D1 is down, the platform's retries pace the alarm.)
 			this.wake(now);
 			return;
 		}
@@ -419,22 +434,54 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	override async alarm(): Promise<void> {
 		this.alarmAt = null;
 		const now = Date.now();
-		this.transaction(() => {
-			const { closed, open } = closeSummaries(this.summaries(), now);
-			for (const summary of closed) this.outbox.add(summaryEvent(summary));
-			this.kv.put(SUMMARIES_KEY, open);
-			this.marks.purgeExpired(now);
-		});
+		const { closed, open } = closeSummaries(this.summaries(), now);
+		const purge = now >= this.nextMarkPurgeAt;
+		// Every commit of an object is a durable write: the alarm commits before flushing only when a minute closed or a purge is due.
+		if (closed.length > 0 || purge) {
+			this.transaction(() => {
+				for (const summary of closed) this.outbox.add(summaryEvent(summary));
+				if (closed.length > 0) this.kv.put(SUMMARIES_KEY, open);
+				if (purge) this.marks.purgeExpired(now);
+			});
+		}
+		if (purge) this.nextMarkPurgeAt = now + MARK_PURGE_INTERVAL_MS;
 		await this.flushAll();
 		this.scheduleFlush(Date.now());
 	}
 
+	/**
+	 * The oldest entries go to the D1 audit log and the depot counts to their ledgers at once, and
+	 * what landed leaves this object in one transaction (a flush is one commit here, not one per
+	 * destination). A destination that failed keeps its part for the next alarm; the first failure
+	 * is thrown once the other's success is recorded.
+	 */
 	private async flushAll(): Promise<number> {
-		const flushed = await this.flushAudit();
+		const batch = this.outbox.oldest(FLUSH_BATCH);
+		const log = auditLogFor(this.env, this.ctx);
+		const [appended, tallied] = await Promise.allSettled([
+			batch.length > 0 ? log.appendOutbox(batch, this.flushSource()) : Promise.resolve([]),
+			this.tallyDepots(),
+		]);
+		const landed = appended.status === "fulfilled" ? batch.map((entry) => entry.entryId) : [];
+		const told = tallied.status === "fulfilled" ? tallied.value.told : [];
+		if (landed.length > 0 || told.length > 0) {
+			this.transaction(() => {
+				this.outbox.remove(landed);
+				this.settleDepots(told);
+			});
+		}
+		if (appended.status === "rejected") throw appended.reason;
+		if (tallied.status === "rejected") throw tallied.reason;
+		if (tallied.value.failure !== undefined) throw tallied.value.failure;
+		// A backlog (D1 was down for a while) drains batch by batch.
+		const flushed = batch.length + (await this.flushAudit());
 		await this.flushStatus();
 		await this.flushNotices();
-		await this.flushDepot();
 		return flushed;
+	}
+
+	private flushSource(): string {
+		return `limiter:${this.ctx.id.toString()}`;
 	}
 
 	/**
@@ -457,7 +504,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		for (;;) {
 			const batch = this.outbox.oldest(FLUSH_BATCH);
 			if (batch.length === 0) return flushed;
-			await log.appendOutbox(batch, `limiter:${this.ctx.id.toString()}`);
+			await log.appendOutbox(batch, this.flushSource());
 			this.outbox.remove(batch.map((entry) => entry.entryId));
 			flushed += batch.length;
 		}
@@ -515,20 +562,32 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		if (webhookUrl) await deliverDueAlerts(alerts, webhookUrl, Date.now()).catch(() => undefined);
 	}
 
-	private async flushDepot(): Promise<void> {
+	/** Tells each depot's ledger of the grants counted since; returns the batches told, and the failure that stopped the rest. */
+	private async tallyDepots(): Promise<{ told: [string, DepotPending][]; failure?: unknown }> {
 		const source = this.ctx.id.toString();
+		const told: [string, DepotPending][] = [];
 		for (const [depot, pending] of Object.entries(this.depots())) {
 			if (pending.reveals === 0) continue;
-			await this.env.DEPOT_LEDGER.get(this.env.DEPOT_LEDGER.idFromName(depot)).tally(depot, pending.budget, pending.reveals, source, pending.batch);
-			// Grants counted while the ledger was being told stay for the next batch.
-			this.transaction(() => {
-				const all = this.depots();
-				const current = all[depot];
-				if (!current) return;
-				// The batch number only grows: the ledger drops a number it has seen.
-				this.kv.put(DEPOT_KEY, { ...all, [depot]: { ...current, reveals: current.reveals - pending.reveals, batch: current.batch + 1 } });
-			});
+			try {
+				await this.env.DEPOT_LEDGER.get(this.env.DEPOT_LEDGER.idFromName(depot)).tally(depot, pending.budget, pending.reveals, source, pending.batch);
+			} catch (failure) {
+				return { told, failure };
+			}
+			told.push([depot, pending]);
 		}
+		return { told };
+	}
+
+	/** Inside a transaction: the batches told leave the pending counts; grants counted while the ledgers were told stay for the next batch. */
+	private settleDepots(told: readonly [string, DepotPending][]): void {
+		if (told.length === 0) return;
+		const all = { ...this.depots() };
+		for (const [depot, sent] of told) {
+			const current = all[depot];
+			// The batch number only grows: the ledger drops a number it has seen.
+			if (current) all[depot] = { ...current, reveals: current.reveals - sent.reveals, batch: current.batch + 1 };
+		}
+		this.kv.put(DEPOT_KEY, all);
 	}
 
 	/** The caller stored these notices in D1: drop them from the outbox. */

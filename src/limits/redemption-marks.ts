@@ -5,6 +5,9 @@ interface MarkRow extends Record<string, SqlStorageValue> {
 /** Marks outlive their token's expiry by this much, so no clock skew between requests reopens one. */
 const PURGE_GRACE_MS = 5 * 60 * 1000;
 
+/** How often the limiter's alarm purges: the table then holds at most a few minutes of marks past their grace. */
+export const MARK_PURGE_INTERVAL_MS = 5 * 60 * 1000;
+
 /**
  * The single-use marks of a principal's reveal tokens, in that principal's limiter object: a token
  * redeems only for the principal it names, so its one object is the one place that can mark it,
