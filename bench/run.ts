@@ -385,7 +385,7 @@ const cpuRows = Object.entries(cpuResults).flatMap(([name, byC]) =>
 const cpuSection = cpuKnown
 	? `## Where the CPU goes (ms per step, read from /proc)
 
-Each process's user and system CPU over a phase, divided by the steps it answered (a full reveal is one step of two requests); medians over the rounds. \`wrangler dev\` runs two workerd processes per worker: wrangler's proxy, which takes each request first, and the worker's own, which runs the worker, its Durable Objects and the local D1. Work a request leaves behind (the limiters' alarms flushing their outboxes to D1) counts in the phase it falls in. At one connection the p50 is close to the sum, the three processes taking turns; at 32 the machine's ${machine.cores} cores are the limit and the ratio of totals is close to the ratio of throughputs.
+Each process's user and system CPU over a phase, divided by the steps it answered (a full reveal is one step of two requests); medians over the rounds. \`wrangler dev\` runs two workerd processes per worker: wrangler's proxy, which takes each request first, and the worker's own, which runs the worker, its Durable Objects and the local D1. Work a request leaves behind (the limiters' alarms flushing their outboxes to D1) counts in the phase it falls in. At one connection the p50 is close to the sum, the three processes taking turns; at 32, steps a second times the total says how many of the machine's ${machine.cores} cores were kept busy (the worker's workerd is one thread: the worker, its objects, their alarms and the local D1 take turns on it).
 
 | endpoint | concurrency | worker's workerd | wrangler's proxy | bench client | total | total / baseline total |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
