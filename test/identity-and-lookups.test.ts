@@ -6,6 +6,7 @@ import type { PrincipalLimiter } from "../src/limits/principal-limiter";
 import { StorageUnavailableError } from "../src/storage/d1-errors";
 import { askReveal, call, createRecords, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
+import { decodePart } from "./support/reveal-tokens";
 import { settle } from "./support/settle";
 import { employeeToken, OTHER_ISSUER, serviceToken, TEST_ISSUER, token } from "./support/tokens";
 
@@ -112,7 +113,7 @@ describe("no contact data in any URL", () => {
 		// flush what they decided earlier meanwhile; the caller's own limiter has nothing left to flush.
 		await settle(service);
 		const started = Date.now();
-		const caller = (JSON.parse(atob((service.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { sub: string }).sub;
+		const caller = decodePart(service, 1).sub as string;
 		const written = async () =>
 			(
 				await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE at >= ?1 AND (actor = ?2 OR actor IS NULL)")

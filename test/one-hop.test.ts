@@ -6,6 +6,7 @@ import type { AuditOutbox } from "../src/limits/audit-outbox";
 import { limiterOf } from "../src/limits/limiter-client";
 import type { PrincipalLimiter } from "../src/limits/principal-limiter";
 import { askReveal, call, createRecords, json } from "./support/api";
+import { decodePart } from "./support/reveal-tokens";
 import { settle } from "./support/settle";
 import { employeeToken, serviceToken, TEST_ISSUER, token } from "./support/tokens";
 
@@ -45,7 +46,7 @@ describe("the employee's limiter commits the decision and its audit entry togeth
 		await settle(courier);
 		const written = await entries("hop-burst", "reveal.granted");
 		expect(written).toHaveLength(10);
-		const jtis = granted.map((grant) => JSON.parse(atob((grant.reveal_token.split(".")[1] as string).replace(/-/g, "+").replace(/_/g, "/"))).jti as string);
+		const jtis = granted.map((grant) => decodePart(grant.reveal_token, 1).jti as string);
 		expect(written.map((row) => (JSON.parse(row.details) as { jti: string }).jti).sort()).toEqual(jtis.sort());
 		// Flushing again writes nothing twice.
 		await settle(courier);

@@ -13,19 +13,23 @@ export interface WorkerProcesses {
 	proxy: number;
 }
 
-/** The user and system CPU of one process so far, in milliseconds; NaN when it cannot be read. */
-export function cpuMilliseconds(pid: number): number {
-	try {
-		// proc(5): after the command name in parentheses, utime and stime are fields 14 and 15, in clock ticks.
-		const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-		return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-	} catch {
-		return Number.NaN;
-	}
-}
-
 /** USER_HZ is 100 on every Linux this runs on (sysconf(_SC_CLK_TCK)). */
 const TICK_MS = 10;
+
+/** proc(5) stat fields after the command name in parentheses (state is [0], ppid [1], utime [11], stime [12]); empty when unreadable. */
+const statFields = (pid: number | string): string[] => {
+	try {
+		return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+	} catch {
+		return [];
+	}
+};
+
+/** The user and system CPU of one process so far, in milliseconds; NaN when it cannot be read. */
+export function cpuMilliseconds(pid: number): number {
+	const fields = statFields(pid);
+	return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
 
 const commandLine = (pid: string) => {
 	try {
@@ -34,13 +38,7 @@ const commandLine = (pid: string) => {
 		return [];
 	}
 };
-const parentOf = (pid: string) => {
-	try {
-		return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[1] ?? null;
-	} catch {
-		return null;
-	}
-};
+const parentOf = (pid: string) => statFields(pid)[1] ?? null;
 
 /** The two workerd processes of the `wrangler dev` listening on `port`, or null where /proc says nothing (not Linux). */
 export function workerProcesses(port: number): WorkerProcesses | null {

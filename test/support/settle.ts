@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { limiterOf } from "../../src/limits/limiter-client";
+import { decodePart } from "./reveal-tokens";
 
 /**
  * A limiter commits a decision's audit entries and alerts in its own storage and flushes them to
@@ -8,7 +9,7 @@ import { limiterOf } from "../../src/limits/limiter-client";
  */
 export async function settle(...bearers: string[]): Promise<void> {
 	for (const bearer of bearers) {
-		const claims = JSON.parse(atob((bearer.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { iss: string; sub: string; role?: string };
+		const claims = decodePart(bearer, 1) as { iss: string; sub: string; role?: string };
 		await limiterOf(env, { kind: claims.role ? "employee" : "service", issuer: claims.iss, subject: claims.sub }).flushNow();
 	}
 }
