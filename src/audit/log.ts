@@ -112,16 +112,23 @@ export class AuditLog {
 	async appendOutbox(entries: readonly { entryId: string; event: AuditEvent }[], source: string, now = Date.now()): Promise<number[]> {
 		if (entries.length === 0) return [];
 		const rows = entries.map(({ entryId, event }) => ({ ...entryFor(event), entry_id: entryId, record_ids: event.recordIds ?? [] }));
+		const rowsJson = JSON.stringify(rows);
 		const oldestEntryAt = Math.min(...entries.map(({ event }) => event.at));
+		// Only the per-minute summaries name several records; a flush of decisions alone (most of them) skips the statement.
+		const refs = rows.some((row) => row.record_ids.length > 0)
+			? [
+					this.db
+						.prepare(
+							`INSERT OR IGNORE INTO audit_record_refs (record_id, seq)
+							 SELECT r.value, a.seq FROM json_each(?1) AS e JOIN audit_log AS a ON a.entry_id = e.value ->> '$.entry_id', json_each(e.value -> '$.record_ids') AS r`,
+						)
+						.bind(rowsJson),
+				]
+			: [];
 		const [inserted] = await classified(
 			this.db.batch([
-				this.db.prepare(INSERT_OUTBOX_FROM_JSON).bind(JSON.stringify(rows)),
-				this.db
-					.prepare(
-						`INSERT OR IGNORE INTO audit_record_refs (record_id, seq)
-						 SELECT r.value, a.seq FROM json_each(?1) AS e JOIN audit_log AS a ON a.entry_id = e.value ->> '$.entry_id', json_each(e.value -> '$.record_ids') AS r`,
-					)
-					.bind(JSON.stringify(rows)),
+				this.db.prepare(INSERT_OUTBOX_FROM_JSON).bind(rowsJson),
+				...refs,
 				// How fresh the log is, for its readers (`flushLag`): in the same batch as the entries.
 				this.db
 					.prepare(
