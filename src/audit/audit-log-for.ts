@@ -67,9 +67,9 @@ export function auditLogFor(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">)
 /**
  * Seal once an append writes a seq that is a multiple of this. A seal's cost is mostly fixed (the
  * head and a page read, the witness's call and commit, one batch of updates), so how often it runs
- * matters more than how much it seals: at 16, 32 concurrent full reveals (about 100 entries a
- * second) started about six seals a second, which took 2.5 to 3 ms of the worker's CPU per reveal
- * in `npm run bench`; at 64, a quarter as many. The tail this leaves unsealed is still bounded in
- * time by the every-minute cron, which at a few entries a second is the bound that acts.
+ * matters more than how much it seals: at 16, 32 concurrent full reveals in `npm run bench` (about
+ * 100 entries a second) started about six seals a second; at 64, a quarter as many. The tail this
+ * leaves unsealed is still bounded in time by the every-minute cron, which at a few entries a
+ * second is the bound that acts.
  */
 export const SEAL_EVERY = 64;
