@@ -152,7 +152,11 @@ export class PrincipalLimiter extends DurableObject<Env> {
 
 	/** One synchronous storage transaction; if it throws, storage rolls back and so does what this instance remembers of it. */
 	private transaction<T>(body: () => T): T {
-		return this.kv.transaction(body, () => this.outbox.forget());
+		// A rolled-back decision raised nothing: it must not make the next flush urgent.
+		return this.kv.transaction(body, () => {
+			this.outbox.forget();
+			this.alertRaised = false;
+		});
 	}
 
 	private read(): LimiterState {
