@@ -121,7 +121,7 @@ export const VerifyReportView = z
 		freshness: AuditFreshnessView,
 		rows: z
 			.object({
-				legacy: z.enum(["signed", "signing", "unknown"]).openapi({
+				legacy: LegacyState.openapi({
 					description:
 						"`signed`: every row written before the row-MAC migrations (0014, 0018) has its MAC, so a row without one is a forgery; `signing`: the legacy job is still MACing them (such rows are read as before); `unknown`: no witness, or it could not be reached.",
 				}),

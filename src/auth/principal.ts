@@ -1,6 +1,9 @@
 export const SCOPES = ["records:write", "records:read", "records:delete", "reveal", "ops"] as const;
 export type Scope = (typeof SCOPES)[number];
 
+/** The kinds of principal the vault counts and may suspend: each has a limiter of its own. */
+export const PRINCIPAL_KINDS = ["employee", "service"] as const;
+
 export const ROLES = ["courier", "clerk", "supervisor"] as const;
 export type Role = (typeof ROLES)[number];
 

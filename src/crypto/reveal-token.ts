@@ -1,5 +1,6 @@
 import { errors, jwtVerify, SignJWT } from "jose";
-import type { ContactField } from "./envelope";
+import { PURPOSES as REVEAL_PURPOSES } from "../reveals/scope";
+import { CONTACT_FIELDS, type ContactField } from "./envelope";
 import type { SigningKey, VerificationKey } from "./signing-key";
 import { CLOCK_TOLERANCE_SECONDS, inServiceAt } from "./verification-keys";
 
@@ -54,8 +55,8 @@ export function signRevealToken(key: SigningKey, grant: RevealGrant): Promise<st
 		.sign(key.privateKey);
 }
 
-const FIELDS = new Set(["name", "phone", "address"]);
-const PURPOSES = new Set(["delivery", "pickup", "return", "customer_service", "notify"]);
+const FIELDS = new Set<string>(CONTACT_FIELDS);
+const PURPOSES = new Set<string>(REVEAL_PURPOSES);
 
 /**
  * Verifies a reveal token with every option pinned: the vault's own key (by kid) and algorithm,

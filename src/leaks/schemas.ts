@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { PRINCIPAL_KINDS } from "../auth/principal";
 import { WireTime } from "../http/wire-time";
 import { normalizePhone } from "../records/phone";
 
@@ -38,7 +39,7 @@ const Principal = { subject: z.string(), issuer: z.string() };
 export const SuspectView = z
 	.object({
 		...Principal,
-		kind: z.enum(["employee", "service"]),
+		kind: z.enum(PRINCIPAL_KINDS),
 		role: z.string().optional(),
 		depot: z.string().optional(),
 		revealed: z.number().int().openapi({ description: "Matched records whose plaintext they redeemed in the period." }),

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ActivityStore } from "../audit/activity-store";
 import { actorOf } from "../audit/actor";
+import { PRINCIPAL_KINDS } from "../auth/principal";
 import { issuerOf, layerIssuer } from "../http/issuer-query";
 import { jsonBody } from "../http/json-body";
 import { etagHeader, ifMatchRequest } from "../http/openapi-headers";
@@ -388,7 +389,7 @@ const StatusView = z
 		subject: z.string(),
 		issuer: z.string(),
 		issuer_alias: z.string(),
-		kind: z.enum(["employee", "service"]),
+		kind: z.enum(PRINCIPAL_KINDS),
 		role: z.string().nullable().openapi({ description: "As given, or as the principal's latest audit entry names it." }),
 		depot: z.string().nullable(),
 		suspension: Suspension.nullable(),

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ROLES } from "../auth/principal";
+import { PRINCIPAL_KINDS, ROLES } from "../auth/principal";
 import { issuerQueryField } from "../http/issuer-query";
 import { WireTime } from "../http/wire-time";
 import { POLICY_LAYERS, POLICY_MODES } from "./policy";
@@ -142,7 +142,7 @@ export const SubjectParam = z.object({
 		.openapi({ param: { name: "subject", in: "path" } }),
 });
 
-export const KindQuery = z.strictObject({ kind: z.enum(["employee", "service"]).default("employee"), issuer: issuerQueryField() });
+export const KindQuery = z.strictObject({ kind: z.enum(PRINCIPAL_KINDS).default("employee"), issuer: issuerQueryField() });
 
 const Role = z.enum(ROLES);
 const Depot = z.string().min(1).max(64);
@@ -150,7 +150,7 @@ const Depot = z.string().min(1).max(64);
 export const ListQuery = z.strictObject({ status: z.enum(["active", "suspended"]).optional(), depot: Depot.optional() });
 
 export const StatusQuery = z.strictObject({
-	kind: z.enum(["employee", "service"]).default("employee"),
+	kind: z.enum(PRINCIPAL_KINDS).default("employee"),
 	issuer: issuerQueryField(),
 	role: Role.optional().openapi({ description: "The employee's role; by default the one their latest audit entry names." }),
 	depot: Depot.optional(),
