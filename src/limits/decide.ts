@@ -132,35 +132,38 @@ function evaluate(rule: Rule, state: LimiterState, recordId: string, now: number
 export function decide(state: LimiterState, ask: LimiterAsk, policy: EffectivePolicy, now: number): Decision {
 	// Every answer carries the principal's standing (RateLimit fields on refusals too): a refusal
 	// decided before the rules are weighed consumes nothing, so it reports where the rules stand.
-	const base = { shadowRefusals: [], alerts: [], usage: standing(state, policy, now), suspend: null, retryAfterSeconds: null } satisfies Partial<Decision>;
+	// Only those refusals weigh it apart: a rule's evaluation reads every grant of the day, and an
+	// ask that reaches the rules reports the standing their evaluation gives.
+	const quiet = { shadowRefusals: [], alerts: [], suspend: null, retryAfterSeconds: null } satisfies Partial<Decision>;
+	const refusedEarly = (refusal: Refusal, more: Partial<Decision> = {}): Decision => ({
+		...quiet,
+		usage: standing(state, policy, now),
+		...more,
+		granted: false,
+		refusal,
+	});
 	// A honeytoken touched is news even from someone already suspended: it shows a leaked list in use.
 	if (ask.honeytoken) {
-		return {
-			...base,
-			granted: false,
-			refusal: "honeytoken",
+		return refusedEarly("honeytoken", {
 			suspend: state.suspension ? null : { at: now, reason: "honeytoken", by: "detection" },
 			alerts: [{ severity: "critical", kind: "honeytoken_touched", details: { record_id: ask.recordId } }],
-		};
+		});
 	}
-	if (state.suspension) return { ...base, granted: false, refusal: "suspended" };
+	if (state.suspension) return refusedEarly("suspended");
 	if (ask.class === "out_of_scope" || ask.class === "no_open_leg") {
 		const probes = inWindow(state.probes, now, PROBE_WINDOW_MS).length + 1;
 		if (probes >= PROBE_LIMIT) {
-			return {
-				...base,
-				granted: false,
-				refusal: "out_of_scope_probing",
+			return refusedEarly("out_of_scope_probing", {
 				suspend: { at: now, reason: "out_of_scope_probing", by: "detection" },
 				alerts: [{ severity: "critical", kind: "out_of_scope_probing", details: { probes_last_hour: probes } }],
-			};
+			});
 		}
-		return { ...base, granted: false, refusal: ask.class };
+		return refusedEarly(ask.class);
 	}
-	if (ask.class === "stale") return { ...base, granted: false, refusal: "stale" };
-	if (ask.class === "purpose_mismatch") return { ...base, granted: false, refusal: "purpose_mismatch" };
+	if (ask.class === "stale") return refusedEarly("stale");
+	if (ask.class === "purpose_mismatch") return refusedEarly("purpose_mismatch");
 	const cases = ask.case ? caseVerdict(state, policy.legs.caseLimit, now) : null;
-	if (cases?.refuses) return { ...base, granted: false, refusal: "cases", retryAfterSeconds: Math.max(1, Math.ceil((cases.retryAt - now) / 1000)) };
+	if (cases?.refuses) return refusedEarly("cases", { retryAfterSeconds: Math.max(1, Math.ceil((cases.retryAt - now) / 1000)) });
 
 	const enforced = policy.enforced.map((rule) => ({ rule, verdict: evaluate(rule, state, ask.recordId, now) }));
 	const shadow = policy.shadow.map((rule) => ({ rule, verdict: evaluate(rule, state, ask.recordId, now) }));
@@ -179,7 +182,7 @@ export function decide(state: LimiterState, ask: LimiterAsk, policy: EffectivePo
 			alerts.push({ severity: "warning", kind: "daily_quota_reached", details: { limit: (first?.rule.kind as string) ?? "daily" } });
 		}
 		return {
-			...base,
+			...quiet,
 			granted: false,
 			refusal: first?.rule.kind ?? "burst",
 			retryAfterSeconds: Math.max(1, Math.ceil((retryAt - now) / 1000)),
@@ -205,7 +208,7 @@ export function decide(state: LimiterState, ask: LimiterAsk, policy: EffectivePo
 			details: { limit: usage.find((u) => u.rule.kind !== "burst" && u.remaining === 0)?.rule.kind ?? "daily" },
 		});
 	}
-	return { ...base, granted: true, refusal: null, shadowRefusals, alerts, usage };
+	return { ...quiet, granted: true, refusal: null, shadowRefusals, alerts, usage };
 }
 
 /** The case limit (customer_service grants per 24 hours, src/shipments/leg-policy.ts): room left, or when it frees. */
