@@ -35,6 +35,7 @@ import {
 	type Suspension,
 	standing,
 } from "./decide";
+import { type Grant, GrantLog } from "./grant-log";
 import { addToSummary, closeSummaries, type MinuteSummary, nextClose, summaryEvent } from "./minute-summary";
 import { ObjectKv } from "./object-kv";
 import { DAY_SECONDS, type EffectivePolicy } from "./policy";
@@ -51,6 +52,9 @@ export interface LimiterStatus {
 }
 
 const STATE_KEY = "state";
+
+/** `state` as stored: the grants have a table of their own (src/limits/grant-log.ts); state written before it holds them. */
+type StoredState = Omit<LimiterState, "grants"> & { grants?: LimiterState["grants"] };
 const ACTIVITY_KEY = "activity";
 const SUMMARIES_KEY = "summaries";
 const OUTBOX_KEY = "outbox";
@@ -131,6 +135,7 @@ export interface AskOutcome {
 export class PrincipalLimiter extends DurableObject<Env> {
 	private readonly outbox: AuditOutbox;
 	private readonly marks: RedemptionMarks;
+	private readonly grants: GrantLog;
 	private readonly kv: ObjectKv;
 	/** When the alarm is set for, as this instance knows it: a wake for later leaves an earlier one be. */
 	private alarmAt: number | null = null;
@@ -143,7 +148,11 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		super(ctx, env);
 		this.outbox = new AuditOutbox(ctx.storage.sql);
 		this.marks = new RedemptionMarks(ctx.storage.sql);
+		this.grants = new GrantLog(ctx.storage.sql);
 		this.kv = new ObjectKv(ctx.storage);
+		// State written before the grants had a table of their own holds them: they move there once.
+		const legacy = this.kv.get<StoredState>(STATE_KEY)?.grants;
+		if (legacy) this.transaction(() => this.write({ ...this.read(), grants: [...this.grants.all(), ...legacy] }));
 		// Initialisation only: an alarm set before an eviction must not be pushed later by the next wake.
 		void ctx.blockConcurrencyWhile(async () => {
 			this.alarmAt = await ctx.storage.getAlarm();
@@ -155,12 +164,22 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		// A rolled-back decision raised nothing: it must not make the next flush urgent.
 		return this.kv.transaction(body, () => {
 			this.outbox.forget();
+			this.grants.forget();
 			this.alertRaised = false;
 		});
 	}
 
 	private read(): LimiterState {
-		return this.kv.get<LimiterState>(STATE_KEY) ?? EMPTY_STATE;
+		const { grants: _inTheirTable, ...rest } = this.kv.get<StoredState>(STATE_KEY) ?? EMPTY_STATE;
+		// Frozen, as every value this object remembers: a rule returns new lists, never changes these.
+		return { ...rest, grants: this.grants.all() as Grant[] };
+	}
+
+	/** Inside a transaction: the grants to their table (only what changed), the rest under `state`. */
+	private write(state: LimiterState): void {
+		const { grants, ...rest } = state;
+		this.kv.put(STATE_KEY, rest);
+		this.grants.save(grants);
 	}
 
 	private activity(): ActivityState {
@@ -215,7 +234,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			const state = this.read();
 			// The calls this object already holds decide a plaintext phone (call first): no round trip of its own.
 			const decision = decideReveal(state, this.calls(), ask, policy, now);
-			this.kv.put(STATE_KEY, apply(state, ask, decision, now));
+			this.write(apply(state, ask, decision, now));
 			let audit: RefusalAudit = "entry";
 			let refusalsRetryAfterSeconds: number | null = null;
 			const alerts = [...decision.alerts];
@@ -257,7 +276,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			const calls = this.calls();
 			const decision = decideCall(callView(reveals, calls), ask, policy, now);
 			const next = applyCall(reveals, calls, ask, decision, now);
-			this.kv.put(STATE_KEY, next.reveals);
+			this.write(next.reveals);
 			this.kv.put(CALLS_KEY, next.calls);
 			let audit: RefusalAudit = "entry";
 			let refusalsRetryAfterSeconds: number | null = null;
@@ -624,7 +643,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		return this.transaction(() => {
 			const state = this.read();
 			const suspension = state.suspension ?? { at: Date.now(), reason: "ops" as const, by };
-			this.kv.put(STATE_KEY, { ...state, suspension });
+			this.write({ ...state, suspension });
 			return suspension;
 		});
 	}
@@ -633,7 +652,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	reinstate(): Suspension | null {
 		return this.transaction(() => {
 			const state = this.read();
-			this.kv.put(STATE_KEY, { ...state, suspension: null, probes: [] });
+			this.write({ ...state, suspension: null, probes: [] });
 			return state.suspension;
 		});
 	}
