@@ -52,15 +52,15 @@ export interface LimiterStatus {
 }
 
 const STATE_KEY = "state";
-
-/** `state` as stored: the grants have a table of their own (src/limits/grant-log.ts); state written before it holds them. */
-type StoredState = Omit<LimiterState, "grants"> & { grants?: LimiterState["grants"] };
 const ACTIVITY_KEY = "activity";
 const SUMMARIES_KEY = "summaries";
 const OUTBOX_KEY = "outbox";
 const DEPOT_KEY = "depot";
 const STATUS_KEY = "status";
 const CALLS_KEY = "calls";
+
+/** `state` as stored: the grants have a table of their own (src/limits/grant-log.ts); state written before it holds them. */
+type StoredState = Omit<LimiterState, "grants"> & { grants?: LimiterState["grants"] };
 
 /** Entries flushed to D1 per statement batch; how soon after a decision D1 and the depot hear of it, and how full an outbox flushes at once. */
 const FLUSH_BATCH = 100;
