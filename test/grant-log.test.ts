@@ -93,6 +93,34 @@ describe("the limiter's grants, one row each", () => {
 		});
 	});
 
+	it("stores any change of the list, not only the usual one: a grant dropped from the middle, all of them replaced, none left", async () => {
+		await runInDurableObject(stubFor("shapes"), async (_instance, state) => {
+			const log = new GrantLog(state.storage.sql);
+			const rows = () =>
+				state.storage.sql
+					.exec<{ record_id: string }>("SELECT record_id FROM reveal_grants ORDER BY seq")
+					.toArray()
+					.map((row) => row.record_id);
+			const fresh = () => new GrantLog(state.storage.sql).all().map((grant) => grant.recordId);
+			log.save([
+				{ at: 1, recordId: "a" },
+				{ at: 2, recordId: "b" },
+				{ at: 3, recordId: "c" },
+			]);
+			const [a, , c] = log.all();
+			log.save([a as Grant, c as Grant]);
+			expect(rows()).toEqual(["a", "c"]);
+			log.save([c as Grant, { at: 4, recordId: "d" }]);
+			expect(rows()).toEqual(["c", "d"]);
+			log.save([{ at: 5, recordId: "e" }]);
+			expect(rows()).toEqual(["e"]);
+			expect(fresh()).toEqual(["e"]);
+			log.save([]);
+			expect(rows()).toEqual([]);
+			expect(log.all()).toEqual([]);
+		});
+	});
+
 	it("a transaction that throws rolls the rows back, and `forget` reads them again", async () => {
 		await runInDurableObject(stubFor("rollback"), async (_instance, state) => {
 			const log = new GrantLog(state.storage.sql);
