@@ -63,7 +63,7 @@ export class GrantLog {
 				if (dropped.length > 0) this.deleteThrough(dropped.at(-1) as Grant);
 			} else {
 				// No rule drops a grant from the middle today; if one does, row by row.
-				for (const grant of dropped) this.sql.exec("DELETE FROM reveal_grants WHERE seq = ?", this.seqOf.get(grant) ?? 0);
+				for (const grant of dropped) this.sql.exec("DELETE FROM reveal_grants WHERE seq = ?", this.rowOf(grant));
 			}
 			const had = new Set(current);
 			isNew = (grant) => !had.has(grant);
@@ -73,7 +73,14 @@ export class GrantLog {
 
 	/** Deletes `grant`'s row and every older one. */
 	private deleteThrough(grant: Grant): void {
-		this.sql.exec("DELETE FROM reveal_grants WHERE seq <= ?", this.seqOf.get(grant) ?? 0);
+		this.sql.exec("DELETE FROM reveal_grants WHERE seq <= ?", this.rowOf(grant));
+	}
+
+	/** A grant this log did not read or store has no row to name: the decision fails (and rolls back) rather than leave a row behind. */
+	private rowOf(grant: Grant): number {
+		const seq = this.seqOf.get(grant);
+		if (seq === undefined) throw new Error("grant-log: a dropped grant that this log never stored");
+		return seq;
 	}
 
 	private insert(grant: Grant): Grant {
