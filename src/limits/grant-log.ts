@@ -1,4 +1,5 @@
 import type { LimiterState } from "./decide";
+import { deepFreeze } from "./deep-freeze";
 
 export type Grant = LimiterState["grants"][number];
 
@@ -36,7 +37,7 @@ export class GrantLog {
 	all(): readonly Grant[] {
 		if (this.known === null) {
 			const rows = this.sql.exec<GrantRow>("SELECT seq, at, record_id, flags FROM reveal_grants ORDER BY seq").toArray();
-			this.known = Object.freeze(rows.map((row) => this.remember(grantOf(row), row.seq)));
+			this.known = deepFreeze(rows.map((row) => this.remember(grantOf(row), row.seq)));
 		}
 		return this.known;
 	}
@@ -68,7 +69,7 @@ export class GrantLog {
 			const had = new Set(current);
 			isNew = (grant) => !had.has(grant);
 		}
-		this.known = Object.freeze(next.map((grant, index) => (isNew(grant, index) ? this.insert(grant) : grant)));
+		this.known = deepFreeze(next.map((grant, index) => (isNew(grant, index) ? this.insert(grant) : grant)));
 	}
 
 	/** Deletes `grant`'s row and every older one. */
@@ -102,7 +103,7 @@ export class GrantLog {
 
 	private remember(grant: Grant, seq: number): Grant {
 		this.seqOf.set(grant, seq);
-		return Object.freeze(grant);
+		return deepFreeze(grant);
 	}
 }
 
