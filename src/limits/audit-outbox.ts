@@ -1,11 +1,19 @@
 import type { AuditEvent } from "../audit/entry";
+import type { AuditLog } from "../audit/log";
 
 /**
- * How long after a commit an object flushes its outbox to D1 (at once when it holds many, or an
- * alert or a suspension waits). Each flush is a D1 write transaction, a call to the depot's
- * ledger and an alarm: a principal who asks again within the delay shares one flush with it.
+ * How long after a commit an object hands its outbox on (at once when it holds many, or an alert
+ * or a suspension waits): an employee's to the depot's ledger, which writes D1 for all the depot's
+ * people, anyone else's to D1. Each flush is a call and an alarm: a principal who asks again
+ * within the delay shares one flush with it.
  */
 export const OUTBOX_FLUSH_DELAY_MS = 2_000;
+
+/** An entry committed in an outbox, with the id that keeps it from landing twice. */
+export interface OutboxEntry {
+	entryId: string;
+	event: AuditEvent;
+}
 
 interface OutboxRow extends Record<string, SqlStorageValue> {
 	entry_id: string;
@@ -33,8 +41,24 @@ export class AuditOutbox {
 		return entryId;
 	}
 
+	/**
+	 * Entries handed on from another object's outbox, in their order, with their ids: an id already
+	 * here is skipped, so a hand-off retried after a lost answer keeps one copy. Returns how many are new.
+	 */
+	keep(entries: readonly OutboxEntry[]): number {
+		let added = 0;
+		for (const { entryId, event } of entries) {
+			// `rowsWritten` counts index rows too: the inserted rows are what RETURNING yields.
+			added += this.sql
+				.exec("INSERT INTO audit_outbox (entry_id, event) VALUES (?, ?) ON CONFLICT (entry_id) DO NOTHING RETURNING ord", entryId, JSON.stringify(event))
+				.toArray().length;
+		}
+		if (this.count !== null) this.count += added;
+		return added;
+	}
+
 	/** The oldest `limit` entries, in the order they were committed. */
-	oldest(limit: number): { entryId: string; event: AuditEvent }[] {
+	oldest(limit: number): OutboxEntry[] {
 		return this.sql
 			.exec<OutboxRow>("SELECT entry_id, event FROM audit_outbox ORDER BY ord LIMIT ?", limit)
 			.toArray()
@@ -57,5 +81,25 @@ export class AuditOutbox {
 	/** A transaction rolled back: the kept count may be off; count again. */
 	forget(): void {
 		this.count = null;
+	}
+}
+
+/** Entries written to D1 per statement batch. */
+export const FLUSH_BATCH = 100;
+
+/**
+ * Writes an outbox to the D1 audit log, oldest first, a batch at a time, each batch taken off in
+ * `commit` (the object's transaction) once D1 has it; returns how many went. A failure throws with
+ * the rest still waiting, and a batch D1 took but the object did not take off is written once
+ * (the log skips ids it holds).
+ */
+export async function drainToLog(outbox: AuditOutbox, log: AuditLog, source: string, commit: (body: () => void) => void): Promise<number> {
+	let flushed = 0;
+	for (;;) {
+		const batch = outbox.oldest(FLUSH_BATCH);
+		if (batch.length === 0) return flushed;
+		await log.appendOutbox(batch, source);
+		commit(() => outbox.remove(batch.map((entry) => entry.entryId)));
+		flushed += batch.length;
 	}
 }

@@ -1,9 +1,27 @@
 import { DurableObject } from "cloudflare:workers";
+import { auditLogFor } from "../audit/audit-log-for";
 import { AlertStore, type NewAlert } from "../detection/alert-store";
 import { deliverDueAlerts } from "../detection/deliver-alerts";
 import type { Env } from "../env";
+import { AuditOutbox, drainToLog, type OutboxEntry } from "./audit-outbox";
 import { type DepotTally, EMPTY_TALLY, tallyReveal } from "./depot-tally";
 import { ObjectKv } from "./object-kv";
+
+/**
+ * How long after the first entry handed to it the ledger writes its outbox to D1 (at once past
+ * RELAY_FLUSH_AT_SIZE): the entries of everyone in the depot who decided within that second go in
+ * one D1 transaction.
+ */
+export const RELAY_FLUSH_DELAY_MS = 1_000;
+const RELAY_FLUSH_AT_SIZE = 500;
+const RELAY_RETRY_MS = 10_000;
+
+/** A limiter's grants not yet counted by the ledger: `reveals` more, in the limiter's batch numbered `batch`. */
+export interface TallyBatch {
+	budget: number;
+	reveals: number;
+	batch: number;
+}
 
 interface PendingAlert {
 	alert: NewAlert & { id: string };
@@ -20,48 +38,125 @@ type Received = Record<string, number>;
  * ledger within seconds, retrying until it has (exact however many isolates serve the depot). An
  * alert raised here waits in this object's own outbox until it is written to D1; it raises, it
  * never refuses.
+ *
+ * It is also the depot's audit relay: each limiter hands it the entries it committed, with its
+ * count, in the one call its flush makes, and the ledger writes the entries of the whole depot to
+ * D1 a second later in one transaction. D1 has one writer; one write a second per busy depot
+ * instead of one per reveal is what keeps the log's single writer from being every reveal's queue.
+ * The entries wait in this object's storage until D1 has them, in the order they were handed on.
  */
 export class DepotLedger extends DurableObject<Env> {
 	/** Its storage as last written: every limiter of the depot tells it its grants every few seconds (src/limits/object-kv.ts). */
 	private readonly kv: ObjectKv;
+	private readonly outbox: AuditOutbox;
+	/** When the alarm is set for, as this instance knows it: a wake for later leaves an earlier one be. */
+	private alarmAt: number | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.kv = new ObjectKv(ctx.storage);
+		this.outbox = new AuditOutbox(ctx.storage.sql);
+		// Initialisation only: an alarm set before an eviction must not be pushed later by the next wake.
+		void ctx.blockConcurrencyWhile(async () => {
+			this.alarmAt = await ctx.storage.getAlarm();
+		});
 	}
 
 	/** Counts `reveals` more grants, once per (source, batch). The depot is this object's name, passed for the alert. */
 	tally(depot: string, budget: number, reveals: number, source: string, batch: number): { count: number; crossed: boolean; duplicate: boolean } {
-		const result = this.kv.transaction(() => {
-			const received = this.kv.get<Received>("received") ?? {};
-			const tally = this.kv.get<DepotTally>("tally") ?? EMPTY_TALLY;
-			if ((received[source] ?? -1) >= batch) {
-				return { count: tally.minutes.reduce((sum, [, n]) => sum + n, 0), crossed: false, duplicate: true };
-			}
-			const now = Date.now();
-			const { next, count, crossed } = tallyReveal(tally, now, budget, reveals);
-			this.kv.put("tally", next);
-			this.kv.put("received", { ...received, [source]: batch });
-			if (crossed) {
-				const pending = this.kv.get<PendingAlert[]>("alerts") ?? [];
-				const alert = {
-					id: crypto.randomUUID(),
-					severity: "critical" as const,
-					kind: "depot_budget_exceeded",
-					details: { reveals_last_24h: count, budget },
-					subject: null,
-					depot,
-				};
-				this.kv.put("alerts", [...pending, { alert, at: now }]);
-			}
-			return { count, crossed, duplicate: false };
-		});
-		if (result.crossed) void this.ctx.storage.setAlarm(Date.now());
+		const result = this.kv.transaction(() => this.countBatch(depot, { budget, reveals, batch }, source));
+		if (result.crossed) this.wake(Date.now());
 		return result;
 	}
 
-	/** Writes pending alerts to D1 (by id, so never twice) and delivers them; retried by the platform if D1 fails. */
+	/**
+	 * Takes a limiter's committed entries, in order (an id it holds already is skipped), and its count
+	 * of grants if it has one, in one transaction; writes them to D1 within RELAY_FLUSH_DELAY_MS. Once
+	 * this returns the limiter may drop them: they are durable here.
+	 */
+	relay(depot: string, entries: readonly OutboxEntry[], tally: TallyBatch | null, source: string): { added: number; crossed: boolean } {
+		const now = Date.now();
+		const result = this.kv.transaction(
+			() => {
+				const crossed = tally !== null && tally.reveals > 0 && this.countBatch(depot, tally, source).crossed;
+				return { added: this.outbox.keep(entries), crossed };
+			},
+			() => this.outbox.forget(),
+		);
+		// A suspension is for people to act on, like a budget alert: its entry goes out now.
+		const urgent = result.crossed || entries.some((entry) => entry.event.kind === "principal.suspended");
+		this.wake(urgent || this.outbox.size() >= RELAY_FLUSH_AT_SIZE ? now : now + RELAY_FLUSH_DELAY_MS);
+		return result;
+	}
+
+	/** Asks for an alarm at `at` unless one is already coming no later. */
+	private wake(at: number): void {
+		if (this.alarmAt !== null && this.alarmAt <= at) return;
+		this.alarmAt = at;
+		void this.ctx.storage.setAlarm(at);
+	}
+
+	/** Inside a transaction: counts a limiter's batch once per (source, batch). */
+	private countBatch(depot: string, { budget, reveals, batch }: TallyBatch, source: string): { count: number; crossed: boolean; duplicate: boolean } {
+		const received = this.kv.get<Received>("received") ?? {};
+		const tally = this.kv.get<DepotTally>("tally") ?? EMPTY_TALLY;
+		if ((received[source] ?? -1) >= batch) {
+			return { count: tally.minutes.reduce((sum, [, n]) => sum + n, 0), crossed: false, duplicate: true };
+		}
+		const now = Date.now();
+		const { next, count, crossed } = tallyReveal(tally, now, budget, reveals);
+		this.kv.put("tally", next);
+		this.kv.put("received", { ...received, [source]: batch });
+		if (crossed) {
+			const pending = this.kv.get<PendingAlert[]>("alerts") ?? [];
+			const alert = {
+				id: crypto.randomUUID(),
+				severity: "critical" as const,
+				kind: "depot_budget_exceeded",
+				details: { reveals_last_24h: count, budget },
+				subject: null,
+				depot,
+			};
+			this.kv.put("alerts", [...pending, { alert, at: now }]);
+		}
+		return { count, crossed, duplicate: false };
+	}
+
+	/**
+	 * Writes the relayed entries and pending alerts to D1. A failure is retried here, every
+	 * RELAY_RETRY_MS for as long as it takes, rather than by the platform, whose retries stop after a
+	 * few: what waits here is the whole depot's, and a quiet depot may hand nothing on for hours.
+	 */
 	override async alarm(): Promise<void> {
+		this.alarmAt = null;
+		try {
+			await this.flushNow();
+		} catch (error) {
+			console.error(JSON.stringify({ event: "ledger_flush_failed", name: error instanceof Error ? error.name : "unknown" }));
+			this.wake(Date.now() + RELAY_RETRY_MS);
+		}
+	}
+
+	/**
+	 * Writes what waits here to D1 now: the relayed entries, in the order they came, then pending
+	 * alerts. For the alarm, and for a limiter flushing for a reader who needs the log complete.
+	 * Returns how many entries went.
+	 */
+	async flushNow(): Promise<number> {
+		// Apart: an audit log that refuses the entries does not hold back a budget alert.
+		const [entries, alerts] = await Promise.allSettled([
+			drainToLog(this.outbox, auditLogFor(this.env, this.ctx), `ledger:${this.ctx.id.toString()}`, (body) =>
+				this.kv.transaction(body, () => this.outbox.forget()),
+			),
+			this.flushAlerts(),
+		]);
+		if (entries.status === "rejected") throw entries.reason;
+		if (alerts.status === "rejected") throw alerts.reason;
+		return entries.value;
+	}
+
+	/** Writes pending alerts to D1 (by id, so never twice) and delivers them. */
+	private async flushAlerts(): Promise<void> {
 		const pending = this.kv.get<PendingAlert[]>("alerts") ?? [];
 		if (pending.length === 0) return;
 		const alerts = new AlertStore(this.env.DB);

@@ -22,7 +22,7 @@ import type { Env } from "../env";
 import { rowTrustFor } from "../integrity/row-trust-for";
 import { type AskDraft, askEvents, type RedeemDraft, redeemEvent } from "../reveals/decision-events";
 import { type ActivityState, applyLookup, countRefusal, decideLookup, EMPTY_ACTIVITY, type LookupAsk, type LookupDecision } from "./activity";
-import { AuditOutbox, OUTBOX_FLUSH_DELAY_MS } from "./audit-outbox";
+import { AuditOutbox, FLUSH_BATCH, OUTBOX_FLUSH_DELAY_MS, type OutboxEntry } from "./audit-outbox";
 import {
 	type AlertIntent,
 	apply,
@@ -35,6 +35,7 @@ import {
 	type Suspension,
 	standing,
 } from "./decide";
+import type { DepotLedger } from "./depot-ledger";
 import { type Grant, GrantLog } from "./grant-log";
 import { addToSummary, closeSummaries, type MinuteSummary, nextClose, summaryEvent } from "./minute-summary";
 import { ObjectKv } from "./object-kv";
@@ -58,12 +59,13 @@ const OUTBOX_KEY = "outbox";
 const DEPOT_KEY = "depot";
 const STATUS_KEY = "status";
 const CALLS_KEY = "calls";
+/** The depot whose ledger last took this object's entries (absent: they went to D1 directly). */
+const RELAY_KEY = "relay";
 
 /** `state` as stored: the grants have a table of their own (src/limits/grant-log.ts); state written before it holds them. */
 type StoredState = Omit<LimiterState, "grants"> & { grants?: LimiterState["grants"] };
 
-/** Entries flushed to D1 per statement batch; how soon after a decision D1 and the depot hear of it, and how full an outbox flushes at once. */
-const FLUSH_BATCH = 100;
+/** How full an outbox flushes at once. */
 const FLUSH_AT_SIZE = 200;
 
 /** An alert raised by a decision, kept until it is written to D1. */
@@ -473,34 +475,67 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/**
-	 * The oldest entries go to the D1 audit log and the depot counts to their ledgers at once, and
-	 * what landed leaves this object in one transaction (a flush is one commit here, not one per
-	 * destination). A destination that failed keeps its part for the next alarm; the first failure
-	 * is thrown once the other's success is recorded.
+	 * The oldest entries go on, and the depot counts to their ledgers, and what was taken leaves this
+	 * object in one transaction (a flush is one commit here, not one per destination). An employee's
+	 * entries go to the depot's ledger with the depot's count in one call (DepotLedger.relay), which
+	 * writes them to D1 for the whole depot; entries without a depot go to D1. A destination that
+	 * failed keeps its part for the next alarm; the first failure is thrown once the other's success
+	 * is recorded.
 	 */
 	private async flushAll(): Promise<number> {
-		const batch = this.outbox.oldest(FLUSH_BATCH);
-		const log = auditLogFor(this.env, this.ctx);
-		const [appended, tallied] = await Promise.allSettled([
-			batch.length > 0 ? log.appendOutbox(batch, this.flushSource()) : Promise.resolve([]),
-			this.tallyDepots(),
-		]);
-		const landed = appended.status === "fulfilled" ? batch.map((entry) => entry.entryId) : [];
-		const told = tallied.status === "fulfilled" ? tallied.value.told : [];
+		const run = nextRun(this.outbox.oldest(FLUSH_BATCH));
+		const pending = this.depots();
+		// The depot's count rides with its entries; what is told is this snapshot, settled below.
+		const carried = run.depot !== null && run.entries.length > 0 && (pending[run.depot]?.reveals ?? 0) > 0 ? run.depot : null;
+		const carriedCount = carried === null ? null : (pending[carried] ?? null);
+		const [handed, tallied] = await Promise.allSettled([this.handOn(run, carriedCount), this.tallyDepots(carried)]);
+		const landed = handed.status === "fulfilled" ? run.entries.map((entry) => entry.entryId) : [];
+		const told: [string, DepotPending][] = tallied.status === "fulfilled" ? [...tallied.value.told] : [];
+		if (handed.status === "fulfilled" && carried !== null && carriedCount !== null) told.push([carried, carriedCount]);
 		if (landed.length > 0 || told.length > 0) {
 			this.transaction(() => {
 				this.outbox.remove(landed);
 				this.settleDepots(told);
+				if (landed.length > 0) this.relayedTo(run.depot);
 			});
 		}
-		if (appended.status === "rejected") throw appended.reason;
+		if (handed.status === "rejected") throw handed.reason;
 		if (tallied.status === "rejected") throw tallied.reason;
 		if (tallied.value.failure !== undefined) throw tallied.value.failure;
-		// A backlog (D1 was down for a while) drains batch by batch.
-		const flushed = batch.length + (await this.flushAudit());
+		// A backlog (D1 or the ledger was down for a while) drains run by run.
+		const flushed = run.entries.length + (await this.flushAudit());
 		await this.flushStatus();
 		await this.flushNotices();
 		return flushed;
+	}
+
+	/**
+	 * Hands one run of entries on: to its depot's ledger with that depot's `count`, or to
+	 * D1. When the run's destination is not where the last run went (a person moved depots), the
+	 * last ledger writes what it holds first, so the object's entries still land in the order decided.
+	 */
+	private async handOn(run: OutboxRun, count: DepotPending | null): Promise<void> {
+		if (run.entries.length === 0) return;
+		const last = this.kv.get<string>(RELAY_KEY);
+		if (last !== undefined && last !== run.depot) await this.ledger(last).flushNow();
+		if (run.depot === null) {
+			await auditLogFor(this.env, this.ctx).appendOutbox(run.entries, this.flushSource());
+			return;
+		}
+		await this.ledger(run.depot).relay(run.depot, run.entries, count, this.ctx.id.toString());
+	}
+
+	/** Inside a transaction: where the last run went. */
+	private relayedTo(depot: string | null): void {
+		if (depot === null) {
+			if (this.kv.get(RELAY_KEY) !== undefined) this.kv.delete(RELAY_KEY);
+		} else if (this.kv.get(RELAY_KEY) !== depot) {
+			this.kv.put(RELAY_KEY, depot);
+		}
+	}
+
+	private ledger(depot: string): DurableObjectStub<DepotLedger> {
+		return this.env.DEPOT_LEDGER.get(this.env.DEPOT_LEDGER.idFromName(depot));
 	}
 
 	private flushSource(): string {
@@ -509,27 +544,33 @@ export class PrincipalLimiter extends DurableObject<Env> {
 
 	/**
 	 * What the alarm does at a minute's end, now, and for the current minute too: every summary
-	 * closed into the outbox and everything flushed. For a reader who needs the log complete up to
-	 * this moment (an investigation, a test). Returns how many entries went to D1.
+	 * closed into the outbox and everything flushed, through the depot's ledger into D1. For a
+	 * reader who needs the log complete up to this moment (an investigation, a test). Returns how
+	 * many entries this object handed on.
 	 */
 	async flushNow(): Promise<number> {
 		this.transaction(() => {
 			for (const summary of this.summaries()) this.outbox.add(summaryEvent(summary));
 			this.kv.put(SUMMARIES_KEY, []);
 		});
-		return this.flushAll();
+		const flushed = await this.flushAll();
+		const relay = this.kv.get<string>(RELAY_KEY);
+		if (relay !== undefined) await this.ledger(relay).flushNow();
+		return flushed;
 	}
 
-	/** Flushes the audit outbox now; returns how many entries were written or already there. */
+	/** Hands the whole outbox on now, run by run; returns how many entries went. */
 	async flushAudit(): Promise<number> {
-		const log = auditLogFor(this.env, this.ctx);
 		let flushed = 0;
 		for (;;) {
-			const batch = this.outbox.oldest(FLUSH_BATCH);
-			if (batch.length === 0) return flushed;
-			await log.appendOutbox(batch, this.flushSource());
-			this.outbox.remove(batch.map((entry) => entry.entryId));
-			flushed += batch.length;
+			const run = nextRun(this.outbox.oldest(FLUSH_BATCH));
+			if (run.entries.length === 0) return flushed;
+			await this.handOn(run, null);
+			this.transaction(() => {
+				this.outbox.remove(run.entries.map((entry) => entry.entryId));
+				this.relayedTo(run.depot);
+			});
+			flushed += run.entries.length;
 		}
 	}
 
@@ -585,14 +626,15 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		if (webhookUrl) await deliverDueAlerts(alerts, webhookUrl, Date.now()).catch(() => undefined);
 	}
 
-	/** Tells each depot's ledger of the grants counted since; returns the batches told, and the failure that stopped the rest. */
-	private async tallyDepots(): Promise<{ told: [string, DepotPending][]; failure?: unknown }> {
+	/** Tells each depot's ledger (but `skip`'s, carried with the entries) of the grants counted since; returns the batches told, and the failure that stopped the rest. */
+	private async tallyDepots(skip: string | null): Promise<{ told: [string, DepotPending][]; failure?: unknown }> {
 		const source = this.ctx.id.toString();
 		const told: [string, DepotPending][] = [];
 		for (const [depot, pending] of Object.entries(this.depots())) {
 			if (pending.reveals === 0) continue;
+			if (depot === skip) continue;
 			try {
-				await this.env.DEPOT_LEDGER.get(this.env.DEPOT_LEDGER.idFromName(depot)).tally(depot, pending.budget, pending.reveals, source, pending.batch);
+				await this.ledger(depot).tally(depot, pending.budget, pending.reveals, source, pending.batch);
 			} catch (failure) {
 				return { told, failure };
 			}
@@ -607,8 +649,9 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		const all = { ...this.depots() };
 		for (const [depot, sent] of told) {
 			const current = all[depot];
-			// The batch number only grows: the ledger drops a number it has seen.
-			if (current) all[depot] = { ...current, reveals: current.reveals - sent.reveals, batch: current.batch + 1 };
+			// The batch number only grows: the ledger drops a number it has seen. A batch another flush
+			// (the alarm beside a `flushNow`) already settled is not taken off twice.
+			if (current && current.batch === sent.batch) all[depot] = { ...current, reveals: current.reveals - sent.reveals, batch: current.batch + 1 };
 		}
 		this.kv.put(DEPOT_KEY, all);
 	}
@@ -656,6 +699,22 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			return state.suspension;
 		});
 	}
+}
+
+/** The oldest entries that go to one place: their actor's depot's ledger, or D1 (`depot` null). */
+interface OutboxRun {
+	depot: string | null;
+	entries: OutboxEntry[];
+}
+
+/** The oldest entries, as far as they share a destination: the order they were committed is the order they land in. */
+function nextRun(oldest: readonly OutboxEntry[]): OutboxRun {
+	const depotOf = (entry: OutboxEntry) => entry.event.actor?.depot ?? null;
+	const first = oldest[0];
+	if (!first) return { depot: null, entries: [] };
+	const depot = depotOf(first);
+	const end = oldest.findIndex((entry) => depotOf(entry) !== depot);
+	return { depot, entries: oldest.slice(0, end === -1 ? oldest.length : end) };
 }
 
 /** The people touched canaries were planted for, by record id (README "Tracing a leak"); read only for honeytoken alerts. */
