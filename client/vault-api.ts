@@ -1029,11 +1029,11 @@ export interface components {
             next_from_seq: number | null;
         };
         AuditFreshness: {
-            /** @description Objects flush this long after a commit (at once when many wait). */
+            /** @description An entry reaches the log about this long after its decision (at once when many wait, or an alert does). */
             flush_interval_seconds: number;
             /**
              * Format: date-time
-             * @description When the newest flush from a principal's object landed (UTC); null before the first.
+             * @description When the newest flush from a principal's object or a depot's ledger landed (UTC); null before the first.
              */
             newest_flush_at: string | null;
             /** @description How late that flush's oldest entry arrived: a few seconds normally, longer after D1 was unavailable. */

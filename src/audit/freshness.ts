@@ -13,7 +13,7 @@ export const AuditFreshnessView = z
 	.object({
 		newest_flush_at: z
 			.string()
-			.openapi({ format: "date-time", description: "When the newest flush from a principal's object landed (UTC); null before the first." })
+			.openapi({ format: "date-time", description: "When the newest flush from a principal's object or a depot's ledger landed (UTC); null before the first." })
 			.nullable(),
 		newest_flush_lag_seconds: z
 			.number()
