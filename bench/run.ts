@@ -255,7 +255,8 @@ try {
 	phaseNames.push(...phases.map(([name]) => name));
 
 	// The audit log's lag: a burst of asks, 32 at a time, then the time from the last answer until
-	// every grant's entry is in D1 (the limiters commit them at once and flush them by alarm).
+	// every grant's entry is in D1 (the limiters commit them at once and hand them by alarm to the
+	// depot's ledger, which writes them to D1).
 	const burst = smoke ? 20 : 1000;
 	const burstStart = Date.now();
 	const burstIds = Array.from({ length: burst }, () => randomId());
@@ -385,7 +386,7 @@ const cpuRows = Object.entries(cpuResults).flatMap(([name, byC]) =>
 const cpuSection = cpuKnown
 	? `## Where the CPU goes (ms per step, read from /proc)
 
-Each process's user and system CPU over a phase, divided by the steps it answered (a full reveal is one step of two requests); medians over the rounds. \`wrangler dev\` runs two workerd processes per worker: wrangler's proxy, which takes each request first, and the worker's own, which runs the worker, its Durable Objects and the local D1. Work a request leaves behind (the limiters' alarms flushing their outboxes to D1) counts in the phase it falls in. At one connection the p50 is close to the sum, the three processes taking turns; at 32, steps a second times the total says how many of the machine's ${machine.cores} cores were kept busy (the worker's workerd is one thread: the worker, its objects, their alarms and the local D1 take turns on it).
+Each process's user and system CPU over a phase, divided by the steps it answered (a full reveal is one step of two requests); medians over the rounds. \`wrangler dev\` runs two workerd processes per worker: wrangler's proxy, which takes each request first, and the worker's own, which runs the worker, its Durable Objects and the local D1. Work a request leaves behind (the limiters' alarms handing their outboxes to the depot's ledger, and the ledger's writing them to D1) counts in the phase it falls in. At one connection the p50 is close to the sum, the three processes taking turns; at 32, steps a second times the total says how many of the machine's ${machine.cores} cores were kept busy (the worker's workerd is one thread: the worker, its objects, their alarms and the local D1 take turns on it).
 
 | endpoint | concurrency | worker's workerd | wrangler's proxy | bench client | total | total / baseline total |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -451,7 +452,7 @@ Batch ingest: **${batchRecordsPerSecond.toFixed(0)} records/s**.
 
 Calls: a call is one vault request that judges and counts it in the limiter object, decrypts the customer's phone and asks the privacy-number provider for a binding (here the local Dyplsapi simulator, over loopback HTTP). The simulator's own time per BindAxb, inside the call's figures: p50 **${simulatorBind.p50.toFixed(2)} ms**, p99 ${simulatorBind.p99.toFixed(2)} ms over ${simulatorBind.binds.toLocaleString("en")} bindings.
 
-Audit lag: after a burst of ${auditLag.reveals.toLocaleString("en")} asks (32 at a time), every grant's audit entry was in D1 **${auditLag.secondsAfterLastAnswer.toFixed(1)} s** after the last answer (each limiter commits its entries with the decision and flushes them by alarm a few seconds later).
+Audit lag: after a burst of ${auditLag.reveals.toLocaleString("en")} asks (32 at a time), every grant's audit entry was in D1 **${auditLag.secondsAfterLastAnswer.toFixed(1)} s** after the last answer (each limiter commits its entries with the decision and hands them by alarm about 2 s later to the depot's ledger, which writes the whole depot's to D1 a second after).
 
 ${cpuSection}
 ## One reveal's own work (CPU, Node ${machine.node}, the worker's modules)
@@ -502,7 +503,7 @@ function missedTargets(): string {
 		const alone = Number(ratio(name, "c1"));
 		if (alone > 1.7) {
 			notes.push(
-				`- **${label}: ${alone.toFixed(2)}× against 1.7× (c=1).** One HTTP request like the baseline's; beside the one D1 read, a call to the limiter object that commits the decision (a durable write), a token signed or verified, and the limiter's flush of its outbox to D1 seconds later.${cpuSaid(name)}`,
+				`- **${label}: ${alone.toFixed(2)}× against 1.7× (c=1).** One HTTP request like the baseline's; beside the one D1 read, a call to the limiter object that commits the decision (a durable write), a token signed or verified, and the limiter's flush of its outbox to the depot's ledger seconds later.${cpuSaid(name)}`,
 			);
 		}
 	}
