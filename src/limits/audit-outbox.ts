@@ -21,10 +21,11 @@ interface OutboxRow extends Record<string, SqlStorageValue> {
 }
 
 /**
- * Audit entries a principal's limiter object has committed in its own storage and not yet written
- * to the D1 audit log: the object writes them in the same transaction as the state they record, and
- * its alarm flushes them, in order, with their ids (so a retried flush writes none twice). If D1 is
- * down they wait here; nothing is lost. The one store of the object's SQL tables.
+ * Audit entries an object holds in its own storage until they are handed on, in order, with their
+ * ids (so a retried hand-off lands none twice). A principal's limiter commits them in the same
+ * transaction as the state they record and its alarm hands them on; a depot's ledger keeps what its
+ * employees' limiters handed it until D1 has them. If the next hop is down they wait here; nothing
+ * is lost. The store of the `audit_outbox` table, the same in both objects.
  */
 export class AuditOutbox {
 	/** How many entries wait, as last counted and kept since; null: count again. */
