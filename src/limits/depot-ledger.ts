@@ -16,10 +16,11 @@ export const RELAY_FLUSH_DELAY_MS = 1_000;
 const RELAY_FLUSH_AT_SIZE = 500;
 const RELAY_RETRY_MS = 10_000;
 
-/** A limiter's grants not yet counted by the ledger: `reveals` more, in the limiter's batch numbered `batch`. */
+/** A limiter's grants not yet counted by the ledger: `reveals` more, against `budget`. */
 export interface TallyBatch {
 	budget: number;
 	reveals: number;
+	/** The number of the limiter's batch these reveals go out in; the ledger counts each batch once. */
 	batch: number;
 }
 

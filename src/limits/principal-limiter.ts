@@ -35,7 +35,7 @@ import {
 	type Suspension,
 	standing,
 } from "./decide";
-import type { DepotLedger } from "./depot-ledger";
+import type { DepotLedger, TallyBatch } from "./depot-ledger";
 import { type Grant, GrantLog } from "./grant-log";
 import { addToSummary, closeSummaries, type MinuteSummary, nextClose, summaryEvent } from "./minute-summary";
 import { ObjectKv } from "./object-kv";
@@ -87,14 +87,6 @@ interface StatusPending {
 	at: number;
 	actor: AuditActor;
 	kind: "employee" | "service";
-}
-
-/** Grants not yet told to a depot's ledger: counted in the grant's own transaction, sent in numbered batches. */
-interface DepotPending {
-	budget: number;
-	reveals: number;
-	/** The number of the batch these reveals go out in; the ledger counts each batch once. */
-	batch: number;
 }
 
 /** How a refusal is audited: on its own entry (the caller writes it), or summed into this object's per-minute entry. */
@@ -426,8 +418,9 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		this.kv.put(DEPOT_KEY, { ...pending, [depot]: { ...current, budget, reveals: current.reveals + 1 } });
 	}
 
-	private depots(): Record<string, DepotPending> {
-		return this.kv.get<Record<string, DepotPending>>(DEPOT_KEY) ?? {};
+	/** Per depot, grants not yet told to its ledger: counted in the grant's own transaction, sent in numbered batches. */
+	private depots(): Record<string, TallyBatch> {
+		return this.kv.get<Record<string, TallyBatch>>(DEPOT_KEY) ?? {};
 	}
 
 	private scheduleFlush(now: number): void {
@@ -490,7 +483,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		const carriedCount = carried === null ? null : (pending[carried] ?? null);
 		const [handed, tallied] = await Promise.allSettled([this.handOn(run, carriedCount), this.tallyDepots(carried)]);
 		const landed = handed.status === "fulfilled" ? run.entries.map((entry) => entry.entryId) : [];
-		const told: [string, DepotPending][] = tallied.status === "fulfilled" ? [...tallied.value.told] : [];
+		const told: [string, TallyBatch][] = tallied.status === "fulfilled" ? [...tallied.value.told] : [];
 		if (handed.status === "fulfilled" && carried !== null && carriedCount !== null) told.push([carried, carriedCount]);
 		if (landed.length > 0 || told.length > 0) {
 			this.transaction(() => {
@@ -514,7 +507,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 * D1. When the run's destination is not where the last run went (a person moved depots), the
 	 * last ledger writes what it holds first, so the object's entries still land in the order decided.
 	 */
-	private async handOn(run: OutboxRun, count: DepotPending | null): Promise<void> {
+	private async handOn(run: OutboxRun, count: TallyBatch | null): Promise<void> {
 		if (run.entries.length === 0) return;
 		const last = this.kv.get<string>(RELAY_KEY);
 		if (last !== undefined && last !== run.depot) await this.ledger(last).flushNow();
@@ -627,9 +620,9 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/** Tells each depot's ledger (but `skip`'s, carried with the entries) of the grants counted since; returns the batches told, and the failure that stopped the rest. */
-	private async tallyDepots(skip: string | null): Promise<{ told: [string, DepotPending][]; failure?: unknown }> {
+	private async tallyDepots(skip: string | null): Promise<{ told: [string, TallyBatch][]; failure?: unknown }> {
 		const source = this.ctx.id.toString();
-		const told: [string, DepotPending][] = [];
+		const told: [string, TallyBatch][] = [];
 		for (const [depot, pending] of Object.entries(this.depots())) {
 			if (pending.reveals === 0) continue;
 			if (depot === skip) continue;
@@ -644,7 +637,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/** Inside a transaction: the batches told leave the pending counts; grants counted while the ledgers were told stay for the next batch. */
-	private settleDepots(told: readonly [string, DepotPending][]): void {
+	private settleDepots(told: readonly [string, TallyBatch][]): void {
 		if (told.length === 0) return;
 		const all = { ...this.depots() };
 		for (const [depot, sent] of told) {
