@@ -69,6 +69,10 @@ export async function checkRow(
 	} catch {
 		return "forged";
 	}
+	// The last character of a 32-byte MAC carries two unused bits (RFC 4648 §3.5): four spellings
+	// decode to the same bytes. The vault only ever writes the one with those bits zero, so any
+	// other was written by someone else, and a row whose stored text changed is judged changed.
+	if (encodeBase64url(mac) !== seal.mac) return "forged";
 	if (!(await crypto.subtle.verify("HMAC", key, mac, encoder.encode(canonicalRow(table, content))))) return "forged";
 	memo.remember(seal.mac_key, seal.mac, asRead);
 	return "valid";
