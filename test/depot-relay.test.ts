@@ -5,6 +5,7 @@ import type { AuditOutbox, OutboxEntry } from "../src/limits/audit-outbox";
 import type { DepotLedger } from "../src/limits/depot-ledger";
 import { limiterOf } from "../src/limits/limiter-client";
 import type { PrincipalLimiter } from "../src/limits/principal-limiter";
+import { RECEIVED_BATCH_RETENTION_MS, ReceivedBatches } from "../src/limits/received-batches";
 import { askReveal, createRecords } from "./support/api";
 import { settle } from "./support/settle";
 import { employeeToken, serviceToken, TEST_ISSUER } from "./support/tokens";
@@ -104,5 +105,47 @@ describe("a depot's ledger relays its employees' audit entries to D1", () => {
 		const written = await granted("relay-outage");
 		// In the log's order, the records as they were asked for.
 		expect(written.map((row) => row.record_id)).toEqual(ids);
+	});
+});
+
+describe("a depot's ledger counts each limiter's batch once", () => {
+	it("a ledger that kept the batches as one map takes them into its table when it starts: an old batch stays counted, a newer one counts", async () => {
+		const depot = "RECEIVED1";
+		const older = "limiter-older";
+		expect(await ledger(depot).tally(depot, 100, 2, "limiter-current", 0)).toMatchObject({ count: 2, duplicate: false });
+		// The map as an earlier ledger wrote it, then the object starts again.
+		await runInDurableObject(ledger(depot), (_object: DepotLedger, state) => state.storage.kv.put("received", { [older]: 7 }));
+		await evictDurableObject(ledger(depot));
+		expect(await ledger(depot).tally(depot, 100, 3, older, 7)).toMatchObject({ count: 2, duplicate: true });
+		expect(await ledger(depot).tally(depot, 100, 3, older, 8)).toMatchObject({ count: 5, duplicate: false });
+		expect(await ledger(depot).tally(depot, 100, 2, "limiter-current", 0)).toMatchObject({ count: 5, duplicate: true });
+		const left = await runInDurableObject(ledger(depot), (_object: DepotLedger, state) => ({
+			map: state.storage.kv.get("received"),
+			rows: state.storage.sql.exec("SELECT source, batch FROM received_batches ORDER BY source").toArray(),
+		}));
+		expect(left).toEqual({
+			map: undefined,
+			rows: [
+				{ source: "limiter-current", batch: 0 },
+				{ source: older, batch: 8 },
+			],
+		});
+	});
+
+	it("a batch counts only if newer than the last from its limiter; a limiter silent for 30 days is forgotten, the others not", async () => {
+		await runInDurableObject(ledger("RECEIVED2"), (_object: DepotLedger, state) => {
+			const received = new ReceivedBatches(state.storage.sql);
+			const t0 = Date.UTC(2026, 0, 1);
+			expect(received.take("quiet", 3, t0)).toBe(true);
+			expect(received.take("quiet", 3, t0)).toBe(false);
+			expect(received.take("quiet", 2, t0)).toBe(false);
+			expect(received.take("busy", 5, t0)).toBe(true);
+			const later = t0 + RECEIVED_BATCH_RETENTION_MS + 1;
+			expect(received.take("busy", 6, later - 1)).toBe(true);
+			received.forgetSilentSince(later - RECEIVED_BATCH_RETENTION_MS);
+			// `busy` still knows its batch 6; `quiet` is gone, so its batch 3 would count again.
+			expect(received.take("busy", 6, later)).toBe(false);
+			expect(received.take("quiet", 3, later)).toBe(true);
+		});
 	});
 });

@@ -6,6 +6,7 @@ import type { Env } from "../env";
 import { AuditOutbox, drainToLog, type OutboxEntry } from "./audit-outbox";
 import { type DepotTally, EMPTY_TALLY, tallyReveal } from "./depot-tally";
 import { ObjectKv } from "./object-kv";
+import { RECEIVED_BATCH_PRUNE_INTERVAL_MS, RECEIVED_BATCH_RETENTION_MS, ReceivedBatches } from "./received-batches";
 
 /**
  * How long after the first entry handed to it the ledger writes its outbox to D1 (at once past
@@ -29,9 +30,6 @@ interface PendingAlert {
 	at: number;
 }
 
-/** Batches already counted, per sending limiter: a batch retried after a lost answer counts once. */
-type Received = Record<string, number>;
-
 /**
  * One per depot: counts the reveals of all its employees against the depot's daily budget, so a
  * ring that splits the work under each member's quota still shows as one depot over budget. Each
@@ -50,6 +48,9 @@ export class DepotLedger extends DurableObject<Env> {
 	/** Its storage as last written: every limiter of the depot tells it its grants every few seconds (src/limits/object-kv.ts). */
 	private readonly kv: ObjectKv;
 	private readonly outbox: AuditOutbox;
+	private readonly received: ReceivedBatches;
+	/** When silent limiters are next forgotten (in a relay's transaction): at the first after a wake, then hourly. */
+	private pruneReceivedAt = 0;
 	/** When the alarm is set for, as this instance knows it: a wake for later leaves an earlier one be. */
 	private alarmAt: number | null = null;
 
@@ -57,6 +58,15 @@ export class DepotLedger extends DurableObject<Env> {
 		super(ctx, env);
 		this.kv = new ObjectKv(ctx.storage);
 		this.outbox = new AuditOutbox(ctx.storage.sql);
+		this.received = new ReceivedBatches(ctx.storage.sql);
+		// A ledger written before the table kept these as one map: taken in once, then gone.
+		const legacy = this.kv.get<Record<string, number>>("received");
+		if (legacy !== undefined) {
+			this.kv.transaction(() => {
+				this.received.adopt(legacy, Date.now());
+				this.kv.delete("received");
+			});
+		}
 		// Initialisation only: an alarm set before an eviction must not be pushed later by the next wake.
 		void ctx.blockConcurrencyWhile(async () => {
 			this.alarmAt = await ctx.storage.getAlarm();
@@ -99,15 +109,17 @@ export class DepotLedger extends DurableObject<Env> {
 
 	/** Inside a transaction: counts a limiter's batch once per (source, batch). */
 	private countBatch(depot: string, { budget, reveals, batch }: TallyBatch, source: string): { count: number; crossed: boolean; duplicate: boolean } {
-		const received = this.kv.get<Received>("received") ?? {};
 		const tally = this.kv.get<DepotTally>("tally") ?? EMPTY_TALLY;
-		if ((received[source] ?? -1) >= batch) {
+		const now = Date.now();
+		if (now >= this.pruneReceivedAt) {
+			this.received.forgetSilentSince(now - RECEIVED_BATCH_RETENTION_MS);
+			this.pruneReceivedAt = now + RECEIVED_BATCH_PRUNE_INTERVAL_MS;
+		}
+		if (!this.received.take(source, batch, now)) {
 			return { count: tally.minutes.reduce((sum, [, n]) => sum + n, 0), crossed: false, duplicate: true };
 		}
-		const now = Date.now();
 		const { next, count, crossed } = tallyReveal(tally, now, budget, reveals);
 		this.kv.put("tally", next);
-		this.kv.put("received", { ...received, [source]: batch });
 		if (crossed) {
 			const pending = this.kv.get<PendingAlert[]>("alerts") ?? [];
 			const alert = {
