@@ -14,3 +14,15 @@ export function decodeBase64url(text: string): Uint8Array<ArrayBuffer> {
 	for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
 	return bytes;
 }
+
+/**
+ * Decodes only the spelling encodeBase64url writes. When the byte count is not a multiple of three
+ * the last character carries unused bits (RFC 4648 §3.5), so several spellings decode to the same
+ * bytes; a decoder "MAY" reject those not zero. For a value the vault wrote and must find unchanged
+ * (a row MAC), any other spelling was written by someone else.
+ */
+export function decodeCanonicalBase64url(text: string): Uint8Array<ArrayBuffer> {
+	const bytes = decodeBase64url(text);
+	if (encodeBase64url(bytes) !== text) throw new TypeError("not canonical base64url");
+	return bytes;
+}
