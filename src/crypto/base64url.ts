@@ -1,15 +1,51 @@
+/**
+ * `Uint8Array.prototype.toBase64` and `Uint8Array.fromBase64` (ECMAScript 2026), where the runtime
+ * has them: workerd does, Node 22 (the bench's microbenchmark, the scripts) does not. Native, they
+ * take about a quarter of the time of the portable versions below, which matters at a batch's
+ * thousands of values.
+ */
+type NativeToBase64 = (this: Uint8Array, options: { alphabet: "base64url"; omitPadding: boolean }) => string;
+type NativeFromBase64 = (text: string, options: { alphabet: "base64url"; lastChunkHandling: "loose" }) => Uint8Array<ArrayBuffer>;
+const nativeToBase64 = (Uint8Array.prototype as unknown as { toBase64?: NativeToBase64 }).toBase64;
+const nativeFromBase64 = (Uint8Array as unknown as { fromBase64?: NativeFromBase64 }).fromBase64;
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
 /** base64url without padding (RFC 4648 §5), the encoding of every binary value the vault stores. */
 export function encodeBase64url(bytes: Uint8Array): string {
+	return nativeToBase64 ? nativeToBase64.call(bytes, { alphabet: "base64url", omitPadding: true }) : portableEncodeBase64url(bytes);
+}
+
+/** Unpadded base64url text (no whitespace, no `=`) as bytes; TypeError for anything else. */
+export function decodeBase64url(text: string): Uint8Array<ArrayBuffer> {
+	// The native decoder skips ASCII whitespace and takes padding: the vault's values have neither.
+	if (!BASE64URL.test(text)) throw new TypeError("not base64url");
+	if (!nativeFromBase64) return portableDecodeBase64url(text);
+	try {
+		return nativeFromBase64(text, { alphabet: "base64url", lastChunkHandling: "loose" });
+	} catch {
+		throw new TypeError("not base64url");
+	}
+}
+
+/** encodeBase64url without the native method. Exported so that tests hold both to the same output. */
+export function portableEncodeBase64url(bytes: Uint8Array): string {
 	let binary = "";
+	// `apply` over the typed array, not a spread: a spread walks the array's iterator, element by element.
 	for (let i = 0; i < bytes.length; i += 0x8000) {
-		binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+		binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
 	}
 	return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export function decodeBase64url(text: string): Uint8Array<ArrayBuffer> {
-	if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError("not base64url");
-	const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+/** decodeBase64url without the native method, for text already checked against BASE64URL. Exported for the same tests. */
+export function portableDecodeBase64url(text: string): Uint8Array<ArrayBuffer> {
+	let binary: string;
+	try {
+		binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+	} catch {
+		throw new TypeError("not base64url");
+	}
 	const bytes = new Uint8Array(binary.length);
 	for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
 	return bytes;
