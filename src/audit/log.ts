@@ -33,18 +33,24 @@ const SEAL_PAGE = 200;
  */
 export const SEAL_PAGES_PER_CALL = 10;
 const APPEND_ROWS_PER_STATEMENT = 100;
-/** One bound parameter however many entries; json_each yields them in array order. */
-const INSERT_FROM_JSON = `INSERT INTO audit_log (${CONTENT_COLUMNS})
-SELECT value ->> '$.at', value ->> '$.kind', value ->> '$.actor', value ->> '$.actor_issuer', value ->> '$.actor_role',
-       value ->> '$.actor_depot', value ->> '$.record_id', value ->> '$.details'
-FROM json_each(?1) ORDER BY key
+/**
+ * One bound parameter however many entries; json_each yields them in array order (its `key`). Each
+ * entry is read once into a materialized CTE: json_each's `value` renders the object back to text
+ * at every reference (see INSERT_FROM_JSON in records/store.ts).
+ */
+const INSERT_FROM_JSON = `WITH incoming AS MATERIALIZED (SELECT key, value AS item FROM json_each(?1))
+INSERT INTO audit_log (${CONTENT_COLUMNS})
+SELECT item ->> '$.at', item ->> '$.kind', item ->> '$.actor', item ->> '$.actor_issuer', item ->> '$.actor_role',
+       item ->> '$.actor_depot', item ->> '$.record_id', item ->> '$.details'
+FROM incoming ORDER BY key
 RETURNING seq`;
 
 /** The same, for entries that carry an outbox id: one already in the log is not written again. */
-const INSERT_OUTBOX_FROM_JSON = `INSERT INTO audit_log (${CONTENT_COLUMNS}, entry_id)
-SELECT value ->> '$.at', value ->> '$.kind', value ->> '$.actor', value ->> '$.actor_issuer', value ->> '$.actor_role',
-       value ->> '$.actor_depot', value ->> '$.record_id', value ->> '$.details', value ->> '$.entry_id'
-FROM json_each(?1) WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE entry_id = value ->> '$.entry_id') ORDER BY key
+const INSERT_OUTBOX_FROM_JSON = `WITH incoming AS MATERIALIZED (SELECT key, value AS item FROM json_each(?1))
+INSERT INTO audit_log (${CONTENT_COLUMNS}, entry_id)
+SELECT item ->> '$.at', item ->> '$.kind', item ->> '$.actor', item ->> '$.actor_issuer', item ->> '$.actor_role',
+       item ->> '$.actor_depot', item ->> '$.record_id', item ->> '$.details', item ->> '$.entry_id'
+FROM incoming WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE entry_id = item ->> '$.entry_id') ORDER BY key
 RETURNING seq`;
 
 /**

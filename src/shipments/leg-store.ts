@@ -189,19 +189,22 @@ export class LegStore {
 			...change.companions,
 			this.db
 				.prepare(
-					`INSERT INTO shipment_events (shipment_id, n, type, courier, courier_issuer, depot, at, received_at, mac, mac_key)
-					 SELECT value ->> '$.shipment_id', value ->> '$.n', value ->> '$.type', value ->> '$.courier', value ->> '$.courier_issuer', value ->> '$.depot',
-					        value ->> '$.at', ?2, value ->> '$.mac', value ->> '$.mac_key'
-					 FROM json_each(?1)`,
+					// Each row read once (a materialized CTE): json_each's `value` renders the object back to text at every reference.
+					`WITH incoming AS MATERIALIZED (SELECT value AS item FROM json_each(?1))
+					 INSERT INTO shipment_events (shipment_id, n, type, courier, courier_issuer, depot, at, received_at, mac, mac_key)
+					 SELECT item ->> '$.shipment_id', item ->> '$.n', item ->> '$.type', item ->> '$.courier', item ->> '$.courier_issuer', item ->> '$.depot',
+					        item ->> '$.at', ?2, item ->> '$.mac', item ->> '$.mac_key'
+					 FROM incoming`,
 				)
 				.bind(JSON.stringify(events), change.receivedAt),
 			this.db.prepare("DELETE FROM legs WHERE shipment_id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(shipments)),
 			this.db
 				.prepare(
-					`INSERT INTO legs (shipment_id, n, kind, parties, courier, courier_issuer, depot, opened_at, closed_at, close_after, at, mac, mac_key)
-					 SELECT value ->> '$.shipment_id', value ->> '$.n', value ->> '$.kind', value ->> '$.parties', value ->> '$.courier', value ->> '$.courier_issuer',
-					        value ->> '$.depot', value ->> '$.opened_at', value ->> '$.closed_at', value ->> '$.close_after', value ->> '$.at', value ->> '$.mac', value ->> '$.mac_key'
-					 FROM json_each(?1)`,
+					`WITH incoming AS MATERIALIZED (SELECT value AS item FROM json_each(?1))
+					 INSERT INTO legs (shipment_id, n, kind, parties, courier, courier_issuer, depot, opened_at, closed_at, close_after, at, mac, mac_key)
+					 SELECT item ->> '$.shipment_id', item ->> '$.n', item ->> '$.kind', item ->> '$.parties', item ->> '$.courier', item ->> '$.courier_issuer',
+					        item ->> '$.depot', item ->> '$.opened_at', item ->> '$.closed_at', item ->> '$.close_after', item ->> '$.at', item ->> '$.mac', item ->> '$.mac_key'
+					 FROM incoming`,
 				)
 				.bind(JSON.stringify(legs)),
 		];
@@ -213,10 +216,11 @@ export class LegStore {
 			statements.push(
 				this.db
 					.prepare(
-						`UPDATE records SET courier = a.value ->> '$.courier', courier_issuer = a.value ->> '$.courier_issuer',
-						   depot = a.value ->> '$.depot', updated_at = ?2, mac = a.value ->> '$.mac', mac_key = a.value ->> '$.mac_key'
-						 FROM json_each(?1) AS a
-						 WHERE records.id = a.value ->> '$.id' AND records.depot = a.value ->> '$.old_depot' AND records.mac IS a.value ->> '$.old_mac'
+						`WITH incoming AS MATERIALIZED (SELECT value AS item FROM json_each(?1))
+						 UPDATE records SET courier = a.item ->> '$.courier', courier_issuer = a.item ->> '$.courier_issuer',
+						   depot = a.item ->> '$.depot', updated_at = ?2, mac = a.item ->> '$.mac', mac_key = a.item ->> '$.mac_key'
+						 FROM incoming AS a
+						 WHERE records.id = a.item ->> '$.id' AND records.depot = a.item ->> '$.old_depot' AND records.mac IS a.item ->> '$.old_mac'
 						   AND records.erased_at IS NULL`,
 					)
 					.bind(JSON.stringify(assigned), change.receivedAt),
