@@ -172,8 +172,9 @@ export class CallStore {
 		if (ended.length === 0) return null;
 		const update = this.db
 			.prepare(
-				`UPDATE calls SET ended_at = ?2, end_reason = e.value ->> '$.reason'
-				 FROM json_each(?1) AS e WHERE calls.id = e.value ->> '$.id' AND calls.ended_at IS NULL`,
+				`WITH incoming AS MATERIALIZED (SELECT value AS item FROM json_each(?1))
+				 UPDATE calls SET ended_at = ?2, end_reason = e.item ->> '$.reason'
+				 FROM incoming AS e WHERE calls.id = e.item ->> '$.id' AND calls.ended_at IS NULL`,
 			)
 			.bind(JSON.stringify(ended), at);
 		const { seq } = await classified(this.audit.appendWith(event, [update], { onlyIfChanged: true }));

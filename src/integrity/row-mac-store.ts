@@ -136,10 +136,11 @@ export class RowMacStore {
 	setRecordMacs(rows: RecordMacWrite[]): D1PreparedStatement {
 		return this.db
 			.prepare(
-				`UPDATE records SET mac = w.value ->> '$.mac', mac_key = w.value ->> '$.mac_key'
-				 FROM json_each(?1) AS w
-				 WHERE records.id = w.value ->> '$.id' AND records.depot = w.value ->> '$.depot' AND records.courier IS w.value ->> '$.courier'
-				   AND records.courier_issuer IS w.value ->> '$.courier_issuer' AND records.mac IS w.value ->> '$.old_mac'`,
+				`WITH incoming AS MATERIALIZED (SELECT value AS item FROM json_each(?1))
+				 UPDATE records SET mac = w.item ->> '$.mac', mac_key = w.item ->> '$.mac_key'
+				 FROM incoming AS w
+				 WHERE records.id = w.item ->> '$.id' AND records.depot = w.item ->> '$.depot' AND records.courier IS w.item ->> '$.courier'
+				   AND records.courier_issuer IS w.item ->> '$.courier_issuer' AND records.mac IS w.item ->> '$.old_mac'`,
 			)
 			.bind(JSON.stringify(rows));
 	}
@@ -192,11 +193,12 @@ export class RowMacStore {
 	setLegMacs(rows: (StoredLeg & { old_mac: string | null })[]): D1PreparedStatement {
 		return this.db
 			.prepare(
-				`UPDATE legs SET mac = w.value ->> '$.mac', mac_key = w.value ->> '$.mac_key'
-				 FROM json_each(?1) AS w
-				 WHERE legs.shipment_id = w.value ->> '$.shipment_id' AND legs.n = w.value ->> '$.n' AND legs.courier IS w.value ->> '$.courier'
-				   AND legs.depot IS w.value ->> '$.depot' AND legs.opened_at = w.value ->> '$.opened_at' AND legs.closed_at IS w.value ->> '$.closed_at'
-				   AND legs.close_after IS w.value ->> '$.close_after' AND legs.at = w.value ->> '$.at' AND legs.mac IS w.value ->> '$.old_mac'`,
+				`WITH incoming AS MATERIALIZED (SELECT value AS item FROM json_each(?1))
+				 UPDATE legs SET mac = w.item ->> '$.mac', mac_key = w.item ->> '$.mac_key'
+				 FROM incoming AS w
+				 WHERE legs.shipment_id = w.item ->> '$.shipment_id' AND legs.n = w.item ->> '$.n' AND legs.courier IS w.item ->> '$.courier'
+				   AND legs.depot IS w.item ->> '$.depot' AND legs.opened_at = w.item ->> '$.opened_at' AND legs.closed_at IS w.item ->> '$.closed_at'
+				   AND legs.close_after IS w.item ->> '$.close_after' AND legs.at = w.item ->> '$.at' AND legs.mac IS w.item ->> '$.old_mac'`,
 			)
 			.bind(JSON.stringify(rows));
 	}
@@ -234,11 +236,12 @@ export class RowMacStore {
 	setEventMacs(rows: (StoredEvent & { old_mac: string | null })[]): D1PreparedStatement {
 		return this.db
 			.prepare(
-				`UPDATE shipment_events SET mac = w.value ->> '$.mac', mac_key = w.value ->> '$.mac_key'
-				 FROM json_each(?1) AS w
-				 WHERE shipment_events.shipment_id = w.value ->> '$.shipment_id' AND shipment_events.n = w.value ->> '$.n' AND shipment_events.type = w.value ->> '$.type'
-				   AND shipment_events.courier IS w.value ->> '$.courier' AND shipment_events.courier_issuer IS w.value ->> '$.courier_issuer'
-				   AND shipment_events.depot IS w.value ->> '$.depot' AND shipment_events.at = w.value ->> '$.at' AND shipment_events.mac IS w.value ->> '$.old_mac'`,
+				`WITH incoming AS MATERIALIZED (SELECT value AS item FROM json_each(?1))
+				 UPDATE shipment_events SET mac = w.item ->> '$.mac', mac_key = w.item ->> '$.mac_key'
+				 FROM incoming AS w
+				 WHERE shipment_events.shipment_id = w.item ->> '$.shipment_id' AND shipment_events.n = w.item ->> '$.n' AND shipment_events.type = w.item ->> '$.type'
+				   AND shipment_events.courier IS w.item ->> '$.courier' AND shipment_events.courier_issuer IS w.item ->> '$.courier_issuer'
+				   AND shipment_events.depot IS w.item ->> '$.depot' AND shipment_events.at = w.item ->> '$.at' AND shipment_events.mac IS w.item ->> '$.old_mac'`,
 			)
 			.bind(JSON.stringify(rows));
 	}

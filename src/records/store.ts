@@ -566,11 +566,12 @@ export class D1RecordStore implements RecordStore {
 		// row unmatched, so a re-wrap can never bring erased data back.
 		const update = this.db
 			.prepare(
-				`UPDATE records SET key_id = r.value ->> '$.key_id', wrapped_key = r.value ->> '$.wrapped_key', name_ct = r.value ->> '$.name_ct',
-				   phone_ct = r.value ->> '$.phone_ct', address_ct = r.value ->> '$.address_ct', phone_index = r.value ->> '$.phone_index'
-				 FROM json_each(?1) AS r
-				 WHERE records.id = r.value ->> '$.id' AND records.key_id = r.value ->> '$.old_key_id'
-				   AND records.wrapped_key = r.value ->> '$.old_wrapped_key' AND records.erased_at IS NULL
+				`WITH incoming AS MATERIALIZED (SELECT value AS item FROM json_each(?1))
+				 UPDATE records SET key_id = r.item ->> '$.key_id', wrapped_key = r.item ->> '$.wrapped_key', name_ct = r.item ->> '$.name_ct',
+				   phone_ct = r.item ->> '$.phone_ct', address_ct = r.item ->> '$.address_ct', phone_index = r.item ->> '$.phone_index'
+				 FROM incoming AS r
+				 WHERE records.id = r.item ->> '$.id' AND records.key_id = r.item ->> '$.old_key_id'
+				   AND records.wrapped_key = r.item ->> '$.old_wrapped_key' AND records.erased_at IS NULL
 				 RETURNING records.id`,
 			)
 			.bind(JSON.stringify(rows));
@@ -621,10 +622,11 @@ export class D1RecordStore implements RecordStore {
 		// and never on an erased record (its wrapped_key is NULL).
 		const { results } = await this.db
 			.prepare(
-				`UPDATE records SET masked_name = r.value ->> '$.masked_name', masked_phone = r.value ->> '$.masked_phone',
-				   masked_address = r.value ->> '$.masked_address', mask_version = ${MASK_VERSION}
-				 FROM json_each(?1) AS r
-				 WHERE records.id = r.value ->> '$.id' AND records.wrapped_key = r.value ->> '$.old_wrapped_key' AND records.erased_at IS NULL
+				`WITH incoming AS MATERIALIZED (SELECT value AS item FROM json_each(?1))
+				 UPDATE records SET masked_name = r.item ->> '$.masked_name', masked_phone = r.item ->> '$.masked_phone',
+				   masked_address = r.item ->> '$.masked_address', mask_version = ${MASK_VERSION}
+				 FROM incoming AS r
+				 WHERE records.id = r.item ->> '$.id' AND records.wrapped_key = r.item ->> '$.old_wrapped_key' AND records.erased_at IS NULL
 				 RETURNING records.id`,
 			)
 			.bind(JSON.stringify(rows))
