@@ -1642,6 +1642,10 @@ export interface components {
         Policy: {
             burst_limit: number | null;
             burst_window_seconds: number | null;
+            call_burst_limit: number | null;
+            call_burst_window_seconds: number | null;
+            call_daily_limit: number | null;
+            call_distinct_limit: number | null;
             case_limit: number | null;
             daily_limit: number | null;
             depot_daily_budget: number | null;
@@ -1676,6 +1680,13 @@ export interface components {
             /** @description Reveals per burst window; null defers to the layer below. */
             burst_limit?: number | null;
             burst_window_seconds?: number | null;
+            /** @description Enforcing layers: calls (privacy-number bindings, `POST /v1/calls`) per call burst window; past it 429 `quota-exceeded` with `limit: "call_burst"`. null defers to the layer below; built-in per role: courier 30, clerk 20, supervisor 30 per 600 seconds. */
+            call_burst_limit?: number | null;
+            call_burst_window_seconds?: number | null;
+            /** @description Enforcing layers: calls per rolling 24 hours (`call_daily`). Built-in: courier 400, clerk 200, supervisor 300. */
+            call_daily_limit?: number | null;
+            /** @description Enforcing layers: distinct records called about per rolling 24 hours (`call_distinct`). Built-in: courier 300, clerk 150, supervisor 200. */
+            call_distinct_limit?: number | null;
             /** @description customer_service reveals per rolling 24 hours (typically set per role); null: no limit of its own beyond the reveal limits. */
             case_limit?: number | null;
             /** @description Reveals per rolling 24 hours. */
@@ -1900,6 +1911,13 @@ export interface components {
             /** @description Reveals per burst window; null defers to the layer below. */
             burst_limit?: number | null;
             burst_window_seconds?: number | null;
+            /** @description Enforcing layers: calls (privacy-number bindings, `POST /v1/calls`) per call burst window; past it 429 `quota-exceeded` with `limit: "call_burst"`. null defers to the layer below; built-in per role: courier 30, clerk 20, supervisor 30 per 600 seconds. */
+            call_burst_limit?: number | null;
+            call_burst_window_seconds?: number | null;
+            /** @description Enforcing layers: calls per rolling 24 hours (`call_daily`). Built-in: courier 400, clerk 200, supervisor 300. */
+            call_daily_limit?: number | null;
+            /** @description Enforcing layers: distinct records called about per rolling 24 hours (`call_distinct`). Built-in: courier 300, clerk 150, supervisor 200. */
+            call_distinct_limit?: number | null;
             /** @description customer_service reveals per rolling 24 hours (typically set per role); null: no limit of its own beyond the reveal limits. */
             case_limit?: number | null;
             /** @description Reveals per rolling 24 hours. */
@@ -5157,6 +5175,8 @@ export interface operations {
                             enforced: components["schemas"]["PolicyRule"][];
                             shadow: components["schemas"]["PolicyRule"][];
                         };
+                        /** @description The call limits (`burst`, `daily`, `distinct`; answered to calls as `call_burst`, `call_daily`, `call_distinct`), each from the most specific enforcing layer setting its `call_*` column, else the role's built-in (`layer: "role"`). */
+                        calls: components["schemas"]["PolicyRule"][];
                         depot_daily_budget: number;
                         enforced: components["schemas"]["PolicyRule"][];
                         legs: components["schemas"]["LegPolicy"];

@@ -389,17 +389,17 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 
 		await ops.getByLabel("Layer", { exact: true }).selectOption("employee");
 		await ops.getByLabel("Target").fill(COURIER);
-		await ops.getByLabel("Burst limit").fill("5000");
+		await ops.getByLabel("Burst limit", { exact: true }).fill("5000");
 		await ops.getByRole("button", { name: "Save layer" }).click();
 		await expect.poll(() => ops.locator("#policy-burst_limit-error").textContent()).toMatch(/1000/);
 		expect(await ops.locator("#policy-burst_window_seconds-error").textContent()).toMatch(/burst_limit and burst_window_seconds go together/);
-		expect(await ops.getByLabel("Burst limit").getAttribute("aria-invalid")).toBe("true");
+		expect(await ops.getByLabel("Burst limit", { exact: true }).getAttribute("aria-invalid")).toBe("true");
 		await screenshot(ops, "ops-policies-validation");
 		// Nothing was saved.
 		expect((await vault.opsCall<{ policies: { target: string }[] }>("GET", "/v1/policies")).body.policies.some((p) => p.target === COURIER)).toBe(false);
 
-		await ops.getByLabel("Burst limit").fill("2");
-		await ops.getByLabel("Burst window (seconds)").fill("600");
+		await ops.getByLabel("Burst limit", { exact: true }).fill("2");
+		await ops.getByLabel("Burst window (seconds)", { exact: true }).fill("600");
 		await ops.getByRole("button", { name: "Save layer" }).click();
 		await expect.poll(() => ops.locator("#notice").textContent()).toMatch(/Saved the employee e2e-courier layer/);
 		await ops.locator("#policy-layers td", { hasText: COURIER }).waitFor();
@@ -409,8 +409,8 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		await ops.getByLabel("Layer", { exact: true }).selectOption("depot");
 		await ops.getByLabel("Target").fill(DEPOT);
 		await ops.getByRole("switch", { name: "Report only" }).check();
-		await ops.getByLabel("Burst limit").fill("");
-		await ops.getByLabel("Burst window (seconds)").fill("");
+		await ops.getByLabel("Burst limit", { exact: true }).fill("");
+		await ops.getByLabel("Burst window (seconds)", { exact: true }).fill("");
 		await ops.getByLabel("Daily limit").fill("1");
 		await ops.getByRole("button", { name: "Save layer" }).click();
 		await expect.poll(() => ops.locator("#notice").textContent()).toMatch(/Saved the depot E2E-D1 layer/);
@@ -429,6 +429,9 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 		expect(await enforced.locator("tr", { hasText: "daily" }).textContent()).toContain("role courier");
 		const shadow = ops.locator("#effective-result table", { hasText: "Report only" });
 		expect(await shadow.locator("tr", { hasText: "daily" }).textContent()).toContain(`depot ${DEPOT}`);
+		// Calls have limits of their own, the role's built-ins here.
+		const calls = ops.locator("#effective-result table", { hasText: `Calls for ${COURIER}` });
+		expect(await calls.locator("tr", { hasText: "burst" }).textContent()).toContain("role courier");
 		await screenshot(ops, "ops-policies");
 
 		// The courier already revealed once (above): the limit of 2 leaves one, then refuses.
@@ -479,6 +482,10 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 			stale_window_seconds: 3600,
 			case_limit: 0,
 			plaintext_phone_limit: 3,
+			call_burst_limit: 12,
+			call_burst_window_seconds: 300,
+			call_daily_limit: 120,
+			call_distinct_limit: 100,
 		};
 		expect((await vault.opsCall("PUT", "/v1/policies/depot/E2E-FORM", everyField)).status).toBe(201);
 		type Layer = Record<string, unknown> & { layer: string; target: string; version: number };
@@ -486,10 +493,11 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 			(await vault.opsCall<{ policies: Layer[] }>("GET", "/v1/policies")).body.policies.find((p) => p.layer === "depot" && p.target === "E2E-FORM") as Layer;
 		const before = await formLayer();
 		expect(before).toMatchObject(everyField);
-		for (const { locale, plaintext, leg, change, saved } of [
+		for (const { locale, plaintext, calls, leg, change, saved } of [
 			{
 				locale: "zh-CN",
 				plaintext: "每日明文电话限额",
+				calls: "每日通话限额",
 				leg: "查看须有进行中的环节",
 				change: (ops: Page) => ops.getByLabel("每日限额", { exact: true }).fill("91"),
 				saved: /^已保存 网点 E2E-FORM 层/,
@@ -497,6 +505,7 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 			{
 				locale: "en",
 				plaintext: "Daily plaintext-phone limit",
+				calls: "Daily call limit",
 				leg: "Reveals need an open leg",
 				change: (ops: Page) => ops.getByLabel("Reveals need an open leg", { exact: true }).selectOption("1"),
 				saved: /Saved the depot E2E-FORM layer/,
@@ -509,6 +518,7 @@ describe("ops change a courier's burst limit in the console; the terminal follow
 			await expect.poll(() => ops.getByLabel(plaintext, { exact: true }).inputValue()).toBe("3");
 			expect(await ops.getByLabel(plaintext, { exact: true }).getAttribute("min")).toBe("0");
 			expect(await ops.getByLabel(leg, { exact: true }).inputValue()).toBe("0");
+			expect(await ops.getByLabel(calls, { exact: true }).inputValue()).toBe("120");
 			await change(ops);
 			await ops.locator("#policy-form button[type=submit]").click();
 			await expect.poll(() => ops.locator("#notice").textContent()).toMatch(saved);
@@ -975,7 +985,7 @@ describe("the dashboard", () => {
 		await ops.locator("#policy-layers table").first().waitFor();
 		// The courier's own layer (burst 2, saved above), edited: a daily limit of 1 on top.
 		await ops.locator("#policy-layers tr", { hasText: COURIER }).getByRole("button", { name: "Edit" }).click();
-		await expect.poll(() => ops.getByLabel("Burst limit").inputValue()).toBe("2");
+		await expect.poll(() => ops.getByLabel("Burst limit", { exact: true }).inputValue()).toBe("2");
 		await ops.getByLabel("Daily limit").fill("1");
 		await ops.getByRole("button", { name: "Preview on last week" }).click();
 		const summary = ops.locator("#policy-preview-summary");

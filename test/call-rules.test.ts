@@ -4,14 +4,15 @@
  */
 import { describe, expect, it } from "vitest";
 import { applyCall, type CallAsk, callView, decideCall, EMPTY_CALLS, releaseCall } from "../src/calls/call-decision";
-import { CALL_LIMITS, CALL_MAX_SECONDS, callExpiry, callPolicy, callRateLimitHeaders, reusable } from "../src/calls/call-policy";
+import { CALL_MAX_SECONDS, callExpiry, callPolicy, callRateLimitHeaders, reusable } from "../src/calls/call-policy";
 import { EMPTY_STATE, type LimiterState } from "../src/limits/decide";
-import { resolvePolicy } from "../src/limits/policy";
+import { CALL_DEFAULTS, type PolicySubject, resolvePolicy } from "../src/limits/policy";
+import { policyRow } from "./support/policy-rows";
 
 const T0 = Date.UTC(2026, 10, 30, 8, 0);
 const MIN = 60_000;
 const base = resolvePolicy([], { kind: "employee", issuer: "https://issuer.test", subject: "c1", role: "courier", depot: "D1" });
-const policy = callPolicy(base, "courier");
+const policy = callPolicy(base);
 const ask = (overrides: Partial<CallAsk> = {}): CallAsk => ({
 	recordId: "rec_a",
 	class: "in_scope",
@@ -28,6 +29,48 @@ describe("callExpiry", () => {
 		expect(callExpiry({ closeAfter: T0 + 30 * MIN }, T0)).toBe(T0 + 30 * MIN);
 		expect(callExpiry({ closeAfter: T0 + 5 * 60 * MIN }, T0)).toBe(T0 + CALL_MAX_SECONDS * 1000);
 		expect(callExpiry({ closeAfter: T0 + 10 * 60 * MIN }, T0, 600)).toBe(T0 + 600_000);
+	});
+});
+
+describe("call limits resolve from the layers", () => {
+	const ISS = "https://issuer.test";
+	const who = (role: string, subject = "c1", depot = "D1"): PolicySubject => ({ kind: "employee", issuer: ISS, subject, role, depot });
+	const limits = (rows: Parameters<typeof resolvePolicy>[0], subject: PolicySubject) =>
+		callPolicy(resolvePolicy(rows, subject)).enforced.map((rule) => [rule.kind, rule.limit, rule.windowSeconds, rule.layer, rule.target]);
+
+	it.each(["courier", "clerk", "supervisor"] as const)("no layer sets them: the %s built-ins, as the role's", (role) => {
+		const { burst, burstWindowSeconds, daily, distinct } = CALL_DEFAULTS[role];
+		expect(limits([], who(role))).toEqual([
+			["burst", burst, burstWindowSeconds, "role", role],
+			["daily", daily, 86_400, "role", role],
+			["distinct", distinct, 86_400, "role", role],
+		]);
+	});
+
+	it("each kind from the most specific enforcing layer that sets it; the burst keeps its own layer's window", () => {
+		const rows = [
+			policyRow("default", "", { call_daily_limit: 900, call_distinct_limit: 800, call_burst_limit: 50, call_burst_window_seconds: 300 }, ISS),
+			policyRow("role", "courier", { call_daily_limit: 100 }, ISS),
+			policyRow("depot", "D1", { call_burst_limit: 5, call_burst_window_seconds: 60 }, ISS),
+			policyRow("employee", "c1", { call_distinct_limit: 7 }, ISS),
+			// Another employee's, and another issuer's "c1": neither is this courier's.
+			policyRow("employee", "c2", { call_daily_limit: 1 }, ISS),
+			policyRow("employee", "c1", { call_daily_limit: 2 }, "https://other.test"),
+		];
+		expect(limits(rows, who("courier"))).toEqual([
+			["burst", 5, 60, "depot", "D1"],
+			["daily", 100, 86_400, "role", "courier"],
+			["distinct", 7, 86_400, "employee", "c1"],
+		]);
+		// The reveal rules are untouched by them.
+		expect(resolvePolicy(rows, who("courier")).enforced.map((rule) => rule.limit)).toEqual(
+			resolvePolicy([], who("courier")).enforced.map((rule) => rule.limit),
+		);
+	});
+
+	it("a report-only layer never sets them (the API refuses one; a stored one is passed over)", () => {
+		const rows = [policyRow("employee", "c1", { mode: "report-only", call_burst_limit: 1, call_burst_window_seconds: 60 }, ISS)];
+		expect(limits(rows, who("courier"))[0]).toEqual(["burst", CALL_DEFAULTS.courier.burst, 600, "role", "courier"]);
 	});
 });
 
@@ -56,7 +99,7 @@ describe("decideCall", () => {
 		expect(next.calls.grants).toEqual([{ at: T0, recordId: "rec_a" }]);
 		expect(next.reveals.grants).toEqual([]);
 		expect(callRateLimitHeaders(decision.usage)["RateLimit-Policy"]).toBe(
-			`"call_burst";q=${CALL_LIMITS.courier.burst};w=600, "call_daily";q=${CALL_LIMITS.courier.daily};w=86400, "call_distinct";q=${CALL_LIMITS.courier.distinct};w=86400`,
+			`"call_burst";q=${CALL_DEFAULTS.courier.burst};w=600, "call_daily";q=${CALL_DEFAULTS.courier.daily};w=86400, "call_distinct";q=${CALL_DEFAULTS.courier.distinct};w=86400`,
 		);
 	});
 
@@ -97,7 +140,7 @@ describe("decideCall", () => {
 
 	it("the burst limit refuses the next call; a call given back frees its place", () => {
 		let calls = EMPTY_CALLS;
-		for (let i = 0; i < CALL_LIMITS.courier.burst; i++) {
+		for (let i = 0; i < CALL_DEFAULTS.courier.burst; i++) {
 			const next = ask({ recordId: `rec_${i}` });
 			calls = applyCall(reveals, calls, next, decideCall(callView(reveals, calls), next, policy, T0 + i), T0 + i).calls;
 		}

@@ -437,6 +437,53 @@ describe("calls are limited and judged like reveals", () => {
 		expect(quota.limits.map((limit) => limit.used)).toEqual(quota.limits.map(() => 0));
 	});
 
+	it("are policy: an employee layer's call limits replace the role's, a depot's daily shows beside them, and removing the layer gives the built-ins back", async () => {
+		const c = await courier("call-courier-layered", "CALL-LAYER");
+		const put = (path: string, body: unknown) => call("PUT", path, { token: ops, body });
+		// Report-only layers cannot carry call limits (nothing replays calls to trial them), and the burst needs its window.
+		const trial = await put(`/v1/policies/employee/${c.sub}`, { mode: "report-only", call_daily_limit: 5 });
+		expect(trial.status).toBe(422);
+		expect((await json<{ errors: { pointer: string }[] }>(trial)).errors.map((error) => error.pointer)).toEqual(["/call_daily_limit"]);
+		const windowless = await put(`/v1/policies/employee/${c.sub}`, { mode: "enforce", call_burst_limit: 3 });
+		expect(windowless.status).toBe(422);
+		expect((await json<{ errors: { pointer: string }[] }>(windowless)).errors.map((error) => error.pointer)).toEqual(["/call_burst_window_seconds"]);
+		const daily = await put("/v1/policies/depot/CALL-LAYER", { mode: "enforce", call_daily_limit: 50, call_distinct_limit: 40 });
+		expect(daily.status).toBe(201);
+		const layer = await put(`/v1/policies/employee/${c.sub}`, { mode: "enforce", call_burst_limit: 3, call_burst_window_seconds: 900 });
+		expect(layer.status).toBe(201);
+
+		const effective = await json<{ calls: { kind: string; limit: number; window_seconds: number; layer: string }[] }>(
+			await call("GET", `/v1/policies/effective?subject=${c.sub}&role=courier&depot=CALL-LAYER`, { token: ops }),
+		);
+		expect(effective.calls).toEqual([
+			expect.objectContaining({ kind: "burst", limit: 3, window_seconds: 900, layer: "employee" }),
+			expect.objectContaining({ kind: "daily", limit: 50, window_seconds: 86_400, layer: "depot" }),
+			expect.objectContaining({ kind: "distinct", limit: 40, window_seconds: 86_400, layer: "depot" }),
+		]);
+
+		const parcels = [];
+		for (let i = 0; i < 5; i++) parcels.push(await parcel(c));
+		const binds = async () => (await pool.requests()).filter((r) => r.action === "BindAxb").length;
+		const statuses: number[] = [];
+		for (const { recordId } of parcels.slice(0, 3)) statuses.push((await makeCall(c.bearer, recordId)).status);
+		expect(statuses).toEqual([201, 201, 201]);
+		const bindsBefore = await binds();
+		const refused = await makeCall(c.bearer, parcels[3]?.recordId as string);
+		expect(refused.status).toBe(429);
+		expect(await json(refused)).toMatchObject({ type: "/problems/quota-exceeded", limit: "call_burst" });
+		expect(refused.headers.get("RateLimit-Policy")).toBe('"call_burst";q=3;w=900, "call_daily";q=50;w=86400, "call_distinct";q=40;w=86400');
+		// Refused by the limiter, so the provider was never asked.
+		expect(await binds()).toBe(bindsBefore);
+
+		// The layer removed, the courier's built-in burst (30 per 600 s) applies again at once.
+		const removed = await call("DELETE", `/v1/policies/employee/${c.sub}`, { token: ops, headers: { "If-Match": '"1"' } });
+		expect(removed.status).toBe(204);
+		const again = await makeCall(c.bearer, parcels[4]?.recordId as string);
+		expect(again.status).toBe(201);
+		expect(again.headers.get("RateLimit-Policy")).toBe('"call_burst";q=30;w=600, "call_daily";q=50;w=86400, "call_distinct";q=40;w=86400');
+		expect(again.headers.get("RateLimit")).toContain('"call_daily";r=46;');
+	});
+
 	it("exactly: 25 concurrent calls by a clerk against a burst of 20 give 20 bindings", async () => {
 		const phone = freshPhone("139");
 		const clerk = await token({ sub: "call-clerk-burst", role: "clerk", depot: "CALL-CONC", scope: "reveal", extra: { phone_number: phone.e164 } });

@@ -169,6 +169,7 @@ describe("standing (pure)", () => {
 		depotDailyBudget: 5000,
 		legs: BUILT_IN_LEG_POLICY,
 		plaintextPhone: { kind: "plaintext_phone", limit: 10, windowSeconds: 86_400, mode: "enforce", layer: "role", target: "courier" },
+		calls: [],
 	};
 	const now = 1_000_000_000;
 

@@ -20,6 +20,7 @@ const policyOf = (daily: number) => ({
 	depotDailyBudget: 5000,
 	legs: BUILT_IN_LEG_POLICY,
 	plaintextPhone: { kind: "plaintext_phone" as const, limit: 10, windowSeconds: 86_400, mode: "enforce" as const, layer: "role" as const, target: "courier" },
+	calls: [],
 });
 
 const draftFor = (recordId: string) => ({

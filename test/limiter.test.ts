@@ -73,6 +73,7 @@ describe("exact limits under concurrency", () => {
 				layer: "role" as const,
 				target: "courier",
 			},
+			calls: [],
 		};
 		for (let round = 0; round < 5; round++) {
 			const stub = env.LIMITER.get(env.LIMITER.idFromName(`employee:direct-${round}`));

@@ -21,6 +21,7 @@ const policyOf = (enforced: Rule[], shadow: Rule[] = []): EffectivePolicy => ({
 	depotDailyBudget: 5000,
 	legs: BUILT_IN_LEG_POLICY,
 	plaintextPhone: { kind: "plaintext_phone", limit: 10, windowSeconds: 86_400, mode: "enforce", layer: "role", target: "courier" },
+	calls: [],
 });
 const inScope = (recordId: string): LimiterAsk => ({ recordId, class: "in_scope", honeytoken: false });
 

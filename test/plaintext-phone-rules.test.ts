@@ -66,7 +66,7 @@ describe("calledOnLeg", () => {
 
 	it("a call counted by the limiter names its leg, so a reveal on that leg finds it", () => {
 		const ask: CallAsk = { recordId: "rec_a", class: "in_scope", honeytoken: false, legRefusal: null, reuse: false, legOpenedAt: LEG };
-		const policy = callPolicy(courierPolicy, "courier");
+		const policy = callPolicy(courierPolicy);
 		const decision = decideCall(callView(EMPTY_STATE, EMPTY_CALLS), ask, policy, T0);
 		const { calls } = applyCall(EMPTY_STATE, EMPTY_CALLS, ask, decision, T0);
 		expect(calls.grants).toEqual([{ at: T0, recordId: "rec_a", legOpenedAt: LEG }]);

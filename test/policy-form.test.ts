@@ -26,6 +26,10 @@ const EVERY_FIELD = {
 	stale_window_seconds: 3600,
 	case_limit: 0,
 	plaintext_phone_limit: 3,
+	call_burst_limit: 12,
+	call_burst_window_seconds: 300,
+	call_daily_limit: 120,
+	call_distinct_limit: 100,
 };
 
 let ops: string;

@@ -220,7 +220,7 @@ export class VaultModel {
 		const key = `employee:${employee.subject}`;
 		const reveals = this.limiters.get(key) ?? EMPTY_STATE;
 		const calls = this.calls.get(key) ?? EMPTY_CALLS;
-		const policy = callPolicy(this.policyOf(employee), employee.role);
+		const policy = callPolicy(this.policyOf(employee));
 		const decision = decideCall(callView(reveals, calls), ask, policy, now);
 		const next = applyCall(reveals, calls, ask, decision, now);
 		this.limiters.set(key, next.reveals);

@@ -1,30 +1,11 @@
 /**
- * How many calls an employee may make and how long a binding may live (DESIGN "Calls instead of
- * numbers": calls have limits of their own, apart from reveals). Pure: the limiter object judges a
- * call with these rules through the same `decide` that judges reveals.
+ * How long a binding may live, and how calls are counted (DESIGN "Calls instead of numbers": calls
+ * have limits of their own, apart from reveals, resolved from the policy layers like them). Pure:
+ * the limiter object judges a call with these rules through the same `decide` that judges reveals.
  */
-import type { Role } from "../auth/principal";
 import type { RuleUsage } from "../limits/decide";
-import { DAY_SECONDS, type EffectivePolicy, type LimitKind, type Rule } from "../limits/policy";
+import type { EffectivePolicy } from "../limits/policy";
 import type { Leg } from "../shipments/legs";
-
-export interface CallLimits {
-	burst: number;
-	burstWindowSeconds: number;
-	daily: number;
-	distinct: number;
-}
-
-/**
- * Calls per role. A courier's route is 100–300 parcels a day and a double tap (or a redial) reuses
- * the live binding, so a courier's day fits well inside these; clerks and supervisors call about
- * their depot's parcels, fewer of them.
- */
-export const CALL_LIMITS: Readonly<Record<Role, CallLimits>> = {
-	courier: { burst: 30, burstWindowSeconds: 600, daily: 400, distinct: 300 },
-	clerk: { burst: 20, burstWindowSeconds: 600, daily: 200, distinct: 150 },
-	supervisor: { burst: 30, burstWindowSeconds: 600, daily: 300, distinct: 200 },
-};
 
 /** The longest a binding lives, whatever the leg (the policy maximum, 2 hours). */
 export const CALL_MAX_SECONDS = 2 * 60 * 60;
@@ -36,28 +17,12 @@ export const CALL_MAX_SECONDS = 2 * 60 * 60;
 export const CALL_MIN_SECONDS = 120;
 
 /**
- * The principal's policy with the call rules as its enforced rules: `decide` then counts calls
- * exactly as it counts reveals. The refusal budget and detection thresholds stay the principal's own.
+ * The principal's policy with its call rules (`calls`, resolved from the layers: src/limits/policy.ts)
+ * as its enforced rules: `decide` then counts calls exactly as it counts reveals. The refusal budget
+ * and detection thresholds stay the principal's own.
  */
-export function callPolicy(base: EffectivePolicy, role: Role): EffectivePolicy {
-	const limits = CALL_LIMITS[role];
-	const rule = (kind: LimitKind, limit: number, windowSeconds: number): Rule<LimitKind> => ({
-		kind,
-		limit,
-		windowSeconds,
-		mode: "enforce",
-		layer: "role",
-		target: role,
-	});
-	return {
-		...base,
-		enforced: [
-			rule("burst", limits.burst, limits.burstWindowSeconds),
-			rule("daily", limits.daily, DAY_SECONDS),
-			rule("distinct", limits.distinct, DAY_SECONDS),
-		],
-		shadow: [],
-	};
+export function callPolicy(base: EffectivePolicy): EffectivePolicy {
+	return { ...base, enforced: base.calls, shadow: [] };
 }
 
 /** A call rule's name where clients read it (RateLimit fields, a 429's `limit`): `call_burst`, `call_daily`, `call_distinct`. */

@@ -81,7 +81,7 @@ export async function makeCall(deps: CallDeps, principal: EmployeePrincipal, req
 		deps.policy,
 		deps.legPolicy,
 	]);
-	const policy = callPolicy(base, principal.role);
+	const policy = callPolicy(base);
 	const early = refusalBeforeLimiter(record, honeytoken);
 	if (early !== null || !record) {
 		const reason = early ?? "record_not_found";

@@ -3,7 +3,7 @@ import type { RowTrust } from "../integrity/row-trust";
 import type { PolicyLayer, PolicyRow } from "./policy";
 
 const COLUMNS =
-	"layer, target_issuer, target, mode, burst_limit, burst_window_seconds, daily_limit, distinct_limit, ring_threshold, depot_daily_budget, lookup_limit, lookup_window_seconds, lookup_daily_limit, miss_limit, refusal_limit, require_active_leg, leg_grace_seconds, stale_window_seconds, case_limit, plaintext_phone_limit, version, updated_by, updated_at";
+	"layer, target_issuer, target, mode, burst_limit, burst_window_seconds, daily_limit, distinct_limit, ring_threshold, depot_daily_budget, lookup_limit, lookup_window_seconds, lookup_daily_limit, miss_limit, refusal_limit, require_active_leg, leg_grace_seconds, stale_window_seconds, case_limit, plaintext_phone_limit, call_burst_limit, call_burst_window_seconds, call_daily_limit, call_distinct_limit, version, updated_by, updated_at";
 const VALUES = [...COLUMNS.split(", "), "mac", "mac_key"].map((column) => `value ->> '$.${column}'`);
 
 /** A layer as stored: the columns this store knows, any a later migration added, and its MAC. */

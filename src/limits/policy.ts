@@ -1,4 +1,4 @@
-import { ROLES } from "../auth/principal";
+import { ROLES, type Role } from "../auth/principal";
 import { type LegPolicy, resolveLegPolicy } from "../shipments/leg-policy";
 import { layerKey, layersFor, type PolicyLayer, type PolicySubject } from "./policy-layers";
 
@@ -58,6 +58,13 @@ export interface PolicyRow {
 	case_limit: number | null;
 	/** Plaintext phone reveals for delivery or pickup per rolling 24 hours (migration 0017); null: the layer below, or the role's built-in. */
 	plaintext_phone_limit: number | null;
+	/** Calls per call burst window (migration 0020); with `call_burst_window_seconds`. Enforcing layers; null: the layer below, or the role's built-in. */
+	call_burst_limit: number | null;
+	call_burst_window_seconds: number | null;
+	/** Calls per rolling 24 hours. */
+	call_daily_limit: number | null;
+	/** Distinct records called about per rolling 24 hours. */
+	call_distinct_limit: number | null;
 	version: number;
 	updated_by: string;
 	updated_at: number;
@@ -91,6 +98,8 @@ export interface EffectivePolicy extends ResolvedRules<LimitKind> {
 	legs: LegPolicy;
 	/** Plaintext phone reveals for delivery or pickup per 24 hours: always enforced, never none. */
 	plaintextPhone: Rule<PlaintextPhoneKind>;
+	/** The call limits (burst, daily, distinct; DESIGN "Calls instead of numbers"): always enforced, one of each kind. */
+	calls: Rule<LimitKind>[];
 }
 
 /**
@@ -100,6 +109,27 @@ export interface EffectivePolicy extends ResolvedRules<LimitKind> {
  * pickup; anything else (a service, a role not named here) none either: fail closed.
  */
 export const PLAINTEXT_PHONE_DEFAULTS: Readonly<Record<string, number>> = { courier: 10, clerk: 0, supervisor: 10 };
+
+/** One principal's call limits: calls per burst window, per 24 hours, distinct records per 24 hours. */
+export interface CallLimits {
+	burst: number;
+	burstWindowSeconds: number;
+	daily: number;
+	distinct: number;
+}
+
+/**
+ * Calls per role when no layer sets the call columns. A courier's route is 100–300 parcels a day
+ * and a double tap (or a redial) reuses the live binding, so a courier's day fits well inside
+ * these; clerks and supervisors call about their depot's parcels, fewer of them. A service makes no
+ * calls (POST /v1/calls is for employees): its built-in is the least a rule can say, one.
+ */
+export const CALL_DEFAULTS: Readonly<Record<Role, CallLimits>> = {
+	courier: { burst: 30, burstWindowSeconds: 600, daily: 400, distinct: 300 },
+	clerk: { burst: 20, burstWindowSeconds: 600, daily: 200, distinct: 150 },
+	supervisor: { burst: 30, burstWindowSeconds: 600, daily: 300, distinct: 200 },
+};
+const NO_CALLS: CallLimits = { burst: 1, burstWindowSeconds: 600, daily: 1, distinct: 1 };
 
 /** Strict limits that apply to any kind no stored layer enforces: the vault never runs unlimited. */
 const BUILT_IN: PolicyRow = {
@@ -125,6 +155,11 @@ const BUILT_IN: PolicyRow = {
 	case_limit: null,
 	// Per role: PLAINTEXT_PHONE_DEFAULTS.
 	plaintext_phone_limit: null,
+	// Per role: CALL_DEFAULTS.
+	call_burst_limit: null,
+	call_burst_window_seconds: null,
+	call_daily_limit: null,
+	call_distinct_limit: null,
 	version: 0,
 	updated_by: "built-in",
 	updated_at: 0,
@@ -198,7 +233,30 @@ export function resolvePolicy(rows: readonly PolicyRow[], principal: PolicySubje
 		depotDailyBudget,
 		legs: resolveLegPolicy(rows, principal),
 		plaintextPhone: plaintextPhoneRule(live, principal),
+		calls: callRules(live, principal),
 	};
+}
+
+/**
+ * Each call limit from the most specific enforcing layer that sets it, else the role's built-in
+ * (CALL_DEFAULTS). Enforcing layers only, as for the plaintext phone: calls are not replayed by the
+ * what-if, so a report-only trial of them would have nothing to show.
+ */
+function callRules(live: readonly PolicyRow[], principal: PolicySubject): Rule<LimitKind>[] {
+	const role = principal.kind === "employee" ? (principal.role ?? "") : "service";
+	const builtIn = (ROLES as readonly string[]).includes(role) ? CALL_DEFAULTS[role as Role] : NO_CALLS;
+	const rule = (kind: LimitKind, row: PolicyRow | undefined, limit: number, windowSeconds: number): Rule<LimitKind> =>
+		row
+			? { kind, limit, windowSeconds, mode: "enforce", layer: row.layer, target: row.target }
+			: { kind, limit, windowSeconds, mode: "enforce", layer: "role", target: role };
+	const burst = live.find((row) => row.call_burst_limit != null);
+	const daily = live.find((row) => row.call_daily_limit != null);
+	const distinct = live.find((row) => row.call_distinct_limit != null);
+	return [
+		rule("burst", burst, burst?.call_burst_limit ?? builtIn.burst, burst?.call_burst_window_seconds ?? builtIn.burstWindowSeconds),
+		rule("daily", daily, daily?.call_daily_limit ?? builtIn.daily, DAY_SECONDS),
+		rule("distinct", distinct, distinct?.call_distinct_limit ?? builtIn.distinct, DAY_SECONDS),
+	];
 }
 
 /**
@@ -248,7 +306,38 @@ export type LayerInput = Pick<
 	| "stale_window_seconds"
 	| "case_limit"
 	| "plaintext_phone_limit"
+	| "call_burst_limit"
+	| "call_burst_window_seconds"
+	| "call_daily_limit"
+	| "call_distinct_limit"
 >;
+
+/** The columns of a layer as an API body gives them: every field it leaves out is null, deferring to the layers below. */
+export function layerInputOf(input: { mode: PolicyMode } & { [K in Exclude<keyof LayerInput, "mode">]?: LayerInput[K] | undefined }): LayerInput {
+	return {
+		mode: input.mode,
+		burst_limit: input.burst_limit ?? null,
+		burst_window_seconds: input.burst_window_seconds ?? null,
+		daily_limit: input.daily_limit ?? null,
+		distinct_limit: input.distinct_limit ?? null,
+		ring_threshold: input.ring_threshold ?? null,
+		depot_daily_budget: input.depot_daily_budget ?? null,
+		lookup_limit: input.lookup_limit ?? null,
+		lookup_window_seconds: input.lookup_window_seconds ?? null,
+		lookup_daily_limit: input.lookup_daily_limit ?? null,
+		miss_limit: input.miss_limit ?? null,
+		refusal_limit: input.refusal_limit ?? null,
+		require_active_leg: input.require_active_leg ?? null,
+		leg_grace_seconds: input.leg_grace_seconds ?? null,
+		stale_window_seconds: input.stale_window_seconds ?? null,
+		case_limit: input.case_limit ?? null,
+		plaintext_phone_limit: input.plaintext_phone_limit ?? null,
+		call_burst_limit: input.call_burst_limit ?? null,
+		call_burst_window_seconds: input.call_burst_window_seconds ?? null,
+		call_daily_limit: input.call_daily_limit ?? null,
+		call_distinct_limit: input.call_distinct_limit ?? null,
+	};
+}
 
 /**
  * The rules a layer must keep beyond its schema: role layers name a role, detection thresholds
@@ -274,7 +363,16 @@ export function layerErrors(layer: PolicyLayer, target: string, input: LayerInpu
 		if (input.require_active_leg === 0) {
 			errors.push({ pointer: "/require_active_leg", code: "custom", message: "a report-only layer can only trial 1 (record what would be refused)" });
 		}
-		for (const field of ["leg_grace_seconds", "stale_window_seconds", "case_limit", "plaintext_phone_limit"] as const) {
+		for (const field of [
+			"leg_grace_seconds",
+			"stale_window_seconds",
+			"case_limit",
+			"plaintext_phone_limit",
+			"call_burst_limit",
+			"call_burst_window_seconds",
+			"call_daily_limit",
+			"call_distinct_limit",
+		] as const) {
 			if (input[field] !== null) errors.push({ pointer: `/${field}`, code: "custom", message: "only enforcing layers take this" });
 		}
 	}

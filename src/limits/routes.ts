@@ -16,8 +16,8 @@ import { listPrincipals } from "./employee-listing";
 import { reachLimiter } from "./limiter-client";
 import {
 	DAY_SECONDS,
-	type LayerInput,
 	layerErrors,
+	layerInputOf,
 	POLICY_LAYERS,
 	POLICY_MODES,
 	type PolicyLayer,
@@ -126,6 +126,10 @@ policyRoutes.openapi(
 						description:
 							'Plaintext phone reveals for delivery or pickup per 24 hours (DESIGN "Calls instead of numbers"), from the most specific enforcing layer setting `plaintext_phone_limit`, else the role\'s built-in (`layer: "role"`).',
 					}),
+					calls: z.array(RuleView).openapi({
+						description:
+							'The call limits (`burst`, `daily`, `distinct`; answered to calls as `call_burst`, `call_daily`, `call_distinct`), each from the most specific enforcing layer setting its `call_*` column, else the role\'s built-in (`layer: "role"`).',
+					}),
 				}),
 			),
 			...authenticatedErrors,
@@ -148,6 +152,7 @@ policyRoutes.openapi(
 				depot_daily_budget: effective.depotDailyBudget,
 				legs: legPolicyView(effective.legs),
 				plaintext_phone: ruleView(effective.plaintextPhone),
+				calls: effective.calls.map(ruleView),
 			},
 			200,
 		);
@@ -185,25 +190,7 @@ async function putLayer(
 	target: string,
 	input: z.infer<typeof PolicyInput>,
 ) {
-	const values: LayerInput = {
-		mode: input.mode,
-		burst_limit: input.burst_limit ?? null,
-		burst_window_seconds: input.burst_window_seconds ?? null,
-		daily_limit: input.daily_limit ?? null,
-		distinct_limit: input.distinct_limit ?? null,
-		ring_threshold: input.ring_threshold ?? null,
-		depot_daily_budget: input.depot_daily_budget ?? null,
-		lookup_limit: input.lookup_limit ?? null,
-		lookup_window_seconds: input.lookup_window_seconds ?? null,
-		lookup_daily_limit: input.lookup_daily_limit ?? null,
-		miss_limit: input.miss_limit ?? null,
-		refusal_limit: input.refusal_limit ?? null,
-		require_active_leg: input.require_active_leg ?? null,
-		leg_grace_seconds: input.leg_grace_seconds ?? null,
-		stale_window_seconds: input.stale_window_seconds ?? null,
-		case_limit: input.case_limit ?? null,
-		plaintext_phone_limit: input.plaintext_phone_limit ?? null,
-	};
+	const values = layerInputOf(input);
 	const errors = layerErrors(layer, target, values);
 	if (errors.length > 0) throw new ProblemError("validation-failed", { detail: "The layer breaks a policy rule; see errors.", extensions: { errors } });
 	const principal = c.get("principal");

@@ -72,6 +72,16 @@ export const PolicyInput = z
 			description:
 				'Enforcing layers: plaintext phone reveals for delivery or pickup per rolling 24 hours, each after a call on the leg (DESIGN "Calls instead of numbers"); past it 429 `quota-exceeded` with `limit: "plaintext_phone"`. null defers to the layer below; built-in per role: courier 10, clerk 0, supervisor 10.',
 		}),
+		call_burst_limit: limit(
+			1000,
+			'Enforcing layers: calls (privacy-number bindings, `POST /v1/calls`) per call burst window; past it 429 `quota-exceeded` with `limit: "call_burst"`. null defers to the layer below; built-in per role: courier 30, clerk 20, supervisor 30 per 600 seconds.',
+		),
+		call_burst_window_seconds: z.number().int().min(10).max(86_400).nullable().optional(),
+		call_daily_limit: limit(5000, "Enforcing layers: calls per rolling 24 hours (`call_daily`). Built-in: courier 400, clerk 200, supervisor 300."),
+		call_distinct_limit: limit(
+			5000,
+			"Enforcing layers: distinct records called about per rolling 24 hours (`call_distinct`). Built-in: courier 300, clerk 150, supervisor 200.",
+		),
 	})
 	.refine((input) => (input.burst_limit == null) === (input.burst_window_seconds == null), {
 		message: "burst_limit and burst_window_seconds go together",
@@ -84,6 +94,14 @@ export const PolicyInput = z
 	.refine((input) => input.distinct_limit == null || input.daily_limit == null || input.distinct_limit <= input.daily_limit, {
 		message: "cannot exceed daily_limit",
 		path: ["distinct_limit"],
+	})
+	.refine((input) => (input.call_burst_limit == null) === (input.call_burst_window_seconds == null), {
+		message: "call_burst_limit and call_burst_window_seconds go together",
+		path: ["call_burst_window_seconds"],
+	})
+	.refine((input) => input.call_distinct_limit == null || input.call_daily_limit == null || input.call_distinct_limit <= input.call_daily_limit, {
+		message: "cannot exceed call_daily_limit",
+		path: ["call_distinct_limit"],
 	})
 	.openapi("PolicyInput");
 
@@ -109,6 +127,10 @@ export const PolicyView = z
 		stale_window_seconds: z.number().int().nullable(),
 		case_limit: z.number().int().nullable(),
 		plaintext_phone_limit: z.number().int().nullable(),
+		call_burst_limit: z.number().int().nullable(),
+		call_burst_window_seconds: z.number().int().nullable(),
+		call_daily_limit: z.number().int().nullable(),
+		call_distinct_limit: z.number().int().nullable(),
 		version: z.number().int(),
 		updated_by: z.string(),
 		updated_at: WireTime("When the layer last changed; the built-in default reads 1970-01-01."),

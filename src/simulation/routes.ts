@@ -7,7 +7,7 @@ import { opsOnly } from "../http/ops";
 import { type FieldError, ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { wireTime } from "../http/wire-time";
-import { DAY_SECONDS, type LayerInput, layerErrors, layerKey, type PolicyRow } from "../limits/policy";
+import { DAY_SECONDS, layerErrors, layerInputOf, layerKey, type PolicyRow } from "../limits/policy";
 import { replay } from "./replay";
 import { SimulationInput, SimulationView } from "./schemas";
 
@@ -56,25 +56,7 @@ Bounded work: two D1 reads (the asks of the window and one warm-up day before it
 				});
 				return;
 			}
-			const values: LayerInput = {
-				mode: rest.mode,
-				burst_limit: rest.burst_limit ?? null,
-				burst_window_seconds: rest.burst_window_seconds ?? null,
-				daily_limit: rest.daily_limit ?? null,
-				distinct_limit: rest.distinct_limit ?? null,
-				ring_threshold: rest.ring_threshold ?? null,
-				depot_daily_budget: rest.depot_daily_budget ?? null,
-				lookup_limit: rest.lookup_limit ?? null,
-				lookup_window_seconds: rest.lookup_window_seconds ?? null,
-				lookup_daily_limit: rest.lookup_daily_limit ?? null,
-				miss_limit: rest.miss_limit ?? null,
-				refusal_limit: rest.refusal_limit ?? null,
-				require_active_leg: rest.require_active_leg ?? null,
-				leg_grace_seconds: rest.leg_grace_seconds ?? null,
-				stale_window_seconds: rest.stale_window_seconds ?? null,
-				case_limit: rest.case_limit ?? null,
-				plaintext_phone_limit: rest.plaintext_phone_limit ?? null,
-			};
+			const values = layerInputOf(rest);
 			errors.push(...layerErrors(layer, target, values).map((error) => ({ ...error, pointer: `${at}${error.pointer}` })));
 			let targetIssuer: string;
 			try {

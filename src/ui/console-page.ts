@@ -15,7 +15,7 @@ const SECTIONS = ["dashboard", "policies", "employees", "alerts", "audit", "hone
  * schema's lower bound: 0 where 0 is a value of its own (no grace, no plaintext phones), not "unset".
  */
 type PolicyField = Exclude<keyof z.input<typeof PolicyInput>, "mode">;
-const POLICY_FIELDS: Record<PolicyField, { group: "limits" | "work"; min: number } | { group: "work"; choice: "boolean" }> = {
+const POLICY_FIELDS: Record<PolicyField, { group: "limits" | "calls" | "work"; min: number } | { group: "work"; choice: "boolean" }> = {
 	burst_limit: { group: "limits", min: 1 },
 	burst_window_seconds: { group: "limits", min: 10 },
 	daily_limit: { group: "limits", min: 1 },
@@ -29,6 +29,10 @@ const POLICY_FIELDS: Record<PolicyField, { group: "limits" | "work"; min: number
 	refusal_limit: { group: "limits", min: 1 },
 	case_limit: { group: "limits", min: 0 },
 	plaintext_phone_limit: { group: "limits", min: 0 },
+	call_burst_limit: { group: "calls", min: 1 },
+	call_burst_window_seconds: { group: "calls", min: 10 },
+	call_daily_limit: { group: "calls", min: 1 },
+	call_distinct_limit: { group: "calls", min: 1 },
 	require_active_leg: { group: "work", choice: "boolean" },
 	leg_grace_seconds: { group: "work", min: 0 },
 	stale_window_seconds: { group: "work", min: 0 },
@@ -125,6 +129,9 @@ export function consolePage(language: PageLanguage, signIn: { options: readonly 
 </div>
 <fieldset><legend>${t("policies.limits")}</legend>
 ${POLICY_FORM_FIELDS.filter((name) => POLICY_FIELDS[name].group === "limits").map((name) => policyField(language, name))}
+</fieldset>
+<fieldset><legend>${t("policies.calls")}</legend>
+${POLICY_FORM_FIELDS.filter((name) => POLICY_FIELDS[name].group === "calls").map((name) => policyField(language, name))}
 </fieldset>
 <fieldset><legend>${t("policies.work")}</legend>
 ${POLICY_FORM_FIELDS.filter((name) => POLICY_FIELDS[name].group === "work").map((name) => policyField(language, name))}

@@ -310,9 +310,11 @@ byId("effective-form", HTMLFormElement).addEventListener("submit", async (event)
 		layerName(String(rule.layer), String(rule.target ?? "")),
 	];
 	const columns = ["limit", "reveals", "per", "fromLayer"].map((column) => t(`policies.col.${column}`));
+	const callColumns = ["limit", "calls", "per", "fromLayer"].map((column) => t(`policies.col.${column}`));
 	result.replaceChildren(
 		table(t("policies.enforcedFor", { subject }), columns, answer.body.enforced.map(row)),
 		answer.body.shadow.length ? table(t("policies.shadow"), columns, answer.body.shadow.map(row)) : el("p", {}, t("policies.noShadow")),
+		table(t("policies.callsFor", { subject }), callColumns, answer.body.calls.map(row)),
 		el("p", {}, t("policies.ringAndBudget", { ring: Number(answer.body.ring_threshold), budget: Number(answer.body.depot_daily_budget) })),
 	);
 });
