@@ -157,6 +157,10 @@ try {
 	const randomId = () => ids[Math.floor(Math.random() * ids.length)] as string;
 	const bearerFor = (id: string) => bearers.get(owner.get(id) as string) as string;
 	const randomCallId = () => callIds[Math.floor(Math.random() * callIds.length)] as string;
+	/** One record of each caller's: the call phase's warm-up asks once about each. */
+	const firstOfCaller = new Map<string, string>();
+	for (const id of callIds) if (!firstOfCaller.has(owner.get(id) as string)) firstOfCaller.set(owner.get(id) as string, id);
+	const firstCallRecords = [...firstOfCaller.values()];
 	const expect = async (response: Response, status: number) => {
 		const body = await response.text();
 		return response.status === status ? { ok: true } : { ok: false, detail: `${response.status} ${body.slice(0, 200)}` };
@@ -247,11 +251,8 @@ try {
 			// Every caller's limiter object started before the run (one reveal ask each, outside the figures), as
 			// the reveal phases' couriers' are by the phases before them: the figure is calls, not objects starting.
 			async () => {
-				const callers = new Map<string, string>();
-				for (const id of callIds) if (!callers.has(owner.get(id) as string)) callers.set(owner.get(id) as string, id);
-				const firsts = [...callers.values()];
-				for (let i = 0; i < firsts.length; i += 10) {
-					const answers = await Promise.all(firsts.slice(i, i + 10).map((id) => ask(id)));
+				for (let i = 0; i < firstCallRecords.length; i += 10) {
+					const answers = await Promise.all(firstCallRecords.slice(i, i + 10).map((id) => ask(id)));
 					for (const answer of answers) if (answer.status !== 201) throw new Error(`call warm-up: ${answer.status} ${await answer.text()}`);
 				}
 			},

@@ -1,8 +1,8 @@
 /**
  * `Uint8Array.prototype.toBase64` and `Uint8Array.fromBase64` (ECMAScript 2026), where the runtime
- * has them: workerd does, Node 22 (the bench's microbenchmark, the scripts) does not. Native, they
- * take about a quarter of the time of the portable versions below, which matters at a batch's
- * thousands of values.
+ * has them: workerd does, Node 22 (the bench's microbenchmark, the scripts) does not. The native
+ * encoder takes about a quarter of the time of the portable one below (workerd, 60 bytes: 4 → 1 µs),
+ * which matters at a batch's thousands of values; the decoder is used for the same reason.
  */
 type NativeToBase64 = (this: Uint8Array, options: { alphabet: "base64url"; omitPadding: boolean }) => string;
 type NativeFromBase64 = (text: string, options: { alphabet: "base64url"; lastChunkHandling: "loose" }) => Uint8Array<ArrayBuffer>;
