@@ -1,4 +1,5 @@
 import type { EmployeeActivity } from "../audit/activity-store";
+import type { PrincipalStatus } from "./principal-status";
 import type { PrincipalStatusRow } from "./principal-status-store";
 
 /** A status row, or an active employee who has none; with when the log last saw them. */
@@ -9,7 +10,7 @@ export interface ListedPrincipal extends Omit<PrincipalStatusRow, "changed_by" |
 }
 
 export interface ListFilter {
-	status?: "active" | "suspended";
+	status?: PrincipalStatus;
 	depot?: string;
 }
 

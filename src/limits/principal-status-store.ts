@@ -1,6 +1,7 @@
 import type { Principal } from "../auth/principal";
 import { statusContent, statusKey } from "../integrity/row-contents";
 import type { RowTrust } from "../integrity/row-trust";
+import type { PrincipalStatus } from "./principal-status";
 
 export interface PrincipalStatusRow {
 	issuer: string;
@@ -8,7 +9,7 @@ export interface PrincipalStatusRow {
 	kind: string;
 	role: string | null;
 	depot: string | null;
-	status: "active" | "suspended";
+	status: PrincipalStatus;
 	reason: string | null;
 	changed_by: string;
 	changed_at: number;
@@ -32,7 +33,7 @@ export class PrincipalStatusStore {
 		private readonly trust: RowTrust | null = null,
 	) {}
 
-	async record(principal: StatusSubject, status: "active" | "suspended", reason: string | null, by: string, now: number): Promise<D1PreparedStatement> {
+	async record(principal: StatusSubject, status: PrincipalStatus, reason: string | null, by: string, now: number): Promise<D1PreparedStatement> {
 		const seal = this.trust
 			? await this.trust.seal("principal_status", statusContent({ issuer: principal.issuer, subject: principal.subject, status }))
 			: { mac: null, mac_key: null };
@@ -71,7 +72,7 @@ export class PrincipalStatusStore {
 		return (await this.admitted(rows.results)).filter((row) => wanted.has(`${row.issuer}\n${row.subject}`));
 	}
 
-	async list(status?: "active" | "suspended", depot?: string): Promise<PrincipalStatusRow[]> {
+	async list(status?: PrincipalStatus, depot?: string): Promise<PrincipalStatusRow[]> {
 		const { results } = await this.db
 			// A row that reads "active" may be a forgery listed as suspended (see admitted): asked for the suspended, read both.
 			.prepare(

@@ -27,6 +27,7 @@ import {
 	resolvePolicy,
 } from "./policy";
 import { forgetCachedPolicies } from "./policy-store";
+import { PRINCIPAL_STATUSES, type PrincipalStatus } from "./principal-status";
 import {
 	EffectiveQuery,
 	KindQuery,
@@ -408,9 +409,7 @@ const ListedView = z
 		kind: z.string(),
 		role: z.string().nullable(),
 		depot: z.string().nullable(),
-		status: z
-			.enum(["active", "suspended"])
-			.openapi({ description: "As last recorded in D1; the principal's limiter is the authority (GET /v1/employees/{sub})." }),
+		status: z.enum(PRINCIPAL_STATUSES).openapi({ description: "As last recorded in D1; the principal's limiter is the authority (GET /v1/employees/{sub})." }),
 		reason: z.string().nullable(),
 		changed_by: z.string().nullable(),
 		changed_at: WireTime("When the status last changed.").nullable(),
@@ -535,7 +534,7 @@ for (const action of ["suspend", "reinstate"] as const) {
 			middleware: [ops, jsonBody()] as const,
 			request: { params: SubjectParam, query: KindQuery, body: jsonBodyOf(ReasonInput) },
 			responses: {
-				200: jsonResponse("The status after the change.", z.object({ subject: z.string(), issuer: z.string(), status: z.enum(["active", "suspended"]) })),
+				200: jsonResponse("The status after the change.", z.object({ subject: z.string(), issuer: z.string(), status: z.enum(PRINCIPAL_STATUSES) })),
 				...bodyErrors,
 				...authenticatedErrors,
 			},
@@ -553,7 +552,7 @@ for (const action of ["suspend", "reinstate"] as const) {
 			const limiter = services.limiter({ kind, issuer, subject });
 			const current = (await reachLimiter(() => limiter.status())).suspension;
 			const now = Date.now();
-			const status: "suspended" | "active" = action === "suspend" ? "suspended" : "active";
+			const status: PrincipalStatus = action === "suspend" ? "suspended" : "active";
 			// Audit first: a change to a security control is never in effect without its entry. If the
 			// limiter then fails, the entry records an attempt the 503 tells the caller did not land.
 			await services.audit.appendWith(

@@ -3,6 +3,7 @@ import { PRINCIPAL_KINDS, ROLES } from "../auth/principal";
 import { issuerQueryField } from "../http/issuer-query";
 import { WireTime } from "../http/wire-time";
 import { POLICY_LAYERS, POLICY_MODES } from "./policy";
+import { PRINCIPAL_STATUSES } from "./principal-status";
 
 const limit = (max: number, description: string) => z.number().int().min(1).max(max).nullable().optional().openapi({ description });
 
@@ -169,7 +170,7 @@ export const KindQuery = z.strictObject({ kind: z.enum(PRINCIPAL_KINDS).default(
 const Role = z.enum(ROLES);
 const Depot = z.string().min(1).max(64);
 
-export const ListQuery = z.strictObject({ status: z.enum(["active", "suspended"]).optional(), depot: Depot.optional() });
+export const ListQuery = z.strictObject({ status: z.enum(PRINCIPAL_STATUSES).optional(), depot: Depot.optional() });
 
 export const StatusQuery = z.strictObject({
 	kind: z.enum(PRINCIPAL_KINDS).default("employee"),

@@ -1,16 +1,17 @@
 import { z } from "@hono/zod-openapi";
 import type { RuleStanding } from "./decide";
+import { LIMIT_KINDS, POLICY_LAYERS, POLICY_MODES } from "./policy";
 
 export const StandingView = z
 	.object({
-		kind: z.enum(["burst", "daily", "distinct"]),
+		kind: z.enum(LIMIT_KINDS),
 		limit: z.number().int(),
 		window_seconds: z.number().int(),
 		used: z.number().int(),
 		remaining: z.number().int(),
 		reset_seconds: z.number().int().openapi({ description: "Seconds until the window has room again, or is wholly fresh." }),
-		mode: z.enum(["enforce", "report-only"]),
-		layer: z.enum(["default", "role", "depot", "employee"]),
+		mode: z.enum(POLICY_MODES),
+		layer: z.enum(POLICY_LAYERS),
 		target: z.string(),
 	})
 	.openapi("LimitStanding");
