@@ -1,13 +1,16 @@
 import type { RecordedAsk } from "../src/audit/recorded-asks";
+import type { RecordedCall } from "../src/audit/recorded-calls";
 import type { PolicyRow } from "../src/limits/policy";
 import { replay } from "../src/simulation/replay";
 
 /**
  * What one POST /v1/policies/simulate costs in CPU: N recorded asks of one depot (20 couriers, 2
  * clerks, a supervisor) over 15 days (14 and the warm-up day), each replayed through `decide` twice
- * (today's layers and a proposal). Prints figures; run with `npx tsx bench/policy-replay.ts [N]`.
+ * (today's layers and a proposal), and M recorded calls beside them through `decideCall` twice.
+ * Prints figures; run with `npx tsx bench/policy-replay.ts [N] [M]` (M: 0 unless given).
  */
 const N = Number(process.argv[2] ?? 100_000);
+const M = Number(process.argv[3] ?? 0);
 /** Node's process CPU clock: what a Worker's CPU limit counts, unlike wall time on a shared machine. */
 type CpuUsage = { user: number; system: number };
 const cpuUsage = (previous?: CpuUsage) => (process as unknown as { cpuUsage(previous?: CpuUsage): CpuUsage }).cpuUsage(previous);
@@ -31,6 +34,23 @@ const asks: RecordedAsk[] = Array.from({ length: N }, (_, i) => {
 		depot: "D1",
 		recordId: `r${i}`,
 		reason: null,
+	};
+});
+const calls: RecordedCall[] = Array.from({ length: M }, (_, i) => {
+	const who = people[i % people.length] as { subject: string; role: string };
+	return {
+		seq: N + i + 1,
+		at: start + Math.floor((i * span) / M),
+		kind: "call.granted",
+		issuer: "iss",
+		subject: who.subject,
+		role: who.role,
+		depot: "D1",
+		recordId: `r${i}`,
+		reason: null,
+		callId: `call_${i}`,
+		reused: false,
+		action: null,
 	};
 });
 const rows: PolicyRow[] = [
@@ -64,10 +84,10 @@ const rows: PolicyRow[] = [
 		updated_at: 0,
 	},
 ];
-const proposed = rows.map((row) => ({ ...row, daily_limit: 150, distinct_limit: 150 }));
+const proposed = rows.map((row) => ({ ...row, daily_limit: 150, distinct_limit: 150, call_daily_limit: 150, call_distinct_limit: 150 }));
 const t0 = performance.now();
 const c0 = cpuUsage();
-const result = replay(asks, [], rows, proposed, start + 86_400_000, start + span);
+const result = replay(asks, [], rows, proposed, start + 86_400_000, start + span, calls);
 const ms = performance.now() - t0;
 const cpu = cpuUsage(c0);
 const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
@@ -77,8 +97,12 @@ console.log(
 		replayed: result.asks,
 		ms: Math.round(ms),
 		cpu_ms: cpuMs,
-		per_ask_us: Math.round((ms * 1000) / N),
+		calls: M,
+		calls_replayed: result.calls.calls,
+		per_decided_us: Math.round((ms * 1000) / (N + M)),
 		current_refused: result.current.refused,
 		proposed_refused: result.proposed.refused,
+		calls_current_refused: result.calls.current.refused,
+		calls_proposed_refused: result.calls.proposed.refused,
 	}),
 );

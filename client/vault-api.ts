@@ -622,9 +622,9 @@ export interface paths {
         put?: never;
         /**
          * What-if: the recorded asks of the last 1–14 days replayed with proposed layers beside today's
-         * @description Replays every reveal ask the audit log recorded in the last `days` (optionally of one `depot`) through the limiter's own decision code, once with today's layers and once with today's layers changed by `layers` (nothing is saved), and answers how many asks each would refuse and why, which principals would be refused or flagged and how often, and per role the distribution of daily use with a daily limit above honest use. `current.disagreements` counts asks whose replay under today's layers differs from what was recorded (the layers changed in the window): 0 means the replay is the vault's own record.
+         * @description Replays every reveal ask and call the audit log recorded in the last `days` (optionally of one `depot`) through the limiter's own decision code, once with today's layers and once with today's layers changed by `layers` (nothing is saved), and answers how many asks (and, under `calls`, calls) each would refuse and why, which principals would be refused or flagged and how often, and per role the distribution of daily use with a daily limit above honest use. `current.disagreements` counts asks whose replay under today's layers differs from what was recorded (the layers changed in the window): 0 means the replay is the vault's own record.
          *
-         *     Bounded work: two D1 reads (the asks of the window and one warm-up day before it, index `audit_log_asks_at`, or `audit_log_asks_depot_at` with `depot`; and the window's suspensions and reinstatements), at most 100,000 asks (more is a 422: fewer days, or one depot), two decisions per ask. At the simulated carrier's traffic (about 92,000 honest asks a day over 20 depots, 4,600 a depot), 14 days and the warm-up of one depot are about 69,000 asks: measured 12 s of CPU for both decisions of each (`bench/policy-replay.ts`), within a paid Worker's default 30 s CPU limit. A whole carrier's fortnight is past the bound: simulate it depot by depot.
+         *     Bounded work: three D1 reads (the asks of the window and one warm-up day before it, index `audit_log_asks_at`, or `audit_log_asks_depot_at` with `depot`; the calls of the same days, index `audit_log_employee_at`; and the window's suspensions and reinstatements), at most 100,000 asks and 100,000 calls (more is a 422: fewer days, or one depot), two decisions per ask and per call. At the simulated carrier's traffic (about 92,000 honest asks a day over 20 depots, 4,600 a depot), 14 days and the warm-up of one depot are about 69,000 asks, and about as many calls (a courier calls each parcel): measured 8.2 s of CPU for both decisions of each, and 15 s at the bounds (100,000 asks and 100,000 calls; `bench/policy-replay.ts`), within a paid Worker's default 30 s CPU limit. A whole carrier's fortnight is past the bound: simulate it depot by depot.
          *
          *     **Needs** a service token with `ops`.
          */
@@ -1740,7 +1740,40 @@ export interface components {
             bound: {
                 /** @description Asks read, the warm-up day before the window included. */
                 asks_read: number;
+                /** @description Calls read (granted, refused and failed bindings), the warm-up day included. */
+                calls_read: number;
                 max_asks: number;
+                max_calls: number;
+            };
+            /** @description Calls (DESIGN "Calls instead of numbers") replayed beside the asks through the call decision, each under its side's call limits; a person's calls and reveals share one suspension and one probe count, as in their limiter. */
+            calls: {
+                /** @description Recorded calls of the window the limiter decided, replayed under both. */
+                calls: number;
+                /** @description Today's call limits. */
+                current: {
+                    /** @description Refusals by the reason the limiter names: `burst`, `daily`, `distinct`, `suspended`, `honeytoken`, `out_of_scope`, … */
+                    by_reason: {
+                        [key: string]: number;
+                    };
+                    /** @description Asks a report-only rule would refuse, or that would raise an alert (a quota reached, probing, a honeytoken). */
+                    flagged: number;
+                    refused: number;
+                };
+                /** @description The call limits with the proposed layers (`call_burst`, `call_daily`, `call_distinct` in `by_reason`). */
+                proposed: {
+                    /** @description Refusals by the reason the limiter names: `burst`, `daily`, `distinct`, `suspended`, `honeytoken`, `out_of_scope`, … */
+                    by_reason: {
+                        [key: string]: number;
+                    };
+                    /** @description Asks a report-only rule would refuse, or that would raise an alert (a quota reached, probing, a honeytoken). */
+                    flagged: number;
+                    refused: number;
+                };
+                /** @description What the vault answered them. */
+                recorded: {
+                    granted: number;
+                    refused: number;
+                };
             };
             /** @description Today's layers. */
             current: {
@@ -1765,6 +1798,12 @@ export interface components {
             /** @description Principals refused or flagged under either; first those the proposal refuses most beyond today's layers, then the most refused; at most 200. */
             principals: {
                 asks: number;
+                /** @description Their calls of the window, and how many each set of layers refuses. */
+                calls: {
+                    current: number;
+                    proposed: number;
+                    replayed: number;
+                };
                 current: {
                     flagged: number;
                     refused: number;

@@ -999,7 +999,14 @@ describe("the dashboard", () => {
 		const row = table.locator("tbody tr", { hasText: COURIER });
 		const cells = await row.first().locator("td").allTextContents();
 		expect(Number(cells[5])).toBeGreaterThan(Number(cells[4]));
-		expect(await ops.locator("#policy-preview-result svg[role=img]").getAttribute("aria-label")).toMatch(/daily: \d+ today, [1-9]\d* with this layer/);
+		expect(await ops.locator("#policy-preview-result svg[role=img]").first().getAttribute("aria-label")).toMatch(/daily: \d+ today, [1-9]\d* with this layer/);
+		// The courier's calls (made above) are replayed too, under call limits this layer leaves as they are.
+		const [, calls, callsNow, callsProposed] =
+			/^Of ([\d,]+) calls of the same days, today's call limits refuse ([\d,]+); with this layer, ([\d,]+)\.$/.exec(
+				(await ops.locator("#policy-preview-calls").textContent()) ?? "",
+			) ?? [];
+		expect(Number(calls?.replace(/,/g, ""))).toBeGreaterThan(0);
+		expect(callsProposed).toBe(callsNow);
 		// Nothing was saved by the preview; saving after it works.
 		const layers = await vault.opsCall<{ policies: { target: string; daily_limit: number | null }[] }>("GET", "/v1/policies");
 		expect(layers.body.policies.find((p) => p.target === COURIER)?.daily_limit ?? null).toBeNull();

@@ -484,6 +484,43 @@ describe("calls are limited and judged like reveals", () => {
 		expect(again.headers.get("RateLimit")).toContain('"call_daily";r=46;');
 	});
 
+	it("the what-if replays them: the recorded calls under a proposed call burst, a double tap counted nowhere", async () => {
+		const c = await courier("call-courier-whatif", "CALL-WHATIF");
+		const parcels = [];
+		for (let i = 0; i < 5; i++) parcels.push(await parcel(c));
+		for (const { recordId } of parcels) expect((await makeCall(c.bearer, recordId)).status).toBe(201);
+		// A double tap: the live binding again, recorded as reused, never counted.
+		expect((await makeCall(c.bearer, parcels[0]?.recordId as string)).status).toBe(201);
+		await settle(c.bearer);
+
+		const proposal = { layer: "employee", target: c.sub, mode: "enforce", call_burst_limit: 3, call_burst_window_seconds: 600 };
+		const response = await call("POST", "/v1/policies/simulate", { token: ops, body: { days: 1, depot: "CALL-WHATIF", layers: [proposal] } });
+		expect(response.status).toBe(200);
+		const result = await json<{
+			calls: {
+				calls: number;
+				recorded: { granted: number; refused: number };
+				current: { refused: number };
+				proposed: { refused: number; by_reason: Record<string, number> };
+			};
+			principals: { subject: string; calls: { replayed: number; current: number; proposed: number } }[];
+			bound: { calls_read: number };
+		}>(response);
+		expect(result.calls).toMatchObject({
+			calls: 6,
+			recorded: { granted: 6, refused: 0 },
+			current: { refused: 0 },
+			proposed: { refused: 2, by_reason: { call_burst: 2 } },
+		});
+		expect(result.principals.find((p) => p.subject === c.sub)?.calls).toEqual({ replayed: 6, current: 0, proposed: 2 });
+		expect(result.bound.calls_read).toBe(6);
+		// Nothing was saved: the courier's calls are still under the role's burst.
+		const effective = await json<{ calls: { kind: string; limit: number }[] }>(
+			await call("GET", `/v1/policies/effective?subject=${c.sub}&role=courier&depot=CALL-WHATIF`, { token: ops }),
+		);
+		expect(effective.calls.find((rule) => rule.kind === "burst")?.limit).toBe(30);
+	});
+
 	it("exactly: 25 concurrent calls by a clerk against a burst of 20 give 20 bindings", async () => {
 		const phone = freshPhone("139");
 		const clerk = await token({ sub: "call-clerk-burst", role: "clerk", depot: "CALL-CONC", scope: "reveal", extra: { phone_number: phone.e164 } });

@@ -1,9 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { asksBetweenSql, asksPerHourSql } from "../src/audit/recorded-asks";
+import { asksBetweenSql, asksPerHourSql, type RecordedAsk } from "../src/audit/recorded-asks";
+import { callsBetweenSql, type RecordedCall } from "../src/audit/recorded-calls";
+import { CALL_DEFAULTS } from "../src/limits/policy";
 import { dailyUse, percentile } from "../src/simulation/daily-use";
+import { replay } from "../src/simulation/replay";
 import { askReveal, call, callWith, createRecords, json, recordBody } from "./support/api";
 import { countingDb } from "./support/counting-db";
+import { policyRow } from "./support/policy-rows";
 import { settle } from "./support/settle";
 import { employeeToken, serviceToken, TEST_ISSUER, token } from "./support/tokens";
 
@@ -21,7 +25,8 @@ interface Simulation {
 		honest: { days: number; p50: number; p99: number; max: number };
 		suggested_daily_limit: number | null;
 	}[];
-	bound: { max_asks: number; asks_read: number };
+	calls: { calls: number; recorded: { granted: number; refused: number }; current: { refused: number }; proposed: { refused: number } };
+	bound: { max_asks: number; asks_read: number; max_calls: number; calls_read: number };
 }
 
 const simulate = (bearer: string, body: unknown) => call("POST", "/v1/policies/simulate", { token: bearer, body });
@@ -103,17 +108,17 @@ describe("POST /v1/policies/simulate", () => {
 		expect(clerks).toMatchObject({ honest: { days: 1, max: 11 }, suggested_daily_limit: 20 });
 	});
 
-	it("bounded work: three D1 reads, each on its partial index; one depot reads only that depot's asks", async () => {
+	it("bounded work: four D1 reads, each on its partial index; one depot reads only that depot's asks and calls", async () => {
 		const { ops } = await recordedDay("pt");
 		const counted = countingDb(env.DB);
 		const body = { days: 14, depot: "PT-1", layers: [{ layer: "employee", target: "pt-clerk", mode: "report-only", daily_limit: 5, distinct_limit: 5 }] };
 		const response = await callWith({ DB: counted.db }, "POST", "/v1/policies/simulate", { token: ops, body });
 		expect(response.status).toBe(200);
 		const result = await json<Simulation>(response);
-		// The asks, the suspensions and reinstatements, today's layers (the authentication reads none).
-		expect(counted.count()).toBeLessThanOrEqual(3);
+		// The asks, the calls, the suspensions and reinstatements, today's layers (the authentication reads none).
+		expect(counted.count()).toBeLessThanOrEqual(4);
 		expect(result.principals.map((p) => p.subject)).not.toContain("pt-prober");
-		expect(result.bound).toEqual({ max_asks: 100_000, asks_read: result.asks + 1 });
+		expect(result.bound).toEqual({ max_asks: 100_000, asks_read: result.asks + 1, max_calls: 100_000, calls_read: 0 });
 		// A report-only proposal refuses nothing more, and flags what it would have refused.
 		expect(result.proposed.refused).toBe(result.current.refused);
 		expect(result.proposed.flagged).toBeGreaterThan(result.current.flagged);
@@ -123,6 +128,8 @@ describe("POST /v1/policies/simulate", () => {
 			[asksBetweenSql(true), "audit_log_asks_depot_at"],
 			[asksPerHourSql(false), "audit_log_asks_at"],
 			[asksPerHourSql(true), "audit_log_asks_depot_at"],
+			[callsBetweenSql(false), "audit_log_employee_at"],
+			[callsBetweenSql(true), "audit_log_employee_at"],
 		] as const) {
 			const parameters = sql.includes("?4") ? [0, 1, "PS-1", 10] : [0, 1, "PS-1"];
 			const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
@@ -156,6 +163,98 @@ describe("POST /v1/policies/simulate", () => {
 		expect((await simulate(ops, { layers: [{ layer: "employee", target: "ps-clerk", issuer: TEST_ISSUER, mode: "enforce", daily_limit: 5 }] })).status).toBe(
 			200,
 		);
+	});
+});
+
+describe("calls replayed beside the asks (pure)", () => {
+	const ISS = "https://issuer.test";
+	const T0 = Date.UTC(2026, 10, 20, 1, 0);
+	const MIN = 60_000;
+	const DAY = 86_400_000;
+	const from = T0 - MIN;
+	const to = T0 + DAY / 2;
+	let seq = 0;
+	const callOf = (at: number, recordId: string, overrides: Partial<RecordedCall> = {}): RecordedCall => ({
+		seq: ++seq,
+		at,
+		kind: "call.granted",
+		issuer: ISS,
+		subject: "cw-courier",
+		role: "courier",
+		depot: "CW-1",
+		recordId,
+		reason: null,
+		callId: `call_${seq}`,
+		reused: false,
+		action: null,
+		...overrides,
+	});
+	const askOf = (at: number, recordId: string, overrides: Partial<RecordedAsk> = {}): RecordedAsk => ({
+		seq: ++seq,
+		at,
+		granted: true,
+		issuer: ISS,
+		subject: "cw-courier",
+		role: "courier",
+		depot: "CW-1",
+		recordId,
+		reason: null,
+		...overrides,
+	});
+	const burst = CALL_DEFAULTS.courier.burst;
+	/** A courier's busy ten minutes: `burst` calls granted, one refused at the limit, as the limiter recorded them. */
+	const busy = () => [
+		...Array.from({ length: burst }, (_, i) => callOf(T0 + i * 1000, `r${i}`)),
+		callOf(T0 + burst * 1000, `r${burst}`, { kind: "call.denied", reason: "call_burst", callId: null }),
+	];
+
+	it("today's call limits give back the recorded outcome; a lower proposed burst refuses the calls past it, under its own name", () => {
+		const calls = busy();
+		const proposed = [policyRow("employee", "cw-courier", { call_burst_limit: 10, call_burst_window_seconds: 600 }, ISS)];
+		const result = replay([], [], [], proposed, from, to, calls);
+		expect(result.calls.calls).toBe(burst + 1);
+		expect(result.calls.recorded).toEqual({ granted: burst, refused: 1 });
+		expect(result.calls.current).toMatchObject({ refused: 1, byReason: { call_burst: 1 } });
+		expect(result.calls.proposed).toMatchObject({ refused: burst + 1 - 10, byReason: { call_burst: burst + 1 - 10 } });
+		expect(result.principals).toEqual([
+			expect.objectContaining({ subject: "cw-courier", asks: 0, calls: { replayed: burst + 1, current: 1, proposed: burst + 1 - 10 } }),
+		]);
+		// The reveal side saw no asks and refuses nothing.
+		expect(result.asks).toBe(0);
+		expect(result.proposed.refused).toBe(0);
+	});
+
+	it("a binding the provider could not make is given back, and a double tap is never counted", () => {
+		const calls = busy();
+		// The fifth call's binding failed (given back by the limiter), so the call past the burst found room.
+		calls.splice(5, 0, callOf(T0 + 4500, "r4", { kind: "call.failed", action: "BindAxb", callId: calls[4]?.callId ?? null }));
+		calls.push(callOf(T0 + (burst + 1) * 1000, "r0", { reused: true }));
+		calls[calls.length - 2] = { ...(calls[calls.length - 2] as RecordedCall), kind: "call.granted", reason: null, callId: "call_last" };
+		const result = replay([], [], [], [], from, to, calls);
+		// Every call granted as recorded: the failed one's count given back, the double tap free.
+		expect(result.calls.current.refused).toBe(0);
+		// An unbind failure gives nothing back.
+		const unbind = busy();
+		unbind.splice(5, 0, callOf(T0 + 4500, "r4", { kind: "call.failed", action: "UnbindSubscription", callId: unbind[4]?.callId ?? null }));
+		expect(replay([], [], [], [], from, to, unbind).calls.current.refused).toBe(1);
+	});
+
+	it("asks and calls refused before their limiter (no such record, an assignment whose MAC failed) are not replayed", () => {
+		const asks = [askOf(T0, "r1", { granted: false, reason: "assignment_unverified" }), askOf(T0 + 1, "r2", { granted: false, reason: "record_not_found" })];
+		const calls = [callOf(T0 + 2, "r3", { kind: "call.denied", reason: "assignment_unverified", callId: null })];
+		const result = replay(asks, [], [], [], from, to, calls);
+		expect(result.asks).toBe(0);
+		expect(result.calls.calls).toBe(0);
+	});
+
+	it("calls and reveals share one suspension: a call about a honeytoken suspends, and the reveals after it are refused", () => {
+		const calls = [callOf(T0, "trap", { kind: "call.denied", reason: "honeytoken", callId: null })];
+		const asks = [askOf(T0 + MIN, "r1", { granted: false, reason: "suspended" }), askOf(T0 + 2 * MIN, "r2", { granted: false, reason: "suspended" })];
+		const result = replay(asks, [], [], [], from, to, calls);
+		expect(result.calls.current.byReason).toEqual({ honeytoken: 1 });
+		expect(result.current).toMatchObject({ refused: 2, byReason: { suspended: 2 }, disagreements: 0 });
+		// Detection flags the honeytoken caller: not counted among honest use.
+		expect(result.roles.find((role) => role.role === "courier")?.honest.days).toBe(0);
 	});
 });
 

@@ -16,6 +16,33 @@ export const callsPerHourSql = (depot: boolean) => `SELECT actor_depot AS depot,
 				 WHERE actor_role IS NOT NULL AND at >= ?1 AND at < ?2 AND kind IN ('call.granted', 'call.denied') ${depot ? "AND actor_depot = ?3" : "AND ?3 IS NULL"}
 				 GROUP BY actor_depot, hour ORDER BY hour, actor_depot`;
 
+/** Calls decided in [?1, ?2), and bindings that failed, of depot ?3 when `depot`, oldest first, at most ?4. */
+export const callsBetweenSql = (depot: boolean) => `SELECT seq, at, kind, actor_issuer AS issuer, actor AS subject, actor_role AS role, actor_depot AS depot,
+				        record_id AS recordId, details ->> '$.reason' AS reason, details ->> '$.call_id' AS callId,
+				        coalesce(details ->> '$.reused', 0) AS reused, details ->> '$.action' AS action
+				 FROM audit_log INDEXED BY audit_log_employee_at
+				 WHERE actor_role IS NOT NULL AND at >= ?1 AND at < ?2 AND kind IN ('call.granted', 'call.denied', 'call.failed') ${depot ? "AND actor_depot = ?3" : "AND ?3 IS NULL"}
+				 ORDER BY at, seq LIMIT ?4`;
+
+/** A call as the limiter decided it (`call.granted`, `call.denied`), or a binding the provider could not make (`call.failed`). */
+export interface RecordedCall {
+	seq: number;
+	at: number;
+	kind: "call.granted" | "call.denied" | "call.failed";
+	issuer: string;
+	subject: string;
+	role: string;
+	depot: string | null;
+	recordId: string | null;
+	/** Why it was refused, as recorded; null otherwise. */
+	reason: string | null;
+	callId: string | null;
+	/** A double tap answered with the live binding: granted, never counted. */
+	reused: boolean;
+	/** What a `call.failed` failed at: `BindAxb` (the call was given back) or `UnbindSubscription`. */
+	action: string | null;
+}
+
 export interface CallHourCount {
 	depot: string | null;
 	/** The hour's start, ms since the epoch. */
@@ -40,5 +67,19 @@ export class RecordedCalls {
 				.all<CallHourCount>(),
 		);
 		return results;
+	}
+
+	/**
+	 * The calls of [from, to), oldest first, at most `limit` (one more tells the caller there were
+	 * more), read from employees' entries (`audit_log_employee_at`) as `perHour` reads them.
+	 */
+	async between(from: number, to: number, depot: string | undefined, limit: number): Promise<RecordedCall[]> {
+		const { results } = await classified(
+			this.db
+				.prepare(callsBetweenSql(depot !== undefined))
+				.bind(from, to, depot ?? null, limit)
+				.all<Omit<RecordedCall, "reused"> & { reused: number }>(),
+		);
+		return results.map((row) => ({ ...row, reused: row.reused === 1, issuer: row.issuer ?? "" }));
 	}
 }

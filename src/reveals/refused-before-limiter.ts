@@ -5,7 +5,8 @@ import type { StoredRecord } from "../records/store";
 import { refusalsProblem } from "./refusals-problem";
 
 /** Why a reveal or a call was refused before its limiter decided anything. */
-export type RefusalBeforeLimiter = "record_not_found" | "assignment_unverified";
+export const REFUSALS_BEFORE_LIMITER = ["record_not_found", "assignment_unverified"] as const;
+export type RefusalBeforeLimiter = (typeof REFUSALS_BEFORE_LIMITER)[number];
 
 /** What the limiter answered for a refusal decided before it: counted against the refusal budget, its entry committed there. */
 export interface CountedRefusal {

@@ -1,6 +1,10 @@
 import type { RecordedAsk, RecordedStatusChange } from "../audit/recorded-asks";
+import type { RecordedCall } from "../audit/recorded-calls";
+import { applyCall, type CallAsk, type CallDecision, type CallState, callView, decideCall, EMPTY_CALLS, releaseCall } from "../calls/call-decision";
+import { callLimitName, callPolicy } from "../calls/call-policy";
 import { apply, type Decision, decide, EMPTY_STATE, type LimiterAsk, type LimiterState } from "../limits/decide";
 import { DAY_SECONDS, type EffectivePolicy, LIMIT_KINDS, type PolicyRow, resolvePolicy } from "../limits/policy";
+import { REFUSALS_BEFORE_LIMITER } from "../reveals/refused-before-limiter";
 import { type DailyUse, dailyUse } from "./daily-use";
 
 /** What the scope rules said, by the reason a refusal recorded: the limiter saw only the class. */
@@ -8,7 +12,7 @@ const OUT_OF_SCOPE_REASONS = new Set(["not_assigned", "out_of_scope", "out_of_sc
 /** Refusals the limiter decides whatever the ask's class was (a suspension is checked first), or that its rules decided for an ask in scope. */
 const IN_SCOPE_REASONS = new Set<string>(["suspended", ...LIMIT_KINDS]);
 /** Refusals decided before the limiter was asked: they never reached `decide`, so they are not replayed. */
-const NOT_DECIDED = new Set(["record_not_found"]);
+const NOT_DECIDED = new Set<string>(REFUSALS_BEFORE_LIMITER);
 
 /**
  * The ask `decide` saw, rebuilt from its entry; null for one it never saw. A scope refusal other
@@ -29,6 +33,36 @@ export function askOf(recorded: RecordedAsk): LimiterAsk | null {
 	return { recordId: recorded.recordId, class: "purpose_mismatch", honeytoken: false };
 }
 
+/** Call refusals the limiter's rules decided for a call in scope, as recorded (`call_burst`, …). */
+const CALL_LIMIT_REASONS = new Set<string>(["suspended", ...LIMIT_KINDS.map((kind) => `call_${kind}`)]);
+
+/**
+ * The call `decideCall` saw, rebuilt from its entry as `askOf` rebuilds an ask; null for an entry
+ * that is no decision (a failed binding) or one decided before the limiter. A call refused for want
+ * of a case is in scope with that leg refusal, as the call route sends it.
+ */
+export function callAskOf(recorded: RecordedCall): CallAsk | null {
+	if (recorded.recordId === null || recorded.kind === "call.failed") return null;
+	const ask = (overrides: Partial<CallAsk>): CallAsk => ({
+		recordId: recorded.recordId as string,
+		class: "in_scope",
+		honeytoken: false,
+		legRefusal: null,
+		reuse: false,
+		...overrides,
+	});
+	if (recorded.kind === "call.granted") return ask({ reuse: recorded.reused });
+	const reason = recorded.reason ?? "";
+	if (NOT_DECIDED.has(reason)) return null;
+	if (reason === "honeytoken") return ask({ honeytoken: true });
+	if (OUT_OF_SCOPE_REASONS.has(reason)) return ask({ class: "out_of_scope" });
+	if (reason === "stale") return ask({ class: "stale" });
+	if (reason === "no_open_leg") return ask({ class: "no_open_leg" });
+	if (reason === "case_required") return ask({ legRefusal: "case_required" });
+	if (CALL_LIMIT_REASONS.has(reason)) return ask({});
+	return ask({ class: "purpose_mismatch" });
+}
+
 export interface Outcome {
 	/** Asks this policy would refuse, and why (the refusal `decide` names). */
 	refused: number;
@@ -45,6 +79,16 @@ export interface PrincipalOutcome {
 	asks: number;
 	current: { refused: number; flagged: number };
 	proposed: { refused: number; flagged: number };
+	/** Calls of the window, and how many each set of layers refuses. */
+	calls: { replayed: number; current: number; proposed: number };
+}
+
+/** The calls of the window (DESIGN "Calls instead of numbers"), replayed under both sets of call limits. */
+export interface CallReplay {
+	calls: number;
+	recorded: { granted: number; refused: number };
+	current: Outcome;
+	proposed: Outcome;
 }
 
 export interface Replay {
@@ -58,9 +102,13 @@ export interface Replay {
 	proposed: Outcome;
 	principals: PrincipalOutcome[];
 	roles: (DailyUse & { role: string })[];
+	calls: CallReplay;
 }
 
-type Event = { at: number; seq: number; ask: RecordedAsk } | { at: number; seq: number; change: RecordedStatusChange };
+type Event =
+	| { at: number; seq: number; ask: RecordedAsk }
+	| { at: number; seq: number; call: RecordedCall }
+	| { at: number; seq: number; change: RecordedStatusChange };
 
 const keyOf = (who: { issuer: string; subject: string }) => `${who.issuer}\n${who.subject}`;
 
@@ -69,11 +117,14 @@ const both = (states: [LimiterState, LimiterState], change: (state: LimiterState
 	change(states[1]),
 ];
 
+/** A call refusal as the call route names it: the call limits as `call_burst`, `call_daily`, `call_distinct`. */
+const callReason = (refusal: string) => ((LIMIT_KINDS as readonly string[]).includes(refusal) ? callLimitName(refusal) : refusal);
+
 function emptyOutcome(): Outcome {
 	return { refused: 0, byReason: {}, flagged: 0 };
 }
 
-function count(outcome: Outcome, decision: Decision): void {
+function count(outcome: Outcome, decision: Pick<Decision, "granted" | "shadowRefusals" | "alerts"> & { refusal: string | null }): void {
 	if (!decision.granted) {
 		outcome.refused += 1;
 		const reason = decision.refusal ?? "unknown";
@@ -90,7 +141,10 @@ function count(outcome: Outcome, decision: Decision): void {
  * only asks from `from` on are counted. Suspensions and reinstatements by ops are applied as
  * recorded; detection's are decided again (they do not depend on the limits). An ask refused as
  * `suspended` when the replay has no suspension is a suspension from before the log's window: it
- * is taken as recorded. Days of use are the 24-hour periods from `from` to `to`. Pure.
+ * is taken as recorded. Days of use are the 24-hour periods from `from` to `to`. Calls are
+ * replayed in the same timeline through the call decision (`decideCall`, `applyCall`) under each
+ * side's call limits: a person's calls and reveals share one suspension and one probe count, as in
+ * the limiter; a binding the provider could not make is given back as the limiter gave it back. Pure.
  */
 export function replay(
 	asks: readonly RecordedAsk[],
@@ -99,14 +153,16 @@ export function replay(
 	proposed: readonly PolicyRow[],
 	from: number,
 	to: number,
+	calls: readonly RecordedCall[] = [],
 ): Replay {
 	const timelines = new Map<string, Event[]>();
-	for (const ask of asks) {
-		const key = keyOf(ask);
+	const add = (key: string, event: Event) => {
 		const events = timelines.get(key) ?? [];
-		events.push({ at: ask.at, seq: ask.seq, ask });
+		events.push(event);
 		timelines.set(key, events);
-	}
+	};
+	for (const ask of asks) add(keyOf(ask), { at: ask.at, seq: ask.seq, ask });
+	for (const call of calls) add(keyOf(call), { at: call.at, seq: call.seq, call });
 	for (const change of changes) timelines.get(keyOf(change))?.push({ at: change.at, seq: change.seq, change });
 
 	const result: Replay = {
@@ -116,6 +172,7 @@ export function replay(
 		proposed: emptyOutcome(),
 		principals: [],
 		roles: [],
+		calls: { calls: 0, recorded: { granted: 0, refused: 0 }, current: emptyOutcome(), proposed: emptyOutcome() },
 	};
 	/** In-scope asks per principal and day of the window (demand, granted or refused by a limit), and whether detection ever flagged them. */
 	const demand: { role: string; days: number[]; honest: boolean }[] = [];
@@ -123,11 +180,31 @@ export function replay(
 
 	for (const events of timelines.values()) {
 		events.sort((a, b) => a.at - b.at || a.seq - b.seq);
-		const first = events.find((event): event is Extract<Event, { ask: RecordedAsk }> => "ask" in event)?.ask as RecordedAsk;
-		let latest = first;
+		const first = events.flatMap((event): (RecordedAsk | RecordedCall)[] => ("ask" in event ? [event.ask] : "call" in event ? [event.call] : []))[0] as
+			| RecordedAsk
+			| RecordedCall;
+		let latest: RecordedAsk | RecordedCall = first;
 		const subject = { kind: first.role === null ? ("service" as const) : ("employee" as const), issuer: first.issuer, subject: first.subject };
 		let states: [LimiterState, LimiterState] = [EMPTY_STATE, EMPTY_STATE];
+		const callStates: [CallState, CallState] = [EMPTY_CALLS, EMPTY_CALLS];
+		/** Each counted call's record and time, by call id: what a failed binding gives back. */
+		const counted = new Map<string, { recordId: string; at: number }>();
 		const resolved = new Map<string, [EffectivePolicy, EffectivePolicy]>();
+		// The role and depot of each ask: an employee who moves depot is judged by the layers of where they are.
+		const policiesOf = (recorded: RecordedAsk | RecordedCall): [EffectivePolicy, EffectivePolicy] => {
+			const as = `${recorded.role}\n${recorded.depot}`;
+			let policies = resolved.get(as);
+			if (!policies) {
+				const who = { ...subject, role: recorded.role ?? undefined, depot: recorded.depot ?? undefined };
+				policies = [resolvePolicy(current, who), resolvePolicy(proposed, who)];
+				resolved.set(as, policies);
+			}
+			return policies;
+		};
+		/** Refused as suspended with no suspension in the replay: one from before the log's window, taken as recorded. */
+		const suspendedBefore = (at: number) => {
+			states = both(states, (state) => ({ ...state, suspension: state.suspension ?? { at, reason: "ops", by: "before the replay" } }));
+		};
 		const tally: PrincipalOutcome = {
 			issuer: first.issuer,
 			subject: first.subject,
@@ -136,6 +213,7 @@ export function replay(
 			asks: 0,
 			current: { refused: 0, flagged: 0 },
 			proposed: { refused: 0, flagged: 0 },
+			calls: { replayed: 0, current: 0, proposed: 0 },
 		};
 		const days = new Array<number>(windowDays).fill(0);
 		let honest = true;
@@ -149,21 +227,47 @@ export function replay(
 				if (event.at >= from && event.change.status === "suspended") honest = false;
 				continue;
 			}
+			if ("call" in event) {
+				const recorded = event.call;
+				if (recorded.kind === "call.failed") {
+					// The limiter gave a counted call back when its binding failed (src/calls/make-call.ts).
+					const given = recorded.action === "BindAxb" && recorded.callId !== null ? counted.get(recorded.callId) : undefined;
+					if (given) for (const i of [0, 1] as const) callStates[i] = releaseCall(callStates[i], given.recordId, given.at);
+					continue;
+				}
+				const ask = callAskOf(recorded);
+				if (ask === null) continue;
+				latest = recorded;
+				if (recorded.kind === "call.denied" && recorded.reason === "suspended") suspendedBefore(recorded.at);
+				const policies = policiesOf(recorded);
+				const decisions = policies.map((policy, i): CallDecision => {
+					const decision = decideCall(callView(states[i] as LimiterState, callStates[i] as CallState), ask, callPolicy(policy), recorded.at);
+					const next = applyCall(states[i] as LimiterState, callStates[i] as CallState, ask, decision, recorded.at);
+					states[i] = next.reveals;
+					callStates[i] = next.calls;
+					return decision;
+				}) as [CallDecision, CallDecision];
+				if (recorded.kind === "call.granted" && !ask.reuse && recorded.callId !== null)
+					counted.set(recorded.callId, { recordId: ask.recordId, at: recorded.at });
+				if (recorded.at < from) continue;
+				const [now, next] = decisions;
+				result.calls.calls += 1;
+				tally.calls.replayed += 1;
+				if (recorded.kind === "call.granted") result.calls.recorded.granted += 1;
+				else result.calls.recorded.refused += 1;
+				count(result.calls.current, { ...now, refusal: now.refusal === null ? null : callReason(now.refusal) });
+				count(result.calls.proposed, { ...next, refusal: next.refusal === null ? null : callReason(next.refusal) });
+				if (!now.granted) tally.calls.current += 1;
+				if (!next.granted) tally.calls.proposed += 1;
+				if (ask.honeytoken || ask.class === "out_of_scope" || now.suspend !== null) honest = false;
+				continue;
+			}
 			const recorded = event.ask;
 			const ask = askOf(recorded);
 			if (ask === null) continue;
 			latest = recorded;
-			if (!recorded.granted && recorded.reason === "suspended") {
-				states = both(states, (state) => ({ ...state, suspension: state.suspension ?? { at: event.at, reason: "ops", by: "before the replay" } }));
-			}
-			// The role and depot of each ask: an employee who moves depot is judged by the layers of where they are.
-			const as = `${recorded.role}\n${recorded.depot}`;
-			let policies = resolved.get(as);
-			if (!policies) {
-				const who = { ...subject, role: recorded.role ?? undefined, depot: recorded.depot ?? undefined };
-				policies = [resolvePolicy(current, who), resolvePolicy(proposed, who)];
-				resolved.set(as, policies);
-			}
+			if (!recorded.granted && recorded.reason === "suspended") suspendedBefore(recorded.at);
+			const policies = policiesOf(recorded);
 			const decisions = policies.map((policy, i) => {
 				const state = states[i] as LimiterState;
 				const decision = decide(state, ask, policy, recorded.at);
@@ -192,7 +296,7 @@ export function replay(
 		}
 		tally.role = latest.role;
 		tally.depot = latest.depot;
-		if (tally.asks > 0) result.principals.push(tally);
+		if (tally.asks > 0 || tally.calls.replayed > 0) result.principals.push(tally);
 		if (latest.role !== null) demand.push({ role: latest.role, days: days.filter((n) => n > 0), honest });
 	}
 

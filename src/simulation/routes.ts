@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { RecordedAsks } from "../audit/recorded-asks";
+import { RecordedCalls } from "../audit/recorded-calls";
 import { layerIssuer } from "../http/issuer-query";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, jsonBodyOf, jsonResponse } from "../http/openapi-responses";
@@ -13,6 +14,8 @@ import { SimulationInput, SimulationView } from "./schemas";
 
 /** Recorded asks one simulation replays at most (window and warm-up day together). */
 export const MAX_REPLAYED_ASKS = 100_000;
+/** Recorded calls one simulation replays at most, beside the asks. */
+export const MAX_REPLAYED_CALLS = 100_000;
 /** Principals named in the answer, most refused first. */
 const PRINCIPAL_ROWS = 200;
 
@@ -25,9 +28,9 @@ simulationRoutes.openapi(
 		method: "post",
 		path: "/",
 		summary: "What-if: the recorded asks of the last 1–14 days replayed with proposed layers beside today's",
-		description: `Replays every reveal ask the audit log recorded in the last \`days\` (optionally of one \`depot\`) through the limiter's own decision code, once with today's layers and once with today's layers changed by \`layers\` (nothing is saved), and answers how many asks each would refuse and why, which principals would be refused or flagged and how often, and per role the distribution of daily use with a daily limit above honest use. \`current.disagreements\` counts asks whose replay under today's layers differs from what was recorded (the layers changed in the window): 0 means the replay is the vault's own record.
+		description: `Replays every reveal ask and call the audit log recorded in the last \`days\` (optionally of one \`depot\`) through the limiter's own decision code, once with today's layers and once with today's layers changed by \`layers\` (nothing is saved), and answers how many asks (and, under \`calls\`, calls) each would refuse and why, which principals would be refused or flagged and how often, and per role the distribution of daily use with a daily limit above honest use. \`current.disagreements\` counts asks whose replay under today's layers differs from what was recorded (the layers changed in the window): 0 means the replay is the vault's own record.
 
-Bounded work: two D1 reads (the asks of the window and one warm-up day before it, index \`audit_log_asks_at\`, or \`audit_log_asks_depot_at\` with \`depot\`; and the window's suspensions and reinstatements), at most ${MAX_REPLAYED_ASKS.toLocaleString("en")} asks (more is a 422: fewer days, or one depot), two decisions per ask. At the simulated carrier's traffic (about 92,000 honest asks a day over 20 depots, 4,600 a depot), 14 days and the warm-up of one depot are about 69,000 asks: measured 12 s of CPU for both decisions of each (\`bench/policy-replay.ts\`), within a paid Worker's default 30 s CPU limit. A whole carrier's fortnight is past the bound: simulate it depot by depot.`,
+Bounded work: three D1 reads (the asks of the window and one warm-up day before it, index \`audit_log_asks_at\`, or \`audit_log_asks_depot_at\` with \`depot\`; the calls of the same days, index \`audit_log_employee_at\`; and the window's suspensions and reinstatements), at most ${MAX_REPLAYED_ASKS.toLocaleString("en")} asks and ${MAX_REPLAYED_CALLS.toLocaleString("en")} calls (more is a 422: fewer days, or one depot), two decisions per ask and per call. At the simulated carrier's traffic (about 92,000 honest asks a day over 20 depots, 4,600 a depot), 14 days and the warm-up of one depot are about 69,000 asks, and about as many calls (a courier calls each parcel): measured 8.2 s of CPU for both decisions of each, and 15 s at the bounds (100,000 asks and 100,000 calls; \`bench/policy-replay.ts\`), within a paid Worker's default 30 s CPU limit. A whole carrier's fortnight is past the bound: simulate it depot by depot.`,
 		tags: ["ops"],
 		middleware: [opsOnly(), jsonBody()] as const,
 		request: { body: jsonBodyOf(SimulationInput) },
@@ -80,8 +83,9 @@ Bounded work: two D1 reads (the asks of the window and one warm-up day before it
 		const from = now - input.days * DAY_SECONDS * 1000;
 		const warmUp = from - DAY_SECONDS * 1000;
 		const store = new RecordedAsks(c.env.DB);
-		const [asks, changes, today] = await Promise.all([
+		const [asks, calls, changes, today] = await Promise.all([
 			store.between(warmUp, now + 1, input.depot, MAX_REPLAYED_ASKS + 1),
+			new RecordedCalls(c.env.DB).between(warmUp, now + 1, input.depot, MAX_REPLAYED_CALLS + 1),
 			store.statusChanges(warmUp, now + 1),
 			// Today's layers as stored now, not an isolate's cached copy.
 			services.policyStore.all(),
@@ -92,21 +96,28 @@ Bounded work: two D1 reads (the asks of the window and one warm-up day before it
 				extensions: { errors: [{ pointer: "/days", code: "too_big", message: `the window holds more than ${MAX_REPLAYED_ASKS} recorded asks` }] },
 			});
 		}
+		if (calls.length > MAX_REPLAYED_CALLS) {
+			throw new ProblemError("validation-failed", {
+				detail: `More than ${MAX_REPLAYED_CALLS.toLocaleString("en")} recorded calls in that window: simulate fewer days, or one depot.`,
+				extensions: { errors: [{ pointer: "/days", code: "too_big", message: `the window holds more than ${MAX_REPLAYED_CALLS} recorded calls` }] },
+			});
+		}
 		const changed = new Map(proposed.map((row) => [layerKey(row.layer, row.target_issuer, row.target), row]));
 		const withProposed = [...today.filter((row) => !changed.has(layerKey(row.layer, row.target_issuer, row.target))), ...proposed];
-		const result = replay(asks, changes, today, withProposed, from, now);
+		const result = replay(asks, changes, today, withProposed, from, now, calls);
 		const outcome = (o: { refused: number; byReason: Record<string, number>; flagged: number }) => ({
 			refused: o.refused,
 			by_reason: o.byReason,
 			flagged: o.flagged,
 		});
 		const named = result.principals
-			.filter((p) => p.current.refused + p.proposed.refused + p.current.flagged + p.proposed.flagged > 0)
+			.filter((p) => p.current.refused + p.proposed.refused + p.current.flagged + p.proposed.flagged + p.calls.current + p.calls.proposed > 0)
 			// Whom the change hits first: most asks refused beyond what today's layers refuse.
 			.sort(
 				(a, b) =>
 					b.proposed.refused - b.current.refused - (a.proposed.refused - a.current.refused) ||
 					b.proposed.refused - a.proposed.refused ||
+					b.calls.proposed - b.calls.current - (a.calls.proposed - a.calls.current) ||
 					b.proposed.flagged - a.proposed.flagged,
 			)
 			.slice(0, PRINCIPAL_ROWS);
@@ -131,7 +142,13 @@ Bounded work: two D1 reads (the asks of the window and one warm-up day before it
 					honest: role.honest,
 					suggested_daily_limit: role.suggestedDailyLimit,
 				})),
-				bound: { max_asks: MAX_REPLAYED_ASKS, asks_read: asks.length },
+				calls: {
+					calls: result.calls.calls,
+					recorded: result.calls.recorded,
+					current: outcome(result.calls.current),
+					proposed: outcome(result.calls.proposed),
+				},
+				bound: { max_asks: MAX_REPLAYED_ASKS, asks_read: asks.length, max_calls: MAX_REPLAYED_CALLS, calls_read: calls.length },
 			},
 			200,
 		);

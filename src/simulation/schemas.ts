@@ -63,6 +63,9 @@ export const SimulationView = z
 					asks: z.number().int(),
 					current: z.object({ refused: z.number().int(), flagged: z.number().int() }),
 					proposed: z.object({ refused: z.number().int(), flagged: z.number().int() }),
+					calls: z
+						.object({ replayed: z.number().int(), current: z.number().int(), proposed: z.number().int() })
+						.openapi({ description: "Their calls of the window, and how many each set of layers refuses." }),
 				}),
 			)
 			.openapi({
@@ -83,9 +86,22 @@ export const SimulationView = z
 				}),
 			)
 			.openapi({ description: "Per role, in-scope asks per employee and day (days with asks only), granted or refused by a limit." }),
+		calls: z
+			.object({
+				calls: z.number().int().openapi({ description: "Recorded calls of the window the limiter decided, replayed under both." }),
+				recorded: z.object({ granted: z.number().int(), refused: z.number().int() }).openapi({ description: "What the vault answered them." }),
+				current: Outcome.openapi({ description: "Today's call limits." }),
+				proposed: Outcome.openapi({ description: "The call limits with the proposed layers (`call_burst`, `call_daily`, `call_distinct` in `by_reason`)." }),
+			})
+			.openapi({
+				description:
+					"Calls (DESIGN \"Calls instead of numbers\") replayed beside the asks through the call decision, each under its side's call limits; a person's calls and reveals share one suspension and one probe count, as in their limiter.",
+			}),
 		bound: z.object({
 			max_asks: z.number().int(),
 			asks_read: z.number().int().openapi({ description: "Asks read, the warm-up day before the window included." }),
+			max_calls: z.number().int(),
+			calls_read: z.number().int().openapi({ description: "Calls read (granted, refused and failed bindings), the warm-up day included." }),
 		}),
 	})
 	.openapi("PolicySimulation");

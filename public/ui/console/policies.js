@@ -233,7 +233,8 @@ byId("policy-preview", HTMLButtonElement).addEventListener("click", async () => 
 		);
 	}
 	if (!answer.ok) return say(problemText(answer));
-	/** @type {{ asks: number, days: number, current: { refused: number, flagged: number, by_reason: Record<string, number> }, proposed: { refused: number, flagged: number, by_reason: Record<string, number> }, principals: { subject: string, role: string | null, depot: string | null, asks: number, current: { refused: number }, proposed: { refused: number } }[] }} */
+	/** @typedef {{ refused: number, flagged: number, by_reason: Record<string, number> }} PreviewOutcome */
+	/** @type {{ asks: number, days: number, current: PreviewOutcome, proposed: PreviewOutcome, calls: { calls: number, current: PreviewOutcome, proposed: PreviewOutcome }, principals: { subject: string, role: string | null, depot: string | null, asks: number, current: { refused: number }, proposed: { refused: number } }[] }} */
 	const preview = answer.body;
 	byId("policy-preview-result", HTMLElement).replaceChildren(
 		el(
@@ -243,6 +244,17 @@ byId("policy-preview", HTMLButtonElement).addEventListener("click", async () => 
 		),
 		refusalChart(preview.current.by_reason, preview.proposed.by_reason),
 		el("p", { class: "hint" }, t("policies.previewLegend")),
+		// Calls have limits of their own: shown when the window has any.
+		...(preview.calls.calls > 0
+			? [
+					el(
+						"p",
+						{ id: "policy-preview-calls" },
+						t("policies.previewCalls", { calls: preview.calls.calls, current: preview.calls.current.refused, proposed: preview.calls.proposed.refused }),
+					),
+					refusalChart(preview.calls.current.by_reason, preview.calls.proposed.by_reason),
+				]
+			: []),
 		preview.principals.length === 0
 			? el("p", {}, t("policies.previewNobody"))
 			: table(
