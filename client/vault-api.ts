@@ -803,7 +803,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Your own reveal limits: how much of each is used and left, and whether you are suspended
+         * Your own reveal and call limits: how much of each is used and left, and whether you are suspended
          * @description What a terminal shows before the first ask. Reads your limiter; asks nothing and is not audited.
          *
          *     **Needs** an employee token with `reveal`, or a service token with `reveal`.
@@ -1883,6 +1883,10 @@ export interface components {
             subject: string;
         };
         PrincipalStatus: {
+            /** @description Each call limit (`burst`, `daily`, `distinct`: answered to calls as `call_burst`, …) and how much of it is used now. */
+            call_limits: components["schemas"]["LimitStanding"][];
+            /** @description Calls (privacy-number bindings) counted in the last 24 hours. */
+            calls_last_24h: number;
             depot: string | null;
             distinct_records_last_24h: number;
             grants_last_24h: number;
@@ -2092,6 +2096,8 @@ export interface components {
             record_id: string;
         };
         RevealQuota: {
+            /** @description Your call limits (DESIGN "Calls instead of numbers": `burst`, `daily`, `distinct`, answered to calls as `call_burst`, …) and how much of each is used; empty for a service, which makes no calls. */
+            call_limits: components["schemas"]["OwnLimitStanding"][];
             limits: components["schemas"]["OwnLimitStanding"][];
             /** @description Whether your asks are refused until ops reinstate you. */
             suspended: boolean;

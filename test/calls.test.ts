@@ -474,6 +474,27 @@ describe("calls are limited and judged like reveals", () => {
 		expect(refused.headers.get("RateLimit-Policy")).toBe('"call_burst";q=3;w=900, "call_daily";q=50;w=86400, "call_distinct";q=40;w=86400');
 		// Refused by the limiter, so the provider was never asked.
 		expect(await binds()).toBe(bindsBefore);
+		// Where the call limits stand, to ops and to the courier: three counted, the burst spent.
+		const status = await json<{ calls_last_24h: number; call_limits: { kind: string; limit: number; used: number; layer: string }[] }>(
+			await call("GET", `/v1/employees/${c.sub}?role=courier&depot=CALL-LAYER`, { token: ops }),
+		);
+		// Seen by their calls alone (their audit entries may not have reached D1 yet): not a 404.
+		expect(status.calls_last_24h).toBe(3);
+		expect(status.call_limits).toEqual([
+			expect.objectContaining({ kind: "burst", limit: 3, used: 3, layer: "employee" }),
+			expect.objectContaining({ kind: "daily", limit: 50, used: 3, layer: "depot" }),
+			expect.objectContaining({ kind: "distinct", limit: 40, used: 3, layer: "depot" }),
+		]);
+		const own = await json<{ limits: { kind: string; used: number }[]; call_limits: { kind: string; remaining: number }[] }>(
+			await call("GET", "/v1/reveals/quota", { token: c.bearer }),
+		);
+		expect(own.call_limits.map((rule) => [rule.kind, rule.remaining])).toEqual([
+			["burst", 0],
+			["daily", 47],
+			["distinct", 37],
+		]);
+		// The reveal limits are their own: nothing of them used.
+		expect(own.limits.map((rule) => rule.used)).toEqual([0, 0, 0]);
 
 		// The layer removed, the courier's built-in burst (30 per 600 s) applies again at once.
 		const removed = await call("DELETE", `/v1/policies/employee/${c.sub}`, { token: ops, headers: { "If-Match": '"1"' } });

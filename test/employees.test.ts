@@ -275,17 +275,30 @@ describe("an employee's own quota (GET /v1/reveals/quota)", () => {
 		const before = await auditCount();
 		const response = await quota(bearer);
 		expect(response.status).toBe(200);
-		const body = await json<{ suspended: boolean; limits: Standing[] }>(response);
+		const body = await json<{ suspended: boolean; limits: Standing[]; call_limits: Standing[] }>(response);
 		expect(body.suspended).toBe(false);
 		expect(body.limits.find((limit) => limit.kind === "burst")).toMatchObject({ limit: 4, used: 2, remaining: 2 });
+		// The call limits beside them, the role's built-ins, none used: reveals are not calls.
+		expect(body.call_limits.map((limit) => [limit.kind, limit.limit, limit.used])).toEqual([
+			["burst", 30, 0],
+			["daily", 400, 0],
+			["distinct", 300, 0],
+		]);
 		// Not where a limit comes from: an employee must not learn that ops tightened theirs.
-		for (const limit of body.limits) expect(Object.keys(limit).sort()).toEqual(["kind", "limit", "remaining", "reset_seconds", "used", "window_seconds"]);
+		for (const limit of [...body.limits, ...body.call_limits])
+			expect(Object.keys(limit).sort()).toEqual(["kind", "limit", "remaining", "reset_seconds", "used", "window_seconds"]);
 		expect(response.headers.get("RateLimit-Policy")).toMatch(/^"burst";q=4;w=600, "daily";q=400;w=86400, "distinct";q=300;w=86400$/);
 		expect(response.headers.get("RateLimit")).toMatch(/^"burst";r=2;t=\d+, "daily";r=398;t=\d+, "distinct";r=298;t=\d+$/);
 		// Reading it is not an ask: nothing audited, nothing counted.
 		await quota(bearer);
 		expect(await auditCount()).toBe(before);
 		expect((await json<{ limits: Standing[] }>(await quota(bearer))).limits.find((limit) => limit.kind === "burst")).toMatchObject({ used: 2 });
+	});
+
+	it("a service (notify) has no call limits: it makes no calls", async () => {
+		const body = await json<{ limits: Standing[]; call_limits: Standing[] }>(await quota(await token({ sub: "quota-notifier", scope: "reveal" })));
+		expect(body.limits.length).toBeGreaterThan(0);
+		expect(body.call_limits).toEqual([]);
 	});
 
 	it("says when the employee is suspended", async () => {

@@ -66,8 +66,38 @@ function say(message) {
 	notice.textContent = message;
 }
 
+/** The quota's lines: the reveal limits' and the call limits', each replaced by the answers that carry them. */
+const quotaLines = { reveals: /** @type {string[]} */ ([]), calls: /** @type {string[]} */ ([]) };
+
+function renderQuota() {
+	quota.replaceChildren(el("ul", { id: "quota-list" }, ...[...quotaLines.reveals, ...quotaLines.calls].map((line) => el("li", {}, line))));
+}
+
 /**
- * RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers §3, §4): one item per limit.
+ * The call limits' line: calls left in 24 hours, or, with none left in the burst window, when the next one can be made.
+ * @param {{ kind: string, left: number, limit: number, window: number, wait: number }[]} rules
+ */
+function callLines(rules) {
+	const burst = rules.find((rule) => rule.kind === "burst");
+	const daily = rules.find((rule) => rule.kind === "daily");
+	if (burst && burst.left === 0) return [t("quota.callsWait", { limit: burst.limit, window: duration(burst.window), wait: duration(burst.wait) })];
+	return daily ? [t("quota.calls", { left: daily.left, limit: daily.limit })] : [];
+}
+
+/**
+ * The call limits as `GET /v1/reveals/quota` answers them (`call_limits`).
+ * @param {{ kind: string, limit: number, window_seconds: number, remaining: number, reset_seconds: number }[]} limits
+ */
+function showCallQuota(limits) {
+	quotaLines.calls = callLines(
+		limits.map((rule) => ({ kind: rule.kind, left: rule.remaining, limit: rule.limit, window: rule.window_seconds, wait: rule.reset_seconds })),
+	);
+	renderQuota();
+}
+
+/**
+ * RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers §3, §4): one item per limit,
+ * the call limits named `call_burst`, `call_daily`, `call_distinct`.
  * @param {Headers} headers
  */
 function showQuota(headers) {
@@ -83,8 +113,18 @@ function showQuota(headers) {
 			}),
 		);
 	const quotas = items(policy);
+	const states = items(state);
+	if ([...states.keys()].some((kind) => kind.startsWith("call_"))) {
+		quotaLines.calls = callLines(
+			[...states].map(([kind, { r, t: reset }]) => {
+				const { q, w } = quotas.get(kind) ?? {};
+				return { kind: kind.replace(/^call_/, ""), left: r ?? 0, limit: q ?? 0, window: w ?? 0, wait: reset ?? 0 };
+			}),
+		);
+		return renderQuota();
+	}
 	const lines = [];
-	for (const [kind, { r, t: reset }] of items(state)) {
+	for (const [kind, { r, t: reset }] of states) {
 		const { q, w } = quotas.get(kind) ?? {};
 		const counts = { left: r ?? 0, limit: q ?? 0 };
 		if (kind === "burst")
@@ -96,7 +136,8 @@ function showQuota(headers) {
 		else if (kind === "daily") lines.push(t("quota.daily", counts));
 		else if (kind === "distinct") lines.push(t("quota.distinct", counts));
 	}
-	quota.replaceChildren(el("ul", { id: "quota-list" }, ...lines.map((line) => el("li", {}, line))));
+	quotaLines.reveals = lines;
+	renderQuota();
 }
 
 /**
@@ -311,6 +352,7 @@ function recordItem(record, index) {
 			const answer = await api("POST", "/v1/calls", { record_id: record.id, purpose, ...withCase });
 			// The binding lives on with the leg; only its number is not shown under another lookup or person.
 			if (started !== generation) return;
+			showQuota(answer.headers);
 			if (!answer.ok) return refused(answer, record.id);
 			showCall(callSlot, answer.body, callButton);
 		} finally {
@@ -433,6 +475,7 @@ wireSignIn({
 		const answer = await api("GET", "/v1/reveals/quota");
 		if (!answer.ok) return answer.status === 401 ? t("terminal.tokenRefused") : refusalMessage(answer);
 		showQuota(answer.headers);
+		showCallQuota(Array.isArray(answer.body.call_limits) ? answer.body.call_limits : []);
 		suspendedAtSignIn = answer.body.suspended === true;
 		return null;
 	},
@@ -453,6 +496,8 @@ wireSignIn({
 		recordsEmpty.textContent = t("terminal.empty");
 		recordsHint.hidden = true;
 		quota.textContent = "—";
+		quotaLines.reveals = [];
+		quotaLines.calls = [];
 		say("");
 		byId("shipment", HTMLInputElement).value = "";
 		byId("terminal", HTMLElement).hidden = true;

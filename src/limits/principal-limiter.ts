@@ -13,6 +13,7 @@ import {
 	EMPTY_CALLS,
 	releaseCall,
 } from "../calls/call-decision";
+import { callPolicy } from "../calls/call-policy";
 import { decideReveal } from "../calls/plaintext-phone";
 import { AlertStore } from "../detection/alert-store";
 import { deliverDueAlerts } from "../detection/deliver-alerts";
@@ -50,6 +51,10 @@ export interface LimiterStatus {
 	probesLastHour: number;
 	/** Empty unless the caller passed the principal's policy. */
 	standing: RuleStanding[];
+	/** Calls counted in the last 24 hours (a double tap and a binding given back are not). */
+	callsLast24h: number;
+	/** Where the call limits stand; empty unless the caller passed the principal's policy. */
+	callStanding: RuleStanding[];
 }
 
 const STATE_KEY = "state";
@@ -664,6 +669,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	status(policy?: EffectivePolicy): LimiterStatus {
 		const now = Date.now();
 		const state = this.read();
+		const calls = this.calls();
 		const grants = state.grants.filter((grant) => grant.at > now - DAY_SECONDS * 1000);
 		return {
 			suspension: state.suspension,
@@ -671,6 +677,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			distinctRecordsLast24h: new Set(grants.map((grant) => grant.recordId)).size,
 			probesLastHour: state.probes.filter((at) => at > now - PROBE_WINDOW_MS).length,
 			standing: policy ? standing(state, policy, now) : [],
+			callsLast24h: calls.grants.filter((grant) => grant.at > now - DAY_SECONDS * 1000).length,
+			callStanding: policy ? standing(callView(state, calls), callPolicy(policy), now) : [],
 		};
 	}
 

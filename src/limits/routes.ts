@@ -385,6 +385,10 @@ const StatusView = z
 		distinct_records_last_24h: z.number().int(),
 		out_of_scope_asks_last_hour: z.number().int(),
 		limits: z.array(StandingView).openapi({ description: "Each enforced limit of the principal's policy and how much of it is used now." }),
+		calls_last_24h: z.number().int().openapi({ description: "Calls (privacy-number bindings) counted in the last 24 hours." }),
+		call_limits: z
+			.array(StandingView)
+			.openapi({ description: "Each call limit (`burst`, `daily`, `distinct`: answered to calls as `call_burst`, …) and how much of it is used now." }),
 		history: z
 			.array(
 				z.object({
@@ -499,7 +503,7 @@ employeeRoutes.openapi(
 		const status = await reachLimiter(() => services.limiter({ kind: query.kind, issuer, subject }).status(policy));
 		// A principal the vault has never seen (no audit entry, no status row, nothing in its limiter)
 		// is a 404, not a row of zeros: a mistyped subject must not read as an idle employee.
-		if (!seen && rows.length === 0 && status.suspension === null && status.grantsLast24h === 0 && status.probesLastHour === 0) {
+		if (!seen && rows.length === 0 && status.suspension === null && status.grantsLast24h === 0 && status.callsLast24h === 0 && status.probesLastHour === 0) {
 			throw new ProblemError("not-found", {
 				detail: `No ${query.kind} ${subject} of this issuer has been seen: check the subject, \`kind\` and \`issuer\`, or GET /v1/employees for those there are.`,
 			});
@@ -517,6 +521,8 @@ employeeRoutes.openapi(
 				distinct_records_last_24h: status.distinctRecordsLast24h,
 				out_of_scope_asks_last_hour: status.probesLastHour,
 				limits: status.standing.map(standingView),
+				calls_last_24h: status.callsLast24h,
+				call_limits: status.callStanding.map(standingView),
 				history: history.map((change) => ({ ...change, at: wireTime(change.at) })),
 			},
 			200,

@@ -19,6 +19,10 @@ const QuotaView = z
 	.object({
 		suspended: z.boolean().openapi({ description: "Whether your asks are refused until ops reinstate you." }),
 		limits: z.array(OwnStandingView),
+		call_limits: z.array(OwnStandingView).openapi({
+			description:
+				'Your call limits (DESIGN "Calls instead of numbers": `burst`, `daily`, `distinct`, answered to calls as `call_burst`, …) and how much of each is used; empty for a service, which makes no calls.',
+		}),
 	})
 	.openapi("RevealQuota");
 
@@ -80,7 +84,7 @@ revealRoutes.openapi(
 	createRoute({
 		method: "get",
 		path: "/quota",
-		summary: "Your own reveal limits: how much of each is used and left, and whether you are suspended",
+		summary: "Your own reveal and call limits: how much of each is used and left, and whether you are suspended",
 		description: "What a terminal shows before the first ask. Reads your limiter; asks nothing and is not audited.",
 		tags: ["reveals"],
 		middleware: [revealer] as const,
@@ -99,7 +103,14 @@ revealRoutes.openapi(
 		const policy = await services.policyOf(principal, Date.now());
 		const status = await reachLimiter(() => services.limiter(principal).status(policy));
 		for (const [name, value] of Object.entries(rateLimitHeaders(status.standing))) c.header(name, value);
-		return c.json({ suspended: status.suspension !== null, limits: status.standing.map(ownStandingView) }, 200);
+		return c.json(
+			{
+				suspended: status.suspension !== null,
+				limits: status.standing.map(ownStandingView),
+				call_limits: principal.kind === "employee" ? status.callStanding.map(ownStandingView) : [],
+			},
+			200,
+		);
 	},
 );
 

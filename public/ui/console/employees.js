@@ -7,7 +7,7 @@ import { problemText, say } from "./notice.js";
 
 /** @typedef {{ subject: string, issuer_alias?: string, kind: string, role: string | null, depot: string | null, status: string, last_seen_at: number | string | null }} Listed */
 /** @typedef {{ at: number | string, status: string, reason: string | null, by: string, seq: number }} Change */
-/** @typedef {{ history?: Change[], suspension: { at: number | string, reason: string, by: string } | null, limits: { kind: string, limit: number, used: number, reset_seconds: number }[], role: string | null, depot: string | null }} Usage */
+/** @typedef {{ history?: Change[], suspension: { at: number | string, reason: string, by: string } | null, limits: { kind: string, limit: number, used: number, reset_seconds: number }[], call_limits?: { kind: string, limit: number, used: number }[], role: string | null, depot: string | null }} Usage */
 
 const MAX_EMPLOYEE_ROWS = 100;
 
@@ -48,9 +48,9 @@ function historyView(history) {
 async function renderEmployees(listed) {
 	const shown = listed.slice(0, MAX_EMPLOYEE_ROWS);
 	const usages = await Promise.all(shown.map((row) => api("GET", usagePath(row))));
-	/** @param {Usage | null} usage @param {string} kind */
-	const used = (usage, kind) => {
-		const limit = usage?.limits.find((item) => item.kind === kind);
+	/** @param {{ kind: string, limit: number, used: number }[] | undefined} limits @param {string} kind */
+	const used = (limits, kind) => {
+		const limit = limits?.find((item) => item.kind === kind);
 		return limit ? t("employees.usedOf", { used: limit.used, limit: limit.limit }) : "—";
 	};
 	const rows = shown.map((row, index) => {
@@ -67,9 +67,10 @@ async function renderEmployees(listed) {
 			nameOf("role", row.role),
 			row.depot ?? "—",
 			el("div", {}, status, historyView(usage?.history)),
-			used(usage, "burst"),
-			used(usage, "daily"),
-			used(usage, "distinct"),
+			used(usage?.limits, "burst"),
+			used(usage?.limits, "daily"),
+			used(usage?.limits, "distinct"),
+			used(usage?.call_limits, "daily"),
 			when(row.last_seen_at),
 			statusAction(row, suspended, index),
 		];
@@ -79,7 +80,7 @@ async function renderEmployees(listed) {
 			listed.length > MAX_EMPLOYEE_ROWS
 				? t("employees.captionFirst", { shown: MAX_EMPLOYEE_ROWS, count: listed.length })
 				: t("employees.caption", { count: listed.length }),
-			["employee", "role", "depot", "status", "burst", "daily", "distinct", "lastSeen", "action"].map((column) => t(`employees.col.${column}`)),
+			["employee", "role", "depot", "status", "burst", "daily", "distinct", "calls", "lastSeen", "action"].map((column) => t(`employees.col.${column}`)),
 			rows,
 		),
 	);
