@@ -1883,7 +1883,7 @@ export interface components {
             subject: string;
         };
         PrincipalStatus: {
-            /** @description Each call limit (`burst`, `daily`, `distinct`: answered to calls as `call_burst`, …) and how much of it is used now. */
+            /** @description Each call limit (`burst`, `daily`, `distinct`: answered to calls as `call_burst`, …) and how much of it is used now; empty for a service. */
             call_limits: components["schemas"]["LimitStanding"][];
             /** @description Calls (privacy-number bindings) counted in the last 24 hours. */
             calls_last_24h: number;

@@ -299,6 +299,13 @@ describe("an employee's own quota (GET /v1/reveals/quota)", () => {
 		const body = await json<{ limits: Standing[]; call_limits: Standing[] }>(await quota(await token({ sub: "quota-notifier", scope: "reveal" })));
 		expect(body.limits.length).toBeGreaterThan(0);
 		expect(body.call_limits).toEqual([]);
+		// Nor in ops' view of it (known once ops suspend it).
+		expect((await call("POST", "/v1/employees/quota-notifier/suspend?kind=service", { token: ops, body: { reason: "test" } })).status).toBe(200);
+		const status = await json<{ kind: string; limits: Standing[]; call_limits: Standing[] }>(
+			await call("GET", "/v1/employees/quota-notifier?kind=service", { token: ops }),
+		);
+		expect(status).toMatchObject({ kind: "service", call_limits: [] });
+		expect(status.limits.length).toBeGreaterThan(0);
 	});
 
 	it("says when the employee is suspended", async () => {

@@ -386,9 +386,9 @@ const StatusView = z
 		out_of_scope_asks_last_hour: z.number().int(),
 		limits: z.array(StandingView).openapi({ description: "Each enforced limit of the principal's policy and how much of it is used now." }),
 		calls_last_24h: z.number().int().openapi({ description: "Calls (privacy-number bindings) counted in the last 24 hours." }),
-		call_limits: z
-			.array(StandingView)
-			.openapi({ description: "Each call limit (`burst`, `daily`, `distinct`: answered to calls as `call_burst`, …) and how much of it is used now." }),
+		call_limits: z.array(StandingView).openapi({
+			description: "Each call limit (`burst`, `daily`, `distinct`: answered to calls as `call_burst`, …) and how much of it is used now; empty for a service.",
+		}),
 		history: z
 			.array(
 				z.object({
@@ -522,7 +522,8 @@ employeeRoutes.openapi(
 				out_of_scope_asks_last_hour: status.probesLastHour,
 				limits: status.standing.map(standingView),
 				calls_last_24h: status.callsLast24h,
-				call_limits: status.callStanding.map(standingView),
+				// A service makes no calls (POST /v1/calls is for employees): it has no call limits to show.
+				call_limits: query.kind === "service" ? [] : status.callStanding.map(standingView),
 				history: history.map((change) => ({ ...change, at: wireTime(change.at) })),
 			},
 			200,
