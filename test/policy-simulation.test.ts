@@ -128,8 +128,8 @@ describe("POST /v1/policies/simulate", () => {
 			[asksBetweenSql(true), "audit_log_asks_depot_at"],
 			[asksPerHourSql(false), "audit_log_asks_at"],
 			[asksPerHourSql(true), "audit_log_asks_depot_at"],
-			[callsBetweenSql(false), "audit_log_employee_at"],
-			[callsBetweenSql(true), "audit_log_employee_at"],
+			[callsBetweenSql(false), "audit_log_calls_at"],
+			[callsBetweenSql(true), "audit_log_calls_depot_at"],
 		] as const) {
 			const parameters = sql.includes("?4") ? [0, 1, "PS-1", 10] : [0, 1, "PS-1"];
 			const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)

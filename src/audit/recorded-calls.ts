@@ -16,12 +16,19 @@ export const callsPerHourSql = (depot: boolean) => `SELECT actor_depot AS depot,
 				 WHERE actor_role IS NOT NULL AND at >= ?1 AND at < ?2 AND kind IN ('call.granted', 'call.denied') ${depot ? "AND actor_depot = ?3" : "AND ?3 IS NULL"}
 				 GROUP BY actor_depot, hour ORDER BY hour, actor_depot`;
 
-/** Calls decided in [?1, ?2), and bindings that failed, of depot ?3 when `depot`, oldest first, at most ?4. */
+/** The entries of calls: the limiter's decisions and the bindings that failed. */
+const CALLS = "kind IN ('call.granted', 'call.denied', 'call.failed')";
+
+/**
+ * Calls decided in [?1, ?2), and bindings that failed, of depot ?3 when `depot`, oldest first, at
+ * most ?4: through the partial indexes of migration 0021, named (INDEXED BY fails the query if the
+ * index cannot serve it), whose `kind IN (...)` term the query repeats. No other entry is read.
+ */
 export const callsBetweenSql = (depot: boolean) => `SELECT seq, at, kind, actor_issuer AS issuer, actor AS subject, actor_role AS role, actor_depot AS depot,
 				        record_id AS recordId, details ->> '$.reason' AS reason, details ->> '$.call_id' AS callId,
 				        coalesce(details ->> '$.reused', 0) AS reused, details ->> '$.action' AS action
-				 FROM audit_log INDEXED BY audit_log_employee_at
-				 WHERE actor_role IS NOT NULL AND at >= ?1 AND at < ?2 AND kind IN ('call.granted', 'call.denied', 'call.failed') ${depot ? "AND actor_depot = ?3" : "AND ?3 IS NULL"}
+				 FROM audit_log ${depot ? "INDEXED BY audit_log_calls_depot_at" : "INDEXED BY audit_log_calls_at"}
+				 WHERE ${CALLS} AND at >= ?1 AND at < ?2 ${depot ? "AND actor_depot = ?3" : "AND ?3 IS NULL"} AND actor_role IS NOT NULL
 				 ORDER BY at, seq LIMIT ?4`;
 
 /** A call as the limiter decided it (`call.granted`, `call.denied`), or a binding the provider could not make (`call.failed`). */
@@ -69,10 +76,7 @@ export class RecordedCalls {
 		return results;
 	}
 
-	/**
-	 * The calls of [from, to), oldest first, at most `limit` (one more tells the caller there were
-	 * more), read from employees' entries (`audit_log_employee_at`) as `perHour` reads them.
-	 */
+	/** The calls of [from, to), oldest first, at most `limit` (one more tells the caller there were more). */
 	async between(from: number, to: number, depot: string | undefined, limit: number): Promise<RecordedCall[]> {
 		const { results } = await classified(
 			this.db
