@@ -50,6 +50,7 @@ const calls: RecordedCall[] = Array.from({ length: M }, (_, i) => {
 		reason: null,
 		callId: `call_${i}`,
 		reused: false,
+		legRefusal: false,
 		action: null,
 	};
 });

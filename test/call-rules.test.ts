@@ -3,7 +3,7 @@
  * and the decision the limiter object makes, as tables.
  */
 import { describe, expect, it } from "vitest";
-import { applyCall, type CallAsk, callView, decideCall, EMPTY_CALLS, releaseCall } from "../src/calls/call-decision";
+import { applyCall, type CallAsk, type CallDraft, callEvents, callView, decideCall, EMPTY_CALLS, releaseCall } from "../src/calls/call-decision";
 import { CALL_MAX_SECONDS, callExpiry, callPolicy, callRateLimitHeaders, reusable } from "../src/calls/call-policy";
 import { EMPTY_STATE, type LimiterState } from "../src/limits/decide";
 import { CALL_DEFAULTS, type PolicySubject, resolvePolicy } from "../src/limits/policy";
@@ -71,6 +71,22 @@ describe("call limits resolve from the layers", () => {
 	it("a report-only layer never sets them (the API refuses one; a stored one is passed over)", () => {
 		const rows = [policyRow("employee", "c1", { mode: "report-only", call_burst_limit: 1, call_burst_window_seconds: 60 }, ISS)];
 		expect(limits(rows, who("courier"))[0]).toEqual(["burst", CALL_DEFAULTS.courier.burst, 600, "role", "courier"]);
+	});
+});
+
+describe("callEvents", () => {
+	const actor = { subject: "c1", issuer: "https://issuer.test", role: "courier", depot: "D1" };
+	const draft: CallDraft = { callId: "call_1", recordId: "rec_a", purpose: "delivery", leg: null, caseId: null, expiresAt: T0 + MIN, scopeReason: null };
+	const deniedDetails = (a: CallAsk) => {
+		const [entry] = callEvents(actor, draft, a, decideCall(callView(EMPTY_STATE, EMPTY_CALLS), a, policy, T0), T0);
+		return entry?.details;
+	};
+
+	it("marks a refusal by the leg gate, so the what-if does not replay it as a probe; the same reason as a probe's class carries no mark", () => {
+		expect(deniedDetails(ask({ legRefusal: "no_open_leg" }))).toMatchObject({ reason: "no_open_leg", leg_refusal: true });
+		const probe = deniedDetails(ask({ class: "no_open_leg" }));
+		expect(probe).toMatchObject({ reason: "no_open_leg" });
+		expect(probe).not.toHaveProperty("leg_refusal");
 	});
 });
 

@@ -186,6 +186,7 @@ describe("calls replayed beside the asks (pure)", () => {
 		reason: null,
 		callId: `call_${seq}`,
 		reused: false,
+		legRefusal: false,
 		action: null,
 		...overrides,
 	});
@@ -245,6 +246,19 @@ describe("calls replayed beside the asks (pure)", () => {
 		const result = replay(asks, [], [], [], from, to, calls);
 		expect(result.asks).toBe(0);
 		expect(result.calls.calls).toBe(0);
+	});
+
+	it("a call refused by the leg gate is never a probe; one whose work was never theirs is", () => {
+		// Ten refusals in an hour, then a call: by the leg gate (recorded so) nobody is suspended.
+		const refusals = (legRefusal: boolean) => [
+			...Array.from({ length: 10 }, (_, i) => callOf(T0 + i * MIN, `r${i}`, { kind: "call.denied", reason: "no_open_leg", callId: null, legRefusal })),
+			callOf(T0 + 11 * MIN, "r10"),
+		];
+		const gated = replay([], [], [], [], from, to, refusals(true));
+		expect(gated.calls.current).toMatchObject({ refused: 10, byReason: { no_open_leg: 10 } });
+		// The same reason without the mark is a probe each (DESIGN: ten in an hour suspend): the tenth suspends, the call after them is refused.
+		const probed = replay([], [], [], [], from, to, refusals(false));
+		expect(probed.calls.current.byReason).toEqual({ no_open_leg: 9, out_of_scope_probing: 1, suspended: 1 });
 	});
 
 	it("calls and reveals share one suspension: a call about a honeytoken suspends, and the reveals after it are refused", () => {

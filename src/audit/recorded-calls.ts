@@ -26,7 +26,7 @@ const CALLS = "kind IN ('call.granted', 'call.denied', 'call.failed')";
  */
 export const callsBetweenSql = (depot: boolean) => `SELECT seq, at, kind, actor_issuer AS issuer, actor AS subject, actor_role AS role, actor_depot AS depot,
 				        record_id AS recordId, details ->> '$.reason' AS reason, details ->> '$.call_id' AS callId,
-				        coalesce(details ->> '$.reused', 0) AS reused, details ->> '$.action' AS action
+				        coalesce(details ->> '$.reused', 0) AS reused, coalesce(details ->> '$.leg_refusal', 0) AS legRefusal, details ->> '$.action' AS action
 				 FROM audit_log ${depot ? "INDEXED BY audit_log_calls_depot_at" : "INDEXED BY audit_log_calls_at"}
 				 WHERE ${CALLS} AND at >= ?1 AND at < ?2 ${depot ? "AND actor_depot = ?3" : "AND ?3 IS NULL"} AND actor_role IS NOT NULL
 				 ORDER BY at, seq LIMIT ?4`;
@@ -46,6 +46,8 @@ export interface RecordedCall {
 	callId: string | null;
 	/** A double tap answered with the live binding: granted, never counted. */
 	reused: boolean;
+	/** Refused by the leg gate for a call in scope (`leg_refusal` in its entry): never a probe. */
+	legRefusal: boolean;
 	/** What a `call.failed` failed at: `BindAxb` (the call was given back) or `UnbindSubscription`. */
 	action: string | null;
 }
@@ -82,8 +84,8 @@ export class RecordedCalls {
 			this.db
 				.prepare(callsBetweenSql(depot !== undefined))
 				.bind(from, to, depot ?? null, limit)
-				.all<Omit<RecordedCall, "reused"> & { reused: number }>(),
+				.all<Omit<RecordedCall, "reused" | "legRefusal"> & { reused: number; legRefusal: number }>(),
 		);
-		return results.map((row) => ({ ...row, reused: row.reused === 1, issuer: row.issuer ?? "" }));
+		return results.map((row) => ({ ...row, reused: row.reused === 1, legRefusal: row.legRefusal === 1, issuer: row.issuer ?? "" }));
 	}
 }

@@ -130,7 +130,16 @@ export function callEvents(actor: AuditActor, draft: CallDraft, ask: CallAsk, de
 			: refusal === "burst" || refusal === "daily" || refusal === "distinct"
 				? callLimitName(refusal)
 				: refusal;
-	const events = [event("call.denied", { reason, ...(decision.retryAfterSeconds ? { retry_after_seconds: decision.retryAfterSeconds } : {}) })];
+	// Refused by the leg gate for an ask in scope (never a probe), told apart from an ask whose class was no work of theirs
+	// (a probe) that records the same reason: the what-if replays each as the limiter judged it.
+	const byLegGate = ask.legRefusal !== null && refusal === ask.legRefusal;
+	const events = [
+		event("call.denied", {
+			reason,
+			...(byLegGate ? { leg_refusal: true } : {}),
+			...(decision.retryAfterSeconds ? { retry_after_seconds: decision.retryAfterSeconds } : {}),
+		}),
+	];
 	if (decision.suspend) {
 		events.push({ kind: "principal.suspended", at: now, actor, recordId: draft.recordId, details: { reason: decision.suspend.reason, by: "detection" } });
 	}

@@ -38,8 +38,10 @@ const CALL_LIMIT_REASONS = new Set<string>(["suspended", ...LIMIT_KINDS.map((kin
 
 /**
  * The call `decideCall` saw, rebuilt from its entry as `askOf` rebuilds an ask; null for an entry
- * that is no decision (a failed binding) or one decided before the limiter. A call refused for want
- * of a case is in scope with that leg refusal, as the call route sends it.
+ * that is no decision (a failed binding) or one decided before the limiter. A call refused by the
+ * leg gate (its entry says `leg_refusal`), or for want of a case, is in scope with that leg
+ * refusal, as the call route sent it; an entry from before `leg_refusal` was recorded reads as its
+ * reason's class, as an ask's does.
  */
 export function callAskOf(recorded: RecordedCall): CallAsk | null {
 	if (recorded.recordId === null || recorded.kind === "call.failed") return null;
@@ -56,6 +58,8 @@ export function callAskOf(recorded: RecordedCall): CallAsk | null {
 	if (NOT_DECIDED.has(reason)) return null;
 	if (reason === "honeytoken") return ask({ honeytoken: true });
 	if (OUT_OF_SCOPE_REASONS.has(reason)) return ask({ class: "out_of_scope" });
+	// Refused by the leg gate for a call in scope: counted nowhere, never a probe.
+	if (recorded.legRefusal && (reason === "no_open_leg" || reason === "stale" || reason === "case_required")) return ask({ legRefusal: reason });
 	if (reason === "stale") return ask({ class: "stale" });
 	if (reason === "no_open_leg") return ask({ class: "no_open_leg" });
 	if (reason === "case_required") return ask({ legRefusal: "case_required" });
