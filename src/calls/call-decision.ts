@@ -10,7 +10,7 @@ import { apply, type Decision, decide, type LimiterAsk, type LimiterState, stand
 import type { EffectivePolicy } from "../limits/policy";
 import type { Purpose, ScopeRefusal } from "../reveals/scope";
 import type { LegRefusal } from "../shipments/leg-gate";
-import { callLimitName } from "./call-policy";
+import { callLimitName, callRefusalName } from "./call-policy";
 
 export interface CallAsk extends LimiterAsk {
 	/** Why the leg does not allow the call, when it does not (decided by the worker from the legs it read). */
@@ -124,12 +124,7 @@ export function callEvents(actor: AuditActor, draft: CallDraft, ask: CallAsk, de
 		];
 	}
 	const refusal = decision.refusal;
-	const reason =
-		refusal === "out_of_scope" || refusal === "purpose_mismatch"
-			? (draft.scopeReason ?? refusal)
-			: refusal === "burst" || refusal === "daily" || refusal === "distinct"
-				? callLimitName(refusal)
-				: refusal;
+	const reason = refusal === "out_of_scope" || refusal === "purpose_mismatch" ? (draft.scopeReason ?? refusal) : callRefusalName(String(refusal));
 	// Refused by the leg gate for an ask in scope (never a probe), told apart from an ask whose class was no work of theirs
 	// (a probe) that records the same reason: the what-if replays each as the limiter judged it.
 	const byLegGate = ask.legRefusal !== null && refusal === ask.legRefusal;

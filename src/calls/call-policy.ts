@@ -28,6 +28,9 @@ export function callPolicy(base: EffectivePolicy): EffectivePolicy {
 /** A call rule's name where clients read it (RateLimit fields, a 429's `limit`): `call_burst`, `call_daily`, `call_distinct`. */
 export const callLimitName = (kind: string) => `call_${kind}`;
 
+/** A call's refusal as its entry and the what-if name it: a call limit as `call_burst`, …; any other refusal as itself. */
+export const callRefusalName = (refusal: string) => (refusal === "burst" || refusal === "daily" || refusal === "distinct" ? callLimitName(refusal) : refusal);
+
 /** RateLimit-Policy and RateLimit fields (draft-ietf-httpapi-ratelimit-headers-11 §3, §4) of the call rules, named apart from the reveal rules. */
 export function callRateLimitHeaders(usage: readonly RuleUsage[]): Record<string, string> {
 	if (usage.length === 0) return {};

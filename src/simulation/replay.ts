@@ -1,7 +1,7 @@
 import type { RecordedAsk, RecordedStatusChange } from "../audit/recorded-asks";
 import type { RecordedCall } from "../audit/recorded-calls";
 import { applyCall, type CallAsk, type CallDecision, type CallState, callView, decideCall, EMPTY_CALLS, releaseCall } from "../calls/call-decision";
-import { callLimitName, callPolicy } from "../calls/call-policy";
+import { callPolicy, callRefusalName } from "../calls/call-policy";
 import { apply, type Decision, decide, EMPTY_STATE, type LimiterAsk, type LimiterState } from "../limits/decide";
 import { DAY_SECONDS, type EffectivePolicy, LIMIT_KINDS, type PolicyRow, resolvePolicy } from "../limits/policy";
 import { REFUSALS_BEFORE_LIMITER } from "../reveals/refused-before-limiter";
@@ -120,9 +120,6 @@ const both = (states: [LimiterState, LimiterState], change: (state: LimiterState
 	change(states[0]),
 	change(states[1]),
 ];
-
-/** A call refusal as the call route names it: the call limits as `call_burst`, `call_daily`, `call_distinct`. */
-const callReason = (refusal: string) => ((LIMIT_KINDS as readonly string[]).includes(refusal) ? callLimitName(refusal) : refusal);
 
 function emptyOutcome(): Outcome {
 	return { refused: 0, byReason: {}, flagged: 0 };
@@ -259,8 +256,8 @@ export function replay(
 				tally.calls.replayed += 1;
 				if (recorded.kind === "call.granted") result.calls.recorded.granted += 1;
 				else result.calls.recorded.refused += 1;
-				count(result.calls.current, { ...now, refusal: now.refusal === null ? null : callReason(now.refusal) });
-				count(result.calls.proposed, { ...next, refusal: next.refusal === null ? null : callReason(next.refusal) });
+				count(result.calls.current, { ...now, refusal: now.refusal === null ? null : callRefusalName(now.refusal) });
+				count(result.calls.proposed, { ...next, refusal: next.refusal === null ? null : callRefusalName(next.refusal) });
 				if (!now.granted) tally.calls.current += 1;
 				if (!next.granted) tally.calls.proposed += 1;
 				if (ask.honeytoken || ask.class === "out_of_scope" || now.suspend !== null) honest = false;
