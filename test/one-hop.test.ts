@@ -1,10 +1,10 @@
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { auditLogFor } from "../src/audit/audit-log-for";
 import type { AuditOutbox } from "../src/limits/audit-outbox";
 import { limiterOf } from "../src/limits/limiter-client";
-import type { PrincipalLimiter } from "../src/limits/principal-limiter";
+import { FLUSH_BACKSTOP_MS, type PrincipalLimiter } from "../src/limits/principal-limiter";
 import { askReveal, call, createRecords, json } from "./support/api";
 import { decodePart } from "./support/reveal-tokens";
 import { settle } from "./support/settle";
@@ -94,7 +94,7 @@ describe("the employee's limiter commits the decision and its audit entry togeth
 		const ids = await createRecords(service, 4, { depot: "HOP5", courier: "hop-retry" });
 		const courier = await employeeToken("courier", "hop-retry", "HOP5");
 		const stub = limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "hop-retry" });
-		// D1 refuses this courier's entries until the flush below: the alarm cannot take them first.
+		// D1 refuses this courier's entries until the flush below: the object's own flush cannot take them first.
 		await env.DB.prepare(
 			"CREATE TRIGGER hop_retry_down BEFORE INSERT ON audit_log WHEN NEW.actor = 'hop-retry' BEGIN SELECT RAISE(ABORT, 'd1 down'); END",
 		).run();
@@ -173,5 +173,61 @@ describe("the employee's limiter commits the decision and its audit entry togeth
 		await settle(courier);
 		expect(await entries("hop-suspended", "reveal.redeemed")).toHaveLength(0);
 		expect((await entries("hop-suspended", "reveal.refused")).map((row) => (JSON.parse(row.details) as { reason: string }).reason)).toEqual(["suspended"]);
+	});
+});
+
+describe("the limiter's flush: a timer, with one durable alarm standing behind it", () => {
+	const alarmOf = (stub: DurableObjectStub<PrincipalLimiter>) => runInDurableObject(stub, (_: PrincipalLimiter, state) => state.storage.getAlarm());
+	/** Reads the courier's granted entries until there are `count`, for at most about 20 s: the flush runs on its own here. */
+	const landed = async (actor: string, count: number) => {
+		let found = await entries(actor, "reveal.granted");
+		for (let attempt = 0; attempt < 400 && found.length < count; attempt++) {
+			await new Promise((resolve) => setTimeout(resolve, 50));
+			found = await entries(actor, "reveal.granted");
+		}
+		return found;
+	};
+
+	it("a grant's entry reaches D1 by the timer; the alarm neither runs nor moves, and a second flush sets none", async () => {
+		const ids = await createRecords(service, 2, { depot: "HOP7", courier: "hop-timer" });
+		const courier = await employeeToken("courier", "hop-timer", "HOP7");
+		const stub = limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "hop-timer" });
+		const asked = Date.now();
+		expect((await askReveal(courier, ids[0] as string)).status).toBe(201);
+		const standing = await alarmOf(stub);
+		expect(standing).toBeGreaterThanOrEqual(asked + FLUSH_BACKSTOP_MS);
+		// Nobody drives this flush: the limiter's timer hands the entry to the ledger, whose alarm writes D1.
+		expect(await landed("hop-timer", 1)).toHaveLength(1);
+		// The alarm is still pending at the same moment: it did not run, and was not set again.
+		expect(await alarmOf(stub)).toBe(standing);
+		expect((await askReveal(courier, ids[1] as string)).status).toBe(201);
+		expect(await alarmOf(stub)).toBe(standing);
+		expect(await landed("hop-timer", 2)).toHaveLength(2);
+		expect(await alarmOf(stub)).toBe(standing);
+	});
+
+	it("an instance lost before its timer fired: the alarm finds the entry in storage and hands it on, once", async () => {
+		const [id] = await createRecords(service, 1, { depot: "HOP8", courier: "hop-backstop" });
+		const courier = await employeeToken("courier", "hop-backstop", "HOP8");
+		const limiter = { kind: "employee", issuer: TEST_ISSUER, subject: "hop-backstop" } as const;
+		expect((await askReveal(courier, id as string)).status).toBe(201);
+		// The instance is reset at once (as by a crash or a restart): its timer goes with it, the entry
+		// stays in the object's storage. (A graceful eviction would wait for the timer.)
+		await runInDurableObject(limiterOf(env, limiter), (_: PrincipalLimiter, state) => {
+			state.abort("lost before its flush");
+		}).catch(() => undefined);
+		// A stub that saw the reset is broken: the next instance is reached through a new one.
+		const stub = limiterOf(env, limiter);
+		await runInDurableObject(stub, (limiter: PrincipalLimiter) => {
+			expect((limiter as unknown as { outbox: AuditOutbox }).outbox.size()).toBe(1);
+		});
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		await runInDurableObject(stub, (limiter: PrincipalLimiter) => {
+			expect((limiter as unknown as { outbox: AuditOutbox }).outbox.size()).toBe(0);
+		});
+		const written = await landed("hop-backstop", 1);
+		expect(written.map((row) => row.record_id)).toEqual([id]);
+		// Nothing was left to set an alarm for.
+		expect(await alarmOf(stub)).toBeNull();
 	});
 });

@@ -4,8 +4,9 @@ import type { AuditLog } from "../audit/log";
 /**
  * How long after a commit an object hands its outbox on (at once when it holds many, or an alert
  * or a suspension waits): an employee's to the depot's ledger, which writes D1 for all the depot's
- * people, anyone else's to D1. Each flush is a call and an alarm: a principal who asks again
- * within the delay shares one flush with it.
+ * people, anyone else's to D1. A principal's limiter flushes by a timer, with a durable alarm
+ * standing behind it (FLUSH_BACKSTOP_MS); a principal who asks again within the delay shares one
+ * flush with it.
  */
 export const OUTBOX_FLUSH_DELAY_MS = 2_000;
 

@@ -73,6 +73,20 @@ type StoredState = Omit<LimiterState, "grants"> & { grants?: LimiterState["grant
 /** How full an outbox flushes at once. */
 const FLUSH_AT_SIZE = 200;
 
+/**
+ * How far behind its flush timer the durable alarm is set: the longest committed entries wait if
+ * the instance is lost before the timer fires (a restart, a crash; nothing is lost either way: the
+ * alarm finds them in storage). A timer writes nothing; setting an alarm and running one each
+ * commit to the alarm's metadata and to the object's own database. With an alarm per flush (one
+ * flush per busy principal every couple of seconds) those were 3 of the 7.3 fsyncs a full reveal
+ * cost locally, each on the one thread that serves the worker, its objects and the local D1 (strace
+ * of `wrangler dev`, 1,000 full reveals over 100 couriers: 4.8 with this backstop); on the platform
+ * each is a billed row write and an alarm invocation. One alarm now stands for this long, however
+ * many flushes its timer makes meanwhile. The price: a pending timer keeps the object from
+ * hibernating until it fires, so each flush bills up to OUTBOX_FLUSH_DELAY_MS of duration.
+ */
+export const FLUSH_BACKSTOP_MS = 30_000;
+
 /** An alert raised by a decision, kept until it is written to D1. */
 export interface Notice {
 	id: string;
@@ -129,7 +143,7 @@ export interface AskOutcome {
  *
  * What this object records for the audit log or the depot ledger (per-minute summaries, its
  * outbox, pending depot counts) is committed in the same transaction as the decision, and its
- * alarm writes it onward, retried until it lands.
+ * flush writes it onward (a timer, with a durable alarm behind it), retried until it lands.
  */
 export class PrincipalLimiter extends DurableObject<Env> {
 	private readonly outbox: AuditOutbox;
@@ -138,7 +152,12 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	private readonly kv: ObjectKv;
 	/** When the alarm is set for, as this instance knows it: a wake for later leaves an earlier one be. */
 	private alarmAt: number | null = null;
-	/** When the alarm next purges long-expired redemption marks (a scan of the table): at the first alarm after a wake, then every few minutes. */
+	/** The flush timer this instance has set, and when it fires: gone with the instance, which the alarm stands behind. */
+	private flushTimer: ReturnType<typeof setTimeout> | null = null;
+	private flushTimerAt: number | null = null;
+	/** Flush cycles run one after another (a timer and the alarm may both come): never two hand-offs at once. */
+	private cycles: Promise<void> = Promise.resolve();
+	/** When a flush next purges long-expired redemption marks (a scan of the table): at the first flush after a wake, then every few minutes. */
 	private nextMarkPurgeAt = 0;
 	/** A decision since the last scheduling raised an alert or suspended: flush at once. */
 	private alertRaised = false;
@@ -219,11 +238,30 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		void this.ctx.storage.setAlarm(at);
 	}
 
+	/** Sets the flush timer for `at` unless one is already coming no later. */
+	private soon(at: number): void {
+		if (this.flushTimerAt !== null && this.flushTimerAt <= at) return;
+		if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+		this.flushTimerAt = at;
+		this.flushTimer = setTimeout(
+			() => {
+				this.flushTimer = null;
+				this.flushTimerAt = null;
+				// A failed flush (D1 or the ledger down) leaves everything in storage: the alarm standing
+				// behind this timer tries again, and the platform retries it with backoff.
+				this.flushCycle().catch((error: unknown) => {
+					console.error(JSON.stringify({ event: "limiter_flush_failed", error: error instanceof Error ? error.name : "unknown" }));
+				});
+			},
+			Math.max(0, at - Date.now()),
+		);
+	}
+
 	/**
 	 * Decides an ask and commits everything it causes in one transaction: the new counts, the
 	 * audit entries (`reveal.granted` naming the token's id, or `reveal.denied`, and
 	 * `principal.suspended`), alerts, the suspension and the depot's count. The caller signs the
-	 * token only after this returns, and writes nothing to D1: the alarm flushes it all within
+	 * token only after this returns, and writes nothing to D1: the object flushes it all within
 	 * seconds. A refusal counts against the refusal budget; past it, it is summed into this
 	 * minute's summary entry instead of being audited on its own.
 	 */
@@ -440,26 +478,48 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		this.alertRaised = false;
 		if (outbox >= FLUSH_AT_SIZE || urgent) {
 			// On size: flush now rather than let one busy principal's outbox grow. A decision that raised
-			// an alert or suspended is for people to act on: it goes out now, with whatever else waits.
-			// (Only the decision that raised it: while D1 is down, the platform's retries pace the alarm.)
+			// an alert or suspended is for people to act on: it goes out now, with whatever else waits,
+			// by the durable alarm itself. (Only the decision that raised it: while D1 is down, the
+			// platform's retries pace the alarm.)
 			this.wake(now);
 			return;
 		}
-		const due = [close === null ? null : close + 1_000, pending ? now + OUTBOX_FLUSH_DELAY_MS : null].filter((at): at is number => at !== null);
-		if (due.length > 0) this.wake(Math.min(...due));
+		if (pending) {
+			this.soon(now + OUTBOX_FLUSH_DELAY_MS);
+			this.wake(now + OUTBOX_FLUSH_DELAY_MS + FLUSH_BACKSTOP_MS);
+		}
+		// A minute's summary closes by the alarm: a timer up to a minute out would keep the object
+		// from hibernating (and from being evicted) for all that time.
+		if (close !== null) this.wake(close + 1_000);
+	}
+
+	/**
+	 * The durable flush: behind the timer (an instance evicted before its timer fired), at once for
+	 * an alert, a suspension or a full outbox. A failure throws, and the platform retries the alarm
+	 * with backoff; nothing is lost.
+	 */
+	override async alarm(): Promise<void> {
+		this.alarmAt = null;
+		await this.flushCycle();
+	}
+
+	/** Runs a flush cycle after any still running. */
+	private flushCycle(): Promise<void> {
+		const cycle = this.cycles.then(() => this.flushOnward());
+		this.cycles = cycle.catch(() => undefined);
+		return cycle;
 	}
 
 	/**
 	 * Writes onward what this object committed: closed minute summaries into its outbox, the outbox
 	 * into the D1 audit log (in order, by entry id), pending alerts into D1, and the depot's count to
-	 * its ledger. A failure throws, and the platform retries the alarm with backoff; nothing is lost.
+	 * its ledger; then sets the next flush, if anything waits.
 	 */
-	override async alarm(): Promise<void> {
-		this.alarmAt = null;
+	private async flushOnward(): Promise<void> {
 		const now = Date.now();
 		const { closed, open } = closeSummaries(this.summaries(), now);
 		const purge = now >= this.nextMarkPurgeAt;
-		// Every commit of an object is a durable write: the alarm commits before flushing only when a minute closed or a purge is due.
+		// Every commit of an object is a durable write: a flush commits before handing on only when a minute closed or a purge is due.
 		if (closed.length > 0 || purge) {
 			this.transaction(() => {
 				for (const summary of closed) this.outbox.add(summaryEvent(summary));
@@ -477,7 +537,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 * object in one transaction (a flush is one commit here, not one per destination). An employee's
 	 * entries go to the depot's ledger with the depot's count in one call (DepotLedger.relay), which
 	 * writes them to D1 for the whole depot; entries without a depot go to D1. A destination that
-	 * failed keeps its part for the next alarm; the first failure is thrown once the other's success
+	 * failed keeps its part for the next flush; the first failure is thrown once the other's success
 	 * is recorded.
 	 */
 	private async flushAll(): Promise<number> {
@@ -541,7 +601,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/**
-	 * What the alarm does at a minute's end, now, and for the current minute too: every summary
+	 * What a flush does at a minute's end, now, and for the current minute too: every summary
 	 * closed into the outbox and everything flushed, through the depot's ledger into D1. For a
 	 * reader who needs the log complete up to this moment (an investigation, a test). Returns how
 	 * many entries this object handed on.
