@@ -494,8 +494,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/**
-	 * The durable flush: behind the timer (an instance evicted before its timer fired), at once for
-	 * an alert, a suspension or a full outbox. A failure throws, and the platform retries the alarm
+	 * The durable flush: behind the timer (an instance lost before its timer fired: a restart, a
+	 * crash), at a minute's close, and at once for an alert, a suspension or a full outbox. A failure throws, and the platform retries the alarm
 	 * with backoff; nothing is lost.
 	 */
 	override async alarm(): Promise<void> {
