@@ -320,7 +320,7 @@ try {
 	phaseNames.push(...phases.map(([name]) => name));
 
 	// The audit log's lag: a burst of asks, 32 at a time, then the time from the last answer until
-	// every grant's entry is in D1 (the limiters commit them at once and hand them by alarm to the
+	// every grant's entry is in D1 (the limiters commit them at once and hand them by timer to the
 	// depot's ledger, which writes them to D1).
 	const burst = smoke ? 20 : 1000;
 	const burstStart = Date.now();
@@ -451,7 +451,7 @@ const cpuRows = Object.entries(cpuResults).flatMap(([name, byC]) =>
 const cpuSection = cpuKnown
 	? `## Where the CPU goes (ms per step, read from /proc)
 
-Each process's user and system CPU over a phase, divided by the steps it answered (a full reveal is one step of two requests); medians over the rounds. \`wrangler dev\` runs two workerd processes per worker: wrangler's proxy, which takes each request first, and the worker's own, which runs the worker, its Durable Objects and the local D1. Work a request leaves behind (the limiters' alarms handing their outboxes to the depot's ledger, and the ledger's writing them to D1) counts in the phase it falls in. At one connection the p50 is close to the sum, the three processes taking turns; at 32, steps a second times the total says how many of the machine's ${machine.cores} cores were kept busy (the worker's workerd is one thread: the worker, its objects, their alarms and the local D1 take turns on it).
+Each process's user and system CPU over a phase, divided by the steps it answered (a full reveal is one step of two requests); medians over the rounds. \`wrangler dev\` runs two workerd processes per worker: wrangler's proxy, which takes each request first, and the worker's own, which runs the worker, its Durable Objects and the local D1. Work a request leaves behind (the limiters' flushes handing their outboxes to the depot's ledger, and the ledger's writing them to D1) counts in the phase it falls in. At one connection the p50 is close to the sum, the three processes taking turns; at 32, steps a second times the total says how many of the machine's ${machine.cores} cores were kept busy (the worker's workerd is one thread: the worker, its objects, their flushes and the local D1 take turns on it).
 
 | endpoint | concurrency | worker's workerd | wrangler's proxy | bench client | total | total / baseline total |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -519,7 +519,7 @@ ${shapeParagraph()}
 
 Calls: a call is one vault request that judges and counts it in the limiter object, decrypts the customer's phone and asks the privacy-number provider for a binding (here the local Dyplsapi simulator, over loopback HTTP). The simulator's own time per BindAxb, inside the call's figures: p50 **${simulatorBind.p50.toFixed(2)} ms**, p99 ${simulatorBind.p99.toFixed(2)} ms over ${simulatorBind.binds.toLocaleString("en")} bindings.
 
-Audit lag: after a burst of ${auditLag.reveals.toLocaleString("en")} asks (32 at a time), every grant's audit entry was in D1 **${auditLag.secondsAfterLastAnswer.toFixed(1)} s** after the last answer (each limiter commits its entries with the decision and hands them by alarm about 2 s later to the depot's ledger, which writes the whole depot's to D1 a second after).
+Audit lag: after a burst of ${auditLag.reveals.toLocaleString("en")} asks (32 at a time), every grant's audit entry was in D1 **${auditLag.secondsAfterLastAnswer.toFixed(1)} s** after the last answer (each limiter commits its entries with the decision and hands them on by a timer about 2 s later to the depot's ledger, which writes the whole depot's to D1 a second after).
 
 ${cpuSection}
 ## One reveal's own work (CPU, Node ${machine.node}, the worker's modules)
@@ -576,7 +576,7 @@ function missedTargets(): string {
 		/** Cores the three processes kept busy in a phase: steps a second times CPU per step. */
 		const coresBusy = (name: string) => ((results[name]?.c32?.rps ?? Number.NaN) * (cpuOf(name, "c32")?.total ?? Number.NaN)) / 1000;
 		const busy = cpuKnown
-			? ` The three processes kept ${coresBusy(FULL_PHASE).toFixed(2)} of the ${machine.cores} cores busy (steps a second times CPU per step), the baseline's ${coresBusy(BASELINE_PHASE).toFixed(2)}: the queue is the vault's workerd process, one thread that runs the worker, its objects, their alarms and the local D1 (whose durable commits wait on the disk), rather than the cores.`
+			? ` The three processes kept ${coresBusy(FULL_PHASE).toFixed(2)} of the ${machine.cores} cores busy (steps a second times CPU per step), the baseline's ${coresBusy(BASELINE_PHASE).toFixed(2)}: the queue is the vault's workerd process, one thread that runs the worker, its objects, their flushes and the local D1 (whose durable commits wait on the disk), rather than the cores.`
 			: "";
 		notes.push(`- **Full reveal at 32 connections: ${fullAt32.toFixed(2)}× against 3.5×.**${shapeSaid("c32", 3.5)}${cpuSaid(FULL_PHASE, "c32")}${busy}`);
 	}
