@@ -1036,7 +1036,7 @@ export interface components {
              * @description When the newest flush from a principal's object or a depot's ledger landed (UTC); null before the first.
              */
             newest_flush_at: string | null;
-            /** @description How late that flush's oldest entry arrived: a few seconds normally, longer after D1 was unavailable. */
+            /** @description How late that flush's oldest entry arrived: a few seconds normally; longer after D1 was unavailable, or (up to 30 s more) after an object restarted before its flush. */
             newest_flush_lag_seconds: number | null;
         };
         AuditFullVerification: {

@@ -17,7 +17,10 @@ export const AuditFreshnessView = z
 			.nullable(),
 		newest_flush_lag_seconds: z
 			.number()
-			.openapi({ description: "How late that flush's oldest entry arrived: a few seconds normally, longer after D1 was unavailable." })
+			.openapi({
+				description:
+					"How late that flush's oldest entry arrived: a few seconds normally; longer after D1 was unavailable, or (up to 30 s more) after an object restarted before its flush.",
+			})
 			.nullable(),
 		flush_interval_seconds: z
 			.number()
