@@ -2,7 +2,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { auditLogFor } from "../src/audit/audit-log-for";
-import type { AuditOutbox } from "../src/limits/audit-outbox";
+import { type AuditOutbox, OUTBOX_FLUSH_DELAY_MS } from "../src/limits/audit-outbox";
 import { limiterOf } from "../src/limits/limiter-client";
 import { FLUSH_BACKSTOP_MS, type PrincipalLimiter } from "../src/limits/principal-limiter";
 import { askReveal, call, createRecords, json } from "./support/api";
@@ -206,27 +206,43 @@ describe("the limiter's flush: a timer, with one durable alarm standing behind i
 		expect(await alarmOf(stub)).toBe(standing);
 	});
 
-	it("an instance lost before its timer fired: the alarm finds the entry in storage and hands it on, once", async () => {
+	it("an instance lost before its timer fired: the entry waits in storage past the flush delay, and the alarm hands it on, once", async () => {
 		const [id] = await createRecords(service, 1, { depot: "HOP8", courier: "hop-backstop" });
 		const courier = await employeeToken("courier", "hop-backstop", "HOP8");
 		const limiter = { kind: "employee", issuer: TEST_ISSUER, subject: "hop-backstop" } as const;
+		const asked = Date.now();
 		expect((await askReveal(courier, id as string)).status).toBe(201);
 		// The instance is reset at once (as by a crash or a restart): its timer goes with it, the entry
-		// stays in the object's storage. (A graceful eviction would wait for the timer.)
+		// stays in the object's storage. (evictDurableObject would wait until the timer was due and drop
+		// its flush as well.)
+		let reset: unknown = null;
 		await runInDurableObject(limiterOf(env, limiter), (_: PrincipalLimiter, state) => {
 			state.abort("lost before its flush");
-		}).catch(() => undefined);
+		}).catch((error: unknown) => {
+			reset = error;
+		});
+		expect(String(reset)).toContain("lost before its flush");
 		// A stub that saw the reset is broken: the next instance is reached through a new one.
 		const stub = limiterOf(env, limiter);
+		// Past the flush delay, nothing was handed on: the timer did not outlive its instance.
+		await new Promise((resolve) => setTimeout(resolve, OUTBOX_FLUSH_DELAY_MS + 1_000));
+		expect(await entries("hop-backstop", "reveal.granted")).toHaveLength(0);
 		await runInDurableObject(stub, (limiter: PrincipalLimiter) => {
 			expect((limiter as unknown as { outbox: AuditOutbox }).outbox.size()).toBe(1);
 		});
+		// The alarm set with the decision stands, due within the backstop of the ask.
+		const due = await alarmOf(stub);
+		expect(due).toBeGreaterThanOrEqual(asked + FLUSH_BACKSTOP_MS);
+		expect(due).toBeLessThanOrEqual(Date.now() + OUTBOX_FLUSH_DELAY_MS + FLUSH_BACKSTOP_MS);
 		expect(await runDurableObjectAlarm(stub)).toBe(true);
 		await runInDurableObject(stub, (limiter: PrincipalLimiter) => {
 			expect((limiter as unknown as { outbox: AuditOutbox }).outbox.size()).toBe(0);
 		});
 		const written = await landed("hop-backstop", 1);
 		expect(written.map((row) => row.record_id)).toEqual([id]);
+		// Flushed again, and through the ledger: still one.
+		await settle(courier);
+		expect(await entries("hop-backstop", "reveal.granted")).toHaveLength(1);
 		// Nothing was left to set an alarm for.
 		expect(await alarmOf(stub)).toBeNull();
 	});

@@ -143,7 +143,8 @@ export interface AskOutcome {
  *
  * What this object records for the audit log or the depot ledger (per-minute summaries, its
  * outbox, pending depot counts) is committed in the same transaction as the decision, and its
- * flush writes it onward (a timer, with a durable alarm behind it), retried until it lands.
+ * flush writes it onward (a timer, with a durable alarm behind it), retried while the platform
+ * retries the alarm, and again after the principal's next decision.
  */
 export class PrincipalLimiter extends DurableObject<Env> {
 	private readonly outbox: AuditOutbox;
@@ -155,8 +156,12 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	/** The flush timer this instance has set, and when it fires: gone with the instance, which the alarm stands behind. */
 	private flushTimer: ReturnType<typeof setTimeout> | null = null;
 	private flushTimerAt: number | null = null;
-	/** Flush cycles run one after another (a timer and the alarm may both come): never two hand-offs at once. */
+	/** Flush work runs one piece after another (a timer, the alarm, `flushNow`): never two hand-offs at once. */
 	private cycles: Promise<void> = Promise.resolve();
+	/** A flush cycle queued and not yet started: a second trigger shares it instead of queuing another. */
+	private waitingCycle: Promise<void> | null = null;
+	/** Timer flushes failed in a row since the last that went through: each retry waits twice as long. */
+	private failedFlushes = 0;
 	/** When a flush next purges long-expired redemption marks (a scan of the table): at the first flush after a wake, then every few minutes. */
 	private nextMarkPurgeAt = 0;
 	/** A decision since the last scheduling raised an alert or suspended: flush at once. */
@@ -247,10 +252,14 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			() => {
 				this.flushTimer = null;
 				this.flushTimerAt = null;
-				// A failed flush (D1 or the ledger down) leaves everything in storage: the alarm standing
-				// behind this timer tries again, and the platform retries it with backoff.
+				// A failed flush (D1 or the ledger down) leaves everything in storage. The timer tries again
+				// after 4, 8 and 16 s; past that the alarm standing behind it takes over, and the platform
+				// retries that with backoff.
 				this.flushCycle().catch((error: unknown) => {
 					console.error(JSON.stringify({ event: "limiter_flush_failed", error: error instanceof Error ? error.name : "unknown" }));
+					this.failedFlushes += 1;
+					const retryIn = OUTBOX_FLUSH_DELAY_MS * 2 ** this.failedFlushes;
+					if (retryIn < FLUSH_BACKSTOP_MS) this.soon(Date.now() + retryIn);
 				});
 			},
 			Math.max(0, at - Date.now()),
@@ -503,10 +512,24 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		await this.flushCycle();
 	}
 
-	/** Runs a flush cycle after any still running. */
+	/** Runs `work` after whatever flush work is running. */
+	private serially<T>(work: () => Promise<T>): Promise<T> {
+		const run = this.cycles.then(work);
+		this.cycles = run.then(
+			() => undefined,
+			() => undefined,
+		);
+		return run;
+	}
+
+	/** Runs a flush cycle after whatever flush work is running; one already waiting to start is shared. */
 	private flushCycle(): Promise<void> {
-		const cycle = this.cycles.then(() => this.flushOnward());
-		this.cycles = cycle.catch(() => undefined);
+		if (this.waitingCycle) return this.waitingCycle;
+		const cycle = this.serially(() => {
+			this.waitingCycle = null;
+			return this.flushOnward();
+		});
+		this.waitingCycle = cycle;
 		return cycle;
 	}
 
@@ -529,6 +552,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		}
 		if (purge) this.nextMarkPurgeAt = now + MARK_PURGE_INTERVAL_MS;
 		await this.flushAll();
+		this.failedFlushes = 0;
 		this.scheduleFlush(Date.now());
 	}
 
@@ -607,14 +631,16 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 * many entries this object handed on.
 	 */
 	async flushNow(): Promise<number> {
-		this.transaction(() => {
-			for (const summary of this.summaries()) this.outbox.add(summaryEvent(summary));
-			this.kv.put(SUMMARIES_KEY, []);
+		return this.serially(async () => {
+			this.transaction(() => {
+				for (const summary of this.summaries()) this.outbox.add(summaryEvent(summary));
+				this.kv.put(SUMMARIES_KEY, []);
+			});
+			const flushed = await this.flushAll();
+			const relay = this.kv.get<string>(RELAY_KEY);
+			if (relay !== undefined) await this.ledger(relay).flushNow();
+			return flushed;
 		});
-		const flushed = await this.flushAll();
-		const relay = this.kv.get<string>(RELAY_KEY);
-		if (relay !== undefined) await this.ledger(relay).flushNow();
-		return flushed;
 	}
 
 	/** Hands the whole outbox on now, run by run; returns how many entries went. */
@@ -707,8 +733,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		const all = { ...this.depots() };
 		for (const [depot, sent] of told) {
 			const current = all[depot];
-			// The batch number only grows: the ledger drops a number it has seen. A batch another flush
-			// (the alarm beside a `flushNow`) already settled is not taken off twice.
+			// The batch number only grows: the ledger drops a number it has seen. A batch already settled
+			// is not taken off twice.
 			if (current && current.batch === sent.batch) all[depot] = { ...current, reveals: current.reveals - sent.reveals, batch: current.batch + 1 };
 		}
 		this.kv.put(DEPOT_KEY, all);

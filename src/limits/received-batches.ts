@@ -4,7 +4,8 @@ interface SourceRow extends Record<string, SqlStorageValue> {
 
 /**
  * How long the ledger remembers a limiter it has not heard from. A limiter retries a batch whose
- * answer it lost at its next alarm, and the platform's retries of that alarm end within minutes;
+ * answer it lost at its next flush, and those retries (its timer's, then the platform's of its
+ * alarm) end within minutes;
  * only a batch whose retries all failed and whose employee then revealed nothing for this long
  * could be counted twice, and it would add its few reveals once to a day's tally.
  */

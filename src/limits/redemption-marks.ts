@@ -5,7 +5,7 @@ interface MarkRow extends Record<string, SqlStorageValue> {
 /** Marks outlive their token's expiry by this much, so no clock skew between requests reopens one. */
 const PURGE_GRACE_MS = 5 * 60 * 1000;
 
-/** How often the limiter's alarm purges: the table then holds at most a few minutes of marks past their grace. */
+/** How often the limiter's flush purges: the table then holds at most a few minutes of marks past their grace. */
 export const MARK_PURGE_INTERVAL_MS = 5 * 60 * 1000;
 
 /**
@@ -29,7 +29,7 @@ export class RedemptionMarks {
 
 	/**
 	 * Drops the marks of tokens long expired: such a token fails its `exp` check before it could be
-	 * marked again. Off the redeem (the limiter's alarm calls it), so a redeem does not scan the table.
+	 * marked again. Off the redeem (the limiter's flush calls it), so a redeem does not scan the table.
 	 */
 	purgeExpired(now: number): void {
 		this.sql.exec("DELETE FROM redemption_marks WHERE expires_at < ?", now - PURGE_GRACE_MS);

@@ -53,7 +53,7 @@ export interface Granted {
  * principal's limiter object, which decides and commits in one transaction its counts,
  * the decision's audit entries (naming the token's id before the token exists), alerts and any
  * suspension. Only then is the token signed. Nothing is written to D1 on the ask's path: the
- * object's alarm flushes its outbox within seconds, and nothing is decrypted here.
+ * object flushes its outbox within seconds, and nothing is decrypted here.
  */
 export async function askReveal(deps: AskDeps, principal: Principal, ask: RevealAsk, now: number): Promise<Granted> {
 	const actor = actorOf(principal);

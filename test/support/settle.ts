@@ -4,8 +4,8 @@ import { decodePart } from "./reveal-tokens";
 
 /**
  * A limiter commits a decision's audit entries and alerts in its own storage and flushes them to
- * D1 by alarm seconds later. Tests that read the audit log or alerts right after a request drive
- * that flush for the principals of these bearer tokens, as the alarm would.
+ * D1 seconds later (a timer, with an alarm behind it). Tests that read the audit log or alerts
+ * right after a request drive that flush for the principals of these bearer tokens.
  */
 export async function settle(...bearers: string[]): Promise<void> {
 	for (const bearer of bearers) {
