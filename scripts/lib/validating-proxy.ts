@@ -20,7 +20,23 @@ export interface ValidatingProxy {
 	stop(): void;
 }
 
+/** Prism exiting before it listens (its port taken between `freePort` and its bind, say) is retried on a fresh port this many times. */
+const START_ATTEMPTS = 3;
+
 export async function startValidatingProxy(documentFile: string, upstream: string): Promise<ValidatingProxy> {
+	const failures: string[] = [];
+	for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+		const started = await startPrism(documentFile, upstream);
+		if ("proxy" in started) return started.proxy;
+		failures.push(`attempt ${attempt}: ${started.failure}`);
+		if (!started.exited) break; // alive but silent for a minute: another try would only wait again
+	}
+	throw new Error(`prism proxy did not start:\n${failures.join("\n")}`);
+}
+
+type Started = { proxy: ValidatingProxy } | { failure: string; exited: boolean };
+
+async function startPrism(documentFile: string, upstream: string): Promise<Started> {
 	const port = await freePort();
 	// Without --errors: answers pass through as the vault gave them; violations are read from the log.
 	const prism = spawn("npx", ["prism", "proxy", documentFile, upstream, "--host", "127.0.0.1", "--port", String(port)], {
@@ -30,17 +46,28 @@ export async function startValidatingProxy(documentFile: string, upstream: strin
 	let log = "";
 	prism.stdout.on("data", (chunk) => (log += chunk));
 	prism.stderr.on("data", (chunk) => (log += chunk));
+	const closed = new Promise<void>((resolve) => prism.once("close", () => resolve()));
 	let stopped = false;
 	const stop = () => {
 		if (stopped || !prism.pid) return;
 		stopped = true;
-		process.kill(-prism.pid, "SIGTERM");
+		try {
+			process.kill(-prism.pid, "SIGTERM");
+		} catch (error) {
+			// ESRCH: the whole group has exited already, which is what stopping it asks for.
+			if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+		}
 	};
 	const deadline = Date.now() + 60_000;
 	while (!log.includes("Prism is listening")) {
-		if (Date.now() > deadline || prism.exitCode !== null) {
+		if (prism.exitCode !== null || prism.signalCode !== null) {
+			await closed; // "close" comes after the last of its output
 			stop();
-			throw new Error(`prism proxy did not start:\n${log.slice(-2000)}`);
+			return { failure: `exited (${prism.exitCode ?? prism.signalCode}) before listening on ${port}:\n${log.slice(-2000)}`, exited: true };
+		}
+		if (Date.now() > deadline) {
+			stop();
+			return { failure: `not listening on ${port} after 60 s:\n${log.slice(-2000)}`, exited: false };
 		}
 		await new Promise((resolve) => setTimeout(resolve, 200));
 	}
@@ -66,9 +93,11 @@ export async function startValidatingProxy(documentFile: string, upstream: strin
 		}
 	};
 	return {
-		url,
-		responseViolations: () => log.split("\n").filter((line) => /Violation: response/.test(line)),
-		settled,
-		stop,
+		proxy: {
+			url,
+			responseViolations: () => log.split("\n").filter((line) => /Violation: response/.test(line)),
+			settled,
+			stop,
+		},
 	};
 }
