@@ -132,20 +132,39 @@ describe("a depot's ledger counts each limiter's batch once", () => {
 		});
 	});
 
-	it("a batch counts only if newer than the last from its limiter; a limiter silent for 30 days is forgotten, the others not", async () => {
+	it("a batch counts only if newer than the last from its limiter, or by what it grew if resent; a limiter silent for 30 days is forgotten, the others not", async () => {
 		await runInDurableObject(ledger("RECEIVED2"), (_object: DepotLedger, state) => {
 			const received = new ReceivedBatches(state.storage.sql);
 			const t0 = Date.UTC(2026, 0, 1);
-			expect(received.take("quiet", 3, t0)).toBe(true);
-			expect(received.take("quiet", 3, t0)).toBe(false);
-			expect(received.take("quiet", 2, t0)).toBe(false);
-			expect(received.take("busy", 5, t0)).toBe(true);
+			expect(received.take("quiet", 3, 2, t0)).toBe(2);
+			expect(received.take("quiet", 3, 2, t0)).toBe(0);
+			expect(received.take("quiet", 2, 5, t0)).toBe(0);
+			// Batch 3 resent with one more grant (its limiter lost the instance that told it, then counted one): the one counts.
+			expect(received.take("quiet", 3, 3, t0)).toBe(1);
+			expect(received.take("quiet", 3, 3, t0)).toBe(0);
+			expect(received.take("quiet", 3, 1, t0)).toBe(0);
+			expect(received.take("busy", 5, 4, t0)).toBe(4);
 			const later = t0 + RECEIVED_BATCH_RETENTION_MS + 1;
-			expect(received.take("busy", 6, later - 1)).toBe(true);
+			expect(received.take("busy", 6, 1, later - 1)).toBe(1);
 			received.forgetSilentSince(later - RECEIVED_BATCH_RETENTION_MS);
 			// `busy` still knows its batch 6; `quiet` is gone, so its batch 3 would count again.
-			expect(received.take("busy", 6, later)).toBe(false);
-			expect(received.take("quiet", 3, later)).toBe(true);
+			expect(received.take("busy", 6, 1, later)).toBe(0);
+			expect(received.take("quiet", 3, 3, later)).toBe(3);
+		});
+	});
+
+	it("a table written before batches' sizes were kept gets the column; its batches stay counted whole, resent however large", async () => {
+		await runInDurableObject(ledger("RECEIVED3"), (_object: DepotLedger, state) => {
+			const sql = state.storage.sql;
+			sql.exec("DROP TABLE received_batches");
+			sql.exec("CREATE TABLE received_batches (source TEXT PRIMARY KEY, batch INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID");
+			sql.exec("INSERT INTO received_batches (source, batch, at) VALUES ('old', 4, 1)");
+			const received = new ReceivedBatches(sql);
+			expect(received.take("old", 4, 9, 2)).toBe(0);
+			expect(received.take("old", 5, 2, 2)).toBe(2);
+			expect(received.take("old", 5, 3, 2)).toBe(1);
+			// A second start finds the column there.
+			expect(new ReceivedBatches(sql).take("old", 5, 3, 2)).toBe(0);
 		});
 	});
 });

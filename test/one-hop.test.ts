@@ -115,7 +115,7 @@ describe("the employee's limiter commits the decision and its audit entry togeth
 		await settle(courier);
 		expect(await entries("hop-retry", "reveal.granted")).toHaveLength(4);
 		await runInDurableObject(stub, (limiter: PrincipalLimiter) => {
-			expect((limiter as unknown as { outbox: AuditOutbox }).outbox.size()).toBe(0);
+			expect((limiter as unknown as { waitingEntries(): number }).waitingEntries()).toBe(0);
 		});
 		const verified = await json<{ ok: boolean }>(await call("GET", "/v1/audit/verify", { token: ops }));
 		expect(verified.ok).toBe(true);
@@ -173,6 +173,48 @@ describe("the employee's limiter commits the decision and its audit entry togeth
 		await settle(courier);
 		expect(await entries("hop-suspended", "reveal.redeemed")).toHaveLength(0);
 		expect((await entries("hop-suspended", "reveal.refused")).map((row) => (JSON.parse(row.details) as { reason: string }).reason)).toEqual(["suspended"]);
+	});
+});
+
+describe("a flush makes no commit of its own: what it handed on leaves with the limiter's next transaction", () => {
+	const stored = (stub: DurableObjectStub<PrincipalLimiter>) =>
+		runInDurableObject(stub, (_: PrincipalLimiter, state) => ({
+			outbox: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM audit_outbox").one().n,
+			depot: state.storage.kv.get("depot"),
+		}));
+	const depotCount = (depot: string) => env.DEPOT_LEDGER.get(env.DEPOT_LEDGER.idFromName(depot)).count();
+
+	it("the next decision takes the hand-off off; an instance lost before that resends it, and nothing lands or counts twice", async () => {
+		const ids = await createRecords(service, 4, { depot: "HOP9", courier: "hop-settle" });
+		const courier = await employeeToken("courier", "hop-settle", "HOP9");
+		const limiter = { kind: "employee", issuer: TEST_ISSUER, subject: "hop-settle" } as const;
+		const reset = (why: string) => runInDurableObject(limiterOf(env, limiter), (_: PrincipalLimiter, state) => state.abort(why)).catch(() => undefined);
+		for (const id of ids.slice(0, 2)) expect((await askReveal(courier, id)).status).toBe(201);
+		// A fresh instance, with no flush timer of its own: the flush below is the only one.
+		await reset("no timer");
+		await settle(courier);
+		expect(await entries("hop-settle", "reveal.granted")).toHaveLength(2);
+		expect(await depotCount("HOP9")).toBe(2);
+		// Handed on and counted, yet still in the object's storage: the flush committed nothing here.
+		expect(await stored(limiterOf(env, limiter))).toEqual({ outbox: 2, depot: { HOP9: expect.objectContaining({ batch: 0, reveals: 2 }) } });
+		// The instance is reset before any other transaction: what it knew of the hand-off is gone.
+		await reset("lost before it settled");
+		// The next grant joins batch 0, which the ledger has counted already. (A timer flush from here on
+		// hands on without committing either: what storage holds below is the same with or without one.)
+		expect((await askReveal(courier, ids[2] as string)).status).toBe(201);
+		expect(await stored(limiterOf(env, limiter))).toEqual({ outbox: 3, depot: { HOP9: expect.objectContaining({ batch: 0, reveals: 3 }) } });
+		await settle(courier);
+		// The two resent entries land once, the batch's third grant counts once: three, not two or five.
+		expect((await entries("hop-settle", "reveal.granted")).map((row) => row.record_id)).toEqual(ids.slice(0, 3));
+		expect(await depotCount("HOP9")).toBe(3);
+		// The next decision's transaction takes that hand-off off with it: one entry (its own) left, a new batch.
+		expect((await askReveal(courier, ids[3] as string)).status).toBe(201);
+		expect(await stored(limiterOf(env, limiter))).toEqual({ outbox: 1, depot: { HOP9: expect.objectContaining({ batch: 1, reveals: 1 }) } });
+		await settle(courier);
+		expect((await entries("hop-settle", "reveal.granted")).map((row) => row.record_id)).toEqual(ids);
+		expect(await depotCount("HOP9")).toBe(4);
+		const verified = await json<{ ok: boolean }>(await call("GET", "/v1/audit/verify", { token: ops }));
+		expect(verified.ok).toBe(true);
 	});
 });
 
@@ -236,7 +278,7 @@ describe("the limiter's flush: a timer, with one durable alarm standing behind i
 		expect(due).toBeLessThanOrEqual(Date.now() + OUTBOX_FLUSH_DELAY_MS + FLUSH_BACKSTOP_MS);
 		expect(await runDurableObjectAlarm(stub)).toBe(true);
 		await runInDurableObject(stub, (limiter: PrincipalLimiter) => {
-			expect((limiter as unknown as { outbox: AuditOutbox }).outbox.size()).toBe(0);
+			expect((limiter as unknown as { waitingEntries(): number }).waitingEntries()).toBe(0);
 		});
 		const written = await landed("hop-backstop", 1);
 		expect(written.map((row) => row.record_id)).toEqual([id]);

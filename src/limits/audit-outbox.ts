@@ -67,11 +67,14 @@ export class AuditOutbox {
 			.map((row) => ({ entryId: row.entry_id, event: JSON.parse(row.event) as AuditEvent }));
 	}
 
-	/** The flush landed: these entries are in D1. */
+	/** The flush landed: these entries are in D1 (or with the next hop, which holds them until D1 has them). */
 	remove(entryIds: readonly string[]): void {
 		if (entryIds.length === 0) return;
-		this.sql.exec("DELETE FROM audit_outbox WHERE entry_id IN (SELECT value FROM json_each(?))", JSON.stringify(entryIds));
-		this.count = null;
+		// The rows deleted, as RETURNING yields them (`rowsWritten` counts the entry_id index's too): the kept count stays known.
+		const removed = this.sql
+			.exec("DELETE FROM audit_outbox WHERE entry_id IN (SELECT value FROM json_each(?)) RETURNING ord", JSON.stringify(entryIds))
+			.toArray().length;
+		if (this.count !== null) this.count -= removed;
 	}
 
 	/** Asked after every decision (is a flush due, and how soon): counted once, then kept by `add` and `remove`. */

@@ -73,7 +73,7 @@ export class DepotLedger extends DurableObject<Env> {
 		});
 	}
 
-	/** Counts `reveals` more grants, once per (source, batch). The depot is this object's name, passed for the alert. */
+	/** Counts a limiter's batch of `reveals` grants: once per (source, batch), and what a resent batch grew by. The depot is this object's name, passed for the alert. */
 	tally(depot: string, budget: number, reveals: number, source: string, batch: number): { count: number; crossed: boolean; duplicate: boolean } {
 		const result = this.kv.transaction(() => this.countBatch(depot, { budget, reveals, batch }, source));
 		if (result.crossed) this.wake(Date.now());
@@ -107,7 +107,7 @@ export class DepotLedger extends DurableObject<Env> {
 		void this.ctx.storage.setAlarm(at);
 	}
 
-	/** Inside a transaction: counts a limiter's batch once per (source, batch). */
+	/** Inside a transaction: counts a limiter's batch once per (source, batch), and a resent batch's increase. */
 	private countBatch(depot: string, { budget, reveals, batch }: TallyBatch, source: string): { count: number; crossed: boolean; duplicate: boolean } {
 		const tally = this.kv.get<DepotTally>("tally") ?? EMPTY_TALLY;
 		const now = Date.now();
@@ -115,10 +115,12 @@ export class DepotLedger extends DurableObject<Env> {
 			this.received.forgetSilentSince(now - RECEIVED_BATCH_RETENTION_MS);
 			this.pruneReceivedAt = now + RECEIVED_BATCH_PRUNE_INTERVAL_MS;
 		}
-		if (!this.received.take(source, batch, now)) {
+		// A batch resent larger (its limiter lost the instance that told it before taking it off) counts its increase.
+		const fresh = this.received.take(source, batch, reveals, now);
+		if (fresh === 0) {
 			return { count: tally.minutes.reduce((sum, [, n]) => sum + n, 0), crossed: false, duplicate: true };
 		}
-		const { next, count, crossed } = tallyReveal(tally, now, budget, reveals);
+		const { next, count, crossed } = tallyReveal(tally, now, budget, fresh);
 		this.kv.put("tally", next);
 		if (crossed) {
 			const pending = this.kv.get<PendingAlert[]>("alerts") ?? [];

@@ -87,6 +87,21 @@ const FLUSH_AT_SIZE = 200;
  */
 export const FLUSH_BACKSTOP_MS = 30_000;
 
+/**
+ * What a flush handed on and this object has not yet taken off in storage: the entries that landed,
+ * the depot batches told, and where the run went. It is taken off in the object's next transaction
+ * (usually the next decision's), not in a commit of its own: a busy principal's flush then costs no
+ * durable write here. An instance lost before that resends what landed (the ledger and the log skip
+ * ids they hold) and its told batches, grown by whatever it counted meanwhile (the ledger counts a
+ * batch's increase: src/limits/received-batches.ts); nothing is lost or counted twice.
+ */
+interface Settlement {
+	landed: readonly string[];
+	told: readonly [string, TallyBatch][];
+	/** The run's destination when entries landed (absent: none did). */
+	relayedTo?: string | null;
+}
+
 /** An alert raised by a decision, kept until it is written to D1. */
 export interface Notice {
 	id: string;
@@ -166,6 +181,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	private nextMarkPurgeAt = 0;
 	/** A decision since the last scheduling raised an alert or suspended: flush at once. */
 	private alertRaised = false;
+	/** The last flush's hand-off, taken off in storage by the next transaction (see `Settlement`). */
+	private unsettled: Settlement | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -182,14 +199,44 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		});
 	}
 
-	/** One synchronous storage transaction; if it throws, storage rolls back and so does what this instance remembers of it. */
+	/**
+	 * One synchronous storage transaction, which first takes off what the last flush handed on; if it
+	 * throws, storage rolls back and so does what this instance remembers of it (the hand-off waits
+	 * for the next).
+	 */
 	private transaction<T>(body: () => T): T {
+		const settling = this.unsettled;
 		// A rolled-back decision raised nothing: it must not make the next flush urgent.
-		return this.kv.transaction(body, () => {
-			this.outbox.forget();
-			this.grants.forget();
-			this.alertRaised = false;
-		});
+		const result = this.kv.transaction(
+			() => {
+				if (settling) this.settle(settling);
+				return body();
+			},
+			() => {
+				this.outbox.forget();
+				this.grants.forget();
+				this.alertRaised = false;
+			},
+		);
+		if (this.unsettled === settling) this.unsettled = null;
+		return result;
+	}
+
+	/** Inside a transaction: takes off what a flush handed on. */
+	private settle({ landed, told, relayedTo }: Settlement): void {
+		this.outbox.remove(landed);
+		if (told.length > 0) this.kv.put(DEPOT_KEY, afterTold(this.depots(), told));
+		if (relayedTo !== undefined) this.relayedTo(relayedTo);
+	}
+
+	/** Commits the last flush's hand-off now, when what comes next reads the outbox or the depot batches from storage. */
+	private settleNow(): void {
+		if (this.unsettled) this.transaction(() => undefined);
+	}
+
+	/** Entries waiting to be handed on: the outbox, less what the last flush handed on and is not yet taken off. */
+	private waitingEntries(): number {
+		return this.outbox.size() - (this.unsettled?.landed.length ?? 0);
 	}
 
 	private read(): LimiterState {
@@ -477,12 +524,13 @@ export class PrincipalLimiter extends DurableObject<Env> {
 
 	private scheduleFlush(now: number): void {
 		const close = nextClose(this.summaries());
-		const outbox = this.outbox.size();
+		const outbox = this.waitingEntries();
+		const depots = this.unsettled ? afterTold(this.depots(), this.unsettled.told) : this.depots();
 		const pending =
 			outbox > 0 ||
 			this.notices().some((notice) => notice.actor) ||
 			this.kv.get(STATUS_KEY) !== undefined ||
-			Object.values(this.depots()).some((depot) => depot.reveals > 0);
+			Object.values(depots).some((depot) => depot.reveals > 0);
 		const urgent = this.alertRaised;
 		this.alertRaised = false;
 		if (outbox >= FLUSH_AT_SIZE || urgent) {
@@ -557,14 +605,16 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/**
-	 * The oldest entries go on, and the depot counts to their ledgers, and what was taken leaves this
-	 * object in one transaction (a flush is one commit here, not one per destination). An employee's
-	 * entries go to the depot's ledger with the depot's count in one call (DepotLedger.relay), which
-	 * writes them to D1 for the whole depot; entries without a depot go to D1. A destination that
-	 * failed keeps its part for the next flush; the first failure is thrown once the other's success
-	 * is recorded.
+	 * The oldest entries go on, and the depot counts to their ledgers; what was taken leaves this
+	 * object with its next transaction (`Settlement`: a flush makes no commit of its own here). An
+	 * employee's entries go to the depot's ledger with the depot's count in one call
+	 * (DepotLedger.relay), which writes them to D1 for the whole depot; entries without a depot go to
+	 * D1. A destination that failed keeps its part for the next flush; the first failure is thrown
+	 * once the other's success is recorded.
 	 */
 	private async flushAll(): Promise<number> {
+		// What the last flush handed on is off before this one reads: a batch is never told twice from here.
+		this.settleNow();
 		const run = nextRun(this.outbox.oldest(FLUSH_BATCH));
 		const pending = this.depots();
 		// The depot's count rides with its entries; what is told is this snapshot, settled below.
@@ -575,17 +625,13 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		const told: [string, TallyBatch][] = tallied.status === "fulfilled" ? [...tallied.value.told] : [];
 		if (handed.status === "fulfilled" && carried !== null && carriedCount !== null) told.push([carried, carriedCount]);
 		if (landed.length > 0 || told.length > 0) {
-			this.transaction(() => {
-				this.outbox.remove(landed);
-				this.settleDepots(told);
-				if (landed.length > 0) this.relayedTo(run.depot);
-			});
+			this.unsettled = { landed, told, ...(landed.length > 0 ? { relayedTo: run.depot } : {}) };
 		}
 		if (handed.status === "rejected") throw handed.reason;
 		if (tallied.status === "rejected") throw tallied.reason;
 		if (tallied.value.failure !== undefined) throw tallied.value.failure;
 		// A backlog (D1 or the ledger was down for a while) drains run by run.
-		const flushed = run.entries.length + (await this.flushAudit());
+		const flushed = run.entries.length + (this.waitingEntries() > 0 ? await this.flushAudit() : 0);
 		await this.flushStatus();
 		await this.flushNotices();
 		return flushed;
@@ -637,14 +683,15 @@ export class PrincipalLimiter extends DurableObject<Env> {
 				this.kv.put(SUMMARIES_KEY, []);
 			});
 			const flushed = await this.flushAll();
-			const relay = this.kv.get<string>(RELAY_KEY);
-			if (relay !== undefined) await this.ledger(relay).flushNow();
+			const relay = this.unsettled?.relayedTo !== undefined ? this.unsettled.relayedTo : this.kv.get<string>(RELAY_KEY);
+			if (relay) await this.ledger(relay).flushNow();
 			return flushed;
 		});
 	}
 
 	/** Hands the whole outbox on now, run by run; returns how many entries went. */
 	async flushAudit(): Promise<number> {
+		this.settleNow();
 		let flushed = 0;
 		for (;;) {
 			const run = nextRun(this.outbox.oldest(FLUSH_BATCH));
@@ -728,18 +775,6 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/** Inside a transaction: the batches told leave the pending counts; grants counted while the ledgers were told stay for the next batch. */
-	private settleDepots(told: readonly [string, TallyBatch][]): void {
-		if (told.length === 0) return;
-		const all = { ...this.depots() };
-		for (const [depot, sent] of told) {
-			const current = all[depot];
-			// The batch number only grows: the ledger drops a number it has seen. A batch already settled
-			// is not taken off twice.
-			if (current && current.batch === sent.batch) all[depot] = { ...current, reveals: current.reveals - sent.reveals, batch: current.batch + 1 };
-		}
-		this.kv.put(DEPOT_KEY, all);
-	}
-
 	/** The caller stored these notices in D1: drop them from the outbox. */
 	ack(ids: string[]): void {
 		this.transaction(() => {
@@ -821,4 +856,18 @@ function withCanaryOwner(notice: Notice, owners: Map<string, CanaryOwner>): Noti
 	const recordId = notice.alert.details.record_id;
 	const owner = typeof recordId === "string" ? owners.get(recordId) : undefined;
 	return owner ? { ...notice.alert.details, canary_for_issuer: owner.issuer, canary_for_subject: owner.subject } : notice.alert.details;
+}
+
+/**
+ * The depot batches once `told` is taken off: each told batch's reveals leave it and its number
+ * moves on (the ledger counts a number once, and only its increase if resent). A batch already
+ * moved on is not taken off twice.
+ */
+function afterTold(depots: Readonly<Record<string, TallyBatch>>, told: readonly [string, TallyBatch][]): Record<string, TallyBatch> {
+	const all = { ...depots };
+	for (const [depot, sent] of told) {
+		const current = all[depot];
+		if (current && current.batch === sent.batch) all[depot] = { ...current, reveals: current.reveals - sent.reveals, batch: current.batch + 1 };
+	}
+	return all;
 }
