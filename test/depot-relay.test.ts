@@ -1,10 +1,10 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { AuditOutbox, OutboxEntry } from "../src/limits/audit-outbox";
+import { type AuditOutbox, AuditOutbox as AuditOutboxStore, type OutboxEntry } from "../src/limits/audit-outbox";
 import type { DepotLedger } from "../src/limits/depot-ledger";
 import { limiterOf } from "../src/limits/limiter-client";
-import type { PrincipalLimiter } from "../src/limits/principal-limiter";
+import { ALARM_RETRY_MS, type PrincipalLimiter } from "../src/limits/principal-limiter";
 import { RECEIVED_BATCH_RETENTION_MS, ReceivedBatches } from "../src/limits/received-batches";
 import { askReveal, createRecords } from "./support/api";
 import { settle } from "./support/settle";
@@ -28,44 +28,68 @@ const waiting = (subject: string) =>
 	runInDurableObject(limiter(subject), (object: PrincipalLimiter) => (object as unknown as { outbox: AuditOutbox }).outbox.oldest(100));
 
 describe("a depot's ledger relays its employees' audit entries to D1", () => {
-	it("the entries of five couriers who asked in the same second land in one D1 write, and none before it", async () => {
+	it("the entries of five couriers who asked in the same second land in one D1 write; each hand-off is answered only once D1 has it", async () => {
 		const couriers = ["relay-a", "relay-b", "relay-c", "relay-d", "relay-e"];
 		for (const courier of couriers) {
 			const [id] = await createRecords(service, 1, { depot: "RELAY1", courier });
 			expect((await askReveal(await employeeToken("courier", courier, "RELAY1"), id as string)).status).toBe(201);
 		}
-		// Each limiter hands its entries to the ledger, as its alarm would.
-		for (const courier of couriers) await runInDurableObject(limiter(courier), (object: PrincipalLimiter) => object.flushAudit());
-		for (const courier of couriers) {
-			expect(await waiting(courier)).toEqual([]);
-			expect(await granted(courier)).toEqual([]);
-		}
-		expect(await ledger("RELAY1").flushNow()).toBe(5);
+		const handed = await Promise.all(couriers.map((courier) => waiting(courier)));
+		// Five limiters hand their entries on within the ledger's second, as their flush timers would.
+		const heldBeforeAnyWrite = await runInDurableObject(ledger("RELAY1"), async (object: DepotLedger) => {
+			const answers = couriers.map((courier, index) => object.relay("RELAY1", handed[index] ?? [], null, limiter(courier).id.toString()));
+			const held = (object as unknown as { held: unknown[] }).held.length;
+			await Promise.all(answers);
+			return held;
+		});
+		expect(heldBeforeAnyWrite).toBe(5);
 		for (const courier of couriers) expect(await granted(courier)).toHaveLength(1);
 		const flush = await env.DB.prepare("SELECT entries FROM audit_flushes WHERE source = ?1")
 			.bind(`ledger:${ledger("RELAY1").id.toString()}`)
 			.first<{ entries: number }>();
 		expect(flush?.entries).toBe(5);
+		// The limiters still hold them (nothing took them off yet): handed on again, they land once.
+		for (const courier of couriers) await settle(await employeeToken("courier", courier, "RELAY1"));
+		for (const courier of couriers) expect(await granted(courier)).toHaveLength(1);
 	});
 
-	it("a hand-off the ledger took but the limiter did not drop (it died in between) lands once", async () => {
+	it("a hand-off handed on again (the limiter died before it took the entries off) lands once", async () => {
 		const ids = await createRecords(service, 3, { depot: "RELAY2", courier: "relay-twice" });
 		const courier = await employeeToken("courier", "relay-twice", "RELAY2");
 		for (const id of ids) expect((await askReveal(courier, id)).status).toBe(201);
 		const pending: OutboxEntry[] = await waiting("relay-twice");
 		expect(pending.filter((entry) => entry.event.kind === "reveal.granted")).toHaveLength(3);
-		// The ledger commits the hand-off; the limiter is gone before it takes the entries off.
 		const source = limiter("relay-twice").id.toString();
-		expect(await ledger("RELAY2").relay("RELAY2", pending, null, source)).toMatchObject({ added: pending.length });
+		// Answered once D1 has them.
+		await ledger("RELAY2").relay("RELAY2", pending, null, source, true);
+		expect(await granted("relay-twice")).toHaveLength(3);
 		await evictDurableObject(limiter("relay-twice"));
-		// The limiter hands them on again: the ledger holds them already and keeps one copy.
-		expect(await ledger("RELAY2").relay("RELAY2", pending, null, source)).toMatchObject({ added: 0 });
+		// Handed on again, by hand and by the limiter's own flush: the log skips the ids it holds.
+		await ledger("RELAY2").relay("RELAY2", pending, null, source, true);
 		await settle(courier);
 		expect(await granted("relay-twice")).toHaveLength(3);
-		// Handed on once more after the ledger wrote them: the log skips the ids it holds.
-		expect(await ledger("RELAY2").relay("RELAY2", pending, null, source)).toMatchObject({ added: pending.length });
-		await ledger("RELAY2").flushNow();
-		expect(await granted("relay-twice")).toHaveLength(3);
+	});
+
+	it("entries a ledger stored before it held hand-offs land first, then the ones handed on after", async () => {
+		const ids = await createRecords(service, 2, { depot: "RELAY6", courier: "relay-stored" });
+		const courier = await employeeToken("courier", "relay-stored", "RELAY6");
+		expect((await askReveal(courier, ids[0] as string)).status).toBe(201);
+		const stored = await waiting("relay-stored");
+		// As a ledger kept hand-offs in its storage before: the first ask's entries are there, and no longer in the limiter.
+		await runInDurableObject(ledger("RELAY6"), (_object: DepotLedger, state) => {
+			state.storage.transactionSync(() => new AuditOutboxStore(state.storage.sql).keep(stored));
+		});
+		await runInDurableObject(limiter("relay-stored"), (_object: PrincipalLimiter, state) => state.abort("forget the first")).catch(() => undefined);
+		await runInDurableObject(limiter("relay-stored"), (_object: PrincipalLimiter, state) => {
+			state.storage.sql.exec("DELETE FROM audit_outbox");
+		});
+		expect((await askReveal(courier, ids[1] as string)).status).toBe(201);
+		await settle(courier);
+		expect((await granted("relay-stored")).map((row) => row.record_id)).toEqual(ids);
+		const left = await runInDurableObject(ledger("RELAY6"), (_object: DepotLedger, state) =>
+			state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM audit_outbox").one(),
+		);
+		expect(left.n).toBe(0);
 	});
 
 	it("a courier moved to another depot: the entries from before the move land before the ones after", async () => {
@@ -82,7 +106,7 @@ describe("a depot's ledger relays its employees' audit entries to D1", () => {
 		]);
 	});
 
-	it("D1 refusing the ledger's write: the entries wait in the ledger, which keeps retrying, and land in order once D1 answers", async () => {
+	it("D1 refusing the ledger's write: the entries wait in the limiter, whose alarm sets its own next attempt, and land in order once D1 answers", async () => {
 		const ids = await createRecords(service, 3, { depot: "RELAY5", courier: "relay-outage" });
 		const courier = await employeeToken("courier", "relay-outage", "RELAY5");
 		for (const id of ids) expect((await askReveal(courier, id)).status).toBe(201);
@@ -90,18 +114,21 @@ describe("a depot's ledger relays its employees' audit entries to D1", () => {
 			"CREATE TRIGGER relay_d1_down BEFORE INSERT ON audit_log WHEN NEW.actor = 'relay-outage' BEGIN SELECT RAISE(ABORT, 'd1 down'); END",
 		).run();
 		try {
-			await runInDurableObject(limiter("relay-outage"), (object: PrincipalLimiter) => object.flushAudit());
-			expect(await waiting("relay-outage")).toEqual([]);
-			// The ledger's alarm fails, and sets its own next attempt rather than giving up after the platform's retries.
+			// The ledger answers the hand-off with D1's refusal: the limiter keeps its entries.
+			await runInDurableObject(limiter("relay-outage"), async (object: PrincipalLimiter) => {
+				await expect(object.flushAudit()).rejects.toThrow();
+			});
+			expect((await waiting("relay-outage")).filter((entry) => entry.event.kind === "reveal.granted")).toHaveLength(3);
+			// The limiter's alarm fails, and sets its own next attempt rather than giving up after the platform's retries.
 			const before = Date.now();
-			expect(await runDurableObjectAlarm(ledger("RELAY5"))).toBe(true);
-			const next = await runInDurableObject(ledger("RELAY5"), (_object: DepotLedger, state) => state.storage.getAlarm());
-			expect(next).toBeGreaterThanOrEqual(before + 5_000);
+			expect(await runDurableObjectAlarm(limiter("relay-outage"))).toBe(true);
+			const next = await runInDurableObject(limiter("relay-outage"), (_object: PrincipalLimiter, state) => state.storage.getAlarm());
+			expect(next).toBeGreaterThanOrEqual(before + ALARM_RETRY_MS);
 			expect(await granted("relay-outage")).toEqual([]);
 		} finally {
 			await env.DB.prepare("DROP TRIGGER relay_d1_down").run();
 		}
-		expect(await runDurableObjectAlarm(ledger("RELAY5"))).toBe(true);
+		expect(await runDurableObjectAlarm(limiter("relay-outage"))).toBe(true);
 		const written = await granted("relay-outage");
 		// In the log's order, the records as they were asked for.
 		expect(written.map((row) => row.record_id)).toEqual(ids);

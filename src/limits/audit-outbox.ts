@@ -24,9 +24,10 @@ interface OutboxRow extends Record<string, SqlStorageValue> {
 /**
  * Audit entries an object holds in its own storage until they are handed on, in order, with their
  * ids (so a retried hand-off lands none twice). A principal's limiter commits them in the same
- * transaction as the state they record and its flush hands them on; a depot's ledger keeps what its
- * employees' limiters handed it until D1 has them. If the next hop is down they wait here; nothing
- * is lost. The store of the `audit_outbox` table, the same in both objects.
+ * transaction as the state they record and its flush hands them on; a depot's ledger holds a
+ * hand-off in memory until D1 has it, and its table keeps only what it stored before it did. If
+ * the next hop is down they wait here; nothing is lost. The store of the `audit_outbox` table, the
+ * same in both objects.
  */
 export class AuditOutbox {
 	/** How many entries wait, as last counted and kept since; null: count again. */

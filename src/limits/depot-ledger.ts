@@ -3,19 +3,29 @@ import { auditLogFor } from "../audit/audit-log-for";
 import { AlertStore, type NewAlert } from "../detection/alert-store";
 import { deliverDueAlerts } from "../detection/deliver-alerts";
 import type { Env } from "../env";
-import { AuditOutbox, drainToLog, type OutboxEntry } from "./audit-outbox";
+import { AuditOutbox, drainToLog, FLUSH_BATCH, type OutboxEntry } from "./audit-outbox";
 import { type DepotTally, EMPTY_TALLY, tallyReveal } from "./depot-tally";
 import { ObjectKv } from "./object-kv";
 import { RECEIVED_BATCH_PRUNE_INTERVAL_MS, RECEIVED_BATCH_RETENTION_MS, ReceivedBatches } from "./received-batches";
 
 /**
- * How long after the first entry handed to it the ledger writes its outbox to D1 (at once past
- * RELAY_FLUSH_AT_SIZE): the entries of everyone in the depot who decided within that second go in
- * one D1 transaction.
+ * How long after the first hand-off it holds the ledger writes what it holds to D1 (at once past
+ * RELAY_FLUSH_AT_SIZE entries, for a suspension, or for a limiter flushing for a reader): the
+ * entries of everyone in the depot who decided within that second go in one D1 transaction.
  */
 export const RELAY_FLUSH_DELAY_MS = 1_000;
 const RELAY_FLUSH_AT_SIZE = 500;
 const RELAY_RETRY_MS = 10_000;
+
+/** A limiter's hand-off, held until D1 has its entries: the limiter's `relay` call answers then. */
+interface HeldRelay {
+	depot: string;
+	entries: readonly OutboxEntry[];
+	tally: TallyBatch | null;
+	source: string;
+	landed: (result: { crossed: boolean }) => void;
+	failed: (error: unknown) => void;
+}
 
 /** A limiter's grants not yet counted by the ledger: `reveals` more, against `budget`. */
 export interface TallyBatch {
@@ -42,7 +52,12 @@ interface PendingAlert {
  * count, in the one call its flush makes, and the ledger writes the entries of the whole depot to
  * D1 a second later in one transaction. D1 has one writer; one write a second per busy depot
  * instead of one per reveal is what keeps the log's single writer from being every reveal's queue.
- * The entries wait in this object's storage until D1 has them, in the order they were handed on.
+ * The ledger holds each call until D1 has its entries and answers it then: the entries stay in the
+ * limiter's storage until that answer, so the ledger keeps them only in memory and commits only
+ * the counts, once per write (a durable write per hand-off was one more fsync per reveal on the
+ * thread that serves the worker). An instance lost meanwhile fails the calls it held; each limiter
+ * hands its entries on again, and the log skips ids it holds. Its own outbox table holds entries
+ * handed on before it held calls, and is written to D1 first.
  */
 export class DepotLedger extends DurableObject<Env> {
 	/** Its storage as last written: every limiter of the depot tells it its grants every few seconds (src/limits/object-kv.ts). */
@@ -53,6 +68,13 @@ export class DepotLedger extends DurableObject<Env> {
 	private pruneReceivedAt = 0;
 	/** When the alarm is set for, as this instance knows it: a wake for later leaves an earlier one be. */
 	private alarmAt: number | null = null;
+	/** Hand-offs waiting for the next D1 write, in the order they came. */
+	private held: HeldRelay[] = [];
+	/** The timer of the next write of what is held, and when it fires. */
+	private writeTimer: ReturnType<typeof setTimeout> | null = null;
+	private writeAt: number | null = null;
+	/** Writes run one after another: the depot's entries land in the order they were handed on. */
+	private writes: Promise<unknown> = Promise.resolve();
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -81,23 +103,74 @@ export class DepotLedger extends DurableObject<Env> {
 	}
 
 	/**
-	 * Takes a limiter's committed entries, in order (an id it holds already is skipped), and its count
-	 * of grants if it has one, in one transaction; writes them to D1 within RELAY_FLUSH_DELAY_MS. Once
-	 * this returns the limiter may drop them: they are durable here.
+	 * Takes a limiter's committed entries, in order, and its count of grants if it has one; answers
+	 * once D1 has the entries (within RELAY_FLUSH_DELAY_MS, with everything else the depot's people
+	 * handed on meanwhile; at once when `now`, for a reader who needs the log complete). Once this
+	 * answers the limiter may drop them. A failure (D1 down, this instance lost) throws to the
+	 * limiter, which keeps them and tries again; a count committed before D1 refused is not counted
+	 * again (`received_batches`).
 	 */
-	relay(depot: string, entries: readonly OutboxEntry[], tally: TallyBatch | null, source: string): { added: number; crossed: boolean } {
-		const now = Date.now();
-		const result = this.kv.transaction(
+	relay(depot: string, entries: readonly OutboxEntry[], tally: TallyBatch | null, source: string, now = false): Promise<{ crossed: boolean }> {
+		return new Promise((landed, failed) => {
+			this.held.push({ depot, entries, tally, source, landed, failed });
+			// A suspension is for people to act on, like a budget alert: its entry goes out now.
+			const urgent = now || entries.some((entry) => entry.event.kind === "principal.suspended") || this.heldEntries() >= RELAY_FLUSH_AT_SIZE;
+			this.writeSoon(Date.now() + (urgent ? 0 : RELAY_FLUSH_DELAY_MS));
+		});
+	}
+
+	private heldEntries(): number {
+		return this.held.reduce((sum, relay) => sum + relay.entries.length, 0);
+	}
+
+	/** Sets the write timer for `at` unless one is coming no later. */
+	private writeSoon(at: number): void {
+		if (this.writeAt !== null && this.writeAt <= at) return;
+		if (this.writeTimer !== null) clearTimeout(this.writeTimer);
+		this.writeAt = at;
+		this.writeTimer = setTimeout(
 			() => {
-				const crossed = tally !== null && tally.reveals > 0 && this.countBatch(depot, tally, source).crossed;
-				return { added: this.outbox.keep(entries), crossed };
+				this.writeTimer = null;
+				this.writeAt = null;
+				// A failure has already failed the calls it held: their limiters try again.
+				this.writeHeld().catch(() => undefined);
 			},
-			() => this.outbox.forget(),
+			Math.max(0, at - Date.now()),
 		);
-		// A suspension is for people to act on, like a budget alert: its entry goes out now.
-		const urgent = result.crossed || entries.some((entry) => entry.event.kind === "principal.suspended");
-		this.wake(urgent || this.outbox.size() >= RELAY_FLUSH_AT_SIZE ? now : now + RELAY_FLUSH_DELAY_MS);
-		return result;
+	}
+
+	/**
+	 * Writes what is held: the counts in one transaction (the depot's budget does not wait on D1),
+	 * then the entries to D1 after whatever this object's own outbox still holds; answers every
+	 * held call with the outcome.
+	 */
+	private writeHeld(): Promise<number> {
+		const run = this.writes.then(async () => {
+			const taken = this.held;
+			this.held = [];
+			try {
+				const crossed = this.kv.transaction(() =>
+					taken.map((relay) => relay.tally !== null && relay.tally.reveals > 0 && this.countBatch(relay.depot, relay.tally, relay.source).crossed),
+				);
+				if (crossed.some(Boolean)) this.wake(Date.now());
+				const log = auditLogFor(this.env, this.ctx);
+				const source = this.flushSource();
+				// Entries handed on before this object held calls go first, then each hand-off's, once each.
+				const stored = await drainToLog(this.outbox, log, source, (body) => this.kv.transaction(body, () => this.outbox.forget()));
+				// A limiter that lost its instance mid-hand-off may hand the same entries on twice: once each.
+				const entries = [...new Map(taken.flatMap((relay) => relay.entries.map((entry) => [entry.entryId, entry] as const))).values()];
+				for (let start = 0; start < entries.length; start += FLUSH_BATCH) await log.appendOutbox(entries.slice(start, start + FLUSH_BATCH), source);
+				for (const [index, relay] of taken.entries()) relay.landed({ crossed: crossed[index] ?? false });
+				return stored + entries.length;
+			} catch (error) {
+				for (const relay of taken) relay.failed(error);
+				// What this object's own outbox holds has no caller to try again: its alarm does.
+				if (this.outbox.size() > 0) this.wake(Date.now() + RELAY_RETRY_MS);
+				throw error;
+			}
+		});
+		this.writes = run.catch(() => undefined);
+		return run;
 	}
 
 	/** Asks for an alarm at `at` unless one is already coming no later. */
@@ -138,9 +211,10 @@ export class DepotLedger extends DurableObject<Env> {
 	}
 
 	/**
-	 * Writes the relayed entries and pending alerts to D1. A failure is retried here, every
-	 * RELAY_RETRY_MS for as long as it takes, rather than by the platform, whose retries stop after a
-	 * few: what waits here is the whole depot's, and a quiet depot may hand nothing on for hours.
+	 * Writes pending alerts, and whatever this object's own outbox holds, to D1. A failure is retried
+	 * here, every RELAY_RETRY_MS for as long as it takes, rather than by the platform, whose retries
+	 * stop after a few: what waits here is the whole depot's, and a quiet depot may hand nothing on
+	 * for hours.
 	 */
 	override async alarm(): Promise<void> {
 		this.alarmAt = null;
@@ -153,18 +227,13 @@ export class DepotLedger extends DurableObject<Env> {
 	}
 
 	/**
-	 * Writes what waits here to D1 now: the relayed entries, in the order they came, then pending
-	 * alerts. For the alarm, and for a limiter flushing for a reader who needs the log complete.
-	 * Returns how many entries went.
+	 * Writes what waits here to D1 now: the entries held or stored, in the order they came, and
+	 * pending alerts. For the alarm, and for a limiter flushing for a reader who needs the log
+	 * complete. Returns how many entries went.
 	 */
 	async flushNow(): Promise<number> {
 		// Apart: an audit log that refuses the entries does not hold back a budget alert.
-		const [entries, alerts] = await Promise.allSettled([
-			drainToLog(this.outbox, auditLogFor(this.env, this.ctx), `ledger:${this.ctx.id.toString()}`, (body) =>
-				this.kv.transaction(body, () => this.outbox.forget()),
-			),
-			this.flushAlerts(),
-		]);
+		const [entries, alerts] = await Promise.allSettled([this.writeHeld(), this.flushAlerts()]);
 		if (entries.status === "rejected") throw entries.reason;
 		if (alerts.status === "rejected") throw alerts.reason;
 		return entries.value;
@@ -185,6 +254,10 @@ export class DepotLedger extends DurableObject<Env> {
 			);
 		});
 		if (webhook) await deliverDueAlerts(alerts, webhook, Date.now()).catch(() => undefined);
+	}
+
+	private flushSource(): string {
+		return `ledger:${this.ctx.id.toString()}`;
 	}
 
 	/** The depot's reveals of the last 24 hours, as counted so far. */

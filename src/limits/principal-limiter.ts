@@ -87,6 +87,10 @@ const FLUSH_AT_SIZE = 200;
  */
 export const FLUSH_BACKSTOP_MS = 30_000;
 
+/** After a failed alarm flush, the next attempt: this long, doubling with each failure in a row, up to ALARM_RETRY_MAX_MS. */
+export const ALARM_RETRY_MS = 10_000;
+const ALARM_RETRY_MAX_MS = 300_000;
+
 /**
  * What a flush handed on and this object has not yet taken off in storage: the entries that landed,
  * the depot batches told, and where the run went. It is taken off in the object's next transaction
@@ -537,7 +541,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			// On size: flush now rather than let one busy principal's outbox grow. A decision that raised
 			// an alert or suspended is for people to act on: it goes out now, with whatever else waits,
 			// by the durable alarm itself. (Only the decision that raised it: while D1 is down, the
-			// platform's retries pace the alarm.)
+			// alarm's own retries pace it.)
 			this.wake(now);
 			return;
 		}
@@ -552,12 +556,20 @@ export class PrincipalLimiter extends DurableObject<Env> {
 
 	/**
 	 * The durable flush: behind the timer (an instance lost before its timer fired: a restart, a
-	 * crash), at a minute's close, and at once for an alert, a suspension or a full outbox. A failure throws, and the platform retries the alarm
-	 * with backoff; nothing is lost.
+	 * crash), at a minute's close, and at once for an alert, a suspension or a full outbox. A failure
+	 * (D1 or the ledger down) sets the next attempt here, 10 s later and doubling up to 5 minutes,
+	 * for as long as it takes: the platform's own retries stop after a few, and the entries wait in
+	 * this object until D1 has them (the ledger answers a hand-off only then). Nothing is lost.
 	 */
 	override async alarm(): Promise<void> {
 		this.alarmAt = null;
-		await this.flushCycle();
+		try {
+			await this.flushCycle();
+		} catch (error) {
+			console.error(JSON.stringify({ event: "limiter_flush_failed", error: error instanceof Error ? error.name : "unknown" }));
+			this.failedFlushes += 1;
+			this.wake(Date.now() + Math.min(ALARM_RETRY_MS * 2 ** (this.failedFlushes - 1), ALARM_RETRY_MAX_MS));
+		}
 	}
 
 	/** Runs `work` after whatever flush work is running. */
@@ -599,7 +611,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			});
 		}
 		if (purge) this.nextMarkPurgeAt = now + MARK_PURGE_INTERVAL_MS;
-		await this.flushAll();
+		await this.flushAll(false);
 		this.failedFlushes = 0;
 		this.scheduleFlush(Date.now());
 	}
@@ -612,7 +624,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 * D1. A destination that failed keeps its part for the next flush; the first failure is thrown
 	 * once the other's success is recorded.
 	 */
-	private async flushAll(): Promise<number> {
+	private async flushAll(now: boolean): Promise<number> {
 		// What the last flush handed on is off before this one reads: a batch is never told twice from here.
 		this.settleNow();
 		const run = nextRun(this.outbox.oldest(FLUSH_BATCH));
@@ -620,7 +632,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		// The depot's count rides with its entries; what is told is this snapshot, settled below.
 		const carried = run.depot !== null && run.entries.length > 0 && (pending[run.depot]?.reveals ?? 0) > 0 ? run.depot : null;
 		const carriedCount = carried === null ? null : (pending[carried] ?? null);
-		const [handed, tallied] = await Promise.allSettled([this.handOn(run, carriedCount), this.tallyDepots(carried)]);
+		const [handed, tallied] = await Promise.allSettled([this.handOn(run, carriedCount, now), this.tallyDepots(carried)]);
 		const landed = handed.status === "fulfilled" ? run.entries.map((entry) => entry.entryId) : [];
 		const told: [string, TallyBatch][] = tallied.status === "fulfilled" ? [...tallied.value.told] : [];
 		if (handed.status === "fulfilled" && carried !== null && carriedCount !== null) told.push([carried, carriedCount]);
@@ -631,18 +643,19 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		if (tallied.status === "rejected") throw tallied.reason;
 		if (tallied.value.failure !== undefined) throw tallied.value.failure;
 		// A backlog (D1 or the ledger was down for a while) drains run by run.
-		const flushed = run.entries.length + (this.waitingEntries() > 0 ? await this.flushAudit() : 0);
+		const flushed = run.entries.length + (this.waitingEntries() > 0 ? await this.flushAudit(now) : 0);
 		await this.flushStatus();
 		await this.flushNotices();
 		return flushed;
 	}
 
 	/**
-	 * Hands one run of entries on: to its depot's ledger with that depot's `count`, or to
-	 * D1. When the run's destination is not where the last run went (a person moved depots), the
-	 * last ledger writes what it holds first, so the object's entries still land in the order decided.
+	 * Hands one run of entries on: to its depot's ledger with that depot's `count` (answered once D1
+	 * has them; `now`: without waiting for the depot's others), or to D1. When the run's destination
+	 * is not where the last run went (a person moved depots), the last ledger writes what it may still
+	 * store first, so the object's entries still land in the order decided.
 	 */
-	private async handOn(run: OutboxRun, count: TallyBatch | null): Promise<void> {
+	private async handOn(run: OutboxRun, count: TallyBatch | null, now: boolean): Promise<void> {
 		if (run.entries.length === 0) return;
 		const last = this.kv.get<string>(RELAY_KEY);
 		if (last !== undefined && last !== run.depot) await this.ledger(last).flushNow();
@@ -650,7 +663,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			await auditLogFor(this.env, this.ctx).appendOutbox(run.entries, this.flushSource());
 			return;
 		}
-		await this.ledger(run.depot).relay(run.depot, run.entries, count, this.ctx.id.toString());
+		await this.ledger(run.depot).relay(run.depot, run.entries, count, this.ctx.id.toString(), now);
 	}
 
 	/** Inside a transaction: where the last run went. */
@@ -682,21 +695,21 @@ export class PrincipalLimiter extends DurableObject<Env> {
 				for (const summary of this.summaries()) this.outbox.add(summaryEvent(summary));
 				this.kv.put(SUMMARIES_KEY, []);
 			});
-			const flushed = await this.flushAll();
+			const flushed = await this.flushAll(true);
 			const relay = this.unsettled?.relayedTo !== undefined ? this.unsettled.relayedTo : this.kv.get<string>(RELAY_KEY);
 			if (relay) await this.ledger(relay).flushNow();
 			return flushed;
 		});
 	}
 
-	/** Hands the whole outbox on now, run by run; returns how many entries went. */
-	async flushAudit(): Promise<number> {
+	/** Hands the whole outbox on, run by run (`now`: without the ledger's wait for the depot's others); returns how many entries went. */
+	async flushAudit(now = true): Promise<number> {
 		this.settleNow();
 		let flushed = 0;
 		for (;;) {
 			const run = nextRun(this.outbox.oldest(FLUSH_BATCH));
 			if (run.entries.length === 0) return flushed;
-			await this.handOn(run, null);
+			await this.handOn(run, null, now);
 			this.transaction(() => {
 				this.outbox.remove(run.entries.map((entry) => entry.entryId));
 				this.relayedTo(run.depot);
