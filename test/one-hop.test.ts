@@ -56,16 +56,16 @@ describe("the employee's limiter commits the decision and its audit entry togeth
 	it("a limiter killed between its commit and its flush loses no entry, and they land in the order decided", async () => {
 		const ids = await createRecords(service, 3, { depot: "HOP2", courier: "hop-crash" });
 		const courier = await employeeToken("courier", "hop-crash", "HOP2");
-		for (const id of ids) expect((await askReveal(courier, id)).status).toBe(201);
-		const asked = Date.now();
-		// Killed at once, as by a crash: its flush timer goes with it. (A graceful eviction would wait for the timer and flush first.)
-		await runInDurableObject(limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "hop-crash" }), (_: PrincipalLimiter, state) =>
-			state.abort("killed before its flush"),
-		).catch(() => undefined);
-		const stub = limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "hop-crash" });
-		// D1 refuses the flush: the entries wait in the object.
+		// D1 refuses this courier's entries from the start (however soon a flush comes): they wait in the object.
 		await env.DB.prepare("CREATE TRIGGER hop_d1_down BEFORE INSERT ON audit_log WHEN NEW.actor = 'hop-crash' BEGIN SELECT RAISE(ABORT, 'd1 down'); END").run();
+		let asked = 0;
+		let stub = limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "hop-crash" });
 		try {
+			for (const id of ids) expect((await askReveal(courier, id)).status).toBe(201);
+			asked = Date.now();
+			// Killed at once, as by a crash: its flush timer goes with it. (A graceful eviction would wait for the timer and flush first.)
+			await runInDurableObject(stub, (_: PrincipalLimiter, state) => state.abort("killed before its flush")).catch(() => undefined);
+			stub = limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "hop-crash" });
 			await runInDurableObject(stub, async (limiter: PrincipalLimiter) => {
 				await expect(limiter.flushNow()).rejects.toThrow();
 			});
@@ -118,7 +118,7 @@ describe("the employee's limiter commits the decision and its audit entry togeth
 		await settle(courier);
 		expect(await entries("hop-retry", "reveal.granted")).toHaveLength(4);
 		await runInDurableObject(stub, (limiter: PrincipalLimiter) => {
-			expect((limiter as unknown as { waitingEntries(): number }).waitingEntries()).toBe(0);
+			expect((limiter as unknown as { outbox: AuditOutbox }).outbox.size()).toBe(0);
 		});
 		const verified = await json<{ ok: boolean }>(await call("GET", "/v1/audit/verify", { token: ops }));
 		expect(verified.ok).toBe(true);
@@ -129,11 +129,12 @@ describe("the employee's limiter commits the decision and its audit entry togeth
 		const courier = await employeeToken("courier", "hop-split", "HOP6");
 		const stub = limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "hop-split" });
 		const ledger = env.DEPOT_LEDGER.get(env.DEPOT_LEDGER.idFromName("HOP6"));
-		for (const id of ids.slice(0, 3)) expect((await askReveal(courier, id)).status).toBe(201);
+		// D1 refuses this courier's entries from the start: no flush of the asks below can land them.
 		await env.DB.prepare(
 			"CREATE TRIGGER hop_split_down BEFORE INSERT ON audit_log WHEN NEW.actor = 'hop-split' BEGIN SELECT RAISE(ABORT, 'd1 down'); END",
 		).run();
 		try {
+			for (const id of ids.slice(0, 3)) expect((await askReveal(courier, id)).status).toBe(201);
 			await runInDurableObject(stub, async (limiter: PrincipalLimiter) => {
 				await expect(limiter.flushNow()).rejects.toThrow();
 			});
@@ -192,30 +193,35 @@ describe("a flush makes no commit of its own: what it handed on leaves with the 
 		const courier = await employeeToken("courier", "hop-settle", "HOP9");
 		const limiter = { kind: "employee", issuer: TEST_ISSUER, subject: "hop-settle" } as const;
 		const reset = (why: string) => runInDurableObject(limiterOf(env, limiter), (_: PrincipalLimiter, state) => state.abort(why)).catch(() => undefined);
+		// The flush its timer runs, driven by hand on an instance that has no timer of its own.
+		const timerFlush = () =>
+			runInDurableObject(limiterOf(env, limiter), (object: PrincipalLimiter) => (object as unknown as { flushCycle(): Promise<void> }).flushCycle());
 		for (const id of ids.slice(0, 2)) expect((await askReveal(courier, id)).status).toBe(201);
-		// A fresh instance, with no flush timer of its own: the flush below is the only one.
 		await reset("no timer");
-		await settle(courier);
+		await timerFlush();
 		expect(await entries("hop-settle", "reveal.granted")).toHaveLength(2);
 		expect(await depotCount("HOP9")).toBe(2);
 		// Handed on and counted, yet still in the object's storage: the flush committed nothing here.
 		expect(await stored(limiterOf(env, limiter))).toEqual({ outbox: 2, depot: { HOP9: expect.objectContaining({ batch: 0, reveals: 2 }) } });
 		// The instance is reset before any other transaction: what it knew of the hand-off is gone.
 		await reset("lost before it settled");
-		// The next grant joins batch 0, which the ledger has counted already. (A timer flush from here on
-		// hands on without committing either: what storage holds below is the same with or without one.)
+		// The next grant joins batch 0, which the ledger has counted already.
 		expect((await askReveal(courier, ids[2] as string)).status).toBe(201);
+		await reset("no timer");
 		expect(await stored(limiterOf(env, limiter))).toEqual({ outbox: 3, depot: { HOP9: expect.objectContaining({ batch: 0, reveals: 3 }) } });
-		await settle(courier);
+		await timerFlush();
 		// The two resent entries land once, the batch's third grant counts once: three, not two or five.
 		expect((await entries("hop-settle", "reveal.granted")).map((row) => row.record_id)).toEqual(ids.slice(0, 3));
 		expect(await depotCount("HOP9")).toBe(3);
+		expect((await stored(limiterOf(env, limiter))).outbox).toBe(3);
 		// The next decision's transaction takes that hand-off off with it: one entry (its own) left, a new batch.
 		expect((await askReveal(courier, ids[3] as string)).status).toBe(201);
 		expect(await stored(limiterOf(env, limiter))).toEqual({ outbox: 1, depot: { HOP9: expect.objectContaining({ batch: 1, reveals: 1 }) } });
 		await settle(courier);
 		expect((await entries("hop-settle", "reveal.granted")).map((row) => row.record_id)).toEqual(ids);
 		expect(await depotCount("HOP9")).toBe(4);
+		// A reader's flush commits its own hand-off: nothing is left for a next transaction that may not come.
+		expect((await stored(limiterOf(env, limiter))).outbox).toBe(0);
 		const verified = await json<{ ok: boolean }>(await call("GET", "/v1/audit/verify", { token: ops }));
 		expect(verified.ok).toBe(true);
 	});
@@ -241,7 +247,7 @@ describe("the limiter's flush: a timer, with one durable alarm standing behind i
 		expect((await askReveal(courier, ids[0] as string)).status).toBe(201);
 		const standing = await alarmOf(stub);
 		expect(standing).toBeGreaterThanOrEqual(asked + FLUSH_BACKSTOP_MS);
-		// Nobody drives this flush: the limiter's timer hands the entry to the ledger, whose alarm writes D1.
+		// Nobody drives this flush: the limiter's timer hands the entry to the ledger, which writes D1 a second later.
 		expect(await landed("hop-timer", 1)).toHaveLength(1);
 		// The alarm is still pending at the same moment: it did not run, and was not set again.
 		expect(await alarmOf(stub)).toBe(standing);
@@ -281,7 +287,7 @@ describe("the limiter's flush: a timer, with one durable alarm standing behind i
 		expect(due).toBeLessThanOrEqual(Date.now() + OUTBOX_FLUSH_DELAY_MS + FLUSH_BACKSTOP_MS);
 		expect(await runDurableObjectAlarm(stub)).toBe(true);
 		await runInDurableObject(stub, (limiter: PrincipalLimiter) => {
-			expect((limiter as unknown as { waitingEntries(): number }).waitingEntries()).toBe(0);
+			expect((limiter as unknown as { outbox: AuditOutbox }).outbox.size()).toBe(0);
 		});
 		const written = await landed("hop-backstop", 1);
 		expect(written.map((row) => row.record_id)).toEqual([id]);

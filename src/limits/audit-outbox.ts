@@ -44,22 +44,6 @@ export class AuditOutbox {
 		return entryId;
 	}
 
-	/**
-	 * Entries handed on from another object's outbox, in their order, with their ids: an id already
-	 * here is skipped, so a hand-off retried after a lost answer keeps one copy. Returns how many are new.
-	 */
-	keep(entries: readonly OutboxEntry[]): number {
-		let added = 0;
-		for (const { entryId, event } of entries) {
-			// `rowsWritten` counts index rows too: the inserted rows are what RETURNING yields.
-			added += this.sql
-				.exec("INSERT INTO audit_outbox (entry_id, event) VALUES (?, ?) ON CONFLICT (entry_id) DO NOTHING RETURNING ord", entryId, JSON.stringify(event))
-				.toArray().length;
-		}
-		if (this.count !== null) this.count += added;
-		return added;
-	}
-
 	/** The oldest `limit` entries, in the order they were committed. */
 	oldest(limit: number): OutboxEntry[] {
 		return this.sql

@@ -11,7 +11,8 @@ import { RECEIVED_BATCH_PRUNE_INTERVAL_MS, RECEIVED_BATCH_RETENTION_MS, Received
 /**
  * How long after the first hand-off it holds the ledger writes what it holds to D1 (at once past
  * RELAY_FLUSH_AT_SIZE entries, for a suspension, or for a limiter flushing for a reader): the
- * entries of everyone in the depot who decided within that second go in one D1 transaction.
+ * entries of everyone in the depot who decided within that second go in one D1 transaction per
+ * FLUSH_BATCH (100) entries.
  */
 export const RELAY_FLUSH_DELAY_MS = 1_000;
 const RELAY_FLUSH_AT_SIZE = 500;
@@ -149,9 +150,12 @@ export class DepotLedger extends DurableObject<Env> {
 			const taken = this.held;
 			this.held = [];
 			try {
-				const crossed = this.kv.transaction(() =>
-					taken.map((relay) => relay.tally !== null && relay.tally.reveals > 0 && this.countBatch(relay.depot, relay.tally, relay.source).crossed),
-				);
+				const crossed =
+					taken.length === 0
+						? []
+						: this.kv.transaction(() =>
+								taken.map((relay) => relay.tally !== null && relay.tally.reveals > 0 && this.countBatch(relay.depot, relay.tally, relay.source).crossed),
+							);
 				if (crossed.some(Boolean)) this.wake(Date.now());
 				const log = auditLogFor(this.env, this.ctx);
 				const source = this.flushSource();

@@ -162,8 +162,8 @@ export interface AskOutcome {
  *
  * What this object records for the audit log or the depot ledger (per-minute summaries, its
  * outbox, pending depot counts) is committed in the same transaction as the decision, and its
- * flush writes it onward (a timer, with a durable alarm behind it), retried while the platform
- * retries the alarm, and again after the principal's next decision.
+ * flush writes it onward (a timer, with a durable alarm behind it), retried by the alarm for as
+ * long as it takes.
  */
 export class PrincipalLimiter extends DurableObject<Env> {
 	private readonly outbox: AuditOutbox;
@@ -181,6 +181,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	private waitingCycle: Promise<void> | null = null;
 	/** Timer flushes failed in a row since the last that went through: each retry waits twice as long. */
 	private failedFlushes = 0;
+	/** Alarm flushes failed in a row: each next attempt waits twice as long, from ALARM_RETRY_MS. */
+	private failedAlarms = 0;
 	/** When a flush next purges long-expired redemption marks (a scan of the table): at the first flush after a wake, then every few minutes. */
 	private nextMarkPurgeAt = 0;
 	/** A decision since the last scheduling raised an alert or suspended: flush at once. */
@@ -304,8 +306,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 				this.flushTimer = null;
 				this.flushTimerAt = null;
 				// A failed flush (D1 or the ledger down) leaves everything in storage. The timer tries again
-				// after 4, 8 and 16 s; past that the alarm standing behind it takes over, and the platform
-				// retries that with backoff.
+				// after 4, 8 and 16 s; past that the alarm standing behind it takes over, and sets its own
+				// retries.
 				this.flushCycle().catch((error: unknown) => {
 					console.error(JSON.stringify({ event: "limiter_flush_failed", error: error instanceof Error ? error.name : "unknown" }));
 					this.failedFlushes += 1;
@@ -565,10 +567,15 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		this.alarmAt = null;
 		try {
 			await this.flushCycle();
+			this.failedAlarms = 0;
+			// Nothing may follow this flush to take its hand-off off (a quiet principal): the alarm commits
+			// anyway, so it does. Left in storage, the next instance would resend it, and a batch resent
+			// after the ledger forgot this limiter (30 silent days) would count again.
+			await this.serially(async () => this.settleNow());
 		} catch (error) {
 			console.error(JSON.stringify({ event: "limiter_flush_failed", error: error instanceof Error ? error.name : "unknown" }));
-			this.failedFlushes += 1;
-			this.wake(Date.now() + Math.min(ALARM_RETRY_MS * 2 ** (this.failedFlushes - 1), ALARM_RETRY_MAX_MS));
+			this.failedAlarms += 1;
+			this.wake(Date.now() + Math.min(ALARM_RETRY_MS * 2 ** (this.failedAlarms - 1), ALARM_RETRY_MAX_MS));
 		}
 	}
 
@@ -628,6 +635,9 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		// What the last flush handed on is off before this one reads: a batch is never told twice from here.
 		this.settleNow();
 		const run = nextRun(this.outbox.oldest(FLUSH_BATCH));
+		// Entries beyond this run already waiting: a backlog. (Decisions made while the run is handed on
+		// are not one: their own timer flushes them.)
+		const backlog = this.outbox.size() > run.entries.length;
 		const pending = this.depots();
 		// The depot's count rides with its entries; what is told is this snapshot, settled below.
 		const carried = run.depot !== null && run.entries.length > 0 && (pending[run.depot]?.reveals ?? 0) > 0 ? run.depot : null;
@@ -643,7 +653,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		if (tallied.status === "rejected") throw tallied.reason;
 		if (tallied.value.failure !== undefined) throw tallied.value.failure;
 		// A backlog (D1 or the ledger was down for a while) drains run by run.
-		const flushed = run.entries.length + (this.waitingEntries() > 0 ? await this.flushAudit(now) : 0);
+		const flushed = run.entries.length + (backlog ? await this.drainOutbox(now) : 0);
 		await this.flushStatus();
 		await this.flushNotices();
 		return flushed;
@@ -698,15 +708,24 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			const flushed = await this.flushAll(true);
 			const relay = this.unsettled?.relayedTo !== undefined ? this.unsettled.relayedTo : this.kv.get<string>(RELAY_KEY);
 			if (relay) await this.ledger(relay).flushNow();
+			// Asked for by a reader, not on any decision's path: its hand-off is committed now rather than left to a next transaction that may not come.
+			this.settleNow();
 			return flushed;
 		});
 	}
 
-	/** Hands the whole outbox on, run by run (`now`: without the ledger's wait for the depot's others); returns how many entries went. */
-	async flushAudit(now = true): Promise<number> {
+	/** Hands the whole outbox on now, run by run, after whatever flush work is running; returns how many entries went. */
+	flushAudit(): Promise<number> {
+		return this.serially(() => this.drainOutbox(true));
+	}
+
+	/** Inside flush work: hands the outbox on run by run (`now`: without the ledger's wait for the depot's others), each taken off as it lands. */
+	private async drainOutbox(now: boolean): Promise<number> {
 		this.settleNow();
+		// What waits now; entries decided meanwhile have a flush of their own coming.
+		const waiting = this.outbox.size();
 		let flushed = 0;
-		for (;;) {
+		while (flushed < waiting) {
 			const run = nextRun(this.outbox.oldest(FLUSH_BATCH));
 			if (run.entries.length === 0) return flushed;
 			await this.handOn(run, null, now);
@@ -716,6 +735,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			});
 			flushed += run.entries.length;
 		}
+		return flushed;
 	}
 
 	/** Lists a suspension this object decided in D1's principal_status, for ops' listing. */
@@ -787,7 +807,6 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		return { told };
 	}
 
-	/** Inside a transaction: the batches told leave the pending counts; grants counted while the ledgers were told stay for the next batch. */
 	/** The caller stored these notices in D1: drop them from the outbox. */
 	ack(ids: string[]): void {
 		this.transaction(() => {

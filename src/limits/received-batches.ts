@@ -1,9 +1,10 @@
 /**
- * How long the ledger remembers a limiter it has not heard from. A limiter retries a batch whose
- * answer it lost at its next flush, and those retries (its timer's, then the platform's of its
- * alarm) end within minutes;
- * only a batch whose retries all failed and whose employee then revealed nothing for this long
- * could be counted twice, and it would add its few reveals once to a day's tally.
+ * How long the ledger remembers a limiter it has not heard from. A limiter resends a batch whose
+ * answer it lost, or that it had not yet taken off when its instance was lost, at its next flush:
+ * its timer's within seconds, its alarm's until one goes through, and its alarm takes off what a
+ * flush handed on. Only a batch left told and not taken off by an instance lost with no alarm
+ * behind it, whose employee then revealed nothing for this long, could be counted twice, and it
+ * would add its few reveals once to a day's tally.
  */
 export const RECEIVED_BATCH_RETENTION_MS = 30 * 86_400_000;
 
