@@ -5,6 +5,7 @@ import { deliverDueAlerts } from "../detection/deliver-alerts";
 import type { Env } from "../env";
 import { AuditOutbox, drainToLog, FLUSH_BATCH, type OutboxEntry } from "./audit-outbox";
 import { type DepotTally, EMPTY_TALLY, tallyReveal } from "./depot-tally";
+import { EarliestTimer } from "./earliest-timer";
 import { ObjectKv } from "./object-kv";
 import { RECEIVED_BATCH_PRUNE_INTERVAL_MS, RECEIVED_BATCH_RETENTION_MS, ReceivedBatches } from "./received-batches";
 
@@ -71,9 +72,8 @@ export class DepotLedger extends DurableObject<Env> {
 	private alarmAt: number | null = null;
 	/** Hand-offs waiting for the next D1 write, in the order they came. */
 	private held: HeldRelay[] = [];
-	/** The timer of the next write of what is held, and when it fires. */
-	private writeTimer: ReturnType<typeof setTimeout> | null = null;
-	private writeAt: number | null = null;
+	/** The next write of what is held. A failure has already failed the calls it held: their limiters try again. */
+	private readonly writeTimer = new EarliestTimer(() => void this.writeHeld().catch(() => undefined));
 	/** Writes run one after another: the depot's entries land in the order they were handed on. */
 	private writes: Promise<unknown> = Promise.resolve();
 
@@ -116,28 +116,12 @@ export class DepotLedger extends DurableObject<Env> {
 			this.held.push({ depot, entries, tally, source, landed, failed });
 			// A suspension is for people to act on, like a budget alert: its entry goes out now.
 			const urgent = now || entries.some((entry) => entry.event.kind === "principal.suspended") || this.heldEntries() >= RELAY_FLUSH_AT_SIZE;
-			this.writeSoon(Date.now() + (urgent ? 0 : RELAY_FLUSH_DELAY_MS));
+			this.writeTimer.at(Date.now() + (urgent ? 0 : RELAY_FLUSH_DELAY_MS));
 		});
 	}
 
 	private heldEntries(): number {
 		return this.held.reduce((sum, relay) => sum + relay.entries.length, 0);
-	}
-
-	/** Sets the write timer for `at` unless one is coming no later. */
-	private writeSoon(at: number): void {
-		if (this.writeAt !== null && this.writeAt <= at) return;
-		if (this.writeTimer !== null) clearTimeout(this.writeTimer);
-		this.writeAt = at;
-		this.writeTimer = setTimeout(
-			() => {
-				this.writeTimer = null;
-				this.writeAt = null;
-				// A failure has already failed the calls it held: their limiters try again.
-				this.writeHeld().catch(() => undefined);
-			},
-			Math.max(0, at - Date.now()),
-		);
 	}
 
 	/**

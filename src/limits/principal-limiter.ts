@@ -37,6 +37,7 @@ import {
 	standing,
 } from "./decide";
 import type { DepotLedger, TallyBatch } from "./depot-ledger";
+import { EarliestTimer } from "./earliest-timer";
 import { type Grant, GrantLog } from "./grant-log";
 import { addToSummary, closeSummaries, type MinuteSummary, nextClose, summaryEvent } from "./minute-summary";
 import { ObjectKv } from "./object-kv";
@@ -174,9 +175,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	private readonly kv: ObjectKv;
 	/** When the alarm is set for, as this instance knows it: a wake for later leaves an earlier one be. */
 	private alarmAt: number | null = null;
-	/** The flush timer this instance has set, and when it fires: gone with the instance, which the alarm stands behind. */
-	private flushTimer: ReturnType<typeof setTimeout> | null = null;
-	private flushTimerAt: number | null = null;
+	/** The flush timer: gone with the instance, which the alarm stands behind. */
+	private readonly flushTimer = new EarliestTimer(() => this.timerFlush());
 	/** Flush work runs one piece after another (a timer, the alarm, `flushNow`): never two hand-offs at once. */
 	private cycles: Promise<void> = Promise.resolve();
 	/** A flush cycle queued and not yet started: a second trigger shares it instead of queuing another. */
@@ -298,27 +298,16 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		void this.ctx.storage.setAlarm(at);
 	}
 
-	/** Sets the flush timer for `at` unless one is already coming no later. */
-	private soon(at: number): void {
-		if (this.flushTimerAt !== null && this.flushTimerAt <= at) return;
-		if (this.flushTimer !== null) clearTimeout(this.flushTimer);
-		this.flushTimerAt = at;
-		this.flushTimer = setTimeout(
-			() => {
-				this.flushTimer = null;
-				this.flushTimerAt = null;
-				// A failed flush (D1 or the ledger down) leaves everything in storage. The timer tries again
-				// after 4, 8 and 16 s; past that the alarm standing behind it takes over, and sets its own
-				// retries.
-				this.flushCycle().catch((error: unknown) => {
-					console.error(JSON.stringify({ event: "limiter_flush_failed", error: error instanceof Error ? error.name : "unknown" }));
-					this.failedFlushes += 1;
-					const retryIn = OUTBOX_FLUSH_DELAY_MS * 2 ** this.failedFlushes;
-					if (retryIn < FLUSH_BACKSTOP_MS) this.soon(Date.now() + retryIn);
-				});
-			},
-			Math.max(0, at - Date.now()),
-		);
+	private timerFlush(): void {
+		// A failed flush (D1 or the ledger down) leaves everything in storage. The timer tries again
+		// after 4, 8 and 16 s; past that the alarm standing behind it takes over, and sets its own
+		// retries.
+		this.flushCycle().catch((error: unknown) => {
+			console.error(JSON.stringify({ event: "limiter_flush_failed", error: error instanceof Error ? error.name : "unknown" }));
+			this.failedFlushes += 1;
+			const retryIn = OUTBOX_FLUSH_DELAY_MS * 2 ** this.failedFlushes;
+			if (retryIn < FLUSH_BACKSTOP_MS) this.flushTimer.at(Date.now() + retryIn);
+		});
 	}
 
 	/**
@@ -550,7 +539,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			return;
 		}
 		if (pending) {
-			this.soon(now + OUTBOX_FLUSH_DELAY_MS);
+			this.flushTimer.at(now + OUTBOX_FLUSH_DELAY_MS);
 			this.wake(now + OUTBOX_FLUSH_DELAY_MS + FLUSH_BACKSTOP_MS);
 		}
 		// A minute's summary closes by the alarm: a timer up to a minute out would keep the object
