@@ -5,6 +5,7 @@ import { deliverDueAlerts } from "../detection/deliver-alerts";
 import type { Env } from "../env";
 import { AuditOutbox, drainToLog, FLUSH_BATCH, type OutboxEntry } from "./audit-outbox";
 import { type DepotTally, EMPTY_TALLY, tallyReveal } from "./depot-tally";
+import { EarliestAlarm } from "./earliest-alarm";
 import { EarliestTimer } from "./earliest-timer";
 import { ObjectKv } from "./object-kv";
 import { RECEIVED_BATCH_PRUNE_INTERVAL_MS, RECEIVED_BATCH_RETENTION_MS, ReceivedBatches } from "./received-batches";
@@ -68,8 +69,8 @@ export class DepotLedger extends DurableObject<Env> {
 	private readonly received: ReceivedBatches;
 	/** When silent limiters are next forgotten (in a relay's transaction): at the first after a wake, then hourly. */
 	private pruneReceivedAt = 0;
-	/** When the alarm is set for, as this instance knows it: a wake for later leaves an earlier one be. */
-	private alarmAt: number | null = null;
+	/** The object's alarm (alerts to deliver, its own outbox to write), set for the earliest moment either needs it. */
+	private readonly nextAlarm = new EarliestAlarm(this.ctx.storage);
 	/** Hand-offs waiting for the next D1 write, in the order they came. */
 	private held: HeldRelay[] = [];
 	/** The next write of what is held. A failure has already failed the calls it held: their limiters try again. */
@@ -90,16 +91,14 @@ export class DepotLedger extends DurableObject<Env> {
 				this.kv.delete("received");
 			});
 		}
-		// Initialisation only: an alarm set before an eviction must not be pushed later by the next wake.
-		void ctx.blockConcurrencyWhile(async () => {
-			this.alarmAt = await ctx.storage.getAlarm();
-		});
+		// Before any call: an alarm set before an eviction must not be pushed later by the next ask for one.
+		void ctx.blockConcurrencyWhile(() => this.nextAlarm.load());
 	}
 
 	/** Counts a limiter's batch of `reveals` grants: once per (source, batch), and what a resent batch grew by. The depot is this object's name, passed for the alert. */
 	tally(depot: string, budget: number, reveals: number, source: string, batch: number): { count: number; crossed: boolean; duplicate: boolean } {
 		const result = this.kv.transaction(() => this.countBatch(depot, { budget, reveals, batch }, source));
-		if (result.crossed) this.wake(Date.now());
+		if (result.crossed) this.nextAlarm.at(Date.now());
 		return result;
 	}
 
@@ -140,7 +139,7 @@ export class DepotLedger extends DurableObject<Env> {
 						: this.kv.transaction(() =>
 								taken.map((relay) => relay.tally !== null && relay.tally.reveals > 0 && this.countBatch(relay.depot, relay.tally, relay.source).crossed),
 							);
-				if (crossed.some(Boolean)) this.wake(Date.now());
+				if (crossed.some(Boolean)) this.nextAlarm.at(Date.now());
 				const log = auditLogFor(this.env, this.ctx);
 				const source = this.flushSource();
 				// Entries handed on before this object held calls go first, then each hand-off's, once each.
@@ -153,19 +152,12 @@ export class DepotLedger extends DurableObject<Env> {
 			} catch (error) {
 				for (const relay of taken) relay.failed(error);
 				// What this object's own outbox holds has no caller to try again: its alarm does.
-				if (this.outbox.size() > 0) this.wake(Date.now() + RELAY_RETRY_MS);
+				if (this.outbox.size() > 0) this.nextAlarm.at(Date.now() + RELAY_RETRY_MS);
 				throw error;
 			}
 		});
 		this.writes = run.catch(() => undefined);
 		return run;
-	}
-
-	/** Asks for an alarm at `at` unless one is already coming no later. */
-	private wake(at: number): void {
-		if (this.alarmAt !== null && this.alarmAt <= at) return;
-		this.alarmAt = at;
-		void this.ctx.storage.setAlarm(at);
 	}
 
 	/** Inside a transaction: counts a limiter's batch once per (source, batch), and a resent batch's increase. */
@@ -205,12 +197,12 @@ export class DepotLedger extends DurableObject<Env> {
 	 * for hours.
 	 */
 	override async alarm(): Promise<void> {
-		this.alarmAt = null;
+		this.nextAlarm.fired();
 		try {
 			await this.flushNow();
 		} catch (error) {
 			console.error(JSON.stringify({ event: "ledger_flush_failed", name: error instanceof Error ? error.name : "unknown" }));
-			this.wake(Date.now() + RELAY_RETRY_MS);
+			this.nextAlarm.at(Date.now() + RELAY_RETRY_MS);
 		}
 	}
 

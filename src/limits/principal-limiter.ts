@@ -37,6 +37,7 @@ import {
 	standing,
 } from "./decide";
 import type { DepotLedger, TallyBatch } from "./depot-ledger";
+import { EarliestAlarm } from "./earliest-alarm";
 import { EarliestTimer } from "./earliest-timer";
 import { type Grant, GrantLog } from "./grant-log";
 import { addToSummary, closeSummaries, type MinuteSummary, nextClose, summaryEvent } from "./minute-summary";
@@ -175,8 +176,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	private readonly marks: RedemptionMarks;
 	private readonly grants: GrantLog;
 	private readonly kv: ObjectKv;
-	/** When the alarm is set for, as this instance knows it: a wake for later leaves an earlier one be. */
-	private alarmAt: number | null = null;
+	/** The object's alarm: the durable flush behind the timer, set for the earliest moment anything needs it. */
+	private readonly nextAlarm = new EarliestAlarm(this.ctx.storage);
 	/** The flush timer: gone with the instance, which the alarm stands behind. */
 	private readonly flushTimer = new EarliestTimer(() => this.timerFlush());
 	/** Flush work runs one piece after another (a timer, the alarm, `flushNow`): never two hand-offs at once. */
@@ -203,10 +204,8 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		// State written before the grants had a table of their own holds them: they move there once.
 		const legacy = this.kv.get<StoredState>(STATE_KEY)?.grants;
 		if (legacy) this.transaction(() => this.write({ ...this.read(), grants: [...this.grants.all(), ...legacy] }));
-		// Initialisation only: an alarm set before an eviction must not be pushed later by the next wake.
-		void ctx.blockConcurrencyWhile(async () => {
-			this.alarmAt = await ctx.storage.getAlarm();
-		});
+		// Before any call: an alarm set before an eviction must not be pushed later by the next ask for one.
+		void ctx.blockConcurrencyWhile(() => this.nextAlarm.load());
 	}
 
 	/**
@@ -291,13 +290,6 @@ export class PrincipalLimiter extends DurableObject<Env> {
 
 	private summarize(entry: Parameters<typeof addToSummary>[1], now: number): void {
 		this.kv.put(SUMMARIES_KEY, addToSummary(this.summaries(), entry, now));
-	}
-
-	/** Asks for an alarm at `at` unless one is already coming no later. */
-	private wake(at: number): void {
-		if (this.alarmAt !== null && this.alarmAt <= at) return;
-		this.alarmAt = at;
-		void this.ctx.storage.setAlarm(at);
 	}
 
 	private timerFlush(): void {
@@ -537,16 +529,16 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			// an alert or suspended is for people to act on: it goes out now, with whatever else waits,
 			// by the durable alarm itself. (Only the decision that raised it: while D1 is down, the
 			// alarm's own retries pace it.)
-			this.wake(now);
+			this.nextAlarm.at(now);
 			return;
 		}
 		if (pending) {
 			this.flushTimer.at(now + OUTBOX_FLUSH_DELAY_MS);
-			this.wake(now + OUTBOX_FLUSH_DELAY_MS + FLUSH_BACKSTOP_MS);
+			this.nextAlarm.at(now + OUTBOX_FLUSH_DELAY_MS + FLUSH_BACKSTOP_MS);
 		}
 		// A minute's summary closes by the alarm: a timer up to a minute out would keep the object
 		// from hibernating (and from being evicted) for all that time.
-		if (close !== null) this.wake(close + 1_000);
+		if (close !== null) this.nextAlarm.at(close + 1_000);
 	}
 
 	/**
@@ -557,7 +549,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 * this object until D1 has them (the ledger answers a hand-off only then). Nothing is lost.
 	 */
 	override async alarm(): Promise<void> {
-		this.alarmAt = null;
+		this.nextAlarm.fired();
 		try {
 			await this.flushCycle();
 			this.failedAlarms = 0;
@@ -568,7 +560,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		} catch (error) {
 			console.error(JSON.stringify({ event: "limiter_flush_failed", error: error instanceof Error ? error.name : "unknown" }));
 			this.failedAlarms += 1;
-			this.wake(Date.now() + Math.min(ALARM_RETRY_MS * 2 ** (this.failedAlarms - 1), ALARM_RETRY_MAX_MS));
+			this.nextAlarm.at(Date.now() + Math.min(ALARM_RETRY_MS * 2 ** (this.failedAlarms - 1), ALARM_RETRY_MAX_MS));
 		}
 	}
 
