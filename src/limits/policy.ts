@@ -243,19 +243,15 @@ export function resolvePolicy(rows: readonly PolicyRow[], principal: PolicySubje
  * what-if, so a report-only trial of them would have nothing to show.
  */
 function callRules(live: readonly PolicyRow[], principal: PolicySubject): Rule<LimitKind>[] {
-	const role = principal.kind === "employee" ? (principal.role ?? "") : "service";
+	const role = builtInRole(principal);
 	const builtIn = (ROLES as readonly string[]).includes(role) ? CALL_DEFAULTS[role as Role] : NO_CALLS;
-	const rule = (kind: LimitKind, row: PolicyRow | undefined, limit: number, windowSeconds: number): Rule<LimitKind> =>
-		row
-			? { kind, limit, windowSeconds, mode: "enforce", layer: row.layer, target: row.target }
-			: { kind, limit, windowSeconds, mode: "enforce", layer: "role", target: role };
 	const burst = live.find((row) => row.call_burst_limit != null);
 	const daily = live.find((row) => row.call_daily_limit != null);
 	const distinct = live.find((row) => row.call_distinct_limit != null);
 	return [
-		rule("burst", burst, burst?.call_burst_limit ?? builtIn.burst, burst?.call_burst_window_seconds ?? builtIn.burstWindowSeconds),
-		rule("daily", daily, daily?.call_daily_limit ?? builtIn.daily, DAY_SECONDS),
-		rule("distinct", distinct, distinct?.call_distinct_limit ?? builtIn.distinct, DAY_SECONDS),
+		alwaysEnforced("burst", burst, burst?.call_burst_limit ?? builtIn.burst, burst?.call_burst_window_seconds ?? builtIn.burstWindowSeconds, role),
+		alwaysEnforced("daily", daily, daily?.call_daily_limit ?? builtIn.daily, DAY_SECONDS, role),
+		alwaysEnforced("distinct", distinct, distinct?.call_distinct_limit ?? builtIn.distinct, DAY_SECONDS, role),
 	];
 }
 
@@ -266,18 +262,20 @@ function callRules(live: readonly PolicyRow[], principal: PolicySubject): Rule<L
  */
 function plaintextPhoneRule(live: readonly PolicyRow[], principal: PolicySubject): Rule<PlaintextPhoneKind> {
 	const row = live.find((candidate) => candidate.plaintext_phone_limit != null);
-	const role = principal.kind === "employee" ? (principal.role ?? "") : "service";
-	if (row) {
-		return {
-			kind: PLAINTEXT_PHONE,
-			limit: row.plaintext_phone_limit as number,
-			windowSeconds: DAY_SECONDS,
-			mode: "enforce",
-			layer: row.layer,
-			target: row.target,
-		};
-	}
-	return { kind: PLAINTEXT_PHONE, limit: PLAINTEXT_PHONE_DEFAULTS[role] ?? 0, windowSeconds: DAY_SECONDS, mode: "enforce", layer: "role", target: role };
+	const role = builtInRole(principal);
+	return alwaysEnforced(PLAINTEXT_PHONE, row, row?.plaintext_phone_limit ?? PLAINTEXT_PHONE_DEFAULTS[role] ?? 0, DAY_SECONDS, role);
+}
+
+/** Whose built-in limits apply: an employee's role, or "service" (no role of an employee's). */
+function builtInRole(principal: PolicySubject): string {
+	return principal.kind === "employee" ? (principal.role ?? "") : "service";
+}
+
+/** A limit no layer can switch to report-only: named after the layer `row` that set it, else after the role's built-in. */
+function alwaysEnforced<K extends RuleKind>(kind: K, row: PolicyRow | undefined, limit: number, windowSeconds: number, role: string): Rule<K> {
+	return row
+		? { kind, limit, windowSeconds, mode: "enforce", layer: row.layer, target: row.target }
+		: { kind, limit, windowSeconds, mode: "enforce", layer: "role", target: role };
 }
 
 /** A field error as the API reports it: an RFC 6901 pointer into the request, and what is wrong. */
