@@ -268,6 +268,36 @@ describe("every lookup counted and audited", () => {
 		expect(await written()).toBe(30 + summaries.length);
 	});
 
+	it("refusals the limiter decides spend the same budget: past it a replayed token and a refused ask are summed, not audited one by one", async () => {
+		const layer = { mode: "enforce", burst_limit: 1, burst_window_seconds: 600, refusal_limit: 2 };
+		expect((await call("PUT", "/v1/policies/employee/budget-spender", { token: ops, body: layer })).status).toBe(201);
+		const [first, second] = await createRecords(service, 2, { depot: "LK4", courier: "budget-spender" });
+		const courier = await employeeToken("courier", "budget-spender", "LK4");
+		const { reveal_token } = await json<{ reveal_token: string }>(await askReveal(courier, first as string));
+		const redeem = () => call("POST", "/v1/reveals/redeem", { token: courier, body: { reveal_token } });
+		const problemType = async (response: Response) => (await json<{ type: string }>(response)).type.split("/").at(-1);
+		expect((await redeem()).status).toBe(200);
+		// Within the budget of two: each refusal answered as itself, and audited on its own.
+		expect(await problemType(await redeem())).toBe("reveal-token-used");
+		expect(await problemType(await askReveal(courier, second as string))).toBe("quota-exceeded");
+		// Past it: 429 for the refusals, and only the minute's summary says what was refused.
+		const replayed = await redeem();
+		expect(replayed.status).toBe(429);
+		expect(await problemType(replayed)).toBe("too-many-refusals");
+		const askedAgain = await askReveal(courier, second as string);
+		expect(askedAgain.status).toBe(429);
+		expect(await problemType(askedAgain)).toBe("too-many-refusals");
+		await flush("employee", "budget-spender");
+		const entries = await auditOf("budget-spender");
+		expect(entries.filter((entry) => entry.kind === "reveal.refused").map((entry) => entry.details.reason)).toEqual(["already_redeemed"]);
+		expect(entries.filter((entry) => entry.kind === "reveal.denied")).toHaveLength(1);
+		const summed = (key: string) =>
+			entries.filter((entry) => entry.kind === "refusals.summarized").reduce((sum, entry) => sum + Number(entry.details[key] ?? 0), 0);
+		expect(summed("redeem_already_redeemed")).toBe(1);
+		expect(summed("ask_burst")).toBe(1);
+		expect(entries.filter((entry) => entry.kind === "reveal.redeemed")).toHaveLength(1);
+	});
+
 	it("a limiter killed before its flush loses no entry, and a flush retried after D1 failed writes each once, in order", async () => {
 		const reader = await serviceToken("records:read", "crash-reader");
 		for (let i = 0; i < 3; i++) expect((await call("POST", "/v1/records/lookup", { token: reader, body: { phone: `1390000000${i}` } })).status).toBe(200);

@@ -292,6 +292,26 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		this.kv.put(SUMMARIES_KEY, addToSummary(this.summaries(), entry, now));
 	}
 
+	/**
+	 * Inside a transaction: a refusal spends the refusal budget. Within it the caller audits the
+	 * refusal with an entry of its own (`entry`); past it the refusal is summed into this minute's
+	 * summary under `summaryKey` instead (`summarized`, with when the budget has room again). The
+	 * budget's alerts are for the caller to raise with its own.
+	 */
+	private spendRefusalBudget(
+		policy: EffectivePolicy,
+		actor: AuditActor,
+		summaryKey: string,
+		recordId: string | null,
+		now: number,
+	): { audit: RefusalAudit; retryAfterSeconds: number | null; alerts: readonly AlertIntent[] } {
+		const counted = countRefusal(this.activity(), policy.activity, now);
+		this.kv.put(ACTIVITY_KEY, counted.next);
+		if (counted.withinBudget) return { audit: "entry", retryAfterSeconds: null, alerts: counted.alerts };
+		this.summarize({ kind: "refusals.summarized", actor, counts: { [summaryKey]: 1 }, recordIds: recordId ? [recordId] : [] }, now);
+		return { audit: "summarized", retryAfterSeconds: counted.retryAfterSeconds, alerts: counted.alerts };
+	}
+
 	private timerFlush(): void {
 		// A failed flush (D1 or the ledger down) leaves everything in storage. The timer tries again
 		// after 4, 8 and 16 s; past that the alarm standing behind it takes over, and sets its own
@@ -324,14 +344,9 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			const alerts = [...decision.alerts];
 			// A honeytoken touched or a new suspension is always news on its own; other refusals spend the budget.
 			if (!decision.granted && decision.refusal !== "honeytoken" && decision.suspend === null) {
-				const counted = countRefusal(this.activity(), policy.activity, now);
-				this.kv.put(ACTIVITY_KEY, counted.next);
-				alerts.push(...counted.alerts);
-				if (!counted.withinBudget) {
-					audit = "summarized";
-					refusalsRetryAfterSeconds = counted.retryAfterSeconds;
-					this.summarize({ kind: "refusals.summarized", actor, counts: { [`ask_${decision.refusal}`]: 1 }, recordIds: [ask.recordId] }, now);
-				}
+				const spent = this.spendRefusalBudget(policy, actor, `ask_${decision.refusal}`, ask.recordId, now);
+				alerts.push(...spent.alerts);
+				({ audit, retryAfterSeconds: refusalsRetryAfterSeconds } = spent);
 			}
 			if (audit === "entry") for (const event of askEvents(actor, draft, decision, now)) this.outbox.add(event);
 			if (decision.suspend) {
@@ -366,14 +381,9 @@ export class PrincipalLimiter extends DurableObject<Env> {
 			let refusalsRetryAfterSeconds: number | null = null;
 			const alerts = [...decision.alerts];
 			if (!decision.granted && decision.refusal !== "honeytoken" && decision.suspend === null) {
-				const counted = countRefusal(this.activity(), policy.activity, now);
-				this.kv.put(ACTIVITY_KEY, counted.next);
-				alerts.push(...counted.alerts);
-				if (!counted.withinBudget) {
-					audit = "summarized";
-					refusalsRetryAfterSeconds = counted.retryAfterSeconds;
-					this.summarize({ kind: "refusals.summarized", actor, counts: { [`call_${decision.refusal}`]: 1 }, recordIds: [ask.recordId] }, now);
-				}
+				const spent = this.spendRefusalBudget(policy, actor, `call_${decision.refusal}`, ask.recordId, now);
+				alerts.push(...spent.alerts);
+				({ audit, retryAfterSeconds: refusalsRetryAfterSeconds } = spent);
 			}
 			if (audit === "entry") for (const event of callEvents(actor, draft, ask, decision, now)) this.outbox.add(event);
 			if (decision.suspend) {
@@ -414,15 +424,10 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		const now = Date.now();
 		const outcome = this.transaction((): RedeemOutcome => {
 			const refused = (reason: "suspended" | "already_redeemed"): RedeemOutcome => {
-				const counted = countRefusal(this.activity(), policy.activity, now);
-				this.kv.put(ACTIVITY_KEY, counted.next);
-				this.raise(counted.alerts, now, false, actor);
-				if (!counted.withinBudget) {
-					this.summarize({ kind: "refusals.summarized", actor, counts: { [`redeem_${reason}`]: 1 }, recordIds: [draft.recordId] }, now);
-					return { outcome: reason, audit: "summarized", retryAfterSeconds: counted.retryAfterSeconds };
-				}
-				this.outbox.add(redeemEvent(actor, draft, "reveal.refused", now, reason));
-				return { outcome: reason, audit: "entry", retryAfterSeconds: null };
+				const { alerts, audit, retryAfterSeconds } = this.spendRefusalBudget(policy, actor, `redeem_${reason}`, draft.recordId, now);
+				this.raise(alerts, now, false, actor);
+				if (audit === "entry") this.outbox.add(redeemEvent(actor, draft, "reveal.refused", now, reason));
+				return { outcome: reason, audit, retryAfterSeconds };
 			};
 			// A suspension voids every outstanding token of the suspended principal.
 			if (this.read().suspension) return refused("suspended");
@@ -464,17 +469,11 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	): { audit: RefusalAudit; retryAfterSeconds: number | null; standing: RuleStanding[] } {
 		const now = Date.now();
 		const result = this.transaction(() => {
-			const counted = countRefusal(this.activity(), policy.activity, now);
-			this.kv.put(ACTIVITY_KEY, counted.next);
-			this.raise(counted.alerts, now, false, actor);
+			const { alerts, audit, retryAfterSeconds } = this.spendRefusalBudget(policy, actor, reason, recordId, now);
+			this.raise(alerts, now, false, actor);
+			if (audit === "entry") this.outbox.add(event);
 			// Where the reveal rules stand, for the refusal's RateLimit fields: read in this same call.
-			const current = standing(counts === "calls" ? callView(this.read(), this.calls()) : this.read(), policy, now);
-			if (counted.withinBudget) {
-				this.outbox.add(event);
-				return { audit: "entry" as const, retryAfterSeconds: null, standing: current };
-			}
-			this.summarize({ kind: "refusals.summarized", actor, counts: { [reason]: 1 }, recordIds: recordId ? [recordId] : [] }, now);
-			return { audit: "summarized" as const, retryAfterSeconds: counted.retryAfterSeconds, standing: current };
+			return { audit, retryAfterSeconds, standing: standing(counts === "calls" ? callView(this.read(), this.calls()) : this.read(), policy, now) };
 		});
 		this.scheduleFlush(now);
 		return result;
