@@ -266,7 +266,7 @@ function plaintextPhoneRule(live: readonly PolicyRow[], principal: PolicySubject
 	return alwaysEnforced(PLAINTEXT_PHONE, row, row?.plaintext_phone_limit ?? PLAINTEXT_PHONE_DEFAULTS[role] ?? 0, DAY_SECONDS, role);
 }
 
-/** Whose built-in limits apply: an employee's role, or "service" (no role of an employee's). */
+/** Whose built-in limits apply: an employee's role, or "service". An employee without a role gets "", a role no built-in names: the least call limits (NO_CALLS) and no plaintext phone. */
 function builtInRole(principal: PolicySubject): string {
 	return principal.kind === "employee" ? (principal.role ?? "") : "service";
 }
