@@ -505,6 +505,30 @@ describe("calls are limited and judged like reveals", () => {
 		expect(again.headers.get("RateLimit")).toContain('"call_daily";r=46;');
 	});
 
+	it("a refused call spends the refusal budget as a refused reveal does: past it 429 too-many-refusals, summed in the minute's entry, nothing bound", async () => {
+		const c = await courier("call-courier-over-budget", "CALL-REFUSE");
+		const layer = { mode: "enforce", call_burst_limit: 1, call_burst_window_seconds: 600, refusal_limit: 1 };
+		expect((await call("PUT", `/v1/policies/employee/${c.sub}`, { token: ops, body: layer })).status).toBe(201);
+		const [bound, withinBudget, pastBudget] = [await parcel(c), await parcel(c), await parcel(c)];
+		const binds = async () => (await pool.requests()).filter((r) => r.action === "BindAxb").length;
+		expect((await makeCall(c.bearer, bound.recordId)).status).toBe(201);
+		const bindsBefore = await binds();
+		const refused = await makeCall(c.bearer, withinBudget.recordId);
+		expect(refused.status).toBe(429);
+		expect((await json<{ type: string }>(refused)).type).not.toMatch(/too-many-refusals$/);
+		const summed = await makeCall(c.bearer, pastBudget.recordId);
+		expect(summed.status).toBe(429);
+		expect(Number(summed.headers.get("Retry-After"))).toBeGreaterThan(600);
+		expect((await json<{ type: string }>(summed)).type).toMatch(/too-many-refusals$/);
+		expect(await binds()).toBe(bindsBefore);
+		// Within the budget the refusal has its own entry; past it, only the minute's summary names the record.
+		expect((await auditOf(withinBudget.recordId, c.bearer)).map((entry) => entry.kind)).toContain("call.denied");
+		const past = await auditOf(pastBudget.recordId, c.bearer);
+		expect(past.map((entry) => entry.kind)).not.toContain("call.denied");
+		const summaries = past.filter((entry) => entry.kind === "refusals.summarized");
+		expect(summaries.reduce((sum, entry) => sum + Number((JSON.parse(entry.details) as Record<string, unknown>).call_burst ?? 0), 0)).toBe(1);
+	});
+
 	it("the what-if replays them: the recorded calls under a proposed call burst, a double tap counted nowhere", async () => {
 		const c = await courier("call-courier-whatif", "CALL-WHATIF");
 		const parcels = [];
