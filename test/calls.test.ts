@@ -515,7 +515,7 @@ describe("calls are limited and judged like reveals", () => {
 		const bindsBefore = await binds();
 		const refused = await makeCall(c.bearer, withinBudget.recordId);
 		expect(refused.status).toBe(429);
-		expect((await json<{ type: string }>(refused)).type).not.toMatch(/too-many-refusals$/);
+		expect(await json<{ type: string; limit: string }>(refused)).toMatchObject({ type: "/problems/quota-exceeded", limit: "call_burst" });
 		const summed = await makeCall(c.bearer, pastBudget.recordId);
 		expect(summed.status).toBe(429);
 		expect(Number(summed.headers.get("Retry-After"))).toBeGreaterThan(600);
