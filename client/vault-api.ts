@@ -3115,6 +3115,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Your earlier call on this leg was ended (by you or by ops) and the provider has not let it go yet (`call-ending`): it is handed out to nobody, nothing was counted; try again after `Retry-After`. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again (RFC 9110 §10.2.3). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body over the configured size limit. */
             413: {
                 headers: {

@@ -91,7 +91,7 @@ describe("callEvents", () => {
 });
 
 describe("reusable: a double tap is not a second call", () => {
-	const live = { id: "call_1", legN: 2, legOpenedAt: T0 - MIN, expiresAt: T0 + MIN };
+	const live = { id: "call_1", legN: 2, legOpenedAt: T0 - MIN, expiresAt: T0 + MIN, endRequested: false };
 	it.each([
 		["the same leg, alive", live, { n: 2, openedAt: T0 - MIN }, true],
 		["another leg of the shipment", live, { n: 3, openedAt: T0 - MIN }, false],
@@ -99,6 +99,7 @@ describe("reusable: a double tap is not a second call", () => {
 		["expired", { ...live, expiresAt: T0 }, { n: 2, openedAt: T0 - MIN }, false],
 		["a case call, asked as a case call", { ...live, legN: null, legOpenedAt: null }, null, true],
 		["a case call, asked on a leg", { ...live, legN: null, legOpenedAt: null }, { n: 2, openedAt: T0 - MIN }, false],
+		["the same leg, its end asked for (by its caller or ops) and not yet done", { ...live, endRequested: true }, { n: 2, openedAt: T0 - MIN }, false],
 		["none", null, { n: 2, openedAt: T0 - MIN }, false],
 	] as const)("%s", (_name, call, leg, expected) => {
 		expect(reusable(call, leg, T0)).toBe(expected);

@@ -312,7 +312,7 @@ describe("the binding's lifetime follows the leg", () => {
 });
 
 describe("provider failures never fall back to the number", () => {
-	it("an end the provider cannot do now: 503, audited, and the minute cron ends it once the provider is back", async () => {
+	it("an end the provider cannot do now: 503, audited, handed out to nobody meanwhile, and the minute cron ends it once the provider is back", async () => {
 		const flaky = await simulatorPool();
 		const withFlaky = { TELEPHONY: flaky.telephony };
 		const c = await courier("call-courier-end-later");
@@ -334,9 +334,26 @@ describe("provider failures never fall back to the number", () => {
 		await runCron("* * * * *", Date.now(), { ...env, ...withFlaky } as Env);
 		expect((await env.DB.prepare("SELECT unbind_attempts FROM calls WHERE id = ?1").bind(binding.call_id).first())?.unbind_attempts).toBe(2);
 		await flaky.setMode("up");
+
+		// Tapping Call again before the cron has ended it: the ended binding is not handed back, no
+		// second one is made beside it (one per leg), and nothing is counted.
+		const tapped = await makeCall(c.bearer, recordId, "delivery", withFlaky);
+		const tappedText = await tapped.text();
+		expect(tapped.status).toBe(409);
+		expect(JSON.parse(tappedText)).toMatchObject({ type: "/problems/call-ending" });
+		expect(tapped.headers.get("Retry-After")).toBe("60");
+		expect(tappedText).not.toContain(binding.virtual_number);
+		expect(tappedText).not.toContain(binding.call_id);
+		expect((await flaky.bindings()).map((b) => b.out_id)).toEqual([binding.call_id]);
+
 		await runCron("* * * * *", Date.now(), { ...env, ...withFlaky } as Env);
 		expect((await flaky.bindings()).some((b) => b.out_id === binding.call_id)).toBe(false);
 		expect((await env.DB.prepare("SELECT end_reason FROM calls WHERE id = ?1").bind(binding.call_id).first())?.end_reason).toBe("ended_by_caller");
+		// Ended: the next tap is a new binding, the second call counted (the refused tap was not).
+		const again = await makeCall(c.bearer, recordId, "delivery", withFlaky);
+		expect(again.status).toBe(201);
+		expect((await json<Binding>(again)).call_id).not.toBe(binding.call_id);
+		expect(again.headers.get("RateLimit")).toContain('"call_daily";r=398;');
 	});
 
 	it("provider down: 503 telephony-unavailable, a call.failed entry, the count given back, no phone anywhere", async () => {

@@ -360,6 +360,20 @@ describe("failures are typed, and name no number", () => {
 		await pool.setMode("up");
 	});
 
+	it("a pool leaving `hang` answers only its own held requests: another pool's stay held until their timeout", async () => {
+		const hanging = await simulatorPool();
+		const other = await simulatorPool();
+		await hanging.setMode("hang");
+		const held = failure(bindOnce(adapterFor(hanging, { timeoutMs: 1500 })));
+		// Switching another pool down and up again must not release it: it ends by its own timeout.
+		await other.setMode("down");
+		await other.setMode("up");
+		const error = await held;
+		expect(error).toBeInstanceOf(TelephonyUnavailableError);
+		expect(error.message).toContain("no answer within 1500 ms");
+		await hanging.setMode("up");
+	});
+
 	it("nothing listening → TelephonyUnavailableError", async () => {
 		const pool = await simulatorPool();
 		const error = await failure(

@@ -230,7 +230,7 @@ export class VaultModel {
 			if (!existing)
 				this.bindings.set(bindingKey, [
 					...(this.bindings.get(bindingKey) ?? []).filter((live) => live.expiresAt > now),
-					{ id: `call_${this.callSerial++}`, legN: leg?.n ?? null, legOpenedAt: leg?.openedAt ?? null, expiresAt },
+					{ id: `call_${this.callSerial++}`, legN: leg?.n ?? null, legOpenedAt: leg?.openedAt ?? null, expiresAt, endRequested: false },
 				]);
 			return { status: 201, reused: existing !== null, refusal: null };
 		}

@@ -204,7 +204,8 @@ export async function startTelephonySimulator(options: TelephonySimulatorOptions
 	selfCheck();
 	const pools = new Map<string, Pool>();
 	const byKeyId = new Map<string, Pool>();
-	const hung = new Set<ServerResponse>();
+	/** Requests a hanging pool holds, each with its pool: switching one pool out of `hang` releases only its own. */
+	const hung = new Map<ServerResponse, Pool>();
 
 	const addPool = (pool: Partial<SimulatorPoolOptions> = {}): SimulatorPoolOptions => {
 		const created: Pool = {
@@ -324,8 +325,8 @@ export async function startTelephonySimulator(options: TelephonySimulatorOptions
 		};
 	}
 
-	/** Checks as Alibaba's gateway does, in its order, then dispatches. Returns null to hang. */
-	function api(method: string, p: Record<string, string>): { status: number; body: unknown; pool?: Pool } | null {
+	/** Checks as Alibaba's gateway does, in its order, then dispatches. Returns the pool alone to hang. */
+	function api(method: string, p: Record<string, string>): { status: number; body: unknown; pool?: Pool } | { hang: Pool } {
 		for (const name of ["AccessKeyId", "Action", "Signature", "SignatureMethod", "SignatureNonce", "SignatureVersion", "Timestamp", "Version"]) {
 			if (!p[name]) return apiError(400, `Missing${name}`, `${name} is mandatory for this action.`);
 		}
@@ -333,7 +334,7 @@ export async function startTelephonySimulator(options: TelephonySimulatorOptions
 		if (!pool) return apiError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
 		const answer = (result: { status: number; body: unknown }) => ({ ...result, pool });
 		if (pool.mode === "down") return answer(apiError(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."));
-		if (pool.mode === "hang") return null;
+		if (pool.mode === "hang") return { hang: pool };
 		if (pool.mode === "throttled") return answer(apiError(400, "Throttling.User", "Request was denied due to user flow control."));
 		if (p.SignatureMethod !== "HMAC-SHA1") return answer(apiError(400, "InvalidSignatureMethod", "Specified signature method is not valid."));
 		if (p.SignatureVersion !== "1.0") return answer(apiError(400, "InvalidSignatureVersion", "Specified signature version is not valid."));
@@ -394,7 +395,7 @@ export async function startTelephonySimulator(options: TelephonySimulatorOptions
 				return { status: 400, body: { error: "mode is up, down, hang, exhausted or throttled" } };
 			}
 			pool.mode = body.mode as Mode;
-			if (pool.mode !== "hang") releaseHung();
+			if (pool.mode !== "hang") releaseHung(pool);
 			return { status: 200, body: { mode: pool.mode } };
 		}
 		if (what === "advance" && method === "POST") {
@@ -426,9 +427,13 @@ export async function startTelephonySimulator(options: TelephonySimulatorOptions
 		return { status: 405, body: { error: "method not allowed" } };
 	}
 
-	const releaseHung = () => {
-		for (const response of hung) send(response, 503, { Code: "ServiceUnavailable", Message: "released" });
-		hung.clear();
+	/** Answers the requests `pool` holds (every pool's when none is named, as the server closes). */
+	const releaseHung = (pool?: Pool) => {
+		for (const [response, holder] of hung) {
+			if (pool !== undefined && holder !== pool) continue;
+			send(response, 503, { Code: "ServiceUnavailable", Message: "released" });
+			hung.delete(response);
+		}
 	};
 
 	const server = createServer(async (request, response) => {
@@ -458,8 +463,8 @@ export async function startTelephonySimulator(options: TelephonySimulatorOptions
 				for (const [name, value] of new URLSearchParams(raw)) parameters[name] = value;
 			}
 			const result = api(method, parameters);
-			if (result === null) {
-				hung.add(response);
+			if ("hang" in result) {
+				hung.set(response, result.hang);
 				response.on("close", () => hung.delete(response));
 				return;
 			}

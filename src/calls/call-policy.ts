@@ -52,10 +52,21 @@ export interface LiveCall {
 	legN: number | null;
 	legOpenedAt: number | null;
 	expiresAt: number;
+	/** Its end was asked for (the caller hung up, or ops ended it) and the unbind has not gone through yet: the minute cron retries it. */
+	endRequested: boolean;
 }
 
-/** Whether a live binding serves this ask: the same leg (none, for a case), not expired. A double tap is not a second call. */
-export function reusable(live: LiveCall | null, leg: Pick<Leg, "n" | "openedAt"> | null, now: number): boolean {
+/** Whether a live binding is on this ask's leg (none, for a case) and not expired, whether or not its end was asked for. */
+export function onLeg(live: LiveCall | null, leg: Pick<Leg, "n" | "openedAt"> | null, now: number): boolean {
 	if (!live || live.expiresAt <= now) return false;
 	return leg === null ? live.legN === null : live.legN === leg.n && live.legOpenedAt === leg.openedAt;
+}
+
+/**
+ * Whether a live binding serves this ask: on its leg, and nobody asked for its end. A double tap is
+ * not a second call; a binding ended by its caller or by ops is never handed out again, even while
+ * the provider has not let it go.
+ */
+export function reusable(live: LiveCall | null, leg: Pick<Leg, "n" | "openedAt"> | null, now: number): boolean {
+	return onLeg(live, leg, now) && live?.endRequested === false;
 }

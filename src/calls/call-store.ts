@@ -55,21 +55,22 @@ export class CallStore {
 		private readonly audit: AuditLog,
 	) {}
 
-	/** The principal's live bindings for a record (one per leg at most), for the double-tap check. */
+	/** The principal's live bindings for a record (one per leg at most), for the double-tap check; those asked to end included, marked. */
 	async live(issuer: string, subject: string, recordId: string, now: number): Promise<(LiveCall & { virtualNumber: string })[]> {
 		const { results } = await classified(
 			this.db
 				.prepare(
-					"SELECT id, leg_n, leg_opened_at, expires_at, virtual_number FROM calls WHERE issuer = ?1 AND subject = ?2 AND record_id = ?3 AND ended_at IS NULL AND expires_at > ?4",
+					"SELECT id, leg_n, leg_opened_at, expires_at, virtual_number, end_requested_at FROM calls WHERE issuer = ?1 AND subject = ?2 AND record_id = ?3 AND ended_at IS NULL AND expires_at > ?4",
 				)
 				.bind(issuer, subject, recordId, now)
-				.all<Pick<CallRow, "id" | "leg_n" | "leg_opened_at" | "expires_at" | "virtual_number">>(),
+				.all<Pick<CallRow, "id" | "leg_n" | "leg_opened_at" | "expires_at" | "virtual_number" | "end_requested_at">>(),
 		);
 		return results.map((row) => ({
 			id: row.id,
 			legN: row.leg_n,
 			legOpenedAt: row.leg_opened_at,
 			expiresAt: row.expires_at,
+			endRequested: row.end_requested_at !== null,
 			virtualNumber: row.virtual_number,
 		}));
 	}

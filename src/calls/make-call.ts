@@ -20,7 +20,7 @@ import type { Purpose, ScopeRefusal } from "../reveals/scope";
 import { type LegRefusal, openLegFor } from "../shipments/leg-gate";
 import type { LegPolicy } from "../shipments/leg-policy";
 import { type CallAsk, type CallDecision, type CallDraft, callFailedEvent } from "./call-decision";
-import { CALL_MIN_SECONDS, callExpiry, callLimitName, callPolicy, callRateLimitHeaders, reusable } from "./call-policy";
+import { CALL_MIN_SECONDS, callExpiry, callLimitName, callPolicy, callRateLimitHeaders, onLeg, reusable } from "./call-policy";
 import type { CallStore } from "./call-store";
 import { telephonyProblem } from "./telephony-problem";
 import { TelephonyError, type TelephonyProvider } from "./telephony-provider";
@@ -65,6 +65,9 @@ export function newCallId(): string {
 
 export const CALL_ID_PATTERN = /^call_[0-9a-f]{40}$/;
 
+/** How long to wait for a binding whose end did not go through: the minute cron tries the unbind again. */
+const CALL_ENDING_RETRY_SECONDS = 60;
+
 export async function makeCall(deps: CallDeps, principal: EmployeePrincipal, request: CallRequest, now: number): Promise<CallMade> {
 	const phoneA = principal.phoneNumber;
 	if (!phoneA) {
@@ -102,6 +105,14 @@ export async function makeCall(deps: CallDeps, principal: EmployeePrincipal, req
 	// A leg ending within the provider's minimum is as good as closed: refresh, not retry.
 	if (askClass === "in_scope" && legRefusal === null && expiresAt - now < CALL_MIN_SECONDS * 1000) legRefusal = "stale";
 	const existing = live.find((call) => reusable(call, leg, now)) ?? null;
+	// Ended by its caller or by ops, but not yet let go by the provider: handed out to nobody, and a
+	// new one waits until the minute cron has ended it (one live binding per leg). Nothing is counted.
+	if (askClass === "in_scope" && legRefusal === null && live.some((call) => call.endRequested && onLeg(call, leg, now))) {
+		throw new ProblemError("call-ending", {
+			detail: "Your earlier call on this parcel is still being ended at the phone provider; try again in a minute.",
+			headers: { "Retry-After": String(CALL_ENDING_RETRY_SECONDS) },
+		});
+	}
 	const draft: CallDraft = {
 		callId: existing?.id ?? newCallId(),
 		recordId: record.id,

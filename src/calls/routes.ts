@@ -54,6 +54,12 @@ callRoutes.openapi(
 			403: limited(
 				"Out of scope (not your record), the purpose does not cover this party (`reason`), or no open leg (`no-open-leg`, `reason`: `no_open_leg`, `stale`, `case_required`); or the token lacks `reveal` (no `RateLimit`).",
 			),
+			409: {
+				...problem(
+					"Your earlier call on this leg was ended (by you or by ops) and the provider has not let it go yet (`call-ending`): it is handed out to nobody, nothing was counted; try again after `Retry-After`.",
+				),
+				headers: retryAfterHeader,
+			},
 			423: limited("Calls and reveals are suspended for you (honeytoken touched, repeated out-of-scope asks, or ops)."),
 			429: {
 				...limited("A call limit is reached (`limit`), or too many of your requests were refused (`too-many-refusals`)."),

@@ -98,6 +98,12 @@ export const problemTypes = {
 		description:
 			"The call (or reveal) needs live work: an open delivery, pickup or return leg of this parcel held by you or your depot, or a case id for customer_service. `reason`: `no_open_leg`, `stale` (the leg closed or moved away recently: refresh your list) or `case_required`.",
 	},
+	"call-ending": {
+		status: 409,
+		title: "Your earlier call is still ending",
+		description:
+			"Your earlier call on this parcel's leg was ended (by you or by ops), but the privacy-number provider has not let its binding go yet; the vault retries every minute. It is handed out to nobody meanwhile, and nothing was counted. Retry-After says when to try again.",
+	},
 	"phone-number-required": {
 		status: 422,
 		title: "Your phone number is needed",

@@ -173,6 +173,7 @@ export const en = {
 	"problem.telephony-no-number": "No privacy number is free.",
 	"problem.telephony-refused": "The phone provider refused.",
 	"problem.telephony-misconfigured": "The phone provider is not configured correctly.",
+	"problem.call-ending": "Your last call on this parcel is still being ended: try again in a minute.",
 	"problem.call-first": "Call the customer first: a phone is shown only after a call on this parcel did not get through.",
 	"problem.no-open-leg": "This parcel has no open delivery, pickup or return of yours: refresh your list.",
 	"problem.no-active-leg": "This parcel is not part of your work right now: refresh your list.",

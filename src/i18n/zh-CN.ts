@@ -166,6 +166,7 @@ export const zhCN: Record<MessageKey, Message> = {
 	"problem.telephony-no-number": "没有空闲的隐私号码。",
 	"problem.telephony-refused": "电话服务商拒绝了请求。",
 	"problem.telephony-misconfigured": "电话服务商配置有误。",
+	"problem.call-ending": "您上一通该包裹的通话仍在结束中：请一分钟后再拨。",
 	"problem.call-first": "请先拨打客户：只有在本包裹的通话未能接通后才会显示电话号码。",
 	"problem.no-open-leg": "该包裹没有您正在进行的派送、揽收或退件：请刷新列表。",
 	"problem.no-active-leg": "该包裹目前不在您的工作中：请刷新列表。",
