@@ -287,4 +287,34 @@ describe("a database administrator's edits, with the triggers dropped", () => {
 		expect(later.witness.problems).toContainEqual(expect.objectContaining({ seq: head, reason: "sealed_differently" }));
 		expect(later.witness.problems).toContainEqual(expect.objectContaining({ seq: head, reason: "hash_differs" }));
 	});
+
+	// Last in the file: the witness keeps what it finds for good.
+	it("a grant forged onto the tail, inserted already sealed, is reported with its seq, before any seal after it and for good after", async () => {
+		const before = await verify();
+		expect(before.sealing.unsealed_from).toBeNull();
+		const head = before.head;
+		expect(await maxSeq()).toBe(head.seq);
+		// A reveal someone never made, with the hashes a careful forger computes.
+		const [template] = await entriesFrom(head.seq);
+		const [forged] = await rechain(
+			[{ ...(template as AuditEntry), kind: "reveal.granted", actor: "courier-framed", actor_role: "courier", actor_depot: "D-W", details: "{}" }],
+			head.seq + 1,
+			head.hash as string,
+		);
+		await asDba(() => insertEntry(forged as AuditEntry).run());
+
+		const report = await verify();
+		expect(report.ok).toBe(false);
+		expect(report.head.seq).toBe(head.seq + 1);
+		expect(report.witness.problems).toContainEqual(expect.objectContaining({ seq: head.seq + 1, reason: "sealed_unwitnessed" }));
+
+		// Later entries seal onto it; the first seal from it is the witness's own record of it.
+		await bookings(3);
+		await verify();
+		const later = await verify();
+		expect(later.ok).toBe(false);
+		expect(later.head.seq).toBe(head.seq + 4);
+		expect(later.witness.problems).toContainEqual(expect.objectContaining({ seq: head.seq + 1, reason: "sealed_unwitnessed" }));
+		expect(later.witness.problems.filter((problem) => problem.reason === "sealed_unwitnessed")).toHaveLength(1);
+	});
 });

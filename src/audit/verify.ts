@@ -8,11 +8,11 @@ import type { AuditLog, Head } from "./log";
 import { VERIFY_PAGES_PER_REQUEST, WITNESS_RECENT } from "./verify-budget";
 import type { ChainBreak } from "./verify-chain";
 import { type CheckpointProblem, type SliceStart, verifySlice } from "./verify-slice";
-import type { AuditWitness, FullVerification, VerifyProblem, WitnessState } from "./witness";
+import { type AuditWitness, type FullVerification, UNWITNESSED, type VerifyProblem, type WitnessState } from "./witness";
 
 export type { CheckpointProblem } from "./verify-slice";
 
-export type WitnessClient = Pick<DurableObjectStub<AuditWitness>, "state" | "between" | "saveProgress">;
+export type WitnessClient = Pick<DurableObjectStub<AuditWitness>, "state" | "between" | "saveProgress" | "toldUpTo">;
 
 export interface VerifyReport {
 	/** Nothing wrong was found, the witness was compared, and the last full re-verification found nothing either. */
@@ -160,9 +160,23 @@ export async function verifyAuditLog(
 	);
 	let firstBreak = slice.firstBreak;
 	const witnessProblems = [...slice.witnessProblems];
-	if (state) {
+	if (state && witness) {
 		const seen = new Set(witnessProblems.map((problem) => `${problem.seq} ${problem.reason}`));
-		witnessProblems.push(...(await spotCheck(log, checkpoints, state, head)).filter((problem) => !seen.has(`${problem.seq} ${problem.reason}`)));
+		const found = await spotCheck(log, checkpoints, state, head);
+		// D1's sealed head is read before what the witness was told, and every seal tells it first: a
+		// D1 head past that was sealed outside the vault, even before any seal after it.
+		try {
+			const told = await witness.toldUpTo();
+			if (told > 0 && head.seq > told) found.push(unwitnessedProblem(told + 1, head.seq));
+		} catch (error) {
+			witnessStatus = "unreachable";
+			console.error(JSON.stringify({ event: "audit_witness_unreachable", name: (error as Error).name }));
+		}
+		for (const problem of found) {
+			const key = `${problem.seq} ${problem.reason}`;
+			if (!seen.has(key)) witnessProblems.push(problem);
+			seen.add(key);
+		}
 		witnessProblems.sort((a, b) => a.seq - b.seq);
 	}
 
@@ -200,13 +214,22 @@ export async function verifyAuditLog(
 	};
 }
 
+/** Entry `seq` onward sealed in D1 with no seal telling the witness: written outside the vault. */
+function unwitnessedProblem(seq: number, d1Head: number | null): VerifyProblem {
+	return {
+		seq,
+		reason: "sealed_unwitnessed",
+		detail: `entry ${seq} was sealed in D1${d1Head === null ? "" : ` (its chain reaches ${d1Head})`} without the witness seeing the seal: written outside the vault`,
+	};
+}
+
 /** D1 against the newest of what the witness saw, wherever the walk is: two D1 round trips. */
 async function spotCheck(log: AuditLog, checkpoints: CheckpointStore, state: WitnessState, head: Head): Promise<VerifyProblem[]> {
-	const problems: VerifyProblem[] = state.conflicts.map((conflict) => ({
-		seq: conflict.seq,
-		reason: "sealed_differently",
-		detail: `a seal of entry ${conflict.seq} contradicted what the witness had seen sealed`,
-	}));
+	const problems: VerifyProblem[] = state.conflicts.map((conflict) =>
+		conflict.reported === UNWITNESSED
+			? unwitnessedProblem(conflict.seq, null)
+			: { seq: conflict.seq, reason: "sealed_differently", detail: `a seal of entry ${conflict.seq} contradicted what the witness had seen sealed` },
+	);
 	const points = [...(state.head ? [state.head] : []), ...state.recentPoints];
 	const segments = state.recentSegments;
 	const hashes = await log.hashesAt([...points.map((point) => point.seq), ...segments.map((segment) => segment.last_seq)]);

@@ -64,14 +64,32 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 			const last = report.heads.at(-1);
 			if (!last) return { anchorRequired: false, conflicts: [], pending: this.pending() };
 			const conflicts = this.compare([report.from, ...report.heads], report.at);
+			// A seal starts from D1's sealed head, and every seal told the witness its heads before D1
+			// got them: a start past everything it was told was sealed in D1 by someone else (a row
+			// inserted with its hashes, the triggers dropped). Kept for good; witnessing goes on.
+			const unwitnessed = conflicts.length === 0 ? this.unwitnessedStart(report.from, report.at) : null;
+			this.ctx.storage.kv.put(TOLD_KEY, Math.max(this.toldUpTo(), last.seq));
 			if (conflicts.length > 0) return { anchorRequired: false, conflicts, pending: this.pending() };
 			const latest = this.latestPlan();
 			const due = report.heads.filter((head) => head.seq % report.interval === 0 && head.seq > (latest?.seq ?? 0));
-			if (due.length > 0 && !latest && report.anchor === undefined) return { anchorRequired: true, conflicts: [], pending: [] };
+			if (due.length > 0 && !latest && report.anchor === undefined) {
+				return { anchorRequired: true, conflicts: unwitnessed ? [unwitnessed] : [], pending: [] };
+			}
 			this.plan(due, latest ?? report.anchor ?? null);
 			this.sql.exec("INSERT OR IGNORE INTO points (seq, hash, at) VALUES (?, ?, ?)", last.seq, last.hash, report.at);
-			return { anchorRequired: false, conflicts: [], pending: this.pending() };
+			return { anchorRequired: false, conflicts: unwitnessed ? [unwitnessed] : [], pending: this.pending() };
 		});
+	}
+
+	/**
+	 * The highest seq any seal told the witness, whether it was witnessed or contradicted what was
+	 * (0 before the first). Read after D1's sealed head it is never behind it, since every seal
+	 * tells the witness first, unless D1 was sealed outside the vault.
+	 */
+	toldUpTo(): number {
+		const told = this.ctx.storage.kv.get<number>(TOLD_KEY);
+		// A witness from before this was kept: its newest point is the highest it was told without conflict.
+		return told ?? this.rows<{ seq: number }>("SELECT seq FROM points ORDER BY seq DESC LIMIT 1")[0]?.seq ?? 0;
 	}
 
 	/**
@@ -274,6 +292,25 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 		});
 	}
 
+	/**
+	 * A seal starting past everything the witness was told, recorded as a conflict at the first
+	 * entry it was never told of, with both hashes UNWITNESSED. Null for a start at or below that,
+	 * or before the first seal (a witness linked to a chain sealed before it).
+	 */
+	private unwitnessedStart(from: Head, at: number): WitnessConflict | null {
+		const told = this.toldUpTo();
+		if (told === 0 || from.seq <= told) return null;
+		const conflict = { seq: told + 1, witnessed: UNWITNESSED, reported: UNWITNESSED, at };
+		this.sql.exec(
+			"INSERT OR IGNORE INTO conflicts (seq, witnessed, reported, at) VALUES (?, ?, ?, ?)",
+			conflict.seq,
+			conflict.witnessed,
+			conflict.reported,
+			at,
+		);
+		return conflict;
+	}
+
 	/** Stored points that a report contradicts, recorded as conflicts. */
 	private compare(reported: Head[], at: number): WitnessConflict[] {
 		const bySeq = new Map(reported.map((head) => [head.seq, head.hash]));
@@ -329,6 +366,8 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 
 const PROGRESS_KEY = "progress";
 const FULL_KEY = "full";
+/** The highest seq any seal told the witness (toldUpTo). */
+const TOLD_KEY = "told";
 /** The migrations that added row MACs, each with its own legacy window (src/integrity/legacy-rows.ts). */
 export const LEGACY_SETS = ["0014", "0018", "0019"] as const;
 export type LegacySet = (typeof LEGACY_SETS)[number];
@@ -390,9 +429,13 @@ export interface ForgedRow {
 export interface WitnessConflict {
 	seq: number;
 	witnessed: string;
+	/** The hash a seal reported for `seq`; UNWITNESSED (and `witnessed` too) when D1 was sealed past `seq - 1` with no seal telling the witness. */
 	reported: string;
 	at: number;
 }
+
+/** Both hashes of a conflict no seal reported: D1's chain went on past what the witness was told. */
+export const UNWITNESSED = "";
 
 export interface ArchivedSegment {
 	first_seq: number;
