@@ -55,6 +55,21 @@ describe("a depot's ledger relays its employees' audit entries to D1", () => {
 		for (const courier of couriers) expect(await granted(courier)).toHaveLength(1);
 	});
 
+	it("a write of more than one D1 batch is one flush in audit_flushes: every entry counted, its oldest entry's lateness kept", async () => {
+		const now = Date.now();
+		// A backlog: 150 entries (two batches of FLUSH_BATCH), the first an hour late.
+		const entries: OutboxEntry[] = Array.from({ length: 150 }, (_, i) => ({
+			entryId: crypto.randomUUID(),
+			event: { kind: "reveal.denied", at: i === 0 ? now - 3_600_000 : now, actor: { subject: "relay-backlog", issuer: TEST_ISSUER }, recordId: null, details: {} },
+		}));
+		await ledger("RELAY-BACKLOG").relay("RELAY-BACKLOG", entries, null, limiter("relay-backlog").id.toString(), true);
+		const flush = await env.DB.prepare("SELECT entries, flushed_at - oldest_entry_at AS lag FROM audit_flushes WHERE source = ?1")
+			.bind(`ledger:${ledger("RELAY-BACKLOG").id.toString()}`)
+			.first<{ entries: number; lag: number }>();
+		expect(flush?.entries).toBe(150);
+		expect(flush?.lag).toBeGreaterThanOrEqual(3_600_000);
+	});
+
 	it("a hand-off handed on again (the limiter died before it took the entries off) lands once", async () => {
 		const ids = await createRecords(service, 3, { depot: "RELAY2", courier: "relay-twice" });
 		const courier = await employeeToken("courier", "relay-twice", "RELAY2");

@@ -114,6 +114,8 @@ export class AuditLog {
 	 * its entry in one transaction of its own), in the order given. Each carries the id it got
 	 * there; an id already in the log is skipped, so a flush retried after a crash between the
 	 * D1 commit and the object's acknowledgement writes nothing twice. Returns the seqs written.
+	 * The batches of one flush pass the same `now`, so `audit_flushes` says what the whole flush
+	 * carried and how late its oldest entry was.
 	 */
 	async appendOutbox(entries: readonly { entryId: string; event: AuditEvent }[], source: string, now = Date.now()): Promise<number[]> {
 		if (entries.length === 0) return [];
@@ -138,8 +140,13 @@ export class AuditLog {
 				// How fresh the log is, for its readers (`flushLag`): in the same batch as the entries.
 				this.db
 					.prepare(
+						// A write of several batches passes one `now`: each batch adds to that flush's row rather than replacing it.
 						`INSERT INTO audit_flushes (source, flushed_at, entries, oldest_entry_at) VALUES (?1, ?2, ?3, ?4)
-						 ON CONFLICT (source) DO UPDATE SET flushed_at = excluded.flushed_at, entries = excluded.entries, oldest_entry_at = excluded.oldest_entry_at`,
+						 ON CONFLICT (source) DO UPDATE SET
+						   entries = CASE WHEN audit_flushes.flushed_at = excluded.flushed_at THEN audit_flushes.entries + excluded.entries ELSE excluded.entries END,
+						   oldest_entry_at = CASE WHEN audit_flushes.flushed_at = excluded.flushed_at
+						     THEN min(audit_flushes.oldest_entry_at, excluded.oldest_entry_at) ELSE excluded.oldest_entry_at END,
+						   flushed_at = excluded.flushed_at`,
 					)
 					.bind(source, now, entries.length, oldestEntryAt),
 			]),

@@ -83,12 +83,12 @@ export const FLUSH_BATCH = 100;
  * the rest still waiting, and a batch D1 took but the object did not take off is written once
  * (the log skips ids it holds).
  */
-export async function drainToLog(outbox: AuditOutbox, log: AuditLog, source: string, commit: (body: () => void) => void): Promise<number> {
+export async function drainToLog(outbox: AuditOutbox, log: AuditLog, source: string, commit: (body: () => void) => void, now = Date.now()): Promise<number> {
 	let flushed = 0;
 	for (;;) {
 		const batch = outbox.oldest(FLUSH_BATCH);
 		if (batch.length === 0) return flushed;
-		await log.appendOutbox(batch, source);
+		await log.appendOutbox(batch, source, now);
 		commit(() => outbox.remove(batch.map((entry) => entry.entryId)));
 		flushed += batch.length;
 	}

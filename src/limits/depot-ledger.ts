@@ -143,10 +143,12 @@ export class DepotLedger extends DurableObject<Env> {
 				const log = auditLogFor(this.env, this.ctx);
 				const source = this.flushSource();
 				// Entries handed on before this object held calls go first, then each hand-off's, once each.
-				const stored = await drainToLog(this.outbox, log, source, (body) => this.kv.transaction(body, () => this.outbox.forget()));
+				// One write, one flush in `audit_flushes`: every batch of it passes the same time.
+				const writtenAt = Date.now();
+				const stored = await drainToLog(this.outbox, log, source, (body) => this.kv.transaction(body, () => this.outbox.forget()), writtenAt);
 				// A limiter that lost its instance mid-hand-off may hand the same entries on twice: once each.
 				const entries = [...new Map(taken.flatMap((relay) => relay.entries.map((entry) => [entry.entryId, entry] as const))).values()];
-				for (let start = 0; start < entries.length; start += FLUSH_BATCH) await log.appendOutbox(entries.slice(start, start + FLUSH_BATCH), source);
+				for (let start = 0; start < entries.length; start += FLUSH_BATCH) await log.appendOutbox(entries.slice(start, start + FLUSH_BATCH), source, writtenAt);
 				for (const [index, relay] of taken.entries()) relay.landed({ crossed: crossed[index] ?? false });
 				return stored + entries.length;
 			} catch (error) {
