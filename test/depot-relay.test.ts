@@ -60,7 +60,13 @@ describe("a depot's ledger relays its employees' audit entries to D1", () => {
 		// A backlog: 150 entries (two batches of FLUSH_BATCH), the first an hour late.
 		const entries: OutboxEntry[] = Array.from({ length: 150 }, (_, i) => ({
 			entryId: crypto.randomUUID(),
-			event: { kind: "reveal.denied", at: i === 0 ? now - 3_600_000 : now, actor: { subject: "relay-backlog", issuer: TEST_ISSUER }, recordId: null, details: {} },
+			event: {
+				kind: "reveal.denied",
+				at: i === 0 ? now - 3_600_000 : now,
+				actor: { subject: "relay-backlog", issuer: TEST_ISSUER },
+				recordId: null,
+				details: {},
+			},
 		}));
 		await ledger("RELAY-BACKLOG").relay("RELAY-BACKLOG", entries, null, limiter("relay-backlog").id.toString(), true);
 		const flush = await env.DB.prepare("SELECT entries, flushed_at - oldest_entry_at AS lag FROM audit_flushes WHERE source = ?1")
