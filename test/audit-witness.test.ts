@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { auditLogFor } from "../src/audit/audit-log-for";
+import { auditLogFor, entryMacsFor } from "../src/audit/audit-log-for";
 import type { AuditEntry } from "../src/audit/entry";
 import type { Env } from "../src/env";
 import { callWith, json, recordBody } from "./support/api";
@@ -316,5 +316,40 @@ describe("a database administrator's edits, with the triggers dropped", () => {
 		expect(later.head.seq).toBe(head.seq + 4);
 		expect(later.witness.problems).toContainEqual(expect.objectContaining({ seq: head.seq + 1, reason: "sealed_unwitnessed" }));
 		expect(later.witness.problems.filter((problem) => problem.reason === "sealed_unwitnessed")).toHaveLength(1);
+	});
+
+	it("an entry edited before its seal, or inserted without the vault's MAC, is linked and reported as forged; one the vault wrote is not", async () => {
+		const macs = entryMacsFor({ ...env, ...current } as Env);
+		const content = (n: number) => ({
+			at: Date.now(),
+			kind: "reveal.redeemed",
+			actor: `courier-mac-${n}`,
+			actor_issuer: "test",
+			actor_role: "courier",
+			actor_depot: "D-W",
+			record_id: `r-mac-${n}`,
+			details: "{}",
+		});
+		const insert = async (row: ReturnType<typeof content>, seal: { mac: string | null; mac_key: string | null }) =>
+			(
+				await env.DB.prepare(
+					"INSERT INTO audit_log (at, kind, actor, actor_issuer, actor_role, actor_depot, record_id, details, mac, mac_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+				)
+					.bind(row.at, row.kind, row.actor, row.actor_issuer, row.actor_role, row.actor_depot, row.record_id, row.details, seal.mac, seal.mac_key)
+					.run()
+			).meta.last_row_id;
+		const genuine = await insert(content(1), await macs.seal(content(1)));
+		const edited = await insert(content(2), await macs.seal(content(2)));
+		const unsigned = await insert(content(3), { mac: null, mac_key: null });
+		// The edit needs the seal-only trigger dropped; the insert without a MAC needs nothing.
+		await asDba(() => env.DB.prepare("UPDATE audit_log SET actor = 'courier-mac-other' WHERE seq = ?1").bind(edited).run());
+
+		await verify();
+		const report = await verify();
+		expect(report.head.seq).toBeGreaterThanOrEqual(unsigned);
+		const forged = report.witness.problems.filter((problem) => problem.reason === "entry_forged");
+		expect(forged).toContainEqual(expect.objectContaining({ seq: edited, detail: expect.stringContaining("mac_invalid") }));
+		expect(forged).toContainEqual(expect.objectContaining({ seq: unsigned, detail: expect.stringContaining("mac_missing") }));
+		expect(forged.map((problem) => problem.seq)).not.toContain(genuine);
 	});
 });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { demoRecords } from "../scripts/lib/demo-data.ts";
-import { auditLogFor, SEAL_EVERY } from "../src/audit/audit-log-for";
+import { auditLogFor, entryMacsFor, SEAL_EVERY } from "../src/audit/audit-log-for";
 import type { AuditEntry, AuditEvent } from "../src/audit/entry";
 import { CHAIN_START, verifyEntries } from "../src/audit/verify-chain";
 import { signingJwkConfig } from "../src/config";
@@ -169,8 +169,13 @@ describe("audit trail", () => {
 		await expect(env.DB.prepare("DELETE FROM audit_log WHERE seq = 1").run()).rejects.toThrow(/append_only/);
 		const first = await entry(1);
 		await expect(insertEntry({ ...first, seq: 100_000 }).run()).rejects.toThrow(/append_only/);
-		// An unsealed entry can only be sealed onto the real head, with its content unchanged.
-		const { meta } = await env.DB.prepare("INSERT INTO audit_log (at, kind, details) VALUES (1, 'record.created', '{}')").run();
+		// An unsealed entry can only be sealed onto the real head, with its content unchanged. (Written
+		// here with the vault's MAC, as the vault writes it: one without is a forgery, audit-witness.test.ts.)
+		const content = { at: 1, kind: "record.created", actor: null, actor_issuer: null, actor_role: null, actor_depot: null, record_id: null, details: "{}" };
+		const { mac, mac_key } = await entryMacsFor(env).seal(content);
+		const { meta } = await env.DB.prepare("INSERT INTO audit_log (at, kind, details, mac, mac_key) VALUES (1, 'record.created', '{}', ?1, ?2)")
+			.bind(mac, mac_key)
+			.run();
 		const seq = meta.last_row_id;
 		await expect(env.DB.prepare("UPDATE audit_log SET prev_hash = 'forged', hash = 'x' WHERE seq = ?1").bind(seq).run()).rejects.toThrow(/append_only/);
 		await expect(

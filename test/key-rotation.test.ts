@@ -193,7 +193,8 @@ describe("key rotation", () => {
 		const keyring = await Keyring.import(ring("current", "old1", "old2"));
 		const { D1RecordStore } = await import("../src/records/store");
 		const { AuditLog } = await import("../src/audit/log");
-		const store = new D1RecordStore(env.DB, new AuditLog(env.DB), (issuer) => issuer ?? "");
+		const { entryMacsFor } = await import("../src/audit/audit-log-for");
+		const store = new D1RecordStore(env.DB, new AuditLog(env.DB, entryMacsFor(env)), (issuer) => issuer ?? "");
 		const read = await store.sealedUnder(["old1"], "", 100);
 		const resealed = await Promise.all(
 			read.map(async (row) => {

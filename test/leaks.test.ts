@@ -212,6 +212,36 @@ describe("tracing a leak", () => {
 		expect(refused.status).toBe(422);
 	});
 
+	it("reveals forged into the audit log with SQL make no one a suspect: linked, reported, never cited or counted", async () => {
+		// Someone who can reach D1 but not the worker's secrets writes twenty redeems for a courier who
+		// revealed nothing: plain INSERTs of unsealed entries, which no trigger refuses.
+		const now = Date.now();
+		await env.DB.batch(
+			LEAKED.map((i) =>
+				env.DB.prepare(
+					"INSERT INTO audit_log (at, kind, actor, actor_issuer, actor_role, actor_depot, record_id, details) VALUES (?1, 'reveal.redeemed', 'lk-framed', ?2, 'courier', ?3, ?4, ?5)",
+				).bind(now, TEST_ISSUER, DEPOT, ids.get(i) as string, JSON.stringify({ purpose: "delivery", fields: ["phone"] })),
+			),
+		);
+		const forged = await env.DB.prepare("SELECT seq FROM audit_log WHERE actor = 'lk-framed' ORDER BY seq").all<{ seq: number }>();
+		expect(forged.results).toHaveLength(LEAKED.length);
+
+		const answer = await attribute(list());
+		expect(answer.suspects.map((suspect) => suspect.subject)).not.toContain("lk-framed");
+		expect(answer.suspects[0]).toMatchObject({ subject: "lk-thief", revealed: 20, touched: 20 });
+		// Linked into the chain like any other (no hole), and each kept by the witness as forged, with its alert.
+		for (const { seq } of forged.results) {
+			expect((await env.DB.prepare("SELECT hash FROM audit_log WHERE seq = ?1").bind(seq).first<{ hash: string | null }>())?.hash).not.toBeNull();
+		}
+		const verified = await json<{ witness: { problems: { seq: number; reason: string }[] } }>(await call("GET", "/v1/audit/verify", { token: ops }));
+		const reported = verified.witness.problems.filter((problem) => problem.reason === "entry_forged").map((problem) => problem.seq);
+		expect(reported).toEqual(expect.arrayContaining(forged.results.map((row) => row.seq)));
+		const alerts = await env.DB.prepare("SELECT count(*) AS n FROM alerts WHERE kind = 'row_mac_failed' AND details ->> '$.table' = 'audit_log'").first<{
+			n: number;
+		}>();
+		expect(alerts?.n).toBe(LEAKED.length);
+	});
+
 	it("the signed report verifies against the JWKS and an audit export, and fails once a cited entry is edited", async () => {
 		const answer = await attribute(list());
 		const jwks = await json<{ keys: [] }>(await call("GET", "/.well-known/jwks.json"));

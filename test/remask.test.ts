@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { entryMacsFor } from "../src/audit/audit-log-for";
 import { AuditLog } from "../src/audit/log";
 import { keyringConfig } from "../src/config";
 import { keyringFor } from "../src/crypto/keyring";
@@ -50,7 +51,7 @@ const created: { id: string; index: number }[] = [];
 let erasedId: string;
 let expiredId: string;
 
-const store = () => new D1RecordStore(env.DB, new AuditLog(env.DB), (issuer) => issuer ?? "");
+const store = () => new D1RecordStore(env.DB, new AuditLog(env.DB, entryMacsFor(env)), (issuer) => issuer ?? "");
 const keyring = () => keyringFor(keyringConfig(env));
 const rows = async (ids: string[]) => (await env.DB.prepare(SELECT_MASKS).bind(JSON.stringify(ids)).all<MaskRow>()).results;
 const staleCount = async () =>

@@ -287,6 +287,7 @@ describe("expiry racing a redeem", () => {
 		const { redeemReveal } = await import("../src/reveals/redeem");
 		const { D1RecordStore } = await import("../src/records/store");
 		const { AuditLog } = await import("../src/audit/log");
+		const { entryMacsFor } = await import("../src/audit/audit-log-for");
 		const { keyringFor } = await import("../src/crypto/keyring");
 		const { signingKeyFor } = await import("../src/crypto/signing-key");
 		const { keyringConfig, signingJwkConfig } = await import("../src/config");
@@ -313,7 +314,7 @@ describe("expiry racing a redeem", () => {
 				// The read happened just before the expiry: the record still looked live.
 				records: new D1RecordStore(
 					env.DB,
-					new AuditLog(env.DB),
+					new AuditLog(env.DB, entryMacsFor(env)),
 					(issuer) => issuer ?? "",
 					() => expiresAt - 1000,
 				),

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { demoLegEvents, demoRecords } from "../scripts/lib/demo-data.ts";
+import { entryMacsFor } from "../src/audit/audit-log-for";
 import { AuditLog } from "../src/audit/log";
 import { D1RecordStore } from "../src/records/store";
 import { askReveal, call, json, recordBody } from "./support/api";
@@ -219,7 +220,7 @@ describe("all or nothing, idempotency, audit", () => {
 	it("a write that fails in the database writes nothing: events, legs, assignment and audit go together", async () => {
 		const { shipmentId, recipient } = await shipment();
 		// A trigger refusing this shipment's legs fails the batch after its events were inserted and its legs deleted.
-		const store = new D1RecordStore(env.DB, new AuditLog(env.DB), (issuer) => issuer ?? "");
+		const store = new D1RecordStore(env.DB, new AuditLog(env.DB, entryMacsFor(env)), (issuer) => issuer ?? "");
 		await report([{ shipment_id: shipmentId, type: "pickup_scheduled", courier: "courier-p" }]);
 		const legsBefore = await legs(shipmentId);
 		await env.DB.prepare(
@@ -349,7 +350,7 @@ describe("getForAsk", () => {
 			{ shipment_id: shipmentId, type: "pickup_scheduled", courier: "courier-p", at: iso(Date.now() - 20 * MIN) },
 		]);
 		const counter = countingDb(env.DB);
-		const store = new D1RecordStore(counter.db, new AuditLog(counter.db), (issuer) => issuer ?? "");
+		const store = new D1RecordStore(counter.db, new AuditLog(counter.db, entryMacsFor(env)), (issuer) => issuer ?? "");
 		const read = await store.getForAsk(recipient);
 		expect(counter.count()).toBe(1);
 		expect(read.record?.id).toBe(recipient);
@@ -365,7 +366,7 @@ describe("getForAsk", () => {
 
 	it("a record without legs reads with an empty list; an unknown id reads as null", async () => {
 		const { recipient } = await shipment();
-		const store = new D1RecordStore(env.DB, new AuditLog(env.DB), (issuer) => issuer ?? "");
+		const store = new D1RecordStore(env.DB, new AuditLog(env.DB, entryMacsFor(env)), (issuer) => issuer ?? "");
 		expect((await store.getForAsk(recipient)).legs).toEqual([]);
 		expect(await store.getForAsk("no-such-record")).toEqual({ record: null, honeytoken: false, legs: [] });
 	});

@@ -1,8 +1,11 @@
-import { auditCheckpointInterval, signingJwkConfig } from "../config";
+import { auditCheckpointInterval, keyringConfig, signingJwkConfig } from "../config";
+import { keyringFor } from "../crypto/keyring";
 import { signingKeyFor } from "../crypto/signing-key";
 import type { Env } from "../env";
+import { reportForgedRows } from "../integrity/forged-row-report";
 import { settleCheckpoints } from "./checkpointing";
 import { CheckpointStore } from "./checkpoints";
+import { type EntryMacs, entryMacsOf } from "./entry-macs";
 import { AuditLog, type SealWitness } from "./log";
 import { auditWitnessFor } from "./witness-client";
 
@@ -22,16 +25,23 @@ export class WitnessMissingError extends Error {
  * written.
  */
 export function witnessedSealing(env: Env): SealWitness {
-	return async (from, linked) => {
+	return async (from, linked, judged) => {
 		const witness = auditWitnessFor(env);
 		if (!witness) throw new WitnessMissingError("the AUDIT_WITNESS binding is missing");
 		const store = new CheckpointStore(env.DB);
-		const report = { from, heads: [...linked], interval: auditCheckpointInterval(env), at: Date.now() };
+		const report = { from, heads: [...linked], interval: auditCheckpointInterval(env), at: Date.now(), ...(judged ? { entries: judged } : {}) };
 		let answer = await witness.sealing(report);
 		if (answer.anchorRequired) answer = await witness.sealing({ ...report, anchor: await store.latestLink() });
 		if (answer.conflicts.length > 0) {
 			// Hashes only: which seqs were witnessed differently, for whoever reads the worker's log.
 			console.error(JSON.stringify({ event: "audit_witness_conflict", seqs: answer.conflicts.map((conflict) => conflict.seq) }));
+		}
+		// Entries whose MAC failed are linked like any other (the chain has no holes) and kept by the
+		// witness as forged; each raises its critical alert. The seal does not wait on the alert.
+		if (answer.forged.length > 0) {
+			await reportForgedRows(env, answer.forged, Date.now()).catch((error: Error) => {
+				console.error(JSON.stringify({ event: "forged_entry_report_failed", name: error.name }));
+			});
 		}
 		const { pending } = answer;
 		if (pending.length === 0) return undefined;
@@ -48,9 +58,10 @@ export function witnessedSealing(env: Env): SealWitness {
  */
 export function auditLogFor(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): AuditLog {
 	const witness = witnessedSealing(env);
-	if (!ctx) return new AuditLog(env.DB, witness);
-	const sealer = new AuditLog(env.DB, witness);
-	return new AuditLog(env.DB, witness, (seqs) => {
+	const macs = entryMacsFor(env);
+	if (!ctx) return new AuditLog(env.DB, macs, witness);
+	const sealer = new AuditLog(env.DB, macs, witness);
+	return new AuditLog(env.DB, macs, witness, (seqs) => {
 		// Sealing after every append would put three D1 statements behind each request (measured:
 		// it held the single local D1 writer long enough to add milliseconds to the next ask); every
 		// SEAL_EVERY entries (and the every-minute cron, and verification) keeps the unsealed tail
@@ -73,3 +84,8 @@ export function auditLogFor(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">)
  * second is the bound that acts.
  */
 export const SEAL_EVERY = 64;
+
+/** The entries' MACs under VAULT_KEYRING, parsed on first use: a broken keyring fails (closed) only what writes or seals an entry. */
+export function entryMacsFor(env: Env): EntryMacs {
+	return entryMacsOf(() => keyringFor(keyringConfig(env)));
+}

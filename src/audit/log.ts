@@ -1,5 +1,6 @@
 import { classified } from "../storage/d1-errors";
 import { type AuditEntry, type AuditEvent, entryFor, entryHash, GENESIS_HASH } from "./entry";
+import type { EntryMacs, EntryVerdict } from "./entry-macs";
 
 export interface Head {
 	seq: number;
@@ -7,7 +8,15 @@ export interface Head {
 }
 
 /** See the AuditLog constructor. */
-export type SealWitness = (from: Head, linked: readonly Head[]) => Promise<(() => Promise<void>) | undefined>;
+export type SealWitness = (from: Head, linked: readonly Head[], judged?: JudgedEntries) => Promise<(() => Promise<void>) | undefined>;
+
+/** What a seal found of the MACs of the entries it links (migration 0022): told to the witness with the seal. */
+export interface JudgedEntries {
+	/** The first entry linked whose MAC verifies: from the first one ever, an entry without a MAC is a forgery. */
+	firstSigned: number | null;
+	/** Every entry linked whose MAC does not verify, or that has none. */
+	failing: { seq: number; verdict: Exclude<EntryVerdict, "valid">; mac_key: string | null }[];
+}
 
 export interface AppendOptions {
 	/**
@@ -39,17 +48,17 @@ const APPEND_ROWS_PER_STATEMENT = 100;
  * at every reference (see INSERT_FROM_JSON in records/store.ts).
  */
 const INSERT_FROM_JSON = `WITH incoming AS MATERIALIZED (SELECT key, value AS item FROM json_each(?1))
-INSERT INTO audit_log (${CONTENT_COLUMNS})
+INSERT INTO audit_log (${CONTENT_COLUMNS}, mac, mac_key)
 SELECT item ->> '$.at', item ->> '$.kind', item ->> '$.actor', item ->> '$.actor_issuer', item ->> '$.actor_role',
-       item ->> '$.actor_depot', item ->> '$.record_id', item ->> '$.details'
+       item ->> '$.actor_depot', item ->> '$.record_id', item ->> '$.details', item ->> '$.mac', item ->> '$.mac_key'
 FROM incoming ORDER BY key
 RETURNING seq`;
 
 /** The same, for entries that carry an outbox id: one already in the log is not written again. */
 const INSERT_OUTBOX_FROM_JSON = `WITH incoming AS MATERIALIZED (SELECT key, value AS item FROM json_each(?1))
-INSERT INTO audit_log (${CONTENT_COLUMNS}, entry_id)
+INSERT INTO audit_log (${CONTENT_COLUMNS}, entry_id, mac, mac_key)
 SELECT item ->> '$.at', item ->> '$.kind', item ->> '$.actor', item ->> '$.actor_issuer', item ->> '$.actor_role',
-       item ->> '$.actor_depot', item ->> '$.record_id', item ->> '$.details', item ->> '$.entry_id'
+       item ->> '$.actor_depot', item ->> '$.record_id', item ->> '$.details', item ->> '$.entry_id', item ->> '$.mac', item ->> '$.mac_key'
 FROM incoming WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE entry_id = item ->> '$.entry_id') ORDER BY key
 RETURNING seq`;
 
@@ -66,6 +75,8 @@ RETURNING seq`;
 export class AuditLog {
 	constructor(
 		private readonly db: D1Database,
+		/** Each entry is written with its MAC, and judged by it as it is sealed (src/audit/entry-macs.ts). */
+		private readonly macs: EntryMacs,
 		/**
 		 * Told every range a seal links, before any of its hashes is written (the witness); what it
 		 * returns runs once they are written (the checkpoints). If it throws, nothing is written:
@@ -78,10 +89,13 @@ export class AuditLog {
 
 	async appendWith(event: AuditEvent, statements: D1PreparedStatement[] = [], options: AppendOptions = {}): Promise<AppendResult> {
 		const entry = entryFor(event);
-		const values = [entry.at, entry.kind, entry.actor, entry.actor_issuer, entry.actor_role, entry.actor_depot, entry.record_id, entry.details];
+		const { mac, mac_key } = await this.macs.seal(entry);
+		const values = [entry.at, entry.kind, entry.actor, entry.actor_issuer, entry.actor_role, entry.actor_depot, entry.record_id, entry.details, mac, mac_key];
 		const insert = options.onlyIfChanged
-			? this.db.prepare(`INSERT INTO audit_log (${CONTENT_COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE changes() > 0 RETURNING seq`)
-			: this.db.prepare(`INSERT INTO audit_log (${CONTENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING seq`);
+			? this.db.prepare(
+					`INSERT INTO audit_log (${CONTENT_COLUMNS}, mac, mac_key) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE changes() > 0 RETURNING seq`,
+				)
+			: this.db.prepare(`INSERT INTO audit_log (${CONTENT_COLUMNS}, mac, mac_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING seq`);
 		// The refs name the entry just written: the largest seq, inside this same transaction.
 		const refs = event.recordIds?.length
 			? [
@@ -99,9 +113,9 @@ export class AuditLog {
 	/** Many entries (a batch's records) in the caller's transaction, numbered in the order given. */
 	async appendAllWith(events: AuditEvent[], statements: D1PreparedStatement[] = []): Promise<D1Result[]> {
 		const inserts: D1PreparedStatement[] = [];
-		for (let i = 0; i < events.length; i += APPEND_ROWS_PER_STATEMENT) {
-			const chunk = events.slice(i, i + APPEND_ROWS_PER_STATEMENT).map(entryFor);
-			inserts.push(this.db.prepare(INSERT_FROM_JSON).bind(JSON.stringify(chunk)));
+		const entries = await Promise.all(events.map(async (event) => this.withMac(entryFor(event))));
+		for (let i = 0; i < entries.length; i += APPEND_ROWS_PER_STATEMENT) {
+			inserts.push(this.db.prepare(INSERT_FROM_JSON).bind(JSON.stringify(entries.slice(i, i + APPEND_ROWS_PER_STATEMENT))));
 		}
 		const results = await classified(this.db.batch([...statements, ...inserts]));
 		const seqs = results.slice(statements.length).flatMap((result) => (result.results as { seq: number }[]).map((row) => row.seq));
@@ -119,7 +133,9 @@ export class AuditLog {
 	 */
 	async appendOutbox(entries: readonly { entryId: string; event: AuditEvent }[], source: string, now = Date.now()): Promise<number[]> {
 		if (entries.length === 0) return [];
-		const rows = entries.map(({ entryId, event }) => ({ ...entryFor(event), entry_id: entryId, record_ids: event.recordIds ?? [] }));
+		const rows = await Promise.all(
+			entries.map(async ({ entryId, event }) => ({ ...(await this.withMac({ ...entryFor(event), entry_id: entryId })), record_ids: event.recordIds ?? [] })),
+		);
 		const rowsJson = JSON.stringify(rows);
 		const oldestEntryAt = Math.min(...entries.map(({ event }) => event.at));
 		// Only the per-minute summaries name several records; a flush of decisions alone (most of them) skips the statement.
@@ -160,6 +176,11 @@ export class AuditLog {
 		return this.appendWith(event);
 	}
 
+	/** An entry with the MAC it is written with. */
+	private async withMac<T extends Parameters<EntryMacs["seal"]>[0]>(entry: T): Promise<T & { mac: string; mac_key: string }> {
+		return { ...entry, ...(await this.macs.seal(entry)) };
+	}
+
 	/**
 	 * How far behind the log may be: when the newest flush from a principal's object landed and how
 	 * late its oldest entry arrived. Entries decided after `newestFlushAt` may still wait in their
@@ -188,11 +209,12 @@ export class AuditLog {
 	async sealSome(maxPages = SEAL_PAGES_PER_CALL): Promise<{ head: Head; more: boolean }> {
 		const start = await this.head();
 		const linked: Head[] = [];
+		const judged: JudgedEntries = { firstSigned: null, failing: [] };
 		const writes: D1PreparedStatement[][] = [];
 		let next = start;
 		let more = false;
 		for (let page = 0; page < maxPages; page++) {
-			const pending = await this.range(next.seq + 1, SEAL_PAGE);
+			const pending = await this.toSeal(next.seq + 1, SEAL_PAGE);
 			const updates: D1PreparedStatement[] = [];
 			let stopped = false;
 			for (const row of pending) {
@@ -200,6 +222,9 @@ export class AuditLog {
 					stopped = true;
 					break;
 				}
+				const verdict = await this.macs.verdict(row);
+				if (verdict === "valid") judged.firstSigned ??= row.seq;
+				else judged.failing.push({ seq: row.seq, verdict, mac_key: row.mac_key });
 				const hash = await entryHash({ ...row, prev_hash: next.hash });
 				updates.push(this.db.prepare("UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE seq = ?1 AND hash IS NULL").bind(row.seq, next.hash, hash));
 				next = { seq: row.seq, hash };
@@ -210,7 +235,7 @@ export class AuditLog {
 			more = page === maxPages - 1;
 		}
 		if (linked.length === 0) return { head: start, more: false };
-		const afterWrite = await this.witness?.(start, linked);
+		const afterWrite = await this.witness?.(start, linked, judged);
 		for (const updates of writes) await this.db.batch(updates);
 		await afterWrite?.();
 		return { head: next, more };
@@ -221,7 +246,16 @@ export class AuditLog {
 		return (await this.sealSome()).head;
 	}
 
-	/** Entries in ascending order from `fromSeq`, for sealing, verification and export. */
+	/** Entries from `fromSeq` as the sealer judges them: with their outbox id and MAC. */
+	private async toSeal(fromSeq: number, limit: number): Promise<(AuditEntry & { entry_id: string | null; mac: string | null; mac_key: string | null })[]> {
+		const { results } = await this.db
+			.prepare(`SELECT ${ALL_COLUMNS}, entry_id, mac, mac_key FROM audit_log WHERE seq >= ?1 ORDER BY seq LIMIT ?2`)
+			.bind(fromSeq, limit)
+			.all<AuditEntry & { entry_id: string | null; mac: string | null; mac_key: string | null }>();
+		return results;
+	}
+
+	/** Entries in ascending order from `fromSeq`, for verification and export. */
 	async range(fromSeq: number, limit: number, toSeq = Number.MAX_SAFE_INTEGER): Promise<AuditEntry[]> {
 		const { results } = await this.db
 			.prepare(`SELECT ${ALL_COLUMNS} FROM audit_log WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3`)

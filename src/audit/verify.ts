@@ -230,6 +230,13 @@ async function spotCheck(log: AuditLog, checkpoints: CheckpointStore, state: Wit
 			? unwitnessedProblem(conflict.seq, null)
 			: { seq: conflict.seq, reason: "sealed_differently", detail: `a seal of entry ${conflict.seq} contradicted what the witness had seen sealed` },
 	);
+	for (const entry of state.forgedEntries) {
+		problems.push({
+			seq: entry.seq,
+			reason: "entry_forged",
+			detail: `entry ${entry.seq} was linked without a MAC the vault wrote (${entry.reason}): written outside the vault, never cited as evidence`,
+		});
+	}
 	const points = [...(state.head ? [state.head] : []), ...state.recentPoints];
 	const segments = state.recentSegments;
 	const hashes = await log.hashesAt([...points.map((point) => point.seq), ...segments.map((segment) => segment.last_seq)]);

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type CheckpointLink, checkpointClaims } from "../crypto/checkpoint-token";
 import type { Env } from "../env";
 import type { RowScan } from "../integrity/row-scan";
-import type { Head } from "./log";
+import type { Head, JudgedEntries } from "./log";
 
 /**
  * The audit chain's witness: one Durable Object per database (see witness-client.ts), outside D1.
@@ -59,26 +59,59 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 	 * The first plan ever needs an anchor (the newest checkpoint D1 holds from before there was a
 	 * witness, or null): answered with `anchorRequired` and nothing stored, the sealer asks again.
 	 */
-	sealing(report: { from: Head; heads: Head[]; interval: number; at: number; anchor?: CheckpointLink | null }): SealAnswer {
+	sealing(report: { from: Head; heads: Head[]; interval: number; at: number; anchor?: CheckpointLink | null; entries?: JudgedEntries }): SealAnswer {
 		return this.ctx.storage.transactionSync(() => {
 			const last = report.heads.at(-1);
-			if (!last) return { anchorRequired: false, conflicts: [], pending: this.pending() };
+			if (!last) return { anchorRequired: false, conflicts: [], pending: this.pending(), forged: [] };
+			// Whatever else the seal says, the entries it links are linked in D1: their verdicts are kept.
+			const forged = report.entries ? this.judgeEntries(report.entries, report.at) : [];
 			const conflicts = this.compare([report.from, ...report.heads], report.at);
 			// A seal starts from D1's sealed head, and every seal told the witness its heads before D1
 			// got them: a start past everything it was told was sealed in D1 by someone else (a row
 			// inserted with its hashes, the triggers dropped). Kept for good; witnessing goes on.
 			const unwitnessed = conflicts.length === 0 ? this.unwitnessedStart(report.from, report.at) : null;
 			this.ctx.storage.kv.put(TOLD_KEY, Math.max(this.toldUpTo(), last.seq));
-			if (conflicts.length > 0) return { anchorRequired: false, conflicts, pending: this.pending() };
+			if (conflicts.length > 0) return { anchorRequired: false, conflicts, pending: this.pending(), forged };
 			const latest = this.latestPlan();
 			const due = report.heads.filter((head) => head.seq % report.interval === 0 && head.seq > (latest?.seq ?? 0));
 			if (due.length > 0 && !latest && report.anchor === undefined) {
-				return { anchorRequired: true, conflicts: unwitnessed ? [unwitnessed] : [], pending: [] };
+				return { anchorRequired: true, conflicts: unwitnessed ? [unwitnessed] : [], pending: [], forged };
 			}
 			this.plan(due, latest ?? report.anchor ?? null);
 			this.sql.exec("INSERT OR IGNORE INTO points (seq, hash, at) VALUES (?, ?, ?)", last.seq, last.hash, report.at);
-			return { anchorRequired: false, conflicts: unwitnessed ? [unwitnessed] : [], pending: this.pending() };
+			return { anchorRequired: false, conflicts: unwitnessed ? [unwitnessed] : [], pending: this.pending(), forged };
 		});
+	}
+
+	/**
+	 * Inside `sealing`: the entries whose MAC failed, kept as forged rows of `audit_log` (key: the
+	 * seq). The first entry ever linked with a valid MAC marks when entries began to carry one
+	 * (migration 0022); an entry without a MAC is a forgery from there on, one before it is as written
+	 * then. Kept outside D1, so no edit of D1 moves that mark. Returns the forged, to alert on.
+	 */
+	private judgeEntries(judged: JudgedEntries, at: number): ForgedRow[] {
+		let since = this.ctx.storage.kv.get<number>(ENTRY_MACS_SINCE_KEY);
+		if (since === undefined && judged.firstSigned !== null) {
+			since = judged.firstSigned;
+			this.ctx.storage.kv.put(ENTRY_MACS_SINCE_KEY, since);
+		}
+		const forged: ForgedRow[] = judged.failing
+			.filter((entry) => entry.verdict !== "unsigned" || (since !== undefined && entry.seq > since))
+			.map((entry) => ({
+				table: "audit_log",
+				key: String(entry.seq),
+				mac_key: entry.mac_key,
+				reason: entry.verdict === "unsigned" ? "mac_missing" : entry.verdict === "unknown_key" ? "mac_key_unknown" : "mac_invalid",
+			}));
+		if (forged.length > 0) this.noteForged(forged, at);
+		return forged;
+	}
+
+	/** The seqs of entries judged forged when they were sealed, at most `limit`, ascending: evidence never cites or counts them. */
+	forgedEntrySeqs(limit: number): number[] {
+		return this.rows<{ seq: number }>("SELECT DISTINCT CAST(key AS INTEGER) AS seq FROM forged_rows WHERE tbl = 'audit_log' ORDER BY seq LIMIT ?", limit).map(
+			(row) => row.seq,
+		);
 	}
 
 	/**
@@ -151,6 +184,10 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 				"SELECT count(*) FILTER (WHERE stored = 1) AS stored, min(seq) AS first FROM checkpoints",
 			);
 			const conflicts = this.rows<WitnessConflict>("SELECT seq, witnessed, reported, at FROM conflicts ORDER BY seq, at LIMIT ?", MAX_LISTED);
+			const forgedEntries = this.rows<{ seq: number; reason: string }>(
+				"SELECT CAST(key AS INTEGER) AS seq, reason FROM forged_rows WHERE tbl = 'audit_log' ORDER BY CAST(key AS INTEGER) LIMIT ?",
+				MAX_LISTED,
+			);
 			const recentSegments = this.rows<ArchivedSegment>(
 				"SELECT first_seq, last_seq, prev_hash, last_hash, day, key, sha256, at FROM segments ORDER BY last_seq DESC LIMIT ?",
 				recent,
@@ -162,6 +199,7 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 				storedCheckpoints: counts?.stored ?? 0,
 				linkedSince: counts?.first ?? null,
 				conflicts,
+				forgedEntries,
 				recentSegments,
 				progress: this.ctx.storage.kv.get<VerifyProgress>(PROGRESS_KEY) ?? null,
 				full: this.ctx.storage.kv.get<FullVerification>(FULL_KEY) ?? null,
@@ -221,19 +259,21 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 	 * here, outside D1, so that deleting the alert or restoring the row does not erase the finding.
 	 */
 	noteForgedRows(rows: ForgedRow[], at: number): void {
-		this.ctx.storage.transactionSync(() => {
-			for (const row of rows) {
-				this.sql.exec(
-					"INSERT INTO forged_rows (tbl, key, mac_key, reason, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, key, reason) DO UPDATE SET last_at = excluded.last_at, mac_key = excluded.mac_key",
-					row.table,
-					row.key,
-					row.mac_key,
-					row.reason,
-					at,
-					at,
-				);
-			}
-		});
+		this.ctx.storage.transactionSync(() => this.noteForged(rows, at));
+	}
+
+	private noteForged(rows: ForgedRow[], at: number): void {
+		for (const row of rows) {
+			this.sql.exec(
+				"INSERT INTO forged_rows (tbl, key, mac_key, reason, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, key, reason) DO UPDATE SET last_at = excluded.last_at, mac_key = excluded.mac_key",
+				row.table,
+				row.key,
+				row.mac_key,
+				row.reason,
+				at,
+				at,
+			);
+		}
 	}
 
 	/** The forged rows reported so far, newest first, at most `limit`. */
@@ -366,6 +406,8 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 
 const PROGRESS_KEY = "progress";
 const FULL_KEY = "full";
+/** The seq of the first entry linked with a valid MAC (judgeEntries). */
+const ENTRY_MACS_SINCE_KEY = "entry-macs-since";
 /** The highest seq any seal told the witness (toldUpTo). */
 const TOLD_KEY = "told";
 /** The migrations that added row MACs, each with its own legacy window (src/integrity/legacy-rows.ts). */
@@ -411,6 +453,8 @@ export type PendingCheckpoint = Omit<WitnessedCheckpoint, "signature"> & { signa
 
 export interface SealAnswer {
 	anchorRequired: boolean;
+	/** Entries of the seal whose MAC failed, now kept as forged rows of `audit_log`. */
+	forged: ForgedRow[];
 	/** Witnessed seqs whose hash the report contradicts; nothing was planned or remembered. */
 	conflicts: WitnessConflict[];
 	/** Checkpoints to sign (signature null) or to store in D1, once the seal is written. */
@@ -492,6 +536,8 @@ export interface WitnessState {
 	/** Seq of the first checkpoint the witness planned: checkpoints from here on are linked. */
 	linkedSince: number | null;
 	conflicts: WitnessConflict[];
+	/** Entries whose MAC failed when they were sealed (the first MAX_LISTED by seq): linked, kept for good, never cited. */
+	forgedEntries: { seq: number; reason: string }[];
 	recentSegments: ArchivedSegment[];
 	progress: VerifyProgress | null;
 	full: FullVerification | null;

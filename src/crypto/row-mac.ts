@@ -7,6 +7,8 @@ import { verifiedRowMacsOf } from "./verified-row-macs";
 /** The tables whose rows grant or withhold access, each MACed under its own name. */
 export const MACED_TABLES = ["policies", "records", "principal_status", "honeytokens", "legs", "alerts", "shipment_events"] as const;
 export type MacedTable = (typeof MACED_TABLES)[number];
+/** What a MAC may be over: those tables' rows, and audit entries (src/audit/entry-macs.ts), each under its own name. */
+export type MacDomain = MacedTable | "audit_log";
 
 /** What a row's grant-or-withhold columns hold; a null column is left out of the MAC (see canonicalRow). */
 export type RowContent = Readonly<Record<string, string | number | boolean | null>>;
@@ -34,14 +36,14 @@ const encoder = new TextEncoder();
  * there; leaving nulls out means a migration that adds a nullable column does not invalidate the
  * MACs of the rows it leaves NULL.
  */
-export function canonicalRow(table: MacedTable, content: RowContent): string {
+export function canonicalRow(table: MacDomain, content: RowContent): string {
 	const columns: Record<string, JsonValue> = {};
 	for (const [column, value] of Object.entries(content)) if (value !== null && value !== undefined) columns[column] = value;
 	return canonicalJson({ table, columns });
 }
 
 /** The MAC of a row under the primary key's row-MAC key (HMAC-SHA-256, HKDF label contact-vault/row-mac/v1). */
-export async function sealRow(keyring: Keyring, table: MacedTable, content: RowContent): Promise<RowSeal> {
+export async function sealRow(keyring: Keyring, table: MacDomain, content: RowContent): Promise<RowSeal> {
 	const key = keyring.rowMacKey(keyring.primaryKeyId);
 	if (!key) throw new Error("primary row-MAC key missing");
 	const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(canonicalRow(table, content))));
@@ -51,7 +53,7 @@ export async function sealRow(keyring: Keyring, table: MacedTable, content: RowC
 /** Checks a row's MAC against its content, in constant time (crypto.subtle.verify). */
 export async function checkRow(
 	keyring: Keyring,
-	table: MacedTable,
+	table: MacDomain,
 	content: RowContent,
 	seal: { mac: string | null; mac_key: string | null },
 ): Promise<RowVerdict> {

@@ -25,7 +25,12 @@ export interface AttributeDeps {
 	employeeIssuer: string;
 	/** Signs a checkpoint of the sealed head (README "Audit"), for evidence newer than the last one. */
 	checkpointHead: () => Promise<void>;
+	/** The entries the audit witness judged forged as they were sealed (at most FORGED_ENTRIES_READ). */
+	forgedEntries: () => Promise<number[]>;
 }
+
+/** Forged entries read to leave out; past this many the log is not fit to be evidence (503). */
+export const FORGED_ENTRIES_READ = 10_000;
 
 /**
  * Traces a leaked list to the principals who revealed its records (README "Tracing a leak").
@@ -51,10 +56,17 @@ export async function attributeLeak(deps: AttributeDeps, input: AttributeInput, 
 	const traps = dedupe(rows.filter((row) => row.honeytoken));
 
 	await sealTail(deps.audit);
+	// An entry written with SQL (no MAC the vault wrote) is linked like any other, but it never makes
+	// anyone a suspect: neither cited nor counted. Judged as it was sealed; sealed just above.
+	const forged = await deps.forgedEntries();
+	if (forged.length >= FORGED_ENTRIES_READ) {
+		throw new ProblemError("dependency-unavailable", { detail: "The audit log holds too many forged entries to leave out; it is not fit to be evidence." });
+	}
 	const ids = real.map((row) => row.id);
-	const entries = await deps.store.entriesAbout(ids, [...REVEAL_KINDS, ...HOLD_KINDS], from, now);
+	const skipped = new Set(forged);
+	const entries = (await deps.store.entriesAbout(ids, [...REVEAL_KINDS, ...HOLD_KINDS], from, now)).filter((entry) => !skipped.has(entry.seq));
 	const revealers = [...new Set(entries.flatMap((entry) => ((REVEAL_KINDS as readonly string[]).includes(entry.kind) && entry.actor ? [entry.actor] : [])))];
-	const [activity, population] = await Promise.all([deps.store.activity(revealers, REVEALED_KIND, from, now), deps.store.recordsPerDepot(from, now)]);
+	const [activity, population] = await Promise.all([deps.store.activity(revealers, REVEALED_KIND, from, now, forged), deps.store.recordsPerDepot(from, now)]);
 	const suspects = rankSuspects({ records: real, entries, activity, population, employeeIssuer: deps.employeeIssuer }).slice(0, MAX_SUSPECTS);
 
 	if (suspects.some((suspect) => suspect.entries.some((entry) => entry.hash === null))) {

@@ -70,17 +70,18 @@ export class LeakStore {
 		return results.flatMap((result) => result.results as CitedEntry[]).sort((a, b) => a.seq - b.seq);
 	}
 
-	/** Distinct records each of these subjects revealed (redeemed) in [from, to], per issuer, with the depots named. */
-	async activity(subjects: readonly string[], kind: string, from: number, to: number): Promise<ActivityRow[]> {
+	/** Distinct records each of these subjects revealed (redeemed) in [from, to], per issuer, with the depots named; the entries at `skipped` seqs left out. */
+	async activity(subjects: readonly string[], kind: string, from: number, to: number, skipped: readonly number[] = []): Promise<ActivityRow[]> {
 		if (subjects.length === 0) return [];
 		const { results } = await classified(
 			this.db
 				.prepare(
 					`SELECT actor AS subject, actor_issuer AS issuer, count(DISTINCT record_id) AS touched, json_group_array(DISTINCT actor_depot) AS depots
 					 FROM audit_log WHERE actor IN (SELECT value FROM json_each(?1)) AND kind = ?2 AND at >= ?3 AND at <= ?4
+					   AND seq NOT IN (SELECT value FROM json_each(?5))
 					 GROUP BY actor, actor_issuer`,
 				)
-				.bind(JSON.stringify([...new Set(subjects)]), kind, from, to)
+				.bind(JSON.stringify([...new Set(subjects)]), kind, from, to, JSON.stringify(skipped))
 				.all<ActivityRow>(),
 		);
 		return results;

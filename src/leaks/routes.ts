@@ -8,7 +8,7 @@ import { authenticatedErrors, bodyErrors, jsonBodyOf, jsonResponse } from "../ht
 import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
-import { attributeLeak } from "./attribute";
+import { attributeLeak, FORGED_ENTRIES_READ } from "./attribute";
 import { LeakStore } from "./leak-store";
 import { AttributeInput, AttributionView } from "./schemas";
 
@@ -38,6 +38,12 @@ Bounded work: for 10,000 phones and a ring of R keys, ⌈10,000·R/1,000⌉ inde
 				audit: services.audit,
 				signingKey,
 				employeeIssuer: services.issuers.employeeIssuer,
+				forgedEntries: async () => {
+					const witness = auditWitnessFor(c.env);
+					if (!witness)
+						throw new ProblemError("configuration-unavailable", { detail: "The AUDIT_WITNESS binding is missing.", extensions: { variable: "AUDIT_WITNESS" } });
+					return witness.forgedEntrySeqs(FORGED_ENTRIES_READ);
+				},
 				checkpointHead: async () => {
 					const witness = auditWitnessFor(c.env);
 					if (!witness)
