@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { demoRecords } from "../scripts/lib/demo-data.ts";
 import { auditLogFor, entryMacsFor, SEAL_EVERY } from "../src/audit/audit-log-for";
 import type { AuditEntry, AuditEvent } from "../src/audit/entry";
+import { AuditLog } from "../src/audit/log";
 import { CHAIN_START, verifyEntries } from "../src/audit/verify-chain";
 import { signingJwkConfig } from "../src/config";
 import { verifyCheckpoint } from "../src/crypto/checkpoint-token";
@@ -344,6 +345,59 @@ describe("audit queries", () => {
 		expect((await call("GET", "/v1/audit?kind=made.up", { token: ops })).status).toBe(422);
 		expect((await call("GET", "/v1/audit?limit=100000", { token: ops })).status).toBe(422);
 		expect((await call("GET", "/v1/audit?cursor=abc", { token: ops })).status).toBe(422);
+	});
+});
+
+describe("appends within D1's limits", () => {
+	it("a backlog of minute summaries larger than D1 takes in one value lands in several statements of one transaction, every record referenced", async () => {
+		// Every string bound to a statement, in bytes: D1 refuses one over 2,000,000.
+		const bound: number[] = [];
+		const measured = new Proxy(env.DB, {
+			get(target, property) {
+				if (property === "prepare") {
+					return (query: string) => {
+						const statement = target.prepare(query);
+						return new Proxy(statement, {
+							get(real, name) {
+								if (name === "bind")
+									return (...values: unknown[]) => {
+										for (const value of values) if (typeof value === "string") bound.push(new TextEncoder().encode(value).length);
+										return real.bind(...values);
+									};
+								const value = Reflect.get(real, name, real);
+								return typeof value === "function" ? value.bind(real) : value;
+							},
+						});
+					};
+				}
+				const value = Reflect.get(target, property, target);
+				return typeof value === "function" ? value.bind(target) : value;
+			},
+		});
+		// A prober's hour while D1 was away: a summary a minute, each naming its 500 records.
+		const now = Date.now();
+		const entries = Array.from({ length: 100 }, (_, minute) => {
+			const recordIds = Array.from({ length: 500 }, (_, k) => `rec_backlog_${String(minute).padStart(3, "0")}_${String(k).padStart(12, "0")}`);
+			return {
+				entryId: crypto.randomUUID(),
+				event: {
+					kind: "refusals.summarized" as const,
+					at: now - (100 - minute) * 60_000,
+					actor: { subject: "backlog-prober", issuer: "test", role: "courier", depot: "D-BACKLOG" },
+					recordId: null,
+					details: { minute: new Date(now - (100 - minute) * 60_000).toISOString(), ask_not_found: 500, record_ids: recordIds },
+					recordIds,
+				},
+			};
+		});
+		const seqs = await new AuditLog(measured, entryMacsFor(env)).appendOutbox(entries, "test:backlog", now);
+		expect(seqs).toHaveLength(100);
+		expect(Math.max(...bound)).toBeLessThanOrEqual(2_000_000);
+		expect(bound.filter((bytes) => bytes > 100_000).length).toBeGreaterThan(2);
+		const refs = await env.DB.prepare("SELECT count(*) AS n FROM audit_record_refs WHERE seq IN (SELECT value FROM json_each(?1))")
+			.bind(JSON.stringify(seqs))
+			.first<{ n: number }>();
+		expect(refs?.n).toBe(100 * 500);
 	});
 });
 

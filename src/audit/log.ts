@@ -1,4 +1,5 @@
 import { classified } from "../storage/d1-errors";
+import { boundedChunks } from "./bounded-chunks";
 import { type AuditEntry, type AuditEvent, entryFor, entryHash, GENESIS_HASH } from "./entry";
 import type { EntryMacs, EntryVerdict } from "./entry-macs";
 
@@ -42,6 +43,13 @@ const SEAL_PAGE = 200;
  */
 export const SEAL_PAGES_PER_CALL = 10;
 const APPEND_ROWS_PER_STATEMENT = 100;
+/**
+ * Bytes of entries bound as one JSON parameter at most: half of the 2,000,000 bytes D1 takes in one
+ * string (its platform limits), so the array around them and a few long entries always fit.
+ */
+const MAX_BOUND_JSON_BYTES = 1_000_000;
+const encoder = new TextEncoder();
+const jsonBytes = (value: unknown) => encoder.encode(JSON.stringify(value)).length;
 /**
  * One bound parameter however many entries; json_each yields them in array order (its `key`). Each
  * entry is read once into a materialized CTE: json_each's `value` renders the object back to text
@@ -114,8 +122,8 @@ export class AuditLog {
 	async appendAllWith(events: AuditEvent[], statements: D1PreparedStatement[] = []): Promise<D1Result[]> {
 		const inserts: D1PreparedStatement[] = [];
 		const entries = await Promise.all(events.map(async (event) => this.withMac(entryFor(event))));
-		for (let i = 0; i < entries.length; i += APPEND_ROWS_PER_STATEMENT) {
-			inserts.push(this.db.prepare(INSERT_FROM_JSON).bind(JSON.stringify(entries.slice(i, i + APPEND_ROWS_PER_STATEMENT))));
+		for (const chunk of boundedChunks(entries, APPEND_ROWS_PER_STATEMENT, MAX_BOUND_JSON_BYTES, jsonBytes)) {
+			inserts.push(this.db.prepare(INSERT_FROM_JSON).bind(JSON.stringify(chunk)));
 		}
 		const results = await classified(this.db.batch([...statements, ...inserts]));
 		const seqs = results.slice(statements.length).flatMap((result) => (result.results as { seq: number }[]).map((row) => row.seq));
@@ -136,22 +144,28 @@ export class AuditLog {
 		const rows = await Promise.all(
 			entries.map(async ({ entryId, event }) => ({ ...(await this.withMac({ ...entryFor(event), entry_id: entryId })), record_ids: event.recordIds ?? [] })),
 		);
-		const rowsJson = JSON.stringify(rows);
 		const oldestEntryAt = Math.min(...entries.map(({ event }) => event.at));
-		// Only the per-minute summaries name several records; a flush of decisions alone (most of them) skips the statement.
-		const refs = rows.some((row) => row.record_ids.length > 0)
-			? [
+		// One statement per chunk of rows within D1's size of a bound value, all in one transaction.
+		const inserts: D1PreparedStatement[] = [];
+		const refs: D1PreparedStatement[] = [];
+		for (const chunk of boundedChunks(rows, rows.length, MAX_BOUND_JSON_BYTES, jsonBytes)) {
+			const chunkJson = JSON.stringify(chunk);
+			inserts.push(this.db.prepare(INSERT_OUTBOX_FROM_JSON).bind(chunkJson));
+			// Only the per-minute summaries name several records; a flush of decisions alone (most of them) skips the statement.
+			if (chunk.some((row) => row.record_ids.length > 0)) {
+				refs.push(
 					this.db
 						.prepare(
 							`INSERT OR IGNORE INTO audit_record_refs (record_id, seq)
 							 SELECT r.value, a.seq FROM json_each(?1) AS e JOIN audit_log AS a ON a.entry_id = e.value ->> '$.entry_id', json_each(e.value -> '$.record_ids') AS r`,
 						)
-						.bind(rowsJson),
-				]
-			: [];
-		const [inserted] = await classified(
+						.bind(chunkJson),
+				);
+			}
+		}
+		const results = await classified(
 			this.db.batch([
-				this.db.prepare(INSERT_OUTBOX_FROM_JSON).bind(rowsJson),
+				...inserts,
 				...refs,
 				// How fresh the log is, for its readers (`flushLag`): in the same batch as the entries.
 				this.db
@@ -167,7 +181,7 @@ export class AuditLog {
 					.bind(source, now, entries.length, oldestEntryAt),
 			]),
 		);
-		const seqs = ((inserted?.results ?? []) as { seq: number }[]).map((row) => row.seq);
+		const seqs = results.slice(0, inserts.length).flatMap((result) => (result.results as { seq: number }[]).map((row) => row.seq));
 		if (seqs.length > 0) this.afterAppend?.(seqs);
 		return seqs;
 	}
