@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { limiterOf } from "../src/limits/limiter-client";
 import type { PrincipalLimiter } from "../src/limits/principal-limiter";
 import { StorageUnavailableError } from "../src/storage/d1-errors";
-import { askReveal, call, createRecords, json, recordBody } from "./support/api";
+import { askReveal, call, callWith, createRecords, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
 import { decodePart } from "./support/reveal-tokens";
 import { settle } from "./support/settle";
@@ -82,6 +82,29 @@ describe("one person, one identity: a principal is (issuer, subject)", () => {
 		);
 		// An issuer the vault does not trust is refused where a person is named.
 		expect((await call("GET", "/v1/employees/twin-1?issuer=nobody.example", { token: ops })).status).toBe(422);
+	});
+
+	it("a limiter object stays its person's should the employee issuer change: another issuer's person of the same sub is refused (503), spending and audited nothing", async () => {
+		const missing = `rec_${"9".repeat(26)}`;
+		const ask = { record_id: missing, fields: ["name"], purpose: "delivery" };
+		// The employee issuer's courier: their object is `employee:identity-owner`, and now theirs.
+		const mine = await employeeToken("courier", "identity-owner", "ID9");
+		expect((await call("POST", "/v1/reveals", { token: mine, body: ask })).status).toBe(404);
+		// TRUSTED_ISSUERS reordered, no `employees` mark: the other issuer becomes the employee issuer,
+		// and its person of the same sub would be named `employee:identity-owner` too.
+		const reordered = JSON.stringify((JSON.parse(env.TRUSTED_ISSUERS as string) as unknown[]).reverse());
+		const theirs = await token({ iss: OTHER_ISSUER, sub: "identity-owner", role: "courier", depot: "ID9", scope: "reveal" });
+		const refused = await callWith({ TRUSTED_ISSUERS: reordered }, "POST", "/v1/reveals", { token: theirs, body: ask });
+		expect(refused.status).toBe(503);
+		expect((await json<{ type: string }>(refused)).type).toBe("/problems/dependency-unavailable");
+		// The owner's object counted one refusal, of its owner, and wrote nothing for the other person.
+		await settle(mine);
+		const written = await env.DB.prepare("SELECT actor_issuer, count(*) AS n FROM audit_log WHERE actor = 'identity-owner' GROUP BY actor_issuer").all<{
+			actor_issuer: string;
+			n: number;
+		}>();
+		expect(written.results).toEqual([{ actor_issuer: TEST_ISSUER, n: 1 }]);
+		expect((await call("POST", "/v1/reveals", { token: mine, body: ask })).status).toBe(404);
 	});
 
 	it("an employee policy layer applies to that issuer's person only", async () => {

@@ -68,6 +68,8 @@ const STATUS_KEY = "status";
 const CALLS_KEY = "calls";
 /** The depot whose ledger last took this object's entries (absent: they went to D1 directly). */
 const RELAY_KEY = "relay";
+/** Whom the object is for: the pair (issuer, subject) its first call named (ownedBy). */
+const OWNER_KEY = "owner";
 
 /** `state` as stored: the grants have a table of their own (src/limits/grant-log.ts); state written before it holds them. */
 type StoredState = Omit<LimiterState, "grants"> & { grants?: LimiterState["grants"] };
@@ -93,6 +95,11 @@ const FLUSH_AT_SIZE = 200;
  * duration.
  */
 export const FLUSH_BACKSTOP_MS = 30_000;
+
+/** A call for a principal other than the one the object is for (ownedBy): refused, nothing read or written. */
+export class LimiterIdentityError extends Error {
+	override name = "LimiterIdentityError";
+}
 
 /** After a failed alarm flush, the next attempt: this long, doubling with each failure in a row, up to ALARM_RETRY_MAX_MS. */
 export const ALARM_RETRY_MS = 10_000;
@@ -232,6 +239,26 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		return result;
 	}
 
+	/**
+	 * Inside a transaction: the call is for the person this object is for. Objects are named after
+	 * the person (limiter-client.ts), the employee issuer's people by subject alone, so a change of
+	 * which issuer is the employee issuer (TRUSTED_ISSUERS reordered, the `employees` mark moved)
+	 * would hand one person's counts, marks and suspension to another issuer's person of the same
+	 * subject. The first call names the owner (in its own transaction, no commit of its own); a
+	 * call for anyone else is refused before anything is read or written, and the caller answers
+	 * 503: the state stays with the person it belongs to.
+	 */
+	private ownedBy(actor: AuditActor): void {
+		const owner = this.kv.get<{ issuer: string; subject: string }>(OWNER_KEY);
+		if (owner === undefined) {
+			this.kv.put(OWNER_KEY, { issuer: actor.issuer, subject: actor.subject });
+			return;
+		}
+		if (owner.issuer === actor.issuer && owner.subject === actor.subject) return;
+		console.error(JSON.stringify({ event: "limiter_identity_conflict", owner_issuer: owner.issuer, caller_issuer: actor.issuer }));
+		throw new LimiterIdentityError("this limiter object belongs to another principal");
+	}
+
 	/** Inside a transaction: takes off what a flush handed on. */
 	private settle({ landed, told, relayedTo }: Settlement): void {
 		this.outbox.remove(landed);
@@ -336,6 +363,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	ask(ask: LimiterAsk, policy: EffectivePolicy, actor: AuditActor, draft: AskDraft, kind: "employee" | "service" = "employee"): AskOutcome {
 		const now = Date.now();
 		const outcome = this.transaction((): AskOutcome => {
+			this.ownedBy(actor);
 			const state = this.read();
 			// The calls this object already holds decide a plaintext phone (call first): no round trip of its own.
 			const decision = decideReveal(state, this.calls(), ask, policy, now);
@@ -372,6 +400,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	call(ask: CallAsk, policy: EffectivePolicy, actor: AuditActor, draft: CallDraft, kind: "employee" | "service" = "employee"): CallOutcome {
 		const now = Date.now();
 		const outcome = this.transaction((): CallOutcome => {
+			this.ownedBy(actor);
 			const reveals = this.read();
 			const calls = this.calls();
 			const decision = decideCall(callView(reveals, calls), ask, policy, now);
@@ -405,6 +434,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	callFailed(recordId: string, countedAt: number, release: boolean, event: AuditEvent): void {
 		const now = Date.now();
 		this.transaction(() => {
+			if (event.actor) this.ownedBy(event.actor);
 			if (release) this.kv.put(CALLS_KEY, releaseCall(this.calls(), recordId, countedAt));
 			this.outbox.add(event);
 		});
@@ -424,6 +454,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	redeem(draft: RedeemDraft, policy: EffectivePolicy, actor: AuditActor): RedeemOutcome {
 		const now = Date.now();
 		const outcome = this.transaction((): RedeemOutcome => {
+			this.ownedBy(actor);
 			const refused = (reason: "suspended" | "already_redeemed"): RedeemOutcome => {
 				const { alerts, audit, retryAfterSeconds } = this.spendRefusalBudget(policy, actor, `redeem_${reason}`, draft.recordId, now);
 				this.raise(alerts, now, false, actor);
@@ -448,6 +479,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	voidRedemption(draft: RedeemDraft, reason: string, release: boolean, actor: AuditActor): void {
 		const now = Date.now();
 		this.transaction(() => {
+			this.ownedBy(actor);
 			if (release) this.marks.release(draft.jti);
 			this.outbox.add(redeemEvent(actor, draft, "reveal.voided", now, reason));
 		});
@@ -470,6 +502,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	): { audit: RefusalAudit; retryAfterSeconds: number | null; standing: RuleStanding[] } {
 		const now = Date.now();
 		const result = this.transaction(() => {
+			this.ownedBy(actor);
 			const { alerts, audit, retryAfterSeconds } = this.spendRefusalBudget(policy, actor, reason, recordId, now);
 			this.raise(alerts, now, false, actor);
 			if (audit === "entry") this.outbox.add(event);
@@ -487,6 +520,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	lookup(kind: "phone" | "shipment", ask: LookupAsk & { recordIds: readonly string[] }, policy: EffectivePolicy, actor: AuditActor): LookupDecision {
 		const now = Date.now();
 		const decision = this.transaction(() => {
+			this.ownedBy(actor);
 			const activity = this.activity();
 			const decided = decideLookup(activity, ask, policy.activity, now);
 			this.kv.put(ACTIVITY_KEY, applyLookup(activity, ask, decided, policy.activity, now));
