@@ -98,6 +98,37 @@ describe("a phone for delivery or pickup needs a call first", () => {
 		expect(JSON.parse(results[0]?.details ?? "{}")).toMatchObject({ reason: "call_first", purpose: "delivery", fields: ["phone"] });
 	});
 
+	it("a call the provider has not bound yet opens nothing, nor one it refused; the binding does", async () => {
+		const depot = "PH-PEND";
+		const sub = "ph-courier-pending";
+		const courier = await employee("courier", sub, depot);
+		const { recordId } = await parcel(sub, depot);
+		const hanging = await simulatorPool();
+		await hanging.setMode("hang");
+		const withHanging = { TELEPHONY: JSON.stringify({ ...JSON.parse(hanging.telephony), timeout_ms: 30_000 }) };
+		const pending = callWith(withHanging, "POST", "/v1/calls", { token: courier, body: { record_id: recordId, purpose: "delivery" } });
+		// The limiter counts the call as it decides it, before the provider answers: wait for that count.
+		const counted = async () =>
+			(await json<{ call_limits: { kind: string; used: number }[] }>(await call("GET", "/v1/reveals/quota", { token: courier }))).call_limits.find(
+				(limit) => limit.kind === "daily",
+			)?.used;
+		for (let polls = 0; (await counted()) !== 1; polls++) {
+			expect(polls, "the call was never counted").toBeLessThan(600);
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+		const whileBinding = await reveal(courier, recordId);
+		expect(whileBinding.status).toBe(403);
+		expect(await json<{ type: string }>(whileBinding)).toMatchObject({ type: "/problems/call-first" });
+
+		// The provider gives up: the call fails (503), its count is given back, and still nothing opens.
+		await hanging.setMode("down");
+		expect((await pending).status).toBe(503);
+		expect((await reveal(courier, recordId)).status).toBe(403);
+
+		await callCustomer(courier, recordId);
+		expect((await reveal(courier, recordId)).status).toBe(201);
+	});
+
 	it("a call on another parcel, or on the parcel's earlier leg, does not open this one", async () => {
 		const depot = "PH-2";
 		const courier = await employee("courier", "ph-courier-2", depot);

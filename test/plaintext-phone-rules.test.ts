@@ -41,11 +41,16 @@ describe("plaintextPhoneAsk: which reveals are the exception", () => {
 		["customer_service", ["phone"], false],
 		["notify", ["phone"], false],
 	] as const)("%s %j → %s", (purpose, fields, expected) => {
-		expect(plaintextPhoneAsk(purpose, fields, { openedAt: LEG }) !== undefined).toBe(expected);
+		expect(plaintextPhoneAsk(purpose, fields, { n: 0, openedAt: LEG }) !== undefined).toBe(expected);
 	});
 
 	it("carries the open leg, or null when none is open", () => {
-		expect(plaintextPhoneAsk("delivery", ["phone"], { openedAt: LEG })).toEqual({ legOpenedAt: LEG });
+		expect(plaintextPhoneAsk("delivery", ["phone"], { n: 0, openedAt: LEG })).toEqual({ legOpenedAt: LEG });
+		// Given the legs of the person's bindings on the record: bound only on this leg (any, without one).
+		expect(plaintextPhoneAsk("delivery", ["phone"], { n: 1, openedAt: LEG }, [`1:${LEG}`])).toEqual({ legOpenedAt: LEG, bound: true });
+		expect(plaintextPhoneAsk("delivery", ["phone"], { n: 1, openedAt: LEG }, [`0:${LEG - 1}`])).toEqual({ legOpenedAt: LEG, bound: false });
+		expect(plaintextPhoneAsk("delivery", ["phone"], null, ["case"])).toEqual({ legOpenedAt: null, bound: true });
+		expect(plaintextPhoneAsk("delivery", ["phone"], null, [])).toEqual({ legOpenedAt: null, bound: false });
 		expect(plaintextPhoneAsk("delivery", ["phone"], null)).toEqual({ legOpenedAt: null });
 	});
 });

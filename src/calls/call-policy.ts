@@ -47,6 +47,9 @@ export function callExpiry(leg: Pick<Leg, "closeAfter"> | null, now: number, max
 }
 
 /** A live binding as the double-tap check sees it. */
+/** The key of a call's leg in `calls` (`leg_key`): the same leg is its number and when it opened; a case call has none. */
+export const callLegKey = (legN: number | null, legOpenedAt: number | null) => (legN === null ? "case" : `${legN}:${legOpenedAt}`);
+
 export interface LiveCall {
 	id: string;
 	legN: number | null;

@@ -6,7 +6,7 @@ import type { AuditEvent } from "../audit/entry";
 import type { AuditLog } from "../audit/log";
 import { LEG_JSON_OBJECT } from "../shipments/leg-store";
 import { classified } from "../storage/d1-errors";
-import type { LiveCall } from "./call-policy";
+import { callLegKey, type LiveCall } from "./call-policy";
 
 export type EndReason = "ended_by_caller" | "ended_by_ops" | "leg_closed" | "expired" | "caller_suspended" | "record_erased";
 
@@ -37,9 +37,6 @@ export type NewCall = Omit<CallRow, "ended_at" | "end_reason" | "end_requested_a
 export interface DueCall extends Pick<CallRow, "id" | "record_id" | "provider" | "binding_id" | "virtual_number" | "expires_at" | "unbind_attempts"> {
 	reason: EndReason;
 }
-
-/** The double-tap key: the same leg (its number and when it opened), or a case. */
-export const legKey = (legN: number | null, legOpenedAt: number | null) => (legN === null ? "case" : `${legN}:${legOpenedAt}`);
 
 const COLUMNS =
 	"id, record_id, shipment_id, purpose, leg_n, leg_opened_at, issuer, subject, provider, binding_id, virtual_number, created_at, expires_at, ended_at, end_reason, end_requested_at, end_requested_reason, unbind_attempts";
@@ -76,12 +73,26 @@ export class CallStore {
 	}
 
 	/**
+	 * The legs (callLegKey) of the bindings a person made on a record since `since`, ended ones
+	 * included: a binding was made on them. Index calls_by_caller_record (migration 0023).
+	 */
+	async boundLegs(issuer: string, subject: string, recordId: string, since: number): Promise<string[]> {
+		const { results } = await classified(
+			this.db
+				.prepare("SELECT DISTINCT leg_key FROM calls WHERE issuer = ?1 AND subject = ?2 AND record_id = ?3 AND created_at > ?4")
+				.bind(issuer, subject, recordId, since)
+				.all<{ leg_key: string }>(),
+		);
+		return results.map((row) => row.leg_key);
+	}
+
+	/**
 	 * Records a new binding. A binding of the same person, record and leg that has expired is marked
 	 * ended first (the provider has dropped it); a live one makes this fail with a
 	 * UniqueConstraintError on calls: a racing tap's binding is already there.
 	 */
 	async insert(call: NewCall): Promise<void> {
-		const key = legKey(call.leg_n, call.leg_opened_at);
+		const key = callLegKey(call.leg_n, call.leg_opened_at);
 		await classified(
 			this.db.batch([
 				this.db

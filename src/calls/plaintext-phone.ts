@@ -11,18 +11,33 @@ import { DAY_SECONDS, type EffectivePolicy } from "../limits/policy";
 import type { Purpose } from "../reveals/scope";
 import type { Leg } from "../shipments/legs";
 import type { CallState } from "./call-decision";
+import { callLegKey } from "./call-policy";
 
 /** The purposes whose phone is reached by calling: customer_service has its case path, notify is a service's, return is left as it was. */
 export const CALL_FIRST_PURPOSES: readonly Purpose[] = ["delivery", "pickup"];
 
-/** What the worker adds to a reveal ask when it is a plaintext phone: the open leg it rides on, if any. */
+/** Whether a reveal is the exception: a phone for a delivery or pickup. */
+export const isPlaintextPhone = (purpose: Purpose, fields: readonly ContactField[]): boolean =>
+	CALL_FIRST_PURPOSES.includes(purpose) && fields.includes("phone");
+
+/**
+ * What the worker adds to a reveal ask when it is a plaintext phone: the open leg it rides on, if
+ * any, and, given the legs of the bindings the person made on the record (`boundLegs`, read from
+ * `calls` beside the record), whether one of them is on that leg. The limiter counts a call when
+ * it decides it, before the provider binds it: a call still being bound, or one the provider
+ * refused and whose count could not be given back, opens nothing.
+ */
 export function plaintextPhoneAsk(
 	purpose: Purpose,
 	fields: readonly ContactField[],
-	leg: Pick<Leg, "openedAt"> | null,
+	leg: Pick<Leg, "n" | "openedAt"> | null,
+	boundLegs?: readonly string[],
 ): LimiterAsk["plaintextPhone"] | undefined {
-	if (!CALL_FIRST_PURPOSES.includes(purpose) || !fields.includes("phone")) return undefined;
-	return { legOpenedAt: leg?.openedAt ?? null };
+	if (!isPlaintextPhone(purpose, fields)) return undefined;
+	if (boundLegs === undefined) return { legOpenedAt: leg?.openedAt ?? null };
+	// Without an open leg (a report-only leg policy) any binding on the record will do, as any call does.
+	const bound = leg === null ? boundLegs.length > 0 : boundLegs.includes(callLegKey(leg.n, leg.openedAt));
+	return { legOpenedAt: leg?.openedAt ?? null, bound };
 }
 
 /**
@@ -83,7 +98,8 @@ export function decideReveal(state: LimiterState, calls: CallState, ask: Limiter
 	});
 	// The limit first: with none left (a clerk's is 0) "call first" would send the person on a call that cannot help.
 	if (before.refuses) return refused("plaintext_phone", Math.max(1, Math.ceil((before.retryAt - now) / 1000)));
-	if (!calledOnLeg(calls, ask.recordId, ask.plaintextPhone.legOpenedAt, now)) return refused("call_first", null);
+	// Counted by this object and bound at the provider, both: a binding row alone (written with SQL) is no call either.
+	if (ask.plaintextPhone.bound === false || !calledOnLeg(calls, ask.recordId, ask.plaintextPhone.legOpenedAt, now)) return refused("call_first", null);
 	const decision = decide(state, ask, policy, now);
 	return { ...decision, usage: [...decision.usage, phoneUsage(state, policy, now, decision.granted).usage] };
 }

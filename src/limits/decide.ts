@@ -52,9 +52,13 @@ export interface LimiterAsk {
 	/**
 	 * A plaintext phone for delivery or pickup (src/calls/plaintext-phone.ts): it needs a call on the
 	 * open leg opened at `legOpenedAt` (null: no leg is open, as under a report-only leg policy) and
-	 * counts against the plaintext phone limit.
+	 * counts against the plaintext phone limit, and a binding on it (`bound`).
 	 */
-	plaintextPhone?: { legOpenedAt: number | null };
+	plaintextPhone?: {
+		legOpenedAt: number | null;
+		/** Whether a binding of the person's on that leg is recorded (`calls`); absent where nothing was read (the policy simulation). */
+		bound?: boolean;
+	};
 }
 
 export type Refusal =

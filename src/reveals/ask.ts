@@ -1,7 +1,7 @@
 import { actorOf } from "../audit/actor";
 import type { AuditEvent } from "../audit/entry";
 import type { Principal } from "../auth/principal";
-import { plaintextPhoneAsk } from "../calls/plaintext-phone";
+import { isPlaintextPhone, plaintextPhoneAsk } from "../calls/plaintext-phone";
 import type { ContactField } from "../crypto/envelope";
 import { signRevealToken } from "../crypto/reveal-token";
 import type { SigningKey } from "../crypto/signing-key";
@@ -31,6 +31,8 @@ export interface AskDeps {
 	 * entry committed there; `standing` is where the reveal rules stand, for the answer's RateLimit fields.
 	 */
 	refuse: (reason: string, recordId: string, policy: EffectivePolicy, event: AuditEvent) => Promise<CountedRefusal>;
+	/** The legs (callLegKey) of the bindings the asker made on a record in the last 24 hours: read beside it for a plaintext phone only. */
+	boundCallLegs: (recordId: string) => Promise<readonly string[]>;
 }
 
 export interface RevealAsk {
@@ -57,7 +59,12 @@ export interface Granted {
  */
 export async function askReveal(deps: AskDeps, principal: Principal, ask: RevealAsk, now: number): Promise<Granted> {
 	const actor = actorOf(principal);
-	const [{ record, honeytoken, legs }, policy] = await Promise.all([deps.records.getForAsk(ask.recordId), deps.policy]);
+	// A plaintext phone also needs a binding made on the leg: read beside the record, never after it.
+	const [{ record, honeytoken, legs }, policy, boundLegs] = await Promise.all([
+		deps.records.getForAsk(ask.recordId),
+		deps.policy,
+		isPlaintextPhone(ask.purpose, ask.fields) ? deps.boundCallLegs(ask.recordId) : undefined,
+	]);
 	const early = refusalBeforeLimiter(record, honeytoken);
 	if (early !== null || !record) {
 		const reason = early ?? "record_not_found";
@@ -83,7 +90,7 @@ export async function askReveal(deps: AskDeps, principal: Principal, ask: Reveal
 		...(judged.legWouldRefuse ? { legWouldRefuse: judged.legWouldRefuse } : {}),
 	};
 	// A plaintext phone for delivery or pickup needs a call on the open leg first: the limiter judges it with the calls it holds.
-	const plaintextPhone = plaintextPhoneAsk(ask.purpose, ask.fields, openLegFor({ principal, record, legs, purpose: ask.purpose, now }));
+	const plaintextPhone = plaintextPhoneAsk(ask.purpose, ask.fields, openLegFor({ principal, record, legs, purpose: ask.purpose, now }), boundLegs);
 	const limiterAsk: LimiterAsk = {
 		recordId: record.id,
 		class: judged.class,

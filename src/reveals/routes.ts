@@ -9,6 +9,7 @@ import { noStoreHeaders, rateLimitHeaders as rateLimitDoc } from "../http/openap
 import { authenticatedErrors, bodyErrors, conflict, gone, ProblemSchema } from "../http/openapi-responses";
 import { createRouter } from "../http/router";
 import { reachLimiter } from "../limits/limiter-client";
+import { DAY_SECONDS } from "../limits/policy";
 import { rateLimitHeaders } from "../limits/rate-limit-headers";
 import { OwnStandingView, ownStandingView } from "../limits/standing-view";
 import { askReveal } from "./ask";
@@ -70,6 +71,7 @@ revealRoutes.openapi(
 				policy: services.policyOf(principal, now),
 				limiter: (ask, policy, draft) => reachLimiter(() => limiter.ask(ask, policy, actor, draft, principal.kind)),
 				refuse: (reason, recordId, policy, event) => reachLimiter(() => limiter.refuse(reason, recordId, policy, actor, event)),
+				boundCallLegs: (recordId) => services.calls.boundLegs(principal.issuer, principal.subject, recordId, now - DAY_SECONDS * 1000),
 			},
 			principal,
 			{ recordId: input.record_id, fields: input.fields, purpose: input.purpose, caseId: input.case_id },
