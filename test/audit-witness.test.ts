@@ -340,8 +340,9 @@ describe("a database administrator's edits, with the triggers dropped", () => {
 			).meta.last_row_id;
 		const genuine = await insert(content(1), await macs.seal(content(1)));
 		const edited = await insert(content(2), await macs.seal(content(2)));
-		const unsigned = await insert(content(3), { mac: null, mac_key: null });
-		// The edit needs the seal-only trigger dropped; the insert without a MAC needs nothing.
+		// The database refuses an unsealed entry without a MAC; with its triggers dropped, it takes one.
+		await expect(insert(content(3), { mac: null, mac_key: null })).rejects.toThrow(/audit_log_mac_required/);
+		const unsigned = await asDba(() => insert(content(3), { mac: null, mac_key: null }));
 		await asDba(() => env.DB.prepare("UPDATE audit_log SET actor = 'courier-mac-other' WHERE seq = ?1").bind(edited).run());
 
 		await verify();

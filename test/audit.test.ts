@@ -57,9 +57,11 @@ const TRIGGERS = env.TEST_MIGRATIONS.flatMap((migration) => migration.queries).f
 
 /** What an operator with raw database access can do: drop the triggers, tamper, put them back. */
 async function asRogueOperator<T>(tamper: () => Promise<T>): Promise<T> {
-	expect(TRIGGERS).toHaveLength(3);
+	expect(TRIGGERS).toHaveLength(4);
 	await env.DB.batch(
-		["audit_log_insert_unsealed", "audit_log_seal_only", "audit_log_no_delete"].map((name) => env.DB.prepare(`DROP TRIGGER IF EXISTS ${name}`)),
+		["audit_log_insert_unsealed", "audit_log_seal_only", "audit_log_no_delete", "audit_log_mac_required"].map((name) =>
+			env.DB.prepare(`DROP TRIGGER IF EXISTS ${name}`),
+		),
 	);
 	try {
 		return await tamper();

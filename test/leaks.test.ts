@@ -214,15 +214,19 @@ describe("tracing a leak", () => {
 
 	it("reveals forged into the audit log with SQL make no one a suspect: linked, reported, never cited or counted", async () => {
 		// Someone who can reach D1 but not the worker's secrets writes twenty redeems for a courier who
-		// revealed nothing: plain INSERTs of unsealed entries, which no trigger refuses.
+		// revealed nothing: unsealed entries without a MAC, which the database refuses until its
+		// audit triggers are dropped.
 		const now = Date.now();
-		await env.DB.batch(
-			LEAKED.map((i) =>
-				env.DB.prepare(
-					"INSERT INTO audit_log (at, kind, actor, actor_issuer, actor_role, actor_depot, record_id, details) VALUES (?1, 'reveal.redeemed', 'lk-framed', ?2, 'courier', ?3, ?4, ?5)",
-				).bind(now, TEST_ISSUER, DEPOT, ids.get(i) as string, JSON.stringify({ purpose: "delivery", fields: ["phone"] })),
-			),
-		);
+		const forge = () =>
+			env.DB.batch(
+				LEAKED.map((i) =>
+					env.DB.prepare(
+						"INSERT INTO audit_log (at, kind, actor, actor_issuer, actor_role, actor_depot, record_id, details) VALUES (?1, 'reveal.redeemed', 'lk-framed', ?2, 'courier', ?3, ?4, ?5)",
+					).bind(now, TEST_ISSUER, DEPOT, ids.get(i) as string, JSON.stringify({ purpose: "delivery", fields: ["phone"] })),
+				),
+			);
+		await expect(forge()).rejects.toThrow(/audit_log_mac_required/);
+		await asDba(forge);
 		const forged = await env.DB.prepare("SELECT seq FROM audit_log WHERE actor = 'lk-framed' ORDER BY seq").all<{ seq: number }>();
 		expect(forged.results).toHaveLength(LEAKED.length);
 

@@ -2,7 +2,9 @@
  * MACs of audit entries (migration 0022): the vault's HMAC over an entry's content, under the
  * keyring's row-MAC key (src/crypto/row-mac.ts, domain `audit_log`), written with the entry and
  * judged by the sealer as it links it. Whoever can reach D1 but not the worker's secrets can insert
- * an entry, but not one whose MAC verifies.
+ * an entry (with the trigger of migration 0024 dropped), but not one whose MAC verifies, short of a
+ * copy of one the vault wrote: a limiter's entries (every reveal's) carry a unique outbox id, and a
+ * copy of another says again what the log already says.
  */
 import { UnknownKeyIdError } from "../crypto/errors";
 import type { Keyring } from "../crypto/keyring";

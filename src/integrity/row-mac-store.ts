@@ -315,7 +315,12 @@ export class RowMacStore {
 		return { rows: results, last: tail ? scan.key.map((column) => tail[column] as string | number) : null };
 	}
 
-	/** Rows per MAC key over the MACed tables (records, legs and events through their mac_key indexes; D1 takes at most 5 terms in one compound SELECT, so legs and events share one). */
+	/**
+	 * Rows per MAC key over the MACed tables (records, legs and events through their mac_key indexes;
+	 * D1 takes at most 5 terms in one compound SELECT, so legs and events share one, and so do alerts
+	 * and audit entries not yet sealed: the sealer judges those by their MAC, and sealed ones are
+	 * never judged again, so only the unsealed tail holds a key in use).
+	 */
 	async countByMacKey(): Promise<Record<string, number>> {
 		const { results } = await this.db
 			.prepare(
@@ -325,7 +330,11 @@ export class RowMacStore {
 				   UNION ALL SELECT mac_key, count(*) FROM principal_status WHERE mac_key IS NOT NULL GROUP BY mac_key
 				   UNION ALL SELECT mac_key, count(*) FROM (
 				     SELECT mac_key FROM legs WHERE mac_key IS NOT NULL UNION ALL SELECT mac_key FROM shipment_events WHERE mac_key IS NOT NULL) GROUP BY mac_key
-				   UNION ALL SELECT mac_key, count(*) FROM alerts WHERE mac_key IS NOT NULL GROUP BY mac_key)
+				   UNION ALL SELECT mac_key, count(*) FROM (
+				     SELECT mac_key FROM alerts WHERE mac_key IS NOT NULL
+				     UNION ALL SELECT mac_key FROM audit_log
+				       WHERE seq > COALESCE((SELECT seq FROM audit_log WHERE hash IS NOT NULL ORDER BY seq DESC LIMIT 1), 0) AND mac_key IS NOT NULL)
+				   GROUP BY mac_key)
 				 GROUP BY mac_key`,
 			)
 			.all<{ mac_key: string; n: number }>();
