@@ -70,7 +70,11 @@ export class LeakStore {
 		return results.flatMap((result) => result.results as CitedEntry[]).sort((a, b) => a.seq - b.seq);
 	}
 
-	/** Distinct records each of these subjects revealed (redeemed) in [from, to], per issuer, with the depots named; the entries at `skipped` seqs left out. */
+	/**
+	 * Distinct records each of these subjects revealed (redeemed) in [from, to], per issuer, with the
+	 * depots named: sealed entries only (each judged by its MAC as it was sealed), the entries at
+	 * `skipped` seqs (judged forged) left out.
+	 */
 	async activity(subjects: readonly string[], kind: string, from: number, to: number, skipped: readonly number[] = []): Promise<ActivityRow[]> {
 		if (subjects.length === 0) return [];
 		const { results } = await classified(
@@ -78,7 +82,7 @@ export class LeakStore {
 				.prepare(
 					`SELECT actor AS subject, actor_issuer AS issuer, count(DISTINCT record_id) AS touched, json_group_array(DISTINCT actor_depot) AS depots
 					 FROM audit_log WHERE actor IN (SELECT value FROM json_each(?1)) AND kind = ?2 AND at >= ?3 AND at <= ?4
-					   AND seq NOT IN (SELECT value FROM json_each(?5))
+					   AND hash IS NOT NULL AND seq NOT IN (SELECT value FROM json_each(?5))
 					 GROUP BY actor, actor_issuer`,
 				)
 				.bind(JSON.stringify([...new Set(subjects)]), kind, from, to, JSON.stringify(skipped))
