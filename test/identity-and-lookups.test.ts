@@ -97,6 +97,20 @@ describe("one person, one identity: a principal is (issuer, subject)", () => {
 		const refused = await callWith({ TRUSTED_ISSUERS: reordered }, "POST", "/v1/reveals", { token: theirs, body: ask });
 		expect(refused.status).toBe(503);
 		expect((await json<{ type: string }>(refused)).type).toBe("/problems/dependency-unavailable");
+		// Nor does it read the owner's counts to them, or let ops change the owner's status under their name.
+		expect((await callWith({ TRUSTED_ISSUERS: reordered }, "GET", "/v1/reveals/quota", { token: theirs })).status).toBe(503);
+		const ops = await token({ sub: "identity-ops", scope: "ops" });
+		const suspended = await callWith(
+			{ TRUSTED_ISSUERS: reordered },
+			"POST",
+			`/v1/employees/identity-owner/suspend?issuer=${encodeURIComponent(OTHER_ISSUER)}`,
+			{
+				token: ops,
+				body: { reason: "test" },
+			},
+		);
+		expect(suspended.status).toBe(503);
+		expect(await json<{ suspended: boolean }>(await call("GET", "/v1/reveals/quota", { token: mine }))).toMatchObject({ suspended: false });
 		// The owner's object counted one refusal, of its owner, and wrote nothing for the other person.
 		await settle(mine);
 		const written = await env.DB.prepare("SELECT actor_issuer, count(*) AS n FROM audit_log WHERE actor = 'identity-owner' GROUP BY actor_issuer").all<{

@@ -96,6 +96,9 @@ const FLUSH_AT_SIZE = 200;
  */
 export const FLUSH_BACKSTOP_MS = 30_000;
 
+/** Whom a call is for: the pair (issuer, subject). */
+type PrincipalKey = Pick<AuditActor, "issuer" | "subject">;
+
 /** A call for a principal other than the one the object is for (ownedBy): refused, nothing read or written. */
 export class LimiterIdentityError extends Error {
 	override name = "LimiterIdentityError";
@@ -248,10 +251,10 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 * call for anyone else is refused before anything is read or written, and the caller answers
 	 * 503: the state stays with the person it belongs to.
 	 */
-	private ownedBy(actor: AuditActor): void {
-		const owner = this.kv.get<{ issuer: string; subject: string }>(OWNER_KEY);
+	private ownedBy(actor: PrincipalKey, record = true): void {
+		const owner = this.kv.get<PrincipalKey>(OWNER_KEY);
 		if (owner === undefined) {
-			this.kv.put(OWNER_KEY, { issuer: actor.issuer, subject: actor.subject });
+			if (record) this.kv.put(OWNER_KEY, { issuer: actor.issuer, subject: actor.subject });
 			return;
 		}
 		if (owner.issuer === actor.issuer && owner.subject === actor.subject) return;
@@ -838,7 +841,9 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/** Status and counts; with the principal's effective policy, also where each enforced rule stands. */
-	status(policy?: EffectivePolicy): LimiterStatus {
+	status(policy: EffectivePolicy | undefined, who: PrincipalKey): LimiterStatus {
+		// A read: the owner is checked, not recorded.
+		this.ownedBy(who, false);
 		const now = Date.now();
 		const state = this.read();
 		const calls = this.calls();
@@ -855,8 +860,9 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/** Idempotent: suspending a suspended principal keeps the first reason. */
-	suspend(by: string): Suspension {
+	suspend(by: string, who: PrincipalKey): Suspension {
 		return this.transaction(() => {
+			this.ownedBy(who);
 			const state = this.read();
 			const suspension = state.suspension ?? { at: Date.now(), reason: "ops" as const, by };
 			this.write({ ...state, suspension });
@@ -865,8 +871,9 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	}
 
 	/** Lifts a suspension and clears the probe count that may have caused it; quotas keep counting. */
-	reinstate(): Suspension | null {
+	reinstate(who: PrincipalKey): Suspension | null {
 		return this.transaction(() => {
+			this.ownedBy(who);
 			const state = this.read();
 			this.write({ ...state, suspension: null, probes: [] });
 			return state.suspension;

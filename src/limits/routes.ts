@@ -500,7 +500,7 @@ employeeRoutes.openapi(
 				? { kind: "service", issuer, subject }
 				: { kind: "employee", issuer, subject, role: role ?? undefined, depot: depot ?? undefined },
 		);
-		const status = await reachLimiter(() => services.limiter({ kind: query.kind, issuer, subject }).status(policy));
+		const status = await reachLimiter(() => services.limiter({ kind: query.kind, issuer, subject }).status(policy, { issuer, subject }));
 		// A principal the vault has never seen (no audit entry, no status row, nothing in its limiter)
 		// is a 404, not a row of zeros: a mistyped subject must not read as an idle employee.
 		if (!seen && rows.length === 0 && status.suspension === null && status.grantsLast24h === 0 && status.callsLast24h === 0 && status.probesLastHour === 0) {
@@ -557,7 +557,7 @@ for (const action of ["suspend", "reinstate"] as const) {
 			if (subject === principal.subject && issuer === principal.issuer)
 				throw new ProblemError("forbidden", { detail: "Nobody changes their own status: another operator must make this change." });
 			const limiter = services.limiter({ kind, issuer, subject });
-			const current = (await reachLimiter(() => limiter.status())).suspension;
+			const current = (await reachLimiter(() => limiter.status(undefined, { issuer, subject }))).suspension;
 			const now = Date.now();
 			const status: PrincipalStatus = action === "suspend" ? "suspended" : "active";
 			// Audit first: a change to a security control is never in effect without its entry. If the
@@ -572,7 +572,7 @@ for (const action of ["suspend", "reinstate"] as const) {
 				},
 				[await services.statuses.record({ kind, issuer, subject }, status, reason, principal.subject, now)],
 			);
-			await reachLimiter(() => (action === "suspend" ? limiter.suspend(principal.subject) : limiter.reinstate()));
+			await reachLimiter(() => (action === "suspend" ? limiter.suspend(principal.subject, { issuer, subject }) : limiter.reinstate({ issuer, subject })));
 			return c.json({ subject, issuer, status }, 200);
 		},
 	);

@@ -103,7 +103,7 @@ revealRoutes.openapi(
 		const principal = c.get("principal");
 		const services = c.var.services;
 		const policy = await services.policyOf(principal, Date.now());
-		const status = await reachLimiter(() => services.limiter(principal).status(policy));
+		const status = await reachLimiter(() => services.limiter(principal).status(policy, { issuer: principal.issuer, subject: principal.subject }));
 		for (const [name, value] of Object.entries(rateLimitHeaders(status.standing))) c.header(name, value);
 		return c.json(
 			{
