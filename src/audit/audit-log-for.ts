@@ -9,6 +9,12 @@ import { type EntryMacs, entryMacsOf } from "./entry-macs";
 import { AuditLog, type SealWitness } from "./log";
 import { auditWitnessFor } from "./witness-client";
 
+/**
+ * Critical alerts one seal raises for entries whose MAC failed, at most (one D1 batch, an insert
+ * each); the witness keeps every one of them and verification lists them.
+ */
+const FORGED_ALERTS_PER_SEAL = 50;
+
 /** Thrown by a seal when the deployment has no witness: sealing waits, like when it is unreachable. */
 export class WitnessMissingError extends Error {
 	override name = "WitnessMissingError";
@@ -36,17 +42,20 @@ export function witnessedSealing(env: Env): SealWitness {
 			// Hashes only: which seqs were witnessed differently, for whoever reads the worker's log.
 			console.error(JSON.stringify({ event: "audit_witness_conflict", seqs: answer.conflicts.map((conflict) => conflict.seq) }));
 		}
-		// Entries whose MAC failed are linked like any other (the chain has no holes) and kept by the
-		// witness as forged; each raises its critical alert. The seal does not wait on the alert.
-		if (answer.forged.length > 0) {
-			await reportForgedRows(env, answer.forged, Date.now()).catch((error: Error) => {
-				console.error(JSON.stringify({ event: "forged_entry_report_failed", name: error.name }));
-			});
-		}
-		const { pending } = answer;
-		if (pending.length === 0) return undefined;
+		const { pending, forged } = answer;
+		if (pending.length === 0 && forged.length === 0) return undefined;
+		// Once the hashes are written: the checkpoints, then an alert for each entry whose MAC failed
+		// (linked like any other, so the chain has no hole, and kept by the witness as forged).
 		return async () => {
-			await settleCheckpoints(witness, store, await signingKeyFor(signingJwkConfig(env)), pending, Date.now());
+			try {
+				if (pending.length > 0) await settleCheckpoints(witness, store, await signingKeyFor(signingJwkConfig(env)), pending, Date.now());
+			} finally {
+				if (forged.length > 0) {
+					await reportForgedRows(env, forged.slice(0, FORGED_ALERTS_PER_SEAL), Date.now()).catch((error: Error) => {
+						console.error(JSON.stringify({ event: "forged_entry_report_failed", name: error.name }));
+					});
+				}
+			}
 		};
 	};
 }

@@ -136,8 +136,9 @@ export class AuditLog {
 	 * its entry in one transaction of its own), in the order given. Each carries the id it got
 	 * there; an id already in the log is skipped, so a flush retried after a crash between the
 	 * D1 commit and the object's acknowledgement writes nothing twice. Returns the seqs written.
-	 * The batches of one flush pass the same `now`, so `audit_flushes` says what the whole flush
-	 * carried and how late its oldest entry was.
+	 * The batches of one write (a ledger's, of everything it holds) pass the same `now`, so
+	 * `audit_flushes` says what that write carried and how late its oldest entry was. A backlog a
+	 * limiter drains run by run is as many flushes: the row tells the newest, as its readers take it.
 	 */
 	async appendOutbox(entries: readonly { entryId: string; event: AuditEvent }[], source: string, now = Date.now()): Promise<number[]> {
 		if (entries.length === 0) return [];
@@ -170,7 +171,7 @@ export class AuditLog {
 				// How fresh the log is, for its readers (`flushLag`): in the same batch as the entries.
 				this.db
 					.prepare(
-						// A write of several batches passes one `now`: each batch adds to that flush's row rather than replacing it.
+						// The batches of one write pass one `now`: each adds to that flush's row rather than replacing it.
 						`INSERT INTO audit_flushes (source, flushed_at, entries, oldest_entry_at) VALUES (?1, ?2, ?3, ?4)
 						 ON CONFLICT (source) DO UPDATE SET
 						   entries = CASE WHEN audit_flushes.flushed_at = excluded.flushed_at THEN audit_flushes.entries + excluded.entries ELSE excluded.entries END,
