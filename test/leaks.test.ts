@@ -321,3 +321,28 @@ describe("the score", () => {
 		expect(overlapScore({ population: 1_000_000, successes: 10_000, draws: 10_000, observed: 10_000 })).toBeGreaterThan(1000 - 1);
 	});
 });
+
+describe("what someone with raw access to D1 can add", () => {
+	it("redeems inserted unsealed behind a gap in the chain change no suspect's figures", async () => {
+		const before = (await attribute(list())).suspects.find((suspect) => suspect.subject === "lk-thief");
+		expect(before).toBeDefined();
+		const tail = (await env.DB.prepare("SELECT max(seq) AS m FROM audit_log").first<{ m: number }>())?.m as number;
+		// A row two past the tail stops sealing at the gap; ten redeems of other records follow it, unsealed and never judged.
+		await asDba(() =>
+			env.DB.batch([
+				env.DB.prepare("INSERT INTO audit_log (seq, at, kind, details) VALUES (?1, ?2, 'record.created', '{}')").bind(tail + 2, Date.now()),
+				...Array.from({ length: 10 }, (_, i) =>
+					env.DB.prepare(
+						"INSERT INTO audit_log (at, kind, actor, actor_issuer, actor_role, actor_depot, record_id, details) VALUES (?1, 'reveal.redeemed', 'lk-thief', ?2, 'clerk', ?3, ?4, '{}')",
+					).bind(Date.now(), TEST_ISSUER, DEPOT, `rec_${String(i).padStart(26, "7")}`),
+				),
+			]),
+		);
+		try {
+			const after = (await attribute(list())).suspects.find((suspect) => suspect.subject === "lk-thief");
+			expect(after).toMatchObject({ revealed: before?.revealed, touched: before?.touched, score: before?.score });
+		} finally {
+			await asDba(() => env.DB.prepare("DELETE FROM audit_log WHERE seq > ?1 AND hash IS NULL").bind(tail).run());
+		}
+	});
+});
