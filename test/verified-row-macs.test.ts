@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { entryMacsOf } from "../src/audit/entry-macs";
 import type { KeyringConfig } from "../src/config";
 import { Keyring } from "../src/crypto/keyring";
 import { checkRow, sealRow } from "../src/crypto/row-mac";
-import { REMEMBERED_ROW_MACS, VerifiedRowMacs } from "../src/crypto/verified-row-macs";
+import { REMEMBERED_ROW_MACS, VerifiedRowMacs, verifiedRowMacsOf } from "../src/crypto/verified-row-macs";
 
 const rootKey = () =>
 	btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
@@ -22,6 +23,30 @@ const assignment = {
 };
 
 describe("row MACs remembered once verified", () => {
+	it("audit entries, judged once as they are sealed, are kept out of the memo: a seal's thousands never push out the records' verdicts", async () => {
+		const keyring = await ring({ primary: "k1", keys: { k1: rootKey() } });
+		const record = await sealRow(keyring, "records", assignment);
+		expect(await checkRow(keyring, "records", assignment, record)).toBe("valid");
+		const memo = verifiedRowMacsOf(keyring);
+		const asRead = (table: string, content: object) => `${table}\u0000${JSON.stringify(content)}`;
+		const entries = entryMacsOf(async () => keyring);
+		for (let i = 0; i <= REMEMBERED_ROW_MACS; i++) {
+			const entry = {
+				at: i,
+				kind: "reveal.redeemed",
+				actor: null,
+				actor_issuer: null,
+				actor_role: null,
+				actor_depot: null,
+				record_id: null,
+				details: "{}",
+				entry_id: `e-${i}`,
+			};
+			expect(await entries.verdict({ ...entry, ...(await entries.seal(entry)) })).toBe("valid");
+		}
+		expect(memo.holds(record.mac_key, record.mac, asRead("records", assignment))).toBe(true);
+	});
+
 	it("a row read again after its MAC verified is still judged by its content: an edit under the old MAC is forged", async () => {
 		const keyring = await ring({ primary: "k1", keys: { k1: rootKey() } });
 		const seal = await sealRow(keyring, "records", assignment);
