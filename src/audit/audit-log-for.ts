@@ -10,8 +10,8 @@ import { AuditLog, type SealWitness } from "./log";
 import { auditWitnessFor } from "./witness-client";
 
 /**
- * Critical alerts one seal raises for entries whose MAC failed, at most (one D1 batch, an insert
- * each); the witness keeps every one of them and verification lists them.
+ * Critical alerts one seal raises for entries whose MAC failed, at most: one D1 batch of an insert
+ * each, which the seal waits for. The witness keeps every one of them and verification lists them.
  */
 const FORGED_ALERTS_PER_SEAL = 50;
 
@@ -42,20 +42,18 @@ export function witnessedSealing(env: Env): SealWitness {
 			// Hashes only: which seqs were witnessed differently, for whoever reads the worker's log.
 			console.error(JSON.stringify({ event: "audit_witness_conflict", seqs: answer.conflicts.map((conflict) => conflict.seq) }));
 		}
-		const { pending, forged } = answer;
-		if (pending.length === 0 && forged.length === 0) return undefined;
-		// Once the hashes are written: the checkpoints, then an alert for each entry whose MAC failed
-		// (linked like any other, so the chain has no hole, and kept by the witness as forged).
+		// An entry whose MAC failed is linked like any other (the chain has no hole) and kept by the
+		// witness as forged; its alert goes before the hashes are written, so a seal whose writes fail
+		// judges it again when retried and raises it then (the alert's id makes that once a day).
+		if (answer.forged.length > 0) {
+			await reportForgedRows(env, answer.forged.slice(0, FORGED_ALERTS_PER_SEAL), Date.now()).catch((error: Error) => {
+				console.error(JSON.stringify({ event: "forged_entry_report_failed", name: error.name }));
+			});
+		}
+		const { pending } = answer;
+		if (pending.length === 0) return undefined;
 		return async () => {
-			try {
-				if (pending.length > 0) await settleCheckpoints(witness, store, await signingKeyFor(signingJwkConfig(env)), pending, Date.now());
-			} finally {
-				if (forged.length > 0) {
-					await reportForgedRows(env, forged.slice(0, FORGED_ALERTS_PER_SEAL), Date.now()).catch((error: Error) => {
-						console.error(JSON.stringify({ event: "forged_entry_report_failed", name: error.name }));
-					});
-				}
-			}
+			await settleCheckpoints(witness, store, await signingKeyFor(signingJwkConfig(env)), pending, Date.now());
 		};
 	};
 }

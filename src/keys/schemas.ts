@@ -10,7 +10,8 @@ export const KeyUsage = z
 			.int()
 			.openapi({ description: "Records not yet erased sealed under this key (expired ones included, until the retention job erases them)." }),
 		macs: z.number().int().openapi({
-			description: "Rows (records, policy layers, status rows) whose MAC names this key; the every-minute re-MAC job moves them to the primary.",
+			description:
+				"Rows (records, policy layers, status rows, legs, shipment events, alert triage) whose MAC names this key, which the every-minute re-MAC job moves to the primary; and audit entries not yet sealed, which it never moves: they are judged as they are sealed.",
 		}),
 		removable: z.boolean().openapi({
 			description: "Configured, not primary, used by no record and named by no row's MAC: it can be removed from VAULT_KEYRING with nothing lost.",
