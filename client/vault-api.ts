@@ -1440,7 +1440,7 @@ export interface components {
             /** @description Listed in VAULT_KEYRING. A key in use but not configured is an outage for its records: restore it. */
             configured: boolean;
             key_id: string;
-            /** @description Rows (records, policy layers, status rows) whose MAC names this key; the every-minute re-MAC job moves them to the primary. */
+            /** @description Rows (records, policy layers, status rows, legs, shipment events, alert triage) whose MAC names this key, which the every-minute re-MAC job moves to the primary; and audit entries not yet sealed, which it never moves: they are judged as they are sealed. */
             macs: number;
             /** @description New records are sealed under it; the re-wrap job moves every other key's records to it. */
             primary: boolean;
