@@ -31,6 +31,13 @@ Bounded work: for 10,000 phones and a ring of R keys, ⌈10,000·R/1,000⌉ inde
 		const services = c.var.services;
 		const [keyring, signingKey] = await Promise.all([services.keyring, services.signingKey]);
 		const checkpoints = new CheckpointStore(c.env.DB);
+		// Evidence needs the witness (what it judged forged, the checkpoint it plans): none, no report.
+		const witness = () => {
+			const stub = auditWitnessFor(c.env);
+			if (!stub)
+				throw new ProblemError("configuration-unavailable", { detail: "The AUDIT_WITNESS binding is missing.", extensions: { variable: "AUDIT_WITNESS" } });
+			return stub;
+		};
 		const view = await attributeLeak(
 			{
 				keyring,
@@ -38,18 +45,11 @@ Bounded work: for 10,000 phones and a ring of R keys, ⌈10,000·R/1,000⌉ inde
 				audit: services.audit,
 				signingKey,
 				employeeIssuer: services.issuers.employeeIssuer,
-				forgedEntries: async () => {
-					const witness = auditWitnessFor(c.env);
-					if (!witness)
-						throw new ProblemError("configuration-unavailable", { detail: "The AUDIT_WITNESS binding is missing.", extensions: { variable: "AUDIT_WITNESS" } });
-					return witness.forgedEntrySeqs(FORGED_ENTRIES_READ);
-				},
+				forgedEntries: async () => witness().forgedEntrySeqs(FORGED_ENTRIES_READ),
 				checkpointHead: async () => {
-					const witness = auditWitnessFor(c.env);
-					if (!witness)
-						throw new ProblemError("configuration-unavailable", { detail: "The AUDIT_WITNESS binding is missing.", extensions: { variable: "AUDIT_WITNESS" } });
+					const stub = witness();
 					await services.audit.seal();
-					await checkpointHead(services.audit, checkpoints, witness, signingKey, Date.now());
+					await checkpointHead(services.audit, checkpoints, stub, signingKey, Date.now());
 				},
 			},
 			c.req.valid("json"),
