@@ -11,19 +11,31 @@ import { availableParallelism, cpus } from "node:os";
 import { mintDevToken } from "../scripts/lib/dev-issuer.ts";
 import { ensureDevSecrets } from "../scripts/lib/dev-secrets.ts";
 import { startTelephonySimulator } from "../scripts/lib/telephony-simulator.ts";
+import { functionTimes, profileWhile } from "./load/cpu-profile.ts";
 import { type LoadResult, load } from "./load/driver.ts";
 import { cpuMilliseconds, type WorkerProcesses, workerProcesses } from "./load/process-cpu.ts";
 import { freshDatabase, startWorker } from "./load/servers.ts";
 import { type MicroResults, wellFormed } from "./load/well-formed.ts";
 
 const smoke = process.argv.includes("--smoke");
-const SECONDS = smoke ? 0.5 : 5;
+const argument = (name: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+/**
+ * `--profile=<part of a phase's name>[,...]`: runs only the phases so named, once, at 32
+ * connections, each under a V8 CPU profile of the vault's isolate (bench/load/cpu-profile.ts), and
+ * prints where its JavaScript spent the time; writes the profile to
+ * bench/results/profile.cpuprofile (for DevTools) and no figures: the profiler slows what it
+ * watches. `--only=<part of a phase's name>[,...]` runs those phases the same way without the
+ * profiler (`--seconds=N` for longer runs), for a look with outside tools; no figures either.
+ */
+const profiling = argument("profile")?.split(",");
+const only = profiling ?? argument("only")?.split(",");
+const SECONDS = smoke ? 0.5 : Number(argument("seconds") ?? 5);
 /**
  * Every phase runs this many times, baseline included, round after round; the report gives the
  * median of each figure. Vault, baseline and client share the machine's cores, so one run's ratio
  * swings with whatever else ran at that moment.
  */
-const ROUNDS = smoke ? 1 : Number(process.argv.find((arg) => arg.startsWith("--rounds="))?.slice("--rounds=".length) ?? 3);
+const ROUNDS = smoke || only ? 1 : Number(argument("rounds") ?? 3);
 const RECORDS = smoke ? 200 : 10_000;
 /**
  * wrangler's local observability collector (a tail worker fed every span of every request, for the
@@ -70,7 +82,7 @@ const cpuNow = (processes: WorkerProcesses | null): StepCpu => {
 	};
 };
 /** 32 batches of 1000 in flight would queue 32,000 records behind one D1 writer: batches run at 1 and 4. */
-const concurrenciesOf = (phase: string) => (phase.startsWith("batch") ? [1, 4] : [1, 32]);
+const concurrenciesOf = (phase: string) => (only ? [32] : phase.startsWith("batch") ? [1, 4] : [1, 32]);
 /** Each phase's runs, by phase and concurrency, one per round. */
 const runs: Record<string, Record<string, LoadResult[]>> = {};
 const phaseNames: string[] = [];
@@ -87,6 +99,17 @@ let simulatorBind = { binds: 0, p50: Number.NaN, p99: Number.NaN };
 const percentile = (values: number[], q: number) => {
 	const sorted = [...values].sort((a, b) => a - b);
 	return sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number) : Number.NaN;
+};
+/** Runs a phase under a CPU profile of the vault's isolate and prints its heaviest functions. */
+const profiled = async (name: string, run: () => Promise<LoadResult>): Promise<LoadResult> => {
+	const { profile, result } = await profileWhile(vault.inspectorPort, run);
+	mkdirSync("bench/results", { recursive: true });
+	writeFileSync("bench/results/profile.cpuprofile", JSON.stringify(profile));
+	const { functions, profiledMs } = functionTimes(profile);
+	const perStep = (ms: number) => (ms / result.requests).toFixed(3);
+	console.log(`${name}: ${result.requests} steps in ${(profiledMs / 1000).toFixed(1)} s profiled; ms per step, self and total:`);
+	for (const f of functions.slice(0, 60)) console.log(`  ${perStep(f.selfMs).padStart(7)} ${perStep(f.totalMs).padStart(7)}  ${f.name}`);
+	return result;
 };
 /** Seconds from the last answer of a burst of asks until every grant's audit entry was in D1. */
 let auditLag = { reveals: 0, secondsAfterLastAnswer: Number.NaN, inD1: 0 };
@@ -293,12 +316,15 @@ try {
 	for (let round = 1; round <= ROUNDS; round++) {
 		if (ROUNDS > 1) console.log(`round ${round} of ${ROUNDS}`);
 		for (const [name, run, warm] of phases) {
+			if (only && !only.some((part) => name.includes(part))) continue;
 			runs[name] ??= {};
 			for (const connections of concurrenciesOf(name)) {
 				const processes = name === BASELINE_PHASE || name === SHAPE_PHASE ? baselineProcesses : vaultProcesses;
 				await warm?.();
+				// Profiled, a phase runs once unprofiled first: its objects and the isolate warm, as the full bench's earlier phases leave them.
+				if (profiling) await run(connections);
 				const before = cpuNow(processes);
-				const result = await run(connections);
+				const result = profiling ? await profiled(name, () => run(connections)) : await run(connections);
 				const after = cpuNow(processes);
 				const byConcurrency = runs[name] as Record<string, LoadResult[]>;
 				byConcurrency[`c${connections}`] = [...(byConcurrency[`c${connections}`] ?? []), result];
@@ -311,7 +337,7 @@ try {
 				cpuRuns[name] = cpuByConcurrency;
 				if (smoke) continue;
 				console.log(
-					`${name.padEnd(48)} c=${String(connections).padEnd(3)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p95 ${result.p95.toFixed(2)}  p99 ${result.p99.toFixed(2)}  errors ${result.errors}`,
+					`${name.padEnd(48)} c=${String(connections).padEnd(3)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p95 ${result.p95.toFixed(2)}  p99 ${result.p99.toFixed(2)}  errors ${result.errors}  worker CPU ${perStep("worker").toFixed(2)} ms/step`,
 				);
 				if (result.errors > 0) console.log(`  errors: ${result.errorSamples.join(" | ")}`);
 			}
@@ -362,6 +388,8 @@ try {
 	baseline.stop();
 	await telephony.close();
 }
+
+if (only) process.exit(0);
 
 // The CPU side: one reveal's own work, in Node 22, with the worker's own modules.
 const micro = spawnSync("npx", ["tsx", "bench/micro.ts", ...(smoke ? ["--smoke"] : [])], { encoding: "utf8" });

@@ -27,6 +27,8 @@ export function freshDatabase(stateDir: string): void {
 
 export interface Server {
 	url: string;
+	/** wrangler's inspector (Chrome DevTools Protocol) for the worker's isolate. */
+	inspectorPort: number;
 	stop: () => void;
 }
 
@@ -99,7 +101,7 @@ export async function startWorker({
 		try {
 			const response = await fetch(`${url}/healthz`);
 			await response.arrayBuffer();
-			if (response.status < 500 || !requireHealthy) return { url, stop };
+			if (response.status < 500 || !requireHealthy) return { url, inspectorPort: inspector, stop };
 		} catch {
 			// not listening yet
 		}
