@@ -433,4 +433,33 @@ describe("sealing schedule", () => {
 		const unsealed = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE hash IS NULL").first<{ n: number }>();
 		expect(unsealed?.n).toBe(0);
 	});
+
+	it("one seal links pages of entries oldest first, each page in one statement the seal-only trigger accepts", async () => {
+		// Appended without a context: nothing seals them until the sealer below.
+		const log = auditLogFor(env);
+		while ((await log.sealSome()).more);
+		const before = await log.head();
+		const events = Array.from({ length: 450 }, (_, n) => ({
+			kind: "record.created" as const,
+			at: Date.now(),
+			actor: { subject: "svc-pages", issuer: "test" },
+			recordId: `pages-${n}`,
+			details: {},
+		}));
+		await log.appendAllWith(events.slice(0, 250));
+		await log.appendAllWith(events.slice(250));
+		const { head, more } = await log.sealSome();
+		expect(more).toBe(false);
+		expect(head.seq).toBe(before.seq + 450);
+		const rows = (
+			await env.DB.prepare("SELECT seq, prev_hash, hash FROM audit_log WHERE seq > ?1 ORDER BY seq")
+				.bind(before.seq)
+				.all<{ seq: number; prev_hash: string; hash: string }>()
+		).results;
+		expect(rows).toHaveLength(450);
+		// Each entry names the one before it: three pages (200, 200, 50), linked in order.
+		for (const [i, row] of rows.entries()) expect(row.prev_hash).toBe(i === 0 ? before.hash : rows[i - 1]?.hash);
+		expect(rows.at(-1)?.hash).toBe(head.hash);
+		expect((await verify()).ok).toBe(true);
+	});
 });

@@ -38,6 +38,17 @@ const CONTENT_COLUMNS = "at, kind, actor, actor_issuer, actor_role, actor_depot,
 const ALL_COLUMNS = `seq, ${CONTENT_COLUMNS}, prev_hash, hash`;
 const SEAL_PAGE = 200;
 /**
+ * A page of links in one statement rather than one statement a link: a seal of 200 entries was a
+ * D1 batch of 200 statements, each run and answered on its own by the database that serves every
+ * reveal. json_each drives the join and each entry is found by its seq (the rowid); the rows are
+ * written oldest first, and the seal-only trigger checks each entry's prev_hash against the entry
+ * before it as it is written, so a page that could not be linked in order would be refused whole,
+ * never half-written. An entry sealed meanwhile by another sealer is left as it is.
+ */
+const SEAL_LINKS_FROM_JSON = `UPDATE audit_log SET prev_hash = link.value ->> '$.p', hash = link.value ->> '$.h'
+	FROM json_each(?1) AS link
+	WHERE audit_log.seq = link.value ->> '$.s' AND audit_log.hash IS NULL`;
+/**
  * Pages one seal call links at most: 2,000 entries, 21 D1 round trips. The every-minute cron
  * calls it repeatedly; a bound per call keeps every caller within D1's 1,000 queries per invocation.
  */
@@ -219,18 +230,20 @@ export class AuditLog {
 	/**
 	 * Seals unsealed entries, in order, up to `maxPages` pages of SEAL_PAGE, and returns the sealed
 	 * head and whether more are waiting. Stops at a gap (a deleted row) or a refused seal (a
-	 * tampered row), leaving the rest for verification to report. D1 round trips: 1 + 2 per page.
+	 * tampered row), leaving the rest for verification to report. D1 round trips: 1 + 2 per page (its
+	 * read, and one statement of links).
 	 */
 	async sealSome(maxPages = SEAL_PAGES_PER_CALL): Promise<{ head: Head; more: boolean }> {
 		const start = await this.head();
 		const linked: Head[] = [];
 		const judged: JudgedEntries = { firstSigned: null, failing: [] };
-		const writes: D1PreparedStatement[][] = [];
+		/** Per page, the links to write: one statement each (SEAL_LINKS_FROM_JSON). */
+		const writes: { s: number; p: string; h: string }[][] = [];
 		let next = start;
 		let more = false;
 		for (let page = 0; page < maxPages; page++) {
 			const pending = await this.toSeal(next.seq + 1, SEAL_PAGE);
-			const updates: D1PreparedStatement[] = [];
+			const updates: { s: number; p: string; h: string }[] = [];
 			let stopped = false;
 			for (const row of pending) {
 				if (row.seq !== next.seq + 1 || row.hash !== null) {
@@ -241,7 +254,7 @@ export class AuditLog {
 				if (verdict === "valid") judged.firstSigned ??= row.seq;
 				else judged.failing.push({ seq: row.seq, verdict, mac_key: row.mac_key });
 				const hash = await entryHash({ ...row, prev_hash: next.hash });
-				updates.push(this.db.prepare("UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE seq = ?1 AND hash IS NULL").bind(row.seq, next.hash, hash));
+				updates.push({ s: row.seq, p: next.hash, h: hash });
 				next = { seq: row.seq, hash };
 				linked.push(next);
 			}
@@ -251,7 +264,7 @@ export class AuditLog {
 		}
 		if (linked.length === 0) return { head: start, more: false };
 		const afterWrite = await this.witness?.(start, linked, judged);
-		for (const updates of writes) await this.db.batch(updates);
+		for (const links of writes) await this.db.prepare(SEAL_LINKS_FROM_JSON).bind(JSON.stringify(links)).run();
 		await afterWrite?.();
 		return { head: next, more };
 	}
