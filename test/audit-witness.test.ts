@@ -352,5 +352,13 @@ describe("a database administrator's edits, with the triggers dropped", () => {
 		expect(forged).toContainEqual(expect.objectContaining({ seq: edited, detail: expect.stringContaining("mac_invalid") }));
 		expect(forged).toContainEqual(expect.objectContaining({ seq: unsigned, detail: expect.stringContaining("mac_missing") }));
 		expect(forged.map((problem) => problem.seq)).not.toContain(genuine);
+
+		// The log as ops read it marks them too: a reader of GET /v1/audit is not handed a forged redeem as something a courier did.
+		const page = await callWith(current, "GET", "/v1/audit?kind=reveal.redeemed&limit=500", { token: ops });
+		expect(page.status).toBe(200);
+		const marked = new Map(((await page.json()) as { entries: { seq: number; forged: boolean }[] }).entries.map((entry) => [entry.seq, entry.forged] as const));
+		expect(marked.get(edited)).toBe(true);
+		expect(marked.get(unsigned)).toBe(true);
+		expect(marked.get(genuine)).toBe(false);
 	});
 });

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditCheckpointInterval, signingJwkConfig } from "../config";
 import { signingKeyFor } from "../crypto/signing-key";
+import type { Env } from "../env";
 import { authenticatedErrors, jsonResponse, unprocessable } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
 import { ProblemError } from "../http/problem";
@@ -42,7 +43,7 @@ const CheckpointJwks = z.object({ keys: z.array(z.record(z.string(), z.unknown()
 	description: "Public keys of every checkpoint signature: the current key, then previous keys with `retired_at`.",
 });
 
-function view(entry: AuditEntry) {
+function view(entry: AuditEntry, forged: ReadonlySet<number>) {
 	return {
 		seq: entry.seq,
 		at: new Date(entry.at).toISOString(),
@@ -52,7 +53,27 @@ function view(entry: AuditEntry) {
 		details: wireDetails(JSON.parse(entry.details)) as Record<string, unknown>,
 		prev_hash: entry.prev_hash,
 		hash: entry.hash,
+		forged: forged.has(entry.seq),
 	};
+}
+
+/** Which entries of a page the witness judged forged as they were sealed: only sealed ones were judged. */
+async function forgedOf(env: Env, entries: readonly AuditEntry[]): Promise<Set<number>> {
+	const sealed = entries.filter((entry) => entry.hash !== null).map((entry) => entry.seq);
+	if (sealed.length === 0) return new Set();
+	const witness = auditWitnessFor(env);
+	// A page read without the witness would show a forged entry as genuine: refused, as leak attribution is.
+	if (!witness)
+		throw new ProblemError("configuration-unavailable", { detail: "The AUDIT_WITNESS binding is missing.", extensions: { variable: "AUDIT_WITNESS" } });
+	try {
+		return new Set(await witness.forgedAmong(sealed));
+	} catch (cause) {
+		throw new ProblemError("dependency-unavailable", {
+			detail: "The audit witness, which says which entries were forged, is unavailable. Retry shortly.",
+			headers: { "Retry-After": "5" },
+			cause,
+		});
+	}
 }
 
 /** A checkpoint on the wire; its signature's payload keeps the instant as signed. */
@@ -92,7 +113,11 @@ auditRoutes.openapi(
 			auditFreshness(log),
 		]);
 		const last = entries.at(-1);
-		return c.json({ entries: entries.map(view), next_cursor: entries.length === query.limit && last ? String(last.seq) : null, freshness }, 200);
+		const forged = await forgedOf(c.env, entries);
+		return c.json(
+			{ entries: entries.map((entry) => view(entry, forged)), next_cursor: entries.length === query.limit && last ? String(last.seq) : null, freshness },
+			200,
+		);
 	},
 );
 

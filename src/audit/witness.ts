@@ -114,6 +114,16 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 		);
 	}
 
+	/** Of `seqs`, those judged forged when they were sealed: a page of the log, marked as it is read (GET /v1/audit). */
+	forgedAmong(seqs: readonly number[]): number[] {
+		if (seqs.length === 0) return [];
+		// Keys are the seqs as text, the table's PRIMARY KEY (tbl, key, …) prefix: one lookup each.
+		return this.rows<{ seq: number }>(
+			"SELECT DISTINCT CAST(key AS INTEGER) AS seq FROM forged_rows WHERE tbl = 'audit_log' AND key IN (SELECT CAST(value AS TEXT) FROM json_each(?))",
+			JSON.stringify(seqs),
+		).map((row) => row.seq);
+	}
+
 	/**
 	 * The highest seq any seal told the witness, whether it was witnessed or contradicted what was
 	 * (0 before the first). Read after D1's sealed head it is never behind it, since every seal

@@ -490,6 +490,9 @@ export const en = {
 	"audit.col.sealed": "Sealed",
 	"audit.vault": "vault",
 	"audit.notYet": "not yet",
+	"audit.forged": "forged",
+	"audit.forgedHint":
+		"Its MAC failed when it was sealed: written or changed outside the vault, not something its actor did. Leak attribution never cites or counts it.",
 	"audit.records": { one: "{count} record", other: "{count} records" },
 	"audit.items": { one: "{count} item", other: "{count} items" },
 	"audit.changes": "Changed",

@@ -473,6 +473,8 @@ export const zhCN: Record<MessageKey, Message> = {
 	"audit.col.sealed": "封存",
 	"audit.vault": "保管库",
 	"audit.notYet": "尚未",
+	"audit.forged": "伪造",
+	"audit.forgedHint": "封存时此条目的 MAC 校验失败：它是在保管库之外写入或改动的，不代表其操作者做过此事；泄露溯源不会引用或计入它。",
 	"audit.records": "{count} 条记录",
 	"audit.items": "{count} 项",
 	"audit.changes": "改动",

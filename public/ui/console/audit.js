@@ -6,7 +6,7 @@ import { api } from "../session.js";
 import { fieldsView } from "./details.js";
 import { problemText, say } from "./notice.js";
 
-/** @typedef {{ seq: number, at: string, kind: string, actor: { subject: string, role: string | null, depot: string | null } | null, record_id: string | null, details: Record<string, unknown>, hash: string | null }} Entry */
+/** @typedef {{ seq: number, at: string, kind: string, actor: { subject: string, role: string | null, depot: string | null } | null, record_id: string | null, details: Record<string, unknown>, hash: string | null, forged: boolean }} Entry */
 
 let auditCursor = /** @type {string | null} */ (null);
 /** @type {Entry[]} */
@@ -57,11 +57,22 @@ async function loadAudit(more = false) {
 				actorView(entry.actor),
 				entry.record_id ?? "—",
 				fieldsView(entry.details),
-				entry.hash ? el("code", { title: entry.hash }, `${entry.hash.slice(0, 10)}…`) : t("audit.notYet"),
+				sealedView(entry),
 			]),
 			["seq", "time", "kind", "actor", "id", "details", "hash"],
 		),
 	);
+}
+
+/**
+ * The sealed column: the hash, and for an entry whose MAC failed as it was sealed (written or
+ * changed outside the vault) a mark saying so, so nobody reads it as something its actor did.
+ * @param {Entry} entry
+ */
+function sealedView(entry) {
+	if (!entry.hash) return t("audit.notYet");
+	const hash = el("code", { title: entry.hash }, `${entry.hash.slice(0, 10)}…`);
+	return entry.forged ? el("span", {}, hash, " ", el("span", { class: "flag", title: t("audit.forgedHint") }, t("audit.forged"))) : hash;
 }
 
 /**
