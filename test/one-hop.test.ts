@@ -257,6 +257,37 @@ describe("the limiter's flush: a timer, with one durable alarm standing behind i
 		expect(await alarmOf(stub)).toBe(standing);
 	});
 
+	it("a principal gone quiet with everything handed on has the hand-off taken off and the alarm cleared, not woken for them later", async () => {
+		type Quiet = { clearIfQuiet: () => void; quietTimer: unknown; outbox: AuditOutbox };
+		const quiet = (limiter: PrincipalLimiter) => limiter as unknown as Quiet;
+		const ids = await createRecords(service, 2, { depot: "HOP9", courier: "hop-quiet" });
+		const courier = await employeeToken("courier", "hop-quiet", "HOP9");
+		const stub = limiterOf(env, { kind: "employee", issuer: TEST_ISSUER, subject: "hop-quiet" });
+		expect((await askReveal(courier, ids[0] as string)).status).toBe(201);
+		// An entry still waits: the quiet check leaves the alarm standing.
+		await runInDurableObject(stub, (limiter: PrincipalLimiter) => quiet(limiter).clearIfQuiet());
+		expect(await alarmOf(stub)).not.toBeNull();
+		expect(await landed("hop-quiet", 1)).toHaveLength(1);
+		// The flush that handed it on left nothing waiting and set the quiet timer (once the ledger answered it).
+		let armed = false;
+		for (let attempt = 0; attempt < 200 && !armed; attempt++) {
+			armed = await runInDurableObject(stub, (limiter: PrincipalLimiter) => quiet(limiter).quietTimer !== null);
+			if (!armed) await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+		expect(armed).toBe(true);
+		await runInDurableObject(stub, (limiter: PrincipalLimiter) => expect(quiet(limiter).outbox.size()).toBe(1));
+		// What the timer runs (here at once rather than waited for): the hand-off off in storage, the alarm cleared.
+		await runInDurableObject(stub, (limiter: PrincipalLimiter) => quiet(limiter).clearIfQuiet());
+		expect(await alarmOf(stub)).toBeNull();
+		await runInDurableObject(stub, (limiter: PrincipalLimiter) => expect(quiet(limiter).outbox.size()).toBe(0));
+		// The next decision stands a new alarm behind its own flush and is no longer quiet.
+		const asked = Date.now();
+		expect((await askReveal(courier, ids[1] as string)).status).toBe(201);
+		expect(await alarmOf(stub)).toBeGreaterThanOrEqual(asked + FLUSH_BACKSTOP_MS);
+		expect(await runInDurableObject(stub, (limiter: PrincipalLimiter) => quiet(limiter).quietTimer)).toBeNull();
+		expect(await landed("hop-quiet", 2)).toHaveLength(2);
+	});
+
 	it("an instance lost before its timer fired: the entry waits in storage past the flush delay, and the alarm hands it on, once", async () => {
 		const [id] = await createRecords(service, 1, { depot: "HOP8", courier: "hop-backstop" });
 		const courier = await employeeToken("courier", "hop-backstop", "HOP8");

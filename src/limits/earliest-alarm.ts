@@ -23,6 +23,13 @@ export class EarliestAlarm {
 		this.due = null;
 	}
 
+	/** Nothing needs the alarm any more: it is taken off (a write), unless none is set. */
+	clear(): void {
+		if (this.due === null) return;
+		this.due = null;
+		void this.storage.deleteAlarm();
+	}
+
 	/** Sets the alarm for `at` unless it is already set no later. */
 	at(at: number): void {
 		if (this.due !== null && this.due <= at) return;
