@@ -1007,8 +1007,8 @@ export interface components {
             details: {
                 [key: string]: unknown;
             };
-            /** @description The entry's MAC failed when it was sealed: written or changed outside the vault (`entry_forged` in GET /v1/audit/verify). Leak attribution never cites or counts it; read it as a trace of tampering, not of what anyone did. False for an entry not sealed yet (not judged yet). */
-            forged: boolean;
+            /** @description True: the entry's MAC failed when the vault sealed it, so it was written or changed outside the vault (`entry_forged` in GET /v1/audit/verify); leak attribution never cites or counts it. Read it as a trace of tampering, not of what anyone did. Null: not sealed yet, so not judged yet. */
+            forged: boolean | null;
             hash: string | null;
             kind: string;
             /** @description Null for a moment after the entry is written, until it is sealed onto the chain. */

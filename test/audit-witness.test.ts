@@ -344,6 +344,10 @@ describe("a database administrator's edits, with the triggers dropped", () => {
 		await expect(insert(content(3), { mac: null, mac_key: null })).rejects.toThrow(/audit_log_mac_required/);
 		const unsigned = await asDba(() => insert(content(3), { mac: null, mac_key: null }));
 		await asDba(() => env.DB.prepare("UPDATE audit_log SET actor = 'courier-mac-other' WHERE seq = ?1").bind(edited).run());
+		// Not sealed yet, so not judged yet: the log says neither forged nor genuine.
+		const unsealed = await callWith(current, "GET", "/v1/audit?kind=reveal.redeemed&limit=500", { token: ops });
+		const beforeSeal = ((await unsealed.json()) as { entries: { seq: number; hash: string | null; forged: boolean | null }[] }).entries;
+		expect(beforeSeal.find((entry) => entry.seq === unsigned)).toMatchObject({ hash: null, forged: null });
 
 		await verify();
 		const report = await verify();

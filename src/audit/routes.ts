@@ -53,7 +53,7 @@ function view(entry: AuditEntry, forged: ReadonlySet<number>) {
 		details: wireDetails(JSON.parse(entry.details)) as Record<string, unknown>,
 		prev_hash: entry.prev_hash,
 		hash: entry.hash,
-		forged: forged.has(entry.seq),
+		forged: entry.hash === null ? null : forged.has(entry.seq),
 	};
 }
 

@@ -36,9 +36,9 @@ export const AuditEntryView = z
 		}),
 		prev_hash: z.string().nullable().openapi({ description: "Null for a moment after the entry is written, until it is sealed onto the chain." }),
 		hash: z.string().nullable(),
-		forged: z.boolean().openapi({
+		forged: z.boolean().nullable().openapi({
 			description:
-				"The entry's MAC failed when it was sealed: written or changed outside the vault (`entry_forged` in GET /v1/audit/verify). Leak attribution never cites or counts it; read it as a trace of tampering, not of what anyone did. False for an entry not sealed yet (not judged yet).",
+				"True: the entry's MAC failed when the vault sealed it, so it was written or changed outside the vault (`entry_forged` in GET /v1/audit/verify); leak attribution never cites or counts it. Read it as a trace of tampering, not of what anyone did. Null: not sealed yet, so not judged yet.",
 		}),
 	})
 	.openapi("AuditEntry");

@@ -217,7 +217,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	private alertRaised = false;
 	/** The last flush's hand-off, taken off in storage by the next transaction (see `Settlement`). */
 	private unsettled: Settlement | null = null;
-	/** Set when a flush left nothing waiting; any decision cancels it (QUIET_AFTER_MS). */
+	/** Set when a flush left nothing waiting; a decision that leaves anything waiting cancels it (QUIET_AFTER_MS). */
 	private quietTimer: ReturnType<typeof setTimeout> | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -581,7 +581,9 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		this.quietTimer = setTimeout(() => {
 			this.quietTimer = null;
 			// After whatever flush work is running; a failure leaves the alarm standing, which is where it was.
-			this.serially(async () => this.clearIfQuiet()).catch(() => undefined);
+			this.serially(async () => this.clearIfQuiet()).catch((error: unknown) => {
+				console.error(JSON.stringify({ event: "limiter_quiet_failed", error: error instanceof Error ? error.name : "unknown" }));
+			});
 		}, QUIET_AFTER_MS);
 	}
 

@@ -6,7 +6,7 @@ import { api } from "../session.js";
 import { fieldsView } from "./details.js";
 import { problemText, say } from "./notice.js";
 
-/** @typedef {{ seq: number, at: string, kind: string, actor: { subject: string, role: string | null, depot: string | null } | null, record_id: string | null, details: Record<string, unknown>, hash: string | null, forged: boolean }} Entry */
+/** @typedef {{ seq: number, at: string, kind: string, actor: { subject: string, role: string | null, depot: string | null } | null, record_id: string | null, details: Record<string, unknown>, hash: string | null, forged: boolean | null }} Entry */
 
 let auditCursor = /** @type {string | null} */ (null);
 /** @type {Entry[]} */
