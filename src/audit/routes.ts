@@ -19,7 +19,7 @@ import { checkpointKeys } from "./housekeeping";
 import { AuditPage, AuditQuery, CheckpointView, ExportQuery, ExportView, FullVerificationView, VerifyReportView } from "./schemas";
 import { fullView, verifyAuditLog } from "./verify";
 import { FULL_PAGES_PER_SLICE, FULL_SLICE_QUERY_BOUND, VERIFY_PAGE, VERIFY_PAGES_PER_REQUEST, VERIFY_QUERY_BOUND } from "./verify-budget";
-import { auditWitnessFor } from "./witness-client";
+import { auditWitnessFor, requiredWitness } from "./witness-client";
 
 const ops = opsOnly();
 const EXPORT_PAGE = 5000;
@@ -61,10 +61,8 @@ function view(entry: AuditEntry, forged: ReadonlySet<number>) {
 async function forgedOf(env: Env, entries: readonly AuditEntry[]): Promise<Set<number>> {
 	const sealed = entries.filter((entry) => entry.hash !== null).map((entry) => entry.seq);
 	if (sealed.length === 0) return new Set();
-	const witness = auditWitnessFor(env);
 	// A page read without the witness would show a forged entry as genuine: refused, as leak attribution is.
-	if (!witness)
-		throw new ProblemError("configuration-unavailable", { detail: "The AUDIT_WITNESS binding is missing.", extensions: { variable: "AUDIT_WITNESS" } });
+	const witness = requiredWitness(env);
 	try {
 		return new Set(await witness.forgedAmong(sealed));
 	} catch (cause) {
@@ -154,9 +152,7 @@ auditRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const witness = auditWitnessFor(c.env);
-		if (!witness)
-			throw new ProblemError("configuration-unavailable", { detail: "The AUDIT_WITNESS binding is missing.", extensions: { variable: "AUDIT_WITNESS" } });
+		const witness = requiredWitness(c.env);
 		const run = await startFullVerification(auditLogFor(c.env), witness, await checkpointKeys(c.env), auditCheckpointInterval(c.env), Date.now());
 		const view = fullView(run ?? (await witness.state(0)).full);
 		if (!view) throw new Error("full verification did not start");
@@ -204,9 +200,7 @@ auditRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const witness = auditWitnessFor(c.env);
-		if (!witness)
-			throw new ProblemError("configuration-unavailable", { detail: "The AUDIT_WITNESS binding is missing.", extensions: { variable: "AUDIT_WITNESS" } });
+		const witness = requiredWitness(c.env);
 		const key = await signingKeyFor(signingJwkConfig(c.env));
 		const log = auditLogFor(c.env);
 		await log.seal();

@@ -1,4 +1,5 @@
 import type { Env } from "../env";
+import { ProblemError } from "../http/problem";
 import type { AuditWitness } from "./witness";
 
 /**
@@ -16,4 +17,12 @@ export const WITNESS_NAME = "audit-log:DB";
 export function auditWitnessFor(env: Env): DurableObjectStub<AuditWitness> | null {
 	if (!env.AUDIT_WITNESS) return null;
 	return env.AUDIT_WITNESS.get(env.AUDIT_WITNESS.idFromName(WITNESS_NAME));
+}
+
+/** The witness, for a read that needs its word (which entries are forged, the checkpoints it plans): a missing binding answers 503. */
+export function requiredWitness(env: Env): DurableObjectStub<AuditWitness> {
+	const witness = auditWitnessFor(env);
+	if (!witness)
+		throw new ProblemError("configuration-unavailable", { detail: "The AUDIT_WITNESS binding is missing.", extensions: { variable: "AUDIT_WITNESS" } });
+	return witness;
 }

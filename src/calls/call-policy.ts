@@ -46,10 +46,10 @@ export function callExpiry(leg: Pick<Leg, "closeAfter"> | null, now: number, max
 	return leg?.closeAfter != null ? Math.min(cap, leg.closeAfter) : cap;
 }
 
-/** A live binding as the double-tap check sees it. */
 /** The key of a call's leg in `calls` (`leg_key`): the same leg is its number and when it opened; a case call has none. */
 export const callLegKey = (legN: number | null, legOpenedAt: number | null) => (legN === null ? "case" : `${legN}:${legOpenedAt}`);
 
+/** A live binding as the double-tap check sees it. */
 export interface LiveCall {
 	id: string;
 	legN: number | null;

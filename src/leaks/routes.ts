@@ -2,11 +2,10 @@ import { createRoute } from "@hono/zod-openapi";
 import { actorOf } from "../audit/actor";
 import { checkpointHead } from "../audit/checkpointing";
 import { CheckpointStore } from "../audit/checkpoints";
-import { auditWitnessFor } from "../audit/witness-client";
+import { requiredWitness } from "../audit/witness-client";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, jsonBodyOf, jsonResponse } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
-import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { attributeLeak, FORGED_ENTRIES_READ } from "./attribute";
 import { LeakStore } from "./leak-store";
@@ -32,12 +31,7 @@ Bounded work: for 10,000 phones and a ring of R keys, ⌈10,000·R/1,000⌉ inde
 		const [keyring, signingKey] = await Promise.all([services.keyring, services.signingKey]);
 		const checkpoints = new CheckpointStore(c.env.DB);
 		// Evidence needs the witness (what it judged forged, the checkpoint it plans): none, no report.
-		const witness = () => {
-			const stub = auditWitnessFor(c.env);
-			if (!stub)
-				throw new ProblemError("configuration-unavailable", { detail: "The AUDIT_WITNESS binding is missing.", extensions: { variable: "AUDIT_WITNESS" } });
-			return stub;
-		};
+		const witness = () => requiredWitness(c.env);
 		const view = await attributeLeak(
 			{
 				keyring,

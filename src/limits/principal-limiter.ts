@@ -575,6 +575,11 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		);
 	}
 
+	/** Nothing waits to be handed on and no minute's summary is open: nothing needs the alarm. */
+	private quiet(): boolean {
+		return !this.pendingWork() && nextClose(this.summaries()) === null;
+	}
+
 	/** A flush left nothing waiting: in QUIET_AFTER_MS, unless something is decided meanwhile, the alarm is cleared. */
 	private quietSoon(): void {
 		this.quietCancel();
@@ -599,7 +604,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 	 * the same. Anything pending leaves both as they are.
 	 */
 	private clearIfQuiet(): void {
-		if (this.pendingWork() || nextClose(this.summaries()) !== null) return;
+		if (!this.quiet()) return;
 		this.settleNow();
 		this.nextAlarm.clear();
 	}
@@ -693,7 +698,7 @@ export class PrincipalLimiter extends DurableObject<Env> {
 		await this.flushAll(false);
 		this.failedFlushes = 0;
 		this.scheduleFlush(Date.now());
-		if (!this.pendingWork() && nextClose(this.summaries()) === null) this.quietSoon();
+		if (this.quiet()) this.quietSoon();
 	}
 
 	/**
