@@ -180,7 +180,7 @@ export interface paths {
         };
         /**
          * Verify the audit chain against its signed checkpoints, its witness and its archive, in bounded steps
-         * @description Seals what is pending (the witness sees every seal first), then verifies from the last verified checkpoint towards the sealed head: every entry's hash and link, every checkpoint's signature, entry and link to the checkpoint before, and D1 against the witness (a Durable Object outside D1): a tail shorter than the witness's head (`tail_truncated`), a different hash at a witnessed seq (`hash_differs`, `sealed_differently`), a chain sealed past what any seal told the witness (`sealed_unwitnessed`), an entry linked whose MAC failed as it was sealed (`entry_forged`), a checkpoint missing or altered, an archived segment that D1 no longer matches, each with its seq.
+         * @description Seals what is pending (the witness sees every seal first), then verifies from the last verified checkpoint towards the sealed head: every entry's hash and link, every checkpoint's signature, entry and link to the checkpoint before, and D1 against the witness (a Durable Object outside D1): a tail shorter than the witness's head (`tail_truncated`), a different hash at a witnessed seq (`hash_differs`, `sealed_differently`), a chain sealed past what any seal told the witness (`sealed_unwitnessed`), an entry linked whose MAC failed as it was sealed (`entry_forged`), an entry appended and deleted from D1 before its seal (`entry_vanished`), a checkpoint missing or altered, an archived segment that D1 no longer matches, each with its seq.
          *
          *     Bounded at any size of the chain: one request walks at most 20000 entries and makes at most 48 D1 queries; `complete` is false while the chain past the last verified checkpoint is longer, and the next request continues. The full re-verification from the genesis runs as a job, 40000 entries a minute from the cron (started hourly once the last has finished, or now with `POST /v1/audit/verify/full`); its progress and findings are `full_verification`. Beside the chain, each slice of that job scans every MACed row (policy layers, status rows, records with their honeytoken bit, legs, shipment events, alert triage) in primary-key order, 5000 rows a minute, at most 53 D1 queries per slice in all; forged rows are alerted and listed in `full_verification.rows`.
          *
@@ -919,7 +919,7 @@ export interface components {
                 [key: string]: unknown;
             };
             id: string;
-            /** @description `honeytoken_touched`, `out_of_scope_probing`, `daily_quota_reached`, `depot_ring_suspected`, `depot_budget_exceeded`, `lookup_limit_reached`, `lookup_misses_exceeded`, `refusal_budget_exhausted`, `key_missing`. */
+            /** @description `honeytoken_touched`, `out_of_scope_probing`, `daily_quota_reached`, `depot_ring_suspected`, `depot_budget_exceeded`, `lookup_limit_reached`, `lookup_misses_exceeded`, `refusal_budget_exhausted`, `key_missing`, `row_mac_failed`, `audit_entry_vanished` (an audit entry deleted from D1 before its seal: `details.seq`, `details.reason` `deleted` or `replaced`). */
             kind: string;
             last_error: string | null;
             /**
@@ -1212,7 +1212,7 @@ export interface components {
                     hash: string;
                     seq: number;
                 } | null;
-                /** @description D1 against the witness: `tail_truncated`, `entry_missing`, `hash_differs`, `sealed_differently`, `sealed_unwitnessed`, `entry_forged`, `checkpoint_missing`, `checkpoint_altered`, `checkpoints_missing`, `archive_differs`. */
+                /** @description D1 against the witness: `tail_truncated`, `entry_missing`, `hash_differs`, `sealed_differently`, `sealed_unwitnessed`, `entry_forged`, `entry_vanished`, `checkpoint_missing`, `checkpoint_altered`, `checkpoints_missing`, `archive_differs`. */
                 problems: {
                     detail?: string;
                     reason: string;

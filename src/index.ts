@@ -1,5 +1,5 @@
 import { app } from "./app";
-import { archiveHourly, checkpointHourly, continueFullVerification, sealPending, startFullVerificationIfIdle } from "./audit/housekeeping";
+import { archiveHourly, checkpointHourly, checkUnsealedTail, continueFullVerification, sealPending, startFullVerificationIfIdle } from "./audit/housekeeping";
 import { issuerDirectory } from "./auth/issuer-directory";
 import { endDueCallsIn } from "./calls/end-calls";
 import { keyRewrapBatchSize, keyringConfig, retentionDefaultDays, retentionEraseBatchSize, trustedIssuersConfig } from "./config";
@@ -56,7 +56,7 @@ export default {
 } satisfies ExportedHandler<Env>;
 
 /**
- * Every minute: seal the audit tail (witnessed), advance the full re-verification of the audit
+ * Every minute: seal the audit tail (witnessed), check the unsealed tail against what the witness noted, advance the full re-verification of the audit
  * chain by one slice, retry alert deliveries, end calls that outlived their leg, move records to the primary key (the re-wrap job)
  * and erase what has expired (the retention job). Each takes bounded batches per run and resumes
  * where it stopped.
@@ -65,6 +65,7 @@ function everyMinute(env: Env, now: number): Record<string, () => Promise<unknow
 	const store = () => recordStoreFor(env);
 	return {
 		audit_sealed: () => sealPending(env),
+		audit_tail_checked: () => checkUnsealedTail(env, now),
 		audit_full_verification: () => continueFullVerification(env, now),
 		alerts_delivered: async () => (env.ALERT_WEBHOOK_URL ? deliverDueAlerts(new AlertStore(env.DB), env.ALERT_WEBHOOK_URL, now) : "not_configured"),
 		rewrap: async () => {

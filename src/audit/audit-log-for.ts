@@ -6,7 +6,8 @@ import { reportForgedRows } from "../integrity/forged-row-report";
 import { settleCheckpoints } from "./checkpointing";
 import { CheckpointStore } from "./checkpoints";
 import { type EntryMacs, entryMacsOf } from "./entry-macs";
-import { AuditLog, type SealWitness } from "./log";
+import { type AppendedEntry, AuditLog, type SealWitness } from "./log";
+import { reportVanishedEntries } from "./vanished-entry-report";
 import { auditWitnessFor } from "./witness-client";
 
 /**
@@ -50,6 +51,11 @@ export function witnessedSealing(env: Env): SealWitness {
 				console.error(JSON.stringify({ event: "forged_entry_report_failed", name: error.name }));
 			});
 		}
+		if (answer.vanished.length > 0) {
+			await reportVanishedEntries(env, answer.vanished, Date.now()).catch((error: Error) => {
+				console.error(JSON.stringify({ event: "vanished_entry_report_failed", name: error.name }));
+			});
+		}
 		const { pending } = answer;
 		if (pending.length === 0) return undefined;
 		return async () => {
@@ -68,18 +74,42 @@ export function auditLogFor(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">)
 	const macs = entryMacsFor(env);
 	if (!ctx) return new AuditLog(env.DB, macs, witness);
 	const sealer = new AuditLog(env.DB, macs, witness);
-	return new AuditLog(env.DB, macs, witness, (seqs) => {
+	return new AuditLog(env.DB, macs, witness, (entries) => {
+		const told = tellWitnessAppended(env, entries, ctx);
+		ctx.waitUntil(told);
 		// Sealing after every append would put three D1 statements behind each request (measured:
 		// it held the single local D1 writer long enough to add milliseconds to the next ask); every
 		// SEAL_EVERY entries (and the every-minute cron, and verification) keeps the unsealed tail
 		// short. Unsealed entries are still append-only: the database refuses any other update.
-		if (!seqs.some((seq) => seq % SEAL_EVERY === 0)) return;
-		ctx.waitUntil(
-			sealer.seal().catch((error: Error) => {
-				console.error(JSON.stringify({ event: "audit_seal_failed", name: error.name, message: error.message }));
-			}),
-		);
+		if (entries.some((entry) => entry.seq % SEAL_EVERY === 0)) {
+			// After the witness was told, so the seal compares these entries with what it noted.
+			ctx.waitUntil(
+				told.then(() =>
+					sealer.seal().catch((error: Error) => {
+						console.error(JSON.stringify({ event: "audit_seal_failed", name: error.name, message: error.message }));
+					}),
+				),
+			);
+		}
+		return told;
 	});
+}
+
+/**
+ * Tells the witness what an append wrote (seqs and MACs): after the response for a request's
+ * append, before the entries leave its outbox for an object's flush. Until a seal links them, that
+ * is what shows an entry deleted from D1's unsealed tail (witness.ts, `noteAppended`). It cannot
+ * fail the append: a failure is logged, and the entries are sealed as any others.
+ */
+async function tellWitnessAppended(env: Env, entries: AppendedEntry[], ctx: Pick<ExecutionContext, "waitUntil">): Promise<void> {
+	const witness = auditWitnessFor(env);
+	if (!witness) return;
+	try {
+		const vanished = await witness.noteAppended(entries, Date.now());
+		await reportVanishedEntries(env, vanished, Date.now(), ctx);
+	} catch (error) {
+		console.error(JSON.stringify({ event: "audit_append_note_failed", name: (error as Error).name }));
+	}
 }
 
 /**

@@ -11,6 +11,7 @@ import { auditLogFor } from "./audit-log-for";
 import { checkpointHead } from "./checkpointing";
 import { CheckpointStore } from "./checkpoints";
 import { advanceFullVerification, startFullVerification } from "./full-verification";
+import { reportVanishedEntries } from "./vanished-entry-report";
 import { auditWitnessFor } from "./witness-client";
 
 /**
@@ -28,6 +29,29 @@ export async function sealPending(env: Env): Promise<number> {
 	let outcome = await log.sealSome();
 	for (let call = 1; call < SEAL_CALLS_PER_RUN && outcome.more; call++) outcome = await log.sealSome();
 	return outcome.head.seq;
+}
+
+/** Noted entries one every-minute check compares with D1 at most: one witness call and one D1 read. */
+const TAIL_CHECKED_PER_RUN = 500;
+
+/**
+ * Every minute: the entries appended and not sealed yet, as the witness noted them, against D1. An
+ * entry is noted only once D1 took it, and the database refuses to delete or change one, so a seq
+ * D1 no longer holds, or holds with another MAC, is an entry deleted with raw database access
+ * before any seal covered it: kept by the witness for good, and a critical alert.
+ */
+export async function checkUnsealedTail(env: Env, now: number): Promise<string | { checked: number; vanished: number }> {
+	const witness = auditWitnessFor(env);
+	if (!witness) return "not_configured";
+	const noted = await witness.unsealedAppended(TAIL_CHECKED_PER_RUN);
+	if (noted.length === 0) return { checked: 0, vanished: 0 };
+	const held = await auditLogFor(env).macsAt(noted.map((entry) => entry.seq));
+	const gone = noted
+		.filter((entry) => held.get(entry.seq) !== entry.mac)
+		.map((entry) => ({ ...entry, found: held.has(entry.seq) ? (held.get(entry.seq) ?? "") : null }));
+	const vanished = gone.length > 0 ? await witness.noteVanished(gone, now) : [];
+	await reportVanishedEntries(env, vanished, now);
+	return { checked: noted.length, vanished: vanished.length };
 }
 
 /** Every minute: one slice of the full re-verification (the chain's and the row scan's), if one is running. */

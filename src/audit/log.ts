@@ -9,7 +9,18 @@ export interface Head {
 }
 
 /** See the AuditLog constructor. */
-export type SealWitness = (from: Head, linked: readonly Head[], judged?: JudgedEntries) => Promise<(() => Promise<void>) | undefined>;
+export type SealWitness = (from: Head, linked: readonly (Head | LinkedHead)[], judged?: JudgedEntries) => Promise<(() => Promise<void>) | undefined>;
+
+/** A head a seal links, with the MAC its entry was found with: the witness compares it with the one noted at the append. */
+export interface LinkedHead extends Head {
+	mac: string | null;
+}
+
+/** An entry as an append wrote it: its seq and its MAC, what the witness is told (`noteAppended`). */
+export interface AppendedEntry {
+	seq: number;
+	mac: string;
+}
 
 /** What a seal found of the MACs of the entries it links (migration 0022): told to the witness with the seal. */
 export interface JudgedEntries {
@@ -71,7 +82,7 @@ INSERT INTO audit_log (${CONTENT_COLUMNS}, mac, mac_key)
 SELECT item ->> '$.at', item ->> '$.kind', item ->> '$.actor', item ->> '$.actor_issuer', item ->> '$.actor_role',
        item ->> '$.actor_depot', item ->> '$.record_id', item ->> '$.details', item ->> '$.mac', item ->> '$.mac_key'
 FROM incoming ORDER BY key
-RETURNING seq`;
+RETURNING seq, mac`;
 
 /** The same, for entries that carry an outbox id: one already in the log is not written again. */
 const INSERT_OUTBOX_FROM_JSON = `WITH incoming AS MATERIALIZED (SELECT key, value AS item FROM json_each(?1))
@@ -79,7 +90,7 @@ INSERT INTO audit_log (${CONTENT_COLUMNS}, entry_id, mac, mac_key)
 SELECT item ->> '$.at', item ->> '$.kind', item ->> '$.actor', item ->> '$.actor_issuer', item ->> '$.actor_role',
        item ->> '$.actor_depot', item ->> '$.record_id', item ->> '$.details', item ->> '$.entry_id', item ->> '$.mac', item ->> '$.mac_key'
 FROM incoming WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE entry_id = item ->> '$.entry_id') ORDER BY key
-RETURNING seq`;
+RETURNING seq, mac`;
 
 /**
  * The hash-chained audit log in D1, written in two steps so that writers never contend:
@@ -102,8 +113,11 @@ export class AuditLog {
 		 * the entries stay unsealed, as appended, for the next seal.
 		 */
 		private readonly witness?: SealWitness,
-		/** Runs after each append with the seqs written: schedules sealing once the response is out. */
-		private readonly afterAppend?: (seqs: number[]) => void,
+		/**
+		 * Runs after each append with the entries written: tells the witness and schedules sealing
+		 * once the response is out. What it returns settles once the witness was told.
+		 */
+		private readonly afterAppend?: (entries: AppendedEntry[]) => Promise<void> | undefined,
 	) {}
 
 	async appendWith(event: AuditEvent, statements: D1PreparedStatement[] = [], options: AppendOptions = {}): Promise<AppendResult> {
@@ -112,9 +126,9 @@ export class AuditLog {
 		const values = [entry.at, entry.kind, entry.actor, entry.actor_issuer, entry.actor_role, entry.actor_depot, entry.record_id, entry.details, mac, mac_key];
 		const insert = options.onlyIfChanged
 			? this.db.prepare(
-					`INSERT INTO audit_log (${CONTENT_COLUMNS}, mac, mac_key) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE changes() > 0 RETURNING seq`,
+					`INSERT INTO audit_log (${CONTENT_COLUMNS}, mac, mac_key) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE changes() > 0 RETURNING seq, mac`,
 				)
-			: this.db.prepare(`INSERT INTO audit_log (${CONTENT_COLUMNS}, mac, mac_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING seq`);
+			: this.db.prepare(`INSERT INTO audit_log (${CONTENT_COLUMNS}, mac, mac_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING seq, mac`);
 		// The refs name the entry just written: the largest seq, inside this same transaction.
 		const refs = event.recordIds?.length
 			? [
@@ -125,7 +139,7 @@ export class AuditLog {
 			: [];
 		const results = await classified(this.db.batch([...statements, insert.bind(...values), ...refs]));
 		const seq = (results.at(-1 - refs.length)?.results[0] as { seq?: number } | undefined)?.seq ?? null;
-		if (seq !== null) this.afterAppend?.([seq]);
+		if (seq !== null) this.afterAppend?.([{ seq, mac }]);
 		return { results: results.slice(0, statements.length), seq };
 	}
 
@@ -137,8 +151,8 @@ export class AuditLog {
 			inserts.push(this.db.prepare(INSERT_FROM_JSON).bind(JSON.stringify(chunk)));
 		}
 		const results = await classified(this.db.batch([...statements, ...inserts]));
-		const seqs = results.slice(statements.length).flatMap((result) => (result.results as { seq: number }[]).map((row) => row.seq));
-		if (seqs.length > 0) this.afterAppend?.(seqs);
+		const written = results.slice(statements.length).flatMap((result) => result.results as AppendedEntry[]);
+		if (written.length > 0) this.afterAppend?.(written);
 		return results.slice(0, statements.length);
 	}
 
@@ -193,9 +207,11 @@ export class AuditLog {
 					.bind(source, now, entries.length, oldestEntryAt),
 			]),
 		);
-		const seqs = results.slice(0, inserts.length).flatMap((result) => (result.results as { seq: number }[]).map((row) => row.seq));
-		if (seqs.length > 0) this.afterAppend?.(seqs);
-		return seqs;
+		const written = results.slice(0, inserts.length).flatMap((result) => result.results as AppendedEntry[]);
+		// An object's flush, after every answer its entries were decided for: it waits for the witness
+		// to be told before the entries leave the outbox, so none leaves it unnoted but for a failure, logged.
+		if (written.length > 0) await this.afterAppend?.(written);
+		return written.map((entry) => entry.seq);
 	}
 
 	append(event: AuditEvent): Promise<AppendResult> {
@@ -235,7 +251,7 @@ export class AuditLog {
 	 */
 	async sealSome(maxPages = SEAL_PAGES_PER_CALL): Promise<{ head: Head; more: boolean }> {
 		const start = await this.head();
-		const linked: Head[] = [];
+		const linked: LinkedHead[] = [];
 		const judged: JudgedEntries = { firstSigned: null, failing: [] };
 		/** Per page, the links to write: one statement each (SEAL_LINKS_FROM_JSON). */
 		const writes: { s: number; p: string; h: string }[][] = [];
@@ -256,7 +272,7 @@ export class AuditLog {
 				const hash = await entryHash({ ...row, prev_hash: next.hash });
 				updates.push({ s: row.seq, p: next.hash, h: hash });
 				next = { seq: row.seq, hash };
-				linked.push(next);
+				linked.push({ ...next, mac: row.mac });
 			}
 			if (updates.length > 0) writes.push(updates);
 			if (stopped || pending.length < SEAL_PAGE) break;
@@ -293,13 +309,22 @@ export class AuditLog {
 	}
 
 	/** The sealed hashes at these seqs (one round trip, one bound parameter): verification's spot checks. */
-	async hashesAt(seqs: readonly number[]): Promise<Map<number, string | null>> {
+	hashesAt(seqs: readonly number[]): Promise<Map<number, string | null>> {
+		return this.columnAt("hash", seqs);
+	}
+
+	/** The MACs of the entries at these seqs (one round trip, one bound parameter): a seq absent from the map has no entry. */
+	macsAt(seqs: readonly number[]): Promise<Map<number, string | null>> {
+		return this.columnAt("mac", seqs);
+	}
+
+	private async columnAt(column: "hash" | "mac", seqs: readonly number[]): Promise<Map<number, string | null>> {
 		if (seqs.length === 0) return new Map();
 		const { results } = await this.db
-			.prepare("SELECT seq, hash FROM audit_log WHERE seq IN (SELECT value FROM json_each(?1))")
+			.prepare(`SELECT seq, ${column} AS value FROM audit_log WHERE seq IN (SELECT value FROM json_each(?1))`)
 			.bind(JSON.stringify([...new Set(seqs)]))
-			.all<{ seq: number; hash: string | null }>();
-		return new Map(results.map((row) => [row.seq, row.hash]));
+			.all<{ seq: number; value: string | null }>();
+		return new Map(results.map((row) => [row.seq, row.value]));
 	}
 
 	async entry(seq: number): Promise<AuditEntry | null> {

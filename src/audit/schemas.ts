@@ -112,7 +112,7 @@ export const VerifyReportView = z
 			head: Head.nullable().openapi({ description: "The newest head the witness saw sealed." }),
 			problems: z.array(Problem).openapi({
 				description:
-					"D1 against the witness: `tail_truncated`, `entry_missing`, `hash_differs`, `sealed_differently`, `sealed_unwitnessed`, `entry_forged`, `checkpoint_missing`, `checkpoint_altered`, `checkpoints_missing`, `archive_differs`.",
+					"D1 against the witness: `tail_truncated`, `entry_missing`, `hash_differs`, `sealed_differently`, `sealed_unwitnessed`, `entry_forged`, `entry_vanished`, `checkpoint_missing`, `checkpoint_altered`, `checkpoints_missing`, `archive_differs`.",
 			}),
 		}),
 		sealing: z.object({

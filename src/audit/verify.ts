@@ -237,6 +237,16 @@ async function spotCheck(log: AuditLog, checkpoints: CheckpointStore, state: Wit
 			detail: `entry ${entry.seq} was linked without a MAC the vault wrote (${entry.reason}): written outside the vault, never cited as evidence`,
 		});
 	}
+	for (const entry of state.vanishedEntries) {
+		problems.push({
+			seq: entry.seq,
+			reason: "entry_vanished",
+			detail:
+				entry.found === null
+					? `entry ${entry.seq}, appended and not sealed yet, was deleted from D1`
+					: `entry ${entry.seq}, appended and not sealed yet, was deleted from D1 and its seq taken by another entry`,
+		});
+	}
 	const points = [...(state.head ? [state.head] : []), ...state.recentPoints];
 	const segments = state.recentSegments;
 	const hashes = await log.hashesAt([...points.map((point) => point.seq), ...segments.map((segment) => segment.last_seq)]);

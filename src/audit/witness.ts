@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type CheckpointLink, checkpointClaims } from "../crypto/checkpoint-token";
 import type { Env } from "../env";
 import type { RowScan } from "../integrity/row-scan";
-import type { Head, JudgedEntries } from "./log";
+import type { AppendedEntry, Head, JudgedEntries, LinkedHead } from "./log";
 
 /**
  * The audit chain's witness: one Durable Object per database (see witness-client.ts), outside D1.
@@ -10,6 +10,8 @@ import type { Head, JudgedEntries } from "./log";
  * whoever can edit D1 cannot edit what it remembers:
  *
  * - the sealed head of every seal, told before the seal's hashes are written to D1;
+ * - the entries appended and not sealed yet (seq and MAC, told once D1 took them), and those of
+ *   them found gone from D1: the unsealed tail, which no hash covers yet;
  * - the chain of checkpoints: it plans each one (seq, hash and the link to the one before, in
  *   seq order, so concurrent sealers cannot fork the chain), keeps its signature, and knows
  *   which of them D1 has stored;
@@ -34,6 +36,8 @@ CREATE TABLE IF NOT EXISTS segments (
   last_seq INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, prev_hash TEXT NOT NULL, last_hash TEXT NOT NULL,
   day TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL, at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS appended (seq INTEGER PRIMARY KEY, mac TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS vanished (seq INTEGER NOT NULL, mac TEXT NOT NULL, found TEXT, at INTEGER NOT NULL, PRIMARY KEY (seq, mac));
 CREATE TABLE IF NOT EXISTS forged_rows (
   tbl TEXT NOT NULL, key TEXT NOT NULL, mac_key TEXT, reason TEXT NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,
   PRIMARY KEY (tbl, key, reason)
@@ -59,28 +63,108 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 	 * The first plan ever needs an anchor (the newest checkpoint D1 holds from before there was a
 	 * witness, or null): answered with `anchorRequired` and nothing stored, the sealer asks again.
 	 */
-	sealing(report: { from: Head; heads: Head[]; interval: number; at: number; anchor?: CheckpointLink | null; entries?: JudgedEntries }): SealAnswer {
+	sealing(report: {
+		from: Head;
+		heads: (Head | LinkedHead)[];
+		interval: number;
+		at: number;
+		anchor?: CheckpointLink | null;
+		entries?: JudgedEntries;
+	}): SealAnswer {
 		return this.ctx.storage.transactionSync(() => {
 			const last = report.heads.at(-1);
-			if (!last) return { anchorRequired: false, conflicts: [], pending: this.pending(), forged: [] };
+			if (!last) return { anchorRequired: false, conflicts: [], pending: this.pending(), forged: [], vanished: [] };
 			// Whatever else the seal says, the entries it links are linked in D1: their verdicts are kept.
 			const forged = report.entries ? this.judgeEntries(report.entries, report.at) : [];
+			const vanished = this.linkAppended(report.heads, last.seq, report.at);
 			const conflicts = this.compare([report.from, ...report.heads], report.at);
 			// A seal starts from D1's sealed head, and every seal told the witness its heads before D1
 			// got them: a start past everything it was told was sealed in D1 by someone else (a row
 			// inserted with its hashes, the triggers dropped). Kept for good; witnessing goes on.
 			const unwitnessed = conflicts.length === 0 ? this.unwitnessedStart(report.from, report.at) : null;
 			this.ctx.storage.kv.put(TOLD_KEY, Math.max(this.toldUpTo(), last.seq));
-			if (conflicts.length > 0) return { anchorRequired: false, conflicts, pending: this.pending(), forged };
+			if (conflicts.length > 0) return { anchorRequired: false, conflicts, pending: this.pending(), forged, vanished };
 			const latest = this.latestPlan();
 			const due = report.heads.filter((head) => head.seq % report.interval === 0 && head.seq > (latest?.seq ?? 0));
 			if (due.length > 0 && !latest && report.anchor === undefined) {
-				return { anchorRequired: true, conflicts: unwitnessed ? [unwitnessed] : [], pending: [], forged };
+				return { anchorRequired: true, conflicts: unwitnessed ? [unwitnessed] : [], pending: [], forged, vanished };
 			}
 			this.plan(due, latest ?? report.anchor ?? null);
 			this.sql.exec("INSERT OR IGNORE INTO points (seq, hash, at) VALUES (?, ?, ?)", last.seq, last.hash, report.at);
-			return { anchorRequired: false, conflicts: unwitnessed ? [unwitnessed] : [], pending: this.pending(), forged };
+			return { anchorRequired: false, conflicts: unwitnessed ? [unwitnessed] : [], pending: this.pending(), forged, vanished };
 		});
+	}
+
+	/**
+	 * Entries an append has just written, told once D1 took them. Until a seal links them, no hash
+	 * covers them: with the triggers dropped, one could be deleted and leave no gap, since the next
+	 * append takes its seq. What the witness keeps of them (seq and MAC, which only the vault can
+	 * compute) makes that visible: another MAC told at a noted seq, here or by a seal, or the seq found
+	 * empty by the every-minute check (`unsealedAppended`), is an entry gone from D1, kept for good.
+	 * Seqs a seal has told are left out: their hashes cover them. Returns the entries found gone.
+	 */
+	noteAppended(entries: readonly AppendedEntry[], at: number): VanishedEntry[] {
+		return this.ctx.storage.transactionSync(() => {
+			const told = this.toldUpTo();
+			const vanished: VanishedEntry[] = [];
+			for (const entry of entries) {
+				if (entry.seq <= told) continue;
+				const [noted] = this.rows<{ mac: string }>("SELECT mac FROM appended WHERE seq = ?", entry.seq);
+				if (noted && noted.mac !== entry.mac) vanished.push(...this.vanish({ seq: entry.seq, mac: noted.mac, found: entry.mac }, at));
+				this.sql.exec(
+					"INSERT INTO appended (seq, mac, at) VALUES (?, ?, ?) ON CONFLICT (seq) DO UPDATE SET mac = excluded.mac, at = excluded.at",
+					entry.seq,
+					entry.mac,
+					at,
+				);
+			}
+			return vanished;
+		});
+	}
+
+	/** The oldest entries noted and not linked by any seal yet, at most `limit`: the every-minute check compares them with D1. */
+	unsealedAppended(limit: number): AppendedEntry[] {
+		return this.rows<AppendedEntry>("SELECT seq, mac FROM appended ORDER BY seq LIMIT ?", limit);
+	}
+
+	/**
+	 * Noted entries the every-minute check did not find in D1 as written (`found`: the MAC at their
+	 * seq now, null for none): kept for good and no longer waited for. Returns those not kept before.
+	 */
+	noteVanished(entries: readonly { seq: number; mac: string; found: string | null }[], at: number): VanishedEntry[] {
+		return this.ctx.storage.transactionSync(() => entries.flatMap((entry) => this.vanish(entry, at)));
+	}
+
+	/** Inside a transaction: one noted entry found gone; [] when it already was. It is no longer waited for. */
+	private vanish(entry: { seq: number; mac: string; found: string | null }, at: number): VanishedEntry[] {
+		this.sql.exec("DELETE FROM appended WHERE seq = ? AND mac = ?", entry.seq, entry.mac);
+		const written = this.sql.exec(
+			"INSERT OR IGNORE INTO vanished (seq, mac, found, at) VALUES (?, ?, ?, ?)",
+			entry.seq,
+			entry.mac,
+			entry.found,
+			at,
+		).rowsWritten;
+		return written > 0 ? [{ ...entry, at }] : [];
+	}
+
+	/**
+	 * Inside `sealing`: each linked entry against the MAC noted at its append (a different one is the
+	 * noted entry gone, its seq reused), then every noted seq up to the seal's last is let go: the
+	 * seal's hashes cover them now. Heads without a MAC (a sealer from before it sent them) compare nothing.
+	 */
+	private linkAppended(heads: readonly (Head | LinkedHead)[], lastSeq: number, at: number): VanishedEntry[] {
+		const linkedMacs = new Map(heads.filter((head): head is LinkedHead => "mac" in head).map((head) => [head.seq, head.mac]));
+		const vanished: VanishedEntry[] = [];
+		if (linkedMacs.size > 0) {
+			const first = Math.min(...linkedMacs.keys());
+			for (const noted of this.rows<AppendedEntry>("SELECT seq, mac FROM appended WHERE seq BETWEEN ? AND ?", first, lastSeq)) {
+				const linked = linkedMacs.get(noted.seq);
+				if (linked !== undefined && linked !== noted.mac) vanished.push(...this.vanish({ seq: noted.seq, mac: noted.mac, found: linked ?? "" }, at));
+			}
+		}
+		this.sql.exec("DELETE FROM appended WHERE seq <= ?", lastSeq);
+		return vanished;
 	}
 
 	/**
@@ -194,6 +278,7 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 				"SELECT count(*) FILTER (WHERE stored = 1) AS stored, min(seq) AS first FROM checkpoints",
 			);
 			const conflicts = this.rows<WitnessConflict>("SELECT seq, witnessed, reported, at FROM conflicts ORDER BY seq, at LIMIT ?", MAX_LISTED);
+			const vanishedEntries = this.rows<VanishedEntry>("SELECT seq, mac, found, at FROM vanished ORDER BY seq, at LIMIT ?", MAX_LISTED);
 			const forgedEntries = this.rows<{ seq: number; reason: string }>(
 				"SELECT CAST(key AS INTEGER) AS seq, reason FROM forged_rows WHERE tbl = 'audit_log' ORDER BY CAST(key AS INTEGER) LIMIT ?",
 				MAX_LISTED,
@@ -210,6 +295,7 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 				linkedSince: counts?.first ?? null,
 				conflicts,
 				forgedEntries,
+				vanishedEntries,
 				recentSegments,
 				progress: this.ctx.storage.kv.get<VerifyProgress>(PROGRESS_KEY) ?? null,
 				full: this.ctx.storage.kv.get<FullVerification>(FULL_KEY) ?? null,
@@ -469,6 +555,19 @@ export interface SealAnswer {
 	conflicts: WitnessConflict[];
 	/** Checkpoints to sign (signature null) or to store in D1, once the seal is written. */
 	pending: PendingCheckpoint[];
+	/** Noted entries the seal found another MAC at (deleted, their seq reused), now kept as vanished. */
+	vanished: VanishedEntry[];
+}
+
+/**
+ * An entry an append wrote and told the witness of, found gone from D1 before any seal covered it:
+ * `found` is the MAC at its seq instead (the seq reused), "" for an entry without one, null for none.
+ */
+export interface VanishedEntry {
+	seq: number;
+	mac: string;
+	found: string | null;
+	at: number;
 }
 
 /** An access-state row whose MAC failed: the table, the row's key (never contact data), the key id it named. */
@@ -548,6 +647,8 @@ export interface WitnessState {
 	conflicts: WitnessConflict[];
 	/** Entries whose MAC failed when they were sealed (the first MAX_LISTED by seq): linked, kept for good, never cited. */
 	forgedEntries: { seq: number; reason: string }[];
+	/** Entries appended and gone from D1 before their seal (the first MAX_LISTED by seq): kept for good. */
+	vanishedEntries: VanishedEntry[];
 	recentSegments: ArchivedSegment[];
 	progress: VerifyProgress | null;
 	full: FullVerification | null;

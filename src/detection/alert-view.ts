@@ -14,7 +14,7 @@ export const AlertView = z
 		severity: z.enum(["warning", "critical"]),
 		kind: z.string().openapi({
 			description:
-				"`honeytoken_touched`, `out_of_scope_probing`, `daily_quota_reached`, `depot_ring_suspected`, `depot_budget_exceeded`, `lookup_limit_reached`, `lookup_misses_exceeded`, `refusal_budget_exhausted`, `key_missing`.",
+				"`honeytoken_touched`, `out_of_scope_probing`, `daily_quota_reached`, `depot_ring_suspected`, `depot_budget_exceeded`, `lookup_limit_reached`, `lookup_misses_exceeded`, `refusal_budget_exhausted`, `key_missing`, `row_mac_failed`, `audit_entry_vanished` (an audit entry deleted from D1 before its seal: `details.seq`, `details.reason` `deleted` or `replaced`).",
 		}),
 		subject: z.string().nullable().openapi({ description: "The principal it is about (`sub`), with `subject_issuer`; null for depot-wide alerts." }),
 		subject_issuer: z.string().nullable(),

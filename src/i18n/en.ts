@@ -114,6 +114,7 @@ export const en = {
 	"alert.work_ratio_outlier": "Far more work per parcel than peers",
 	"alert.reveals_after_close": "Reveals after the work ended",
 	"alert.row_mac_failed": "A stored row failed its integrity check",
+	"alert.audit_entry_vanished": "An audit entry was deleted before its seal",
 	"severity.critical": "critical",
 	"severity.warning": "warning",
 	"severity.info": "info",

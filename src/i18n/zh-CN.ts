@@ -107,6 +107,7 @@ export const zhCN: Record<MessageKey, Message> = {
 	"alert.work_ratio_outlier": "每件包裹的操作远多于同事",
 	"alert.reveals_after_close": "派送结束后仍查看联系方式",
 	"alert.row_mac_failed": "存储记录未通过完整性校验",
+	"alert.audit_entry_vanished": "审计条目在封存前被删除",
 	"severity.critical": "严重",
 	"severity.warning": "警告",
 	"severity.info": "提示",
