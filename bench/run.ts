@@ -21,7 +21,7 @@ const smoke = process.argv.includes("--smoke");
 const argument = (name: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 /**
  * `--profile=<part of a phase's name>[,...]`: runs only the phases so named, once, at 32
- * connections, each under a V8 CPU profile of the vault's isolate (bench/load/cpu-profile.ts), and
+ * connections (`--connections=N` for another count), each under a V8 CPU profile of the vault's isolate (bench/load/cpu-profile.ts), and
  * prints where its JavaScript spent the time; writes the profile to
  * bench/results/profile.cpuprofile (for DevTools) and no figures: the profiler slows what it
  * watches. `--only=<part of a phase's name>[,...]` runs those phases the same way without the
@@ -82,7 +82,9 @@ const cpuNow = (processes: WorkerProcesses | null): StepCpu => {
 	};
 };
 /** 32 batches of 1000 in flight would queue 32,000 records behind one D1 writer: batches run at 1 and 4. */
-const concurrenciesOf = (phase: string) => (only ? [32] : phase.startsWith("batch") ? [1, 4] : [1, 32]);
+/** `--only` and `--profile` run at 32 connections, or at `--connections=N`. */
+const onlyConnections = Number(argument("connections") ?? 32);
+const concurrenciesOf = (phase: string) => (only ? [onlyConnections] : phase.startsWith("batch") ? [1, 4] : [1, 32]);
 /** Each phase's runs, by phase and concurrency, one per round. */
 const runs: Record<string, Record<string, LoadResult[]>> = {};
 const phaseNames: string[] = [];
