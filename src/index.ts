@@ -39,9 +39,9 @@ export default {
 	fetch: app.fetch,
 
 	/** Housekeeping on the two schedules of wrangler.toml `triggers.crons`. */
-	async scheduled(controller, env) {
+	async scheduled(controller, env, ctx) {
 		const now = controller.scheduledTime;
-		const steps: Record<string, () => Promise<unknown>> = controller.cron === "* * * * *" ? everyMinute(env, now) : hourly(env, now);
+		const steps: Record<string, () => Promise<unknown>> = controller.cron === "* * * * *" ? everyMinute(env, now, ctx) : hourly(env, now);
 		// Each step on its own: a broken signing key must not stop the purges, nor the other way round.
 		const outcomes = await Promise.allSettled(Object.values(steps).map((step) => step()));
 		const report = Object.fromEntries(
@@ -61,8 +61,9 @@ export default {
  * and erase what has expired (the retention job). Each takes bounded batches per run and resumes
  * where it stopped.
  */
-function everyMinute(env: Env, now: number): Record<string, () => Promise<unknown>> {
-	const store = () => recordStoreFor(env);
+function everyMinute(env: Env, now: number, ctx: ExecutionContext): Record<string, () => Promise<unknown>> {
+	// With the run's context, the jobs' audit entries tell the witness what they wrote, as a request's do.
+	const store = () => recordStoreFor(env, ctx);
 	return {
 		audit_sealed: () => sealPending(env),
 		audit_tail_checked: () => checkUnsealedTail(env, now),
@@ -83,7 +84,7 @@ function everyMinute(env: Env, now: number): Record<string, () => Promise<unknow
 			}),
 		issuers_recorded: () => recordEmployeeIssuer(env),
 		// Privacy-number bindings that outlived their leg (a grace period ended) or whose unbind failed.
-		calls_ended: () => endDueCallsIn(env, now),
+		calls_ended: () => endDueCallsIn(env, now, undefined, ctx),
 		// Row MACs (src/integrity/): rows from before migration 0014 MACed as they are, then rows under an older key moved to the primary.
 		row_macs_legacy: () => signLegacyRows(env),
 		row_macs_renewed: () => remacToPrimary(env),

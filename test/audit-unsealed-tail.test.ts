@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { SEAL_EVERY } from "../src/audit/audit-log-for";
 import type { Env } from "../src/env";
 import { askReveal, callWith, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
@@ -23,6 +24,18 @@ const verify = async (): Promise<Report> => {
 async function book(config: Partial<Env> = {}): Promise<void> {
 	const response = await callWith(config, "POST", "/v1/records", { token: service, body: recordBody() });
 	expect(response.status).toBe(201);
+}
+
+/**
+ * Books until the newest entry is one its append did not seal (a seq that is no multiple of
+ * SEAL_EVERY): an entry still in the unsealed tail, as a deletion there finds it.
+ */
+async function bookUnsealed(): Promise<{ seq: number; mac: string | null }> {
+	await book();
+	if ((await tail()).seq % SEAL_EVERY === 0) await book();
+	const entry = await tail();
+	expect(await env.DB.prepare("SELECT hash FROM audit_log WHERE seq = ?1").bind(entry.seq).first("hash")).toBeNull();
+	return entry;
 }
 
 /** The newest entry in D1, as the next append would follow it. */
@@ -76,8 +89,7 @@ describe("the unsealed tail, against what the witness was told at each append", 
 
 	it("an entry deleted before its seal, its seq taken by the next append, is found as that append is told, alerted and reported for good", async () => {
 		await sealedClean();
-		await book();
-		const deleted = await tail();
+		const deleted = await bookUnsealed();
 		await asDba(() => env.DB.prepare("DELETE FROM audit_log WHERE seq = ?1").bind(deleted.seq).run());
 		await book();
 		const taken = await tail();
@@ -98,8 +110,7 @@ describe("the unsealed tail, against what the witness was told at each append", 
 
 	it("an entry deleted before its seal with nothing after it is found by the every-minute check", async () => {
 		await verify();
-		await book();
-		const deleted = await tail();
+		const deleted = await bookUnsealed();
 		await asDba(() => env.DB.prepare("DELETE FROM audit_log WHERE seq = ?1").bind(deleted.seq).run());
 		// Nothing else is appended: no seal links that seq, and no MAC arrives there.
 		expect((await tail()).seq).toBe(deleted.seq - 1);
@@ -117,6 +128,8 @@ describe("the unsealed tail, against what the witness was told at each append", 
 		await verify();
 		const response = await callWith({}, "POST", "/v1/records", { token: service, body: recordBody() });
 		const { id } = await json<{ id: string }>(response);
+		// The courier's entry comes next: not at a multiple of SEAL_EVERY, whose append would seal it.
+		if (((await tail()).seq + 1) % SEAL_EVERY === 0) await book();
 		const courier = await employeeToken("courier", "courier-covering", "D-T");
 		// No open leg: refused, and the refusal is the courier's entry all the same.
 		expect((await askReveal(courier, id)).status).toBeGreaterThanOrEqual(400);
@@ -132,8 +145,7 @@ describe("the unsealed tail, against what the witness was told at each append", 
 
 	it("when the append that took the seq could not tell the witness, the seal that links it finds the difference", async () => {
 		await verify();
-		await book();
-		const deleted = await tail();
+		const deleted = await bookUnsealed();
 		await asDba(() => env.DB.prepare("DELETE FROM audit_log WHERE seq = ?1").bind(deleted.seq).run());
 		// The witness cannot be reached for this append: it is written, and nobody was told of it.
 		await book({ AUDIT_WITNESS: unreachableWitness() });
@@ -144,5 +156,20 @@ describe("the unsealed tail, against what the witness was told at each append", 
 		expect(await vanishedAlerts()).toContainEqual(expect.objectContaining({ details: { seq: deleted.seq, reason: "replaced" } }));
 		const report = await verify();
 		expect(report.witness.problems).toContainEqual(expect.objectContaining({ seq: deleted.seq, reason: "entry_vanished" }));
+	});
+
+	it("a finding whose alert was never written is raised by the next every-minute run, once", async () => {
+		// As a seal that found it and then stopped before its alert reached D1 leaves it.
+		const lost = { seq: 999_999, mac: "mac-of-an-entry-whose-alert-was-lost", found: null };
+		await witnessStub().noteVanished([lost], Date.now());
+		expect(await witnessStub().unalertedVanished(100)).toContainEqual(expect.objectContaining({ seq: lost.seq }));
+		expect((await vanishedAlerts()).map((alert) => alert.details.seq)).not.toContain(lost.seq);
+
+		await runCron("* * * * *");
+		expect(await vanishedAlerts()).toContainEqual(expect.objectContaining({ severity: "critical", details: { seq: lost.seq, reason: "deleted" } }));
+		expect(await witnessStub().unalertedVanished(100)).toEqual([]);
+		const raised = (await vanishedAlerts()).length;
+		await runCron("* * * * *");
+		expect(await vanishedAlerts()).toHaveLength(raised);
 	});
 });

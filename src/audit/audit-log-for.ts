@@ -102,9 +102,9 @@ export function auditLogFor(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">)
  * fail the append: a failure is logged, and the entries are sealed as any others.
  */
 async function tellWitnessAppended(env: Env, entries: AppendedEntry[], ctx: Pick<ExecutionContext, "waitUntil">): Promise<void> {
-	const witness = auditWitnessFor(env);
-	if (!witness) return;
 	try {
+		const witness = auditWitnessFor(env);
+		if (!witness) return;
 		const vanished = await witness.noteAppended(entries, Date.now());
 		await reportVanishedEntries(env, vanished, Date.now(), ctx);
 	} catch (error) {

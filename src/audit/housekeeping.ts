@@ -33,24 +33,27 @@ export async function sealPending(env: Env): Promise<number> {
 
 /** Noted entries one every-minute check compares with D1 at most: one witness call and one D1 read. */
 const TAIL_CHECKED_PER_RUN = 500;
+/** Vanished entries whose alert is raised (again) per run at most: one D1 batch. */
+const UNALERTED_RAISED_PER_RUN = 50;
 
 /**
  * Every minute: the entries appended and not sealed yet, as the witness noted them, against D1. An
  * entry is noted only once D1 took it, and the database refuses to delete or change one, so a seq
  * D1 no longer holds, or holds with another MAC, is an entry deleted with raw database access
- * before any seal covered it: kept by the witness for good, and a critical alert.
+ * before any seal covered it: kept by the witness for good, and a critical alert, raised again
+ * here for any finding whose alert D1 did not confirm (it failed, or its seal stopped before it).
  */
 export async function checkUnsealedTail(env: Env, now: number): Promise<string | { checked: number; vanished: number }> {
 	const witness = auditWitnessFor(env);
 	if (!witness) return "not_configured";
 	const noted = await witness.unsealedAppended(TAIL_CHECKED_PER_RUN);
-	if (noted.length === 0) return { checked: 0, vanished: 0 };
 	const held = await auditLogFor(env).macsAt(noted.map((entry) => entry.seq));
 	const gone = noted
 		.filter((entry) => held.get(entry.seq) !== entry.mac)
 		.map((entry) => ({ ...entry, found: held.has(entry.seq) ? (held.get(entry.seq) ?? "") : null }));
 	const vanished = gone.length > 0 ? await witness.noteVanished(gone, now) : [];
-	await reportVanishedEntries(env, vanished, now);
+	// Those just found are among the unalerted: one report raises them all.
+	await reportVanishedEntries(env, await witness.unalertedVanished(UNALERTED_RAISED_PER_RUN), now);
 	return { checked: noted.length, vanished: vanished.length };
 }
 

@@ -2,12 +2,14 @@ import { AlertStore } from "../detection/alert-store";
 import { scheduleAlertDelivery } from "../detection/schedule-delivery";
 import type { Env } from "../env";
 import type { VanishedEntry } from "./witness";
+import { auditWitnessFor } from "./witness-client";
 
 /**
  * Raises one critical `audit_entry_vanished` alert per entry the witness found gone from D1 before
  * its seal (deleted by someone with raw database access, its seq reused or left empty), naming the
  * seq and whether it was replaced or deleted, never what the entry said. The witness keeps the
- * finding, where `GET /v1/audit/verify` reads it; the alert's id makes a repeat a no-op.
+ * finding, where `GET /v1/audit/verify` reads it, and is told once D1 holds the alert: until then
+ * the every-minute check raises it again, and the alert's id makes a repeat a no-op.
  */
 export async function reportVanishedEntries(
 	env: Env,
@@ -35,5 +37,6 @@ export async function reportVanishedEntries(
 			),
 		),
 	);
+	await auditWitnessFor(env)?.alertedVanished(entries.map(({ seq, mac }) => ({ seq, mac })));
 	if (ctx) scheduleAlertDelivery(env, ctx);
 }

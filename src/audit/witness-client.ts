@@ -10,7 +10,8 @@ export const WITNESS_NAME = "audit-log:DB";
 
 /**
  * Null when the deployment has no AUDIT_WITNESS binding. That is not a reason to refuse requests
- * (appends never wait for the witness): sealing waits instead, as when the witness is unreachable,
+ * (no request waits for the witness; an append tells it after the response, and a Durable
+ * Object's flush goes on when it cannot be told): sealing waits instead, as when the witness is unreachable,
  * and verification says it could not compare. Reads that need its word (which sealed entries are
  * forged: GET /v1/audit, leak attribution) answer 503 instead.
  */

@@ -37,7 +37,9 @@ CREATE TABLE IF NOT EXISTS segments (
   day TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL, at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS appended (seq INTEGER PRIMARY KEY, mac TEXT NOT NULL, at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS vanished (seq INTEGER NOT NULL, mac TEXT NOT NULL, found TEXT, at INTEGER NOT NULL, PRIMARY KEY (seq, mac));
+CREATE TABLE IF NOT EXISTS vanished (
+  seq INTEGER NOT NULL, mac TEXT NOT NULL, found TEXT, at INTEGER NOT NULL, alerted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (seq, mac)
+);
 CREATE TABLE IF NOT EXISTS forged_rows (
   tbl TEXT NOT NULL, key TEXT NOT NULL, mac_key TEXT, reason TEXT NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,
   PRIMARY KEY (tbl, key, reason)
@@ -61,7 +63,8 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 	 * of `interval` not yet planned, linked to the one before.
 	 *
 	 * The first plan ever needs an anchor (the newest checkpoint D1 holds from before there was a
-	 * witness, or null): answered with `anchorRequired` and nothing stored, the sealer asks again.
+	 * witness, or null): answered with `anchorRequired` and nothing planned, the sealer asks again;
+	 * what the call found of the entries (forged, vanished) is kept all the same.
 	 */
 	sealing(report: {
 		from: Head;
@@ -133,6 +136,21 @@ CREATE TABLE IF NOT EXISTS forged_rows (
 	 */
 	noteVanished(entries: readonly { seq: number; mac: string; found: string | null }[], at: number): VanishedEntry[] {
 		return this.ctx.storage.transactionSync(() => entries.flatMap((entry) => this.vanish(entry, at)));
+	}
+
+	/**
+	 * Vanished entries whose alert D1 has not confirmed yet, at most `limit`: the every-minute check
+	 * raises them again, so a finding whose alert failed to be written is not left at that.
+	 */
+	unalertedVanished(limit: number): VanishedEntry[] {
+		return this.rows<VanishedEntry>("SELECT seq, mac, found, at FROM vanished WHERE alerted = 0 ORDER BY seq, at LIMIT ?", limit);
+	}
+
+	/** D1 holds the alerts of these vanished entries now. */
+	alertedVanished(entries: readonly { seq: number; mac: string }[]): void {
+		this.ctx.storage.transactionSync(() => {
+			for (const entry of entries) this.sql.exec("UPDATE vanished SET alerted = 1 WHERE seq = ? AND mac = ?", entry.seq, entry.mac);
+		});
 	}
 
 	/** Inside a transaction: one noted entry found gone; [] when it already was. It is no longer waited for. */
