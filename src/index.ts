@@ -1,4 +1,5 @@
 import { app } from "./app";
+import { entriesFoundForged } from "./audit/forged-entries";
 import { archiveHourly, checkpointHourly, checkUnsealedTail, continueFullVerification, sealPending, startFullVerificationIfIdle } from "./audit/housekeeping";
 import { issuerDirectory } from "./auth/issuer-directory";
 import { endDueCallsIn } from "./calls/end-calls";
@@ -119,7 +120,8 @@ function hourly(env: Env, now: number): Record<string, () => Promise<unknown>> {
 			scanForCarefulInsiders(
 				{
 					// Legs verification found forged count for nothing (src/integrity/forged-legs.ts says why not each leg's MAC here).
-					stats: new WorkStatsStore(env.DB, await legsFoundForged(env)),
+					// Entries the witness judged forged as they were sealed count for nothing either.
+					stats: new WorkStatsStore(env.DB, await legsFoundForged(env), await entriesFoundForged(env)),
 					alerts: new AlertStore(env.DB),
 					detectors: await new DetectorStore(env.DB).all(),
 					// Only layers whose MAC holds: a forged layer moves no detection threshold either.

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { auditLogFor } from "../src/audit/audit-log-for";
 import type { AuditEvent } from "../src/audit/entry";
+import { entriesFoundForged } from "../src/audit/forged-entries";
 import { AlertStore } from "../src/detection/alert-store";
 import { afterCloseClusters } from "../src/detection/insiders/after-close";
 import { DetectorStore } from "../src/detection/insiders/detector-store";
@@ -13,6 +14,7 @@ import { percentile, workRatioOutliers } from "../src/detection/insiders/work-ra
 import { WorkStatsStore } from "../src/detection/insiders/work-stats-store";
 import { PolicyStore } from "../src/limits/policy-store";
 import { call, createRecords, json } from "./support/api";
+import { asDba } from "./support/dba";
 import { employeeToken, serviceToken, TEST_ISSUER, token } from "./support/tokens";
 
 const HOUR = 3_600_000;
@@ -39,10 +41,20 @@ function grants(subject: string, role: string, depot: string, at: number, count:
 
 const write = (events: AuditEvent[]) => auditLogFor(env).appendAllWith(events);
 
-async function scan(now: number) {
+/** Three couriers' 40 grants a day for five days and one of them in the last hour, beside `greedy`'s 120 in that hour. */
+function peersAndOneGreedy(now: number, depot: string, peerPrefix: string, greedy: string): AuditEvent[] {
+	const events: AuditEvent[] = [];
+	for (let d = 1; d <= 5; d++) {
+		for (const n of [1, 2, 3]) events.push(...grants(`${peerPrefix}-${n}`, "courier", depot, now - d * DAY - HOUR, 40));
+	}
+	events.push(...grants(`${peerPrefix}-1`, "courier", depot, now - HOUR, 40), ...grants(greedy, "courier", depot, now - HOUR, 120));
+	return events;
+}
+
+async function scan(now: number, forgedEntries: readonly number[] = []) {
 	return scanForCarefulInsiders(
 		{
-			stats: new WorkStatsStore(env.DB),
+			stats: new WorkStatsStore(env.DB, [], forgedEntries),
 			alerts: new AlertStore(env.DB),
 			detectors: await new DetectorStore(env.DB).all(),
 			policies: await new PolicyStore(env.DB).all(),
@@ -158,16 +170,33 @@ describe("the hourly scan over the vault's own data", () => {
 	it("flags a courier who reveals three times their peers' work per leg; the peers stay silent", async () => {
 		const now = Date.now();
 		const depot = "INS-RATIO";
-		const events: AuditEvent[] = [];
-		for (let d = 1; d <= 5; d++) {
-			for (const subject of ["peer-1", "peer-2", "peer-3"]) events.push(...grants(subject, "courier", depot, now - d * DAY - HOUR, 40));
-		}
-		events.push(...grants("peer-1", "courier", depot, now - HOUR, 40), ...grants("greedy", "courier", depot, now - HOUR, 120));
-		await write(events);
+		await write(peersAndOneGreedy(now, depot, "peer", "greedy"));
 		await scan(now);
 		const found = await alertsOf("work_ratio_outlier", depot);
 		expect(found.map((alert) => alert.subject)).toEqual(["greedy"]);
 		expect(JSON.parse(found[0]?.details ?? "{}")).toMatchObject({ reveals: 120, peers_median: 40, peer_days: 15 });
+	});
+
+	it("does not flag a courier framed with reveals moved onto them by SQL before their seal, once the seal found them forged", async () => {
+		const now = Date.now();
+		const depot = "INS-FRAMED";
+		await write(peersAndOneGreedy(now, depot, "fr-peer", "fr-source"));
+		// Someone with raw database access moves 120 reveals onto a courier who made none, before they are sealed.
+		const moved = await asDba(() => env.DB.prepare("UPDATE audit_log SET actor = 'fr-framed' WHERE actor = 'fr-source' AND hash IS NULL").run());
+		expect(moved.meta.changes).toBe(120);
+		const log = auditLogFor(env);
+		while ((await log.sealSome()).more);
+
+		// Sealed, each is judged by its MAC: the moved ones are forged, and the witness keeps them so.
+		const forged = await entriesFoundForged(env);
+		expect(forged.length).toBeGreaterThanOrEqual(120);
+		// What a count that kept them would see: three times the peers' reveals, as the greedy courier above.
+		const framed = (await new WorkStatsStore(env.DB).workDays(now, 1)).find((day) => day.subject === "fr-framed");
+		expect(framed?.reveals).toBe(120);
+		const counted = (await new WorkStatsStore(env.DB, [], forged).workDays(now, 1)).find((day) => day.subject === "fr-framed");
+		expect(counted).toBeUndefined();
+		await scan(now, forged);
+		expect(await alertsOf("work_ratio_outlier", depot)).toEqual([]);
 	});
 
 	it("flags a courier revealing their parcels after delivery, not one revealing while out for delivery", async () => {

@@ -7,6 +7,8 @@ const DAY_MS = 86_400_000;
 /** A leg not among those verification found forged (`?3`, or `?2` in afterClose: a JSON array of `shipment_id:n`; usually empty). */
 const NOT_FORGED = "shipment_id || ':' || n NOT IN (SELECT value FROM json_each(?3))";
 const NOT_FORGED_L = "l.shipment_id || ':' || l.n NOT IN (SELECT value FROM json_each(?2))";
+/** An entry not among those the witness judged forged as they were sealed (`?3`: a JSON array of seqs; usually empty). */
+const NOT_FORGED_ENTRY = "seq NOT IN (SELECT value FROM json_each(?3))";
 
 /**
  * What the careful-insider detectors read: employees' reveals and calls per 24-hour window from the audit
@@ -23,10 +25,19 @@ export class WorkStatsStore {
 		 * work_ratio_outlier) nor cover a reveal after a leg closed.
 		 */
 		private readonly forgedLegs: readonly string[] = [],
+		/**
+		 * Audit entries the witness judged forged as they were sealed (seqs, src/audit/forged-entries.ts):
+		 * counted for nothing, so reveals inserted with SQL against someone raise no alert on them.
+		 */
+		private readonly forgedEntries: readonly number[] = [],
 	) {}
 
 	private forged(): string {
 		return JSON.stringify(this.forgedLegs);
+	}
+
+	private forgedSeqs(): string {
+		return JSON.stringify(this.forgedEntries);
 	}
 
 	/** Employees' work per 24-hour window counted back from `now`, `days` windows. */
@@ -39,10 +50,10 @@ export class WorkStatsStore {
 						`SELECT actor_issuer AS issuer, actor AS subject, actor_role AS role, actor_depot AS depot, CAST((?1 - at) / ${DAY_MS} AS INTEGER) AS day,
 						        sum(kind = 'reveal.granted') AS reveals, count(DISTINCT CASE WHEN kind = 'reveal.granted' THEN record_id END) AS records,
 						        sum(kind = 'call.granted') AS calls
-						 FROM audit_log WHERE at > ?2 AND at <= ?1 AND actor_role IS NOT NULL AND kind IN ('reveal.granted', 'call.granted')
+						 FROM audit_log WHERE at > ?2 AND at <= ?1 AND actor_role IS NOT NULL AND kind IN ('reveal.granted', 'call.granted') AND ${NOT_FORGED_ENTRY}
 						 GROUP BY actor_issuer, actor, actor_role, actor_depot, day`,
 					)
-					.bind(now, since),
+					.bind(now, since, this.forgedSeqs()),
 				this.db
 					.prepare(
 						`SELECT courier_issuer AS issuer, courier AS subject, CAST((?1 - opened_at) / ${DAY_MS} AS INTEGER) AS day, count(*) AS legs
@@ -86,7 +97,7 @@ export class WorkStatsStore {
 					`WITH revealed AS (
 					   SELECT a.seq, a.at, a.actor_issuer AS issuer, a.actor AS subject, a.actor_role AS role, a.actor_depot AS depot, r.shipment_id
 					   FROM audit_log AS a JOIN records AS r ON r.id = a.record_id
-					   WHERE a.at > ?1 - ${DAY_MS} AND a.at <= ?1 AND a.actor_role = 'courier' AND a.kind = 'reveal.granted'
+					   WHERE a.at > ?1 - ${DAY_MS} AND a.at <= ?1 AND a.actor_role = 'courier' AND a.kind = 'reveal.granted' AND a.${NOT_FORGED_ENTRY}
 					 ), judged AS (
 					   SELECT v.*,
 					     (SELECT max(l.closed_at) FROM legs AS l WHERE l.shipment_id = v.shipment_id AND l.courier = v.subject
@@ -100,7 +111,7 @@ export class WorkStatsStore {
 					   sum(closed_at IS NOT NULL AND NOT open_then AND at - closed_at >= ${DAY_MS}) AS daysLater
 					 FROM judged GROUP BY issuer, subject, role, depot`,
 				)
-				.bind(now, this.forged())
+				.bind(now, this.forged(), this.forgedSeqs())
 				.all<AfterCloseCount>(),
 		);
 		return results.map((row) => ({ ...row, issuer: row.issuer ?? "" }));
