@@ -67,7 +67,7 @@ function everyMinute(env: Env, now: number, ctx: ExecutionContext): Record<strin
 	const store = () => recordStoreFor(env, ctx);
 	return {
 		audit_sealed: () => sealPending(env),
-		audit_tail_checked: () => checkUnsealedTail(env, now),
+		audit_tail_checked: () => checkUnsealedTail(env, now, ctx),
 		audit_full_verification: () => continueFullVerification(env, now),
 		alerts_delivered: async () => (env.ALERT_WEBHOOK_URL ? deliverDueAlerts(new AlertStore(env.DB), env.ALERT_WEBHOOK_URL, now) : "not_configured"),
 		rewrap: async () => {

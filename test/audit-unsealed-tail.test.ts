@@ -1,6 +1,8 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SEAL_EVERY } from "../src/audit/audit-log-for";
+import { AuditWitness } from "../src/audit/witness";
 import type { Env } from "../src/env";
 import { askReveal, callWith, json, recordBody } from "./support/api";
 import { runCron } from "./support/cron";
@@ -171,5 +173,18 @@ describe("the unsealed tail, against what the witness was told at each append", 
 		const raised = (await vanishedAlerts()).length;
 		await runCron("* * * * *");
 		expect(await vanishedAlerts()).toHaveLength(raised);
+	});
+
+	// Last: it rebuilds the witness's table of findings as a version before `alerted` left it.
+	it("a witness whose findings predate `alerted` gains the column as it starts, and raises their alerts again", async () => {
+		await runInDurableObject(witnessStub(), (_: AuditWitness, state) => {
+			state.storage.sql.exec("DROP TABLE vanished");
+			state.storage.sql.exec("CREATE TABLE vanished (seq INTEGER NOT NULL, mac TEXT NOT NULL, found TEXT, at INTEGER NOT NULL, PRIMARY KEY (seq, mac))");
+			state.storage.sql.exec("INSERT INTO vanished (seq, mac, found, at) VALUES (888888, 'mac-of-an-older-finding', NULL, 1)");
+			const started = new AuditWitness(state, env as Env);
+			expect(started.unalertedVanished(100)).toEqual([expect.objectContaining({ seq: 888_888 })]);
+		});
+		await runCron("* * * * *");
+		expect(await vanishedAlerts()).toContainEqual(expect.objectContaining({ details: { seq: 888_888, reason: "deleted" } }));
 	});
 });

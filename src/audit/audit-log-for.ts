@@ -38,7 +38,12 @@ export function witnessedSealing(env: Env): SealWitness {
 		const store = new CheckpointStore(env.DB);
 		const report = { from, heads: [...linked], interval: auditCheckpointInterval(env), at: Date.now(), ...(judged ? { entries: judged } : {}) };
 		let answer = await witness.sealing(report);
-		if (answer.anchorRequired) answer = await witness.sealing({ ...report, anchor: await store.latestLink() });
+		if (answer.anchorRequired) {
+			// The first call already kept what it found of the entries (vanished ones are found once): keep its word on them.
+			const first = answer;
+			answer = await witness.sealing({ ...report, anchor: await store.latestLink() });
+			answer = { ...answer, vanished: [...first.vanished, ...answer.vanished] };
+		}
 		if (answer.conflicts.length > 0) {
 			// Hashes only: which seqs were witnessed differently, for whoever reads the worker's log.
 			console.error(JSON.stringify({ event: "audit_witness_conflict", seqs: answer.conflicts.map((conflict) => conflict.seq) }));
@@ -65,9 +70,10 @@ export function witnessedSealing(env: Env): SealWitness {
 }
 
 /**
- * The audit log of the database a request writes to. Entries are sealed after the response
- * (`waitUntil`), off the request's path, every SEAL_EVERY appends, witnessed as above. Neither
- * step can fail the request: failures are logged, and the cron seals anyway.
+ * The audit log of the database a request, a cron run or an object's flush writes to. With `ctx`,
+ * each append tells the witness what it wrote and entries are sealed every SEAL_EVERY appends, both
+ * after the response (`waitUntil`), off the request's path, witnessed as above. Neither step can
+ * fail the append: failures are logged, and the cron seals anyway.
  */
 export function auditLogFor(env: Env, ctx?: Pick<ExecutionContext, "waitUntil">): AuditLog {
 	const witness = witnessedSealing(env);

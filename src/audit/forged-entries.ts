@@ -1,16 +1,26 @@
 import type { Env } from "../env";
 import { auditWitnessFor } from "./witness-client";
 
-/** Findings read back at most: more than any run of forged entries a verification has not alerted on. */
-const FORGED_ENTRIES_READ = 10_000;
+/** Forged entries read to leave out; past this many the log is fit neither to be evidence (503) nor to be counted. */
+export const FORGED_ENTRIES_READ = 10_000;
+
+/** Thrown when the witness holds more forged entries than a count can leave out. */
+export class TooManyForgedEntriesError extends Error {
+	override name = "TooManyForgedEntriesError";
+}
 
 /**
- * Seqs of the audit entries the witness judged forged as they were sealed (their MAC failed: written
- * or changed with SQL), at most FORGED_ENTRIES_READ: what a count over the log leaves out, so that
- * entries inserted against someone count for nothing once sealed. None without a witness.
+ * Seqs of every audit entry the witness judged forged as it was sealed (its MAC failed: written or
+ * changed with SQL): what a count over the log leaves out, so that entries inserted against someone
+ * count for nothing once sealed. None without a witness. The list is read whole, and past
+ * FORGED_ENTRIES_READ of them (all time) this throws rather than count some: seeding that many
+ * first, each raising its critical alert, must not make the next ones count. Leak attribution
+ * refuses at the same bound.
  */
 export async function entriesFoundForged(env: Env): Promise<number[]> {
 	const witness = auditWitnessFor(env);
 	if (!witness) return [];
-	return witness.forgedEntrySeqs(FORGED_ENTRIES_READ);
+	const seqs = await witness.forgedEntrySeqs(FORGED_ENTRIES_READ);
+	if (seqs.length >= FORGED_ENTRIES_READ) throw new TooManyForgedEntriesError(`the witness holds ${FORGED_ENTRIES_READ} or more forged audit entries`);
+	return seqs;
 }

@@ -43,7 +43,11 @@ const UNALERTED_RAISED_PER_RUN = 50;
  * before any seal covered it: kept by the witness for good, and a critical alert, raised again
  * here for any finding whose alert D1 did not confirm (it failed, or its seal stopped before it).
  */
-export async function checkUnsealedTail(env: Env, now: number): Promise<string | { checked: number; vanished: number }> {
+export async function checkUnsealedTail(
+	env: Env,
+	now: number,
+	ctx?: Pick<ExecutionContext, "waitUntil">,
+): Promise<string | { checked: number; vanished: number }> {
 	const witness = auditWitnessFor(env);
 	if (!witness) return "not_configured";
 	const noted = await witness.unsealedAppended(TAIL_CHECKED_PER_RUN);
@@ -53,7 +57,7 @@ export async function checkUnsealedTail(env: Env, now: number): Promise<string |
 		.map((entry) => ({ ...entry, found: held.has(entry.seq) ? (held.get(entry.seq) ?? "") : null }));
 	const vanished = gone.length > 0 ? await witness.noteVanished(gone, now) : [];
 	// Those just found are among the unalerted: one report raises them all.
-	await reportVanishedEntries(env, await witness.unalertedVanished(UNALERTED_RAISED_PER_RUN), now);
+	await reportVanishedEntries(env, await witness.unalertedVanished(UNALERTED_RAISED_PER_RUN), now, ctx);
 	return { checked: noted.length, vanished: vanished.length };
 }
 

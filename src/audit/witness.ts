@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS forged_rows (
   tbl TEXT NOT NULL, key TEXT NOT NULL, mac_key TEXT, reason TEXT NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,
   PRIMARY KEY (tbl, key, reason)
 );`);
+		// A `vanished` table from before findings kept whether D1 holds their alert: theirs are raised again (a no-op if it does).
+		const alerted = ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pragma_table_info('vanished') WHERE name = 'alerted'").one().n;
+		if (alerted === 0) ctx.storage.sql.exec("ALTER TABLE vanished ADD COLUMN alerted INTEGER NOT NULL DEFAULT 0");
 	}
 
 	private get sql(): SqlStorage {

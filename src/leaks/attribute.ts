@@ -1,6 +1,7 @@
 import { canonicalJson } from "../audit/canonical-json";
 import type { StoredCheckpoint } from "../audit/checkpoints";
 import type { AuditActor } from "../audit/entry";
+import { FORGED_ENTRIES_READ } from "../audit/forged-entries";
 import type { AuditLog } from "../audit/log";
 import { phoneIndexCandidates } from "../crypto/blind-index";
 import { sha256 } from "../crypto/digest";
@@ -28,9 +29,6 @@ export interface AttributeDeps {
 	/** The entries the audit witness judged forged as they were sealed (at most FORGED_ENTRIES_READ). */
 	forgedEntries: () => Promise<number[]>;
 }
-
-/** Forged entries read to leave out; past this many the log is not fit to be evidence (503). */
-export const FORGED_ENTRIES_READ = 10_000;
 
 /**
  * Traces a leaked list to the principals who revealed its records (README "Tracing a leak").

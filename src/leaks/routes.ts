@@ -2,12 +2,13 @@ import { createRoute } from "@hono/zod-openapi";
 import { actorOf } from "../audit/actor";
 import { checkpointHead } from "../audit/checkpointing";
 import { CheckpointStore } from "../audit/checkpoints";
+import { FORGED_ENTRIES_READ } from "../audit/forged-entries";
 import { requiredWitness } from "../audit/witness-client";
 import { jsonBody } from "../http/json-body";
 import { authenticatedErrors, bodyErrors, jsonBodyOf, jsonResponse } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
 import { createRouter } from "../http/router";
-import { attributeLeak, FORGED_ENTRIES_READ } from "./attribute";
+import { attributeLeak } from "./attribute";
 import { LeakStore } from "./leak-store";
 import { AttributeInput, AttributionView } from "./schemas";
 
