@@ -41,6 +41,34 @@ function grants(subject: string, role: string, depot: string, at: number, count:
 
 const write = (events: AuditEvent[]) => auditLogFor(env).appendAllWith(events);
 
+/**
+ * Twelve parcels of `courier` at `depot`, out for delivery since five hours before `now`, and
+ * delivered an hour later when `delivered`; their record ids.
+ */
+async function parcelsWorked(now: number, depot: string, courier: string, { delivered }: { delivered: boolean }): Promise<string[]> {
+	const ids = await createRecords(service, 12, { depot, courier });
+	const { results } = await env.DB.prepare("SELECT shipment_id FROM records WHERE id IN (SELECT value FROM json_each(?1))")
+		.bind(JSON.stringify(ids))
+		.all<{ shipment_id: string }>();
+	const iso = (at: number) => new Date(at).toISOString();
+	const events = results.flatMap(({ shipment_id }) => [
+		{ shipment_id, type: "out_for_delivery", courier, depot, at: iso(now - 5 * HOUR) },
+		...(delivered ? [{ shipment_id, type: "delivered", at: iso(now - 4 * HOUR) }] : []),
+	]);
+	expect((await call("POST", "/v1/shipment-events", { token: service, body: { events } })).status).toBe(200);
+	return ids;
+}
+
+/** A grant of each record to `subject`, three hours before `now`, as the limiter's flush writes them. */
+const revealsOf = (now: number, subject: string, depot: string, ids: string[]): AuditEvent[] =>
+	ids.map((recordId, i) => ({
+		kind: "reveal.granted",
+		at: now - 3 * HOUR + i,
+		actor: { subject, issuer: TEST_ISSUER, role: "courier", depot },
+		recordId,
+		details: { purpose: "delivery", fields: ["phone"] },
+	}));
+
 /** Three couriers' 40 grants a day for five days and one of them in the last hour, beside `greedy`'s 120 in that hour. */
 function peersAndOneGreedy(now: number, depot: string, peerPrefix: string, greedy: string): AuditEvent[] {
 	const events: AuditEvent[] = [];
@@ -201,42 +229,31 @@ describe("the hourly scan over the vault's own data", () => {
 
 	it("flags a courier revealing their parcels after delivery, not one revealing while out for delivery", async () => {
 		const now = Date.now();
-		const late = await createRecords(service, 12, { depot: "INS-LATE", courier: "late-courier" });
-		const onTime = await createRecords(service, 12, { depot: "INS-LATE", courier: "on-time-courier" });
-		const shipments = async (ids: string[]) =>
-			(
-				await env.DB.prepare(`SELECT shipment_id FROM records WHERE id IN (${ids.map(() => "?").join(",")})`)
-					.bind(...ids)
-					.all<{ shipment_id: string }>()
-			).results.map((row) => row.shipment_id);
-		const iso = (at: number) => new Date(at).toISOString();
-		const events = [
-			...(await shipments(late)).flatMap((shipment_id) => [
-				{ shipment_id, type: "out_for_delivery", courier: "late-courier", depot: "INS-LATE", at: iso(now - 5 * HOUR) },
-				{ shipment_id, type: "delivered", at: iso(now - 4 * HOUR) },
-			]),
-			...(await shipments(onTime)).map((shipment_id) => ({
-				shipment_id,
-				type: "out_for_delivery",
-				courier: "on-time-courier",
-				depot: "INS-LATE",
-				at: iso(now - 5 * HOUR),
-			})),
-		];
-		expect((await call("POST", "/v1/shipment-events", { token: service, body: { events } })).status).toBe(200);
-		const reveal = (subject: string, ids: string[]): AuditEvent[] =>
-			ids.map((recordId, i) => ({
-				kind: "reveal.granted",
-				at: now - 3 * HOUR + i,
-				actor: { subject, issuer: TEST_ISSUER, role: "courier", depot: "INS-LATE" },
-				recordId,
-				details: { purpose: "delivery", fields: ["phone"] },
-			}));
-		await write([...reveal("late-courier", late), ...reveal("on-time-courier", onTime)]);
+		const late = await parcelsWorked(now, "INS-LATE", "late-courier", { delivered: true });
+		const onTime = await parcelsWorked(now, "INS-LATE", "on-time-courier", { delivered: false });
+		await write([...revealsOf(now, "late-courier", "INS-LATE", late), ...revealsOf(now, "on-time-courier", "INS-LATE", onTime)]);
 		await scan(now);
 		const found = await alertsOf("reveals_after_close", "INS-LATE");
 		expect(found.map((alert) => alert.subject)).toEqual(["late-courier"]);
 		expect(JSON.parse(found[0]?.details ?? "{}")).toMatchObject({ reveals: 12, after_close: 12, a_day_or_more_after: 0 });
+	});
+
+	it("does not count reveals after delivery moved onto a courier by SQL before their seal, once the seal found them forged", async () => {
+		const now = Date.now();
+		const depot = "INS-LATE-FRAMED";
+		const delivered = await parcelsWorked(now, depot, "fr-late", { delivered: true });
+		await write(revealsOf(now, "fr-late-source", depot, delivered));
+		const moved = await asDba(() => env.DB.prepare("UPDATE audit_log SET actor = 'fr-late' WHERE actor = 'fr-late-source' AND hash IS NULL").run());
+		expect(moved.meta.changes).toBe(12);
+		const log = auditLogFor(env);
+		while ((await log.sealSome()).more);
+
+		const forged = await entriesFoundForged(env);
+		const framed = (rows: { subject: string; afterClose: number }[]) => rows.find((row) => row.subject === "fr-late")?.afterClose;
+		expect(framed(await new WorkStatsStore(env.DB).afterClose(now))).toBe(12);
+		expect(framed(await new WorkStatsStore(env.DB, [], forged).afterClose(now))).toBeUndefined();
+		await scan(now, forged);
+		expect(await alertsOf("reveals_after_close", depot)).toEqual([]);
 	});
 });
 
