@@ -113,7 +113,7 @@ describe("the employee list", () => {
 	});
 
 	it("reads recent activity through the partial index on the employee entries' time", async () => {
-		const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${EMPLOYEES_SINCE_SQL}`).bind(0, null, 500).all<{ detail: string }>();
+		const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${EMPLOYEES_SINCE_SQL}`).bind(0, null, 500, "[]").all<{ detail: string }>();
 		expect(plan.results.map((row) => row.detail).join("\n")).toContain("audit_log_employee_at");
 	});
 

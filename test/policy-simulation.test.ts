@@ -131,7 +131,8 @@ describe("POST /v1/policies/simulate", () => {
 			[callsBetweenSql(false), "audit_log_calls_at"],
 			[callsBetweenSql(true), "audit_log_calls_depot_at"],
 		] as const) {
-			const parameters = sql.includes("?4") ? [0, 1, "PS-1", 10] : [0, 1, "PS-1"];
+			// Every query leaves out the witness's forged seqs, bound last (an empty list here).
+			const parameters = sql.includes("?5") ? [0, 1, "PS-1", 10, "[]"] : [0, 1, "PS-1", "[]"];
 			const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
 				.bind(...parameters)
 				.all<{ detail: string }>();

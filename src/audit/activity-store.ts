@@ -1,3 +1,5 @@
+import { notForged } from "./forged-entries";
+
 /** An employee as the audit log last saw them: the role and depot their token carried. */
 export interface EmployeeActivity {
 	issuer: string;
@@ -10,12 +12,12 @@ export interface EmployeeActivity {
 /**
  * Employees with an entry since ?1, with the role and depot of their latest one (SQLite takes the
  * bare columns from the row holding MAX(at)); those whose latest entry is at depot ?2 when given (an
- * employee who moved is listed where they are now); at most ?3. An employee is the pair (issuer,
- * subject). The inner range reads index audit_log_employee_at.
+ * employee who moved is listed where they are now); at most ?3; the forged seqs of ?4 left out. An
+ * employee is the pair (issuer, subject). The inner range reads index audit_log_employee_at.
  */
 export const EMPLOYEES_SINCE_SQL = `SELECT * FROM (
   SELECT actor_issuer AS issuer, actor AS subject, actor_role AS role, actor_depot AS depot, MAX(at) AS last_seen_at FROM audit_log
-  WHERE actor_role IS NOT NULL AND at >= ?1 GROUP BY actor_issuer, actor
+  WHERE actor_role IS NOT NULL AND at >= ?1 AND ${notForged("?4")} GROUP BY actor_issuer, actor
 ) WHERE ?2 IS NULL OR depot = ?2 ORDER BY last_seen_at DESC LIMIT ?3`;
 
 /**
@@ -23,13 +25,24 @@ export const EMPLOYEES_SINCE_SQL = `SELECT * FROM (
  * naming its employee, so the log is the one place that knows employees the vault never stored.
  */
 export class ActivityStore {
-	constructor(private readonly db: D1Database) {}
+	constructor(
+		private readonly db: D1Database,
+		/**
+		 * Entries the witness judged forged as they were sealed (src/audit/forged-entries.ts): an
+		 * entry written with SQL lists no one, moves no one's depot and suspends no one here.
+		 */
+		private readonly forgedSeqs: readonly number[] = [],
+	) {}
+
+	private forged(): string {
+		return JSON.stringify(this.forgedSeqs);
+	}
 
 	/** Employees with an entry since `since`, most recently seen first; role and depot of that entry. */
 	async employeesSince(since: number, depot: string | undefined, limit: number): Promise<EmployeeActivity[]> {
 		const { results } = await this.db
 			.prepare(EMPLOYEES_SINCE_SQL)
-			.bind(since, depot ?? null, limit)
+			.bind(since, depot ?? null, limit, this.forged())
 			.all<EmployeeActivity>();
 		return results;
 	}
@@ -41,9 +54,10 @@ export class ActivityStore {
 			.prepare(
 				`SELECT actor_issuer AS issuer, actor AS subject, actor_role AS role, actor_depot AS depot, MAX(at) AS last_seen_at FROM audit_log
 				 WHERE actor_role IS NOT NULL AND at >= ?2 AND (actor_issuer, actor) IN (SELECT value ->> '$.issuer', value ->> '$.subject' FROM json_each(?1))
+				   AND ${notForged("?3")}
 				 GROUP BY actor_issuer, actor`,
 			)
-			.bind(JSON.stringify(principals.map(({ issuer, subject }) => ({ issuer, subject }))), since)
+			.bind(JSON.stringify(principals.map(({ issuer, subject }) => ({ issuer, subject }))), since, this.forged())
 			.all<EmployeeActivity>();
 		return results;
 	}
@@ -51,8 +65,10 @@ export class ActivityStore {
 	/** The role and depot of a principal's latest entry, if it has one (index audit_log_actor). */
 	async latestOf(principal: { issuer: string; subject: string }): Promise<{ role: string | null; depot: string | null } | null> {
 		return this.db
-			.prepare("SELECT actor_role AS role, actor_depot AS depot FROM audit_log WHERE actor = ?1 AND actor_issuer = ?2 ORDER BY seq DESC LIMIT 1")
-			.bind(principal.subject, principal.issuer)
+			.prepare(
+				`SELECT actor_role AS role, actor_depot AS depot FROM audit_log WHERE actor = ?1 AND actor_issuer = ?2 AND ${notForged("?3")} ORDER BY seq DESC LIMIT 1`,
+			)
+			.bind(principal.subject, principal.issuer, this.forged())
 			.first<{ role: string | null; depot: string | null }>();
 	}
 
@@ -68,9 +84,10 @@ export class ActivityStore {
 				`SELECT seq, at, kind, actor, details ->> '$.reason' AS reason, details ->> '$.by' AS detail_by FROM audit_log
 				 WHERE kind IN ('principal.suspended', 'principal.reinstated')
 				   AND ((actor = ?1 AND actor_issuer = ?2 AND details ->> '$.by' = 'detection') OR (details ->> '$.subject' = ?1 AND details ->> '$.issuer' = ?2))
+				   AND ${notForged("?4")}
 				 ORDER BY seq DESC LIMIT ?3`,
 			)
-			.bind(principal.subject, principal.issuer, limit)
+			.bind(principal.subject, principal.issuer, limit, this.forged())
 			.all<{ seq: number; at: number; kind: string; actor: string | null; reason: string | null; detail_by: string | null }>();
 		return results.map((row) => ({
 			seq: row.seq,

@@ -1,4 +1,5 @@
 import type { Env } from "../env";
+import { ProblemError } from "../http/problem";
 import { auditWitnessFor } from "./witness-client";
 
 /** Forged entries read to leave out; past this many the log is fit neither to be evidence (503) nor to be counted. */
@@ -24,3 +25,29 @@ export async function entriesFoundForged(env: Env): Promise<number[]> {
 	if (seqs.length >= FORGED_ENTRIES_READ) throw new TooManyForgedEntriesError(`the witness holds ${FORGED_ENTRIES_READ} or more forged audit entries`);
 	return seqs;
 }
+
+/**
+ * For an ops read that counts or lists entries (the dashboard, the what-if, the employees view):
+ * the same list, a witness that cannot be reached or holds too many answered 503 rather than
+ * counting forged entries as anyone's.
+ */
+export async function forgedEntriesForRead(env: Env): Promise<number[]> {
+	try {
+		return await entriesFoundForged(env);
+	} catch (cause) {
+		if (cause instanceof TooManyForgedEntriesError) {
+			throw new ProblemError("dependency-unavailable", {
+				detail: "The audit log holds too many forged entries to leave out of the counts; GET /v1/audit/verify lists them.",
+				cause,
+			});
+		}
+		throw new ProblemError("dependency-unavailable", {
+			detail: "The audit witness, which says which entries were forged, is unavailable. Retry shortly.",
+			headers: { "Retry-After": "5" },
+			cause,
+		});
+	}
+}
+
+/** A term leaving out the entries of a JSON array of seqs bound as `param` (`?4`…): usually empty. */
+export const notForged = (param: string, column = "seq") => `${column} NOT IN (SELECT value FROM json_each(${param}))`;

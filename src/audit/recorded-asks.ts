@@ -1,3 +1,5 @@
+import { notForged } from "./forged-entries";
+
 /**
  * Reveal asks as the audit log recorded them: every ask the limiter decided is a `reveal.granted`
  * or `reveal.denied` entry naming its principal (issuer, subject, role, depot), its record and, when
@@ -17,18 +19,18 @@ const ofDepot = (depot: boolean) => (depot ? "AND actor_depot = ?3" : "AND ?3 IS
  */
 const askIndex = (depot: boolean) => (depot ? "INDEXED BY audit_log_asks_depot_at" : "INDEXED BY audit_log_asks_at");
 
-/** Asks per depot and hour in [?1, ?2), of depot ?3 when `depot`. */
+/** Asks per depot and hour in [?1, ?2), of depot ?3 when `depot`, but the forged seqs of ?4. */
 export const asksPerHourSql = (depot: boolean) => `SELECT actor_depot AS depot, (at / ${HOUR_MS}) * ${HOUR_MS} AS hour,
 				        sum(kind = 'reveal.granted') AS granted, sum(kind = 'reveal.denied') AS denied
-				 FROM audit_log ${askIndex(depot)} WHERE ${ASKS} AND at >= ?1 AND at < ?2 ${ofDepot(depot)}
+				 FROM audit_log ${askIndex(depot)} WHERE ${ASKS} AND at >= ?1 AND at < ?2 ${ofDepot(depot)} AND ${notForged("?4")}
 				 GROUP BY actor_depot, hour ORDER BY hour, actor_depot`;
 
-/** Asks in [?1, ?2), of depot ?3 when `depot`, oldest first, at most ?4. */
+/** Asks in [?1, ?2), of depot ?3 when `depot`, but the forged seqs of ?5, oldest first, at most ?4. */
 export const asksBetweenSql = (
 	depot: boolean,
 ) => `SELECT seq, at, kind = 'reveal.granted' AS granted, actor_issuer AS issuer, actor AS subject, actor_role AS role, actor_depot AS depot,
 				        record_id AS recordId, details ->> '$.reason' AS reason
-				 FROM audit_log ${askIndex(depot)} WHERE ${ASKS} AND at >= ?1 AND at < ?2 ${ofDepot(depot)} AND actor IS NOT NULL
+				 FROM audit_log ${askIndex(depot)} WHERE ${ASKS} AND at >= ?1 AND at < ?2 ${ofDepot(depot)} AND actor IS NOT NULL AND ${notForged("?5")}
 				 ORDER BY at, seq LIMIT ?4`;
 
 export interface RecordedAsk {
@@ -63,7 +65,15 @@ export interface RecordedStatusChange {
 }
 
 export class RecordedAsks {
-	constructor(private readonly db: D1Database) {}
+	constructor(
+		private readonly db: D1Database,
+		/** Entries the witness judged forged as they were sealed (src/audit/forged-entries.ts): neither counted nor replayed. */
+		private readonly forgedSeqs: readonly number[] = [],
+	) {}
+
+	private forged(): string {
+		return JSON.stringify(this.forgedSeqs);
+	}
 
 	/**
 	 * Asks per depot and hour in [from, to), summed in SQL: the answer has one row per depot-hour
@@ -73,7 +83,7 @@ export class RecordedAsks {
 	async perHour(from: number, to: number, depot: string | undefined): Promise<HourCount[]> {
 		const { results } = await this.db
 			.prepare(asksPerHourSql(depot !== undefined))
-			.bind(from, to, depot ?? null)
+			.bind(from, to, depot ?? null, this.forged())
 			.all<HourCount>();
 		return results;
 	}
@@ -85,7 +95,7 @@ export class RecordedAsks {
 	async between(from: number, to: number, depot: string | undefined, limit: number): Promise<RecordedAsk[]> {
 		const { results } = await this.db
 			.prepare(asksBetweenSql(depot !== undefined))
-			.bind(from, to, depot ?? null, limit)
+			.bind(from, to, depot ?? null, limit, this.forged())
 			.all<Omit<RecordedAsk, "granted"> & { granted: number }>();
 		return results.map((row) => ({ ...row, granted: row.granted === 1, issuer: row.issuer ?? "" }));
 	}
@@ -99,9 +109,9 @@ export class RecordedAsks {
 		const { results } = await this.db
 			.prepare(
 				`SELECT seq, at, kind, actor, actor_issuer, details ->> '$.by' AS detail_by, details ->> '$.subject' AS named_subject, details ->> '$.issuer' AS named_issuer
-				 FROM audit_log WHERE kind IN ('principal.suspended', 'principal.reinstated') AND at >= ?1 AND at < ?2 ORDER BY at, seq`,
+				 FROM audit_log WHERE kind IN ('principal.suspended', 'principal.reinstated') AND at >= ?1 AND at < ?2 AND ${notForged("?3")} ORDER BY at, seq`,
 			)
-			.bind(from, to)
+			.bind(from, to, this.forged())
 			.all<{
 				seq: number;
 				at: number;

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { forgedEntriesForRead } from "../audit/forged-entries";
 import { RecordedAsks } from "../audit/recorded-asks";
 import { RecordedCalls } from "../audit/recorded-calls";
 import { AlertView, alertViews } from "../detection/alert-view";
@@ -19,7 +20,7 @@ const EMPLOYEE_ROWS = 500;
 const ALERT_ROWS = 100;
 const HOUR_MS = 3_600_000;
 
-const BOUND = `Bounded work: six D1 reads (with the policy layers). The hourly counts are summed in SQL over the asks of the chosen days (index \`audit_log_asks_at\`, or \`audit_log_asks_depot_at\` with \`depot\`) and over employees' entries of those days for calls (index \`audit_log_employee_at\`: their asks, redeems, calls and lookup summaries, at most a few times the asks): the answer has a row per depot-hour, the rows read are those days' entries. The employee and depot tables read the last 24 hours' asks, at most ${DASHBOARD_ASK_ROWS.toLocaleString("en")} (\`truncated\` says when there were more), which the daily limits cap: at the simulated depot's traffic (20 couriers, 2 clerks and half a supervisor per depot) at most 20 × 400 + 2 × 200 + 600 = 9,000 grants a depot. Then at most ${ALERT_ROWS} unresolved alerts and 500 suspended principals. The audit log trails a decision by the limiter's flush, a few seconds.`;
+const BOUND = `Bounded work: six D1 reads (with the policy layers) and the audit witness's list of forged entries, which count for no one (503 without it). The hourly counts are summed in SQL over the asks of the chosen days (index \`audit_log_asks_at\`, or \`audit_log_asks_depot_at\` with \`depot\`) and over employees' entries of those days for calls (index \`audit_log_employee_at\`: their asks, redeems, calls and lookup summaries, at most a few times the asks): the answer has a row per depot-hour, the rows read are those days' entries. The employee and depot tables read the last 24 hours' asks, at most ${DASHBOARD_ASK_ROWS.toLocaleString("en")} (\`truncated\` says when there were more), which the daily limits cap: at the simulated depot's traffic (20 couriers, 2 clerks and half a supervisor per depot) at most 20 × 400 + 2 × 200 + 600 = 9,000 grants a depot. Then at most ${ALERT_ROWS} unresolved alerts and 500 suspended principals. The audit log trails a decision by the limiter's flush, a few seconds.`;
 
 const DashboardQuery = z.strictObject({
 	days: z.coerce.number().int().min(1).max(7).default(1).openapi({ description: "Hours of the last 1–7 days for the per-hour counts (1: the last 24 hours)." }),
@@ -108,10 +109,12 @@ dashboardRoutes.openapi(
 		const services = c.var.services;
 		const now = Date.now();
 		const from = Math.floor((now - days * DAY_SECONDS * 1000) / HOUR_MS) * HOUR_MS;
-		const asks = new RecordedAsks(c.env.DB);
+		// An entry written or moved with SQL, once sealed and judged forged, counts for no one here.
+		const forged = await forgedEntriesForRead(c.env);
+		const asks = new RecordedAsks(c.env.DB, forged);
 		const [hours, callHours, recent, alerts, suspended, policies] = await Promise.all([
 			asks.perHour(from, now + 1, depot),
-			new RecordedCalls(c.env.DB).perHour(from, now + 1, depot),
+			new RecordedCalls(c.env.DB, forged).perHour(from, now + 1, depot),
 			asks.between(now - DAY_SECONDS * 1000 + 1, now + 1, depot, DASHBOARD_ASK_ROWS + 1),
 			services.alerts
 				.unresolvedSince(now - 7 * DAY_SECONDS * 1000, ALERT_ROWS)

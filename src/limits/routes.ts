@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ActivityStore } from "../audit/activity-store";
 import { actorOf } from "../audit/actor";
+import { forgedEntriesForRead } from "../audit/forged-entries";
 import { PRINCIPAL_KINDS } from "../auth/principal";
 import { issuerOf, layerIssuer } from "../http/issuer-query";
 import { jsonBody } from "../http/json-body";
@@ -435,7 +436,7 @@ employeeRoutes.openapi(
 		const { status, depot } = c.req.valid("query");
 		const services = c.var.services;
 		const statuses = services.statuses;
-		const log = new ActivityStore(c.env.DB);
+		const log = new ActivityStore(c.env.DB, await forgedEntriesForRead(c.env));
 		const since = Date.now() - DAY_SECONDS * 1000;
 		const activity = await log.employeesSince(since, depot, 500);
 		// The active principals' own status rows too, whatever they say: a suspended employee is active
@@ -486,7 +487,7 @@ employeeRoutes.openapi(
 		const issuer = issuerOf(services.issuers, query.issuer);
 		// The policy depends on role and depot, which only tokens carry: take them from the query, or
 		// from the principal's latest audit entry.
-		const activity = new ActivityStore(c.env.DB);
+		const activity = new ActivityStore(c.env.DB, await forgedEntriesForRead(c.env));
 		const [seen, rows, history] = await Promise.all([
 			activity.latestOf({ issuer, subject }),
 			services.statuses.ofPrincipals([{ issuer, subject }]),

@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { forgedEntriesForRead } from "../audit/forged-entries";
 import { RecordedAsks } from "../audit/recorded-asks";
 import { RecordedCalls } from "../audit/recorded-calls";
 import { layerIssuer } from "../http/issuer-query";
@@ -30,7 +31,9 @@ simulationRoutes.openapi(
 		summary: "What-if: the recorded asks of the last 1–14 days replayed with proposed layers beside today's",
 		description: `Replays every reveal ask and call the audit log recorded in the last \`days\` (optionally of one \`depot\`) through the limiter's own decision code, once with today's layers and once with today's layers changed by \`layers\` (nothing is saved), and answers how many asks (and, under \`calls\`, calls) each would refuse and why, which principals would be refused or flagged and how often, and per role the distribution of daily use with a daily limit above honest use. \`current.disagreements\` counts asks whose replay under today's layers differs from what was recorded (the layers changed in the window): 0 means the replay is the vault's own record.
 
-Bounded work: three D1 reads (the asks of the window and one warm-up day before it, index \`audit_log_asks_at\`, or \`audit_log_asks_depot_at\` with \`depot\`; the calls of the same days, index \`audit_log_calls_at\`, or \`audit_log_calls_depot_at\` with \`depot\`; and the window's suspensions and reinstatements), at most ${MAX_REPLAYED_ASKS.toLocaleString("en")} asks and ${MAX_REPLAYED_CALLS.toLocaleString("en")} calls (more is a 422: fewer days, or one depot), two decisions per ask and per call. At the simulated carrier's traffic (about 92,000 honest asks a day over 20 depots, 4,600 a depot), 14 days and the warm-up of one depot are about 69,000 asks, and about as many calls (a courier calls each parcel): measured 8.2 s of CPU for both decisions of each, and 15 s at the bounds (100,000 asks and 100,000 calls; \`bench/policy-replay.ts\`), within a paid Worker's default 30 s CPU limit. A whole carrier's fortnight is past the bound: simulate it depot by depot.`,
+Entries the audit witness judged forged as they were sealed are not replayed (503 without its word).
+
+Bounded work: the witness's list of forged entries and three D1 reads (the asks of the window and one warm-up day before it, index \`audit_log_asks_at\`, or \`audit_log_asks_depot_at\` with \`depot\`; the calls of the same days, index \`audit_log_calls_at\`, or \`audit_log_calls_depot_at\` with \`depot\`; and the window's suspensions and reinstatements), at most ${MAX_REPLAYED_ASKS.toLocaleString("en")} asks and ${MAX_REPLAYED_CALLS.toLocaleString("en")} calls (more is a 422: fewer days, or one depot), two decisions per ask and per call. At the simulated carrier's traffic (about 92,000 honest asks a day over 20 depots, 4,600 a depot), 14 days and the warm-up of one depot are about 69,000 asks, and about as many calls (a courier calls each parcel): measured 8.2 s of CPU for both decisions of each, and 15 s at the bounds (100,000 asks and 100,000 calls; \`bench/policy-replay.ts\`), within a paid Worker's default 30 s CPU limit. A whole carrier's fortnight is past the bound: simulate it depot by depot.`,
 		tags: ["ops"],
 		middleware: [opsOnly(), jsonBody()] as const,
 		request: { body: jsonBodyOf(SimulationInput) },
@@ -82,10 +85,12 @@ Bounded work: three D1 reads (the asks of the window and one warm-up day before 
 
 		const from = now - input.days * DAY_SECONDS * 1000;
 		const warmUp = from - DAY_SECONDS * 1000;
-		const store = new RecordedAsks(c.env.DB);
+		// What the log recorded, less what the witness judged forged: a forged ask replays as nobody's.
+		const forged = await forgedEntriesForRead(c.env);
+		const store = new RecordedAsks(c.env.DB, forged);
 		const [asks, calls, changes, today] = await Promise.all([
 			store.between(warmUp, now + 1, input.depot, MAX_REPLAYED_ASKS + 1),
-			new RecordedCalls(c.env.DB).between(warmUp, now + 1, input.depot, MAX_REPLAYED_CALLS + 1),
+			new RecordedCalls(c.env.DB, forged).between(warmUp, now + 1, input.depot, MAX_REPLAYED_CALLS + 1),
 			store.statusChanges(warmUp, now + 1),
 			// Today's layers as stored now, not an isolate's cached copy.
 			services.policyStore.all(),

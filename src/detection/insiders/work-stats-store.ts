@@ -1,3 +1,4 @@
+import { notForged } from "../../audit/forged-entries";
 import { classified } from "../../storage/d1-errors";
 import type { AfterCloseCount } from "./after-close";
 import type { WorkDay } from "./work-day";
@@ -8,7 +9,8 @@ const DAY_MS = 86_400_000;
 const NOT_FORGED = "shipment_id || ':' || n NOT IN (SELECT value FROM json_each(?3))";
 const NOT_FORGED_L = "l.shipment_id || ':' || l.n NOT IN (SELECT value FROM json_each(?2))";
 /** An entry not among those the witness judged forged as they were sealed (`?3`: a JSON array of seqs; usually empty). */
-const NOT_FORGED_ENTRY = "seq NOT IN (SELECT value FROM json_each(?3))";
+const NOT_FORGED_ENTRY = notForged("?3");
+const NOT_FORGED_ENTRY_A = notForged("?3", "a.seq");
 
 /**
  * What the careful-insider detectors read: employees' reveals and calls per 24-hour window from the audit
@@ -97,7 +99,7 @@ export class WorkStatsStore {
 					`WITH revealed AS (
 					   SELECT a.seq, a.at, a.actor_issuer AS issuer, a.actor AS subject, a.actor_role AS role, a.actor_depot AS depot, r.shipment_id
 					   FROM audit_log AS a JOIN records AS r ON r.id = a.record_id
-					   WHERE a.at > ?1 - ${DAY_MS} AND a.at <= ?1 AND a.actor_role = 'courier' AND a.kind = 'reveal.granted' AND a.${NOT_FORGED_ENTRY}
+					   WHERE a.at > ?1 - ${DAY_MS} AND a.at <= ?1 AND a.actor_role = 'courier' AND a.kind = 'reveal.granted' AND ${NOT_FORGED_ENTRY_A}
 					 ), judged AS (
 					   SELECT v.*,
 					     (SELECT max(l.closed_at) FROM legs AS l WHERE l.shipment_id = v.shipment_id AND l.courier = v.subject
