@@ -51,7 +51,7 @@ beforeAll(async () => {
 
 describe("entries the witness judged forged count for no one", () => {
 	it("the store would count them without the list: the test can tell", async () => {
-		const all = await new RecordedAsks(env.DB).between(0, Date.now() + 1, DEPOT, 100);
+		const all = await new RecordedAsks(env.DB, []).between(0, Date.now() + 1, DEPOT, 100);
 		expect(all.filter((row) => row.subject === "fg-ghost")).toHaveLength(5);
 		const left = await new RecordedAsks(env.DB, movedSeqs).between(0, Date.now() + 1, DEPOT, 100);
 		expect(left.map((row) => row.subject)).toEqual(["fg-honest", "fg-honest"]);
@@ -90,6 +90,7 @@ describe("entries the witness judged forged count for no one", () => {
 		for (const [method, path, body] of [
 			["GET", `/v1/dashboard?depot=${DEPOT}`, undefined],
 			["GET", `/v1/employees?depot=${DEPOT}`, undefined],
+			["GET", "/v1/employees/fg-honest?role=courier", undefined],
 			["POST", "/v1/policies/simulate", { days: 1, depot: DEPOT, layers: [{ layer: "depot", target: DEPOT, mode: "enforce", daily_limit: 1 }] }],
 		] as const) {
 			const response = await callWith(config, method, path, { token: ops, ...(body ? { body } : {}) });

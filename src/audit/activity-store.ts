@@ -31,7 +31,7 @@ export class ActivityStore {
 		 * Entries the witness judged forged as they were sealed (src/audit/forged-entries.ts): an
 		 * entry written with SQL lists no one, moves no one's depot and suspends no one here.
 		 */
-		private readonly forgedSeqs: readonly number[] = [],
+		private readonly forgedSeqs: readonly number[],
 	) {}
 
 	private forged(): string {

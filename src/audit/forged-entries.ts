@@ -35,6 +35,8 @@ export async function forgedEntriesForRead(env: Env): Promise<number[]> {
 	try {
 		return await entriesFoundForged(env);
 	} catch (cause) {
+		// Named in the log, so a lasting fault does not pass for an outage of the witness.
+		console.error(JSON.stringify({ event: "forged_entries_unread", name: (cause as Error)?.name, message: (cause as Error)?.message }));
 		if (cause instanceof TooManyForgedEntriesError) {
 			throw new ProblemError("dependency-unavailable", {
 				detail: "The audit log holds too many forged entries to leave out of the counts; GET /v1/audit/verify lists them.",

@@ -65,7 +65,7 @@ export class RecordedCalls {
 	constructor(
 		private readonly db: D1Database,
 		/** Entries the witness judged forged as they were sealed (src/audit/forged-entries.ts): neither counted nor replayed. */
-		private readonly forgedSeqs: readonly number[] = [],
+		private readonly forgedSeqs: readonly number[],
 	) {}
 
 	/**

@@ -66,6 +66,7 @@ async function forgedOf(env: Env, entries: readonly AuditEntry[]): Promise<Set<n
 	try {
 		return new Set(await witness.forgedAmong(sealed));
 	} catch (cause) {
+		console.error(JSON.stringify({ event: "forged_entries_unread", name: (cause as Error)?.name, message: (cause as Error)?.message }));
 		throw new ProblemError("dependency-unavailable", {
 			detail: "The audit witness, which says which entries were forged, is unavailable. Retry shortly.",
 			headers: { "Retry-After": "5" },
