@@ -1,6 +1,6 @@
 import type { Env } from "../env";
 import { ProblemError } from "../http/problem";
-import { auditWitnessFor } from "./witness-client";
+import { auditWitnessFor, forgedEntriesUnread } from "./witness-client";
 
 /** Forged entries read to leave out; past this many the log is fit neither to be evidence (503) nor to be counted. */
 export const FORGED_ENTRIES_READ = 10_000;
@@ -35,19 +35,13 @@ export async function forgedEntriesForRead(env: Env): Promise<number[]> {
 	try {
 		return await entriesFoundForged(env);
 	} catch (cause) {
-		// Named in the log, so a lasting fault does not pass for an outage of the witness.
-		console.error(JSON.stringify({ event: "forged_entries_unread", name: (cause as Error)?.name, message: (cause as Error)?.message }));
 		if (cause instanceof TooManyForgedEntriesError) {
 			throw new ProblemError("dependency-unavailable", {
 				detail: "The audit log holds too many forged entries to leave out of the counts; GET /v1/audit/verify lists them.",
 				cause,
 			});
 		}
-		throw new ProblemError("dependency-unavailable", {
-			detail: "The audit witness, which says which entries were forged, is unavailable. Retry shortly.",
-			headers: { "Retry-After": "5" },
-			cause,
-		});
+		throw forgedEntriesUnread(cause);
 	}
 }
 

@@ -4,7 +4,6 @@ import { signingKeyFor } from "../crypto/signing-key";
 import type { Env } from "../env";
 import { authenticatedErrors, jsonResponse, unprocessable } from "../http/openapi-responses";
 import { opsOnly } from "../http/ops";
-import { ProblemError } from "../http/problem";
 import { createRouter } from "../http/router";
 import { wireDetails, wireTime } from "../http/wire-time";
 import { ROW_SCAN_PAGE, ROW_SCAN_PAGES_PER_SLICE } from "../integrity/row-scan";
@@ -19,7 +18,7 @@ import { checkpointKeys } from "./housekeeping";
 import { AuditPage, AuditQuery, CheckpointView, ExportQuery, ExportView, FullVerificationView, VerifyReportView } from "./schemas";
 import { fullView, verifyAuditLog } from "./verify";
 import { FULL_PAGES_PER_SLICE, FULL_SLICE_QUERY_BOUND, VERIFY_PAGE, VERIFY_PAGES_PER_REQUEST, VERIFY_QUERY_BOUND } from "./verify-budget";
-import { auditWitnessFor, requiredWitness } from "./witness-client";
+import { auditWitnessFor, forgedEntriesUnread, requiredWitness } from "./witness-client";
 
 const ops = opsOnly();
 const EXPORT_PAGE = 5000;
@@ -66,12 +65,7 @@ async function forgedOf(env: Env, entries: readonly AuditEntry[]): Promise<Set<n
 	try {
 		return new Set(await witness.forgedAmong(sealed));
 	} catch (cause) {
-		console.error(JSON.stringify({ event: "forged_entries_unread", name: (cause as Error)?.name, message: (cause as Error)?.message }));
-		throw new ProblemError("dependency-unavailable", {
-			detail: "The audit witness, which says which entries were forged, is unavailable. Retry shortly.",
-			headers: { "Retry-After": "5" },
-			cause,
-		});
+		throw forgedEntriesUnread(cause);
 	}
 }
 

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { ProblemError } from "../http/problem";
+import { unavailable } from "../http/unavailable";
 import type { AuditWitness } from "./witness";
 
 /**
@@ -18,6 +19,11 @@ export const WITNESS_NAME = "audit-log:DB";
 export function auditWitnessFor(env: Env): DurableObjectStub<AuditWitness> | null {
 	if (!env.AUDIT_WITNESS) return null;
 	return env.AUDIT_WITNESS.get(env.AUDIT_WITNESS.idFromName(WITNESS_NAME));
+}
+
+/** A read that needs the witness's word on forged entries, when it did not answer: 503, logged. */
+export function forgedEntriesUnread(cause: unknown): ProblemError {
+	return unavailable("forged_entries_unread", "The audit witness, which says which entries were forged, is unavailable. Retry shortly.", cause);
 }
 
 /** The witness, for a read that needs its word (which entries are forged, the checkpoints it plans): a missing binding answers 503. */

@@ -2,7 +2,7 @@ import { issuerDirectory } from "../auth/issuer-directory";
 import type { Principal } from "../auth/principal";
 import { trustedIssuersConfig } from "../config";
 import type { Env } from "../env";
-import { ProblemError } from "../http/problem";
+import { unavailable } from "../http/unavailable";
 import type { PrincipalLimiter } from "./principal-limiter";
 
 export type LimiterKey = Pick<Principal, "kind" | "subject" | "issuer">;
@@ -32,11 +32,6 @@ export async function reachLimiter<T>(call: () => Promise<T>): Promise<T> {
 	try {
 		return await call();
 	} catch (cause) {
-		console.error(JSON.stringify({ event: "limiter_unreachable", name: (cause as Error)?.name, message: (cause as Error)?.message }));
-		throw new ProblemError("dependency-unavailable", {
-			detail: "The rate limiter is unavailable, so no reveal is granted. Retry shortly.",
-			headers: { "Retry-After": "5" },
-			cause,
-		});
+		throw unavailable("limiter_unreachable", "The rate limiter is unavailable, so no reveal is granted. Retry shortly.", cause);
 	}
 }
