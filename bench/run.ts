@@ -12,7 +12,7 @@ import { mintDevToken } from "../scripts/lib/dev-issuer.ts";
 import { ensureDevSecrets } from "../scripts/lib/dev-secrets.ts";
 import { startTelephonySimulator } from "../scripts/lib/telephony-simulator.ts";
 import { functionTimes, profileWhile } from "./load/cpu-profile.ts";
-import { inTurn, type LoadResult, load } from "./load/driver.ts";
+import { type LoadResult, load } from "./load/driver.ts";
 import { cpuMilliseconds, type WorkerProcesses, workerProcesses } from "./load/process-cpu.ts";
 import { freshDatabase, startWorker } from "./load/servers.ts";
 import { type MicroResults, wellFormed } from "./load/well-formed.ts";
@@ -84,7 +84,7 @@ const cpuNow = (processes: WorkerProcesses | null): StepCpu => {
 /** 32 batches of 1000 in flight would queue 32,000 records behind one D1 writer: batches run at 1 and 4. */
 /** `--only` and `--profile` run at 32 connections, or at `--connections=N`. */
 const onlyConnections = Number(argument("connections") ?? 32);
-const concurrenciesOf = (phase: string) => (phase.startsWith(IN_TURN) ? [1] : only ? [onlyConnections] : phase.startsWith("batch") ? [1, 4] : [1, 32]);
+const concurrenciesOf = (phase: string) => (only ? [onlyConnections] : phase.startsWith("batch") ? [1, 4] : [1, 32]);
 /** Each phase's runs, by phase and concurrency, one per round. */
 const runs: Record<string, Record<string, LoadResult[]>> = {};
 const phaseNames: string[] = [];
@@ -96,22 +96,6 @@ const BASELINE_PHASE = "baseline read (plain D1, no auth, no crypto)";
  */
 const SHAPE_PHASE = "reveal's I/O alone (baseline worker: read, then commit; commit beside read)";
 const FULL_PHASE = "full reveal (ask, then redeem)";
-/**
- * At one connection the baseline read, the full reveal and its I/O alone are measured a second
- * way in every round: in turn, one connection sending one of each in a fresh random order
- * (bench/load/driver.ts `inTurn`), so each ratio compares the same seconds of the machine. Run as
- * phases, the baseline ran minutes before the full reveal; in one run (on 42cddda) the
- * baseline's p50 went 10.85, 8.14 and 4.14 ms over the three rounds, the full reveal's 30.39,
- * 25.48 and 19.44, and the ratio with them from 2.80× to 4.70×. A one-connection target is met
- * only when both ways meet it.
- */
-const IN_TURN = "in turn, c=1: ";
-const IN_TURN_BASELINE = `${IN_TURN}baseline read`;
-const IN_TURN_FULL = `${IN_TURN}full reveal`;
-const IN_TURN_ASK = `${IN_TURN}its ask`;
-const IN_TURN_REDEEM = `${IN_TURN}its redeem`;
-const IN_TURN_SHAPE = `${IN_TURN}reveal's I/O alone`;
-const IN_TURN_NAMES = [IN_TURN_BASELINE, IN_TURN_FULL, IN_TURN_ASK, IN_TURN_REDEEM, IN_TURN_SHAPE];
 /** The telephony simulator's own time per BindAxb it answered during the call phase (ms). */
 let simulatorBind = { binds: 0, p50: Number.NaN, p99: Number.NaN };
 const percentile = (values: number[], q: number) => {
@@ -331,28 +315,6 @@ try {
 				}),
 		],
 	];
-	/** The in-turn measurement's steps (IN_TURN): the full reveal times its ask and its redeem as parts. */
-	const inTurnSteps = {
-		[IN_TURN_BASELINE]: async () => expect(await fetch(`${baseline.url}/row/${randomId()}`), 200),
-		[IN_TURN_FULL]: async () => {
-			const id = randomId();
-			const t0 = performance.now();
-			const asked = await ask(id);
-			if (asked.status !== 201) return expect(asked, 201);
-			const token = ((await asked.json()) as { reveal_token: string }).reveal_token;
-			const t1 = performance.now();
-			const redeemed = await expect(await redeem(token, id), 200);
-			return { ...redeemed, parts: { [IN_TURN_ASK]: t1 - t0, [IN_TURN_REDEEM]: performance.now() - t1 } };
-		},
-		[IN_TURN_SHAPE]: async () => {
-			const id = randomId();
-			const by = encodeURIComponent(owner.get(id) as string);
-			const asked = await fetch(`${baseline.url}/shape/ask/${id}?by=${by}`, { method: "POST" });
-			if (asked.status !== 201) return expect(asked, 201);
-			await asked.arrayBuffer();
-			return expect(await fetch(`${baseline.url}/shape/redeem/${id}?by=${by}`, { method: "POST" }), 200);
-		},
-	};
 	for (let round = 1; round <= ROUNDS; round++) {
 		if (ROUNDS > 1) console.log(`round ${round} of ${ROUNDS}`);
 		for (const [name, run, warm] of phases) {
@@ -382,22 +344,8 @@ try {
 				if (result.errors > 0) console.log(`  errors: ${result.errorSamples.join(" | ")}`);
 			}
 		}
-		// After the phases, so every courier's object is as warm as the full reveal's phase left it.
-		if (!only || only.some((part) => IN_TURN.includes(part))) {
-			const turns = await inTurn(SECONDS * 2, inTurnSteps);
-			for (const name of IN_TURN_NAMES) {
-				const result = turns[name] as LoadResult;
-				runs[name] = { c1: [...(runs[name]?.c1 ?? []), result] };
-				if (smoke) continue;
-				const against = (turns[IN_TURN_BASELINE] as LoadResult).p50;
-				console.log(
-					`${name.padEnd(48)} c=1   p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)}  ${(result.p50 / against).toFixed(2)}× the baseline read in turn  errors ${result.errors}`,
-				);
-				if (result.errors > 0) console.log(`  errors: ${result.errorSamples.join(" | ")}`);
-			}
-		}
 	}
-	phaseNames.push(...phases.map(([name]) => name), ...IN_TURN_NAMES);
+	phaseNames.push(...phases.map(([name]) => name));
 
 	// The audit log's lag: a burst of asks, 32 at a time, then the time from the last answer until
 	// every grant's entry is in D1 (the limiters commit them at once and hand them by timer to the
@@ -542,8 +490,7 @@ ${cpuRows.join("\n")}
 	: "CPU per process: not measured (no /proc on this machine).\n";
 /** The ratio of one round's p50 to the same round's baseline p50, for the spread between rounds. */
 const roundRatios = (name: string, c: string) => {
-	const against = name.startsWith(IN_TURN) ? IN_TURN_BASELINE : BASELINE_PHASE;
-	const baseline = runs[against]?.[c] ?? runs[against]?.c1 ?? [];
+	const baseline = runs[BASELINE_PHASE]?.[c] ?? runs[BASELINE_PHASE]?.c1 ?? [];
 	return (runs[name]?.[c] ?? runs[name]?.c1 ?? []).map((r, i) => r.p50 / (baseline[i]?.p50 ?? Number.NaN));
 };
 /** The median over rounds of each round's p50 against that round's baseline p50 (the same concurrency; batches against c=1). */
@@ -560,21 +507,19 @@ const batchRecordsPerSecond = Math.max(batch.c1?.rps ?? 0, batch.c4?.rps ?? 0) *
 const totalErrors = Object.values(results)
 	.flatMap((r) => Object.values(r))
 	.reduce((sum, r) => sum + r.errors, 0);
-/** A one-connection target, read both ways (IN_TURN): met only when the phases and the in-turn loop both meet it. */
-const bothWays = (target: string, phase: string, turn: string, limit: number) => ({
-	target,
-	value: `${ratio(phase, "c1")}× as phases, ${ratio(turn, "c1")}× in turn`,
-	met: Number(ratio(phase, "c1")) <= limit && Number(ratio(turn, "c1")) <= limit,
-});
 const targets = [
-	bothWays("full reveal p50 ≤ 3× baseline p50 (c=1)", FULL_PHASE, IN_TURN_FULL, 3),
+	{
+		target: "full reveal p50 ≤ 3× baseline p50 (c=1)",
+		value: `${ratio(FULL_PHASE, "c1")}×`,
+		met: Number(ratio(FULL_PHASE, "c1")) <= 3,
+	},
 	{
 		target: "full reveal p50 ≤ 3.5× baseline p50 (c=32)",
 		value: `${ratio(FULL_PHASE, "c32")}×`,
 		met: Number(ratio(FULL_PHASE, "c32")) <= 3.5,
 	},
-	bothWays("reveal ask p50 ≤ 1.7× baseline p50 (c=1)", "reveal ask", IN_TURN_ASK, 1.7),
-	bothWays("redeem p50 ≤ 1.7× baseline p50 (c=1)", "redeem", IN_TURN_REDEEM, 1.7),
+	{ target: "reveal ask p50 ≤ 1.7× baseline p50 (c=1)", value: `${ratio("reveal ask", "c1")}×`, met: Number(ratio("reveal ask", "c1")) <= 1.7 },
+	{ target: "redeem p50 ≤ 1.7× baseline p50 (c=1)", value: `${ratio("redeem", "c1")}×`, met: Number(ratio("redeem", "c1")) <= 1.7 },
 	{ target: "masked read p50 ≤ 1.5× baseline p50 (c=1)", value: `${ratio("masked read", "c1")}×`, met: Number(ratio("masked read", "c1")) <= 1.5 },
 	{
 		target: "vault code per reveal ≤ 1 ms CPU",
@@ -592,7 +537,7 @@ const rows = Object.entries(results).flatMap(([name, byC]) =>
 );
 const markdown = `# Benchmark
 
-${machine.cores} cores (${machine.cpu}), Node ${machine.node}; vault and baseline each under \`wrangler dev\` (workerd, local D1 on SQLite) on loopback, ${localObservability ? "with wrangler's local observability collector on (`--local-observability`: a tail worker in each worker's process is sent every span of every request)" : "with wrangler's local observability collector off for both (development tooling, absent in production; `--local-observability` runs with it)"}, ${RECORDS.toLocaleString("en")} records, closed-loop clients for ${SECONDS} s per phase. Every phase, the baseline's included, ran ${ROUNDS} time${ROUNDS === 1 ? "" : "s"} round after round; each figure is the median over the rounds, errors are summed, and the ratio is the median of each round's p50 over the same round's baseline p50 (the last column: lowest and highest of those). The rows "${IN_TURN}…" measure one connection a second way, at the end of every round for ${SECONDS * 2} s: one loop sends a baseline read, a full reveal and the reveal's I/O alone in turn, in a fresh random order each time (the full reveal's ask and redeem timed apart as well), and their ratios are to the baseline read of the same loop, so both sides of each ratio come from the same seconds of the machine; a one-connection target below is met only when both ways meet it.
+${machine.cores} cores (${machine.cpu}), Node ${machine.node}; vault and baseline each under \`wrangler dev\` (workerd, local D1 on SQLite) on loopback, ${localObservability ? "with wrangler's local observability collector on (`--local-observability`: a tail worker in each worker's process is sent every span of every request)" : "with wrangler's local observability collector off for both (development tooling, absent in production; `--local-observability` runs with it)"}, ${RECORDS.toLocaleString("en")} records, closed-loop clients for ${SECONDS} s per phase. Every phase, the baseline's included, ran ${ROUNDS} time${ROUNDS === 1 ? "" : "s"} round after round; each figure is the median over the rounds, errors are summed, and the ratio is the median of each round's p50 over the same round's baseline p50 (the last column: lowest and highest of those).
 
 | endpoint | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors | p50 / baseline p50 | per round |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -651,11 +596,9 @@ function missedTargets(): string {
 			: "";
 	};
 	const fullRatio = Number(ratio(FULL_PHASE, "c1"));
-	const fullInTurn = Number(ratio(IN_TURN_FULL, "c1"));
-	if (fullRatio > 3 || fullInTurn > 3) {
-		const shapeInTurn = Number(ratio(IN_TURN_SHAPE, "c1"));
+	if (fullRatio > 3) {
 		notes.push(
-			`- **Full reveal: ${fullRatio.toFixed(2)}× as a phase and ${fullInTurn.toFixed(2)}× in turn, against a target of 3× (${((Math.max(fullRatio, fullInTurn) / 3 - 1) * 100).toFixed(0)}% over).** Two HTTP requests (ask ${ratio("reveal ask", "c1")}×, redeem ${ratio("redeem", "c1")}×; in turn ${ratio(IN_TURN_ASK, "c1")}× and ${ratio(IN_TURN_REDEEM, "c1")}×) against the baseline's one, each paying a request's fixed cost in the client and wrangler's proxy.${shapeSaid("c1", 3)} In turn, the reveal's I/O alone took ${shapeInTurn.toFixed(2)}× and the vault's own work ${(fullInTurn - shapeInTurn).toFixed(2)}× more.${cpuSaid(FULL_PHASE)} Round to round the phase's ratio went from ${spread(FULL_PHASE, "c1") || "(one round)"}, the in-turn one from ${spread(IN_TURN_FULL, "c1") || "(one round)"}: the vault, the baseline and the client share ${machine.cores} cores.`,
+			`- **Full reveal: ${fullRatio.toFixed(2)}× against a target of 3× (${((fullRatio / 3 - 1) * 100).toFixed(0)}% over).** Two HTTP requests (ask ${ratio("reveal ask", "c1")}×, redeem ${ratio("redeem", "c1")}×) against the baseline's one, each paying a request's fixed cost in the client and wrangler's proxy.${shapeSaid("c1", 3)}${cpuSaid(FULL_PHASE)} Round to round the ratio went from ${spread(FULL_PHASE, "c1") || "(one round)"}: the vault, the baseline and the client share ${machine.cores} cores.`,
 		);
 	}
 	const fullAt32 = Number(ratio(FULL_PHASE, "c32"));
@@ -667,15 +610,14 @@ function missedTargets(): string {
 			: "";
 		notes.push(`- **Full reveal at 32 connections: ${fullAt32.toFixed(2)}× against 3.5×.**${shapeSaid("c32", 3.5)}${cpuSaid(FULL_PHASE, "c32")}${busy}`);
 	}
-	for (const [name, turn, label] of [
-		["reveal ask", IN_TURN_ASK, "Ask"],
-		["redeem", IN_TURN_REDEEM, "Redeem"],
+	for (const [name, label] of [
+		["reveal ask", "Ask"],
+		["redeem", "Redeem"],
 	] as const) {
 		const alone = Number(ratio(name, "c1"));
-		const inTurnRatio = Number(ratio(turn, "c1"));
-		if (alone > 1.7 || inTurnRatio > 1.7) {
+		if (alone > 1.7) {
 			notes.push(
-				`- **${label}: ${alone.toFixed(2)}× as a phase and ${inTurnRatio.toFixed(2)}× in turn, against 1.7× (c=1).** One HTTP request like the baseline's; beside the one D1 read, a call to the limiter object that commits the decision (a durable write), a token signed or verified, and the limiter's flush of its outbox to the depot's ledger seconds later.${cpuSaid(name)}`,
+				`- **${label}: ${alone.toFixed(2)}× against 1.7× (c=1).** One HTTP request like the baseline's; beside the one D1 read, a call to the limiter object that commits the decision (a durable write), a token signed or verified, and the limiter's flush of its outbox to the depot's ledger seconds later.${cpuSaid(name)}`,
 			);
 		}
 	}
