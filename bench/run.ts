@@ -81,12 +81,51 @@ const cpuNow = (processes: WorkerProcesses | null): StepCpu => {
 		client: (client.user + client.system) / 1000,
 	};
 };
+/**
+ * Both workers idle: their workerd processes used at most one clock tick of CPU in every quarter
+ * second of a window longer than anything a phase leaves behind runs after it (a limiter's flush
+ * 2 s after its last decision, the depot ledger's write to D1 a second later, a quiet limiter's
+ * last commit 5 s after its flush; in a smoke run, half a second). Then what a phase leaves behind
+ * runs in that phase's own time, never in the baseline beside the next one. Without /proc it
+ * returns at once; it gives up after a minute and says so.
+ */
+async function settled(): Promise<void> {
+	const pids = [vaultProcesses?.worker, baselineProcesses?.worker].filter((pid): pid is number => pid !== undefined);
+	if (pids.length === 0) return;
+	const windowMs = smoke ? 500 : 6_000;
+	const cpu = () => pids.reduce((sum, pid) => sum + cpuMilliseconds(pid), 0);
+	const start = Date.now();
+	let idleSince = Date.now();
+	let last = cpu();
+	while (Date.now() - idleSince < windowMs) {
+		if (Date.now() - start > 60_000) {
+			console.log("settle: the workers were still busy after a minute; measuring anyway");
+			return;
+		}
+		await new Promise((resolve) => setTimeout(resolve, 250));
+		const now = cpu();
+		if (now - last > 10) idleSince = Date.now();
+		last = now;
+	}
+}
+/** A phase's baseline runs at the phase's concurrency; a batch phase's at one connection, as batches always were compared. */
+const besideConcurrency = (phase: string, connections: number) => (phase.startsWith("batch") ? 1 : connections);
 /** 32 batches of 1000 in flight would queue 32,000 records behind one D1 writer: batches run at 1 and 4. */
 /** `--only` and `--profile` run at 32 connections, or at `--connections=N`. */
 const onlyConnections = Number(argument("connections") ?? 32);
 const concurrenciesOf = (phase: string) => (only ? [onlyConnections] : phase.startsWith("batch") ? [1, 4] : [1, 32]);
 /** Each phase's runs, by phase and concurrency, one per round. */
 const runs: Record<string, Record<string, LoadResult[]>> = {};
+/**
+ * The baseline read run just before each phase, by phase and concurrency, one per round: what the
+ * phase's ratio is to. One baseline at the start of a round compared the last phase with a read
+ * measured minutes earlier, and the machine's speed moved in between: on 42cddda the baseline's p50
+ * went 10.85, 8.14 and 4.14 ms over three rounds and the full reveal's ratio 2.80× to 4.70× with it.
+ * That first baseline also ran while the work the previous phases left behind was still running,
+ * which slowed it and flattered every ratio. Each baseline here runs after both workers went idle
+ * (`settled`) and right before its phase.
+ */
+const besideRuns: Record<string, Record<string, LoadResult[]>> = {};
 const phaseNames: string[] = [];
 const BASELINE_PHASE = "baseline read (plain D1, no auth, no crypto)";
 /**
@@ -205,10 +244,11 @@ try {
 			body: JSON.stringify({ reveal_token: token }),
 		});
 
+	const readBaseline = (c: number) => load(c, SECONDS, async () => expect(await fetch(`${baseline.url}/row/${randomId()}`), 200));
 	const tickets: { token: string; id: string }[] = [];
 	/** A phase: its name, one run at a concurrency, and what readies it before each run, outside the figures. */
 	const phases: [string, (c: number) => Promise<LoadResult>, (() => Promise<void>)?][] = [
-		[BASELINE_PHASE, (c) => load(c, SECONDS, async () => expect(await fetch(`${baseline.url}/row/${randomId()}`), 200))],
+		[BASELINE_PHASE, (c) => readBaseline(c)],
 		["masked read", (c) => load(c, SECONDS, async () => expect(await fetch(`${vault.url}/v1/records/${randomId()}`, { headers: asService }), 200))],
 		[
 			"single create",
@@ -323,6 +363,13 @@ try {
 			for (const connections of concurrenciesOf(name)) {
 				const processes = name === BASELINE_PHASE || name === SHAPE_PHASE ? baselineProcesses : vaultProcesses;
 				await warm?.();
+				if (!only && name !== BASELINE_PHASE) {
+					await settled();
+					const beside = await readBaseline(besideConcurrency(name, connections));
+					const byConcurrency = besideRuns[name] ?? {};
+					byConcurrency[`c${connections}`] = [...(byConcurrency[`c${connections}`] ?? []), beside];
+					besideRuns[name] = byConcurrency;
+				}
 				// Profiled, a phase runs once unprofiled first: its objects and the isolate warm, as the full bench's earlier phases leave them.
 				if (profiling) await run(connections);
 				const before = cpuNow(processes);
@@ -400,7 +447,13 @@ const microResults = JSON.parse(readFileSync(`bench/results/micro${smoke ? ".smo
 
 if (smoke) {
 	const expected = phaseNames.map((phase) => ({ phase, concurrencies: concurrenciesOf(phase) }));
-	const problems = wellFormed(runs, expected, ROUNDS, microResults);
+	const beside = (phase: string) => `baseline beside ${phase}`;
+	const problems = wellFormed(
+		{ ...runs, ...Object.fromEntries(Object.entries(besideRuns).map(([phase, byC]) => [beside(phase), byC])) },
+		[...expected, ...expected.filter(({ phase }) => phase !== BASELINE_PHASE).map(({ phase, concurrencies }) => ({ phase: beside(phase), concurrencies }))],
+		ROUNDS,
+		microResults,
+	);
 	if (auditLag.inD1 < auditLag.reveals) problems.push(`audit lag: ${auditLag.inD1} of ${auditLag.reveals} grants reached D1`);
 	if (simulatorBind.binds === 0 || !Number.isFinite(simulatorBind.p50)) problems.push("calls: the telephony simulator made no binding");
 	if (process.platform === "linux") {
@@ -488,12 +541,15 @@ Each process's user and system CPU over a phase, divided by the steps it answere
 ${cpuRows.join("\n")}
 `
 	: "CPU per process: not measured (no /proc on this machine).\n";
-/** The ratio of one round's p50 to the same round's baseline p50, for the spread between rounds. */
+/** The ratio of one round's p50 to the p50 of the baseline run just before it (besideRuns), for the spread between rounds. */
 const roundRatios = (name: string, c: string) => {
-	const baseline = runs[BASELINE_PHASE]?.[c] ?? runs[BASELINE_PHASE]?.c1 ?? [];
-	return (runs[name]?.[c] ?? runs[name]?.c1 ?? []).map((r, i) => r.p50 / (baseline[i]?.p50 ?? Number.NaN));
+	if (name === BASELINE_PHASE) return (runs[name]?.[c] ?? []).map(() => 1);
+	const baseline = besideRuns[name]?.[c] ?? [];
+	return (runs[name]?.[c] ?? []).map((r, i) => r.p50 / (baseline[i]?.p50 ?? Number.NaN));
 };
-/** The median over rounds of each round's p50 against that round's baseline p50 (the same concurrency; batches against c=1). */
+/** The median p50 of the baselines run beside a phase, over the rounds. */
+const besideP50 = (name: string, c: string) => (name === BASELINE_PHASE ? runs[name]?.[c] : besideRuns[name]?.[c])?.map((r) => r.p50) ?? [];
+/** The median over rounds of each round's p50 against the p50 of the baseline run just before it (the same concurrency; batches against c=1). */
 const ratio = (name: string, c: string) => {
 	const perRound = roundRatios(name, c);
 	return (perRound.length ? median(perRound) : Number.NaN).toFixed(2);
@@ -532,15 +588,15 @@ const targets = [
 const rows = Object.entries(results).flatMap(([name, byC]) =>
 	Object.entries(byC).map(
 		([c, r]) =>
-			`| ${name} | ${c.slice(1)} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${ratio(name, c)}× | ${spread(name, c)} |`,
+			`| ${name} | ${c.slice(1)} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${besideP50(name, c).length ? median(besideP50(name, c)).toFixed(2) : "–"} | ${ratio(name, c)}× | ${spread(name, c)} |`,
 	),
 );
 const markdown = `# Benchmark
 
-${machine.cores} cores (${machine.cpu}), Node ${machine.node}; vault and baseline each under \`wrangler dev\` (workerd, local D1 on SQLite) on loopback, ${localObservability ? "with wrangler's local observability collector on (`--local-observability`: a tail worker in each worker's process is sent every span of every request)" : "with wrangler's local observability collector off for both (development tooling, absent in production; `--local-observability` runs with it)"}, ${RECORDS.toLocaleString("en")} records, closed-loop clients for ${SECONDS} s per phase. Every phase, the baseline's included, ran ${ROUNDS} time${ROUNDS === 1 ? "" : "s"} round after round; each figure is the median over the rounds, errors are summed, and the ratio is the median of each round's p50 over the same round's baseline p50 (the last column: lowest and highest of those).
+${machine.cores} cores (${machine.cpu}), Node ${machine.node}; vault and baseline each under \`wrangler dev\` (workerd, local D1 on SQLite) on loopback, ${localObservability ? "with wrangler's local observability collector on (`--local-observability`: a tail worker in each worker's process is sent every span of every request)" : "with wrangler's local observability collector off for both (development tooling, absent in production; `--local-observability` runs with it)"}, ${RECORDS.toLocaleString("en")} records, closed-loop clients for ${SECONDS} s per phase. Every phase, the baseline's included, ran ${ROUNDS} time${ROUNDS === 1 ? "" : "s"} round after round; each figure is the median over the rounds, errors are summed. Before every phase, once both workers' processes had been idle for a while (so that what the previous phase left behind, the limiters' flushes and the ledger's D1 writes, ran in that phase's own time), the baseline read ran again at the same concurrency (batches: at one), right before the phase: a phase's ratio is the median of each round's p50 over the p50 of the baseline run just before it (the column "baseline beside"; the last column: lowest and highest of those ratios), so both sides of a ratio come from the same minute of the machine.
 
-| endpoint | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors | p50 / baseline p50 | per round |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| endpoint | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors | baseline beside, p50 ms | p50 / baseline beside | per round |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join("\n")}
 
 Batch ingest: **${batchRecordsPerSecond.toFixed(0)} records/s**.
@@ -631,7 +687,7 @@ function missedTargets(): string {
 mkdirSync("bench/results", { recursive: true });
 writeFileSync(
 	"bench/results/bench.json",
-	`${JSON.stringify({ machine, localObservability, records: RECORDS, seconds: SECONDS, results, cpu: cpuResults, micro: microResults, auditLag, simulatorBind, targets }, null, 2)}\n`,
+	`${JSON.stringify({ machine, localObservability, records: RECORDS, seconds: SECONDS, results, besideBaselineP50s: Object.fromEntries(Object.entries(besideRuns).map(([name, byC]) => [name, Object.fromEntries(Object.entries(byC).map(([c, list]) => [c, list.map((r) => r.p50)]))])), cpu: cpuResults, micro: microResults, auditLag, simulatorBind, targets }, null, 2)}\n`,
 );
 writeFileSync("bench/results/bench.md", markdown);
 console.log(`\n${markdown}`);
