@@ -12,7 +12,7 @@ import { mintDevToken } from "../scripts/lib/dev-issuer.ts";
 import { ensureDevSecrets } from "../scripts/lib/dev-secrets.ts";
 import { startTelephonySimulator } from "../scripts/lib/telephony-simulator.ts";
 import { functionTimes, profileWhile } from "./load/cpu-profile.ts";
-import { type LoadResult, load } from "./load/driver.ts";
+import { type LoadResult, load, type Step } from "./load/driver.ts";
 import { cpuMilliseconds, type WorkerProcesses, workerProcesses } from "./load/process-cpu.ts";
 import { freshDatabase, startWorker } from "./load/servers.ts";
 import { type MicroResults, wellFormed } from "./load/well-formed.ts";
@@ -83,11 +83,13 @@ const cpuNow = (processes: WorkerProcesses | null): StepCpu => {
 };
 /**
  * Both workers idle: their workerd processes used at most one clock tick of CPU in every quarter
- * second of a window longer than anything a phase leaves behind runs after it (a limiter's flush
- * 2 s after its last decision, the depot ledger's write to D1 a second later, a quiet limiter's
- * last commit 5 s after its flush; in a smoke run, half a second). Then what a phase leaves behind
- * runs in that phase's own time, never in the baseline beside the next one. Without /proc it
- * returns at once; it gives up after a minute and says so.
+ * second of a window (6 s) longer than the longest quiet gap in what a run leaves behind after its
+ * last request: a limiter flushes 2 s after the first decision waiting, the depot ledger writes to
+ * D1 a second later, and a limiter left with nothing commits once more 5 s after its flush, 4 s
+ * after that write. What a run leaves behind then never runs in the next baseline or run. The
+ * check reads CPU only: the caller has the kernel write dirty pages back first (`sync`). Without
+ * /proc it returns at once; it gives up after a minute and says so. A smoke run waits half a
+ * second: it judges no figure.
  */
 async function settled(): Promise<void> {
 	const pids = [vaultProcesses?.worker, baselineProcesses?.worker].filter((pid): pid is number => pid !== undefined);
@@ -108,6 +110,16 @@ async function settled(): Promise<void> {
 		last = now;
 	}
 }
+/**
+ * Every run (a phase's, a baseline's) starts with this many seconds of its own load, not measured
+ * (bench/load/driver.ts LeadIn): its measured seconds then carry the work its earlier requests left
+ * behind, as a steady load would (a limiter's flush 2 s after a decision, the ledger's D1 write a
+ * second later), instead of starting on an idle worker. None for --only and --profile, which
+ * measure nothing and run once unprofiled first.
+ */
+const LEAD_IN_SECONDS = smoke ? 0.2 : only ? 0 : 3;
+/** Redeem tickets older than this are left unredeemed: REVEAL_TOKEN_TTL_SECONDS is 60 s. */
+const TICKET_MAX_AGE_MS = 50_000;
 /** A phase's baseline runs at the phase's concurrency; a batch phase's at one connection, as batches always were compared. */
 const besideConcurrency = (phase: string, connections: number) => (phase.startsWith("batch") ? 1 : connections);
 /** 32 batches of 1000 in flight would queue 32,000 records behind one D1 writer: batches run at 1 and 4. */
@@ -244,8 +256,12 @@ try {
 			body: JSON.stringify({ reveal_token: token }),
 		});
 
-	const readBaseline = (c: number) => load(c, SECONDS, async () => expect(await fetch(`${baseline.url}/row/${randomId()}`), 200));
-	const tickets: { token: string; id: string }[] = [];
+	/** A phase's load: its lead-in (LEAD_IN_SECONDS, not measured), then its measured seconds; `measuring` marks where they begin. */
+	const phaseLoad = (c: number, measuring: () => void, step: Step, maxRequests?: number) =>
+		load(c, SECONDS, step, maxRequests, { seconds: LEAD_IN_SECONDS, measuring });
+	const readBaseline = (c: number, measuring: () => void = () => undefined) =>
+		phaseLoad(c, measuring, async () => expect(await fetch(`${baseline.url}/row/${randomId()}`), 200));
+	const tickets: { token: string; id: string; askedAt: number }[] = [];
 	/** A phase: its name, one run at a concurrency, and what readies it before each run, outside the figures. */
 	/**
 	 * Fresh tickets for a redeem run, asked 32 at a time before it (outside its figures) and before
@@ -260,26 +276,29 @@ try {
 					const id = randomId();
 					const response = await ask(id);
 					if (response.status !== 201) throw new Error(`redeem tickets: ${response.status} ${await response.text()}`);
-					return { token: ((await response.json()) as { reveal_token: string }).reveal_token, id };
+					return { token: ((await response.json()) as { reveal_token: string }).reveal_token, id, askedAt: Date.now() };
 				}),
 			);
 			tickets.push(...batch);
 		}
 	};
-	const phases: [string, (c: number) => Promise<LoadResult>, ((c: number) => Promise<void>)?][] = [
-		[BASELINE_PHASE, (c) => readBaseline(c)],
-		["masked read", (c) => load(c, SECONDS, async () => expect(await fetch(`${vault.url}/v1/records/${randomId()}`, { headers: asService }), 200))],
+	const phases: [string, (c: number, measuring: () => void) => Promise<LoadResult>, ((c: number) => Promise<void>)?][] = [
+		[BASELINE_PHASE, (c, measuring) => readBaseline(c, measuring)],
+		[
+			"masked read",
+			(c, measuring) => phaseLoad(c, measuring, async () => expect(await fetch(`${vault.url}/v1/records/${randomId()}`, { headers: asService }), 200)),
+		],
 		[
 			"single create",
-			(c) =>
-				load(c, SECONDS, async () =>
+			(c, measuring) =>
+				phaseLoad(c, measuring, async () =>
 					expect(await fetch(`${vault.url}/v1/records`, { method: "POST", headers: asService, body: JSON.stringify(record()) }), 201),
 				),
 		],
 		[
 			"batch create (1000 per request)",
-			(c) =>
-				load(c, SECONDS, async () =>
+			(c, measuring) =>
+				phaseLoad(c, measuring, async () =>
 					expect(
 						await fetch(`${vault.url}/v1/records/batch`, {
 							method: "POST",
@@ -292,8 +311,8 @@ try {
 		],
 		[
 			"reveal ask",
-			(c) =>
-				load(c, SECONDS, async () => {
+			(c, measuring) =>
+				phaseLoad(c, measuring, async () => {
 					const response = await ask(randomId());
 					if (response.status !== 201) return expect(response, 201);
 					await response.arrayBuffer();
@@ -302,24 +321,26 @@ try {
 		],
 		[
 			"redeem",
-			(c) =>
-				load(
+			(c, measuring) =>
+				phaseLoad(
 					c,
-					SECONDS,
+					measuring,
 					async () => {
+						// A ticket near REVEAL_TOKEN_TTL_SECONDS (60 s) is left unredeemed rather than counted as an expired token.
+						while (tickets[0] && tickets[0].askedAt < Date.now() - TICKET_MAX_AGE_MS) tickets.shift();
 						const ticket = tickets.shift();
-						if (!ticket) return { ok: false, detail: "no ticket left" };
+						if (!ticket) return { ok: false, detail: "no fresh ticket left" };
 						return expect(await redeem(ticket.token, ticket.id), 200);
 					},
 					tickets.length,
 				),
-			// About 100 redeems a second at one connection and 230 at 32 here: twice that for the run's seconds.
-			(c) => askTickets(Math.ceil(SECONDS * (c === 1 ? 200 : 500))),
+			// About 100 redeems a second at one connection and 230 at 32 here: twice that for the lead-in and the run.
+			(c) => askTickets(Math.min(4_000, Math.ceil((LEAD_IN_SECONDS + SECONDS) * (c === 1 ? 200 : 500)))),
 		],
 		[
 			"call (privacy-number binding)",
-			(c) =>
-				load(c, SECONDS, async () => {
+			(c, measuring) =>
+				phaseLoad(c, measuring, async () => {
 					const id = randomCallId();
 					return expect(
 						await fetch(`${vault.url}/v1/calls`, {
@@ -341,8 +362,8 @@ try {
 		],
 		[
 			SHAPE_PHASE,
-			(c) =>
-				load(c, SECONDS, async () => {
+			(c, measuring) =>
+				phaseLoad(c, measuring, async () => {
 					const id = randomId();
 					const by = encodeURIComponent(owner.get(id) as string);
 					const asked = await fetch(`${baseline.url}/shape/ask/${id}?by=${by}`, { method: "POST" });
@@ -363,8 +384,8 @@ try {
 		],
 		[
 			FULL_PHASE,
-			(c) =>
-				load(c, SECONDS, async () => {
+			(c, measuring) =>
+				phaseLoad(c, measuring, async () => {
 					const id = randomId();
 					const asked = await ask(id);
 					if (asked.status !== 201) return expect(asked, 201);
@@ -380,7 +401,11 @@ try {
 			for (const connections of concurrenciesOf(name)) {
 				const processes = name === BASELINE_PHASE || name === SHAPE_PHASE ? baselineProcesses : vaultProcesses;
 				await warm?.(connections);
-				if (!only) await settled();
+				if (!only) {
+					// The disk too: dirty pages of the shared D1 file written back now, not during the next baseline.
+					spawnSync("sync");
+					await settled();
+				}
 				if (!only && name !== BASELINE_PHASE) {
 					const beside = await readBaseline(besideConcurrency(name, connections));
 					const byConcurrency = besideRuns[name] ?? {};
@@ -392,9 +417,13 @@ try {
 						);
 				}
 				// Profiled, a phase runs once unprofiled first: its objects and the isolate warm, as the full bench's earlier phases leave them.
-				if (profiling) await run(connections);
-				const before = cpuNow(processes);
-				const result = profiling ? await profiled(name, () => run(connections)) : await run(connections);
+				if (profiling) await run(connections, () => undefined);
+				// CPU from where the measured seconds begin, after the lead-in.
+				let before = cpuNow(processes);
+				const measuring = () => {
+					before = cpuNow(processes);
+				};
+				const result = profiling ? await profiled(name, () => run(connections, measuring)) : await run(connections, measuring);
 				const after = cpuNow(processes);
 				const byConcurrency = runs[name] as Record<string, LoadResult[]>;
 				byConcurrency[`c${connections}`] = [...(byConcurrency[`c${connections}`] ?? []), result];
@@ -555,9 +584,9 @@ const cpuRows = Object.entries(cpuResults).flatMap(([name, byC]) =>
 const cpuSection = cpuKnown
 	? `## Where the CPU goes (ms per step, read from /proc)
 
-Each process's user and system CPU over a phase, divided by the steps it answered (a full reveal is one step of two requests); medians over the rounds. \`wrangler dev\` runs two workerd processes per worker: wrangler's proxy, which takes each request first, and the worker's own, which runs the worker, its Durable Objects and the local D1. Work a request leaves behind (the limiters' flushes handing their outboxes to the depot's ledger, and the ledger's writing them to D1) counts in the phase it falls in. At one connection the p50 is close to the sum, the three processes taking turns; at 32, steps a second times the total says how many of the machine's ${machine.cores} cores were kept busy (the worker's workerd is one thread: the worker, its objects, their flushes and the local D1 take turns on it).
+Each process's user and system CPU over a phase, divided by the steps it answered (a full reveal is one step of two requests); medians over the rounds. \`wrangler dev\` runs two workerd processes per worker: wrangler's proxy, which takes each request first, and the worker's own, which runs the worker, its Durable Objects and the local D1. Work a request leaves behind (the limiters' flushes handing their outboxes to the depot's ledger, and the ledger's writing them to D1) counts when it falls in a phase's measured seconds, which begin after the lead-in: as under a steady load, the work its earlier requests left behind. At one connection the p50 is close to the sum, the three processes taking turns; at 32, steps a second times the total says how many of the machine's ${machine.cores} cores were kept busy (the worker's workerd is one thread: the worker, its objects, their flushes and the local D1 take turns on it).
 
-| endpoint | concurrency | worker's workerd | wrangler's proxy | bench client | total | total / baseline total |
+| endpoint | concurrency | worker's workerd | wrangler's proxy | bench client | total | total / the round's baseline phase's total |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 ${cpuRows.join("\n")}
 `
@@ -614,7 +643,7 @@ const rows = Object.entries(results).flatMap(([name, byC]) =>
 );
 const markdown = `# Benchmark
 
-${machine.cores} cores (${machine.cpu}), Node ${machine.node}; vault and baseline each under \`wrangler dev\` (workerd, local D1 on SQLite) on loopback, ${localObservability ? "with wrangler's local observability collector on (`--local-observability`: a tail worker in each worker's process is sent every span of every request)" : "with wrangler's local observability collector off for both (development tooling, absent in production; `--local-observability` runs with it)"}, ${RECORDS.toLocaleString("en")} records, closed-loop clients for ${SECONDS} s per phase. Every phase, the baseline's included, ran ${ROUNDS} time${ROUNDS === 1 ? "" : "s"} round after round; each figure is the median over the rounds, errors are summed. Before every phase, once both workers' processes had been idle for a while (so that what the previous phase left behind, the limiters' flushes and the ledger's D1 writes, ran in that phase's own time), the baseline read ran again at the same concurrency (batches: at one), right before the phase: a phase's ratio is the median of each round's p50 over the p50 of the baseline run just before it (the column "baseline beside"; the last column: lowest and highest of those ratios), so both sides of a ratio come from the same minute of the machine.
+${machine.cores} cores (${machine.cpu}), Node ${machine.node}; vault and baseline each under \`wrangler dev\` (workerd, local D1 on SQLite) on loopback, ${localObservability ? "with wrangler's local observability collector on (`--local-observability`: a tail worker in each worker's process is sent every span of every request)" : "with wrangler's local observability collector off for both (development tooling, absent in production; `--local-observability` runs with it)"}, ${RECORDS.toLocaleString("en")} records, closed-loop clients for ${SECONDS} s per phase. Every phase, the baseline's included, ran ${ROUNDS} time${ROUNDS === 1 ? "" : "s"} round after round; each figure is the median over the rounds, errors are summed. Every run began with ${LEAD_IN_SECONDS} s of its own load that was not measured, so that its measured seconds carry the work its earlier requests left behind (a limiter's flush 2 s after a decision, the ledger's D1 write a second later), as a steady load does. Before every phase the disk's dirty pages were written back (\`sync\`), the bench waited until both workers' processes had been idle for 6 s (what the last run left behind after its last request runs there, in no run's figures), and the baseline read ran again at the phase's concurrency (batches: at one), right before the phase: a phase's ratio is the median of each round's p50 over the p50 of the baseline run just before it (the column "baseline beside"; the last column: lowest and highest of those ratios), so both sides of a ratio come from the same minute of the machine.
 
 | endpoint | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors | baseline beside, p50 ms | p50 / baseline beside | per round |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -649,8 +678,8 @@ function shapeParagraph(): string {
 	const shape = results[SHAPE_PHASE];
 	const full = results[FULL_PHASE];
 	if (!shape?.c1 || !full?.c1) return "";
-	const extra = (c: "c1" | "c32") => ((full[c]?.p50 ?? Number.NaN) - (shape[c]?.p50 ?? Number.NaN)).toFixed(1);
-	return `The reveal's I/O alone: the baseline worker answering each step with the two requests of a full reveal and only the I/O they must do (the ask's D1 read, then one durable commit in the courier's Durable Object; the redeem's commit beside its D1 read; no auth, no token, no crypto, no decision): **${ratio(SHAPE_PHASE, "c1")}× the baseline at one connection, ${ratio(SHAPE_PHASE, "c32")}× at 32** (its row above). That is the least a full reveal of this shape costs in this runtime. The vault's full reveal (${ratio(FULL_PHASE, "c1")}×, ${ratio(FULL_PHASE, "c32")}×) is that and its own work: ${extra("c1")} ms more at one connection, ${extra("c32")} ms at 32 (p50 against p50).`;
+	const extra = (c: "c1" | "c32") => (Number(ratio(FULL_PHASE, c)) - Number(ratio(SHAPE_PHASE, c))).toFixed(2);
+	return `The reveal's I/O alone: the baseline worker answering each step with the two requests of a full reveal and only the I/O they must do (the ask's D1 read, then one durable commit in the courier's Durable Object; the redeem's commit beside its D1 read; no auth, no token, no crypto, no decision): **${ratio(SHAPE_PHASE, "c1")}× the baseline at one connection, ${ratio(SHAPE_PHASE, "c32")}× at 32** (its row above). That is the least a full reveal of this shape costs in this runtime. The vault's full reveal (${ratio(FULL_PHASE, "c1")}×, ${ratio(FULL_PHASE, "c32")}×) is that and its own work: ${extra("c1")}× more at one connection, ${extra("c32")}× at 32 (each against the baseline beside it).`;
 }
 
 /** For a missed full-reveal target: how much of it the reveal's I/O alone takes, and how much the vault's own work. */
